@@ -1,0 +1,3 @@
+from keyholder.cli import main
+
+main()

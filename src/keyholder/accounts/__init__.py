@@ -1,0 +1,1 @@
+"""Enterprise accounts, their members, permissions and invitations."""

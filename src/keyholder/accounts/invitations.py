@@ -1,0 +1,173 @@
+"""Invitations: membership offered to an email address that has no user yet.
+
+An invitation is bound to its email, works once, expires (7 days by default)
+and can be revoked. Only the hash of its token is stored; the token travels
+only in the invitation email.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from keyholder.accounts import repository
+from keyholder.accounts.models import (
+    EnterpriseAccount,
+    Invitation,
+    Membership,
+    invitation_target,
+    member_target,
+)
+from keyholder.accounts.permissions import PermissionSet, ordered
+from keyholder.accounts.policy import managed_account
+from keyholder.audit.service import record_event
+from keyholder.db.uow import UnitOfWork
+from keyholder.errors import AlreadyExists, Gone, NotAuthenticated, NotFound, PermissionDenied
+from keyholder.identity.actor import Actor
+from keyholder.identity.service import find_user, insert_user
+from keyholder.identity.tokens import hash_token, new_token
+from keyholder.mail.outbox import enqueue_email
+
+INVITATION_PREFIX = "khi"
+
+
+def invite(
+    uow: UnitOfWork,
+    account: EnterpriseAccount,
+    email: str,
+    permissions: PermissionSet,
+    *,
+    actor: Actor,
+) -> Invitation:
+    """Create an invitation and its email in the caller's transaction."""
+    now = uow.clock.now()
+    for older in repository.pending_invitations(uow.session, account.id, now, email=email):
+        older.revoked_at = now
+        record_event(
+            uow, actor=actor, action="invitation.revoke", target=invitation_target(account, older),
+            before={"state": "pending"}, after={"state": "revoked", "reason": "replaced"},
+        )
+    token, token_hash = new_token(INVITATION_PREFIX)
+    invitation = Invitation(
+        account_id=account.id,
+        email=email,
+        permissions=permissions,
+        token_hash=token_hash,
+        created_at=now,
+        expires_at=now + uow.settings.invitation_ttl,
+        invited_by_id=actor.user_id,
+    )
+    uow.session.add(invitation)
+    uow.session.flush()
+    record_event(
+        uow, actor=actor, action="invitation.create", target=invitation_target(account, invitation),
+        after={"email": email, "permissions": ordered(permissions),
+               "expires_at": invitation.expires_at.isoformat()},
+    )
+    link = f"{uow.settings.base_url.rstrip('/')}/invitations/{token}"
+    enqueue_email(
+        uow,
+        kind="invitation",
+        to=[email],
+        subject=f"You are invited to the {account.display_name} enterprise account",
+        body=(
+            f"Hello,\n\n{actor.email or 'A platform administrator'} invited you to join the "
+            f"enterprise account {account.display_name} ({account.name}) with these "
+            f"permissions: {', '.join(ordered(permissions))}.\n\n"
+            f"Accept the invitation here:\n{link}\n\n"
+            f"The link works once and expires on {invitation.expires_at:%Y-%m-%d %H:%M} UTC. "
+            "If you did not expect it, ignore this email.\n"
+        ),
+    )
+    return invitation
+
+
+def list_invitations(uow: UnitOfWork, account_name: str, *, actor: Actor) -> Sequence[Invitation]:
+    """Pending invitations of an account, for those who manage it."""
+    with uow:
+        account = managed_account(uow, account_name, actor=actor)
+        return repository.pending_invitations(uow.session, account.id, uow.clock.now())
+
+
+def revoke_invitation(
+    uow: UnitOfWork, account_name: str, invitation_id: uuid.UUID, *, actor: Actor
+) -> Invitation:
+    with uow:
+        account = managed_account(uow, account_name, actor=actor)
+        invitation = uow.session.get(Invitation, invitation_id)
+        if invitation is None or invitation.account_id != account.id:
+            raise NotFound("no such invitation on this account")
+        now = uow.clock.now()
+        if not invitation.is_pending(now):
+            raise Gone("this invitation was already accepted, revoked or has expired")
+        invitation.revoked_at = now
+        record_event(
+            uow, actor=actor, action="invitation.revoke", target=invitation_target(account, invitation),
+            before={"state": "pending"}, after={"state": "revoked"},
+        )
+        uow.commit()
+        return invitation
+
+
+def accept_invitation(
+    uow: UnitOfWork,
+    token: str,
+    *,
+    actor: Actor | None,
+    name: str = "",
+    password: str | None = None,
+) -> Membership:
+    """Turn an invitation into a membership, for the invited email only.
+
+    A signed-in user must be the invited email. Someone without a user signs up
+    here with a password: the token reached them at that address, which proves
+    they read its mail.
+    """
+    with uow:
+        invitation = repository.invitation_by_token_hash(uow.session, hash_token(token))
+        if invitation is None:
+            raise NotFound("this invitation link is not valid")
+        now = uow.clock.now()
+        if invitation.revoked_at is not None:
+            raise Gone("this invitation was revoked")
+        if invitation.accepted_at is not None:
+            raise Gone("this invitation was already used")
+        if now >= invitation.expires_at:
+            raise Gone("this invitation has expired; ask an admin of the account for a new one")
+        if actor is not None:
+            if actor.email != invitation.email:
+                raise PermissionDenied("this invitation is for another email address")
+            user = find_user(uow, invitation.email)
+            assert user is not None
+        else:
+            if find_user(uow, invitation.email) is not None:
+                raise NotAuthenticated(f"sign in as {invitation.email} to accept this invitation")
+            if password is None:
+                raise NotAuthenticated("choose a password to create your user and accept")
+            user = insert_user(
+                uow, invitation.email, name=name, password=password, email_verified=True
+            )
+        account = invitation.account
+        if repository.membership(uow.session, account.id, user.id) is not None:
+            raise AlreadyExists(f"{user.email} is already a member of {account.name!r}")
+        invitation.accepted_at = now
+        invitation.accepted_by_id = user.id
+        membership = Membership(
+            account_id=account.id, user_id=user.id, user=user, account=account,
+            permissions=invitation.permissions, added_by_id=invitation.invited_by_id,
+            created_at=now, updated_at=now,
+        )
+        uow.session.add(membership)
+        accepting = actor or Actor.for_user(user)
+        record_event(
+            uow, actor=accepting, action="invitation.accept", target=invitation_target(account, invitation),
+            before={"state": "pending"}, after={"state": "accepted"},
+        )
+        record_event(
+            uow, actor=accepting, action="member.add",
+            target=member_target(account, user.email),
+            after={"permissions": ordered(invitation.permissions), "via": "invitation"},
+        )
+        uow.commit()
+        return membership
+

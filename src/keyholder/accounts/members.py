@@ -1,0 +1,154 @@
+"""Use cases for the members of an enterprise account."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from keyholder.accounts import repository
+from keyholder.accounts.invitations import invite
+from keyholder.accounts.models import EnterpriseAccount, Invitation, Membership, member_target
+from keyholder.accounts.permissions import ADMIN_PERMISSION, PermissionSet, ordered, parse_permissions
+from keyholder.accounts.policy import managed_account, readable_account
+from keyholder.audit.service import record_event
+from keyholder.db.uow import UnitOfWork
+from keyholder.errors import AlreadyExists, LastAdminError, NotFound
+from keyholder.identity.actor import Actor
+from keyholder.identity.emails import normalize_email
+from keyholder.identity.service import find_user
+
+
+def list_members(uow: UnitOfWork, account_name: str, *, actor: Actor) -> Sequence[Membership]:
+    """Members of an account, by email. Visible to its members and to staff."""
+    with uow:
+        account = readable_account(uow, account_name, actor=actor)
+        return repository.members(uow.session, account.id)
+
+
+def get_member(uow: UnitOfWork, account_name: str, email: str, *, actor: Actor) -> Membership:
+    with uow:
+        account = readable_account(uow, account_name, actor=actor)
+        return _existing_member(uow, account, email)
+
+
+@dataclass(frozen=True, slots=True)
+class AddedMember:
+    """What adding an email did: a membership, or an invitation when no user has it."""
+
+    membership: Membership | None = None
+    invitation: Invitation | None = None
+
+
+def add_member(
+    uow: UnitOfWork,
+    account_name: str,
+    email: str,
+    permissions: Iterable[str],
+    *,
+    actor: Actor,
+) -> AddedMember:
+    """Add a person to an account, or invite them when they have no user yet.
+
+    Inviting an email that already has a pending invitation replaces it, so the
+    newest email is the only link that works.
+    """
+    email = normalize_email(email)
+    granted = parse_permissions(permissions)
+    with uow:
+        account = managed_account(uow, account_name, actor=actor)
+        user = find_user(uow, email)
+        if user is None:
+            invitation = invite(uow, account, email, granted, actor=actor)
+            uow.commit()
+            return AddedMember(invitation=invitation)
+        if repository.membership(uow.session, account.id, user.id) is not None:
+            raise AlreadyExists(f"{email} is already a member of {account.name!r}")
+        now = uow.clock.now()
+        membership = Membership(
+            account_id=account.id,
+            user_id=user.id,
+            user=user,
+            permissions=granted,
+            added_by_id=actor.user_id,
+            created_at=now,
+            updated_at=now,
+        )
+        uow.session.add(membership)
+        record_event(
+            uow,
+            actor=actor,
+            action="member.add",
+            target=member_target(account, email),
+            after={"permissions": ordered(granted)},
+        )
+        uow.commit()
+        return AddedMember(membership=membership)
+
+
+def set_member_permissions(
+    uow: UnitOfWork,
+    account_name: str,
+    email: str,
+    permissions: Iterable[str],
+    *,
+    actor: Actor,
+) -> Membership:
+    """Replace a member's permissions; never takes ``manage`` from the last admin."""
+    granted = parse_permissions(permissions)
+    with uow:
+        account = managed_account(uow, account_name, actor=actor)
+        membership = _existing_member(uow, account, email)
+        before = membership.permissions
+        if before == granted:
+            return membership
+        if ADMIN_PERMISSION in before and ADMIN_PERMISSION not in granted:
+            _refuse_if_last_admin(uow, account, membership, verb="take manage from")
+        membership.permissions = granted
+        membership.updated_at = uow.clock.now()
+        record_event(
+            uow,
+            actor=actor,
+            action="member.update",
+            target=member_target(account, membership.user.email),
+            before={"permissions": ordered(before)},
+            after={"permissions": ordered(granted)},
+        )
+        uow.commit()
+        return membership
+
+
+def remove_member(uow: UnitOfWork, account_name: str, email: str, *, actor: Actor) -> None:
+    """Take a person off an account; never the last admin."""
+    with uow:
+        account = managed_account(uow, account_name, actor=actor)
+        membership = _existing_member(uow, account, email)
+        if ADMIN_PERMISSION in membership.permissions:
+            _refuse_if_last_admin(uow, account, membership, verb="remove")
+        record_event(
+            uow,
+            actor=actor,
+            action="member.remove",
+            target=member_target(account, membership.user.email),
+            before={"permissions": ordered(membership.permissions)},
+        )
+        uow.session.delete(membership)
+        uow.commit()
+
+
+def _existing_member(uow: UnitOfWork, account: EnterpriseAccount, email: str) -> Membership:
+    email = normalize_email(email)
+    membership = repository.membership_by_email(uow.session, account.id, email)
+    if membership is None:
+        raise NotFound(f"{email} is not a member of {account.name!r}")
+    return membership
+
+
+def _refuse_if_last_admin(
+    uow: UnitOfWork, account: EnterpriseAccount, membership: Membership, *, verb: str
+) -> None:
+    if repository.count_admins(uow.session, account.id) <= 1:
+        raise LastAdminError(
+            f"cannot {verb} {membership.user.email}: they are the last member of "
+            f"{account.name!r} with the {ADMIN_PERMISSION} permission. Give another member "
+            f"{ADMIN_PERMISSION} first."
+        )

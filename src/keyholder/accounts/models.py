@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from keyholder.accounts.permissions import PermissionSet, PermissionSetType
+from keyholder.db.base import Base
+from keyholder.identity.models import User
+
+
+class ContactKind(StrEnum):
+    BILLING = "billing"
+    SECURITY = "security"
+    EXECUTIVE = "executive"
+
+
+class EnterpriseAccount(Base):
+    __tablename__ = "enterprise_accounts"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    contract_number: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    domains: Mapped[list[AccountDomain]] = relationship(
+        back_populates="account", order_by="AccountDomain.domain", cascade="all, delete-orphan"
+    )
+    contacts: Mapped[list[AccountContact]] = relationship(
+        back_populates="account", order_by="AccountContact.added_at", cascade="all, delete-orphan"
+    )
+
+
+class AccountDomain(Base):
+    __tablename__ = "account_domains"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    account_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("enterprise_accounts.id", ondelete="CASCADE"), index=True
+    )
+    # One domain belongs to one account at most: it is proof of ownership.
+    domain: Mapped[str] = mapped_column(String(253), unique=True)
+    verified_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+    account: Mapped[EnterpriseAccount] = relationship(back_populates="domains")
+
+
+class AccountContact(Base):
+    """A person on record for the account, used later to confirm recovery requests."""
+
+    __tablename__ = "account_contacts"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    account_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("enterprise_accounts.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[ContactKind] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320))
+    added_at: Mapped[datetime]
+
+    account: Mapped[EnterpriseAccount] = relationship(back_populates="contacts")
+
+
+class Membership(Base):
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("account_id", "user_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    account_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("enterprise_accounts.id", ondelete="CASCADE")
+    )
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    permissions: Mapped[PermissionSet] = mapped_column(PermissionSetType())
+    added_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="joined", innerjoin=True)
+    account: Mapped[EnterpriseAccount] = relationship()
+
+
+class Invitation(Base):
+    """A standing offer of membership to an email address that has no user yet."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    account_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("enterprise_accounts.id", ondelete="CASCADE"), index=True
+    )
+    email: Mapped[str] = mapped_column(String(320), index=True)
+    permissions: Mapped[PermissionSet] = mapped_column(PermissionSetType())
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    accepted_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    invited_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    accepted_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+    account: Mapped[EnterpriseAccount] = relationship()
+
+    def is_pending(self, now: datetime) -> bool:
+        return self.accepted_at is None and self.revoked_at is None and now < self.expires_at
+
+
+def account_target(account: EnterpriseAccount) -> str:
+    return f"account:{account.name}"
+
+
+def member_target(account: EnterpriseAccount, email: str) -> str:
+    return f"account:{account.name}/member:{email}"
+
+
+def invitation_target(account: EnterpriseAccount, invitation: Invitation) -> str:
+    return f"account:{account.name}/invitation:{invitation.id}"

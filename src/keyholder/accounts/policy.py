@@ -1,0 +1,55 @@
+"""Who may see and change an account. Every account use case goes through here."""
+
+from __future__ import annotations
+
+from keyholder.accounts import repository
+from keyholder.accounts.models import EnterpriseAccount
+from keyholder.accounts.permissions import ADMIN_PERMISSION
+from keyholder.db.uow import UnitOfWork
+from keyholder.errors import NotFound, PermissionDenied
+from keyholder.identity.actor import Actor
+
+
+def _not_found(name: str) -> NotFound:
+    # The same answer for "absent" and "not yours": no existence leak.
+    return NotFound(f"no enterprise account named {name!r}")
+
+
+def readable_account(uow: UnitOfWork, name: str, *, actor: Actor) -> EnterpriseAccount:
+    """The account if the actor is staff or a member of it; otherwise 404."""
+    account = repository.account_by_name(uow.session, name)
+    if account is None:
+        raise _not_found(name)
+    if actor.is_staff:
+        return account
+    if actor.user_id is None or repository.membership(uow.session, account.id, actor.user_id) is None:
+        raise _not_found(name)
+    return account
+
+
+def managed_account(uow: UnitOfWork, name: str, *, actor: Actor) -> EnterpriseAccount:
+    """The account, locked for change, if the actor may change its members.
+
+    Members without ``manage`` get 403; strangers get 404 as for a missing
+    account. The row lock serialises member changes per account on
+    PostgreSQL, which keeps the last-admin guard true under concurrency.
+    """
+    account = repository.account_by_name(uow.session, name, for_update=True)
+    if account is None:
+        raise _not_found(name)
+    if actor.is_staff_admin:
+        return account
+    own = (
+        repository.membership(uow.session, account.id, actor.user_id)
+        if actor.user_id is not None
+        else None
+    )
+    if own is None:
+        if actor.is_staff:
+            raise PermissionDenied("only platform admins can change members of an account")
+        raise _not_found(name)
+    if ADMIN_PERMISSION not in own.permissions:
+        raise PermissionDenied(
+            f"changing members of {name!r} needs the {ADMIN_PERMISSION} permission"
+        )
+    return account

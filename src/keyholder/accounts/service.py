@@ -1,0 +1,161 @@
+"""Use cases for enterprise accounts themselves."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from keyholder.accounts import repository
+from keyholder.accounts.models import (
+    AccountContact,
+    AccountDomain,
+    ContactKind,
+    EnterpriseAccount,
+    account_target,
+)
+from keyholder.accounts.policy import readable_account
+from keyholder.audit.service import record_event
+from keyholder.db.uow import UnitOfWork
+from keyholder.errors import AlreadyExists, InvalidInput, PermissionDenied
+from keyholder.identity.actor import Actor
+from keyholder.identity.emails import normalize_email
+
+ACCOUNT_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+CONTRACT_NUMBER = re.compile(r"^[A-Z0-9](?:[A-Z0-9-]{1,62}[A-Z0-9])$")
+DOMAIN_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+
+
+@dataclass(frozen=True, slots=True)
+class ContactInput:
+    kind: ContactKind
+    name: str
+    title: str
+    email: str
+
+
+def normalize_account_name(name: str) -> str:
+    candidate = name.strip().lower()
+    if not ACCOUNT_NAME.fullmatch(candidate):
+        raise InvalidInput(
+            f"{name!r} is not a valid account name: use lowercase letters, digits and "
+            "hyphens (1-64 characters, no hyphen at either end)"
+        )
+    return candidate
+
+
+def normalize_contract_number(number: str) -> str:
+    candidate = number.strip().upper()
+    if not CONTRACT_NUMBER.fullmatch(candidate):
+        raise InvalidInput(
+            f"{number!r} is not a valid contract number: use letters, digits and hyphens, "
+            "like ENT-2024-001234"
+        )
+    return candidate
+
+
+def normalize_domain(domain: str) -> str:
+    """Lowercase ASCII (IDNA) form; look-alike Unicode domains become visible punycode."""
+    candidate = domain.strip().rstrip(".").lower()
+    try:
+        ascii_form = candidate.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise InvalidInput(f"{domain!r} is not a valid domain name") from None
+    labels = ascii_form.split(".")
+    if len(labels) < 2 or len(ascii_form) > 253 or not all(map(DOMAIN_LABEL.fullmatch, labels)):
+        raise InvalidInput(f"{domain!r} is not a valid domain name")
+    return ascii_form
+
+
+def create_account(
+    uow: UnitOfWork,
+    *,
+    name: str,
+    contract_number: str,
+    display_name: str | None = None,
+    domains: Sequence[str] = (),
+    contacts: Sequence[ContactInput] = (),
+    actor: Actor,
+) -> EnterpriseAccount:
+    """Open an enterprise account. Platform admins only.
+
+    Domains given here are recorded as verified: the operator vouches for them.
+    """
+    if not actor.is_staff_admin:
+        raise PermissionDenied("only platform admins can create enterprise accounts")
+    name = normalize_account_name(name)
+    contract_number = normalize_contract_number(contract_number)
+    domain_names = sorted({normalize_domain(d) for d in domains})
+    with uow:
+        session = uow.session
+        if repository.account_by_name(session, name) is not None:
+            raise AlreadyExists(f"an enterprise account named {name!r} already exists")
+        if session.scalar(
+            select(EnterpriseAccount.id).where(EnterpriseAccount.contract_number == contract_number)
+        ):
+            raise AlreadyExists(f"contract number {contract_number} belongs to another account")
+        taken = session.scalars(
+            select(AccountDomain.domain).where(AccountDomain.domain.in_(domain_names))
+        ).all()
+        if taken:
+            raise AlreadyExists(f"domain(s) already belong to another account: {', '.join(taken)}")
+        now = uow.clock.now()
+        account = EnterpriseAccount(
+            name=name,
+            display_name=(display_name or name).strip(),
+            contract_number=contract_number,
+            created_at=now,
+            updated_at=now,
+            domains=[AccountDomain(domain=d, verified_at=now, created_at=now) for d in domain_names],
+            contacts=[
+                AccountContact(
+                    kind=ContactKind(c.kind),
+                    name=c.name.strip(),
+                    title=c.title.strip(),
+                    email=normalize_email(c.email),
+                    added_at=now,
+                )
+                for c in contacts
+            ],
+        )
+        session.add(account)
+        session.flush()
+        record_event(
+            uow,
+            actor=actor,
+            action="account.create",
+            target=account_target(account),
+            after=describe_account(account),
+        )
+        uow.commit()
+        return account
+
+
+def describe_account(account: EnterpriseAccount) -> dict[str, object]:
+    return {
+        "name": account.name,
+        "display_name": account.display_name,
+        "contract_number": account.contract_number,
+        "domains": [d.domain for d in account.domains],
+        "contacts": [
+            {"kind": c.kind, "name": c.name, "title": c.title, "email": c.email}
+            for c in account.contacts
+        ],
+    }
+
+
+def list_accounts(uow: UnitOfWork, *, actor: Actor) -> Sequence[EnterpriseAccount]:
+    """The accounts this actor can see, by name."""
+    with uow:
+        query = repository.visible_accounts(actor).order_by(EnterpriseAccount.name)
+        return uow.session.scalars(query).all()
+
+
+def get_account(uow: UnitOfWork, name: str, *, actor: Actor) -> EnterpriseAccount:
+    with uow:
+        account = readable_account(uow, name, actor=actor)
+        # Loaded now, while the session is open: callers render them afterwards.
+        _ = account.domains, account.contacts
+        return account

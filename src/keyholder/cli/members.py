@@ -1,0 +1,91 @@
+"""keyholder members …"""
+
+from __future__ import annotations
+
+import typer
+
+from keyholder.accounts import members
+from keyholder.accounts.permissions import ordered
+from keyholder.cli.common import JsonOption, handle_errors, operator, print_json, print_table, runtime
+from keyholder.web.api.schemas import invitation_out, member_out
+
+app = typer.Typer(help="Members of an enterprise account.", no_args_is_help=True)
+
+AccountOption = typer.Option(..., "--account", "-a", help="The account's name.")
+PermissionsOption = typer.Option(
+    "view", "--permissions", "-p", help="Comma-separated: view,create,manage,billing."
+)
+
+
+def split(permissions: str) -> list[str]:
+    return [p for p in permissions.split(",") if p.strip()]
+
+
+@app.command("list")
+@handle_errors
+def list_(account: str = AccountOption, as_json: bool = JsonOption) -> None:
+    """List the members of an account."""
+    found = members.list_members(runtime().uow(read_only=True), account, actor=operator())
+    if as_json:
+        print_json([member_out(m).model_dump(mode="json") for m in found])
+        return
+    print_table(
+        ["email", "permissions", "since"],
+        [(m.user.email, ordered(m.permissions), f"{m.created_at:%Y-%m-%d}") for m in found],
+    )
+
+
+@app.command("add")
+@handle_errors
+def add(
+    email: str,
+    account: str = AccountOption,
+    permissions: str = PermissionsOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Add a member, or invite them by email when they have no user yet."""
+    added = members.add_member(runtime().uow(), account, email, split(permissions), actor=operator())
+    if added.invitation is not None:
+        invitation = added.invitation
+        if as_json:
+            print_json({"invitation": invitation_out(invitation).model_dump(mode="json")})
+        else:
+            typer.echo(
+                f"{invitation.email} has no user yet: invited to {account} with "
+                f"{','.join(ordered(invitation.permissions))} (expires {invitation.expires_at:%Y-%m-%d})"
+            )
+        return
+    assert added.membership is not None
+    if as_json:
+        print_json(member_out(added.membership).model_dump(mode="json"))
+    else:
+        typer.echo(
+            f"added {added.membership.user.email} to {account} with "
+            f"{','.join(ordered(added.membership.permissions))}"
+        )
+
+
+@app.command("set")
+@handle_errors
+def set_(
+    email: str,
+    account: str = AccountOption,
+    permissions: str = typer.Option(..., "--permissions", "-p", help="The complete new set."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Replace a member's permissions."""
+    membership = members.set_member_permissions(
+        runtime().uow(), account, email, split(permissions), actor=operator()
+    )
+    if as_json:
+        print_json(member_out(membership).model_dump(mode="json"))
+    else:
+        typer.echo(f"{membership.user.email} on {account}: {','.join(ordered(membership.permissions))}")
+
+
+@app.command("remove")
+@handle_errors
+def remove(email: str, account: str = AccountOption) -> None:
+    """Remove a member from an account."""
+    members.remove_member(runtime().uow(), account, email, actor=operator())
+    typer.echo(f"removed {email} from {account}")

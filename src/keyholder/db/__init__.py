@@ -1,0 +1,1 @@
+"""Persistence: declarative base, engines, the unit of work."""

@@ -1,0 +1,102 @@
+"""The unit of work: one use case, one transaction.
+
+Services open one, do their work through ``uow.session`` and call
+``uow.commit()`` once. Leaving the block without committing rolls back, so a
+failed use case leaves nothing half-applied.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from keyholder.clock import Clock
+from keyholder.config import Settings
+from keyholder.db.engine import WRITE_OPTION
+from keyholder.errors import Conflict
+
+
+@dataclass(frozen=True, slots=True)
+class RequestContext:
+    """Where a use case was asked from, for the audit log."""
+
+    client_address: str | None = None
+    request_id: str | None = None
+
+
+class UnitOfWork:
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        *,
+        settings: Settings,
+        clock: Clock,
+        context: RequestContext,
+        mail_queued: threading.Event | None = None,
+    ) -> None:
+        self._session_factory = session_factory
+        self.settings = settings
+        self.clock = clock
+        self.context = context
+        self.mail_queued = mail_queued
+        self._after_commit: list[Callable[[], None]] = []
+        self._session: Session | None = None
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            raise RuntimeError("the unit of work is not open; use it in a with block")
+        return self._session
+
+    @property
+    def dialect(self) -> str:
+        bind = self.session.get_bind()
+        return bind.dialect.name
+
+    def __enter__(self) -> Self:
+        self._session = self._session_factory()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        # close() rolls back whatever was not committed and detaches objects
+        # without expiring them, so callers can still render what they loaded.
+        self.session.close()
+        self._session = None
+        if isinstance(exc, IntegrityError):
+            # A unique key taken by a concurrent transaction between our check and our write.
+            raise Conflict("this change clashed with another one made at the same time; try again") from exc
+
+    def commit(self) -> None:
+        self.session.commit()
+        callbacks, self._after_commit = self._after_commit, []
+        for callback in callbacks:
+            callback()
+
+    def flush(self) -> None:
+        self.session.flush()
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once this unit of work has committed (never on rollback)."""
+        self._after_commit.append(callback)
+
+
+def make_session_factories(engine: Engine) -> tuple[sessionmaker[Session], sessionmaker[Session]]:
+    """Session factories for reading and for writing (see ``WRITE_OPTION``)."""
+    read = sessionmaker(bind=engine, expire_on_commit=False)
+    write = sessionmaker(
+        bind=engine.execution_options(**{WRITE_OPTION: True}),
+        expire_on_commit=False,
+    )
+    return read, write

@@ -1,0 +1,99 @@
+"""Demo data for a newcomer's first run. Idempotent: safe to run again."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from keyholder.accounts import members
+from keyholder.accounts import service as accounts
+from keyholder.accounts.models import ContactKind
+from keyholder.accounts.service import ContactInput
+from keyholder.bootstrap import Runtime
+from keyholder.errors import AlreadyExists
+from keyholder.identity import service as identity
+from keyholder.identity.actor import Actor
+from keyholder.identity.models import StaffRole
+
+DEMO_PASSWORD = "keyholder-demo"  # printed in the README; development data only
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    name: str
+    display_name: str
+    contract: str
+    domain: str
+    contacts: tuple[ContactInput, ...]
+    members: tuple[tuple[str, str], ...]  # (email, comma-separated permissions)
+
+
+STAFF = (
+    ("admin@keyholder.example", "Platform Admin", StaffRole.ADMIN),
+    ("agent@keyholder.example", "Sam Agent", StaffRole.AGENT),
+    ("reviewer@keyholder.example", "Riley Reviewer", StaffRole.REVIEWER),
+    ("reviewer2@keyholder.example", "Robin Reviewer", StaffRole.REVIEWER),
+)
+
+ACCOUNTS = (
+    DemoAccount(
+        "acme-corp", "Acme Corporation", "ENT-2024-001234", "acme.example",
+        (
+            ContactInput(ContactKind.EXECUTIVE, "Dana Whitfield", "Chief Executive Officer",
+                         "dana.whitfield@acme.example"),
+            ContactInput(ContactKind.SECURITY, "Omar Haddad", "CISO", "security@acme.example"),
+            ContactInput(ContactKind.BILLING, "Priya Nair", "Controller", "billing@acme.example"),
+        ),
+        (
+            ("alice@acme.example", "view,manage,billing"),
+            ("bob@acme.example", "view,create"),
+            ("carol@acme.example", "view,billing"),
+        ),
+    ),
+    DemoAccount(
+        "globex", "Globex Inc.", "ENT-2024-004321", "globex.example",
+        (ContactInput(ContactKind.EXECUTIVE, "Hank Scorpio", "CEO", "hank@globex.example"),),
+        (("hank@globex.example", "view,create,manage,billing"), ("frank@globex.example", "view")),
+    ),
+    # No admin left: the account the recovery flow is for.
+    DemoAccount(
+        "initech", "Initech LLC", "ENT-2025-000777", "initech.example",
+        (ContactInput(ContactKind.EXECUTIVE, "Bill Lumbergh", "Owner", "bill@initech.example"),),
+        (("peter@initech.example", "view,create"),),
+    ),
+)
+
+
+def load_demo_data(runtime: Runtime) -> list[str]:
+    """Create what is missing; return a line for each thing created."""
+    actor = Actor.operator("demo")
+    created: list[str] = []
+    for email, name, role in STAFF:
+        if _try(lambda: identity.create_user(
+            runtime.uow(), email, name=name, password=DEMO_PASSWORD, staff_role=role, actor=actor
+        )):
+            created.append(f"staff {role}: {email}")
+    for demo in ACCOUNTS:
+        if _try(lambda: accounts.create_account(
+            runtime.uow(), name=demo.name, display_name=demo.display_name,
+            contract_number=demo.contract, domains=[demo.domain], contacts=demo.contacts,
+            actor=actor,
+        )):
+            created.append(f"account {demo.name}")
+        for email, permissions in demo.members:
+            _try(lambda: identity.create_user(
+                runtime.uow(), email, password=DEMO_PASSWORD, actor=actor
+            ))
+            if _try(lambda: members.add_member(
+                runtime.uow(), demo.name, email, permissions.split(","), actor=actor
+            )):
+                created.append(f"member {email} of {demo.name} ({permissions})")
+    return created
+
+
+def _try(action: object) -> bool:
+    assert callable(action)
+    try:
+        action()
+    except AlreadyExists:
+        return False
+    return True

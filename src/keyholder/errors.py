@@ -1,0 +1,86 @@
+"""Keyholder's one exception tree.
+
+    KeyholderError
+    ├── NotAuthenticated        no or bad credentials                 → 401
+    ├── PermissionDenied        known actor, not allowed              → 403
+    ├── NotFound                absent, or hidden from this actor     → 404
+    ├── Conflict                valid request, clashes with state     → 409
+    │   ├── LastAdminError      would leave an account without admin
+    │   └── AlreadyExists       unique name, email or number taken
+    ├── Gone                    token used, expired or revoked        → 410
+    ├── InvalidInput            well-formed but unacceptable values   → 422
+    │   └── UnknownPermission
+    └── ConfigurationError      the operator's settings are wrong     → 500
+
+Services raise these; the web layer maps them to problem+json and the CLI to a
+one-line message with a non-zero exit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+class KeyholderError(Exception):
+    """Base of every error Keyholder raises on purpose."""
+
+    status_code = 500
+    title = "Internal error"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class NotAuthenticated(KeyholderError):
+    status_code = 401
+    title = "Not authenticated"
+
+
+class PermissionDenied(KeyholderError):
+    status_code = 403
+    title = "Forbidden"
+
+
+class NotFound(KeyholderError):
+    status_code = 404
+    title = "Not found"
+
+
+class Conflict(KeyholderError):
+    status_code = 409
+    title = "Conflict"
+
+
+class LastAdminError(Conflict):
+    title = "Last admin"
+
+
+class AlreadyExists(Conflict):
+    title = "Already exists"
+
+
+class Gone(KeyholderError):
+    status_code = 410
+    title = "Gone"
+
+
+class InvalidInput(KeyholderError):
+    status_code = 422
+    title = "Invalid input"
+
+
+class UnknownPermission(InvalidInput):
+    title = "Unknown permission"
+
+    def __init__(self, unknown: Iterable[str], valid: Iterable[str]) -> None:
+        self.unknown = sorted(unknown)
+        self.valid = list(valid)
+        super().__init__(
+            f"unknown permission(s) {', '.join(map(repr, self.unknown))}; "
+            f"valid permissions are: {', '.join(self.valid)}"
+        )
+
+
+class ConfigurationError(KeyholderError):
+    title = "Configuration error"

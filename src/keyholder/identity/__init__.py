@@ -1,0 +1,1 @@
+"""Users, staff roles, passwords, sessions and API tokens."""

@@ -1,0 +1,240 @@
+"""Use cases for users, API tokens and sign-in sessions."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from keyholder.audit.service import record_event
+from keyholder.db.uow import UnitOfWork
+from keyholder.errors import (
+    AlreadyExists,
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+)
+from keyholder.identity.actor import Actor
+from keyholder.identity.emails import normalize_email
+from keyholder.identity.models import ApiToken, StaffRole, User, UserSession
+from keyholder.identity.passwords import hash_password, needs_rehash, verify_password
+from keyholder.identity.tokens import hash_token, new_token
+
+API_TOKEN_PREFIX = "kh"
+SESSION_PREFIX = "khs"
+
+
+def find_user(uow: UnitOfWork, email: str) -> User | None:
+    return uow.session.scalar(select(User).where(User.email == normalize_email(email)))
+
+
+def insert_user(
+    uow: UnitOfWork,
+    email: str,
+    *,
+    name: str = "",
+    password: str | None = None,
+    staff_role: StaffRole | None = None,
+    email_verified: bool = False,
+) -> User:
+    """Add a user to the caller's transaction (no audit, no commit)."""
+    email = normalize_email(email)
+    if find_user(uow, email) is not None:
+        raise AlreadyExists(f"a user with email {email} already exists")
+    now = uow.clock.now()
+    user = User(
+        email=email,
+        name=name.strip(),
+        password_hash=hash_password(password) if password is not None else None,
+        password_changed_at=now if password is not None else None,
+        email_verified_at=now if email_verified else None,
+        staff_role=staff_role,
+        created_at=now,
+    )
+    uow.session.add(user)
+    uow.session.flush()
+    return user
+
+
+def create_user(
+    uow: UnitOfWork,
+    email: str,
+    *,
+    name: str = "",
+    password: str | None = None,
+    staff_role: StaffRole | None = None,
+    actor: Actor,
+) -> User:
+    """Create a user; only platform admins create users or grant staff roles."""
+    if not actor.is_staff_admin:
+        raise PermissionDenied("only platform admins can create users")
+    with uow:
+        user = insert_user(
+            uow, email, name=name, password=password, staff_role=staff_role, email_verified=True
+        )
+        record_event(
+            uow,
+            actor=actor,
+            action="user.create",
+            target=f"user:{user.email}",
+            after={"email": user.email, "name": user.name, "staff_role": staff_role},
+        )
+        uow.commit()
+        return user
+
+
+def set_staff_role(
+    uow: UnitOfWork, email: str, role: StaffRole | None, *, actor: Actor
+) -> User:
+    """Grant, change or take away a platform staff role."""
+    if not actor.is_staff_admin:
+        raise PermissionDenied("only platform admins can change staff roles")
+    with uow:
+        user = find_user(uow, email)
+        if user is None:
+            raise NotFound(f"no user with email {normalize_email(email)}")
+        before = user.staff_role
+        user.staff_role = role
+        record_event(
+            uow,
+            actor=actor,
+            action="user.staff_role",
+            target=f"user:{user.email}",
+            before={"staff_role": before},
+            after={"staff_role": role},
+        )
+        uow.commit()
+        return user
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    """A token shown once to the person who asked for it."""
+
+    token: str
+    record: ApiToken
+
+
+def create_api_token(uow: UnitOfWork, email: str, *, name: str = "", actor: Actor) -> IssuedToken:
+    """Issue an API token for a user (themselves, or by a platform admin)."""
+    with uow:
+        user = find_user(uow, email)
+        if user is None:
+            raise NotFound(f"no user with email {normalize_email(email)}")
+        if not (actor.is_staff_admin or actor.user_id == user.id):
+            raise PermissionDenied("you can only create tokens for yourself")
+        token, token_hash = new_token(API_TOKEN_PREFIX)
+        record = ApiToken(
+            user_id=user.id, name=name.strip(), token_hash=token_hash, created_at=uow.clock.now()
+        )
+        uow.session.add(record)
+        uow.session.flush()
+        record_event(
+            uow,
+            actor=actor,
+            action="token.create",
+            target=f"user:{user.email}",
+            after={"token_id": str(record.id), "name": record.name},
+        )
+        uow.commit()
+        return IssuedToken(token=token, record=record)
+
+
+def authenticate_api_token(uow: UnitOfWork, token: str) -> Actor | None:
+    """The actor behind a bearer token, or None when it is unknown, revoked or expired."""
+    now = uow.clock.now()
+    with uow:
+        row = uow.session.execute(
+            select(User.id, User.email, User.staff_role, ApiToken.expires_at)
+            .join(ApiToken, ApiToken.user_id == User.id)
+            .where(
+                ApiToken.token_hash == hash_token(token),
+                ApiToken.revoked_at.is_(None),
+                User.is_active.is_(True),
+            )
+        ).first()
+    if row is None or (row.expires_at is not None and row.expires_at <= now):
+        return None
+    return _actor(row.id, row.email, row.staff_role)
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    session_token: str
+    actor: Actor
+    user: User
+
+
+def log_in(uow: UnitOfWork, email: str, password: str, *, client_address: str | None) -> SignedIn:
+    """Check a password and open a server-side session."""
+    try:
+        email = normalize_email(email)
+    except InvalidInput:
+        email = ""  # still pay for a hash below, so a typo is not faster than a real miss
+    with uow:
+        user = uow.session.scalar(
+            select(User).where(User.email == email, User.is_active.is_(True))
+        )
+        if not verify_password(user.password_hash if user else None, password) or user is None:
+            raise NotAuthenticated("email or password is wrong")
+        assert user.password_hash is not None
+        now = uow.clock.now()
+        if needs_rehash(user.password_hash):
+            user.password_hash = hash_password(password)
+        user.last_login_at = now
+        token, token_hash = new_token(SESSION_PREFIX)
+        uow.session.add(
+            UserSession(
+                user_id=user.id,
+                token_hash=token_hash,
+                created_at=now,
+                last_seen_at=now,
+                expires_at=now + uow.settings.session_ttl,
+                client_address=client_address,
+            )
+        )
+        uow.commit()
+        return SignedIn(session_token=token, actor=Actor.for_user(user), user=user)
+
+
+def log_out(uow: UnitOfWork, session_token: str) -> None:
+    with uow:
+        session = uow.session.scalar(
+            select(UserSession).where(UserSession.token_hash == hash_token(session_token))
+        )
+        if session is not None and session.revoked_at is None:
+            session.revoked_at = uow.clock.now()
+            uow.commit()
+
+
+def authenticate_session(uow: UnitOfWork, session_token: str) -> Actor | None:
+    now = uow.clock.now()
+    with uow:
+        row = uow.session.execute(
+            select(User.id, User.email, User.staff_role, UserSession.expires_at)
+            .join(UserSession, UserSession.user_id == User.id)
+            .where(
+                UserSession.token_hash == hash_token(session_token),
+                UserSession.revoked_at.is_(None),
+                User.is_active.is_(True),
+            )
+        ).first()
+    if row is None or row.expires_at <= now:
+        return None
+    return _actor(row.id, row.email, row.staff_role)
+
+
+def _actor(user_id: uuid.UUID, email: str, staff_role: str | None) -> Actor:
+    role = StaffRole(staff_role) if staff_role else None
+    return Actor(label=email, user_id=user_id, email=email, staff_role=role)
+
+
+def get_user(uow: UnitOfWork, actor: Actor) -> User:
+    """The actor's own user record."""
+    with uow:
+        user = uow.session.get(User, actor.user_id) if actor.user_id else None
+        if user is None:
+            raise NotFound("this actor has no user record")
+        return user

@@ -1,0 +1,1 @@
+"""Email: the transactional outbox and the relay that delivers it."""

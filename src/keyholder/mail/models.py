@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from keyholder.db.base import Base
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"  # waiting for (another) delivery attempt
+    SENT = "sent"  # accepted by the SMTP server
+    FAILED = "failed"  # gave up after the last attempt; kept for an operator
+
+
+class OutboxMessage(Base):
+    """An email written in the same transaction as the change that caused it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    message_id: Mapped[str] = mapped_column(String(255), unique=True)
+    mail_from: Mapped[str] = mapped_column(String(320))
+    recipients: Mapped[list[str]]
+    subject: Mapped[str] = mapped_column(String(400))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[OutboxStatus] = mapped_column(String(16), default=OutboxStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime]
+    next_attempt_at: Mapped[datetime]
+    # A relay that claims a message holds it until this time; if it dies
+    # mid-send the claim lapses and another relay retries (at-least-once).
+    claimed_until: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)

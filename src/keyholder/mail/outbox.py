@@ -1,0 +1,63 @@
+"""Queueing emails in the caller's transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid, parseaddr
+
+from sqlalchemy import select
+
+from keyholder.db.uow import UnitOfWork
+from keyholder.errors import InvalidInput
+from keyholder.mail.models import OutboxMessage, OutboxStatus
+
+
+def enqueue_email(
+    uow: UnitOfWork, *, kind: str, to: Sequence[str], subject: str, body: str
+) -> OutboxMessage:
+    """Add an email to the outbox; it leaves only if the transaction commits."""
+    for value in (subject, *to):
+        # Header values come partly from users (names, addresses): no smuggled headers.
+        if "\r" in value or "\n" in value:
+            raise InvalidInput("line breaks are not allowed in email headers")
+    settings = uow.settings
+    now = uow.clock.now()
+    domain = parseaddr(settings.mail_from)[1].rpartition("@")[2] or "keyholder.invalid"
+    message = OutboxMessage(
+        kind=kind,
+        message_id=make_msgid(domain=domain),
+        mail_from=settings.mail_from,
+        recipients=list(to),
+        subject=subject,
+        body=body,
+        status=OutboxStatus.PENDING,
+        attempts=0,
+        created_at=now,
+        next_attempt_at=now,
+    )
+    uow.session.add(message)
+    if uow.mail_queued is not None:
+        uow.after_commit(uow.mail_queued.set)  # wakes an in-process relay
+    return message
+
+
+def to_email_message(row: OutboxMessage) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = row.mail_from
+    message["To"] = ", ".join(row.recipients)
+    message["Subject"] = row.subject
+    message["Message-ID"] = row.message_id
+    message["Date"] = format_datetime(row.created_at)
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(row.body)
+    return message
+
+
+def list_outbox(
+    uow: UnitOfWork, *, status: OutboxStatus | None = None, limit: int = 50
+) -> Sequence[OutboxMessage]:
+    query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
+    if status is not None:
+        query = query.where(OutboxMessage.status == status)
+    return uow.session.scalars(query).all()

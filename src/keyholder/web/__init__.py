@@ -1,0 +1,1 @@
+"""HTTP entrypoints: the JSON API (and, later, the web UI)."""

@@ -1,0 +1,107 @@
+"""/api/enterprise-accounts: accounts, their members and invitations."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Response, status
+from fastapi.responses import JSONResponse
+
+from keyholder.accounts import invitations, members
+from keyholder.accounts import service as accounts
+from keyholder.accounts.service import ContactInput
+from keyholder.web.api.schemas import (
+    AccountCreate,
+    AccountOut,
+    InvitationOut,
+    MemberCreate,
+    MemberOut,
+    MemberUpdate,
+    account_out,
+    invitation_out,
+    member_out,
+)
+from keyholder.web.deps import CurrentActor, ReadUoW, UoW
+
+router = APIRouter(prefix="/enterprise-accounts", tags=["enterprise accounts"])
+
+# Reads are `async def` on purpose: each is one or two indexed lookups taking
+# tens of microseconds, far less than a hop to the thread pool. Writes hash,
+# lock and send mail, so they stay plain `def` and run in the pool.
+
+
+@router.get("", response_model=list[AccountOut])
+async def list_accounts(uow: ReadUoW, actor: CurrentActor) -> list[AccountOut]:
+    return [account_out(a) for a in accounts.list_accounts(uow, actor=actor)]
+
+
+@router.post("", response_model=AccountOut, status_code=status.HTTP_201_CREATED)
+def create_account(body: AccountCreate, uow: UoW, actor: CurrentActor) -> AccountOut:
+    account = accounts.create_account(
+        uow,
+        name=body.name,
+        contract_number=body.contract_number,
+        display_name=body.display_name,
+        domains=body.domains,
+        contacts=[ContactInput(c.kind, c.name, c.title, c.email) for c in body.contacts],
+        actor=actor,
+    )
+    return account_out(account)
+
+
+@router.get("/{name}", response_model=AccountOut)
+async def get_account(name: str, uow: ReadUoW, actor: CurrentActor) -> AccountOut:
+    return account_out(accounts.get_account(uow, name, actor=actor))
+
+
+@router.get("/{name}/members", response_model=list[MemberOut])
+async def list_members(name: str, uow: ReadUoW, actor: CurrentActor) -> list[MemberOut]:
+    return [member_out(m) for m in members.list_members(uow, name, actor=actor)]
+
+
+@router.post(
+    "/{name}/members",
+    response_model=MemberOut,
+    status_code=status.HTTP_201_CREATED,
+    responses={202: {"model": InvitationOut, "description": "No user has this email yet: invited"}},
+)
+def add_member(name: str, body: MemberCreate, uow: UoW, actor: CurrentActor) -> Response:
+    added = members.add_member(uow, name, body.user.email, body.permissions, actor=actor)
+    if added.invitation is not None:
+        payload = invitation_out(added.invitation).model_dump(mode="json")
+        return JSONResponse(payload, status_code=status.HTTP_202_ACCEPTED)
+    assert added.membership is not None
+    payload = member_out(added.membership).model_dump(mode="json")
+    return JSONResponse(payload, status_code=status.HTTP_201_CREATED)
+
+
+@router.get("/{name}/members/{email}", response_model=MemberOut)
+async def get_member(name: str, email: str, uow: ReadUoW, actor: CurrentActor) -> MemberOut:
+    return member_out(members.get_member(uow, name, email, actor=actor))
+
+
+@router.patch("/{name}/members/{email}", response_model=MemberOut)
+def update_member(
+    name: str, email: str, body: MemberUpdate, uow: UoW, actor: CurrentActor
+) -> MemberOut:
+    membership = members.set_member_permissions(uow, name, email, body.permissions, actor=actor)
+    return member_out(membership)
+
+
+@router.delete("/{name}/members/{email}", status_code=status.HTTP_204_NO_CONTENT)
+def remove_member(name: str, email: str, uow: UoW, actor: CurrentActor) -> Response:
+    members.remove_member(uow, name, email, actor=actor)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/{name}/invitations", response_model=list[InvitationOut])
+def list_invitations(name: str, uow: UoW, actor: CurrentActor) -> list[InvitationOut]:
+    return [invitation_out(i) for i in invitations.list_invitations(uow, name, actor=actor)]
+
+
+@router.delete("/{name}/invitations/{invitation_id}", status_code=status.HTTP_204_NO_CONTENT)
+def revoke_invitation(
+    name: str, invitation_id: uuid.UUID, uow: UoW, actor: CurrentActor
+) -> Response:
+    invitations.revoke_invitation(uow, name, invitation_id, actor=actor)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

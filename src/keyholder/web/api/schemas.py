@@ -1,0 +1,171 @@
+"""Request and response bodies of the JSON API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from keyholder.accounts.models import ContactKind, EnterpriseAccount, Invitation, Membership
+from keyholder.accounts.permissions import PermissionSet, ordered
+from keyholder.identity.models import StaffRole, User
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _permission_name(value: object) -> object:
+    # Accept both "manage" and {"name": "manage"}, the shape responses use.
+    if isinstance(value, dict) and set(value) == {"name"}:
+        return value["name"]
+    return value
+
+
+def _user_email(value: object) -> object:
+    # Accept {"email": ...} and a bare email string, as Heroku's API does.
+    return {"email": value} if isinstance(value, str) else value
+
+
+PermissionName = Annotated[str, BeforeValidator(_permission_name)]
+
+
+class UserRef(Body):
+    email: str = Field(max_length=320)
+
+
+class MemberCreate(Body):
+    user: Annotated[UserRef, BeforeValidator(_user_email)]
+    permissions: list[PermissionName] = Field(default_factory=list, max_length=16)
+
+
+class MemberUpdate(Body):
+    permissions: list[PermissionName] = Field(max_length=16)
+
+
+class ContactIn(Body):
+    kind: ContactKind
+    name: str = Field(min_length=1, max_length=200)
+    title: str = Field(min_length=1, max_length=200)
+    email: str = Field(max_length=320)
+
+
+class AccountCreate(Body):
+    name: str = Field(max_length=64)
+    contract_number: str = Field(max_length=64)
+    display_name: str | None = Field(default=None, max_length=200)
+    domains: list[str] = Field(default_factory=list, max_length=50)
+    contacts: list[ContactIn] = Field(default_factory=list, max_length=50)
+
+
+class SessionCreate(Body):
+    email: str = Field(max_length=320)
+    password: str = Field(max_length=4096)
+
+
+class InvitationAccept(Body):
+    name: str = Field(default="", max_length=200)
+    password: str | None = Field(default=None, max_length=4096)
+
+
+class PermissionOut(BaseModel):
+    name: str
+
+
+class UserOut(BaseModel):
+    id: uuid.UUID
+    email: str
+
+
+class MemberOut(BaseModel):
+    id: uuid.UUID
+    user: UserOut
+    permissions: list[PermissionOut]
+    federated: bool = False
+    created_at: datetime
+    updated_at: datetime
+
+
+class InvitationOut(BaseModel):
+    id: uuid.UUID
+    email: str
+    permissions: list[PermissionOut]
+    created_at: datetime
+    expires_at: datetime
+
+
+class DomainOut(BaseModel):
+    domain: str
+    verified_at: datetime | None
+
+
+class ContactOut(BaseModel):
+    kind: ContactKind
+    name: str
+    title: str
+    email: str
+    added_at: datetime
+
+
+class AccountOut(BaseModel):
+    id: uuid.UUID
+    name: str
+    display_name: str
+    contract_number: str
+    domains: list[DomainOut]
+    contacts: list[ContactOut]
+    created_at: datetime
+    updated_at: datetime
+
+
+class SessionUserOut(BaseModel):
+    id: uuid.UUID
+    email: str
+    name: str
+    staff_role: StaffRole | None
+
+
+def permissions_out(permissions: PermissionSet) -> list[PermissionOut]:
+    return [PermissionOut(name=p.value) for p in ordered(permissions)]
+
+
+def member_out(membership: Membership) -> MemberOut:
+    return MemberOut(
+        id=membership.id,
+        user=UserOut(id=membership.user.id, email=membership.user.email),
+        permissions=permissions_out(membership.permissions),
+        created_at=membership.created_at,
+        updated_at=membership.updated_at,
+    )
+
+
+def invitation_out(invitation: Invitation) -> InvitationOut:
+    return InvitationOut(
+        id=invitation.id,
+        email=invitation.email,
+        permissions=permissions_out(invitation.permissions),
+        created_at=invitation.created_at,
+        expires_at=invitation.expires_at,
+    )
+
+
+def account_out(account: EnterpriseAccount) -> AccountOut:
+    return AccountOut(
+        id=account.id,
+        name=account.name,
+        display_name=account.display_name,
+        contract_number=account.contract_number,
+        domains=[DomainOut(domain=d.domain, verified_at=d.verified_at) for d in account.domains],
+        contacts=[
+            ContactOut(kind=c.kind, name=c.name, title=c.title, email=c.email, added_at=c.added_at)
+            for c in account.contacts
+        ],
+        created_at=account.created_at,
+        updated_at=account.updated_at,
+    )
+
+
+def session_user_out(user: User) -> SessionUserOut:
+    return SessionUserOut(id=user.id, email=user.email, name=user.name, staff_role=user.staff_role)

@@ -1,0 +1,95 @@
+"""``create_app(settings)``: the one place the web application is wired."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from keyholder import __version__
+from keyholder.bootstrap import Runtime, bootstrap
+from keyholder.config import Settings
+from keyholder.web.api import accounts, session
+from keyholder.web.problems import install_problem_handlers
+
+log = logging.getLogger(__name__)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    runtime: Runtime | None = None,
+    run_relay: bool | None = None,
+) -> FastAPI:
+    """Build the ASGI app. Pass ``runtime`` to share one (tests); otherwise one is made."""
+    runtime = runtime or bootstrap(settings)
+    relay_wanted = runtime.settings.relay_in_process if run_relay is None else run_relay
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        stop = threading.Event()
+        relay = runtime.relay() if relay_wanted else None
+        thread = None
+        if relay is not None:
+            thread = threading.Thread(
+                target=relay.run_forever,
+                args=(stop,),
+                kwargs={"interval": runtime.settings.relay_interval_seconds,
+                        "wakeup": runtime.mail_queued},
+                name="mail-relay",
+                daemon=True,
+            )
+            thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            runtime.mail_queued.set()
+            if thread is not None:
+                thread.join(timeout=15)
+
+    app = FastAPI(
+        title="Keyholder",
+        version=__version__,
+        summary="Enterprise accounts, their admins, and reviewed recovery of admin access.",
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    install_problem_handlers(app)
+    app.include_router(accounts.router, prefix="/api")
+    app.include_router(session.router, prefix="/api")
+
+    @app.get("/healthz", tags=["health"])
+    async def healthz() -> dict[str, str]:
+        """The process is up."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"], response_model=None)
+    def readyz() -> Response:
+        """The database answers."""
+        try:
+            with runtime.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception as exc:
+            log.warning("readiness check failed: %s", exc)
+            return problem_response_unready(str(type(exc).__name__))
+        return JSONResponse({"status": "ok", "database": runtime.engine.dialect.name})
+
+    return app
+
+
+def problem_response_unready(reason: str) -> Response:
+    return JSONResponse(
+        {"type": "about:blank", "title": "Not ready", "status": 503,
+         "detail": f"the database is not reachable ({reason})"},
+        status_code=503,
+        media_type="application/problem+json",
+    )

@@ -1,0 +1,86 @@
+"""Request-scoped dependencies, declared once as ``Annotated`` aliases."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from keyholder.bootstrap import Runtime
+from keyholder.db.uow import RequestContext, UnitOfWork
+from keyholder.errors import NotAuthenticated
+from keyholder.identity import service as identity
+from keyholder.identity.actor import Actor
+
+SESSION_COOKIE = "keyholder_session"
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+async def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def request_context(request: Request) -> RequestContext:
+    supplied = request.headers.get("x-request-id", "")
+    request_id = supplied if _REQUEST_ID.fullmatch(supplied) else uuid.uuid4().hex
+    return RequestContext(
+        client_address=request.client.host if request.client else None, request_id=request_id
+    )
+
+
+async def get_uow(request: Request, runtime: RuntimeDep) -> UnitOfWork:
+    return runtime.uow(request_context(request))
+
+
+async def get_read_uow(request: Request, runtime: RuntimeDep) -> UnitOfWork:
+    return runtime.uow(request_context(request), read_only=True)
+
+
+UoW = Annotated[UnitOfWork, Depends(get_uow)]
+ReadUoW = Annotated[UnitOfWork, Depends(get_read_uow)]
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise NotAuthenticated("the Authorization header must be 'Bearer <token>'")
+    return token.strip()
+
+
+async def optional_actor(request: Request, runtime: RuntimeDep) -> Actor | None:
+    """The caller from a bearer token or a session cookie, or None when anonymous.
+
+    Credentials that are present but wrong are an error, never anonymity.
+    """
+    token = bearer_token(request)
+    if token is not None:
+        actor = identity.authenticate_api_token(runtime.uow(read_only=True), token)
+        if actor is None:
+            raise NotAuthenticated("the API token is not valid")
+        return actor
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        actor = identity.authenticate_session(runtime.uow(read_only=True), cookie)
+        if actor is None:
+            raise NotAuthenticated("your session has ended; sign in again")
+        return actor
+    return None
+
+
+async def current_actor(actor: Annotated[Actor | None, Depends(optional_actor)]) -> Actor:
+    if actor is None:
+        raise NotAuthenticated("sign in, or send 'Authorization: Bearer <token>'")
+    return actor
+
+
+OptionalActor = Annotated[Actor | None, Depends(optional_actor)]
+CurrentActor = Annotated[Actor, Depends(current_actor)]
