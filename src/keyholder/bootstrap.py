@@ -56,9 +56,10 @@ def bootstrap(
     *,
     clock: Clock | None = None,
     mail_transport: MailTransport | None = None,
+    engine: Engine | None = None,
 ) -> Runtime:
     settings = settings or Settings()
-    engine = make_engine(settings.database_url)
+    engine = engine or make_engine(settings.database_url)
     if mail_transport is None and settings.smtp_url:
         mail_transport = SMTPTransport(settings.smtp_url)
     read, write = make_session_factories(engine)

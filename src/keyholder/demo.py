@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 from keyholder.accounts import members
@@ -14,7 +15,7 @@ from keyholder.identity import service as identity
 from keyholder.identity.actor import Actor
 from keyholder.identity.models import StaffRole
 
-DEMO_PASSWORD = "keyholder-demo"  # printed in the README; development data only
+DEMO_PASSWORD = "keyholder-demo"  # noqa: S105 - printed in the README; development data only
 
 
 @dataclass(frozen=True)
@@ -36,10 +37,17 @@ STAFF = (
 
 ACCOUNTS = (
     DemoAccount(
-        "acme-corp", "Acme Corporation", "ENT-2024-001234", "acme.example",
+        "acme-corp",
+        "Acme Corporation",
+        "ENT-2024-001234",
+        "acme.example",
         (
-            ContactInput(ContactKind.EXECUTIVE, "Dana Whitfield", "Chief Executive Officer",
-                         "dana.whitfield@acme.example"),
+            ContactInput(
+                ContactKind.EXECUTIVE,
+                "Dana Whitfield",
+                "Chief Executive Officer",
+                "dana.whitfield@acme.example",
+            ),
             ContactInput(ContactKind.SECURITY, "Omar Haddad", "CISO", "security@acme.example"),
             ContactInput(ContactKind.BILLING, "Priya Nair", "Controller", "billing@acme.example"),
         ),
@@ -50,13 +58,19 @@ ACCOUNTS = (
         ),
     ),
     DemoAccount(
-        "globex", "Globex Inc.", "ENT-2024-004321", "globex.example",
+        "globex",
+        "Globex Inc.",
+        "ENT-2024-004321",
+        "globex.example",
         (ContactInput(ContactKind.EXECUTIVE, "Hank Scorpio", "CEO", "hank@globex.example"),),
         (("hank@globex.example", "view,create,manage,billing"), ("frank@globex.example", "view")),
     ),
     # No admin left: the account the recovery flow is for.
     DemoAccount(
-        "initech", "Initech LLC", "ENT-2025-000777", "initech.example",
+        "initech",
+        "Initech LLC",
+        "ENT-2025-000777",
+        "initech.example",
         (ContactInput(ContactKind.EXECUTIVE, "Bill Lumbergh", "Owner", "bill@initech.example"),),
         (("peter@initech.example", "view,create"),),
     ),
@@ -68,32 +82,38 @@ def load_demo_data(runtime: Runtime) -> list[str]:
     actor = Actor.operator("demo")
     created: list[str] = []
     for email, name, role in STAFF:
-        if _try(lambda: identity.create_user(
-            runtime.uow(), email, name=name, password=DEMO_PASSWORD, staff_role=role, actor=actor
-        )):
+        with contextlib.suppress(AlreadyExists):
+            identity.create_user(
+                runtime.uow(),
+                email,
+                name=name,
+                password=DEMO_PASSWORD,
+                staff_role=role,
+                actor=actor,
+            )
             created.append(f"staff {role}: {email}")
     for demo in ACCOUNTS:
-        if _try(lambda: accounts.create_account(
-            runtime.uow(), name=demo.name, display_name=demo.display_name,
-            contract_number=demo.contract, domains=[demo.domain], contacts=demo.contacts,
-            actor=actor,
-        )):
+        with contextlib.suppress(AlreadyExists):
+            accounts.create_account(
+                runtime.uow(),
+                name=demo.name,
+                display_name=demo.display_name,
+                contract_number=demo.contract,
+                domains=[demo.domain],
+                contacts=demo.contacts,
+                actor=actor,
+            )
             created.append(f"account {demo.name}")
         for email, permissions in demo.members:
-            _try(lambda: identity.create_user(
-                runtime.uow(), email, password=DEMO_PASSWORD, actor=actor
-            ))
-            if _try(lambda: members.add_member(
-                runtime.uow(), demo.name, email, permissions.split(","), actor=actor
-            )):
+            with contextlib.suppress(AlreadyExists):
+                identity.create_user(runtime.uow(), email, password=DEMO_PASSWORD, actor=actor)
+            with contextlib.suppress(AlreadyExists):
+                members.add_member(
+                    runtime.uow(), demo.name, email, permissions.split(","), actor=actor
+                )
                 created.append(f"member {email} of {demo.name} ({permissions})")
     return created
 
 
-def _try(action: object) -> bool:
-    assert callable(action)
-    try:
-        action()
-    except AlreadyExists:
-        return False
-    return True
+def has_any_account(runtime: Runtime) -> bool:
+    return bool(accounts.list_accounts(runtime.uow(read_only=True), actor=Actor.operator("demo")))

@@ -44,8 +44,12 @@ def invite(
     for older in repository.pending_invitations(uow.session, account.id, now, email=email):
         older.revoked_at = now
         record_event(
-            uow, actor=actor, action="invitation.revoke", target=invitation_target(account, older),
-            before={"state": "pending"}, after={"state": "revoked", "reason": "replaced"},
+            uow,
+            actor=actor,
+            action="invitation.revoke",
+            target=invitation_target(account, older),
+            before={"state": "pending"},
+            after={"state": "revoked", "reason": "replaced"},
         )
     token, token_hash = new_token(INVITATION_PREFIX)
     invitation = Invitation(
@@ -60,9 +64,15 @@ def invite(
     uow.session.add(invitation)
     uow.session.flush()
     record_event(
-        uow, actor=actor, action="invitation.create", target=invitation_target(account, invitation),
-        after={"email": email, "permissions": ordered(permissions),
-               "expires_at": invitation.expires_at.isoformat()},
+        uow,
+        actor=actor,
+        action="invitation.create",
+        target=invitation_target(account, invitation),
+        after={
+            "email": email,
+            "permissions": ordered(permissions),
+            "expires_at": invitation.expires_at.isoformat(),
+        },
     )
     link = f"{uow.settings.base_url.rstrip('/')}/invitations/{token}"
     enqueue_email(
@@ -102,8 +112,12 @@ def revoke_invitation(
             raise Gone("this invitation was already accepted, revoked or has expired")
         invitation.revoked_at = now
         record_event(
-            uow, actor=actor, action="invitation.revoke", target=invitation_target(account, invitation),
-            before={"state": "pending"}, after={"state": "revoked"},
+            uow,
+            actor=actor,
+            action="invitation.revoke",
+            target=invitation_target(account, invitation),
+            before={"state": "pending"},
+            after={"state": "revoked"},
         )
         uow.commit()
         return invitation
@@ -153,21 +167,31 @@ def accept_invitation(
         invitation.accepted_at = now
         invitation.accepted_by_id = user.id
         membership = Membership(
-            account_id=account.id, user_id=user.id, user=user, account=account,
-            permissions=invitation.permissions, added_by_id=invitation.invited_by_id,
-            created_at=now, updated_at=now,
+            account_id=account.id,
+            user_id=user.id,
+            user=user,
+            account=account,
+            permissions=invitation.permissions,
+            added_by_id=invitation.invited_by_id,
+            created_at=now,
+            updated_at=now,
         )
         uow.session.add(membership)
         accepting = actor or Actor.for_user(user)
         record_event(
-            uow, actor=accepting, action="invitation.accept", target=invitation_target(account, invitation),
-            before={"state": "pending"}, after={"state": "accepted"},
+            uow,
+            actor=accepting,
+            action="invitation.accept",
+            target=invitation_target(account, invitation),
+            before={"state": "pending"},
+            after={"state": "accepted"},
         )
         record_event(
-            uow, actor=accepting, action="member.add",
+            uow,
+            actor=accepting,
+            action="member.add",
             target=member_target(account, user.email),
             after={"permissions": ordered(invitation.permissions), "via": "invitation"},
         )
         uow.commit()
         return membership
-

@@ -77,7 +77,9 @@ class Membership(Base):
     account_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("enterprise_accounts.id", ondelete="CASCADE")
     )
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
     permissions: Mapped[PermissionSet] = mapped_column(PermissionSetType())
     added_by_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, false, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from keyholder.accounts.models import EnterpriseAccount, Invitation, Membership
@@ -15,7 +15,7 @@ from keyholder.identity.actor import Actor
 from keyholder.identity.models import User
 
 
-def visible_accounts(actor: Actor) -> Select[tuple[EnterpriseAccount]]:
+def visible_accounts(actor: Actor) -> Select[EnterpriseAccount]:
     """Accounts the actor may see: all for staff, their own for members."""
     query = select(EnterpriseAccount).options(
         selectinload(EnterpriseAccount.domains), selectinload(EnterpriseAccount.contacts)
@@ -23,7 +23,7 @@ def visible_accounts(actor: Actor) -> Select[tuple[EnterpriseAccount]]:
     if actor.is_staff:
         return query
     if actor.user_id is None:
-        return query.where(False)
+        return query.where(false())
     return query.join(Membership, Membership.account_id == EnterpriseAccount.id).where(
         Membership.user_id == actor.user_id
     )

@@ -108,7 +108,9 @@ def create_account(
             contract_number=contract_number,
             created_at=now,
             updated_at=now,
-            domains=[AccountDomain(domain=d, verified_at=now, created_at=now) for d in domain_names],
+            domains=[
+                AccountDomain(domain=d, verified_at=now, created_at=now) for d in domain_names
+            ],
             contacts=[
                 AccountContact(
                     kind=ContactKind(c.kind),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -94,24 +94,23 @@ class ChainReport:
 def verify_chain(uow: UnitOfWork) -> ChainReport:
     """Walk the whole log in order and report the first event that does not fit."""
     expected_seq, expected_prev, checked = 1, GENESIS_HASH, 0
-    for event in _events_in_order(uow):
-        if event.seq != expected_seq:
-            return ChainReport(
-                checked, event.seq, f"expected event #{expected_seq} here; the chain has a gap"
-            )
-        if event.prev_hash != expected_prev:
-            return ChainReport(checked, event.seq, "does not link to the event before it")
-        if event.hash != compute_hash(event):
-            return ChainReport(checked, event.seq, "content does not match its hash")
-        expected_seq, expected_prev, checked = event.seq + 1, event.hash, checked + 1
-    return ChainReport(checked)
-
-
-def _events_in_order(uow: UnitOfWork) -> Iterator[AuditEvent]:
     query = select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=1000)
-    for event in uow.session.scalars(query):
-        yield event
-        uow.session.expunge(event)
+    result = uow.session.scalars(query)
+    try:
+        for event in result:
+            if event.seq != expected_seq:
+                return ChainReport(
+                    checked, event.seq, f"expected event #{expected_seq} here; the chain has a gap"
+                )
+            if event.prev_hash != expected_prev:
+                return ChainReport(checked, event.seq, "does not link to the event before it")
+            if event.hash != compute_hash(event):
+                return ChainReport(checked, event.seq, "content does not match its hash")
+            expected_seq, expected_prev, checked = event.seq + 1, event.hash, checked + 1
+            uow.session.expunge(event)  # keeps memory flat on long logs
+        return ChainReport(checked)
+    finally:
+        result.close()  # a server-side cursor on PostgreSQL
 
 
 def list_events(

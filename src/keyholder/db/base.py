@@ -33,9 +33,10 @@ class Base(DeclarativeBase):
 
 def load_all_models() -> MetaData:
     """Import every slice's models so ``Base.metadata`` is complete."""
-    from keyholder.accounts import models as _accounts  # noqa: F401
-    from keyholder.audit import models as _audit  # noqa: F401
-    from keyholder.identity import models as _identity  # noqa: F401
-    from keyholder.mail import models as _mail  # noqa: F401
+    # Imported here, not at the top: the model modules import this one.
+    from keyholder.accounts import models as _accounts  # noqa: F401, PLC0415
+    from keyholder.audit import models as _audit  # noqa: F401, PLC0415
+    from keyholder.identity import models as _identity  # noqa: F401, PLC0415
+    from keyholder.mail import models as _mail  # noqa: F401, PLC0415
 
     return Base.metadata

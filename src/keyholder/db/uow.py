@@ -76,7 +76,9 @@ class UnitOfWork:
         self._session = None
         if isinstance(exc, IntegrityError):
             # A unique key taken by a concurrent transaction between our check and our write.
-            raise Conflict("this change clashed with another one made at the same time; try again") from exc
+            raise Conflict(
+                "this change clashed with another one made at the same time; try again"
+            ) from exc
 
     def commit(self) -> None:
         self.session.commit()

@@ -22,7 +22,7 @@ from keyholder.identity.models import ApiToken, StaffRole, User, UserSession
 from keyholder.identity.passwords import hash_password, needs_rehash, verify_password
 from keyholder.identity.tokens import hash_token, new_token
 
-API_TOKEN_PREFIX = "kh"
+API_TOKEN_PREFIX = "kh"  # noqa: S105 - a label, not a secret
 SESSION_PREFIX = "khs"
 
 

@@ -12,6 +12,10 @@ from keyholder.db.uow import UnitOfWork
 from keyholder.errors import InvalidInput
 from keyholder.mail.models import OutboxMessage, OutboxStatus
 
+# Every line break str.splitlines() knows, not only CR and LF: the email package
+# refuses them all in headers, so a row holding one could never be sent.
+_LINE_BREAKS = frozenset("\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029")
+
 
 def enqueue_email(
     uow: UnitOfWork, *, kind: str, to: Sequence[str], subject: str, body: str
@@ -19,7 +23,7 @@ def enqueue_email(
     """Add an email to the outbox; it leaves only if the transaction commits."""
     for value in (subject, *to):
         # Header values come partly from users (names, addresses): no smuggled headers.
-        if "\r" in value or "\n" in value:
+        if not _LINE_BREAKS.isdisjoint(value):
             raise InvalidInput("line breaks are not allowed in email headers")
     settings = uow.settings
     now = uow.clock.now()

@@ -22,7 +22,11 @@ from sqlalchemy import or_, select
 from keyholder.db.uow import UnitOfWork
 from keyholder.mail.models import OutboxMessage, OutboxStatus
 from keyholder.mail.outbox import to_email_message
-from keyholder.mail.transports import MailTransport, PermanentDeliveryError
+from keyholder.mail.transports import (
+    MailTransport,
+    PermanentDeliveryError,
+    TemporaryDeliveryError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +37,10 @@ LEASE = timedelta(minutes=5)
 
 def backoff(attempts: int) -> timedelta:
     """Delay before the next try after ``attempts`` failed ones: 30 s, 1 min, 2 min, … 1 h."""
-    return min(BACKOFF_BASE * 2 ** max(attempts - 1, 0), BACKOFF_CAP)
+    # Clamp the exponent: the cap is reached long before, and 30 s * 2**42 would
+    # overflow timedelta (crashing _record) under a generous relay_max_attempts.
+    delay: timedelta = BACKOFF_BASE * 2 ** min(max(attempts - 1, 0), 32)
+    return min(delay, BACKOFF_CAP)
 
 
 @dataclass
@@ -87,9 +94,13 @@ class Relay:
             try:
                 result = self.run_until_idle()
                 if result.claimed:
-                    log.info("mail relay: %d sent, %d retrying, %d failed",
-                             result.sent, result.retrying, result.failed)
-            except Exception:  # the relay must outlive a broken database or mailer
+                    log.info(
+                        "mail relay: %d sent, %d retrying, %d failed",
+                        result.sent,
+                        result.retrying,
+                        result.failed,
+                    )
+            except Exception:
                 log.exception("mail relay pass failed; retrying in %.1fs", interval)
             if wakeup is not None:
                 wakeup.wait(interval)
@@ -116,7 +127,9 @@ class Relay:
                 return []
             rows = list(
                 uow.session.scalars(
-                    select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)
+                    select(OutboxMessage)
+                    .where(OutboxMessage.id.in_(ids))
+                    .order_by(OutboxMessage.id)
                 )
             )
             for row in rows:
@@ -131,8 +144,14 @@ class Relay:
             with self._transport.connect() as sender:
                 for row in rows:
                     try:
-                        sender.send(to_email_message(row))
-                    except PermanentDeliveryError as exc:
+                        message = to_email_message(row)
+                    except ValueError as exc:  # a header the email package refuses: never sendable
+                        outcomes.append((row.id, PermanentDeliveryError(f"cannot build: {exc}")))
+                        continue
+                    try:
+                        sender.send(message)
+                    except (PermanentDeliveryError, TemporaryDeliveryError) as exc:
+                        # Refused, but the connection is fine: go on with the next row.
                         outcomes.append((row.id, exc))
                     except Exception as exc:
                         # The connection is likely gone: this row and the rest retry later.
@@ -142,7 +161,7 @@ class Relay:
                         break
                     else:
                         outcomes.append((row.id, None))
-        except Exception as exc:  # could not connect, or the connection broke on quit
+        except Exception as exc:
             done = {row_id for row_id, _ in outcomes}
             outcomes += [(r.id, exc) for r in rows if r.id not in done]
         return outcomes

@@ -29,6 +29,13 @@ class PermanentDeliveryError(Exception):
     """The server refused the message for good (5xx); retrying will not help."""
 
 
+class TemporaryDeliveryError(Exception):
+    """The server refused this message for now (4xx); retry it later.
+
+    Only this message is affected: the connection stays usable for the next one.
+    """
+
+
 class SMTPTransport:
     """SMTP over plain TCP (``smtp://``), STARTTLS (``smtp+starttls://``) or TLS (``smtps://``)."""
 
@@ -36,7 +43,8 @@ class SMTPTransport:
         parts = urlsplit(url)
         if parts.scheme not in {"smtp", "smtps", "smtp+starttls"}:
             raise ConfigurationError(
-                f"KEYHOLDER_SMTP_URL must start with smtp://, smtp+starttls:// or smtps://, got {parts.scheme!r}"
+                "KEYHOLDER_SMTP_URL must start with smtp://, smtp+starttls:// or smtps://, "
+                f"not {parts.scheme!r}"
             )
         if not parts.hostname:
             raise ConfigurationError("KEYHOLDER_SMTP_URL needs a host")
@@ -79,8 +87,10 @@ class _SMTPSender:
         except smtplib.SMTPRecipientsRefused as exc:
             if all(code >= 500 for code, _ in exc.recipients.values()):
                 raise PermanentDeliveryError(str(exc)) from exc
-            raise
+            raise TemporaryDeliveryError(str(exc)) from exc
         except smtplib.SMTPResponseException as exc:
             if exc.smtp_code >= 500:
                 raise PermanentDeliveryError(f"{exc.smtp_code} {exc.smtp_error!r}") from exc
+            if 400 <= exc.smtp_code < 500:
+                raise TemporaryDeliveryError(f"{exc.smtp_code} {exc.smtp_error!r}") from exc
             raise

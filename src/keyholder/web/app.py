@@ -31,7 +31,7 @@ def create_app(
     relay_wanted = runtime.settings.relay_in_process if run_relay is None else run_relay
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         stop = threading.Event()
         relay = runtime.relay() if relay_wanted else None
         thread = None
@@ -39,8 +39,10 @@ def create_app(
             thread = threading.Thread(
                 target=relay.run_forever,
                 args=(stop,),
-                kwargs={"interval": runtime.settings.relay_interval_seconds,
-                        "wakeup": runtime.mail_queued},
+                kwargs={
+                    "interval": runtime.settings.relay_interval_seconds,
+                    "wakeup": runtime.mail_queued,
+                },
                 name="mail-relay",
                 daemon=True,
             )
@@ -78,7 +80,7 @@ def create_app(
         try:
             with runtime.engine.connect() as connection:
                 connection.execute(text("SELECT 1"))
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any failure means "not ready"
             log.warning("readiness check failed: %s", exc)
             return problem_response_unready(str(type(exc).__name__))
         return JSONResponse({"status": "ok", "database": runtime.engine.dialect.name})
@@ -88,8 +90,12 @@ def create_app(
 
 def problem_response_unready(reason: str) -> Response:
     return JSONResponse(
-        {"type": "about:blank", "title": "Not ready", "status": 503,
-         "detail": f"the database is not reachable ({reason})"},
+        {
+            "type": "about:blank",
+            "title": "Not ready",
+            "status": 503,
+            "detail": f"the database is not reachable ({reason})",
+        },
         status_code=503,
         media_type="application/problem+json",
     )

@@ -20,7 +20,7 @@ router = APIRouter(tags=["session"])
 
 
 @router.post("/session", response_model=SessionUserOut)
-def log_in(body: SessionCreate, request: Request, response: Response, uow: UoW) -> SessionUserOut:
+def log_in(body: SessionCreate, response: Response, uow: UoW) -> SessionUserOut:
     signed_in = identity.log_in(
         uow, body.email, body.password, client_address=uow.context.client_address
     )

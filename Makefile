@@ -1,0 +1,43 @@
+# Every target bootstraps .venv itself: a fresh clone needs only `make serve` or `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+READY := $(VENV)/.ready
+
+export KEYHOLDER_ENV ?= development
+
+.PHONY: serve test test-sqlite test-postgresql lint bench clean
+
+$(READY): pyproject.toml requirements/constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "Keyholder needs Python 3.11 or newer (found $$($(PYTHON) --version))"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements/constraints.txt -e '.[dev]'
+	@touch $@
+
+## serve: run Keyholder on http://127.0.0.1:8000 with demo data (SQLite in var/)
+serve: $(READY)
+	$(BIN)/keyholder db upgrade
+	$(BIN)/keyholder demo --if-empty
+	$(BIN)/keyholder serve
+
+## test: the test suite on SQLite, and on PostgreSQL too when KEYHOLDER_TEST_POSTGRESQL_URL is set
+test: $(READY) test-sqlite $(if $(KEYHOLDER_TEST_POSTGRESQL_URL),test-postgresql)
+
+test-sqlite: $(READY)
+	$(BIN)/pytest --db sqlite
+
+test-postgresql: $(READY)
+	$(BIN)/pytest --db postgresql
+
+lint: $(READY)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy src
+
+bench: $(READY)
+	$(BIN)/python benchmarks/member_lookup.py
+	$(BIN)/python benchmarks/mail_relay.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

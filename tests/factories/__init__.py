@@ -1,0 +1,82 @@
+"""Factories that build test data through the real services."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+
+from keyholder.accounts import members
+from keyholder.accounts import service as accounts
+from keyholder.accounts.models import ContactKind, EnterpriseAccount, Membership
+from keyholder.accounts.service import ContactInput
+from keyholder.bootstrap import Runtime
+from keyholder.identity import service as identity
+from keyholder.identity.actor import Actor
+from keyholder.identity.models import StaffRole, User
+
+PASSWORD = "correct horse battery staple"
+OPERATOR = Actor.operator("tests")
+
+
+class Factories:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self._counter = itertools.count(1)
+
+    def user(
+        self,
+        email: str | None = None,
+        *,
+        password: str | None = None,
+        staff_role: StaffRole | None = None,
+        name: str = "",
+    ) -> User:
+        email = email or f"user{next(self._counter)}@example.com"
+        return identity.create_user(
+            self.runtime.uow(), email, name=name, password=password, staff_role=staff_role,
+            actor=OPERATOR,
+        )
+
+    def actor(self, user: User) -> Actor:
+        return Actor.for_user(user)
+
+    def token(self, user: User) -> str:
+        return identity.create_api_token(self.runtime.uow(), user.email, actor=OPERATOR).token
+
+    def auth(self, user: User) -> dict[str, str]:
+        """Headers that authenticate as ``user`` through a fresh API token."""
+        return {"Authorization": f"Bearer {self.token(user)}"}
+
+    def account(
+        self,
+        name: str | None = None,
+        *,
+        contract_number: str | None = None,
+        domains: Iterable[str] = (),
+        executive_email: str | None = None,
+    ) -> EnterpriseAccount:
+        n = next(self._counter)
+        name = name or f"account-{n}"
+        contacts = []
+        if executive_email:
+            contacts.append(ContactInput(ContactKind.EXECUTIVE, "Exec Utive", "CEO", executive_email))
+        return accounts.create_account(
+            self.runtime.uow(),
+            name=name,
+            contract_number=contract_number or f"ENT-2024-{n:06d}",
+            domains=list(domains),
+            contacts=contacts,
+            actor=OPERATOR,
+        )
+
+    def member(self, account: EnterpriseAccount, user: User, permissions: str = "view") -> Membership:
+        added = members.add_member(
+            self.runtime.uow(), account.name, user.email, permissions.split(","), actor=OPERATOR
+        )
+        assert added.membership is not None
+        return added.membership
+
+    def admin_of(self, account: EnterpriseAccount, email: str | None = None) -> User:
+        user = self.user(email)
+        self.member(account, user, "view,manage")
+        return user

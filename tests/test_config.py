@@ -1,0 +1,47 @@
+"""Settings: secrets are required outside development."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from keyholder.config import DEVELOPMENT_SECRET_KEY, Settings
+
+
+def settings(**values):
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+def test_development_runs_without_a_secret():
+    assert settings(env="development").secret == DEVELOPMENT_SECRET_KEY.encode()
+
+
+@pytest.mark.parametrize("env", ["production", "test"])
+def test_other_environments_require_a_secret(env):
+    with pytest.raises(ValidationError, match="KEYHOLDER_SECRET_KEY"):
+        settings(env=env)
+
+
+def test_the_development_placeholder_is_refused_in_production():
+    with pytest.raises(ValidationError, match="KEYHOLDER_SECRET_KEY"):
+        settings(env="production", secret_key=DEVELOPMENT_SECRET_KEY)
+
+
+def test_short_secrets_are_refused():
+    with pytest.raises(ValidationError, match="32 characters"):
+        settings(env="production", secret_key="too-short")
+
+
+def test_defaults_follow_the_design():
+    s = settings(env="development")
+    assert s.database_url == "sqlite:///var/keyholder.db"
+    assert s.invitation_ttl.days == 7
+
+
+def test_environment_variables_are_read(monkeypatch):
+    monkeypatch.setenv("KEYHOLDER_ENV", "production")
+    monkeypatch.setenv("KEYHOLDER_SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("KEYHOLDER_DATABASE_URL", "postgresql+psycopg://db/keyholder")
+    s = settings()
+    assert s.database_url == "postgresql+psycopg://db/keyholder"
+    assert not s.is_development
