@@ -34,12 +34,17 @@ START = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
-        "--db", choices=["sqlite", "postgresql"], default="sqlite", help="database engine to test on"
+        "--db",
+        choices=["sqlite", "postgresql"],
+        default="sqlite",
+        help="database engine to test on",
     )
 
 
 @pytest.fixture(scope="session")
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     if request.config.getoption("--db") == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'keyholder.db'}"
         return

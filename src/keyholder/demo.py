@@ -35,6 +35,9 @@ STAFF = (
     ("reviewer2@keyholder.example", "Robin Reviewer", StaffRole.REVIEWER),
 )
 
+# Signed up on the platform but on no enterprise account yet: ready to be added.
+PLATFORM_USERS = (("newperson@acme.example", "New Person"),)
+
 ACCOUNTS = (
     DemoAccount(
         "acme-corp",
@@ -92,6 +95,12 @@ def load_demo_data(runtime: Runtime) -> list[str]:
                 actor=actor,
             )
             created.append(f"staff {role}: {email}")
+    for email, name in PLATFORM_USERS:
+        with contextlib.suppress(AlreadyExists):
+            identity.create_user(
+                runtime.uow(), email, name=name, password=DEMO_PASSWORD, actor=actor
+            )
+            created.append(f"user {email} (on no account yet)")
     for demo in ACCOUNTS:
         with contextlib.suppress(AlreadyExists):
             accounts.create_account(

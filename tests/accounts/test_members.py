@@ -6,6 +6,7 @@ import threading
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import text
 
 from keyholder.accounts import invitations, members
 from keyholder.audit.service import list_events
@@ -62,7 +63,9 @@ class TestAuditTrail:
             json={"user": {"email": "bob@acme.example"}},
             headers={**factories.auth(alice), "X-Request-ID": "req-123"},
         )
-        [event] = events(runtime, action="member.add", target="account:acme-corp/member:bob@acme.example")
+        [event] = events(
+            runtime, action="member.add", target="account:acme-corp/member:bob@acme.example"
+        )
         assert event.client_address == "testclient"
         assert event.request_id == "req-123"
 
@@ -76,21 +79,16 @@ class TestInvitations:
         assert added.invitation is not None
         return admin, added.invitation
 
-    def token_of_last_invitation(self, runtime):
-        from tests.web.api.test_session import invitation_token
-
-        return invitation_token(runtime)
-
     def test_invitation_expires_after_seven_days(self, runtime, factories, acme, clock):
         self.invite(runtime, factories, acme)
-        token = self.token_of_last_invitation(runtime)
+        token = factories.last_invitation_token()
         clock.advance(timedelta(days=7))
         with pytest.raises(Gone, match="expired"):
             invitations.accept_invitation(runtime.uow(), token, actor=None, password=PASSWORD)
 
     def test_invitation_still_works_a_second_before_expiry(self, runtime, factories, acme, clock):
         self.invite(runtime, factories, acme)
-        token = self.token_of_last_invitation(runtime)
+        token = factories.last_invitation_token()
         clock.advance(timedelta(days=7) - timedelta(seconds=1))
         membership = invitations.accept_invitation(
             runtime.uow(), token, actor=None, password=PASSWORD
@@ -99,7 +97,7 @@ class TestInvitations:
 
     def test_revoked_invitation_cannot_be_accepted(self, runtime, factories, acme):
         admin, invitation = self.invite(runtime, factories, acme)
-        token = self.token_of_last_invitation(runtime)
+        token = factories.last_invitation_token()
         invitations.revoke_invitation(
             runtime.uow(), "acme-corp", invitation.id, actor=factories.actor(admin)
         )
@@ -111,27 +109,29 @@ class TestInvitations:
 
     def test_reinviting_replaces_the_old_link(self, runtime, factories, acme):
         admin, _ = self.invite(runtime, factories, acme)
-        old = self.token_of_last_invitation(runtime)
+        old = factories.last_invitation_token()
         members.add_member(
             runtime.uow(), "acme-corp", "new@acme.example", ["view"], actor=factories.actor(admin)
         )
-        new = self.token_of_last_invitation(runtime)
+        new = factories.last_invitation_token()
         with pytest.raises(Gone):
             invitations.accept_invitation(runtime.uow(), old, actor=None, password=PASSWORD)
-        membership = invitations.accept_invitation(runtime.uow(), new, actor=None, password=PASSWORD)
+        membership = invitations.accept_invitation(
+            runtime.uow(), new, actor=None, password=PASSWORD
+        )
         assert membership.permissions == {"view"}
 
     def test_only_the_hash_of_the_token_is_stored(self, runtime, factories, acme):
-        from sqlalchemy import text
-
         self.invite(runtime, factories, acme)
-        token = self.token_of_last_invitation(runtime)
+        token = factories.last_invitation_token()
         with runtime.engine.connect() as connection:
             stored = connection.execute(text("SELECT token_hash FROM invitations")).scalars().all()
         assert token not in stored
         assert all(len(h) == 64 for h in stored)
 
-    def test_members_without_manage_cannot_see_or_revoke_invitations(self, runtime, factories, acme):
+    def test_members_without_manage_cannot_see_or_revoke_invitations(
+        self, runtime, factories, acme
+    ):
         _, invitation = self.invite(runtime, factories, acme)
         viewer = factories.user()
         factories.member(acme, viewer, "view,billing")

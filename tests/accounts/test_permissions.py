@@ -37,5 +37,7 @@ def test_storage_round_trips(permissions):
 
 def test_names_are_case_and_space_tolerant():
     assert parse_permissions([" Manage ", "BILLING"]) == {
-        Permission.VIEW, Permission.MANAGE, Permission.BILLING
+        Permission.VIEW,
+        Permission.MANAGE,
+        Permission.BILLING,
     }

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 
 import pytest
 from sqlalchemy import text
 
-from keyholder.audit.service import GENESIS_HASH, record_event, verify_chain
+from keyholder.audit.models import AuditEvent
+from keyholder.audit.service import GENESIS_HASH, compute_hash, record_event, verify_chain
 from keyholder.identity.actor import Actor
 
 ACTOR = Actor.operator("tests")
@@ -18,8 +20,14 @@ def chain(runtime):
     """Five events in the log."""
     for n in range(1, 6):
         with runtime.uow() as uow:
-            record_event(uow, actor=ACTOR, action="test.event", target=f"thing:{n}",
-                         before={"n": n - 1}, after={"n": n})
+            record_event(
+                uow,
+                actor=ACTOR,
+                action="test.event",
+                target=f"thing:{n}",
+                before={"n": n - 1},
+                after={"n": n},
+            )
             uow.commit()
 
 
@@ -45,7 +53,7 @@ class TestChain:
                 text("SELECT seq, prev_hash, hash FROM audit_events ORDER BY seq")
             ).all()
         assert rows[0].prev_hash == GENESIS_HASH
-        assert all(b.prev_hash == a.hash for a, b in zip(rows, rows[1:], strict=False))
+        assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(rows))
 
     def test_editing_a_row_is_detected_at_that_row(self, runtime, chain):
         execute(runtime, "UPDATE audit_events SET actor = 'someone-else' WHERE seq = 3")
@@ -72,9 +80,6 @@ class TestChain:
 
     def test_rehashing_one_row_still_breaks_the_next_link(self, runtime, chain):
         with runtime.uow() as uow:
-            from keyholder.audit.models import AuditEvent
-            from keyholder.audit.service import compute_hash
-
             event = uow.session.get(AuditEvent, 3)
             assert event is not None
             event.actor = "forger"

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterable
+
+from sqlalchemy import select
 
 from keyholder.accounts import members
 from keyholder.accounts import service as accounts
+from keyholder.accounts.invitations import INVITATION_PREFIX
 from keyholder.accounts.models import ContactKind, EnterpriseAccount, Membership
 from keyholder.accounts.service import ContactInput
 from keyholder.bootstrap import Runtime
 from keyholder.identity import service as identity
 from keyholder.identity.actor import Actor
 from keyholder.identity.models import StaffRole, User
+from keyholder.mail.models import OutboxMessage
 
 PASSWORD = "correct horse battery staple"
 OPERATOR = Actor.operator("tests")
@@ -33,7 +38,11 @@ class Factories:
     ) -> User:
         email = email or f"user{next(self._counter)}@example.com"
         return identity.create_user(
-            self.runtime.uow(), email, name=name, password=password, staff_role=staff_role,
+            self.runtime.uow(),
+            email,
+            name=name,
+            password=password,
+            staff_role=staff_role,
             actor=OPERATOR,
         )
 
@@ -59,7 +68,9 @@ class Factories:
         name = name or f"account-{n}"
         contacts = []
         if executive_email:
-            contacts.append(ContactInput(ContactKind.EXECUTIVE, "Exec Utive", "CEO", executive_email))
+            contacts.append(
+                ContactInput(ContactKind.EXECUTIVE, "Exec Utive", "CEO", executive_email)
+            )
         return accounts.create_account(
             self.runtime.uow(),
             name=name,
@@ -69,7 +80,9 @@ class Factories:
             actor=OPERATOR,
         )
 
-    def member(self, account: EnterpriseAccount, user: User, permissions: str = "view") -> Membership:
+    def member(
+        self, account: EnterpriseAccount, user: User, permissions: str = "view"
+    ) -> Membership:
         added = members.add_member(
             self.runtime.uow(), account.name, user.email, permissions.split(","), actor=OPERATOR
         )
@@ -80,3 +93,15 @@ class Factories:
         user = self.user(email)
         self.member(account, user, "view,manage")
         return user
+
+    def last_invitation_token(self) -> str:
+        """The token from the newest invitation email, as its recipient would read it."""
+        with self.runtime.uow(read_only=True) as uow:
+            body = uow.session.scalars(
+                select(OutboxMessage.body)
+                .where(OutboxMessage.kind == "invitation")
+                .order_by(OutboxMessage.id.desc())
+            ).first()
+        match = re.search(rf"/invitations/({INVITATION_PREFIX}_[A-Za-z0-9_-]+)", body or "")
+        assert match, body
+        return match.group(1)

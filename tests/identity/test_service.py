@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, text
 
+from keyholder.audit.service import list_events
 from keyholder.errors import AlreadyExists, InvalidInput, NotAuthenticated, PermissionDenied
 from keyholder.identity import service
 from keyholder.identity.models import ApiToken, StaffRole
@@ -47,8 +48,6 @@ class TestUsers:
             )
 
     def test_staff_role_changes_are_audited(self, runtime, factories):
-        from keyholder.audit.service import list_events
-
         user = factories.user("sam@keyholder.example")
         service.set_staff_role(runtime.uow(), user.email, StaffRole.REVIEWER, actor=OPERATOR)
         with runtime.uow() as uow:

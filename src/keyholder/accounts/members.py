@@ -9,10 +9,14 @@ from keyholder.accounts import repository
 from keyholder.accounts.invitations import invite
 from keyholder.accounts.models import EnterpriseAccount, Invitation, Membership, member_target
 from keyholder.accounts.permissions import ADMIN_PERMISSION, PermissionSet, ordered, parse_permissions
-from keyholder.accounts.policy import managed_account, readable_account
+from keyholder.accounts.policy import (
+    managed_account,
+    readable_account,
+    readable_member_lookup,
+)
 from keyholder.audit.service import record_event
 from keyholder.db.uow import UnitOfWork
-from keyholder.errors import AlreadyExists, LastAdminError, NotFound
+from keyholder.errors import AlreadyExists, InvalidInput, LastAdminError, NotFound
 from keyholder.identity.actor import Actor
 from keyholder.identity.emails import normalize_email
 from keyholder.identity.service import find_user
@@ -26,9 +30,28 @@ def list_members(uow: UnitOfWork, account_name: str, *, actor: Actor) -> Sequenc
 
 
 def get_member(uow: UnitOfWork, account_name: str, email: str, *, actor: Actor) -> Membership:
+    """One member of an account, by email. Visible to its members and to staff.
+
+    The API's hottest read, so one query finds the account, whether the actor
+    is a member of it and the member asked for; the policy then decides as for
+    every account read. Answers, in order: 404 for an account the actor may
+    not see, 422 for an invalid email, 404 for an email that is not a member.
+    """
+    try:
+        normalized: str | None = normalize_email(email)
+        invalid = None
+    except InvalidInput as exc:
+        normalized, invalid = None, exc  # None matches nobody; the account check comes first
     with uow:
-        account = readable_account(uow, account_name, actor=actor)
-        return _existing_member(uow, account, email)
+        found = repository.member_lookup(
+            uow.session, account_name, normalized, caller_id=actor.user_id
+        )
+    found = readable_member_lookup(account_name, found, actor=actor)
+    if invalid is not None:
+        raise invalid
+    if found.member is None:
+        raise NotFound(f"{normalized} is not a member of {found.account_name!r}")
+    return found.member
 
 
 @dataclass(frozen=True, slots=True)

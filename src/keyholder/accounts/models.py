@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from keyholder.accounts.permissions import PermissionSet, PermissionSetType
 from keyholder.db.base import Base
+from keyholder.db.types import StrEnumType
 from keyholder.identity.models import User
 
 
@@ -60,7 +61,7 @@ class AccountContact(Base):
     account_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("enterprise_accounts.id", ondelete="CASCADE"), index=True
     )
-    kind: Mapped[ContactKind] = mapped_column(String(16))
+    kind: Mapped[ContactKind] = mapped_column(StrEnumType(ContactKind, 16))
     name: Mapped[str] = mapped_column(String(200))
     title: Mapped[str] = mapped_column(String(200))
     email: Mapped[str] = mapped_column(String(320))

@@ -27,6 +27,23 @@ def readable_account(uow: UnitOfWork, name: str, *, actor: Actor) -> EnterpriseA
     return account
 
 
+def readable_member_lookup(
+    name: str, found: repository.MemberLookup | None, *, actor: Actor
+) -> repository.MemberLookup:
+    """``found`` if the actor may read its account; otherwise 404 as for a missing account.
+
+    The rule of ``readable_account``, applied to what ``repository.member_lookup``
+    read in one query (the account, and whether the actor is a member of it).
+    """
+    if found is None:
+        raise _not_found(name)
+    if actor.is_staff:
+        return found
+    if actor.user_id is None or not found.caller_is_member:
+        raise _not_found(name)
+    return found
+
+
 def managed_account(uow: UnitOfWork, name: str, *, actor: Actor) -> EnterpriseAccount:
     """The account, locked for change, if the actor may change its members.
 

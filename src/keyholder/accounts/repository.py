@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, false, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import Select, and_, bindparam, false, func, select
+from sqlalchemy.orm import Session, aliased, make_transient_to_detached, selectinload
 
 from keyholder.accounts.models import EnterpriseAccount, Invitation, Membership
 from keyholder.accounts.permissions import ADMIN_PERMISSION, grants
@@ -49,6 +50,87 @@ def membership_by_email(session: Session, account_id: uuid.UUID, email: str) -> 
         select(Membership)
         .join(Membership.user)
         .where(Membership.account_id == account_id, User.email == email)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class MemberLookup:
+    """What one query found about "member ``email`` of account ``name``, asked by a user"."""
+
+    account_id: uuid.UUID
+    account_name: str
+    caller_is_member: bool
+    member: Membership | None
+
+
+_CALLER = aliased(Membership, name="caller_membership")
+# users.email and (memberships.account_id, memberships.user_id) are unique, so
+# the left joins add at most one row each to the one account found by name.
+_MEMBER_LOOKUP = (
+    select(
+        EnterpriseAccount.id.label("account_id"),
+        EnterpriseAccount.name.label("account_name"),
+        _CALLER.id.label("caller_membership_id"),
+        Membership.id,
+        Membership.user_id,
+        Membership.permissions,
+        Membership.added_by_id,
+        Membership.created_at,
+        Membership.updated_at,
+        User.email,
+    )
+    .select_from(EnterpriseAccount)
+    .outerjoin(User, User.email == bindparam("email"))
+    .outerjoin(
+        Membership,
+        and_(Membership.account_id == EnterpriseAccount.id, Membership.user_id == User.id),
+    )
+    .outerjoin(
+        _CALLER,
+        and_(_CALLER.account_id == EnterpriseAccount.id, _CALLER.user_id == bindparam("caller_id")),
+    )
+    .where(EnterpriseAccount.name == bindparam("name"))
+)
+
+
+def member_lookup(
+    session: Session, account_name: str, email: str | None, *, caller_id: uuid.UUID | None
+) -> MemberLookup | None:
+    """The account, whether ``caller_id`` is a member of it, and the member with ``email``.
+
+    One indexed query and plain rows rather than ORM loading: this is the API's
+    hottest read. None when no account has the name; ``member`` is None when
+    the email (None matches nobody) is not a member. The membership comes back
+    detached, as from a closed session: its user has ``id`` and ``email``
+    loaded, and reading anything else raises rather than returning a blank.
+    """
+    row = (
+        session.connection()
+        .execute(_MEMBER_LOOKUP, {"name": account_name, "email": email, "caller_id": caller_id})
+        .first()
+    )
+    if row is None:
+        return None
+    member = None
+    if row.id is not None:
+        user = User(id=row.user_id, email=row.email)
+        member = Membership(
+            id=row.id,
+            account_id=row.account_id,
+            user_id=row.user_id,
+            permissions=row.permissions,
+            added_by_id=row.added_by_id,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            user=user,
+        )
+        make_transient_to_detached(user)
+        make_transient_to_detached(member)
+    return MemberLookup(
+        account_id=row.account_id,
+        account_name=row.account_name,
+        caller_is_member=row.caller_membership_id is not None,
+        member=member,
     )
 
 

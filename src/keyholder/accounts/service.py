@@ -113,7 +113,7 @@ def create_account(
             ],
             contacts=[
                 AccountContact(
-                    kind=ContactKind(c.kind),
+                    kind=c.kind,
                     name=c.name.strip(),
                     title=c.title.strip(),
                     email=normalize_email(c.email),

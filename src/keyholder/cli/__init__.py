@@ -1,4 +1,9 @@
-"""The ``keyholder`` command: operators' interface to the same services as the API."""
+"""The ``keyholder`` command: operators' interface to the same services as the API.
+
+Commands get their Runtime from ``cli.common.runtime()``: the one passed in as
+the context object (``app(obj=runtime)``, as tests do), else one built from the
+``KEYHOLDER_*`` environment.
+"""
 
 from __future__ import annotations
 
@@ -9,17 +14,18 @@ from types import FrameType
 
 import typer
 
-from keyholder.cli import accounts, audit, mail, members, users
-from keyholder.cli.common import fail, runtime
-from keyholder.db import migrate
+from keyholder.accounts import service as accounts_service
+from keyholder.cli import accounts, audit, db, mail, members, users
+from keyholder.cli.common import fail, handle_errors, operator, remember_context, runtime
+from keyholder.demo import DEMO_PASSWORD, load_demo_data
 
 app = typer.Typer(
     help="Keyholder: enterprise accounts, their admins, and reviewed recovery of admin access.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    callback=remember_context,
 )
-db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
-app.add_typer(db_app, name="db")
+app.add_typer(db.app, name="db")
 app.add_typer(users.users_app, name="users")
 app.add_typer(users.tokens_app, name="tokens")
 app.add_typer(accounts.app, name="accounts")
@@ -28,38 +34,29 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(mail.app, name="mail")
 
 
-@db_app.command("upgrade")
-def db_upgrade() -> None:
-    """Apply all migrations."""
-    migrate.upgrade(runtime().engine)
-    typer.echo(f"database at revision {migrate.current_revision(runtime().engine)}")
-
-
-@db_app.command("check")
-def db_check() -> None:
-    """Exit 1 unless the schema is at the newest revision and matches the models."""
-    engine = runtime().engine
-    current, head = migrate.current_revision(engine), migrate.head_revision(engine)
-    if current != head:
-        fail(f"database is at revision {current or 'none'}, newest is {head}: run `keyholder db upgrade`")
-    differences = migrate.schema_differences(engine)
-    if differences:
-        fail(f"schema differs from the models in {len(differences)} place(s): {differences[0]}")
-    typer.echo(f"database at revision {current}; schema matches the models")
-
-
 @app.command("demo")
-def demo() -> None:
+@handle_errors
+def demo(
+    if_empty: bool = typer.Option(
+        False, "--if-empty", help="Load nothing when any enterprise account exists already."
+    ),
+) -> None:
     """Load demo accounts, members and staff (idempotent)."""
-    from keyholder.demo import DEMO_PASSWORD, load_demo_data
-
-    created = load_demo_data(runtime())
+    rt = runtime()
+    if if_empty and accounts_service.list_accounts(rt.uow(read_only=True), actor=operator()):
+        typer.echo("the database already holds accounts: demo data not loaded")
+        return
+    created = load_demo_data(rt)
     for line in created:
         typer.echo(f"created {line}")
-    typer.echo(f"demo data ready ({len(created)} new items); every demo user's password is {DEMO_PASSWORD!r}")
+    typer.echo(
+        f"demo data ready ({len(created)} new items); "
+        f"every demo user's password is {DEMO_PASSWORD!r}"
+    )
 
 
 @app.command("serve")
+@handle_errors
 def serve(
     host: str = typer.Option("127.0.0.1", "--host"),
     port: int = typer.Option(8000, "--port"),
@@ -67,9 +64,9 @@ def serve(
     access_log: bool = typer.Option(True, "--access-log/--no-access-log"),
 ) -> None:
     """Serve the API (with an in-process mail relay unless KEYHOLDER_RELAY_IN_PROCESS=false)."""
-    import uvicorn
+    import uvicorn  # noqa: PLC0415 - only this command needs the server; keeps other commands quick
 
-    _require_current_schema()
+    db.require_current_schema()
     uvicorn.run(
         "keyholder.web.app:create_app",
         factory=True,
@@ -82,10 +79,13 @@ def serve(
 
 
 @app.command("worker")
-def worker(once: bool = typer.Option(False, "--once", help="Deliver what is due, then exit.")) -> None:
+@handle_errors
+def worker(
+    once: bool = typer.Option(False, "--once", help="Deliver what is due, then exit."),
+) -> None:
     """Run the mail relay on its own (as many as you like, side by side)."""
     rt = runtime()
-    _require_current_schema()
+    db.require_current_schema()
     relay = rt.relay()
     if relay is None:
         fail("KEYHOLDER_SMTP_URL is not set: there is nothing to deliver to")
@@ -93,10 +93,12 @@ def worker(once: bool = typer.Option(False, "--once", help="Deliver what is due,
         result = relay.run_until_idle()
         typer.echo(f"{result.sent} sent, {result.retrying} to retry, {result.failed} failed")
         return
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     stop = threading.Event()
 
-    def _stop(signum: int, frame: FrameType | None) -> None:
+    def _stop(_signum: int, _frame: FrameType | None) -> None:
         stop.set()
         rt.mail_queued.set()
 
@@ -104,12 +106,6 @@ def worker(once: bool = typer.Option(False, "--once", help="Deliver what is due,
     signal.signal(signal.SIGINT, _stop)
     typer.echo("mail relay running; Ctrl-C to stop", err=True)
     relay.run_forever(stop, interval=rt.settings.relay_interval_seconds, wakeup=rt.mail_queued)
-
-
-def _require_current_schema() -> None:
-    engine = runtime().engine
-    if migrate.current_revision(engine) != migrate.head_revision(engine):
-        fail("the database schema is not current: run `keyholder db upgrade` first")
 
 
 def main() -> None:

@@ -24,7 +24,10 @@ app = typer.Typer(help="Enterprise accounts.", no_args_is_help=True)
 def parse_contact(value: str) -> ContactInput:
     parts = value.split(":")
     if len(parts) != 4 or not all(part.strip() for part in parts):
-        fail(f"--contact {value!r}: use KIND:NAME:TITLE:EMAIL, e.g. executive:Ada Li:CEO:ada@acme.example")
+        fail(
+            f"--contact {value!r}: use KIND:NAME:TITLE:EMAIL, "
+            "e.g. executive:Ada Li:CEO:ada@acme.example"
+        )
     kind, name, title, email = (part.strip() for part in parts)
     try:
         return ContactInput(ContactKind(kind.lower()), name, title, email)
@@ -37,6 +40,7 @@ def parse_contact(value: str) -> ContactInput:
 @handle_errors
 def create(
     name: str,
+    *,
     contract: str = typer.Option(..., "--contract", help="Contract number, e.g. ENT-2024-001234."),
     display_name: str | None = typer.Option(None, "--display-name"),
     domain: list[str] = typer.Option([], "--domain", help="A verified domain (repeatable)."),
@@ -71,7 +75,10 @@ def list_(as_json: bool = JsonOption) -> None:
         return
     print_table(
         ["name", "display name", "contract", "domains"],
-        [(a.name, a.display_name, a.contract_number, [d.domain for d in a.domains]) for a in accounts],
+        [
+            (a.name, a.display_name, a.contract_number, [d.domain for d in a.domains])
+            for a in accounts
+        ],
     )
 
 

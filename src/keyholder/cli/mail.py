@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
-from keyholder.cli.common import JsonOption, fail, print_json, print_table, runtime
-from keyholder.mail.models import OutboxStatus
+from keyholder.cli.common import (
+    JsonOption,
+    fail,
+    handle_errors,
+    print_json,
+    print_table,
+    runtime,
+)
+from keyholder.mail.models import OutboxMessage, OutboxStatus
 from keyholder.mail.outbox import list_outbox
 
 app = typer.Typer(help="Outgoing email.", no_args_is_help=True)
 
 
 @app.command("outbox")
+@handle_errors
 def outbox(
     status: OutboxStatus | None = typer.Option(None, "--status"),
     limit: int = typer.Option(20, "--limit", min=1, max=1000),
@@ -20,27 +30,37 @@ def outbox(
 ) -> None:
     """Show queued and sent emails, newest first (readable without SMTP in development)."""
     with runtime().uow(read_only=True) as uow:
-        rows = [
-            {"id": m.id, "kind": m.kind, "status": m.status, "to": m.recipients,
-             "subject": m.subject, "body": m.body, "message_id": m.message_id,
-             "created_at": m.created_at.isoformat(), "attempts": m.attempts,
-             "last_error": m.last_error}
-            for m in list_outbox(uow, status=status, limit=limit)
-        ]
+        messages = list_outbox(uow, status=status, limit=limit)
     if as_json:
-        print_json(rows)
+        print_json([_message_json(m) for m in messages])
     elif full:
-        for row in rows:
-            typer.echo(f"--- #{row['id']} {row['status']} {row['message_id']}")
-            typer.echo(f"To: {', '.join(row['to'])}\nSubject: {row['subject']}\n\n{row['body']}")
+        for m in messages:
+            typer.echo(f"--- #{m.id} {m.status} {m.message_id}")
+            typer.echo(f"To: {', '.join(m.recipients)}\nSubject: {m.subject}\n\n{m.body}")
     else:
         print_table(
             ["id", "status", "kind", "to", "subject"],
-            [(r["id"], r["status"], r["kind"], r["to"], r["subject"]) for r in rows],
+            [(m.id, m.status, m.kind, m.recipients, m.subject) for m in messages],
         )
 
 
+def _message_json(message: OutboxMessage) -> dict[str, Any]:
+    return {
+        "id": message.id,
+        "kind": message.kind,
+        "status": message.status,
+        "to": message.recipients,
+        "subject": message.subject,
+        "body": message.body,
+        "message_id": message.message_id,
+        "created_at": message.created_at.isoformat(),
+        "attempts": message.attempts,
+        "last_error": message.last_error,
+    }
+
+
 @app.command("send")
+@handle_errors
 def send() -> None:
     """Deliver every due message now, then exit."""
     relay = runtime().relay()

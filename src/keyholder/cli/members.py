@@ -5,8 +5,16 @@ from __future__ import annotations
 import typer
 
 from keyholder.accounts import members
+from keyholder.accounts.members import AddedMember
 from keyholder.accounts.permissions import ordered
-from keyholder.cli.common import JsonOption, handle_errors, operator, print_json, print_table, runtime
+from keyholder.cli.common import (
+    JsonOption,
+    handle_errors,
+    operator,
+    print_json,
+    print_table,
+    runtime,
+)
 from keyholder.web.api.schemas import invitation_out, member_out
 
 app = typer.Typer(help="Members of an enterprise account.", no_args_is_help=True)
@@ -44,25 +52,30 @@ def add(
     as_json: bool = JsonOption,
 ) -> None:
     """Add a member, or invite them by email when they have no user yet."""
-    added = members.add_member(runtime().uow(), account, email, split(permissions), actor=operator())
-    if added.invitation is not None:
+    added = members.add_member(
+        runtime().uow(), account, email, split(permissions), actor=operator()
+    )
+    _print_added(added, account, as_json=as_json)
+
+
+def _print_added(added: AddedMember, account: str, *, as_json: bool) -> None:
+    if added.membership is not None:
+        membership = added.membership
+        if as_json:
+            print_json(member_out(membership).model_dump(mode="json"))
+        else:
+            granted = ",".join(ordered(membership.permissions))
+            typer.echo(f"added {membership.user.email} to {account} with {granted}")
+    elif added.invitation is not None:
         invitation = added.invitation
         if as_json:
             print_json({"invitation": invitation_out(invitation).model_dump(mode="json")})
         else:
             typer.echo(
                 f"{invitation.email} has no user yet: invited to {account} with "
-                f"{','.join(ordered(invitation.permissions))} (expires {invitation.expires_at:%Y-%m-%d})"
+                f"{','.join(ordered(invitation.permissions))} "
+                f"(expires {invitation.expires_at:%Y-%m-%d})"
             )
-        return
-    assert added.membership is not None
-    if as_json:
-        print_json(member_out(added.membership).model_dump(mode="json"))
-    else:
-        typer.echo(
-            f"added {added.membership.user.email} to {account} with "
-            f"{','.join(ordered(added.membership.permissions))}"
-        )
 
 
 @app.command("set")
@@ -80,7 +93,8 @@ def set_(
     if as_json:
         print_json(member_out(membership).model_dump(mode="json"))
     else:
-        typer.echo(f"{membership.user.email} on {account}: {','.join(ordered(membership.permissions))}")
+        granted = ",".join(ordered(membership.permissions))
+        typer.echo(f"{membership.user.email} on {account}: {granted}")
 
 
 @app.command("remove")

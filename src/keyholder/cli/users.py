@@ -20,7 +20,8 @@ def parse_role(value: str | None) -> StaffRole | None:
     try:
         return StaffRole(value.lower())
     except ValueError:
-        fail(f"unknown staff role {value!r}; valid roles are: {', '.join(StaffRole)}, none")
+        valid = ", ".join(StaffRole)
+        fail(f"unknown staff role {value!r}; valid roles are: {valid}, none")
 
 
 @users_app.command("create")
@@ -37,19 +38,32 @@ def create(
     """Create a user (without a password unless --password-stdin)."""
     password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
     user = service.create_user(
-        runtime().uow(), email, name=name, password=password, staff_role=parse_role(staff),
+        runtime().uow(),
+        email,
+        name=name,
+        password=password,
+        staff_role=parse_role(staff),
         actor=operator(),
     )
     if as_json:
-        print_json({"id": str(user.id), "email": user.email, "name": user.name,
-                    "staff_role": user.staff_role})
+        print_json(
+            {
+                "id": str(user.id),
+                "email": user.email,
+                "name": user.name,
+                "staff_role": user.staff_role,
+            }
+        )
     else:
-        typer.echo(f"created user {user.email}" + (f" ({user.staff_role})" if user.staff_role else ""))
+        role = f" ({user.staff_role})" if user.staff_role else ""
+        typer.echo(f"created user {user.email}{role}")
 
 
 @users_app.command("set-role")
 @handle_errors
-def set_role(email: str, role: str = typer.Argument(..., help="agent, reviewer, admin or none.")) -> None:
+def set_role(
+    email: str, role: str = typer.Argument(..., help="agent, reviewer, admin or none.")
+) -> None:
     """Grant, change or remove a platform staff role."""
     user = service.set_staff_role(runtime().uow(), email, parse_role(role), actor=operator())
     typer.echo(f"{user.email}: staff role {user.staff_role or 'none'}")

@@ -8,6 +8,7 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from keyholder.db.base import Base
+from keyholder.db.types import StrEnumType
 
 
 class StaffRole(StrEnum):
@@ -29,7 +30,7 @@ class User(Base):
     password_changed_at: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]
     email_verified_at: Mapped[datetime | None]
-    staff_role: Mapped[StaffRole | None] = mapped_column(String(20))
+    staff_role: Mapped[StaffRole | None] = mapped_column(StrEnumType(StaffRole, 20))
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from keyholder.audit.service import record_event
 from keyholder.db.uow import UnitOfWork
@@ -142,19 +142,40 @@ def create_api_token(uow: UnitOfWork, email: str, *, name: str = "", actor: Acto
         return IssuedToken(token=token, record=record)
 
 
+# The two credential checks run on every authenticated request, so their
+# statements are built once: only the token hash changes between calls, and
+# SQLAlchemy reuses the compiled form. Neither caches any answer: a token or
+# session revoked a moment ago is refused on the very next request.
+_API_TOKEN_ACTOR = (
+    select(User.id, User.email, User.staff_role, ApiToken.expires_at)
+    .join(ApiToken, ApiToken.user_id == User.id)
+    .where(
+        ApiToken.token_hash == bindparam("token_hash"),
+        ApiToken.revoked_at.is_(None),
+        User.is_active.is_(True),
+    )
+)
+_SESSION_ACTOR = (
+    select(User.id, User.email, User.staff_role, UserSession.expires_at)
+    .join(UserSession, UserSession.user_id == User.id)
+    .where(
+        UserSession.token_hash == bindparam("token_hash"),
+        UserSession.revoked_at.is_(None),
+        User.is_active.is_(True),
+    )
+)
+
+
 def authenticate_api_token(uow: UnitOfWork, token: str) -> Actor | None:
     """The actor behind a bearer token, or None when it is unknown, revoked or expired."""
     now = uow.clock.now()
     with uow:
-        row = uow.session.execute(
-            select(User.id, User.email, User.staff_role, ApiToken.expires_at)
-            .join(ApiToken, ApiToken.user_id == User.id)
-            .where(
-                ApiToken.token_hash == hash_token(token),
-                ApiToken.revoked_at.is_(None),
-                User.is_active.is_(True),
-            )
-        ).first()
+        # One Core row on the session's connection: no ORM entity is built.
+        row = (
+            uow.session.connection()
+            .execute(_API_TOKEN_ACTOR, {"token_hash": hash_token(token)})
+            .first()
+        )
     if row is None or (row.expires_at is not None and row.expires_at <= now):
         return None
     return _actor(row.id, row.email, row.staff_role)
@@ -212,15 +233,11 @@ def log_out(uow: UnitOfWork, session_token: str) -> None:
 def authenticate_session(uow: UnitOfWork, session_token: str) -> Actor | None:
     now = uow.clock.now()
     with uow:
-        row = uow.session.execute(
-            select(User.id, User.email, User.staff_role, UserSession.expires_at)
-            .join(UserSession, UserSession.user_id == User.id)
-            .where(
-                UserSession.token_hash == hash_token(session_token),
-                UserSession.revoked_at.is_(None),
-                User.is_active.is_(True),
-            )
-        ).first()
+        row = (
+            uow.session.connection()
+            .execute(_SESSION_ACTOR, {"token_hash": hash_token(session_token)})
+            .first()
+        )
     if row is None or row.expires_at <= now:
         return None
     return _actor(row.id, row.email, row.staff_role)

@@ -7,6 +7,7 @@ from sqlalchemy import Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from keyholder.db.base import Base
+from keyholder.db.types import StrEnumType
 
 
 class OutboxStatus(StrEnum):
@@ -28,7 +29,9 @@ class OutboxMessage(Base):
     recipients: Mapped[list[str]]
     subject: Mapped[str] = mapped_column(String(400))
     body: Mapped[str] = mapped_column(Text)
-    status: Mapped[OutboxStatus] = mapped_column(String(16), default=OutboxStatus.PENDING)
+    status: Mapped[OutboxStatus] = mapped_column(
+        StrEnumType(OutboxStatus, 16), default=OutboxStatus.PENDING
+    )
     attempts: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime]
     next_attempt_at: Mapped[datetime]

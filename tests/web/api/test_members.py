@@ -57,9 +57,7 @@ class TestListAndGet:
         missing = client.get(MEMBERS.format("no-such-account"), headers=headers)
         assert hidden.status_code == missing.status_code == 404
         assert hidden.json()["title"] == missing.json()["title"]
-        assert "acme-corp" not in client.get(
-            "/api/enterprise-accounts", headers=headers
-        ).text
+        assert "acme-corp" not in client.get("/api/enterprise-accounts", headers=headers).text
 
     def test_anonymous_is_401(self, client, acme):
         response = client.get(MEMBERS.format("acme-corp"))
@@ -92,7 +90,9 @@ class TestAdd:
         assert response.json()["user"]["email"] == "bob@acme.example"
         assert response.json()["permissions"] == [{"name": "view"}, {"name": "create"}]
 
-    def test_permissions_accept_the_response_shape_and_a_bare_email(self, client, factories, acme, alice):
+    def test_permissions_accept_the_response_shape_and_a_bare_email(
+        self, client, factories, acme, alice
+    ):
         factories.user("bob@acme.example")
         response = client.post(
             MEMBERS.format("acme-corp"),
@@ -142,7 +142,9 @@ class TestAdd:
 
     def test_malformed_body_is_422_problem(self, client, factories, acme, alice):
         response = client.post(
-            MEMBERS.format("acme-corp"), json={"permissions": "manage"}, headers=factories.auth(alice)
+            MEMBERS.format("acme-corp"),
+            json={"permissions": "manage"},
+            headers=factories.auth(alice),
         )
         assert response.status_code == 422
         assert response.headers["content-type"] == "application/problem+json"
@@ -209,7 +211,9 @@ class TestChangeAndRemove:
         )
         assert response.status_code == 200
         assert response.json()["permissions"] == [
-            {"name": "view"}, {"name": "manage"}, {"name": "billing"}
+            {"name": "view"},
+            {"name": "manage"},
+            {"name": "billing"},
         ]
 
     def test_admin_removes_a_member(self, client, factories, acme, alice):
@@ -222,9 +226,13 @@ class TestChangeAndRemove:
             "alice@acme.example"
         ]
 
-    def test_removing_the_last_admin_is_409_and_changes_nothing(self, client, factories, acme, alice):
+    def test_removing_the_last_admin_is_409_and_changes_nothing(
+        self, client, factories, acme, alice
+    ):
         headers = factories.auth(alice)
-        response = client.delete(MEMBERS.format("acme-corp") + "/alice@acme.example", headers=headers)
+        response = client.delete(
+            MEMBERS.format("acme-corp") + "/alice@acme.example", headers=headers
+        )
         assert response.status_code == 409
         assert "last" in response.json()["detail"]
         assert "manage" in response.json()["detail"]

@@ -5,10 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import select
 
-from keyholder.accounts.invitations import INVITATION_PREFIX
-from keyholder.mail.models import OutboxMessage
 from tests.factories import PASSWORD
 
 
@@ -19,7 +16,9 @@ def alice(factories):
 
 class TestSession:
     def test_login_sets_a_hardened_cookie_that_authenticates(self, client, alice):
-        response = client.post("/api/session", json={"email": "ALICE@acme.example", "password": PASSWORD})
+        response = client.post(
+            "/api/session", json={"email": "ALICE@acme.example", "password": PASSWORD}
+        )
         assert response.status_code == 200
         assert response.json()["email"] == "alice@acme.example"
         cookie = response.headers["set-cookie"]
@@ -34,7 +33,11 @@ class TestSession:
 
     @pytest.mark.parametrize(
         ("email", "password"),
-        [("alice@acme.example", "wrong password"), ("nobody@acme.example", PASSWORD), ("junk", "x")],
+        [
+            ("alice@acme.example", "wrong password"),
+            ("nobody@acme.example", PASSWORD),
+            ("junk", "x"),
+        ],
     )
     def test_bad_credentials_get_one_generic_answer(self, client, alice, email, password):
         response = client.post("/api/session", json={"email": email, "password": password})
@@ -50,21 +53,9 @@ class TestSession:
         assert client.get("/api/session", headers=cookie).status_code == 401
 
 
-def invitation_token(runtime) -> str:
-    with runtime.uow() as uow:
-        body = uow.session.scalars(
-            select(OutboxMessage.body).where(OutboxMessage.kind == "invitation").order_by(
-                OutboxMessage.id.desc()
-            )
-        ).first()
-    match = re.search(rf"/invitations/({INVITATION_PREFIX}_[A-Za-z0-9_-]+)", body)
-    assert match, body
-    return match.group(1)
-
-
 class TestInvitationAccept:
     @pytest.fixture
-    def invited(self, client, factories, runtime):
+    def invited(self, client, factories):
         account = factories.account("acme-corp")
         admin = factories.admin_of(account, "admin@acme.example")
         response = client.post(
@@ -73,7 +64,7 @@ class TestInvitationAccept:
             headers=factories.auth(admin),
         )
         assert response.status_code == 202
-        return invitation_token(runtime)
+        return factories.last_invitation_token()
 
     def test_newcomer_signs_up_by_accepting(self, client, invited):
         response = client.post(
@@ -82,7 +73,9 @@ class TestInvitationAccept:
         assert response.status_code == 200, response.text
         assert response.json()["user"]["email"] == "new@acme.example"
         assert {"name": "manage"} in response.json()["permissions"]
-        login = client.post("/api/session", json={"email": "new@acme.example", "password": PASSWORD})
+        login = client.post(
+            "/api/session", json={"email": "new@acme.example", "password": PASSWORD}
+        )
         assert login.status_code == 200
 
     def test_invitation_works_once(self, client, invited):

@@ -1,0 +1,158 @@
+"""keyholder db upgrade|check, demo, and --help on every command."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import typer
+from typer.core import TyperGroup
+
+from keyholder.bootstrap import Runtime, bootstrap
+from keyholder.cli import app
+from keyholder.config import Settings
+from keyholder.db import migrate
+from tests.cli import Cli, assert_error
+from tests.conftest import TEST_SECRET
+
+
+def command_paths() -> list[list[str]]:
+    """Every group and command of the app, as the words that reach it."""
+    paths: list[list[str]] = []
+
+    def walk(command: object, path: list[str]) -> None:
+        paths.append(path)
+        if isinstance(command, TyperGroup):
+            for name, sub in command.commands.items():
+                walk(sub, [*path, name])
+
+    walk(typer.main.get_command(app), [])
+    return paths
+
+
+@pytest.mark.parametrize("path", command_paths(), ids=lambda p: " ".join(p) or "keyholder")
+def test_help(cli: Cli, path: list[str]) -> None:
+    result = cli.ok(*path, "--help")
+
+    assert "Usage: " in result.stdout
+    assert result.stderr == ""
+
+
+def test_contract_commands_exist() -> None:
+    """The names DESIGN.md promises (of those built so far)."""
+    paths = {" ".join(p) for p in command_paths()}
+
+    assert {
+        "serve", "worker", "db upgrade", "db check", "demo", "users create",
+        "accounts create", "accounts show", "accounts list",
+        "members list", "members add", "members set", "members remove",
+        "mail outbox", "audit list", "audit verify",
+    } <= paths  # fmt: skip
+
+
+class TestCheck:
+    def test_migrated_database_passes(self, cli: Cli) -> None:
+        result = cli.ok("db", "check")
+
+        assert result.stdout == (
+            f"database at revision {migrate.head_revision(cli.runtime.engine)}; "
+            "schema matches the models\n"
+        )
+
+    def test_unmigrated_database_fails(self, empty_runtime: Runtime) -> None:
+        result = Cli(empty_runtime)("db", "check")
+
+        assert_error(result, "database is at revision none", "run `keyholder db upgrade`")
+
+
+class TestUpgrade:
+    def test_migrates_an_empty_database_so_check_passes(self, empty_runtime: Runtime) -> None:
+        cli = Cli(empty_runtime)
+        head = migrate.head_revision(empty_runtime.engine)
+
+        assert cli.ok("db", "upgrade").stdout == f"database at revision {head}\n"
+        cli.ok("db", "check")
+        assert cli.json("accounts", "list") == []
+
+    def test_is_a_no_op_on_a_current_database(self, cli: Cli) -> None:
+        cli.ok("accounts", "create", "acme-corp", "--contract", "ENT-2024-001234")
+
+        cli.ok("db", "upgrade")
+
+        assert [a["name"] for a in cli.json("accounts", "list")] == ["acme-corp"]
+
+
+class TestDatabaseErrors:
+    def test_unmigrated_database_says_to_upgrade(self, empty_runtime: Runtime) -> None:
+        result = Cli(empty_runtime)("accounts", "list")
+
+        assert_error(result, "the database schema is not current", "run `keyholder db upgrade`")
+
+    def test_unreachable_server_is_one_line(self, tmp_path: Path) -> None:
+        unreachable = bootstrap(settings_for("postgresql+psycopg://postgres@127.0.0.1:1/nowhere"))
+        try:
+            result = Cli(unreachable)("members", "list", "--account", "acme-corp")
+        finally:
+            unreachable.close()
+
+        assert_error(result, "error: database: ", "127.0.0.1")
+
+
+def settings_for(database_url: str) -> Settings:
+    return Settings(
+        env="test",
+        database_url=database_url,
+        secret_key=TEST_SECRET,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
+@pytest.fixture
+def empty_runtime(tmp_path: Path) -> Iterator[Runtime]:
+    """A Runtime on a new, empty SQLite file (whatever --db says)."""
+    runtime = bootstrap(settings_for(f"sqlite:///{tmp_path / 'empty.db'}"))
+    yield runtime
+    runtime.close()
+
+
+class TestDemo:
+    def test_loads_demo_data(self, cli: Cli) -> None:
+        result = cli.ok("demo")
+
+        assert "created account acme-corp\n" in result.stdout
+        assert "created staff admin: admin@keyholder.example\n" in result.stdout
+        assert "every demo user's password is 'keyholder-demo'" in result.stdout
+        assert [a["name"] for a in cli.json("accounts", "list")] == [
+            "acme-corp",
+            "globex",
+            "initech",
+        ]
+        assert cli.json("members", "list", "--account", "initech")[0]["user"]["email"] == (
+            "peter@initech.example"
+        )
+
+    def test_is_idempotent(self, cli: Cli) -> None:
+        cli.ok("demo")
+        accounts = cli.json("accounts", "list")
+        events = cli.json("audit", "list", "--limit", "10000")
+
+        again = cli.ok("demo")
+
+        assert [line for line in again.stdout.splitlines() if line.startswith("created")] == []
+        assert "demo data ready (0 new items)" in again.stdout
+        assert cli.json("accounts", "list") == accounts
+        assert cli.json("audit", "list", "--limit", "10000") == events
+
+    def test_if_empty_leaves_a_used_database_alone(self, cli: Cli) -> None:
+        cli.ok("accounts", "create", "acme-corp", "--contract", "ENT-2024-000001")
+
+        result = cli.ok("demo", "--if-empty")
+
+        assert result.stdout == "the database already holds accounts: demo data not loaded\n"
+        assert [a["name"] for a in cli.json("accounts", "list")] == ["acme-corp"]
+
+    def test_if_empty_loads_into_an_empty_database(self, cli: Cli) -> None:
+        cli.ok("demo", "--if-empty")
+
+        assert len(cli.json("accounts", "list")) == 3
