@@ -21,6 +21,10 @@ def enqueue_email(
     uow: UnitOfWork, *, kind: str, to: Sequence[str], subject: str, body: str
 ) -> OutboxMessage:
     """Add an email to the outbox; it leaves only if the transaction commits."""
+    if not to:
+        raise InvalidInput("an email needs at least one recipient")
+    if any("," in address or "@" not in address for address in to):
+        raise InvalidInput("each recipient must be one plain email address")
     for value in (subject, *to):
         # Header values come partly from users (names, addresses): no smuggled headers.
         if not _LINE_BREAKS.isdisjoint(value):

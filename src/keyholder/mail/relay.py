@@ -153,15 +153,10 @@ class Relay:
                     except (PermanentDeliveryError, TemporaryDeliveryError) as exc:
                         # Refused, but the connection is fine: go on with the next row.
                         outcomes.append((row.id, exc))
-                    except Exception as exc:
-                        # The connection is likely gone: this row and the rest retry later.
-                        outcomes.append((row.id, exc))
-                        done = {row_id for row_id, _ in outcomes}
-                        outcomes += [(r.id, exc) for r in rows if r.id not in done]
-                        break
                     else:
                         outcomes.append((row.id, None))
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - stored as last_error; retried with backoff
+            # Could not connect, or the connection broke: the rest retry later.
             done = {row_id for row_id, _ in outcomes}
             outcomes += [(r.id, exc) for r in rows if r.id not in done]
         return outcomes
