@@ -20,8 +20,7 @@ def acme(factories):
 
 
 def events(runtime, **filters):
-    with runtime.uow(read_only=True) as uow:
-        return list(reversed(list_events(uow, **filters)))
+    return list(reversed(list_events(runtime.uow(read_only=True), **filters)))
 
 
 class TestAuditTrail:

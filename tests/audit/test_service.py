@@ -32,8 +32,7 @@ def chain(runtime):
 
 
 def verify(runtime):
-    with runtime.uow(read_only=True) as uow:
-        return verify_chain(uow)
+    return verify_chain(runtime.uow(read_only=True))
 
 
 def execute(runtime, sql, **params):

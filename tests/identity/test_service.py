@@ -50,8 +50,7 @@ class TestUsers:
     def test_staff_role_changes_are_audited(self, runtime, factories):
         user = factories.user("sam@keyholder.example")
         service.set_staff_role(runtime.uow(), user.email, StaffRole.REVIEWER, actor=OPERATOR)
-        with runtime.uow() as uow:
-            [event] = list_events(uow, action="user.staff_role")
+        [event] = list_events(runtime.uow(), action="user.staff_role")
         assert event.data == {"before": {"staff_role": None}, "after": {"staff_role": "reviewer"}}
 
 

@@ -251,5 +251,4 @@ class TestRecipients:
     def test_bad_recipient_lists_are_refused_and_nothing_is_queued(self, runtime, to):
         with runtime.uow() as uow, pytest.raises(InvalidInput):
             enqueue_email(uow, kind="test", to=to, subject="Hello", body="Hi")
-        with runtime.uow() as uow:
-            assert list_outbox(uow) == []
+        assert list_outbox(runtime.uow()) == []

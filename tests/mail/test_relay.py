@@ -330,8 +330,7 @@ class TestMaxAttempts:
         result = relay.run_until_idle()
 
         assert (result.sent, result.retrying, result.failed) == (0, 0, 1)
-        with runtime.uow(read_only=True) as uow:
-            [failed] = list_outbox(uow, status=OutboxStatus.FAILED)
+        [failed] = list_outbox(runtime.uow(read_only=True), status=OutboxStatus.FAILED)
         assert (failed.message_id, failed.attempts) == (queued, 3)
         assert failed.last_error is not None
         assert failed.last_error.startswith("ConnectionRefusedError")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import ScalarResult, func, select, text
 
 from keyholder.audit.models import AuditEvent
 from keyholder.db.uow import UnitOfWork
@@ -93,9 +93,13 @@ class ChainReport:
 
 def verify_chain(uow: UnitOfWork) -> ChainReport:
     """Walk the whole log in order and report the first event that does not fit."""
-    expected_seq, expected_prev, checked = 1, GENESIS_HASH, 0
     query = select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=1000)
-    result = uow.session.scalars(query)
+    with uow:
+        return _walk(uow, uow.session.scalars(query))
+
+
+def _walk(uow: UnitOfWork, result: ScalarResult[AuditEvent]) -> ChainReport:
+    expected_seq, expected_prev, checked = 1, GENESIS_HASH, 0
     try:
         for event in result:
             if event.seq != expected_seq:
@@ -122,8 +126,5 @@ def list_events(
         query = query.where(AuditEvent.target == target)
     if action is not None:
         query = query.where(AuditEvent.action == action)
-    return uow.session.scalars(query).all()
-
-
-def count_events(uow: UnitOfWork) -> int:
-    return uow.session.scalar(select(func.count()).select_from(AuditEvent)) or 0
+    with uow:
+        return uow.session.scalars(query).all()

@@ -29,8 +29,9 @@ def list_(
     as_json: bool = JsonOption,
 ) -> None:
     """Newest audit events first."""
-    with runtime().uow(read_only=True) as uow:
-        events = service.list_events(uow, target=target, action=action, limit=limit)
+    events = service.list_events(
+        runtime().uow(read_only=True), target=target, action=action, limit=limit
+    )
     if as_json:
         print_json([_event_json(e) for e in events])
         return
@@ -69,8 +70,7 @@ def _change(event: AuditEvent) -> str:
 @handle_errors
 def verify() -> None:
     """Check the hash chain; exit 1 naming the first bad event."""
-    with runtime().uow(read_only=True) as uow:
-        report = service.verify_chain(uow)
+    report = service.verify_chain(runtime().uow(read_only=True))
     if not report.intact:
         fail(
             f"audit chain broken at event #{report.first_bad_seq}: {report.problem} "

@@ -29,8 +29,7 @@ def outbox(
     as_json: bool = JsonOption,
 ) -> None:
     """Show queued and sent emails, newest first (readable without SMTP in development)."""
-    with runtime().uow(read_only=True) as uow:
-        messages = list_outbox(uow, status=status, limit=limit)
+    messages = list_outbox(runtime().uow(read_only=True), status=status, limit=limit)
     if as_json:
         print_json([_message_json(m) for m in messages])
     elif full:

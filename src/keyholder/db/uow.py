@@ -61,6 +61,8 @@ class UnitOfWork:
         return bind.dialect.name
 
     def __enter__(self) -> Self:
+        if self._session is not None:
+            raise RuntimeError("this unit of work is already open; make a new one")
         self._session = self._session_factory()
         return self
 

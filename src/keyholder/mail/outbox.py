@@ -68,4 +68,5 @@ def list_outbox(
     query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
     if status is not None:
         query = query.where(OutboxMessage.status == status)
-    return uow.session.scalars(query).all()
+    with uow:
+        return uow.session.scalars(query).all()
