@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ScalarResult, func, select, text
+from sqlalchemy import ScalarResult, select, text
 
 from keyholder.audit.models import AuditEvent
 from keyholder.db.uow import UnitOfWork
