@@ -24,6 +24,7 @@ from keyholder.audit.service import record_event
 from keyholder.db.uow import UnitOfWork
 from keyholder.errors import AlreadyExists, Gone, NotAuthenticated, NotFound, PermissionDenied
 from keyholder.identity.actor import Actor
+from keyholder.identity.passwords import hash_password
 from keyholder.identity.service import find_user, insert_user
 from keyholder.identity.tokens import hash_token, new_token
 from keyholder.mail.outbox import enqueue_email
@@ -137,6 +138,8 @@ def accept_invitation(
     here with a password: the token reached them at that address, which proves
     they read its mail.
     """
+    # Hashed before the transaction so argon2 never holds a write lock.
+    password_hash = hash_password(password) if actor is None and password is not None else None
     with uow:
         invitation = repository.invitation_by_token_hash(uow.session, hash_token(token))
         if invitation is None:
@@ -156,10 +159,10 @@ def accept_invitation(
         else:
             if find_user(uow, invitation.email) is not None:
                 raise NotAuthenticated(f"sign in as {invitation.email} to accept this invitation")
-            if password is None:
+            if password_hash is None:
                 raise NotAuthenticated("choose a password to create your user and accept")
             user = insert_user(
-                uow, invitation.email, name=name, password=password, email_verified=True
+                uow, invitation.email, name=name, password_hash=password_hash, email_verified=True
             )
         account = invitation.account
         if repository.membership(uow.session, account.id, user.id) is not None:

@@ -35,11 +35,15 @@ def insert_user(
     email: str,
     *,
     name: str = "",
-    password: str | None = None,
+    password_hash: str | None = None,
     staff_role: StaffRole | None = None,
     email_verified: bool = False,
 ) -> User:
-    """Add a user to the caller's transaction (no audit, no commit)."""
+    """Add a user to the caller's transaction (no audit, no commit).
+
+    Takes a hash, not a password: hash with ``hash_password`` before opening the
+    transaction, so argon2's deliberate slowness never holds a write lock.
+    """
     email = normalize_email(email)
     if find_user(uow, email) is not None:
         raise AlreadyExists(f"a user with email {email} already exists")
@@ -47,8 +51,8 @@ def insert_user(
     user = User(
         email=email,
         name=name.strip(),
-        password_hash=hash_password(password) if password is not None else None,
-        password_changed_at=now if password is not None else None,
+        password_hash=password_hash,
+        password_changed_at=now if password_hash is not None else None,
         email_verified_at=now if email_verified else None,
         staff_role=staff_role,
         created_at=now,
@@ -70,9 +74,15 @@ def create_user(
     """Create a user; only platform admins create users or grant staff roles."""
     if not actor.is_staff_admin:
         raise PermissionDenied("only platform admins can create users")
+    password_hash = hash_password(password) if password is not None else None
     with uow:
         user = insert_user(
-            uow, email, name=name, password=password, staff_role=staff_role, email_verified=True
+            uow,
+            email,
+            name=name,
+            password_hash=password_hash,
+            staff_role=staff_role,
+            email_verified=True,
         )
         record_event(
             uow,
@@ -85,9 +95,7 @@ def create_user(
         return user
 
 
-def set_staff_role(
-    uow: UnitOfWork, email: str, role: StaffRole | None, *, actor: Actor
-) -> User:
+def set_staff_role(uow: UnitOfWork, email: str, role: StaffRole | None, *, actor: Actor) -> User:
     """Grant, change or take away a platform staff role."""
     if not actor.is_staff_admin:
         raise PermissionDenied("only platform admins can change staff roles")
@@ -189,21 +197,31 @@ class SignedIn:
 
 
 def log_in(uow: UnitOfWork, email: str, password: str, *, client_address: str | None) -> SignedIn:
-    """Check a password and open a server-side session."""
+    """Check a password and open a server-side session.
+
+    The password is checked between two short transactions, not inside one:
+    argon2 takes tens of milliseconds on purpose, and on SQLite a write
+    transaction would block every other writer meanwhile.
+    """
     try:
         email = normalize_email(email)
     except InvalidInput:
         email = ""  # still pay for a hash below, so a typo is not faster than a real miss
     with uow:
-        user = uow.session.scalar(
-            select(User).where(User.email == email, User.is_active.is_(True))
+        stored = uow.session.scalar(
+            select(User.password_hash).where(User.email == email, User.is_active.is_(True))
         )
-        if not verify_password(user.password_hash if user else None, password) or user is None:
+    if not verify_password(stored, password) or stored is None:
+        raise NotAuthenticated("email or password is wrong")
+    rehashed = hash_password(password) if needs_rehash(stored) else None
+    with uow:
+        user = uow.session.scalar(select(User).where(User.email == email, User.is_active.is_(True)))
+        if user is None or user.password_hash != stored:
+            # Deactivated or given a new password while we were checking.
             raise NotAuthenticated("email or password is wrong")
-        assert user.password_hash is not None
         now = uow.clock.now()
-        if needs_rehash(user.password_hash):
-            user.password_hash = hash_password(password)
+        if rehashed is not None:
+            user.password_hash = rehashed
         user.last_login_at = now
         token, token_hash = new_token(SESSION_PREFIX)
         uow.session.add(
