@@ -1,0 +1,133 @@
+"""Real processes: `keyholder serve` with two workers and a standalone `keyholder worker`,
+side by side on the test database, delivering mail to a loopback SMTP server."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from tests.conftest import TEST_SECRET
+from tests.smtp_server import LoopbackSMTPServer, free_port
+
+STARTUP_SECONDS = 30
+
+
+def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+def request(url: str, *, method: str = "GET", token: str | None = None, body: object = None):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method=method)  # noqa: S310 - loopback only
+    if token:
+        req.add_header("Authorization", f"Bearer {token}")
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(req, timeout=10) as response:  # noqa: S310
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[LoopbackSMTPServer]:
+    with LoopbackSMTPServer() as server:
+        yield server
+
+
+@pytest.fixture
+def process_env(database_url: str, smtp_server: LoopbackSMTPServer) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KEYHOLDER_")}
+    env.update(
+        KEYHOLDER_ENV="test",
+        KEYHOLDER_SECRET_KEY=TEST_SECRET,
+        KEYHOLDER_DATABASE_URL=database_url,
+        KEYHOLDER_SMTP_URL=smtp_server.url,
+        KEYHOLDER_RELAY_INTERVAL_SECONDS="0.2",
+    )
+    return env
+
+
+@pytest.fixture
+def processes(runtime, process_env, tmp_path) -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(*args: str) -> subprocess.Popen[bytes]:
+        log = tmp_path / f"{args[0]}-{len(started)}.log"
+        with log.open("wb") as output:  # the child keeps its own copy of the descriptor
+            process = subprocess.Popen(  # noqa: S603 - our own CLI
+                [sys.executable, "-m", "keyholder", *args],
+                env=process_env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
+        process.log = log  # type: ignore[attr-defined]
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.terminate()
+    for process in started:
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def test_serve_and_worker_processes_share_one_database(processes, factories, smtp_server):
+    account = factories.account("acme-corp")
+    admin = factories.admin_of(account, "alice@acme.example")
+    token = factories.token(admin)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = processes("serve", "--port", str(port), "--workers", "2", "--no-access-log")
+    processes("worker")
+
+    def up() -> bool:
+        assert server.poll() is None, server.log.read_text()  # type: ignore[attr-defined]
+        try:
+            return request(f"{base}/healthz")[0] == 200
+        except OSError:
+            return False
+
+    wait_for(up, STARTUP_SECONDS, "keyholder serve to answer /healthz")
+    assert request(f"{base}/readyz")[0] == 200
+
+    invited = [f"new{n}@acme.example" for n in range(20)]
+    for email in invited:
+        status, _ = request(
+            f"{base}/api/enterprise-accounts/acme-corp/members",
+            method="POST",
+            token=token,
+            body={"user": {"email": email}, "permissions": ["view"]},
+        )
+        assert status == 202
+
+    # Two in-process relays and one standalone worker race for the same rows.
+    wait_for(lambda: len(smtp_server.messages) >= len(invited), 30, "every invitation email")
+    time.sleep(1)  # a duplicate would arrive within a relay interval or two
+    received = sorted(to for m in smtp_server.messages for to in m.rcpt_tos)
+    assert received == sorted(invited)
+    assert len(set(smtp_server.message_ids())) == len(invited)
+
+    status, member = request(
+        f"{base}/api/enterprise-accounts/acme-corp/members/alice@acme.example", token=token
+    )
+    assert status == 200
+    assert member["user"]["email"] == "alice@acme.example"
