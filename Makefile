@@ -35,8 +35,13 @@ lint: $(READY)
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy src
 
+## bench: the benchmarks (member lookup needs wrk: installed with apt when missing and allowed)
 bench: $(READY)
-	$(BIN)/python benchmarks/member_lookup.py
+	@command -v wrk >/dev/null || { command -v apt-get >/dev/null && \
+		{ apt-get update -qq && apt-get install -y -qq wrk; } || \
+		{ echo "bench needs wrk: install it with your package manager"; exit 1; }; }
+	$(BIN)/python benchmarks/member_lookup.py; \
+	$(BIN)/python benchmarks/member_lookup.py --postgresql; \
 	$(BIN)/python benchmarks/mail_relay.py
 
 clean:

@@ -22,7 +22,10 @@ def readable_account(uow: UnitOfWork, name: str, *, actor: Actor) -> EnterpriseA
         raise _not_found(name)
     if actor.is_staff:
         return account
-    if actor.user_id is None or repository.membership(uow.session, account.id, actor.user_id) is None:
+    if (
+        actor.user_id is None
+        or repository.membership(uow.session, account.id, actor.user_id) is None
+    ):
         raise _not_found(name)
     return account
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects import registry
+from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.orm import Session
 
 # Execution option a write unit of work sets on its connection. On SQLite it
 # turns the transaction into BEGIN IMMEDIATE, taking the single write lock up
@@ -26,11 +30,15 @@ def _make_sqlite_engine(url: str, **kwargs: Any) -> Engine:
     parsed = make_url(url)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
+    engine = create_engine(
+        parsed.set(drivername=f"sqlite+{_SQLITE_DRIVER}"),
+        connect_args={"check_same_thread": False},
+        **kwargs,
+    )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Hand transaction control to SQLAlchemy's "begin" event below.
+        # Hand transaction control to the dialect's do_begin below.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -39,17 +47,55 @@ def _make_sqlite_engine(url: str, **kwargs: Any) -> Engine:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
-    @event.listens_for(engine, "begin")
-    def _on_begin(connection: Connection) -> None:
-        immediate = connection.get_execution_options().get(WRITE_OPTION, False)
-        # Straight to the driver: exec_driver_sql would run a whole SQLAlchemy
-        # execution (context, events, result) for a statement that returns
-        # nothing, a sizeable share of a short read's cost.
-        connection.connection.driver_connection.execute(  # type: ignore[union-attr]
-            "BEGIN IMMEDIATE" if immediate else "BEGIN"
-        )
-
     return engine
+
+
+class KeyholderSQLiteDialect(SQLiteDialect_pysqlite):
+    """pysqlite whose transactions SQLAlchemy begins: BEGIN, or BEGIN IMMEDIATE to write.
+
+    The driver's own transaction handling is off (see ``_on_connect``), as it
+    would not begin one before a SELECT. Reads begin in ``do_begin`` rather
+    than in an engine "begin" event: any engine event listener makes every
+    statement on every connection dispatch events, which cost a short read
+    (an API token check, a member lookup) some 15 microseconds each. Only an
+    engine made with ``WRITE_OPTION`` gets a listener, for BEGIN IMMEDIATE.
+    """
+
+    supports_statement_cache = True
+
+    def do_begin(self, dbapi_connection: Any) -> None:
+        if not dbapi_connection.in_transaction:  # a writer's listener has begun already
+            dbapi_connection.execute("BEGIN")
+
+    def set_engine_execution_options(self, engine: Engine, opts: Mapping[str, Any]) -> None:
+        super().set_engine_execution_options(engine, opts)
+        if opts.get(WRITE_OPTION):
+            event.listen(engine, "begin", _begin_immediate)
+
+
+def _begin_immediate(connection: Connection) -> None:
+    # Straight to the driver, as do_begin: no SQLAlchemy execution for a BEGIN.
+    connection.connection.driver_connection.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
+
+
+_SQLITE_DRIVER = "keyholder"
+registry.register(f"sqlite.{_SQLITE_DRIVER}", __name__, "KeyholderSQLiteDialect")
+
+
+def single_read(session: Session) -> Connection:
+    """The connection for a use case that is one SELECT, from its unit of work's session.
+
+    A statement is atomic and reads one snapshot by itself, so on PostgreSQL
+    it runs in autocommit: no BEGIN and ROLLBACK, two of its three round trips
+    and most of the server's work for an indexed lookup. (At READ COMMITTED a
+    transaction would not give two statements one snapshot either.) SQLite
+    begins and rolls back in-process, for next to nothing, so it keeps its
+    transaction. Call it before anything else uses the session: a connection
+    already open keeps its transaction, and SQLAlchemy warns.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        return session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    return session.connection()
 
 
 def is_postgresql(engine: Engine) -> bool:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, select
 
 from keyholder.audit.service import record_event
+from keyholder.db.engine import single_read
 from keyholder.db.uow import UnitOfWork
 from keyholder.errors import (
     AlreadyExists,
@@ -178,9 +179,9 @@ def authenticate_api_token(uow: UnitOfWork, token: str) -> Actor | None:
     """The actor behind a bearer token, or None when it is unknown, revoked or expired."""
     now = uow.clock.now()
     with uow:
-        # One Core row on the session's connection: no ORM entity is built.
+        # One Core row, no ORM entity: this runs before every authenticated request.
         row = (
-            uow.session.connection()
+            single_read(uow.session)
             .execute(_API_TOKEN_ACTOR, {"token_hash": hash_token(token)})
             .first()
         )
@@ -252,7 +253,7 @@ def authenticate_session(uow: UnitOfWork, session_token: str) -> Actor | None:
     now = uow.clock.now()
     with uow:
         row = (
-            uow.session.connection()
+            single_read(uow.session)
             .execute(_SESSION_ACTOR, {"token_hash": hash_token(session_token)})
             .first()
         )
