@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     cooling_off: timedelta = timedelta(hours=72)
     invitation_ttl: timedelta = timedelta(days=7)
     session_ttl: timedelta = timedelta(days=14)
+    password_reset_ttl: timedelta = timedelta(minutes=60)
+    email_verification_ttl: timedelta = timedelta(days=2)
+    # An email changed more recently than this cannot receive an admin's reset (S5).
+    email_change_reset_block: timedelta = timedelta(days=7)
     relay_in_process: bool = True
     relay_interval_seconds: float = 2.0
     relay_batch_size: int = 100

@@ -30,6 +30,8 @@ class User(Base):
     password_changed_at: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]
     email_verified_at: Mapped[datetime | None]
+    # When the email last changed (SECURITY.md S5: no admin reset soon after).
+    email_changed_at: Mapped[datetime | None]
     staff_role: Mapped[StaffRole | None] = mapped_column(StrEnumType(StaffRole, 20))
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
@@ -71,3 +73,37 @@ class UserSession(Base):
     client_address: Mapped[str | None] = mapped_column(String(64))
 
     user: Mapped[User] = relationship(lazy="joined")
+
+
+class TokenPurpose(StrEnum):
+    """What a one-time emailed token may be used for; never anything else (S11)."""
+
+    PASSWORD_RESET = "password_reset"  # noqa: S105 - a purpose, not a secret
+    EMAIL_VERIFICATION = "email_verification"
+
+
+class UserToken(Base):
+    """A one-time token sent to a user's mailbox. Only its hash is stored.
+
+    It dies when used, when it expires, when a newer one of the same purpose is
+    issued (``revoked_at``), and when the user's password or email changes
+    after it was issued (checked against ``email`` and the user's
+    ``password_changed_at`` at use).
+    """
+
+    __tablename__ = "user_tokens"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    purpose: Mapped[TokenPurpose] = mapped_column(StrEnumType(TokenPurpose, 32))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The address the token was sent to: a token for an old address is void.
+    email: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()

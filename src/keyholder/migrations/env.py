@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
 from sqlalchemy.engine import Connection
+from sqlalchemy.types import TypeDecorator
 
 from keyholder.db.base import load_all_models
 
 target_metadata = load_all_models()
+
+
+def render_item(kind: str, item: Any, _autogen_context: AutogenContext) -> str | bool:
+    """Write our TypeDecorators as the column type they store, so migrations stay
+    plain SQLAlchemy and keep working when a Python-side type changes."""
+    if kind == "type" and isinstance(item, TypeDecorator):
+        impl = item.impl_instance
+        return f"sa.{impl!r}"
+    return False
 
 
 def run_migrations(connection: Connection) -> None:
@@ -16,6 +29,7 @@ def run_migrations(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",  # SQLite cannot ALTER much
         compare_type=True,
+        render_item=render_item,
     )
     with context.begin_transaction():
         context.run_migrations()
