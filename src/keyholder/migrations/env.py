@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
@@ -14,7 +14,7 @@ from keyholder.db.base import load_all_models
 target_metadata = load_all_models()
 
 
-def render_item(kind: str, item: Any, _autogen_context: AutogenContext) -> str | bool:
+def render_item(kind: str, item: Any, _autogen_context: AutogenContext) -> str | Literal[False]:
     """Write our TypeDecorators as the column type they store, so migrations stay
     plain SQLAlchemy and keep working when a Python-side type changes."""
     if kind == "type" and isinstance(item, TypeDecorator):
