@@ -42,6 +42,7 @@ bench: $(READY)
 		{ echo "bench needs wrk: install it with your package manager"; exit 1; }; }
 	$(BIN)/python benchmarks/member_lookup.py; \
 	$(BIN)/python benchmarks/member_lookup.py --postgresql; \
+	$(BIN)/python benchmarks/login_flood.py; \
 	$(BIN)/python benchmarks/mail_relay.py
 
 clean:

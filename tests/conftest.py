@@ -2,19 +2,24 @@
 
 ``pytest`` runs on SQLite; ``pytest --db postgresql`` runs the same tests on a
 throwaway PostgreSQL database (server from KEYHOLDER_TEST_POSTGRESQL_URL,
-default postgresql+psycopg://postgres@127.0.0.1:5432/postgres).
+default postgresql+psycopg://postgres@127.0.0.1:5432/postgres). Rate-limit tests
+run on memory storage and on Redis (KEYHOLDER_TEST_REDIS_URL, default
+redis://127.0.0.1:6379/0), under a key prefix of their own.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import redis
 from fastapi.testclient import TestClient
+from limits.errors import StorageError
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
@@ -28,6 +33,7 @@ from keyholder.web.app import create_app
 from tests.factories import Factories
 
 DEFAULT_POSTGRESQL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
 TEST_SECRET = "test-secret-key-0123456789abcdef0123456789abcdef"
 START = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 
@@ -77,6 +83,16 @@ def settings(database_url: str) -> Settings:
         secret_key=TEST_SECRET,
         base_url="https://keyholder.test",
         mail_from="Keyholder <support@keyholder.test>",
+        # Generous limits in memory, so only the throttling tests are throttled.
+        redis_url=None,
+        login_limit_per_account="1000 per 5 minutes",
+        login_limit_per_client="1000 per 5 minutes",
+        reset_limit_per_email="1000 per 24 hours",
+        reset_limit_per_client="1000 per 1 hour",
+        # argon2id at its cheapest: tests check behaviour, not cost (S12 tests vary these).
+        argon2_time_cost=1,
+        argon2_memory_cost=8,
+        argon2_parallelism=1,
         _env_file=None,  # type: ignore[call-arg]
     )
 
@@ -120,3 +136,61 @@ def db_backend(engine: Engine) -> str:
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The test Redis (KEYHOLDER_TEST_REDIS_URL); skipped when it is down, except in CI."""
+    url = os.environ.get("KEYHOLDER_TEST_REDIS_URL", DEFAULT_REDIS)
+    client = redis.Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"Redis at {url} is not reachable: {exc}")
+        pytest.skip(f"Redis at {url} is not reachable: {exc}")
+    finally:
+        client.close()
+    return url
+
+
+@pytest.fixture(scope="session")
+def rate_limit_prefix() -> str:
+    """A Redis key prefix of this test run alone, so parallel runs never share counts."""
+    return f"keyholder-test-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture(params=["memory", "redis"])
+def rate_limit_storage(request: pytest.FixtureRequest) -> str | None:
+    """Rate-limit storage for ``make_runtime``: None (memory) or the test Redis URL."""
+    if request.param == "memory":
+        return None
+    url: str = request.getfixturevalue("redis_url")
+    return url
+
+
+@pytest.fixture
+def make_runtime(
+    runtime: Runtime, rate_limit_storage: str | None, rate_limit_prefix: str
+) -> Iterator[Callable[..., Runtime]]:
+    """Runtimes like ``runtime`` (same database and clock) with some settings changed.
+
+    Their rate limits live in memory or in Redis (the fixture is parametrised),
+    and are cleared when the test ends; ``runtime`` empties the tables.
+    """
+    made: list[Runtime] = []
+
+    def make(**changes: object) -> Runtime:
+        changed = runtime.settings.model_copy(
+            update={"redis_url": rate_limit_storage, "rate_limit_prefix": rate_limit_prefix}
+            | changes
+        )
+        made.append(bootstrap(changed, clock=runtime.clock, engine=runtime.engine))
+        return made[-1]
+
+    yield make
+    for each in made:
+        with contextlib.suppress(StorageError):  # a test may point at a Redis that is down
+            each.rate_limiter.clear()
+        each.rate_limiter.close()
+        each.hashing.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from argon2.profiles import RFC_9106_LOW_MEMORY
 from pydantic import ValidationError
 
 from keyholder.config import DEVELOPMENT_SECRET_KEY, Settings
@@ -45,3 +46,29 @@ def test_environment_variables_are_read(monkeypatch):
     s = settings()
     assert s.database_url == "postgresql+psycopg://db/keyholder"
     assert not s.is_development
+
+
+def test_s12_argon2_defaults_are_rfc_9106_low_memory():
+    s = settings(env="development")
+    assert (s.argon2_time_cost, s.argon2_memory_cost, s.argon2_parallelism) == (
+        RFC_9106_LOW_MEMORY.time_cost,
+        RFC_9106_LOW_MEMORY.memory_cost,
+        RFC_9106_LOW_MEMORY.parallelism,
+    )
+    settings(env="production", secret_key="x" * 40)  # and production accepts them
+
+
+def test_s12_cheap_argon2_is_refused_in_production_only():
+    cheap = {"argon2_time_cost": 1, "argon2_memory_cost": 8, "argon2_parallelism": 1}
+    with pytest.raises(ValidationError, match="KEYHOLDER_ARGON2_MEMORY_COST"):
+        settings(env="production", secret_key="x" * 40, **cheap)
+    settings(env="test", secret_key="x" * 40, **cheap)
+    settings(env="development", **cheap)
+    # OWASP's cheapest equivalent minimums pass.
+    settings(env="production", secret_key="x" * 40, argon2_memory_cost=19456, argon2_time_cost=2)
+    settings(env="production", secret_key="x" * 40, argon2_memory_cost=7168, argon2_time_cost=5)
+
+
+def test_argon2_memory_covers_every_lane():
+    with pytest.raises(ValidationError, match="8 KiB per lane"):
+        settings(env="development", argon2_memory_cost=8, argon2_parallelism=2)

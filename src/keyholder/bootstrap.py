@@ -12,6 +12,9 @@ from keyholder.clock import Clock, SystemClock
 from keyholder.config import Settings
 from keyholder.db.engine import make_engine
 from keyholder.db.uow import RequestContext, UnitOfWork, make_session_factories
+from keyholder.identity.hashing import HashingPool
+from keyholder.identity.passwords import configure as configure_passwords
+from keyholder.identity.throttle import RateLimiter, make_rate_limiter
 from keyholder.mail.relay import Relay
 from keyholder.mail.transports import MailTransport, SMTPTransport
 
@@ -22,6 +25,8 @@ class Runtime:
     engine: Engine
     clock: Clock
     mail_transport: MailTransport | None
+    rate_limiter: RateLimiter
+    hashing: HashingPool
     _read_sessions: sessionmaker[Session] = field(repr=False)
     _write_sessions: sessionmaker[Session] = field(repr=False)
     mail_queued: threading.Event = field(default_factory=threading.Event)
@@ -34,6 +39,8 @@ class Runtime:
             clock=self.clock,
             context=context or RequestContext(),
             mail_queued=self.mail_queued,
+            rate_limiter=self.rate_limiter,
+            hashing=self.hashing,
         )
 
     def relay(self) -> Relay | None:
@@ -48,6 +55,8 @@ class Runtime:
         )
 
     def close(self) -> None:
+        self.hashing.close()
+        self.rate_limiter.close()
         self.engine.dispose()
 
 
@@ -57,8 +66,10 @@ def bootstrap(
     clock: Clock | None = None,
     mail_transport: MailTransport | None = None,
     engine: Engine | None = None,
+    rate_limiter: RateLimiter | None = None,
 ) -> Runtime:
     settings = settings or Settings()
+    configure_passwords(settings)  # argon2 parameters for this process (S12)
     engine = engine or make_engine(settings.database_url)
     if mail_transport is None and settings.smtp_url:
         mail_transport = SMTPTransport(settings.smtp_url)
@@ -68,6 +79,8 @@ def bootstrap(
         engine=engine,
         clock=clock or SystemClock(),
         mail_transport=mail_transport,
+        rate_limiter=rate_limiter or make_rate_limiter(settings),
+        hashing=HashingPool(settings.hashing_workers, niceness=settings.hashing_niceness),
         _read_sessions=read,
         _write_sessions=write,
     )

@@ -6,11 +6,16 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Self
 
-from pydantic import Field, SecretStr, model_validator
+import limits
+from argon2.profiles import RFC_9106_LOW_MEMORY
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # A well-known placeholder: usable in development, refused everywhere else.
 DEVELOPMENT_SECRET_KEY = "development-only-secret-key-do-not-use-in-production"  # noqa: S105
+# OWASP's Password Storage Cheat Sheet lists five equivalent argon2id minimums
+# (19 MiB x 2 passes, ...): each has memory (KiB) x passes >= 7168 x 5.
+ARGON2_MIN_PRODUCTION_COST = 7168 * 5
 
 
 class Environment(StrEnum):
@@ -41,10 +46,37 @@ class Settings(BaseSettings):
     email_verification_ttl: timedelta = timedelta(days=2)
     # An email changed more recently than this cannot receive an admin's reset (S5).
     email_change_reset_block: timedelta = timedelta(days=7)
+    # argon2id cost (S12); defaults: RFC 9106's low-memory profile (argon2-cffi's own).
+    # Hashes made with other values are re-hashed at each user's next sign-in.
+    argon2_time_cost: int = Field(default=RFC_9106_LOW_MEMORY.time_cost, ge=1)
+    argon2_memory_cost: int = Field(default=RFC_9106_LOW_MEMORY.memory_cost, ge=8)  # KiB
+    argon2_parallelism: int = Field(default=RFC_9106_LOW_MEMORY.parallelism, ge=1)
     relay_in_process: bool = True
     relay_interval_seconds: float = 2.0
     relay_batch_size: int = 100
     relay_max_attempts: int = 12
+    # Moving-window rate limits in the `limits` notation; in Redis when redis_url
+    # is set (shared by every process), else per process (S3, S16).
+    login_limit_per_account: str = "10 per 5 minutes"
+    login_limit_per_client: str = "10 per 5 minutes"
+    reset_limit_per_email: str = "5 per 24 hours"
+    reset_limit_per_client: str = "20 per 1 hour"
+    rate_limit_prefix: str = "keyholder"
+    # argon2 jobs run at once per process; more wait their turn (S16). Their
+    # threads run this much nicer than the rest (Linux; 0 turns it off).
+    hashing_workers: int = Field(default=2, ge=1)
+    hashing_niceness: int = Field(default=19, ge=0, le=19)
+
+    @field_validator(
+        "login_limit_per_account",
+        "login_limit_per_client",
+        "reset_limit_per_email",
+        "reset_limit_per_client",
+    )
+    @classmethod
+    def _parse_as_rate_limit(cls, value: str) -> str:
+        limits.parse(value)  # ValueError names the string it cannot read
+        return value
 
     @model_validator(mode="after")
     def _require_real_secret_outside_development(self) -> Self:
@@ -60,6 +92,19 @@ class Settings(BaseSettings):
             )
         if len(secret) < 32:
             raise ValueError("KEYHOLDER_SECRET_KEY must be at least 32 characters long")
+        return self
+
+    @model_validator(mode="after")
+    def _check_argon2_parameters(self) -> Self:
+        if self.argon2_memory_cost < 8 * self.argon2_parallelism:
+            raise ValueError("KEYHOLDER_ARGON2_MEMORY_COST must be at least 8 KiB per lane")
+        # Tests and development may use cheap parameters; production may not.
+        cost = self.argon2_memory_cost * self.argon2_time_cost
+        if self.env is Environment.PRODUCTION and cost < ARGON2_MIN_PRODUCTION_COST:
+            raise ValueError(
+                "KEYHOLDER_ARGON2_MEMORY_COST (KiB) x KEYHOLDER_ARGON2_TIME_COST must be at "
+                f"least {ARGON2_MIN_PRODUCTION_COST} in production (e.g. 19456 x 2)"
+            )
         return self
 
     @property

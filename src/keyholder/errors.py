@@ -10,6 +10,7 @@
     ├── Gone                    token used, expired or revoked        → 410
     ├── InvalidInput            well-formed but unacceptable values   → 422
     │   └── UnknownPermission
+    ├── TooManyRequests         over a rate limit (Retry-After)       → 429
     └── ConfigurationError      the operator's settings are wrong     → 500
 
 Services raise these; the web layer maps them to problem+json and the CLI to a
@@ -80,6 +81,15 @@ class UnknownPermission(InvalidInput):
             f"unknown permission(s) {', '.join(map(repr, self.unknown))}; "
             f"valid permissions are: {', '.join(self.valid)}"
         )
+
+
+class TooManyRequests(KeyholderError):
+    status_code = 429
+    title = "Too many requests"
+
+    def __init__(self, detail: str, *, retry_after: int | None = None) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after  # whole seconds, for the Retry-After header
 
 
 class ConfigurationError(KeyholderError):

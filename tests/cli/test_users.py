@@ -1,4 +1,4 @@
-"""keyholder users create|set-role and keyholder tokens create."""
+"""keyholder users create|set-role|reset-link and keyholder tokens create."""
 
 from __future__ import annotations
 
@@ -6,12 +6,13 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from keyholder.bootstrap import Runtime
 from keyholder.db.base import load_all_models
-from keyholder.errors import NotAuthenticated
-from keyholder.identity.models import StaffRole
+from keyholder.errors import Gone, NotAuthenticated
+from keyholder.identity.models import StaffRole, UserToken
+from keyholder.identity.reset import reset_password
 from keyholder.identity.service import authenticate_api_token, find_user, log_in
 from keyholder.identity.tokens import hash_token
 from tests.cli import Cli, assert_error
@@ -187,3 +188,76 @@ class TestTokens:
         result = cli("tokens", "create", "ghost@acme.example")
 
         assert_error(result, "no user with email ghost@acme.example")
+
+
+RESET_LINK = re.compile(r"https://keyholder\.test/reset/(khr_[A-Za-z0-9_-]{43})")
+
+
+class TestResetLink:
+    def test_prints_the_link_once_and_it_resets(
+        self, cli: Cli, factories: Factories, runtime: Runtime
+    ) -> None:
+        factories.user("dana@acme.example", password=PASSWORD)
+
+        result = cli.ok("users", "reset-link", "Dana@acme.example")
+
+        [line] = result.stdout.splitlines()
+        match = RESET_LINK.fullmatch(line)
+        assert match, line
+        assert result.stderr.startswith("Give this link to dana@acme.example only;")
+        assert "2026-01-15 13:00 UTC" in result.stderr  # the test clock + 60 minutes
+        reset_password(runtime.uow(), match.group(1), "dana's new pass phrase")
+        log_in(runtime.uow(), "dana@acme.example", "dana's new pass phrase", client_address=None)
+
+    def test_s35_audited_as_the_operator_without_the_token(
+        self, cli: Cli, factories: Factories, runtime: Runtime
+    ) -> None:
+        """S35: `password_reset.request` by cli:<user>; S6: the token is in no table."""
+        factories.user("dana@acme.example", password=PASSWORD)
+
+        link = cli.ok("users", "reset-link", "dana@acme.example").stdout.strip()
+
+        [event] = cli.json("audit", "list", "--action", "password_reset.request")
+        assert event["actor"].startswith("cli:")
+        assert event["target"] == "user:dana@acme.example"
+        assert event["after"]["via"] == "operator"
+        secret = link.rpartition("_")[2]
+        assert [table for table, text in stored_text(runtime.engine) if secret in text] == []
+
+    def test_s9_a_new_link_kills_the_older_one(self, cli: Cli, factories: Factories) -> None:
+        """S9: issuing a link revokes the user's unused older links."""
+        factories.user("dana@acme.example", password=PASSWORD)
+        older = RESET_LINK.fullmatch(
+            cli.ok("users", "reset-link", "dana@acme.example").stdout.strip()
+        )
+        cli.ok("users", "reset-link", "dana@acme.example")
+
+        assert older
+        with pytest.raises(Gone):
+            reset_password(cli.runtime.uow(), older.group(1), "dana's new pass phrase")
+
+    @pytest.mark.parametrize("role", list(StaffRole))
+    def test_s31_refuses_staff(
+        self, cli: Cli, factories: Factories, runtime: Runtime, role: StaffRole
+    ) -> None:
+        """S31: staff accounts are never recovered through a customer reset link."""
+        factories.user("sam@keyholder.example", password=PASSWORD, staff_role=role)
+
+        result = cli("users", "reset-link", "sam@keyholder.example")
+
+        assert_error(result, "sam@keyholder.example is a staff account")
+        with runtime.uow(read_only=True) as uow:
+            assert uow.session.scalar(select(func.count()).select_from(UserToken)) == 0
+
+    def test_unknown_user(self, cli: Cli) -> None:
+        result = cli("users", "reset-link", "ghost@acme.example")
+
+        assert_error(result, "no user with email ghost@acme.example")
+
+    def test_json(self, cli: Cli, factories: Factories) -> None:
+        factories.user("dana@acme.example", password=PASSWORD)
+
+        issued = cli.json("users", "reset-link", "dana@acme.example")
+
+        assert RESET_LINK.fullmatch(issued["link"])
+        assert issued["expires_at"] == "2026-01-15T13:00:00+00:00"

@@ -16,7 +16,7 @@ from keyholder.bootstrap import Runtime, bootstrap
 from keyholder.clock import FixedClock
 from keyholder.config import Settings
 from keyholder.mail.models import OutboxMessage, OutboxStatus
-from keyholder.mail.outbox import list_outbox
+from keyholder.mail.outbox import enqueue_email, list_outbox
 from keyholder.mail.relay import LEASE, Relay, backoff
 from keyholder.mail.transports import SMTPTransport
 from tests.mail.conftest import Outbox
@@ -372,3 +372,25 @@ class TestConcurrentRelays:
             assert_delivered_exactly_once(server, queued)
             rows = outbox.rows()
             assert {(r.status, r.attempts) for r in rows} == {(OutboxStatus.SENT, 1)}
+
+
+class TestSecretBodies:
+    def test_s6_a_secret_link_is_blanked_once_delivered(self, mail_runtime, relay, smtp_server):
+        with mail_runtime.uow() as uow:
+            enqueue_email(
+                uow,
+                kind="password_reset",
+                to=["a@example.com"],
+                subject="Reset",
+                body="link: https://keyholder.test/reset/khr_secret",
+                holds_secret=True,
+            )
+            enqueue_email(
+                uow, kind="notice", to=["a@example.com"], subject="Notice", body="nothing secret"
+            )
+            uow.commit()
+        assert relay.run_until_idle().sent == 2
+        assert "khr_secret" in smtp_server.messages_to("a@example.com")[0].body
+        bodies = {m.subject: m.body for m in list_outbox(mail_runtime.uow())}
+        assert "khr_secret" not in bodies["Reset"]
+        assert bodies["Notice"] == "nothing secret"

@@ -18,7 +18,7 @@ from keyholder.accounts.models import (
     invitation_target,
     member_target,
 )
-from keyholder.accounts.permissions import PermissionSet, ordered
+from keyholder.accounts.permissions import ADMIN_PERMISSION, PermissionSet, ordered
 from keyholder.accounts.policy import managed_account
 from keyholder.audit.service import record_event
 from keyholder.db.uow import UnitOfWork
@@ -26,6 +26,7 @@ from keyholder.errors import AlreadyExists, Gone, NotAuthenticated, NotFound, Pe
 from keyholder.identity.actor import Actor
 from keyholder.identity.passwords import hash_password
 from keyholder.identity.service import find_user, insert_user
+from keyholder.identity.sessions import rotate_after_privilege_change
 from keyholder.identity.tokens import hash_token, new_token
 from keyholder.mail.outbox import enqueue_email
 
@@ -79,6 +80,7 @@ def invite(
     enqueue_email(
         uow,
         kind="invitation",
+        holds_secret=True,
         to=[email],
         subject=f"You are invited to the {account.display_name} enterprise account",
         body=(
@@ -136,7 +138,8 @@ def accept_invitation(
 
     A signed-in user must be the invited email. Someone without a user signs up
     here with a password: the token reached them at that address, which proves
-    they read its mail.
+    they read its mail. Accepting ``manage`` ends the user's sessions (S15, see
+    ``identity.sessions``): they sign in again for a new session id.
     """
     # Hashed before the transaction so argon2 never holds a write lock.
     password_hash = hash_password(password) if actor is None and password is not None else None
@@ -196,5 +199,8 @@ def accept_invitation(
             target=member_target(account, user.email),
             after={"permissions": ordered(invitation.permissions), "via": "invitation"},
         )
+        if ADMIN_PERMISSION in invitation.permissions:
+            # A signed-in invitee gains manage: their session ends (S15).
+            rotate_after_privilege_change(uow, user, reason="manage", actor=accepting)
         uow.commit()
         return membership

@@ -20,6 +20,7 @@ from keyholder.errors import AlreadyExists, LastAdminError, NotFound
 from keyholder.identity.actor import Actor
 from keyholder.identity.emails import normalize_email
 from keyholder.identity.service import find_user
+from keyholder.identity.sessions import rotate_after_privilege_change
 
 
 def list_members(uow: UnitOfWork, account_name: str, *, actor: Actor) -> Sequence[Membership]:
@@ -78,7 +79,8 @@ def add_member(
     """Add a person to an account, or invite them when they have no user yet.
 
     Inviting an email that already has a pending invitation replaces it, so the
-    newest email is the only link that works.
+    newest email is the only link that works. Adding a user with ``manage``
+    ends their sessions (S15, see ``identity.sessions``).
     """
     email = normalize_email(email)
     granted = parse_permissions(permissions)
@@ -109,6 +111,8 @@ def add_member(
             target=member_target(account, email),
             after={"permissions": ordered(granted)},
         )
+        if ADMIN_PERMISSION in granted:
+            rotate_after_privilege_change(uow, user, reason="manage", actor=actor)
         uow.commit()
         return AddedMember(membership=membership)
 
@@ -121,7 +125,10 @@ def set_member_permissions(
     *,
     actor: Actor,
 ) -> Membership:
-    """Replace a member's permissions; never takes ``manage`` from the last admin."""
+    """Replace a member's permissions; never takes ``manage`` from the last admin.
+
+    Gaining ``manage`` ends the member's sessions (S15, see ``identity.sessions``).
+    """
     granted = parse_permissions(permissions)
     with uow:
         account = managed_account(uow, account_name, actor=actor)
@@ -141,6 +148,8 @@ def set_member_permissions(
             before={"permissions": ordered(before)},
             after={"permissions": ordered(granted)},
         )
+        if ADMIN_PERMISSION in granted and ADMIN_PERMISSION not in before:
+            rotate_after_privilege_change(uow, membership.user, reason="manage", actor=actor)
         uow.commit()
         return membership
 

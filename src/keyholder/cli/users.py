@@ -7,7 +7,7 @@ import sys
 import typer
 
 from keyholder.cli.common import JsonOption, fail, handle_errors, operator, print_json, runtime
-from keyholder.identity import service
+from keyholder.identity import reset, service
 from keyholder.identity.models import StaffRole
 
 users_app = typer.Typer(help="Users and platform staff.", no_args_is_help=True)
@@ -67,6 +67,22 @@ def set_role(
     """Grant, change or remove a platform staff role."""
     user = service.set_staff_role(runtime().uow(), email, parse_role(role), actor=operator())
     typer.echo(f"{user.email}: staff role {user.staff_role or 'none'}")
+
+
+@users_app.command("reset-link")
+@handle_errors
+def reset_link(email: str, as_json: bool = JsonOption) -> None:
+    """Create a one-time password reset link for a customer; it is shown once, here only."""
+    issued = reset.issue_reset_link(runtime().uow(), email, actor=operator())
+    if as_json:
+        print_json({"link": issued.link, "expires_at": issued.expires_at.isoformat()})
+    else:
+        typer.echo(issued.link)
+        typer.echo(
+            f"Give this link to {issued.email} only; it works once and expires at "
+            f"{issued.expires_at:%Y-%m-%d %H:%M} UTC.",
+            err=True,
+        )
 
 
 @tokens_app.command("create")

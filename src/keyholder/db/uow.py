@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
@@ -21,6 +21,10 @@ from keyholder.clock import Clock
 from keyholder.config import Settings
 from keyholder.db.engine import WRITE_OPTION
 from keyholder.errors import Conflict
+
+if TYPE_CHECKING:
+    from keyholder.identity.hashing import HashingPool
+    from keyholder.identity.throttle import RateLimiter
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,12 +44,16 @@ class UnitOfWork:
         clock: Clock,
         context: RequestContext,
         mail_queued: threading.Event | None = None,
+        rate_limiter: RateLimiter,
+        hashing: HashingPool,
     ) -> None:
         self._session_factory = session_factory
         self.settings = settings
         self.clock = clock
         self.context = context
         self.mail_queued = mail_queued
+        self.rate_limiter = rate_limiter  # sign-in and reset limits (S3, S16)
+        self.hashing = hashing  # the bounded argon2 pool (S16)
         self._after_commit: list[Callable[[], None]] = []
         self._session: Session | None = None
 

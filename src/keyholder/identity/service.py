@@ -20,7 +20,14 @@ from keyholder.errors import (
 from keyholder.identity.actor import Actor
 from keyholder.identity.emails import normalize_email
 from keyholder.identity.models import ApiToken, StaffRole, User, UserSession
-from keyholder.identity.passwords import hash_password, needs_rehash, verify_password
+from keyholder.identity.passwords import (
+    hash_password,
+    needs_rehash,
+    rehash_password,
+    verify_password,
+)
+from keyholder.identity.sessions import revoke_session, rotate_after_privilege_change
+from keyholder.identity.throttle import count_login_attempt
 from keyholder.identity.tokens import hash_token, new_token
 
 API_TOKEN_PREFIX = "kh"  # noqa: S105 - a label, not a secret
@@ -97,7 +104,11 @@ def create_user(
 
 
 def set_staff_role(uow: UnitOfWork, email: str, role: StaffRole | None, *, actor: Actor) -> User:
-    """Grant, change or take away a platform staff role."""
+    """Grant, change or take away a platform staff role.
+
+    A change ends the user's sessions and API tokens (S15, see
+    ``identity.sessions``): they sign in again and get a new session id.
+    """
     if not actor.is_staff_admin:
         raise PermissionDenied("only platform admins can change staff roles")
     with uow:
@@ -114,6 +125,10 @@ def set_staff_role(uow: UnitOfWork, email: str, role: StaffRole | None, *, actor
             before={"staff_role": before},
             after={"staff_role": role},
         )
+        if role != before:
+            rotate_after_privilege_change(
+                uow, user, reason="staff_role", actor=actor, api_tokens=True
+            )
         uow.commit()
         return user
 
@@ -197,13 +212,29 @@ class SignedIn:
     user: User
 
 
-def log_in(uow: UnitOfWork, email: str, password: str, *, client_address: str | None) -> SignedIn:
+def log_in(
+    uow: UnitOfWork,
+    email: str,
+    password: str,
+    *,
+    client_address: str | None,
+    replaces: str | None = None,
+) -> SignedIn:
     """Check a password and open a server-side session.
 
     The password is checked between two short transactions, not inside one:
     argon2 takes tens of milliseconds on purpose, and on SQLite a write
     transaction would block every other writer meanwhile.
+
+    ``replaces`` is the session token the client already holds, if any: it is
+    revoked as the new session opens, so signing in always changes the id (S15).
+    A hash made with outdated argon2 parameters is replaced (S12).
+
+    Past the sign-in limits per account or per client address it raises
+    ``TooManyRequests`` before looking anything up (S16). The web route runs
+    this on the bounded hashing pool (``uow.hashing``).
     """
+    count_login_attempt(uow, email, client_address=client_address)
     try:
         email = normalize_email(email)
     except InvalidInput:
@@ -214,7 +245,7 @@ def log_in(uow: UnitOfWork, email: str, password: str, *, client_address: str | 
         )
     if not verify_password(stored, password) or stored is None:
         raise NotAuthenticated("email or password is wrong")
-    rehashed = hash_password(password) if needs_rehash(stored) else None
+    rehashed = rehash_password(password) if needs_rehash(stored) else None
     with uow:
         user = uow.session.scalar(select(User).where(User.email == email, User.is_active.is_(True)))
         if user is None or user.password_hash != stored:
@@ -235,6 +266,8 @@ def log_in(uow: UnitOfWork, email: str, password: str, *, client_address: str | 
                 client_address=client_address,
             )
         )
+        if replaces:
+            revoke_session(uow, replaces)
         uow.commit()
         return SignedIn(session_token=token, actor=Actor.for_user(user), user=user)
 

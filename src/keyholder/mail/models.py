@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Index, String, Text
+from sqlalchemy import Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from keyholder.db.base import Base
@@ -14,6 +14,9 @@ class OutboxStatus(StrEnum):
     PENDING = "pending"  # waiting for (another) delivery attempt
     SENT = "sent"  # accepted by the SMTP server
     FAILED = "failed"  # gave up after the last attempt; kept for an operator
+
+
+REDACTED_BODY = "[removed after delivery: this message held a one-time link]"
 
 
 class OutboxMessage(Base):
@@ -29,6 +32,9 @@ class OutboxMessage(Base):
     recipients: Mapped[list[str]]
     subject: Mapped[str] = mapped_column(String(400))
     body: Mapped[str] = mapped_column(Text)
+    # The body carries a secret link (reset, invitation): blanked once the
+    # message is sent or given up, so the token does not outlive delivery (S6).
+    holds_secret: Mapped[bool] = mapped_column(default=False, server_default=false())
     status: Mapped[OutboxStatus] = mapped_column(
         StrEnumType(OutboxStatus, 16), default=OutboxStatus.PENDING
     )

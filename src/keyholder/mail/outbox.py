@@ -18,9 +18,19 @@ _LINE_BREAKS = frozenset("\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029")
 
 
 def enqueue_email(
-    uow: UnitOfWork, *, kind: str, to: Sequence[str], subject: str, body: str
+    uow: UnitOfWork,
+    *,
+    kind: str,
+    to: Sequence[str],
+    subject: str,
+    body: str,
+    holds_secret: bool = False,
 ) -> OutboxMessage:
-    """Add an email to the outbox; it leaves only if the transaction commits."""
+    """Add an email to the outbox; it leaves only if the transaction commits.
+
+    ``holds_secret`` marks a body with a one-time link: the relay blanks it
+    once delivered or given up.
+    """
     if not to:
         raise InvalidInput("an email needs at least one recipient")
     if any("," in address or "@" not in address for address in to):
@@ -39,6 +49,7 @@ def enqueue_email(
         recipients=list(to),
         subject=subject,
         body=body,
+        holds_secret=holds_secret,
         status=OutboxStatus.PENDING,
         attempts=0,
         created_at=now,

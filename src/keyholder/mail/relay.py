@@ -20,7 +20,7 @@ from datetime import timedelta
 from sqlalchemy import or_, select
 
 from keyholder.db.uow import UnitOfWork
-from keyholder.mail.models import OutboxMessage, OutboxStatus
+from keyholder.mail.models import REDACTED_BODY, OutboxMessage, OutboxStatus
 from keyholder.mail.outbox import to_email_message
 from keyholder.mail.transports import (
     MailTransport,
@@ -176,6 +176,7 @@ class Relay:
                 row.claimed_until = None
                 if error is None:
                     row.status, row.sent_at, row.last_error = OutboxStatus.SENT, now, None
+                    _forget_secret(row)
                     result.sent += 1
                     continue
                 row.last_error = f"{type(error).__name__}: {error}"[:2000]
@@ -183,9 +184,15 @@ class Relay:
                 permanent = isinstance(error, PermanentDeliveryError)
                 if permanent or row.attempts >= self._max_attempts:
                     row.status = OutboxStatus.FAILED
+                    _forget_secret(row)
                     result.failed += 1
                 else:
                     row.next_attempt_at = now + backoff(row.attempts)
                     result.retrying += 1
             uow.commit()
         return result
+
+
+def _forget_secret(row: OutboxMessage) -> None:
+    if row.holds_secret:
+        row.body = REDACTED_BODY

@@ -14,8 +14,9 @@ from sqlalchemy import text
 from keyholder import __version__
 from keyholder.bootstrap import Runtime, bootstrap
 from keyholder.config import Settings
-from keyholder.web.api import accounts, session
+from keyholder.web.api import accounts, password_resets, session
 from keyholder.web.problems import install_problem_handlers
+from keyholder.web.redaction import install_log_redaction
 
 log = logging.getLogger(__name__)
 
@@ -65,9 +66,11 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.runtime = runtime
+    install_log_redaction()
     install_problem_handlers(app)
     app.include_router(accounts.router, prefix="/api")
     app.include_router(session.router, prefix="/api")
+    app.include_router(password_resets.router, prefix="/api")
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:

@@ -11,14 +11,23 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from keyholder.errors import KeyholderError, UnknownPermission
+from keyholder.errors import KeyholderError, TooManyRequests, UnknownPermission
+from keyholder.web.redaction import redact
 
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 
 
-def problem(request: Request, status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
+def problem(
+    request: Request,
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
     body = {
         "type": "about:blank",
         "title": title,
@@ -27,7 +36,9 @@ def problem(request: Request, status: int, title: str, detail: str, **extra: Any
         "instance": request.url.path,
         **extra,
     }
-    headers = {"WWW-Authenticate": 'Bearer realm="keyholder"'} if status == 401 else None
+    headers = dict(headers or {})
+    if status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="keyholder"'
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -37,9 +48,12 @@ def install_problem_handlers(app: FastAPI) -> None:
         extra: dict[str, Any] = {}
         if isinstance(exc, UnknownPermission):
             extra["valid_permissions"] = exc.valid
+        headers = {}
+        if isinstance(exc, TooManyRequests) and exc.retry_after is not None:
+            headers["Retry-After"] = str(exc.retry_after)
         if exc.status_code >= 500:
             log.error("%s: %s", type(exc).__name__, exc.detail)
-        return problem(request, exc.status_code, exc.title, exc.detail, **extra)
+        return problem(request, exc.status_code, exc.title, exc.detail, headers=headers, **extra)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -56,7 +70,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, _exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        log.exception("unhandled error on %s %s", request.method, redact(request.url.path))
         return problem(request, 500, "Internal error", "something went wrong on our side")
 
 

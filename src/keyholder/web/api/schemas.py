@@ -70,6 +70,15 @@ class InvitationAccept(Body):
     password: str | None = Field(default=None, max_length=4096)
 
 
+class PasswordResetRequest(Body):
+    # Any string: a malformed address gets the same answer as every other (S1).
+    email: str = Field(max_length=320)
+
+
+class PasswordResetComplete(Body):
+    password: str = Field(max_length=4096)
+
+
 class PermissionOut(BaseModel):
     name: str
 
@@ -125,6 +134,10 @@ class SessionUserOut(BaseModel):
     email: str
     name: str
     staff_role: StaffRole | None
+
+
+class SessionsEndedOut(BaseModel):
+    credentials_revoked: int
 
 
 def permissions_out(permissions: PermissionSet) -> list[PermissionOut]:

@@ -1,4 +1,12 @@
-"""/api/session (sign in and out with a cookie) and /api/invitations/{token}/accept."""
+"""/api/session (sign in and out with a cookie), /api/sessions, /api/invitations/{token}/accept.
+
+The session cookie is HttpOnly, SameSite=Lax, and Secure outside development
+(S19). Signing in replaces the session the client already held (S15). CSRF:
+this JSON API adds no token. A cross-site form can send neither a JSON body
+(FastAPI does not read a form or text/plain body as JSON) nor a DELETE, and
+SameSite=Lax keeps the cookie off cross-site POSTs anyway. The web UI's
+form posts will carry a CSRF token (S19) when that UI exists.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +14,12 @@ from fastapi import APIRouter, Request, Response, status
 
 from keyholder.accounts import invitations
 from keyholder.identity import service as identity
+from keyholder.identity import sessions
 from keyholder.web.api.schemas import (
     InvitationAccept,
     MemberOut,
     SessionCreate,
+    SessionsEndedOut,
     SessionUserOut,
     member_out,
     session_user_out,
@@ -20,9 +30,18 @@ router = APIRouter(tags=["session"])
 
 
 @router.post("/session", response_model=SessionUserOut)
-def log_in(body: SessionCreate, response: Response, uow: UoW) -> SessionUserOut:
-    signed_in = identity.log_in(
-        uow, body.email, body.password, client_address=uow.context.client_address
+async def log_in(
+    body: SessionCreate, request: Request, response: Response, uow: UoW
+) -> SessionUserOut:
+    # On the bounded hashing pool, not the event loop or FastAPI's thread pool:
+    # in a login flood the queue waits there, holding no thread (S16).
+    signed_in = await uow.hashing.run(
+        identity.log_in,
+        uow,
+        body.email,
+        body.password,
+        client_address=uow.context.client_address,
+        replaces=request.cookies.get(SESSION_COOKIE),  # S15: the old id stops working
     )
     settings = uow.settings
     response.set_cookie(
@@ -51,6 +70,21 @@ def log_out(request: Request, uow: UoW) -> Response:
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
+
+
+@router.delete("/sessions", response_model=SessionsEndedOut)
+def log_out_everywhere(
+    request: Request, response: Response, actor: CurrentActor, uow: UoW, keep_current: bool = False
+) -> SessionsEndedOut:
+    """End every session and API token of the caller (S14's "log out everywhere").
+
+    With ``?keep_current=true`` the session this request came with stays.
+    """
+    current = request.cookies.get(SESSION_COOKIE) if keep_current else None
+    revoked = sessions.log_out_everywhere(uow, actor=actor, current_session_token=current)
+    if current is None:
+        response.delete_cookie(SESSION_COOKIE, path="/")
+    return SessionsEndedOut(credentials_revoked=revoked)
 
 
 @router.post("/invitations/{token}/accept", response_model=MemberOut)

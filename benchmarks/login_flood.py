@@ -1,0 +1,411 @@
+"""Login-flood benchmark: does a flood of sign-ins starve the member lookup? (S16)
+
+Seeds the member-lookup data set (``member_lookup.seed``: 10,000 accounts,
+100,000 users, 300,000 memberships) plus ``--flood-accounts`` users with a
+real argon2id password hash, serves Keyholder with ``keyholder serve
+--workers 2`` and drives ``GET /api/enterprise-accounts/{name}/members/{email}``
+with wrk (64 connections, the member-lookup request mix and staff token) in
+three conditions:
+
+1. quiet: member lookups alone;
+2. flood, bounded pool: a second wrk hammers ``POST /api/session`` with wrong
+   passwords for the flood accounts, the server running with the default
+   ``KEYHOLDER_HASHING_WORKERS``;
+3. flood, as before: the same flood with ``KEYHOLDER_HASHING_WORKERS=40`` and
+   ``KEYHOLDER_HASHING_NICENESS=0``: as many hashes at once, at normal
+   priority, as FastAPI's thread pool ran before the pool existed.
+
+The sign-in limits are raised through the environment for the run
+(``KEYHOLDER_LOGIN_LIMIT_PER_*``) so that every flood request really hashes:
+on loopback every request comes from the same client address. It prints the
+member lookups' req/s, p50 and p99 in each condition, and the flood's sign-ins
+per second and p99. Runs are interleaved (quiet, bounded, 40; quiet, ...) and
+medians reported.
+
+    .venv/bin/python benchmarks/login_flood.py                 # SQLite
+    .venv/bin/python benchmarks/login_flood.py --postgresql    # throwaway PG database
+
+Needs ``wrk``. Everything it starts is stopped and its files removed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from member_lookup import (
+    DEFAULT_POSTGRESQL,
+    WRK_SCRIPT,
+    Run,
+    Server,
+    check_answers,
+    cpu_busy_share,
+    database,
+    free_port,
+    make_probes,
+    median_run,
+    run_wrk,
+    seed,
+)
+from sqlalchemy import Engine, insert
+
+from keyholder.config import Settings
+from keyholder.db import migrate
+from keyholder.db.engine import make_engine
+from keyholder.identity.models import User
+from keyholder.identity.passwords import hash_password
+
+FLOOD_PASSWORD = "flood account pass phrase 7f3a"  # noqa: S105 - benchmark data
+UNLIMITED = "1000000 per 1 minute"
+DEFAULT_HASHING_WORKERS = Settings.model_fields["hashing_workers"].default
+DEFAULT_NICENESS = Settings.model_fields["hashing_niceness"].default
+
+# POST /api/session with a wrong password for a random flood account; counts
+# 401 (the expected answer), 429 (throttled: the limits were not raised) and
+# anything else, and prints one machine-readable line.
+FLOOD_SCRIPT = r"""
+local threads = {}
+local next_id = 1
+
+function setup(thread)
+   thread:set("id", next_id)
+   next_id = next_id + 1
+   table.insert(threads, thread)
+end
+
+function init(args)
+   local accounts = tonumber(args[1])
+   requests_ = {}
+   for i = 0, accounts - 1 do
+      local body = string.format(
+         '{"email": "flood%05d@flood.example", "password": "wrong password %d"}', i, i)
+      table.insert(requests_, wrk.format(
+         "POST", "/api/session", {["Content-Type"] = "application/json"}, body))
+   end
+   math.randomseed(id * 104729 + os.time())
+   denied, throttled, other = 0, 0, 0
+end
+
+function request()
+   return requests_[math.random(#requests_)]
+end
+
+function response(status, headers, body)
+   if status == 401 then denied = denied + 1
+   elseif status == 429 then throttled = throttled + 1
+   else other = other + 1 end
+end
+
+function done(summary, latency, requests)
+   local d, t, o = 0, 0, 0
+   for _, thread in ipairs(threads) do
+      d = d + thread:get("denied")
+      t = t + thread:get("throttled")
+      o = o + thread:get("other")
+   end
+   local e = summary.errors
+   io.write(string.format(
+      "FLOOD requests=%d duration_us=%d p50_us=%d p99_us=%d denied=%d throttled=%d " ..
+      "other=%d timeout=%d socket=%d\n",
+      summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+      d, t, o, e.timeout, e.connect + e.read + e.write))
+end
+"""
+
+
+@dataclass(frozen=True)
+class Flood:
+    logins_per_s: float
+    p50_ms: float
+    p99_ms: float
+    denied: int
+    unexpected: int  # 429s, other statuses, socket errors and timeouts
+
+    @classmethod
+    def parse(cls, output: str) -> Flood:
+        line = next((ln for ln in output.splitlines() if ln.startswith("FLOOD ")), None)
+        if line is None:
+            raise RuntimeError(f"the flood's wrk printed no FLOOD line:\n{output}")
+        v = {k: int(x) for k, x in (item.split("=") for item in line.split()[1:])}
+        return cls(
+            logins_per_s=v["denied"] / (v["duration_us"] / 1e6),
+            p50_ms=v["p50_us"] / 1000,
+            p99_ms=v["p99_us"] / 1000,
+            denied=v["denied"],
+            unexpected=v["throttled"] + v["other"] + v["timeout"] + v["socket"],
+        )
+
+
+def seed_flood_accounts(engine: Engine, count: int) -> None:
+    """``count`` users with one real argon2id hash (made with the default parameters)."""
+    password_hash = hash_password(FLOOD_PASSWORD)
+    now = datetime.now(UTC)
+    rows = [
+        {
+            "id": uuid.uuid4(),
+            "email": f"flood{i:05d}@flood.example",
+            "name": f"Flood {i}",
+            "password_hash": password_hash,
+            "staff_role": None,
+            "is_active": True,
+            "created_at": now,
+        }
+        for i in range(count)
+    ]
+    with engine.begin() as connection:
+        connection.execute(insert(User), rows)
+
+
+def start_flood(
+    port: int, script: Path, accounts: int, *, seconds: float, connections: int
+) -> subprocess.Popen[str]:
+    argv = [
+        "wrk",
+        "-t1",
+        f"-c{connections}",
+        f"-d{max(1, round(seconds))}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(script),
+        f"http://127.0.0.1:{port}/",
+        "--",
+        str(accounts),
+    ]
+    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def finish_flood(process: subprocess.Popen[str], timeout: float) -> Flood:
+    try:
+        out, err = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        raise
+    if process.returncode != 0:
+        raise RuntimeError(f"flood wrk failed ({process.returncode}):\n{out}\n{err}")
+    return Flood.parse(out)
+
+
+def settle(timeout: float = 60.0) -> None:
+    """Wait until the machine is idle again: sign-ins queued when a flood stops still hash."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and cpu_busy_share(0.5) > 0.1:
+        pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--postgresql", action="store_true")
+    parser.add_argument(
+        "--postgresql-url",
+        default=os.environ.get("KEYHOLDER_BENCH_POSTGRESQL_URL", DEFAULT_POSTGRESQL),
+    )
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=64, help="member-lookup connections")
+    parser.add_argument("--flood-connections", type=int, default=32)
+    parser.add_argument("--flood-accounts", type=int, default=1000)
+    parser.add_argument(
+        "--unbounded-workers",
+        type=int,
+        default=40,
+        help="hashing workers of the 'as before' server (FastAPI's thread pool: 40)",
+    )
+    parser.add_argument("--duration", type=int, default=10, help="seconds per run")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--warmup", type=int, default=3)
+    args = parser.parse_args(argv)
+
+    if shutil.which("wrk") is None:
+        print("wrk is not installed (Debian: apt-get install -y wrk)", file=sys.stderr)
+        return 2
+
+    def _interrupted(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _interrupted)
+
+    workdir = Path(tempfile.mkdtemp(prefix="keyholder-flood-"))
+    servers: list[Server] = []
+    engine_name = "postgresql" if args.postgresql else "sqlite"
+    try:
+        with database(args.postgresql, args.postgresql_url, workdir) as url:
+            started = time.monotonic()
+            engine = make_engine(url)
+            try:
+                migrate.upgrade(engine)
+                seeded = seed(engine)
+                seed_flood_accounts(engine, args.flood_accounts)
+            finally:
+                engine.dispose()
+            print(
+                f"seeded the member-lookup data and {args.flood_accounts:,} flood accounts "
+                f"on {engine_name} in {time.monotonic() - started:.1f}s",
+                flush=True,
+            )
+            rng = random.Random(7)
+            requests_file = workdir / "requests.txt"
+            requests_file.write_text(
+                "".join(f"{p.path} {p.token}\n" for p in make_probes(seeded, 50_000, "staff", rng))
+            )
+            lookup_script = workdir / "random_requests.lua"
+            lookup_script.write_text(WRK_SCRIPT)
+            flood_script = workdir / "flood.lua"
+            flood_script.write_text(FLOOD_SCRIPT)
+
+            base_env = {k: v for k, v in os.environ.items() if not k.startswith("KEYHOLDER_")}
+            server_env = base_env | {
+                "KEYHOLDER_ENV": "development",
+                "KEYHOLDER_DATABASE_URL": url,
+                "KEYHOLDER_RELAY_IN_PROCESS": "false",
+                "KEYHOLDER_LOGIN_LIMIT_PER_ACCOUNT": UNLIMITED,
+                "KEYHOLDER_LOGIN_LIMIT_PER_CLIENT": UNLIMITED,
+            }
+
+            def serve(name: str, extra: dict[str, str]) -> Server:
+                port = free_port()
+                server = Server(
+                    name,
+                    [
+                        sys.executable,
+                        "-m",
+                        "keyholder",
+                        "serve",
+                        "--host",
+                        "127.0.0.1",
+                        "--port",
+                        str(port),
+                        "--workers",
+                        str(args.workers),
+                        "--no-access-log",
+                    ],
+                    server_env | extra,
+                    workdir,
+                    port,
+                )
+                servers.append(server)
+                server.wait_ready("/healthz")
+                return server
+
+            def lookups(port: int, seconds: float) -> Run:
+                return run_wrk(
+                    port,
+                    "/",
+                    lookup_script,
+                    requests_file,
+                    seconds=seconds,
+                    connections=args.connections,
+                    threads=2,
+                )
+
+            def flooded(port: int, seconds: float) -> tuple[Run, Flood]:
+                # The flood starts first and ends last, so lookups see only its steady state.
+                flood = start_flood(
+                    port,
+                    flood_script,
+                    args.flood_accounts,
+                    seconds=seconds + 3,
+                    connections=args.flood_connections,
+                )
+                try:
+                    time.sleep(1.5)
+                    run = lookups(port, seconds)
+                    return run, finish_flood(flood, timeout=seconds + 40)
+                finally:
+                    if flood.poll() is None:
+                        flood.kill()
+                        flood.communicate()
+                    settle()
+
+            bounded = serve("bounded", {})
+            unbounded = serve(
+                "unbounded",
+                {
+                    "KEYHOLDER_HASHING_WORKERS": str(args.unbounded_workers),
+                    "KEYHOLDER_HASHING_NICENESS": "0",
+                },
+            )
+            check_answers(bounded.port, make_probes(seeded, 100, "staff", rng))
+            busy = cpu_busy_share()
+            print(
+                f"{args.runs} x {args.duration}s per condition, {args.connections} lookup "
+                f"connections, {args.flood_connections} flood connections, {args.workers} "
+                f"workers, bounded pool of {DEFAULT_HASHING_WORKERS} per worker at nice "
+                f"+{DEFAULT_NICENESS}; "
+                f"{os.cpu_count()} CPUs, {busy:.0%} busy with other work",
+                flush=True,
+            )
+            lookups(bounded.port, args.warmup)
+            flooded(unbounded.port, args.warmup)
+            flooded(bounded.port, args.warmup)
+
+            quiet: list[Run] = []
+            with_pool: list[tuple[Run, Flood]] = []
+            without_pool: list[tuple[Run, Flood]] = []
+            for i in range(args.runs):
+                quiet.append(lookups(bounded.port, args.duration))
+                with_pool.append(flooded(bounded.port, args.duration))
+                without_pool.append(flooded(unbounded.port, args.duration))
+                q, (b, bf), (u, uf) = quiet[-1], with_pool[-1], without_pool[-1]
+                print(
+                    f"  run {i + 1}: quiet p99 {q.p99_ms:6.2f} ms {q.rps:6,.0f} req/s | "
+                    f"bounded p99 {b.p99_ms:6.2f} ms {b.rps:6,.0f} req/s, "
+                    f"{bf.logins_per_s:5.1f} logins/s | "
+                    f"as before p99 {u.p99_ms:6.2f} ms {u.rps:6,.0f} req/s, "
+                    f"{uf.logins_per_s:5.1f} logins/s",
+                    flush=True,
+                )
+            for server in servers:
+                server.stop()
+            servers.clear()
+
+        def report(label: str, run: Run, floods: list[Flood] | None) -> None:
+            line = (
+                f"  {label:<24} {run.rps:7,.0f} req/s   p50 {run.p50_ms:6.2f} ms   "
+                f"p99 {run.p99_ms:7.2f} ms   errors {run.errors}"
+            )
+            if floods:
+                line += (
+                    f"   | sign-ins {statistics.median(f.logins_per_s for f in floods):5.1f}/s, "
+                    f"p99 {statistics.median(f.p99_ms for f in floods):6.0f} ms, "
+                    f"unexpected {sum(f.unexpected for f in floods)}"
+                )
+            print(line)
+
+        print()
+        print(f"member lookup on {engine_name}, median of {args.runs} runs:")
+        report("quiet", median_run(quiet), None)
+        report(
+            "flood, bounded pool",
+            median_run([r for r, _ in with_pool]),
+            [f for _, f in with_pool],
+        )
+        report(
+            f"flood, as before ({args.unbounded_workers})",
+            median_run([r for r, _ in without_pool]),
+            [f for _, f in without_pool],
+        )
+        return 0
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    finally:
+        for server in servers:
+            server.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

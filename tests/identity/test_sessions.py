@@ -1,0 +1,196 @@
+"""Session rotation and "log out everywhere" (SECURITY.md S14, S15)."""
+
+from __future__ import annotations
+
+import pytest
+
+from keyholder.accounts import invitations, members
+from keyholder.audit.service import list_events
+from keyholder.errors import NotAuthenticated
+from keyholder.identity import service, sessions
+from keyholder.identity.models import StaffRole
+from tests.factories import OPERATOR, PASSWORD
+
+
+@pytest.fixture
+def alice(factories):
+    return factories.user("alice@acme.example", password=PASSWORD)
+
+
+def log_in(runtime, user, *, replaces: str | None = None) -> str:
+    signed_in = service.log_in(
+        runtime.uow(), user.email, PASSWORD, client_address="192.0.2.1", replaces=replaces
+    )
+    return signed_in.session_token
+
+
+def session_works(runtime, token: str) -> bool:
+    return service.authenticate_session(runtime.uow(), token) is not None
+
+
+def token_works(runtime, token: str) -> bool:
+    return service.authenticate_api_token(runtime.uow(), token) is not None
+
+
+class TestRotationAtLogin:
+    def test_s15_logging_in_with_a_session_revokes_it_and_issues_a_new_id(self, runtime, alice):
+        old = log_in(runtime, alice)
+        new = log_in(runtime, alice, replaces=old)
+        assert new != old
+        assert not session_works(runtime, old)
+        assert session_works(runtime, new)
+
+    def test_s15_the_replaced_session_goes_whoever_held_it(self, runtime, factories, alice):
+        """Bob signs in on a browser holding Alice's cookie: her session there ends."""
+        bob = factories.user("bob@acme.example", password=PASSWORD)
+        alices = log_in(runtime, alice)
+        bobs = log_in(runtime, bob, replaces=alices)
+        assert not session_works(runtime, alices)
+        assert session_works(runtime, bobs)
+
+    def test_s15_a_failed_login_leaves_the_held_session_alone(self, runtime, alice):
+        held = log_in(runtime, alice)
+        with pytest.raises(NotAuthenticated):
+            service.log_in(
+                runtime.uow(), alice.email, "not the password", client_address=None, replaces=held
+            )
+        assert session_works(runtime, held)
+
+    def test_s15_sessions_on_other_devices_survive_a_login(self, runtime, alice):
+        laptop = log_in(runtime, alice)
+        phone = log_in(runtime, alice)
+        log_in(runtime, alice, replaces=phone)
+        assert session_works(runtime, laptop)
+
+    def test_s15_an_unknown_or_ended_cookie_is_harmless(self, runtime, alice):
+        assert session_works(runtime, log_in(runtime, alice, replaces="khs_made_up"))
+        ended = log_in(runtime, alice)
+        service.log_out(runtime.uow(), ended)
+        assert session_works(runtime, log_in(runtime, alice, replaces=ended))
+
+
+class TestRotationAtPrivilegeChange:
+    @pytest.mark.parametrize(
+        ("before", "after"),
+        [
+            (None, StaffRole.AGENT),
+            (StaffRole.AGENT, StaffRole.ADMIN),
+            (StaffRole.ADMIN, None),
+        ],
+    )
+    def test_s15_a_staff_role_change_ends_sessions_and_api_tokens(
+        self, runtime, factories, before, after
+    ):
+        user = factories.user("sam@keyholder.example", password=PASSWORD, staff_role=before)
+        session, token = log_in(runtime, user), factories.token(user)
+        service.set_staff_role(runtime.uow(), user.email, after, actor=OPERATOR)
+        assert not session_works(runtime, session)
+        assert not token_works(runtime, token)
+        fresh = service.authenticate_session(runtime.uow(), log_in(runtime, user))
+        assert fresh is not None
+        assert fresh.staff_role is after
+        [event] = list_events(runtime.uow(), action="user.credentials_revoke")
+        assert event.target == "user:sam@keyholder.example"
+        assert event.data["after"] == {
+            "reason": "staff_role",
+            "credentials_revoked": 2,
+            "api_tokens": True,
+        }
+
+    def test_s15_setting_the_same_staff_role_ends_nothing(self, runtime, factories):
+        user = factories.user(password=PASSWORD, staff_role=StaffRole.AGENT)
+        session = log_in(runtime, user)
+        service.set_staff_role(runtime.uow(), user.email, StaffRole.AGENT, actor=OPERATOR)
+        assert session_works(runtime, session)
+
+    def test_s15_gaining_manage_ends_sessions_but_keeps_api_tokens(self, runtime, factories, alice):
+        account = factories.account("acme-corp")
+        factories.member(account, alice, "view")
+        session, token = log_in(runtime, alice), factories.token(alice)
+        members.set_member_permissions(
+            runtime.uow(), "acme-corp", alice.email, ["view", "manage"], actor=OPERATOR
+        )
+        assert not session_works(runtime, session)
+        assert token_works(runtime, token)
+        [event] = list_events(runtime.uow(), action="user.credentials_revoke")
+        assert event.data["after"] == {
+            "reason": "manage",
+            "credentials_revoked": 1,
+            "api_tokens": False,
+        }
+
+    def test_s15_being_added_with_manage_ends_sessions(self, runtime, factories, alice):
+        factories.account("acme-corp")
+        session = log_in(runtime, alice)
+        members.add_member(runtime.uow(), "acme-corp", alice.email, ["manage"], actor=OPERATOR)
+        assert not session_works(runtime, session)
+
+    def test_s15_accepting_an_invitation_to_manage_ends_sessions(self, runtime, factories):
+        factories.account("acme-corp")
+        members.add_member(
+            runtime.uow(), "acme-corp", "new@acme.example", ["manage"], actor=OPERATOR
+        )
+        invitation_token = factories.last_invitation_token()
+        newcomer = factories.user("new@acme.example", password=PASSWORD)
+        session = log_in(runtime, newcomer)
+        invitations.accept_invitation(
+            runtime.uow(), invitation_token, actor=factories.actor(newcomer)
+        )
+        assert not session_works(runtime, session)
+
+    @pytest.mark.parametrize(
+        ("before", "after"),
+        [
+            ("view", "view,create,billing"),
+            ("view,manage", "view,manage,billing"),
+            ("view,manage", "view"),
+        ],
+    )
+    def test_s15_other_permission_changes_keep_sessions(
+        self, runtime, factories, alice, before, after
+    ):
+        """Only gaining manage is a privilege change; losing one takes effect per request."""
+        account = factories.account("acme-corp")
+        factories.admin_of(account)  # so alice is not the last admin
+        factories.member(account, alice, before)
+        session = log_in(runtime, alice)
+        members.set_member_permissions(
+            runtime.uow(), "acme-corp", alice.email, after.split(","), actor=OPERATOR
+        )
+        assert session_works(runtime, session)
+        assert not list_events(runtime.uow(), action="user.credentials_revoke")
+
+
+class TestLogOutEverywhere:
+    def test_s14_ends_every_session_and_api_token(self, runtime, factories, alice):
+        signed_in = [log_in(runtime, alice) for _ in range(2)]
+        tokens = [factories.token(alice) for _ in range(2)]
+        revoked = sessions.log_out_everywhere(runtime.uow(), actor=factories.actor(alice))
+        assert revoked == 4
+        assert not any(session_works(runtime, s) for s in signed_in)
+        assert not any(token_works(runtime, t) for t in tokens)
+        [event] = list_events(runtime.uow(), action="user.log_out_everywhere")
+        assert event.actor == alice.email
+        assert event.data["after"] == {"credentials_revoked": 4, "kept_current_session": False}
+
+    def test_s14_can_spare_the_current_session(self, runtime, factories, alice):
+        current, other = log_in(runtime, alice), log_in(runtime, alice)
+        token = factories.token(alice)
+        revoked = sessions.log_out_everywhere(
+            runtime.uow(), actor=factories.actor(alice), current_session_token=current
+        )
+        assert revoked == 2
+        assert session_works(runtime, current)
+        assert not session_works(runtime, other)
+        assert not token_works(runtime, token)
+
+    def test_s14_leaves_other_users_alone(self, runtime, factories, alice):
+        bob = factories.user("bob@acme.example", password=PASSWORD)
+        bobs_session, bobs_token = log_in(runtime, bob), factories.token(bob)
+        log_in(runtime, alice)
+        # Naming someone else's session as "current" spares nothing and ends nothing of theirs.
+        sessions.log_out_everywhere(
+            runtime.uow(), actor=factories.actor(alice), current_session_token=bobs_session
+        )
+        assert session_works(runtime, bobs_session)
+        assert token_works(runtime, bobs_token)

@@ -1,0 +1,206 @@
+"""Rate limits on sign-in (S16) and on reset emails (S3), on memory and on Redis storage."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import redis
+from sqlalchemy import func, select
+
+from keyholder.db.uow import RequestContext
+from keyholder.errors import NotAuthenticated, TooManyRequests
+from keyholder.identity.reset import request_password_reset
+from keyholder.identity.service import log_in
+from keyholder.identity.throttle import Scope, allow_reset_email
+from keyholder.mail.models import OutboxMessage
+from tests.factories import PASSWORD
+
+ALICE = "alice@acme.example"
+WRONG = "not the password at all"
+SERVICE_LIMITS = {
+    "login_limit_per_account": "3 per 5 minutes",
+    "login_limit_per_client": "5 per 5 minutes",
+    "reset_limit_per_email": "5 per 24 hours",
+    "reset_limit_per_client": "8 per 1 hour",
+}
+
+
+@pytest.fixture
+def alice(factories):
+    return factories.user(ALICE, password=PASSWORD)
+
+
+@pytest.fixture
+def limited(make_runtime):
+    """A runtime with small limits (memory and Redis, see ``make_runtime``)."""
+    return make_runtime(**SERVICE_LIMITS)
+
+
+def attempt(runtime, email, password, address):
+    return log_in(
+        runtime.uow(RequestContext(client_address=address)),
+        email,
+        password,
+        client_address=address,
+    )
+
+
+def refusal(runtime, email, password, address) -> TooManyRequests:
+    with pytest.raises(TooManyRequests) as refused:
+        attempt(runtime, email, password, address)
+    return refused.value
+
+
+def reset_emails(runtime) -> int:
+    with runtime.uow(read_only=True) as uow:
+        return uow.session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.kind == "password_reset")
+        )
+
+
+def ask_for_reset(runtime, email, address):
+    return request_password_reset(runtime.uow(RequestContext(client_address=address)), email)
+
+
+class TestLoginThrottle:
+    def test_s16_per_account_limit_holds_across_client_addresses(self, limited, alice):
+        for n in range(3):
+            with pytest.raises(NotAuthenticated):
+                attempt(limited, ALICE, WRONG, f"198.51.100.{n}")
+        refused = refusal(limited, ALICE, WRONG, "198.51.100.99")
+        assert refused.status_code == 429
+        assert 0 < refused.retry_after <= 300
+
+    def test_s16_per_client_limit_holds_across_accounts(self, limited, alice):
+        for n in range(5):
+            with pytest.raises(NotAuthenticated):
+                attempt(limited, f"user{n}@acme.example", WRONG, "203.0.113.7")
+        # A sixth account, and a real one with its right password: refused all the same.
+        refusal(limited, ALICE, PASSWORD, "203.0.113.7")
+        # Another address is not held back by this one.
+        assert attempt(limited, ALICE, PASSWORD, "203.0.113.8").user.email == ALICE
+
+    def test_s16_a_refused_client_uses_up_no_account_allowance(self, limited, alice):
+        for n in range(5):
+            with pytest.raises(NotAuthenticated):
+                attempt(limited, f"user{n}@acme.example", WRONG, "203.0.113.7")
+        for _ in range(10):
+            refusal(limited, ALICE, WRONG, "203.0.113.7")
+        assert attempt(limited, ALICE, PASSWORD, "203.0.113.8").user.email == ALICE
+
+    def test_s16_throttled_answer_is_the_same_for_unknown_accounts(self, limited, alice):
+        answers = []
+        for email in (ALICE, "nobody@acme.example", "not an email"):
+            for n in range(3):
+                with pytest.raises(NotAuthenticated):
+                    attempt(limited, email, WRONG, f"192.0.2.{n}")
+            refused = refusal(limited, email, WRONG, "192.0.2.200")
+            answers.append((refused.status_code, refused.title, refused.detail))
+            assert 295 <= refused.retry_after <= 300
+        assert len(set(answers)) == 1
+
+    def test_s16_right_password_is_refused_until_the_window_passes(self, make_runtime, alice):
+        runtime = make_runtime(login_limit_per_account="2 per 1 second")
+        for _ in range(2):
+            with pytest.raises(NotAuthenticated):
+                attempt(runtime, ALICE, WRONG, "198.51.100.1")
+        refused = refusal(runtime, ALICE, PASSWORD, "198.51.100.2")
+        assert refused.retry_after == 1
+        # Refused attempts are not counted, so the window ends as it would have.
+        time.sleep(1.05)
+        assert attempt(runtime, ALICE, PASSWORD, "198.51.100.3").user.email == ALICE
+
+    def test_s16_successful_sign_ins_count_too(self, limited, alice):
+        for _ in range(3):
+            attempt(limited, ALICE, PASSWORD, "198.51.100.1")
+        refusal(limited, ALICE, PASSWORD, "198.51.100.1")
+
+    def test_s16_without_a_client_address_only_the_account_counts(self, limited, alice):
+        for n in range(3):
+            with pytest.raises(NotAuthenticated):
+                attempt(limited, f"user{n}@acme.example", WRONG, None)
+        assert attempt(limited, ALICE, PASSWORD, None).user.email == ALICE
+
+
+class TestResetThrottle:
+    def test_s3_sixth_request_in_a_day_sends_nothing_and_answers_the_same(self, limited, alice):
+        answers = [ask_for_reset(limited, ALICE, f"198.51.100.{n}") for n in range(7)]
+        assert answers == [None] * 7  # nothing raised, nothing to tell apart
+        assert reset_emails(limited) == 5
+
+    def test_s3_limit_per_client_address_across_emails(self, limited, factories):
+        for n in range(10):
+            factories.user(f"user{n}@acme.example", password=PASSWORD)
+        for n in range(10):
+            ask_for_reset(limited, f"user{n}@acme.example", "203.0.113.7")
+        assert reset_emails(limited) == 8
+        ask_for_reset(limited, "user9@acme.example", "203.0.113.8")
+        assert reset_emails(limited) == 9
+
+    def test_s3_requests_for_unknown_addresses_are_counted_alike(self, limited):
+        uow = limited.uow(RequestContext(client_address="198.51.100.1"))
+        allowed = [allow_reset_email(uow, "nobody@acme.example") for _ in range(6)]
+        assert allowed == [True] * 5 + [False]
+
+    def test_s16_login_throttling_never_blocks_the_reset_path(self, limited, alice):
+        for _ in range(3):
+            with pytest.raises(NotAuthenticated):
+                attempt(limited, ALICE, WRONG, "198.51.100.1")
+        for _ in range(3):
+            refusal(limited, ALICE, WRONG, "198.51.100.1")
+        ask_for_reset(limited, ALICE, "198.51.100.1")
+        assert reset_emails(limited) == 1
+
+
+REDIS_ONLY = pytest.mark.parametrize("rate_limit_storage", ["redis"], indirect=True)
+
+
+class TestStorage:
+    @REDIS_ONLY
+    def test_s16_limits_are_shared_between_processes_through_redis(self, make_runtime, alice):
+        # Two runtimes stand for two worker processes: nothing shared but Redis.
+        first, second = make_runtime(**SERVICE_LIMITS), make_runtime(**SERVICE_LIMITS)
+        for runtime in (first, second, first):
+            with pytest.raises(NotAuthenticated):
+                attempt(runtime, ALICE, WRONG, "198.51.100.1")
+        refusal(second, ALICE, PASSWORD, "198.51.100.2")
+
+    @REDIS_ONLY
+    def test_s3_s16_redis_keys_hold_no_email_or_address(
+        self, make_runtime, rate_limit_storage, rate_limit_prefix, alice
+    ):
+        runtime = make_runtime(**SERVICE_LIMITS)
+        with pytest.raises(NotAuthenticated):
+            attempt(runtime, ALICE, WRONG, "198.51.100.77")
+        ask_for_reset(runtime, ALICE, "198.51.100.77")
+        client = redis.Redis.from_url(rate_limit_storage)
+        try:
+            keys = [key.decode() for key in client.scan_iter(f"{rate_limit_prefix}:*")]
+        finally:
+            client.close()
+        assert len(keys) == 4  # login and reset, per account and per client
+        for key in keys:
+            assert "alice" not in key
+            assert "acme" not in key
+            assert "198.51" not in key
+
+    @pytest.mark.parametrize("rate_limit_storage", ["memory"], indirect=True)
+    def test_s16_limits_hold_in_memory_while_redis_is_down(self, make_runtime, alice):
+        # Port 1 on loopback refuses connections at once.
+        runtime = make_runtime(redis_url="redis://127.0.0.1:1/0", **SERVICE_LIMITS)
+        for n in range(3):
+            with pytest.raises(NotAuthenticated):
+                attempt(runtime, ALICE, WRONG, f"198.51.100.{n}")
+        refused = refusal(runtime, ALICE, PASSWORD, "198.51.100.9")
+        assert 0 < refused.retry_after <= 300
+
+    def test_clear_forgets_every_count(self, limited, alice):
+        limiter = limited.rate_limiter
+        assert [limiter.hit(Scope.LOGIN_ACCOUNT, ALICE) for _ in range(4)] == [True] * 3 + [False]
+        assert limiter.retry_after(Scope.LOGIN_ACCOUNT, ALICE) > 0
+        limiter.clear()
+        assert limiter.retry_after(Scope.LOGIN_ACCOUNT, ALICE) == 0
+        assert limiter.hit(Scope.LOGIN_ACCOUNT, ALICE)

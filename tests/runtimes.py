@@ -1,0 +1,32 @@
+"""A second runtime with some settings changed, as an operator's restart would make."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine
+
+from keyholder.bootstrap import Runtime, bootstrap
+from keyholder.clock import Clock
+from keyholder.config import Settings
+from keyholder.identity.passwords import configure as configure_passwords
+
+
+@contextmanager
+def runtime_with(
+    settings: Settings, clock: Clock, engine: Engine, **changes: object
+) -> Iterator[Runtime]:
+    """A runtime on the test database with ``changes`` applied to ``settings``.
+
+    Bootstrapping it configures its argon2 parameters for the process; leaving
+    the block puts the suite's own (``settings``) back. The database is the
+    test's: the ``runtime`` fixture empties it afterwards.
+    """
+    changed = bootstrap(settings.model_copy(update=changes), clock=clock, engine=engine)
+    try:
+        yield changed
+    finally:
+        changed.hashing.close()
+        changed.rate_limiter.close()
+        configure_passwords(settings)
