@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     login_limit_per_client: str = "10 per 5 minutes"
     reset_limit_per_email: str = "5 per 24 hours"
     reset_limit_per_client: str = "20 per 1 hour"
+    # Wrong second-factor codes per user (TOTP or recovery code).
+    mfa_limit_per_user: str = "10 per 15 minutes"
     rate_limit_prefix: str = "keyholder"
     # argon2 jobs run at once per process; more wait their turn (S16). Their
     # threads run this much nicer than the rest (Linux; 0 turns it off).
@@ -72,6 +74,7 @@ class Settings(BaseSettings):
         "login_limit_per_client",
         "reset_limit_per_email",
         "reset_limit_per_client",
+        "mfa_limit_per_user",
     )
     @classmethod
     def _parse_as_rate_limit(cls, value: str) -> str:

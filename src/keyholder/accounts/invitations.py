@@ -29,6 +29,7 @@ from keyholder.identity.service import find_user, insert_user
 from keyholder.identity.sessions import rotate_after_privilege_change
 from keyholder.identity.tokens import hash_token, new_token
 from keyholder.mail.outbox import enqueue_email
+from keyholder.mail.templates import render
 
 INVITATION_PREFIX = "khi"
 
@@ -77,21 +78,16 @@ def invite(
         },
     )
     link = f"{uow.settings.base_url.rstrip('/')}/invitations/{token}"
-    enqueue_email(
-        uow,
-        kind="invitation",
-        holds_secret=True,
-        to=[email],
-        subject=f"You are invited to the {account.display_name} enterprise account",
-        body=(
-            f"Hello,\n\n{actor.email or 'A platform administrator'} invited you to join the "
-            f"enterprise account {account.display_name} ({account.name}) with these "
-            f"permissions: {', '.join(ordered(permissions))}.\n\n"
-            f"Accept the invitation here:\n{link}\n\n"
-            f"The link works once and expires on {invitation.expires_at:%Y-%m-%d %H:%M} UTC. "
-            "If you did not expect it, ignore this email.\n"
-        ),
+    subject, body, _html = render(
+        "invitation",
+        inviter=actor.email or "A platform administrator",
+        account_display_name=account.display_name,
+        account_name=account.name,
+        permissions=", ".join(ordered(permissions)),
+        link=link,
+        expires_at=f"{invitation.expires_at:%Y-%m-%d %H:%M}",
     )
+    enqueue_email(uow, kind="invitation", holds_secret=True, to=[email], subject=subject, body=body)
     return invitation
 
 

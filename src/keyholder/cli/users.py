@@ -7,7 +7,7 @@ import sys
 import typer
 
 from keyholder.cli.common import JsonOption, fail, handle_errors, operator, print_json, runtime
-from keyholder.identity import reset, service
+from keyholder.identity import reset, service, verification
 from keyholder.identity.models import StaffRole
 
 users_app = typer.Typer(help="Users and platform staff.", no_args_is_help=True)
@@ -74,6 +74,22 @@ def set_role(
 def reset_link(email: str, as_json: bool = JsonOption) -> None:
     """Create a one-time password reset link for a customer; it is shown once, here only."""
     issued = reset.issue_reset_link(runtime().uow(), email, actor=operator())
+    if as_json:
+        print_json({"link": issued.link, "expires_at": issued.expires_at.isoformat()})
+    else:
+        typer.echo(issued.link)
+        typer.echo(
+            f"Give this link to {issued.email} only; it works once and expires at "
+            f"{issued.expires_at:%Y-%m-%d %H:%M} UTC.",
+            err=True,
+        )
+
+
+@users_app.command("verify-link")
+@handle_errors
+def verify_link(email: str, as_json: bool = JsonOption) -> None:
+    """Create a one-time email verification link for an unverified user; shown once, here."""
+    issued = verification.issue_verification_link(runtime().uow(), email, actor=operator())
     if as_json:
         print_json({"link": issued.link, "expires_at": issued.expires_at.isoformat()})
     else:

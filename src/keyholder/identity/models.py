@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import BigInteger, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from keyholder.db.base import Base
@@ -35,6 +35,12 @@ class User(Base):
     staff_role: Mapped[StaffRole | None] = mapped_column(StrEnumType(StaffRole, 20))
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
+    # TOTP (identity.mfa): the base32 secret, stored as is because verifying a
+    # code needs it; set at enrolment, live once ``mfa_enabled_at`` is set.
+    mfa_secret: Mapped[str | None] = mapped_column(String(64))
+    mfa_enabled_at: Mapped[datetime | None]
+    # The last TOTP time step accepted, so a code is never accepted twice.
+    mfa_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
     def __repr__(self) -> str:
         return f"<User {self.email}>"
@@ -71,8 +77,24 @@ class UserSession(Base):
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
     client_address: Mapped[str | None] = mapped_column(String(64))
+    # When this session passed a second factor (users with MFA only).
+    mfa_verified_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship(lazy="joined")
+
+
+class RecoveryCode(Base):
+    """A one-time MFA recovery code; only its SHA-256 is stored (codes are random)."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
 
 
 class TokenPurpose(StrEnum):

@@ -46,6 +46,7 @@ from keyholder.identity.passwords import hash_password
 from keyholder.identity.throttle import allow_reset_email
 from keyholder.identity.tokens import hash_token, new_token
 from keyholder.mail.outbox import enqueue_email
+from keyholder.mail.templates import render
 
 RESET_PREFIX = "khr"
 # Whoever asks for a reset or holds a link is not signed in; the audit event
@@ -306,19 +307,20 @@ def _link(uow: UnitOfWork, token: str) -> str:
 
 def _queue_reset_email(uow: UnitOfWork, address: str, link: str, expires_at: datetime) -> None:
     minutes = int(uow.settings.password_reset_ttl.total_seconds() // 60)
+    subject, body, _html = render(
+        "password_reset",
+        address=address,
+        link=link,
+        minutes=minutes,
+        expires_at=f"{expires_at:%Y-%m-%d %H:%M}",
+    )
     enqueue_email(
         uow,
         kind="password_reset",
         holds_secret=True,
         to=[address],
-        subject="Reset your Keyholder password",
-        body=(
-            f"Hello,\n\nSomeone, hopefully you, asked to reset the password of the Keyholder "
-            f"user {address}.\n\nChoose a new password here:\n{link}\n\n"
-            f"The link works once and expires in {minutes} minutes "
-            f"({expires_at:%Y-%m-%d %H:%M} UTC). If you did not ask for it, ignore this "
-            "email: your password stays as it is.\n"
-        ),
+        subject=subject,
+        body=body,
     )
 
 
@@ -410,20 +412,10 @@ def _complete(uow: UnitOfWork, record: UserToken, password_hash: str, now: datet
         target=f"user:{user.email}",
         after={"token_id": str(record.id), "credentials_revoked": revoked},
     )
-    enqueue_email(
-        uow,
-        kind="password_changed",
-        to=[user.email],
-        subject="Your Keyholder password was changed",
-        body=(
-            f"Hello,\n\nThe password of the Keyholder user {user.email} was changed with a "
-            f"password reset link on {now:%Y-%m-%d at %H:%M} UTC.\n\n"
-            "Every session and API token of this user has been ended: sign in again with "
-            "the new password and create new API tokens where you need them.\n\n"
-            "If you did not do this, contact support now: someone may be reading your "
-            "email.\n"
-        ),
+    subject, body, _html = render(
+        "password_changed", address=user.email, changed_at=f"{now:%Y-%m-%d at %H:%M}"
     )
+    enqueue_email(uow, kind="password_changed", to=[user.email], subject=subject, body=body)
 
 
 def _refuse(uow: UnitOfWork, failure: _Failure) -> None:

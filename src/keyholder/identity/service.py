@@ -180,7 +180,14 @@ _API_TOKEN_ACTOR = (
     )
 )
 _SESSION_ACTOR = (
-    select(User.id, User.email, User.staff_role, UserSession.expires_at)
+    select(
+        User.id,
+        User.email,
+        User.staff_role,
+        User.mfa_enabled_at,
+        UserSession.expires_at,
+        UserSession.mfa_verified_at,
+    )
     .join(UserSession, UserSession.user_id == User.id)
     .where(
         UserSession.token_hash == bindparam("token_hash"),
@@ -292,6 +299,10 @@ def authenticate_session(uow: UnitOfWork, session_token: str) -> Actor | None:
         )
     if row is None or row.expires_at <= now:
         return None
+    if row.mfa_enabled_at is not None and (
+        row.mfa_verified_at is None or row.mfa_verified_at < row.mfa_enabled_at
+    ):
+        return None  # signed in with the password only: verify first (identity.mfa)
     return _actor(row.id, row.email, row.staff_role)
 
 

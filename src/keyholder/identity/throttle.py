@@ -47,6 +47,7 @@ class Scope(StrEnum):
     LOGIN_CLIENT = "login-client"
     RESET_EMAIL = "reset-email"
     RESET_CLIENT = "reset-client"
+    MFA_USER = "mfa-user"
 
 
 class RateLimiter(Protocol):
@@ -148,6 +149,7 @@ def make_rate_limiter(settings: Settings) -> LimitsRateLimiter:
         Scope.LOGIN_CLIENT: parse(settings.login_limit_per_client),
         Scope.RESET_EMAIL: parse(settings.reset_limit_per_email),
         Scope.RESET_CLIENT: parse(settings.reset_limit_per_client),
+        Scope.MFA_USER: parse(settings.mfa_limit_per_user),
     }
     return LimitsRateLimiter(storage, limits, secret=settings.secret, redis_pool=redis_pool)
 

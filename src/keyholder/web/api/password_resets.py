@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
-from starlette.datastructures import MutableHeaders
-from starlette.types import Message, Receive, Scope, Send
 
 from keyholder.identity import reset
+from keyholder.web.api.nocache import PrivateRoute
 from keyholder.web.api.schemas import PasswordResetComplete, PasswordResetRequest
 from keyholder.web.deps import UoW
 
-# S4: the token is in these URLs, so no page may leak them through a Referer
-# header or keep them in a cache. Set on every response, errors included.
-PRIVATE_HEADERS = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
+# PrivateRoute lives in web.api.nocache; still exported here for older imports.
+__all__ = ["ACCEPTED", "PrivateRoute", "request_reset", "reset_password", "router"]
 
 # One answer for every address (S1): nothing in it depends on the address.
 ACCEPTED = {
@@ -24,24 +21,6 @@ ACCEPTED = {
         "is on its way there."
     ),
 }
-
-
-class PrivateRoute(APIRoute):
-    """A route whose every response, problem details included, carries PRIVATE_HEADERS.
-
-    Error responses are built by the app's exception handlers, after the
-    endpoint has returned, so the headers are added where the response starts.
-    """
-
-    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        async def send_private(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in PRIVATE_HEADERS.items():
-                    headers[name] = value
-            await send(message)
-
-        await super().handle(scope, receive, send_private)
 
 
 router = APIRouter(prefix="/password-resets", tags=["password resets"], route_class=PrivateRoute)

@@ -134,6 +134,8 @@ class SessionUserOut(BaseModel):
     email: str
     name: str
     staff_role: StaffRole | None
+    # At sign-in: the session works once the second factor passes (POST /api/session/mfa).
+    mfa_required: bool = False
 
 
 class SessionsEndedOut(BaseModel):

@@ -53,7 +53,9 @@ async def log_in(
         samesite="lax",
         path="/",
     )
-    return session_user_out(signed_in.user)
+    out = session_user_out(signed_in.user)
+    out.mfa_required = signed_in.user.mfa_enabled_at is not None
+    return out
 
 
 @router.get("/session", response_model=SessionUserOut)

@@ -1,0 +1,325 @@
+"""Second factor: TOTP (RFC 6238) with one-time recovery codes (S17; S18 builds on it).
+
+Enrolment is two steps: ``begin_mfa_enrolment`` (re-authenticates with the
+password, S17) stores a fresh secret and returns it with an ``otpauth://`` URI
+and a QR code; ``confirm_mfa_enrolment`` checks a first code from the app,
+enables MFA and returns ten recovery codes, shown once. Disabling MFA and
+regenerating the recovery codes need the password again (S17).
+
+A sign-in of a user with MFA opens a session that is not yet verified:
+``identity.service.authenticate_session`` refuses it until
+``verify_second_factor`` marks it (``UserSession.mfa_verified_at``).
+
+Codes: a TOTP code is accepted one step either side of now (clock drift), and
+never twice: the step of the last accepted code is stored and only later steps
+pass, set by one conditional UPDATE, so two requests racing with the same code
+cannot both win. A recovery code is used up the same way. Time comes from
+``uow.clock``. Every attempt counts against a per-user limit (``Scope.MFA_USER``).
+
+Storage: the TOTP secret is stored in clear (base32) in ``users.mfa_secret``:
+verifying a code needs it, and ``cryptography`` is not a dependency yet.
+Encrypting it at rest under a key derived from the secret key is left to do.
+Recovery codes carry 80 random bits, so only their SHA-256 is stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from dataclasses import dataclass
+from typing import NoReturn
+
+import pyotp
+import segno
+from sqlalchemy import delete, or_, select, update
+
+from keyholder.audit.service import record_event
+from keyholder.db.uow import UnitOfWork
+from keyholder.errors import (
+    Conflict,
+    InvalidInput,
+    KeyholderError,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+    TooManyRequests,
+)
+from keyholder.identity.actor import Actor
+from keyholder.identity.models import RecoveryCode, User, UserSession
+from keyholder.identity.passwords import verify_password
+from keyholder.identity.throttle import Scope
+from keyholder.identity.tokens import hash_token
+
+ISSUER = "Keyholder"
+RECOVERY_CODE_COUNT = 10
+RECOVERY_CODE_BYTES = 10  # 80 bits
+# Steps either side of now that a TOTP code may come from (clock drift).
+VALID_WINDOW = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Enrolment:
+    """What an authenticator app needs; shown to the user once."""
+
+    secret: str
+    otpauth_uri: str
+    qr_svg: str
+
+
+def begin_mfa_enrolment(uow: UnitOfWork, *, actor: Actor, password: str) -> Enrolment:
+    """Store a fresh TOTP secret for the actor, not yet enabled (S17: needs the password)."""
+    user_id = _reauthenticate(uow, actor, password)
+    secret = pyotp.random_base32()
+    with uow:
+        user = _user(uow, user_id)
+        if user.mfa_enabled_at is not None:
+            raise Conflict("MFA is already enabled; disable it first to enrol again")
+        user.mfa_secret = secret
+        user.mfa_last_step = None
+        email = user.email
+        uow.commit()
+    uri = pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=ISSUER)
+    qr_svg = segno.make(uri, error="m").svg_inline(scale=4)
+    return Enrolment(secret=secret, otpauth_uri=uri, qr_svg=qr_svg)
+
+
+def confirm_mfa_enrolment(
+    uow: UnitOfWork, code: str, *, actor: Actor, session_token: str | None = None
+) -> list[str]:
+    """Enable MFA once the app shows a right code; return the recovery codes, shown once.
+
+    ``session_token`` (the session asking) counts as verified: it just proved
+    the second factor. The user's other sessions must verify before acting.
+    """
+    _count_attempt(uow, actor)
+    with uow:
+        user = _user(uow, actor.user_id)
+        if user.mfa_enabled_at is not None:
+            raise Conflict("MFA is already enabled")
+        if user.mfa_secret is None:
+            raise Conflict("start the enrolment first")
+        if not _accept_totp(uow, user, code):
+            raise InvalidInput("the code is wrong or has expired; try the next one")
+        now = uow.clock.now()
+        user.mfa_enabled_at = now
+        codes = _replace_recovery_codes(uow, user)
+        if session_token is not None:
+            _mark_verified(uow, user.id, session_token)
+        record_event(
+            uow,
+            actor=actor,
+            action="mfa.enable",
+            target=f"user:{user.email}",
+            after={"mfa": True, "recovery_codes": len(codes)},
+        )
+        uow.commit()
+    return codes
+
+
+def disable_mfa(uow: UnitOfWork, *, actor: Actor, password: str, code: str) -> None:
+    """Turn MFA off (S17: needs the password and a current code or a recovery code)."""
+    user_id = _reauthenticate(uow, actor, password)
+    _count_attempt(uow, actor)
+    with uow:
+        user = _enabled_user(uow, user_id)
+        if not _accept_code(uow, user, code):
+            _record_failure(uow, actor, user, "disable", refusal=PermissionDenied)
+        user.mfa_secret = None
+        user.mfa_enabled_at = None
+        user.mfa_last_step = None
+        uow.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+        record_event(
+            uow,
+            actor=actor,
+            action="mfa.disable",
+            target=f"user:{user.email}",
+            before={"mfa": True},
+            after={"mfa": False},
+        )
+        uow.commit()
+
+
+def regenerate_recovery_codes(uow: UnitOfWork, *, actor: Actor, password: str) -> list[str]:
+    """New recovery codes, shown once; the old ones stop working (S17: needs the password)."""
+    user_id = _reauthenticate(uow, actor, password)
+    with uow:
+        user = _enabled_user(uow, user_id)
+        codes = _replace_recovery_codes(uow, user)
+        record_event(
+            uow,
+            actor=actor,
+            action="mfa.recovery_codes",
+            target=f"user:{user.email}",
+            after={"recovery_codes": len(codes)},
+        )
+        uow.commit()
+    return codes
+
+
+def verify_second_factor(uow: UnitOfWork, session_token: str, code: str) -> None:
+    """Mark a signed-in session as having passed the second factor.
+
+    ``code`` is a current TOTP code (not one used before) or an unused
+    recovery code, which is used up.
+    """
+    now = uow.clock.now()
+    with uow:
+        user = uow.session.scalar(
+            select(User)
+            .join(UserSession, UserSession.user_id == User.id)
+            .where(
+                UserSession.token_hash == hash_token(session_token),
+                UserSession.revoked_at.is_(None),
+                UserSession.expires_at > now,
+                User.is_active.is_(True),
+            )
+        )
+        if user is None:
+            raise NotAuthenticated("your session has ended; sign in again")
+        if user.mfa_enabled_at is None:
+            raise Conflict("this account has no second factor to verify")
+        actor = Actor.for_user(user)
+    _count_attempt(uow, actor)
+    with uow:
+        user = _enabled_user(uow, actor.user_id)
+        if not _accept_code(uow, user, code):
+            _record_failure(uow, actor, user, "session")
+        _mark_verified(uow, user.id, session_token)
+        uow.commit()
+
+
+# --- helpers -----------------------------------------------------------------
+
+
+def _reauthenticate(uow: UnitOfWork, actor: Actor, password: str) -> uuid.UUID:
+    """Check the actor's password outside any transaction (argon2 is slow on purpose)."""
+    with uow:
+        user = _user(uow, actor.user_id)
+        stored, user_id = user.password_hash, user.id
+    if not verify_password(stored, password) or stored is None:
+        raise PermissionDenied("the password is wrong")
+    return user_id
+
+
+def _user(uow: UnitOfWork, user_id: uuid.UUID | None) -> User:
+    user = uow.session.get(User, user_id) if user_id else None
+    if user is None or not user.is_active:
+        raise NotFound("this actor has no user record")
+    return user
+
+
+def _enabled_user(uow: UnitOfWork, user_id: uuid.UUID | None) -> User:
+    user = _user(uow, user_id)
+    if user.mfa_enabled_at is None or user.mfa_secret is None:
+        raise Conflict("MFA is not enabled")
+    return user
+
+
+def _count_attempt(uow: UnitOfWork, actor: Actor) -> None:
+    limiter, key = uow.rate_limiter, str(actor.user_id)
+    if not limiter.hit(Scope.MFA_USER, key):
+        raise TooManyRequests(
+            "too many second-factor attempts; wait a while and try again",
+            retry_after=limiter.retry_after(Scope.MFA_USER, key) or 1,
+        )
+
+
+def _accept_code(uow: UnitOfWork, user: User, code: str) -> bool:
+    cleaned = code.strip().replace(" ", "")
+    if cleaned.isdigit() and len(cleaned) == 6:
+        return _accept_totp(uow, user, cleaned)
+    return _use_recovery_code(uow, user, cleaned)
+
+
+def _accept_totp(uow: UnitOfWork, user: User, code: str) -> bool:
+    """Accept a TOTP code from a step after the last one accepted; record its step."""
+    assert user.mfa_secret is not None
+    totp = pyotp.TOTP(user.mfa_secret)
+    code = code.strip().replace(" ", "")
+    now_step = int(uow.clock.now().timestamp()) // totp.interval
+    for step in range(now_step - VALID_WINDOW, now_step + VALID_WINDOW + 1):
+        if not hmac.compare_digest(totp.generate_otp(step).encode(), code.encode()):
+            continue
+        # One conditional UPDATE: of two requests with the same code, one wins.
+        won = uow.session.execute(
+            update(User)
+            .where(
+                User.id == user.id,
+                or_(User.mfa_last_step.is_(None), User.mfa_last_step < step),
+            )
+            .values(mfa_last_step=step)
+            .execution_options(synchronize_session="fetch")
+        ).rowcount  # type: ignore[attr-defined]
+        return bool(won)
+    return False
+
+
+def _use_recovery_code(uow: UnitOfWork, user: User, code: str) -> bool:
+    used = uow.session.execute(
+        update(RecoveryCode)
+        .where(
+            RecoveryCode.user_id == user.id,
+            RecoveryCode.code_hash == _hash_recovery_code(code),
+            RecoveryCode.used_at.is_(None),
+        )
+        .values(used_at=uow.clock.now())
+    ).rowcount  # type: ignore[attr-defined]
+    return bool(used)
+
+
+def _replace_recovery_codes(uow: UnitOfWork, user: User) -> list[str]:
+    uow.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    now = uow.clock.now()
+    codes = [_new_recovery_code() for _ in range(RECOVERY_CODE_COUNT)]
+    uow.session.add_all(
+        RecoveryCode(user_id=user.id, code_hash=_hash_recovery_code(code), created_at=now)
+        for code in codes
+    )
+    uow.session.flush()
+    return codes
+
+
+def _new_recovery_code() -> str:
+    raw = secrets.token_hex(RECOVERY_CODE_BYTES)
+    return "-".join(raw[i : i + 5] for i in range(0, len(raw), 5))
+
+
+def _hash_recovery_code(code: str) -> str:
+    normalized = code.strip().lower().replace("-", "").replace(" ", "")
+    return hashlib.sha256(normalized.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _mark_verified(uow: UnitOfWork, user_id: uuid.UUID, session_token: str) -> None:
+    uow.session.execute(
+        update(UserSession)
+        .where(
+            UserSession.token_hash == hash_token(session_token),
+            UserSession.user_id == user_id,
+            UserSession.revoked_at.is_(None),
+        )
+        .values(mfa_verified_at=uow.clock.now())
+    )
+
+
+def _record_failure(
+    uow: UnitOfWork,
+    actor: Actor,
+    user: User,
+    during: str,
+    *,
+    refusal: type[KeyholderError] = NotAuthenticated,
+) -> NoReturn:
+    """Audit a wrong code in a transaction of its own (the caller's rolls back), then refuse."""
+    email = user.email
+    uow.session.rollback()
+    record_event(
+        uow,
+        actor=actor,
+        action="mfa.verify_failed",
+        target=f"user:{email}",
+        after={"during": during},
+    )
+    uow.commit()
+    raise refusal("the code is wrong, expired or already used")

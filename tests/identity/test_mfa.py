@@ -1,0 +1,204 @@
+"""TOTP MFA with recovery codes (SECURITY.md S17; S18-prep: the factor staff will need)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pyotp
+import pytest
+from sqlalchemy import select
+
+from keyholder.audit.service import list_events
+from keyholder.errors import (
+    Conflict,
+    InvalidInput,
+    NotAuthenticated,
+    PermissionDenied,
+    TooManyRequests,
+)
+from keyholder.identity import mfa, service
+from keyholder.identity.actor import Actor
+from keyholder.identity.models import RecoveryCode, User
+from tests.factories import PASSWORD
+
+
+@pytest.fixture
+def alice(factories):
+    return factories.user("alice@acme.example", password=PASSWORD)
+
+
+def totp(runtime, secret: str, *, steps: int = 0) -> str:
+    """The code an authenticator app shows at the fixed clock's time (plus ``steps``)."""
+    at = runtime.clock.now() + timedelta(seconds=30 * steps)
+    return pyotp.TOTP(secret).at(at)
+
+
+def enrol(runtime, user) -> tuple[str, list[str]]:
+    """Enable MFA for ``user``; the secret and the recovery codes."""
+    actor = Actor.for_user(user)
+    enrolment = mfa.begin_mfa_enrolment(runtime.uow(), actor=actor, password=PASSWORD)
+    codes = mfa.confirm_mfa_enrolment(runtime.uow(), totp(runtime, enrolment.secret), actor=actor)
+    return enrolment.secret, codes
+
+
+def log_in(runtime, user) -> str:
+    return service.log_in(runtime.uow(), user.email, PASSWORD, client_address=None).session_token
+
+
+def session_works(runtime, token: str) -> bool:
+    return service.authenticate_session(runtime.uow(), token) is not None
+
+
+def stored(runtime, user) -> User:
+    with runtime.uow(read_only=True) as uow:
+        found = uow.session.get(User, user.id)
+        assert found is not None
+        return found
+
+
+class TestEnrolment:
+    def test_s17_enrolment_needs_the_password_and_changes_nothing_without_it(self, runtime, alice):
+        with pytest.raises(PermissionDenied):
+            mfa.begin_mfa_enrolment(runtime.uow(), actor=Actor.for_user(alice), password="not it")
+        assert stored(runtime, alice).mfa_secret is None
+
+    def test_begin_gives_a_secret_uri_and_qr_code_but_does_not_enable(self, runtime, alice):
+        enrolment = mfa.begin_mfa_enrolment(
+            runtime.uow(), actor=Actor.for_user(alice), password=PASSWORD
+        )
+        assert enrolment.otpauth_uri.startswith("otpauth://totp/Keyholder:alice%40acme.example?")
+        assert f"secret={enrolment.secret}" in enrolment.otpauth_uri
+        assert enrolment.qr_svg.startswith("<svg")
+        assert stored(runtime, alice).mfa_enabled_at is None
+
+    def test_a_wrong_code_does_not_enable(self, runtime, alice):
+        actor = Actor.for_user(alice)
+        enrolment = mfa.begin_mfa_enrolment(runtime.uow(), actor=actor, password=PASSWORD)
+        wrong = totp(runtime, enrolment.secret, steps=5)
+        with pytest.raises(InvalidInput):
+            mfa.confirm_mfa_enrolment(runtime.uow(), wrong, actor=actor)
+        assert stored(runtime, alice).mfa_enabled_at is None
+
+    def test_the_right_code_enables_and_gives_ten_recovery_codes(self, runtime, alice):
+        _, codes = enrol(runtime, alice)
+        assert len(codes) == len(set(codes)) == 10
+        assert stored(runtime, alice).mfa_enabled_at == runtime.clock.now()
+        events = list_events(runtime.uow(read_only=True), action="mfa.enable")
+        assert [e.target for e in events] == ["user:alice@acme.example"]
+
+    def test_recovery_codes_are_stored_only_as_hashes(self, runtime, alice):
+        _, codes = enrol(runtime, alice)
+        with runtime.uow(read_only=True) as uow:
+            hashes = set(uow.session.scalars(select(RecoveryCode.code_hash)))
+        assert len(hashes) == 10
+        assert not hashes & set(codes)
+        assert not any(code in h or code.replace("-", "") in h for code in codes for h in hashes)
+
+    def test_enrolling_again_while_enabled_is_refused(self, runtime, alice):
+        enrol(runtime, alice)
+        with pytest.raises(Conflict):
+            mfa.begin_mfa_enrolment(runtime.uow(), actor=Actor.for_user(alice), password=PASSWORD)
+
+
+class TestSecondFactorAtSignIn:
+    def test_s18_prep_a_password_alone_opens_a_session_that_cannot_act(self, runtime, alice):
+        secret, _ = enrol(runtime, alice)
+        token = log_in(runtime, alice)
+        assert not session_works(runtime, token)
+        runtime.clock.advance(timedelta(seconds=30))
+        mfa.verify_second_factor(runtime.uow(), token, totp(runtime, secret))
+        assert session_works(runtime, token)
+
+    def test_users_without_mfa_are_unaffected(self, runtime, alice):
+        assert session_works(runtime, log_in(runtime, alice))
+
+    def test_a_code_from_the_next_or_previous_step_is_accepted(self, runtime, alice):
+        secret, _ = enrol(runtime, alice)
+        runtime.clock.advance(timedelta(minutes=5))
+        token = log_in(runtime, alice)
+        mfa.verify_second_factor(runtime.uow(), token, totp(runtime, secret, steps=-1))
+        assert session_works(runtime, token)
+
+    def test_a_code_two_steps_off_is_refused_and_audited(self, runtime, alice):
+        secret, _ = enrol(runtime, alice)
+        runtime.clock.advance(timedelta(minutes=5))
+        token = log_in(runtime, alice)
+        with pytest.raises(NotAuthenticated):
+            mfa.verify_second_factor(runtime.uow(), token, totp(runtime, secret, steps=2))
+        assert not session_works(runtime, token)
+        assert list_events(runtime.uow(read_only=True), action="mfa.verify_failed")
+
+    def test_a_used_totp_code_cannot_be_replayed_in_the_same_step(self, runtime, alice):
+        secret, _ = enrol(runtime, alice)
+        runtime.clock.advance(timedelta(seconds=30))
+        first, second = log_in(runtime, alice), log_in(runtime, alice)
+        code = totp(runtime, secret)
+        mfa.verify_second_factor(runtime.uow(), first, code)
+        with pytest.raises(NotAuthenticated):
+            mfa.verify_second_factor(runtime.uow(), second, code)
+        assert not session_works(runtime, second)
+
+    def test_the_enrolment_code_cannot_be_replayed_at_sign_in(self, runtime, alice):
+        secret, _ = enrol(runtime, alice)
+        token = log_in(runtime, alice)
+        with pytest.raises(NotAuthenticated):
+            mfa.verify_second_factor(runtime.uow(), token, totp(runtime, secret))
+
+    def test_a_recovery_code_works_once(self, runtime, alice):
+        _, codes = enrol(runtime, alice)
+        first, second = log_in(runtime, alice), log_in(runtime, alice)
+        mfa.verify_second_factor(runtime.uow(), first, codes[0].upper())
+        assert session_works(runtime, first)
+        with pytest.raises(NotAuthenticated):
+            mfa.verify_second_factor(runtime.uow(), second, codes[0])
+        mfa.verify_second_factor(runtime.uow(), second, codes[1])
+        assert session_works(runtime, second)
+
+    def test_wrong_codes_are_throttled(self, runtime, alice):
+        enrol(runtime, alice)
+        token = log_in(runtime, alice)
+        for _ in range(9):  # the default limit is 10 per 15 minutes; enrolling used one
+            with pytest.raises(NotAuthenticated):
+                mfa.verify_second_factor(runtime.uow(), token, "000000-not-a-code")
+        with pytest.raises(TooManyRequests):
+            mfa.verify_second_factor(runtime.uow(), token, "000000-not-a-code")
+
+    def test_other_sessions_must_verify_once_mfa_is_enabled(self, runtime, alice):
+        before = log_in(runtime, alice)
+        enrol(runtime, alice)
+        assert not session_works(runtime, before)
+
+
+class TestRecoveryCodesAndDisabling:
+    def test_s17_regenerating_needs_the_password_and_voids_the_old_codes(self, runtime, alice):
+        _, old = enrol(runtime, alice)
+        actor = Actor.for_user(alice)
+        with pytest.raises(PermissionDenied):
+            mfa.regenerate_recovery_codes(runtime.uow(), actor=actor, password="not it")
+        new = mfa.regenerate_recovery_codes(runtime.uow(), actor=actor, password=PASSWORD)
+        assert not set(new) & set(old)
+        token = log_in(runtime, alice)
+        with pytest.raises(NotAuthenticated):
+            mfa.verify_second_factor(runtime.uow(), token, old[0])
+        mfa.verify_second_factor(runtime.uow(), token, new[0])
+        assert list_events(runtime.uow(read_only=True), action="mfa.recovery_codes")
+
+    def test_s17_disabling_needs_the_password_and_a_code(self, runtime, alice):
+        secret, _ = enrol(runtime, alice)
+        actor = Actor.for_user(alice)
+        runtime.clock.advance(timedelta(seconds=30))
+        with pytest.raises(PermissionDenied):
+            mfa.disable_mfa(
+                runtime.uow(), actor=actor, password="not it", code=totp(runtime, secret)
+            )
+        with pytest.raises(PermissionDenied):
+            mfa.disable_mfa(runtime.uow(), actor=actor, password=PASSWORD, code="123456")
+        assert stored(runtime, alice).mfa_enabled_at is not None
+        mfa.disable_mfa(runtime.uow(), actor=actor, password=PASSWORD, code=totp(runtime, secret))
+        user = stored(runtime, alice)
+        assert user.mfa_enabled_at is None
+        assert user.mfa_secret is None
+        with runtime.uow(read_only=True) as uow:
+            assert uow.session.scalars(select(RecoveryCode)).all() == []
+        assert session_works(runtime, log_in(runtime, alice))
+        assert list_events(runtime.uow(read_only=True), action="mfa.disable")
