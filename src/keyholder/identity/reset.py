@@ -24,7 +24,7 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, exists, select, update
+from sqlalchemy import bindparam, exists, select
 
 from keyholder.accounts.models import Membership
 from keyholder.accounts.permissions import ADMIN_PERMISSION, grants
@@ -45,6 +45,7 @@ from keyholder.identity.models import TokenPurpose, User, UserToken
 from keyholder.identity.passwords import hash_password
 from keyholder.identity.throttle import allow_reset_email
 from keyholder.identity.tokens import hash_token, new_token
+from keyholder.identity.user_tokens import add_token, find_token, revoke_tokens, spend_token
 from keyholder.mail.outbox import enqueue_email
 from keyholder.mail.templates import render
 
@@ -257,30 +258,19 @@ def _refusal_error(reason: str, address: str, uow: UnitOfWork) -> KeyholderError
 
 def _revoke_unused_tokens(uow: UnitOfWork, user_id: uuid.UUID, now: datetime) -> None:
     """Revoke the user's reset tokens not yet used (S9: a newer token kills older ones)."""
-    uow.session.execute(
-        update(UserToken)
-        .where(
-            UserToken.user_id == user_id,
-            UserToken.purpose == TokenPurpose.PASSWORD_RESET,
-            UserToken.used_at.is_(None),
-            UserToken.revoked_at.is_(None),
-        )
-        .values(revoked_at=now)
-    )
+    revoke_tokens(uow, user_id, now, purpose=TokenPurpose.PASSWORD_RESET)
 
 
 def _insert_token(uow: UnitOfWork, user: User, token_hash: str, now: datetime) -> UserToken:
-    record = UserToken(
-        id=uuid.uuid4(),  # known now; the audit event's flush writes the row
+    return add_token(
+        uow,
         user_id=user.id,
         purpose=TokenPurpose.PASSWORD_RESET,
-        token_hash=token_hash,
         email=user.email,
-        created_at=now,
+        token_hash=token_hash,
+        now=now,
         expires_at=now + uow.settings.password_reset_ttl,
     )
-    uow.session.add(record)
-    return record
 
 
 def _audit_request(
@@ -338,13 +328,7 @@ class _Failure:
 
 
 def _find_token(uow: UnitOfWork, token_hash: str) -> UserToken:
-    # Filtering on the purpose refuses every other kind of token (S11).
-    record = uow.session.scalar(
-        select(UserToken).where(
-            UserToken.token_hash == token_hash,
-            UserToken.purpose == TokenPurpose.PASSWORD_RESET,
-        )
-    )
+    record = find_token(uow, token_hash, TokenPurpose.PASSWORD_RESET)  # S11
     if record is None:
         raise NotFound("this password reset link is not valid")
     return record
@@ -384,17 +368,7 @@ def _consume(uow: UnitOfWork, record: UserToken, now: datetime) -> _Failure | No
     two concurrent updates waits for the first to commit, then re-checks the
     condition and matches nothing; on SQLite writers are serialised anyway.
     """
-    consumed = uow.session.execute(
-        update(UserToken)
-        .where(
-            UserToken.id == record.id,
-            UserToken.used_at.is_(None),
-            UserToken.revoked_at.is_(None),
-        )
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount  # type: ignore[attr-defined]
-    if consumed == 1:
+    if spend_token(uow, record, now):
         return None
     return _Failure("used", "this password reset link was already used", record.id, record.email)
 

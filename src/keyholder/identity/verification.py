@@ -23,7 +23,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.sql.elements import ColumnElement
 
 from keyholder.audit.service import record_event
@@ -42,6 +42,7 @@ from keyholder.identity.models import TokenPurpose, User, UserToken
 from keyholder.identity.passwords import verify_password
 from keyholder.identity.throttle import count_login_attempt
 from keyholder.identity.tokens import hash_token, new_token
+from keyholder.identity.user_tokens import add_token, find_token, revoke_tokens, spend_token
 from keyholder.mail.outbox import enqueue_email
 from keyholder.mail.templates import render
 
@@ -303,31 +304,23 @@ def _revoke(
 
     ``every_purpose`` revokes the user's other tokens too, reset links included.
     """
-    query = update(UserToken).where(
-        UserToken.user_id == user_id,
-        UserToken.used_at.is_(None),
-        UserToken.revoked_at.is_(None),
-        which,
-    )
-    if not every_purpose:
-        query = query.where(UserToken.purpose == TokenPurpose.EMAIL_VERIFICATION)
-    uow.session.execute(query.values(revoked_at=now).execution_options(synchronize_session=False))
+    purpose = None if every_purpose else TokenPurpose.EMAIL_VERIFICATION
+    revoke_tokens(uow, user_id, now, purpose=purpose, which=which)
 
 
 def _insert_token(
     uow: UnitOfWork, user: User, address: str, now: datetime
 ) -> tuple[str, UserToken]:
     token, token_hash = new_token(VERIFICATION_PREFIX)
-    record = UserToken(
-        id=uuid.uuid4(),
+    record = add_token(
+        uow,
         user_id=user.id,
         purpose=TokenPurpose.EMAIL_VERIFICATION,
-        token_hash=token_hash,
         email=address,
-        created_at=now,
+        token_hash=token_hash,
+        now=now,
         expires_at=now + uow.settings.email_verification_ttl,
     )
-    uow.session.add(record)
     return token, record
 
 
@@ -337,13 +330,7 @@ def _link(uow: UnitOfWork, page: str, token: str) -> str:
 
 
 def _find_token(uow: UnitOfWork, token: str) -> UserToken:
-    # Filtering on the purpose refuses every other kind of token (S11).
-    record = uow.session.scalar(
-        select(UserToken).where(
-            UserToken.token_hash == hash_token(token),
-            UserToken.purpose == TokenPurpose.EMAIL_VERIFICATION,
-        )
-    )
+    record = find_token(uow, hash_token(token), TokenPurpose.EMAIL_VERIFICATION)  # S11
     if record is None:
         raise NotFound("this link is not valid")
     return record
@@ -368,17 +355,7 @@ def _failure(record: UserToken, now: datetime) -> str | None:
 
 def _consume(uow: UnitOfWork, record: UserToken, now: datetime) -> str | None:
     """Mark the token used, or report that a concurrent request got there first (S10)."""
-    consumed = uow.session.execute(
-        update(UserToken)
-        .where(
-            UserToken.id == record.id,
-            UserToken.used_at.is_(None),
-            UserToken.revoked_at.is_(None),
-        )
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount  # type: ignore[attr-defined]
-    return None if consumed == 1 else "used"
+    return None if spend_token(uow, record, now) else "used"
 
 
 def _audit_alone(
