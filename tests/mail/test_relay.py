@@ -16,7 +16,7 @@ from keyholder.bootstrap import Runtime, bootstrap
 from keyholder.clock import FixedClock
 from keyholder.config import Settings
 from keyholder.mail.models import OutboxMessage, OutboxStatus
-from keyholder.mail.outbox import enqueue_email, list_outbox
+from keyholder.mail.outbox import enqueue_email, list_outbox, send_templated_email
 from keyholder.mail.relay import LEASE, Relay, backoff
 from keyholder.mail.transports import SMTPTransport
 from tests.mail.conftest import Outbox
@@ -394,3 +394,33 @@ class TestSecretBodies:
         bodies = {m.subject: m.body for m in list_outbox(mail_runtime.uow())}
         assert "khr_secret" not in bodies["Reset"]
         assert bodies["Notice"] == "nothing secret"
+
+
+class TestTemplatedEmails:
+    def test_s37_text_and_escaped_html_arrive_as_alternatives(
+        self, mail_runtime, relay, smtp_server
+    ):
+        with mail_runtime.uow() as uow:
+            send_templated_email(
+                uow,
+                "invitation",
+                to=["new@example.com"],
+                holds_secret=True,
+                inviter="<script>alert(1)</script>@evil.example",
+                account_display_name="Acme <b>Corp</b>",
+                account_name="acme-corp",
+                permissions="view, manage",
+                link="https://keyholder.test/invitations/khi_secret",
+                expires_at="2026-01-22 12:00",
+            )
+            uow.commit()
+        assert relay.run_until_idle().sent == 1
+        [received] = smtp_server.messages_to("new@example.com")
+        assert received.message.get_content_type() == "multipart/alternative"
+        html = received.message.get_body(preferencelist=("html",)).get_content()
+        assert "<script>" not in html
+        assert "&lt;script&gt;" in html
+        assert "khi_secret" in received.body
+        [row] = list_outbox(mail_runtime.uow())
+        assert row.body_html is None  # S6: the delivered link is not kept
+        assert "khi_secret" not in row.body

@@ -28,8 +28,7 @@ from keyholder.identity.passwords import hash_password
 from keyholder.identity.service import find_user, insert_user
 from keyholder.identity.sessions import rotate_after_privilege_change
 from keyholder.identity.tokens import hash_token, new_token
-from keyholder.mail.outbox import enqueue_email
-from keyholder.mail.templates import render
+from keyholder.mail.outbox import send_templated_email
 
 INVITATION_PREFIX = "khi"
 
@@ -78,8 +77,11 @@ def invite(
         },
     )
     link = f"{uow.settings.base_url.rstrip('/')}/invitations/{token}"
-    subject, body, _html = render(
+    send_templated_email(
+        uow,
         "invitation",
+        to=[email],
+        holds_secret=True,
         inviter=actor.email or "A platform administrator",
         account_display_name=account.display_name,
         account_name=account.name,
@@ -87,7 +89,6 @@ def invite(
         link=link,
         expires_at=f"{invitation.expires_at:%Y-%m-%d %H:%M}",
     )
-    enqueue_email(uow, kind="invitation", holds_secret=True, to=[email], subject=subject, body=body)
     return invitation
 
 

@@ -46,8 +46,7 @@ from keyholder.identity.passwords import hash_password
 from keyholder.identity.throttle import allow_reset_email
 from keyholder.identity.tokens import hash_token, new_token
 from keyholder.identity.user_tokens import add_token, find_token, revoke_tokens, spend_token
-from keyholder.mail.outbox import enqueue_email
-from keyholder.mail.templates import render
+from keyholder.mail.outbox import send_templated_email
 
 RESET_PREFIX = "khr"
 # Whoever asks for a reset or holds a link is not signed in; the audit event
@@ -297,20 +296,15 @@ def _link(uow: UnitOfWork, token: str) -> str:
 
 def _queue_reset_email(uow: UnitOfWork, address: str, link: str, expires_at: datetime) -> None:
     minutes = int(uow.settings.password_reset_ttl.total_seconds() // 60)
-    subject, body, _html = render(
+    send_templated_email(
+        uow,
         "password_reset",
+        to=[address],
+        holds_secret=True,
         address=address,
         link=link,
         minutes=minutes,
         expires_at=f"{expires_at:%Y-%m-%d %H:%M}",
-    )
-    enqueue_email(
-        uow,
-        kind="password_reset",
-        holds_secret=True,
-        to=[address],
-        subject=subject,
-        body=body,
     )
 
 
@@ -386,10 +380,13 @@ def _complete(uow: UnitOfWork, record: UserToken, password_hash: str, now: datet
         target=f"user:{user.email}",
         after={"token_id": str(record.id), "credentials_revoked": revoked},
     )
-    subject, body, _html = render(
-        "password_changed", address=user.email, changed_at=f"{now:%Y-%m-%d at %H:%M}"
+    send_templated_email(
+        uow,
+        "password_changed",
+        to=[user.email],
+        address=user.email,
+        changed_at=f"{now:%Y-%m-%d at %H:%M}",
     )
-    enqueue_email(uow, kind="password_changed", to=[user.email], subject=subject, body=body)
 
 
 def _refuse(uow: UnitOfWork, failure: _Failure) -> None:

@@ -43,8 +43,7 @@ from keyholder.identity.passwords import verify_password
 from keyholder.identity.throttle import count_login_attempt
 from keyholder.identity.tokens import hash_token, new_token
 from keyholder.identity.user_tokens import add_token, find_token, revoke_tokens, spend_token
-from keyholder.mail.outbox import enqueue_email
-from keyholder.mail.templates import render
+from keyholder.mail.outbox import send_templated_email
 
 VERIFICATION_PREFIX = "khv"
 ANONYMOUS = Actor(label="anonymous")
@@ -60,20 +59,15 @@ def send_verification(uow: UnitOfWork, *, actor: Actor) -> None:
     with uow:
         user = _signed_in_user(uow, actor)
         token, record = _issue_verification(uow, user, actor, via="email")
-        subject, body, _html = render(
+        send_templated_email(
+            uow,
             "email_verification",
+            to=[user.email],
+            holds_secret=True,
             name=user.name,
             address=user.email,
             link=_link(uow, "verify-email", token),
             expires_at=f"{record.expires_at:%Y-%m-%d %H:%M}",
-        )
-        enqueue_email(
-            uow,
-            kind="email_verification",
-            holds_secret=True,
-            to=[user.email],
-            subject=subject,
-            body=body,
         )
         uow.commit()
 
@@ -200,31 +194,25 @@ def request_email_change(uow: UnitOfWork, new_email: str, *, actor: Actor, passw
                 "expires_at": record.expires_at.isoformat(),
             },
         )
-        subject, body, _html = render(
+        send_templated_email(
+            uow,
             "email_change_confirm",
+            to=[address],
+            holds_secret=True,
             name=user.name,
             address=address,
             old_address=user.email,
             link=_link(uow, "confirm-email-change", token),
             expires_at=f"{record.expires_at:%Y-%m-%d %H:%M}",
         )
-        enqueue_email(
+        send_templated_email(
             uow,
-            kind="email_change_confirm",
-            holds_secret=True,
-            to=[address],
-            subject=subject,
-            body=body,
-        )
-        subject, body, _html = render(
             "email_change_requested",
+            to=[user.email],
             name=user.name,
             address=user.email,
             new_address=address,
             requested_at=f"{now:%Y-%m-%d %H:%M}",
-        )
-        enqueue_email(
-            uow, kind="email_change_requested", to=[user.email], subject=subject, body=body
         )
         uow.commit()
 
@@ -261,14 +249,15 @@ def confirm_email_change(uow: UnitOfWork, token: str) -> None:
                 before={"email": old},
                 after={"email": user.email, "token_id": str(record.id)},
             )
-            subject, body, _html = render(
+            send_templated_email(
+                uow,
                 "email_changed",
+                to=[old],
                 name=user.name,
                 address=old,
                 new_address=user.email,
                 changed_at=f"{now:%Y-%m-%d %H:%M}",
             )
-            enqueue_email(uow, kind="email_changed", to=[old], subject=subject, body=body)
             uow.commit()
             return
         token_id, email = record.id, user.email

@@ -32,6 +32,7 @@ class OutboxMessage(Base):
     recipients: Mapped[list[str]]
     subject: Mapped[str] = mapped_column(String(400))
     body: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str | None] = mapped_column(Text)  # the alternative HTML part
     # The body carries a secret link (reset, invitation): blanked once the
     # message is sent or given up, so the token does not outlive delivery (S6).
     holds_secret: Mapped[bool] = mapped_column(default=False, server_default=false())

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from keyholder.db.uow import UnitOfWork
 from keyholder.errors import InvalidInput
 from keyholder.mail.models import OutboxMessage, OutboxStatus
+from keyholder.mail.templates import render
 
 # Every line break str.splitlines() knows, not only CR and LF: the email package
 # refuses them all in headers, so a row holding one could never be sent.
@@ -24,6 +25,7 @@ def enqueue_email(
     to: Sequence[str],
     subject: str,
     body: str,
+    html: str | None = None,
     holds_secret: bool = False,
 ) -> OutboxMessage:
     """Add an email to the outbox; it leaves only if the transaction commits.
@@ -49,6 +51,7 @@ def enqueue_email(
         recipients=list(to),
         subject=subject,
         body=body,
+        body_html=html,
         holds_secret=holds_secret,
         status=OutboxStatus.PENDING,
         attempts=0,
@@ -61,6 +64,22 @@ def enqueue_email(
     return message
 
 
+def send_templated_email(
+    uow: UnitOfWork,
+    name: str,
+    /,
+    *,
+    to: Sequence[str],
+    holds_secret: bool = False,
+    **context: object,
+) -> OutboxMessage:
+    """Render the email ``name`` (keyholder/mail/templates) and queue it, text and HTML."""
+    subject, text, html = render(name, **context)
+    return enqueue_email(
+        uow, kind=name, to=to, subject=subject, body=text, html=html, holds_secret=holds_secret
+    )
+
+
 def to_email_message(row: OutboxMessage) -> EmailMessage:
     message = EmailMessage()
     message["From"] = row.mail_from
@@ -70,6 +89,8 @@ def to_email_message(row: OutboxMessage) -> EmailMessage:
     message["Date"] = format_datetime(row.created_at)
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(row.body)
+    if row.body_html is not None:
+        message.add_alternative(row.body_html, subtype="html")
     return message
 
 

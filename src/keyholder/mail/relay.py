@@ -195,4 +195,4 @@ class Relay:
 
 def _forget_secret(row: OutboxMessage) -> None:
     if row.holds_secret:
-        row.body = REDACTED_BODY
+        row.body, row.body_html = REDACTED_BODY, None

@@ -7,11 +7,8 @@ carry no markup into them (SECURITY.md S37); the text ones are not, as plain
 text has nothing to escape. Header injection through a subject is refused by
 ``enqueue_email``. Links come from the caller, built from ``settings.base_url``
 only (S4).
-
-TODO(outbox html): the outbox stores one text body; sending the HTML part
-needs an ``outbox_messages.body_html`` column (a migration), after which
-``enqueue_email(..., html=...)`` and ``to_email_message`` can send
-multipart/alternative. Until then only the text body is queued.
+``mail.outbox.send_templated_email`` renders and queues both parts; the relay
+sends them as multipart/alternative.
 """
 
 from __future__ import annotations
