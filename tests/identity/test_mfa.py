@@ -19,7 +19,7 @@ from keyholder.errors import (
 from keyholder.identity import mfa, service
 from keyholder.identity.actor import Actor
 from keyholder.identity.models import RecoveryCode, User
-from tests.factories import PASSWORD
+from tests.factories import OPERATOR, PASSWORD
 
 
 @pytest.fixture
@@ -202,3 +202,36 @@ class TestRecoveryCodesAndDisabling:
             assert uow.session.scalars(select(RecoveryCode)).all() == []
         assert session_works(runtime, log_in(runtime, alice))
         assert list_events(runtime.uow(read_only=True), action="mfa.disable")
+
+
+class TestOperatorReset:
+    def test_operator_turns_mfa_off_and_ends_every_credential(self, runtime, factories):
+        user = factories.user("lost.phone@example.com", password=PASSWORD)
+        enrol(runtime, user)
+        token = factories.token(user)
+        mfa.reset_mfa(runtime.uow(), user.email, actor=OPERATOR)
+        assert service.authenticate_api_token(runtime.uow(), token) is None
+        assert stored(runtime, user).mfa_enabled_at is None
+        assert stored(runtime, user).mfa_secret is None
+        [event] = list_events(runtime.uow(), action="mfa.reset")
+        assert event.target == "user:lost.phone@example.com"
+
+    def test_customers_cannot_reset_someone_elses_mfa(self, runtime, factories):
+        user = factories.user("victim@example.com", password=PASSWORD)
+        enrol(runtime, user)
+        mallory = factories.user("mallory@example.com")
+        with pytest.raises(PermissionDenied):
+            mfa.reset_mfa(runtime.uow(), user.email, actor=factories.actor(mallory))
+        assert stored(runtime, user).mfa_enabled_at is not None
+
+    def test_s16_wrong_passwords_at_mfa_endpoints_count_as_sign_in_attempts(
+        self, make_runtime, factories
+    ):
+        limited = make_runtime(login_limit_per_account="3 per 5 minutes")
+        user = factories.user("guess@example.com", password=PASSWORD)
+        actor = factories.actor(user)
+        for _ in range(3):
+            with pytest.raises(PermissionDenied):
+                mfa.begin_mfa_enrolment(limited.uow(), actor=actor, password="wrong guess!!")
+        with pytest.raises(TooManyRequests):
+            mfa.begin_mfa_enrolment(limited.uow(), actor=actor, password=PASSWORD)

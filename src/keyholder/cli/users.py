@@ -7,7 +7,7 @@ import sys
 import typer
 
 from keyholder.cli.common import JsonOption, fail, handle_errors, operator, print_json, runtime
-from keyholder.identity import reset, service, verification
+from keyholder.identity import mfa, reset, service, verification
 from keyholder.identity.models import StaffRole
 
 users_app = typer.Typer(help="Users and platform staff.", no_args_is_help=True)
@@ -83,6 +83,14 @@ def reset_link(email: str, as_json: bool = JsonOption) -> None:
             f"{issued.expires_at:%Y-%m-%d %H:%M} UTC.",
             err=True,
         )
+
+
+@users_app.command("mfa-reset")
+@handle_errors
+def mfa_reset(email: str) -> None:
+    """Turn off a user's MFA (lost device); their sessions and API tokens end too."""
+    mfa.reset_mfa(runtime().uow(), email, actor=operator())
+    typer.echo(f"multi-factor authentication of {email} is off; they must sign in again")
 
 
 @users_app.command("verify-link")

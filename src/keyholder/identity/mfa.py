@@ -47,9 +47,11 @@ from keyholder.errors import (
     TooManyRequests,
 )
 from keyholder.identity.actor import Actor
+from keyholder.identity.credentials import revoke_all_credentials
+from keyholder.identity.emails import normalize_email
 from keyholder.identity.models import RecoveryCode, User, UserSession
 from keyholder.identity.passwords import verify_password
-from keyholder.identity.throttle import Scope
+from keyholder.identity.throttle import Scope, count_login_attempt
 from keyholder.identity.tokens import hash_token
 
 ISSUER = "Keyholder"
@@ -193,11 +195,44 @@ def verify_second_factor(uow: UnitOfWork, session_token: str, code: str) -> None
 # --- helpers -----------------------------------------------------------------
 
 
+def reset_mfa(uow: UnitOfWork, email: str, *, actor: Actor) -> None:
+    """Turn a user's MFA off for them (a lost phone and no recovery codes left).
+
+    Platform admins and the CLI operator only: it removes a factor, so the
+    user's sessions and API tokens end too and must be earned again.
+    """
+    if not actor.is_staff_admin:
+        raise PermissionDenied("only platform admins can reset another user's MFA")
+    with uow:
+        user = uow.session.scalar(select(User).where(User.email == normalize_email(email)))
+        if user is None:
+            raise NotFound(f"no user with email {normalize_email(email)}")
+        if user.mfa_enabled_at is None:
+            raise Conflict(f"{user.email} has no multi-factor authentication to reset")
+        user.mfa_secret, user.mfa_enabled_at, user.mfa_last_step = None, None, None
+        uow.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+        revoked = revoke_all_credentials(uow, user.id)
+        record_event(
+            uow,
+            actor=actor,
+            action="mfa.reset",
+            target=f"user:{user.email}",
+            before={"mfa": True},
+            after={"mfa": False, "credentials_revoked": revoked},
+        )
+        uow.commit()
+
+
 def _reauthenticate(uow: UnitOfWork, actor: Actor, password: str) -> uuid.UUID:
-    """Check the actor's password outside any transaction (argon2 is slow on purpose)."""
+    """Check the actor's password outside any transaction (argon2 is slow on purpose).
+
+    Counted as a sign-in attempt, so these endpoints cannot be used to guess
+    the password faster than the sign-in form allows (S16).
+    """
     with uow:
         user = _user(uow, actor.user_id)
-        stored, user_id = user.password_hash, user.id
+        stored, user_id, email = user.password_hash, user.id, user.email
+    count_login_attempt(uow, email, client_address=uow.context.client_address)
     if not verify_password(stored, password) or stored is None:
         raise PermissionDenied("the password is wrong")
     return user_id
