@@ -39,7 +39,7 @@ class TestCreate:
         signed_in = log_in(runtime.uow(), "sam@keyholder.example", PASSWORD, client_address=None)
         assert signed_in.user.name == "Sam Agent"
         assert signed_in.actor.staff_role == StaffRole.AGENT
-        assert signed_in.actor.is_staff
+        assert not signed_in.actor.mfa_enabled  # S18: must enrol before acting as staff
 
     def test_staff_admin_created_here_is_an_admin_after_log_in(
         self, cli: Cli, runtime: Runtime
@@ -49,7 +49,7 @@ class TestCreate:
 
         signed_in = log_in(runtime.uow(), "root@keyholder.example", PASSWORD, client_address=None)
 
-        assert signed_in.actor.is_staff_admin
+        assert signed_in.actor.staff_role is StaffRole.ADMIN
 
     def test_json(self, cli: Cli) -> None:
         created = cli.json("users", "create", "dana@acme.example", "--name", "Dana")

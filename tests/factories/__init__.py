@@ -6,6 +6,7 @@ import itertools
 import re
 from collections.abc import Iterable
 
+import pyotp
 from sqlalchemy import select
 
 from keyholder.accounts import members
@@ -35,9 +36,15 @@ class Factories:
         password: str | None = None,
         staff_role: StaffRole | None = None,
         name: str = "",
+        mfa: bool | None = None,
     ) -> User:
+        """A user; staff get MFA enabled (S18: staff act only with it) unless ``mfa=False``.
+
+        ``mfa=True`` enables it for a customer too. The TOTP secret is in
+        ``user.mfa_secret``, for computing codes at the test clock.
+        """
         email = email or f"user{next(self._counter)}@example.com"
-        return identity.create_user(
+        user = identity.create_user(
             self.runtime.uow(),
             email,
             name=name,
@@ -45,6 +52,19 @@ class Factories:
             staff_role=staff_role,
             actor=OPERATOR,
         )
+        if mfa if mfa is not None else staff_role is not None:
+            user = self.enable_mfa(user)
+        return user
+
+    def enable_mfa(self, user: User) -> User:
+        """``user`` with MFA enabled now, set directly (identity.mfa is tested on its own)."""
+        with self.runtime.uow() as uow:
+            stored = uow.session.get(User, user.id)
+            assert stored is not None
+            stored.mfa_secret = pyotp.random_base32()
+            stored.mfa_enabled_at = uow.clock.now()
+            uow.commit()
+            return stored
 
     def actor(self, user: User) -> Actor:
         return Actor.for_user(user)

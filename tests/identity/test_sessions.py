@@ -81,7 +81,10 @@ class TestRotationAtPrivilegeChange:
     def test_s15_a_staff_role_change_ends_sessions_and_api_tokens(
         self, runtime, factories, before, after
     ):
-        user = factories.user("sam@keyholder.example", password=PASSWORD, staff_role=before)
+        # Without MFA, so a password alone opens a working session (S17).
+        user = factories.user(
+            "sam@keyholder.example", password=PASSWORD, staff_role=before, mfa=False
+        )
         session, token = log_in(runtime, user), factories.token(user)
         service.set_staff_role(runtime.uow(), user.email, after, actor=OPERATOR)
         assert not session_works(runtime, session)
@@ -98,7 +101,7 @@ class TestRotationAtPrivilegeChange:
         }
 
     def test_s15_setting_the_same_staff_role_ends_nothing(self, runtime, factories):
-        user = factories.user(password=PASSWORD, staff_role=StaffRole.AGENT)
+        user = factories.user(password=PASSWORD, staff_role=StaffRole.AGENT, mfa=False)
         session = log_in(runtime, user)
         service.set_staff_role(runtime.uow(), user.email, StaffRole.AGENT, actor=OPERATOR)
         assert session_works(runtime, session)

@@ -1,4 +1,9 @@
-"""Who may see and change an account. Every account use case goes through here."""
+"""Who may see and change an account. Every account use case goes through here.
+
+Each rule asks ``actor.is_staff`` / ``is_staff_admin`` before looking at the
+account: for staff without MFA that raises 403 (S18), whether or not the
+account exists, so they never get a customer's 404 instead (S29).
+"""
 
 from __future__ import annotations
 
@@ -17,10 +22,11 @@ def _not_found(name: str) -> NotFound:
 
 def readable_account(uow: UnitOfWork, name: str, *, actor: Actor) -> EnterpriseAccount:
     """The account if the actor is staff or a member of it; otherwise 404."""
+    staff = actor.is_staff  # first: 403 for staff without MFA (S18)
     account = repository.account_by_name(uow.session, name)
     if account is None:
         raise _not_found(name)
-    if actor.is_staff:
+    if staff:
         return account
     if (
         actor.user_id is None
@@ -38,11 +44,11 @@ def readable_member_lookup(
     The rule of ``readable_account``, applied to what ``repository.member_lookup``
     read in one query (the account, and whether the actor is a member of it).
     """
-    if found is None:
-        raise _not_found(name)
-    if actor.is_staff:
+    if actor.is_staff:  # first: 403 for staff without MFA (S18)
+        if found is None:
+            raise _not_found(name)
         return found
-    if actor.user_id is None or not found.caller_is_member:
+    if found is None or actor.user_id is None or not found.caller_is_member:
         raise _not_found(name)
     return found
 
@@ -54,10 +60,11 @@ def managed_account(uow: UnitOfWork, name: str, *, actor: Actor) -> EnterpriseAc
     account. The row lock serialises member changes per account on
     PostgreSQL, which keeps the last-admin guard true under concurrency.
     """
+    staff_admin = actor.is_staff_admin  # first: 403 for staff without MFA (S18)
     account = repository.account_by_name(uow.session, name, for_update=True)
     if account is None:
         raise _not_found(name)
-    if actor.is_staff_admin:
+    if staff_admin:
         return account
     own = (
         repository.membership(uow.session, account.id, actor.user_id)

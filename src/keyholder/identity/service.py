@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import bindparam, select
 
@@ -147,7 +148,8 @@ def create_api_token(uow: UnitOfWork, email: str, *, name: str = "", actor: Acto
         user = find_user(uow, email)
         if user is None:
             raise NotFound(f"no user with email {normalize_email(email)}")
-        if not (actor.is_staff_admin or actor.user_id == user.id):
+        # Their own token needs no staff power (S18: staff without MFA may ask).
+        if not (actor.user_id == user.id or actor.is_staff_admin):
             raise PermissionDenied("you can only create tokens for yourself")
         token, token_hash = new_token(API_TOKEN_PREFIX)
         record = ApiToken(
@@ -171,7 +173,14 @@ def create_api_token(uow: UnitOfWork, email: str, *, name: str = "", actor: Acto
 # SQLAlchemy reuses the compiled form. Neither caches any answer: a token or
 # session revoked a moment ago is refused on the very next request.
 _API_TOKEN_ACTOR = (
-    select(User.id, User.email, User.staff_role, ApiToken.expires_at)
+    select(
+        User.id,
+        User.email,
+        User.staff_role,
+        User.mfa_enabled_at,
+        ApiToken.expires_at,
+        ApiToken.created_at,
+    )
     .join(ApiToken, ApiToken.user_id == User.id)
     .where(
         ApiToken.token_hash == bindparam("token_hash"),
@@ -209,7 +218,14 @@ def authenticate_api_token(uow: UnitOfWork, token: str) -> Actor | None:
         )
     if row is None or (row.expires_at is not None and row.expires_at <= now):
         return None
-    return _actor(row.id, row.email, row.staff_role)
+    # A token minted before MFA was switched on (say, with a stolen password)
+    # does not carry the second factor: only tokens made since then do (S18).
+    mfa_at = row.mfa_enabled_at if _not_after(row.mfa_enabled_at, row.created_at) else None
+    return _actor(row.id, row.email, row.staff_role, mfa_at)
+
+
+def _not_after(moment: datetime | None, reference: datetime) -> bool:
+    return moment is not None and moment <= reference
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,12 +319,22 @@ def authenticate_session(uow: UnitOfWork, session_token: str) -> Actor | None:
         row.mfa_verified_at is None or row.mfa_verified_at < row.mfa_enabled_at
     ):
         return None  # signed in with the password only: verify first (identity.mfa)
-    return _actor(row.id, row.email, row.staff_role)
+    return _actor(row.id, row.email, row.staff_role, row.mfa_enabled_at)
 
 
-def _actor(user_id: uuid.UUID, email: str, staff_role: str | None) -> Actor:
+def _actor(
+    user_id: uuid.UUID, email: str, staff_role: str | None, mfa_enabled_at: datetime | None
+) -> Actor:
+    # A token made after MFA was enabled counts as MFA'd; a session only
+    # reaches here verified (S18 relies on both, see ``Actor.is_staff``).
     role = StaffRole(staff_role) if staff_role else None
-    return Actor(label=email, user_id=user_id, email=email, staff_role=role)
+    return Actor(
+        label=email,
+        user_id=user_id,
+        email=email,
+        staff_role=role,
+        mfa_enabled=mfa_enabled_at is not None,
+    )
 
 
 def get_user(uow: UnitOfWork, actor: Actor) -> User:
