@@ -183,4 +183,11 @@ def account_out(account: EnterpriseAccount) -> AccountOut:
 
 
 def session_user_out(user: User) -> SessionUserOut:
-    return SessionUserOut(id=user.id, email=user.email, name=user.name, staff_role=user.staff_role)
+    return SessionUserOut(
+        id=user.id,
+        email=user.email,
+        name=user.name,
+        staff_role=user.staff_role,
+        # A session of this user acts only after POST /api/session/mfa.
+        mfa_required=user.mfa_enabled_at is not None,
+    )

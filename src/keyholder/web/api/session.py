@@ -53,9 +53,7 @@ async def log_in(
         samesite="lax",
         path="/",
     )
-    out = session_user_out(signed_in.user)
-    out.mfa_required = signed_in.user.mfa_enabled_at is not None
-    return out
+    return session_user_out(signed_in.user)
 
 
 @router.get("/session", response_model=SessionUserOut)
