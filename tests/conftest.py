@@ -29,8 +29,10 @@ from keyholder.config import Settings
 from keyholder.db import migrate
 from keyholder.db.base import load_all_models
 from keyholder.db.engine import make_engine
+from keyholder.mail.transports import SMTPTransport
 from keyholder.web.app import create_app
 from tests.factories import Factories
+from tests.smtp_server import LoopbackSMTPServer
 
 DEFAULT_POSTGRESQL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
@@ -194,3 +196,29 @@ def make_runtime(
             each.rate_limiter.clear()
         each.rate_limiter.close()
         each.hashing.close()
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[LoopbackSMTPServer]:
+    """A real SMTP server on 127.0.0.1 that records every message it accepts."""
+    with LoopbackSMTPServer() as server:
+        yield server
+
+
+@pytest.fixture
+def mail_runtime(
+    runtime: Runtime,  # shares its database and empties it after the test
+    settings: Settings,
+    clock: FixedClock,
+    engine: Engine,
+    smtp_server: LoopbackSMTPServer,
+) -> Iterator[Runtime]:
+    """A runtime like ``runtime`` whose mail goes over SMTP to ``smtp_server``."""
+    mail_runtime = bootstrap(
+        settings,
+        clock=clock,
+        engine=engine,
+        mail_transport=SMTPTransport(smtp_server.url, timeout=5),
+    )
+    yield mail_runtime
+    mail_runtime.hashing.close()  # not close(): the engine belongs to `runtime`

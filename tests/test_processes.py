@@ -44,12 +44,6 @@ def request(url: str, *, method: str = "GET", token: str | None = None, body: ob
 
 
 @pytest.fixture
-def smtp_server() -> Iterator[LoopbackSMTPServer]:
-    with LoopbackSMTPServer() as server:
-        yield server
-
-
-@pytest.fixture
 def process_env(database_url: str, smtp_server: LoopbackSMTPServer) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KEYHOLDER_")}
     env.update(

@@ -9,43 +9,14 @@ new admin.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pyotp
-import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
 
-from keyholder.bootstrap import Runtime, bootstrap
-from keyholder.clock import FixedClock
-from keyholder.config import Settings
-from keyholder.mail.transports import SMTPTransport
 from keyholder.web.app import create_app
 from tests.factories import PASSWORD, Factories
-from tests.smtp_server import LoopbackSMTPServer
 
 NEW_PASSWORD = "a brand new passphrase for alice"
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[LoopbackSMTPServer]:
-    with LoopbackSMTPServer() as server:
-        yield server
-
-
-@pytest.fixture
-def mail_runtime(
-    runtime: Runtime,  # empties the database after the test
-    settings: Settings,
-    clock: FixedClock,
-    engine: Engine,
-    smtp_server: LoopbackSMTPServer,
-) -> Iterator[Runtime]:
-    mail_runtime = bootstrap(
-        settings, clock=clock, engine=engine, mail_transport=SMTPTransport(smtp_server.url)
-    )
-    yield mail_runtime
-    mail_runtime.hashing.close()  # not close(): the engine is shared with `runtime`
 
 
 def session_cookie(response) -> dict[str, str]:

@@ -2,43 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 
-from keyholder.bootstrap import Runtime, bootstrap
-from keyholder.clock import FixedClock
-from keyholder.config import Settings
+from keyholder.bootstrap import Runtime
 from keyholder.mail.models import OutboxMessage
 from keyholder.mail.outbox import enqueue_email
 from keyholder.mail.relay import Relay
-from keyholder.mail.transports import SMTPTransport
-from tests.smtp_server import LoopbackSMTPServer
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[LoopbackSMTPServer]:
-    """A real SMTP server on 127.0.0.1 that records every message it accepts."""
-    with LoopbackSMTPServer() as server:
-        yield server
-
-
-@pytest.fixture
-def mail_runtime(
-    runtime: Runtime,  # shares its database and empties it after the test
-    settings: Settings,
-    clock: FixedClock,
-    engine: Engine,
-    smtp_server: LoopbackSMTPServer,
-) -> Runtime:
-    """A runtime like ``runtime`` whose mail goes over SMTP to ``smtp_server``."""
-    return bootstrap(
-        settings,
-        clock=clock,
-        engine=engine,
-        mail_transport=SMTPTransport(smtp_server.url, timeout=5),
-    )
 
 
 @pytest.fixture

@@ -3,23 +3,19 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select, update
+from sqlalchemy import select, update
 
 from keyholder.audit.service import list_events
-from keyholder.bootstrap import Runtime, bootstrap
+from keyholder.bootstrap import Runtime
 from keyholder.clock import FixedClock
-from keyholder.config import Settings
 from keyholder.identity.models import StaffRole, User
 from keyholder.mail.models import OutboxMessage
-from keyholder.mail.transports import SMTPTransport
 from keyholder.web.app import create_app
 from tests.factories import PASSWORD, Factories
-from tests.smtp_server import LoopbackSMTPServer
 
 NEW_PASSWORD = "a brand new pass phrase"
 CARA = "cara@customer.example"
@@ -266,30 +262,6 @@ class TestReset:
 
 
 # --- end to end, over a real SMTP server ---------------------------------------------
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[LoopbackSMTPServer]:
-    with LoopbackSMTPServer() as server:
-        yield server
-
-
-@pytest.fixture
-def mail_runtime(
-    runtime: Runtime,  # empties the database after the test
-    settings: Settings,
-    clock: FixedClock,
-    engine: Engine,
-    smtp_server: LoopbackSMTPServer,
-) -> Iterator[Runtime]:
-    mail_runtime = bootstrap(
-        settings,
-        clock=clock,
-        engine=engine,
-        mail_transport=SMTPTransport(smtp_server.url, timeout=5),
-    )
-    yield mail_runtime
-    mail_runtime.hashing.close()  # not close(): the engine is shared with the session
 
 
 def test_end_to_end_reset_over_smtp(mail_runtime, smtp_server):
