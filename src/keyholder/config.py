@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from enum import StrEnum
+from pathlib import Path
 from typing import Self
 
 import limits
@@ -68,6 +69,33 @@ class Settings(BaseSettings):
     # threads run this much nicer than the rest (Linux; 0 turns it off).
     hashing_workers: int = Field(default=2, ge=1)
     hashing_niceness: int = Field(default=19, ge=0, le=19)
+    # Support desk. Its emails come from desk_address; replies reach it through a
+    # plus-address (support+t123-<mac>@...) on the same mailbox.
+    desk_address: str = "Keyholder Support <support@keyholder.localhost>"
+    desk_groups: tuple[str, ...] = ("support", "access-review", "billing")
+    # Hours to first response and to resolution, per ticket priority.
+    desk_first_response_hours: dict[str, float] = Field(
+        default_factory=lambda: {"urgent": 1.0, "high": 4.0, "normal": 8.0, "low": 24.0}
+    )
+    desk_resolution_hours: dict[str, float] = Field(
+        default_factory=lambda: {"urgent": 8.0, "high": 24.0, "normal": 72.0, "low": 168.0}
+    )
+    # Attachments (S32-S34): stored by content hash in the database, or in this
+    # directory when set.
+    attachment_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
+    attachment_max_pixels: int = Field(default=50_000_000, ge=1)
+    blob_dir: Path | None = None
+    # `keyholder mail listen`: the SMTP/LMTP listener an MTA hands support mail to.
+    mail_listen_host: str = "127.0.0.1"
+    mail_listen_port: int = Field(default=8025, ge=1, le=65535)
+    # Letter pre-screening (S33): input limits, and the subprocess each pre-screen
+    # runs in. A letter dated more than letters_max_age_days ago fails "dated recently".
+    letters_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
+    letters_max_pixels: int = Field(default=50_000_000, ge=1)
+    letters_max_pages: int = Field(default=10, ge=1)
+    letters_timeout_seconds: float = Field(default=60.0, gt=0)
+    letters_memory_limit_mb: int = Field(default=1536, ge=256)
+    letters_max_age_days: int = Field(default=30, ge=1)
 
     @field_validator(
         "login_limit_per_account",
@@ -80,6 +108,20 @@ class Settings(BaseSettings):
     def _parse_as_rate_limit(cls, value: str) -> str:
         limits.parse(value)  # ValueError names the string it cannot read
         return value
+
+    @model_validator(mode="after")
+    def _check_desk_settings(self) -> Self:
+        if not self.desk_groups:
+            raise ValueError("KEYHOLDER_DESK_GROUPS must name at least one group")
+        priorities = {"low", "normal", "high", "urgent"}
+        for name in ("desk_first_response_hours", "desk_resolution_hours"):
+            hours = getattr(self, name)
+            if set(hours) != priorities or any(value <= 0 for value in hours.values()):
+                raise ValueError(
+                    f"KEYHOLDER_{name.upper()} needs a positive number of hours for each "
+                    f"of {', '.join(sorted(priorities))}"
+                )
+        return self
 
     @model_validator(mode="after")
     def _require_real_secret_outside_development(self) -> Self:

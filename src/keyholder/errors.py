@@ -8,6 +8,8 @@
     │   ├── LastAdminError      would leave an account without admin
     │   └── AlreadyExists       unique name, email or number taken
     ├── Gone                    token used, expired or revoked        → 410
+    ├── PayloadTooLarge         an upload over its size limit         → 413
+    ├── UnsupportedMediaType    an upload of a type we do not take    → 415
     ├── InvalidInput            well-formed but unacceptable values   → 422
     │   └── UnknownPermission
     ├── TooManyRequests         over a rate limit (Retry-After)       → 429
@@ -64,6 +66,16 @@ class AlreadyExists(Conflict):
 class Gone(KeyholderError):
     status_code = 410
     title = "Gone"
+
+
+class PayloadTooLarge(KeyholderError):
+    status_code = 413
+    title = "Payload too large"
+
+
+class UnsupportedMediaType(KeyholderError):
+    status_code = 415
+    title = "Unsupported media type"
 
 
 class InvalidInput(KeyholderError):

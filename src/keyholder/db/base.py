@@ -36,6 +36,7 @@ def load_all_models() -> MetaData:
     # Imported here, not at the top: the model modules import this one.
     from keyholder.accounts import models as _accounts  # noqa: F401, PLC0415
     from keyholder.audit import models as _audit  # noqa: F401, PLC0415
+    from keyholder.desk import models as _desk  # noqa: F401, PLC0415
     from keyholder.identity import models as _identity  # noqa: F401, PLC0415
     from keyholder.mail import models as _mail  # noqa: F401, PLC0415
 

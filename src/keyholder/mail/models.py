@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
@@ -33,6 +34,9 @@ class OutboxMessage(Base):
     subject: Mapped[str] = mapped_column(String(400))
     body: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str | None] = mapped_column(Text)  # the alternative HTML part
+    # Extra headers (Reply-To, In-Reply-To, References, Auto-Submitted); None on rows
+    # written before they existed, which were all automatic notifications.
+    headers: Mapped[dict[str, Any] | None]
     # The body carries a secret link (reset, invitation): blanked once the
     # message is sent or given up, so the token does not outlive delivery (S6).
     holds_secret: Mapped[bool] = mapped_column(default=False, server_default=false())

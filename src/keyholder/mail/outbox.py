@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 
@@ -27,31 +27,40 @@ def enqueue_email(
     body: str,
     html: str | None = None,
     holds_secret: bool = False,
+    mail_from: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    auto_submitted: bool = True,
 ) -> OutboxMessage:
     """Add an email to the outbox; it leaves only if the transaction commits.
 
     ``holds_secret`` marks a body with a one-time link: the relay blanks it
-    once delivered or given up.
+    once delivered or given up. ``auto_submitted`` marks a machine-made
+    notification (RFC 3834) as opposed to words a person wrote; ``headers``
+    adds threading and routing headers (Reply-To, In-Reply-To, References).
     """
     if not to:
         raise InvalidInput("an email needs at least one recipient")
     if any("," in address or "@" not in address for address in to):
         raise InvalidInput("each recipient must be one plain email address")
-    for value in (subject, *to):
+    extra = dict(headers or {})
+    if auto_submitted:
+        extra["Auto-Submitted"] = "auto-generated"
+    for value in (subject, *to, *extra, *extra.values()):
         # Header values come partly from users (names, addresses): no smuggled headers.
         if not _LINE_BREAKS.isdisjoint(value):
             raise InvalidInput("line breaks are not allowed in email headers")
     settings = uow.settings
     now = uow.clock.now()
-    domain = parseaddr(settings.mail_from)[1].rpartition("@")[2] or "keyholder.invalid"
+    domain = parseaddr(mail_from or settings.mail_from)[1].rpartition("@")[2] or "keyholder.invalid"
     message = OutboxMessage(
         kind=kind,
         message_id=make_msgid(domain=domain),
-        mail_from=settings.mail_from,
+        mail_from=mail_from or settings.mail_from,
         recipients=list(to),
         subject=subject,
         body=body,
         body_html=html,
+        headers=extra,
         holds_secret=holds_secret,
         status=OutboxStatus.PENDING,
         attempts=0,
@@ -71,12 +80,24 @@ def send_templated_email(
     *,
     to: Sequence[str],
     holds_secret: bool = False,
+    mail_from: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    auto_submitted: bool = True,
     **context: object,
 ) -> OutboxMessage:
     """Render the email ``name`` (keyholder/mail/templates) and queue it, text and HTML."""
     subject, text, html = render(name, **context)
     return enqueue_email(
-        uow, kind=name, to=to, subject=subject, body=text, html=html, holds_secret=holds_secret
+        uow,
+        kind=name,
+        to=to,
+        subject=subject,
+        body=text,
+        html=html,
+        holds_secret=holds_secret,
+        mail_from=mail_from,
+        headers=headers,
+        auto_submitted=auto_submitted,
     )
 
 
@@ -87,7 +108,10 @@ def to_email_message(row: OutboxMessage) -> EmailMessage:
     message["Subject"] = row.subject
     message["Message-ID"] = row.message_id
     message["Date"] = format_datetime(row.created_at)
-    message["Auto-Submitted"] = "auto-generated"
+    # Rows from before the headers column were all automatic notifications.
+    headers = row.headers if row.headers is not None else {"Auto-Submitted": "auto-generated"}
+    for name, value in headers.items():
+        message[name] = value
     message.set_content(row.body)
     if row.body_html is not None:
         message.add_alternative(row.body_html, subtype="html")

@@ -1,0 +1,84 @@
+"""Emails from the desk: sent from the ticket, threaded, with a reply plus-address.
+
+Every email carries the ``[#number]`` subject tag, our own Message-ID (kept in
+``ticket_mail_references``), ``In-Reply-To``/``References`` naming the ticket's
+earlier mail, and ``Reply-To`` with the MAC'd plus-address, so a reply finds
+its ticket by any of the three. Notifications are marked ``Auto-Submitted``
+(RFC 3834); an agent's reply is a person's words and is not.
+"""
+
+from __future__ import annotations
+
+from keyholder.db.uow import UnitOfWork
+from keyholder.desk.addresses import desk_mailbox, reply_address
+from keyholder.desk.models import Ticket, TicketMessage
+from keyholder.desk.thread import remember_message_id, thread_message_ids
+from keyholder.mail.models import OutboxMessage
+from keyholder.mail.outbox import enqueue_email
+from keyholder.mail.templates import render
+
+# References grows with the thread; mail clients need its first and last entries.
+_MAX_REFERENCES = 10
+
+
+def team_name(uow: UnitOfWork) -> str:
+    name, _, _ = desk_mailbox(uow.settings)
+    return name or "Support"
+
+
+def _threading_headers(uow: UnitOfWork, ticket: Ticket) -> dict[str, str]:
+    headers = {"Reply-To": reply_address(uow.settings, ticket.id)}
+    known = list(thread_message_ids(uow, ticket.id))
+    if known:
+        if len(known) > _MAX_REFERENCES:
+            known = [known[0], *known[-(_MAX_REFERENCES - 1) :]]
+        headers["In-Reply-To"] = known[-1]
+        headers["References"] = " ".join(known)
+    return headers
+
+
+def _send(
+    uow: UnitOfWork, ticket: Ticket, name: str, *, auto_submitted: bool, **context: object
+) -> OutboxMessage:
+    subject, text, html = render(
+        name, number=ticket.id, subject=ticket.subject, team=team_name(uow), **context
+    )
+    row = enqueue_email(
+        uow,
+        kind=name,
+        to=[ticket.requester_email],
+        subject=subject,
+        body=text,
+        html=html,
+        mail_from=uow.settings.desk_address,
+        headers=_threading_headers(uow, ticket),
+        auto_submitted=auto_submitted,
+    )
+    remember_message_id(uow, ticket.id, row.message_id, outgoing=True)
+    return row
+
+
+def send_public_reply(uow: UnitOfWork, ticket: Ticket, message: TicketMessage) -> OutboxMessage:
+    """Email an agent's public reply to the requester and record its Message-ID."""
+    row = _send(
+        uow,
+        ticket,
+        "desk_reply",
+        auto_submitted=False,
+        body=message.body,
+        author=message.author_name or team_name(uow),
+    )
+    message.message_id = row.message_id
+    return row
+
+
+def send_ticket_received(uow: UnitOfWork, ticket: Ticket) -> OutboxMessage:
+    return _send(uow, ticket, "desk_ticket_received", auto_submitted=True)
+
+
+def send_ticket_solved(uow: UnitOfWork, ticket: Ticket) -> OutboxMessage:
+    return _send(uow, ticket, "desk_ticket_solved", auto_submitted=True)
+
+
+def send_follow_up_opened(uow: UnitOfWork, ticket: Ticket, previous: int) -> OutboxMessage:
+    return _send(uow, ticket, "desk_follow_up", auto_submitted=True, previous=previous)
