@@ -32,6 +32,7 @@ from keyholder.db.engine import make_engine
 from keyholder.mail.transports import SMTPTransport
 from keyholder.web.app import create_app
 from tests.factories import Factories
+from tests.outbox import Outbox
 from tests.smtp_server import LoopbackSMTPServer
 
 DEFAULT_POSTGRESQL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -121,6 +122,12 @@ def _empty_all_tables(engine: Engine) -> None:
 @pytest.fixture
 def factories(runtime: Runtime) -> Factories:
     return Factories(runtime)
+
+
+@pytest.fixture
+def outbox(runtime: Runtime) -> Outbox:
+    """The emails queued so far (tests/outbox.py)."""
+    return Outbox(runtime)
 
 
 @pytest.fixture

@@ -15,6 +15,8 @@ from keyholder.accounts.invitations import INVITATION_PREFIX
 from keyholder.accounts.models import ContactKind, EnterpriseAccount, Membership
 from keyholder.accounts.service import ContactInput
 from keyholder.bootstrap import Runtime
+from keyholder.desk import customer
+from keyholder.desk.models import Ticket
 from keyholder.identity import service as identity
 from keyholder.identity.actor import Actor
 from keyholder.identity.models import StaffRole, User
@@ -125,3 +127,26 @@ class Factories:
         match = re.search(rf"/invitations/({INVITATION_PREFIX}_[A-Za-z0-9_-]+)", body or "")
         assert match, body
         return match.group(1)
+
+    def staff(self, email: str | None = None, role: StaffRole = StaffRole.AGENT) -> User:
+        """A support staff member with MFA (S18)."""
+        return self.user(email, staff_role=role, name=f"Agent {next(self._counter)}")
+
+    def ticket(
+        self,
+        requester: User | None = None,
+        *,
+        subject: str = "Cannot export invoices",
+        body: str = "The export button does nothing.",
+        account: EnterpriseAccount | None = None,
+    ) -> Ticket:
+        """A ticket opened through the customer API's service by ``requester``."""
+        requester = requester or self.user()
+        opened = customer.open_ticket(
+            self.runtime.uow(),
+            subject=subject,
+            body=body,
+            account_name=account.name if account else None,
+            actor=Actor.for_user(requester),
+        )
+        return opened.ticket

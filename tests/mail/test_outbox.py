@@ -14,7 +14,7 @@ from keyholder.mail.models import OutboxStatus
 from keyholder.mail.outbox import enqueue_email, list_outbox
 from keyholder.mail.relay import Relay
 from tests.factories import Factories
-from tests.mail.conftest import Outbox
+from tests.outbox import Outbox
 from tests.smtp_server import LoopbackSMTPServer
 
 INVITATION_LINK = re.compile(r"https://keyholder\.test/invitations/(khi_[A-Za-z0-9_\-]+)")

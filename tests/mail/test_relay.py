@@ -19,7 +19,7 @@ from keyholder.mail.models import OutboxMessage, OutboxStatus
 from keyholder.mail.outbox import enqueue_email, list_outbox, send_templated_email
 from keyholder.mail.relay import LEASE, Relay, backoff
 from keyholder.mail.transports import SMTPTransport
-from tests.mail.conftest import Outbox
+from tests.outbox import Outbox
 from tests.smtp_server import LoopbackSMTPServer
 
 SECOND = timedelta(seconds=1)

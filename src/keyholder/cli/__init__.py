@@ -15,7 +15,7 @@ from types import FrameType
 import typer
 
 from keyholder.accounts import service as accounts_service
-from keyholder.cli import accounts, audit, db, mail, members, users
+from keyholder.cli import accounts, audit, db, desk, mail, members, users
 from keyholder.cli.common import fail, handle_errors, operator, remember_context, runtime
 from keyholder.demo import DEMO_PASSWORD, load_demo_data
 
@@ -30,6 +30,7 @@ app.add_typer(users.users_app, name="users")
 app.add_typer(users.tokens_app, name="tokens")
 app.add_typer(accounts.app, name="accounts")
 app.add_typer(members.app, name="members")
+app.add_typer(desk.app, name="tickets")
 app.add_typer(audit.app, name="audit")
 app.add_typer(mail.app, name="mail")
 

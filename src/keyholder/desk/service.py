@@ -54,8 +54,16 @@ class TicketThread:
     follow_ups: Sequence[int] = field(default_factory=tuple)
 
 
-def get_ticket(uow: UnitOfWork, number: int, *, actor: Actor) -> TicketThread:
-    """The ticket and its thread: everything for staff, public messages for its requester."""
+def get_ticket(
+    uow: UnitOfWork, number: int, *, actor: Actor, staff_view: bool = False
+) -> TicketThread:
+    """The ticket and its thread: everything for staff, public messages for its requester.
+
+    ``staff_view`` is for the desk's routes: anyone but staff is refused (403),
+    the requester included, rather than served the customer's view.
+    """
+    if staff_view:
+        require_staff(actor)
     with uow:
         ticket = readable_ticket(uow, number, actor=actor)
         staff = actor.is_staff

@@ -155,6 +155,7 @@ def add_message(
         automated=automated,
         raw_sha256=raw_sha256,
         created_at=now,
+        attachments=[],  # loaded (empty), so callers can render it after the session closes
     )
     uow.session.add(message)
     if message_id is not None:

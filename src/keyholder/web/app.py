@@ -14,7 +14,16 @@ from sqlalchemy import text
 from keyholder import __version__
 from keyholder.bootstrap import Runtime, bootstrap
 from keyholder.config import Settings
-from keyholder.web.api import accounts, email, mfa, password_resets, session
+from keyholder.web.api import (
+    accounts,
+    attachments,
+    desk,
+    email,
+    mfa,
+    password_resets,
+    session,
+    tickets,
+)
 from keyholder.web.problems import install_problem_handlers
 from keyholder.web.redaction import install_log_redaction
 
@@ -73,6 +82,9 @@ def create_app(
     app.include_router(password_resets.router, prefix="/api")
     app.include_router(email.router, prefix="/api")
     app.include_router(mfa.router, prefix="/api")
+    app.include_router(desk.router, prefix="/api")
+    app.include_router(tickets.router, prefix="/api")
+    app.include_router(attachments.router, prefix="/api")
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:

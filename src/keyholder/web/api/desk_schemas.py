@@ -1,0 +1,265 @@
+"""Request and response bodies of the desk and ticket APIs.
+
+Customers and staff get different models, not one model with fields blanked:
+a field that is not in the customer's model cannot leak to a customer.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from keyholder.desk import sla
+from keyholder.desk.models import (
+    Attachment,
+    MessageChannel,
+    MessageVisibility,
+    Ticket,
+    TicketKind,
+    TicketMessage,
+    TicketPriority,
+    TicketStatus,
+)
+from keyholder.desk.queue import QueueRow
+from keyholder.desk.service import TicketThread
+from keyholder.web.api.schemas import Body
+
+MAX_MESSAGE = 200_000
+
+
+class MessageIn(Body):
+    body: str = Field(min_length=1, max_length=MAX_MESSAGE)
+
+
+class ReplyIn(MessageIn):
+    status: TicketStatus | None = None
+
+
+class TicketOpen(Body):
+    subject: str = Field(min_length=1, max_length=300)
+    body: str = Field(min_length=1, max_length=MAX_MESSAGE)
+    account: str | None = Field(default=None, max_length=64)
+
+
+class TicketUpdate(Body):
+    """Only the fields sent change; ``assignee``/``account`` set to null clear them."""
+
+    status: TicketStatus | None = None
+    priority: TicketPriority | None = None
+    group: str | None = Field(default=None, max_length=64)
+    assignee: str | None = Field(default=None, max_length=320)
+    account: str | None = Field(default=None, max_length=64)
+
+
+class BulkStatusIn(Body):
+    numbers: list[int] = Field(min_length=1, max_length=500)
+    status: TicketStatus
+
+
+class BulkStatusOut(BaseModel):
+    updated: list[int]
+
+
+class CannedReplyIn(Body):
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    body: str = Field(min_length=1, max_length=20_000)
+
+
+class CannedReplyOut(BaseModel):
+    name: str
+    body: str
+    updated_at: datetime
+
+
+class RenderedReply(BaseModel):
+    name: str
+    body: str
+
+
+class AttachmentOut(BaseModel):
+    id: uuid.UUID
+    filename: str
+    content_type: str
+    size: int
+    url: str
+
+
+class Person(BaseModel):
+    email: str | None
+    name: str
+    staff: bool = False
+
+
+class CustomerMessageOut(BaseModel):
+    id: int
+    ticket: int  # a reply to a closed ticket lands on its follow-up
+    author: Person
+    body: str
+    created_at: datetime
+    attachments: list[AttachmentOut]
+
+
+class StaffMessageOut(CustomerMessageOut):
+    visibility: MessageVisibility
+    channel: MessageChannel
+    needs_review: bool
+    automated: bool
+
+
+class CustomerTicketSummary(BaseModel):
+    number: int
+    subject: str
+    status: TicketStatus
+    created_at: datetime
+    updated_at: datetime
+
+
+class CustomerTicketOut(CustomerTicketSummary):
+    account: str | None
+    follow_up_of: int | None
+    follow_ups: list[int]
+    messages: list[CustomerMessageOut]
+
+
+class Sla(BaseModel):
+    first_response_due_at: datetime
+    first_responded_at: datetime | None
+    resolution_due_at: datetime
+    paused: bool
+    first_response_breached: bool
+    resolution_breached: bool
+
+
+class StaffTicketSummary(BaseModel):
+    number: int
+    subject: str
+    kind: TicketKind
+    status: TicketStatus
+    priority: TicketPriority
+    group: str
+    requester: Person
+    account: str | None
+    assignee: str | None
+    created_at: datetime
+    updated_at: datetime
+    sla: Sla
+
+
+class StaffTicketOut(StaffTicketSummary):
+    follow_up_of: int | None
+    follow_ups: list[int]
+    messages: list[StaffMessageOut]
+
+
+def _attachments(number: int, items: Sequence[Attachment]) -> list[AttachmentOut]:
+    return [
+        AttachmentOut(
+            id=a.id,
+            filename=a.filename,
+            content_type=a.content_type,
+            size=a.size,
+            url=f"/api/tickets/{number}/attachments/{a.id}",
+        )
+        for a in items
+    ]
+
+
+def _author(message: TicketMessage, *, for_staff: bool) -> Person:
+    # Customers see the agent's name, not their address.
+    email = message.author_email if for_staff or not message.from_staff else None
+    return Person(email=email, name=message.author_name, staff=message.from_staff)
+
+
+def customer_message_out(number: int, message: TicketMessage) -> CustomerMessageOut:
+    return CustomerMessageOut(
+        id=message.id,
+        ticket=number,
+        author=_author(message, for_staff=False),
+        body=message.body,
+        created_at=message.created_at,
+        attachments=_attachments(number, message.attachments),
+    )
+
+
+def staff_message_out(number: int, message: TicketMessage) -> StaffMessageOut:
+    return StaffMessageOut(
+        id=message.id,
+        ticket=number,
+        author=_author(message, for_staff=True),
+        body=message.body,
+        created_at=message.created_at,
+        attachments=_attachments(number, message.attachments),
+        visibility=message.visibility,
+        channel=message.channel,
+        needs_review=message.needs_review,
+        automated=message.automated,
+    )
+
+
+def customer_summary(ticket: Ticket) -> CustomerTicketSummary:
+    return CustomerTicketSummary(
+        number=ticket.id,
+        subject=ticket.subject,
+        status=ticket.status,
+        created_at=ticket.created_at,
+        updated_at=ticket.updated_at,
+    )
+
+
+def customer_ticket_out(thread: TicketThread) -> CustomerTicketOut:
+    ticket = thread.ticket
+    return CustomerTicketOut(
+        **customer_summary(ticket).model_dump(),
+        account=thread.account_name,
+        follow_up_of=ticket.follow_up_of_id,
+        follow_ups=list(thread.follow_ups),
+        # Defence in depth: the service already left internal notes out.
+        messages=[
+            customer_message_out(ticket.id, m)
+            for m in thread.messages
+            if m.visibility is MessageVisibility.PUBLIC
+        ],
+    )
+
+
+def _sla(ticket: Ticket, now: datetime) -> Sla:
+    return Sla(
+        first_response_due_at=ticket.first_response_due_at,
+        first_responded_at=ticket.first_responded_at,
+        resolution_due_at=ticket.resolution_due_at,
+        paused=ticket.sla_paused_since is not None,
+        first_response_breached=sla.first_response_breached(ticket, now),
+        resolution_breached=sla.resolution_breached(ticket, now),
+    )
+
+
+def staff_summary(row: QueueRow, now: datetime) -> StaffTicketSummary:
+    ticket = row.ticket
+    return StaffTicketSummary(
+        number=ticket.id,
+        subject=ticket.subject,
+        kind=ticket.kind,
+        status=ticket.status,
+        priority=ticket.priority,
+        group=ticket.group,
+        requester=Person(email=ticket.requester_email, name=ticket.requester_name),
+        account=row.account_name,
+        assignee=row.assignee_email,
+        created_at=ticket.created_at,
+        updated_at=ticket.updated_at,
+        sla=_sla(ticket, now),
+    )
+
+
+def staff_ticket_out(thread: TicketThread, now: datetime) -> StaffTicketOut:
+    ticket = thread.ticket
+    summary = staff_summary(QueueRow(ticket, thread.account_name, thread.assignee_email), now)
+    return StaffTicketOut(
+        **summary.model_dump(),
+        follow_up_of=ticket.follow_up_of_id,
+        follow_ups=list(thread.follow_ups),
+        messages=[staff_message_out(ticket.id, m) for m in thread.messages],
+    )

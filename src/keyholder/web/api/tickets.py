@@ -1,0 +1,63 @@
+"""/api/tickets: a customer's own support tickets (S30: others' tickets are 404)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from keyholder.desk import customer, service
+from keyholder.web.api.desk_schemas import (
+    CustomerMessageOut,
+    CustomerTicketOut,
+    CustomerTicketSummary,
+    MessageIn,
+    TicketOpen,
+    customer_message_out,
+    customer_summary,
+    customer_ticket_out,
+)
+from keyholder.web.deps import CurrentActor, ReadUoW, UoW
+
+router = APIRouter(prefix="/tickets", tags=["tickets"])
+
+
+@router.get("", response_model=list[CustomerTicketSummary])
+def list_my_tickets(
+    uow: ReadUoW,
+    actor: CurrentActor,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    before: Annotated[
+        int | None, Query(ge=1, description="next page: the last number seen")
+    ] = None,
+) -> list[CustomerTicketSummary]:
+    """The tickets you asked for, newest first."""
+    tickets = customer.list_my_tickets(uow, actor=actor, limit=limit, before=before)
+    return [customer_summary(t) for t in tickets]
+
+
+@router.post("", response_model=CustomerTicketOut, status_code=status.HTTP_201_CREATED)
+def open_ticket(
+    body: TicketOpen, uow: UoW, read: ReadUoW, actor: CurrentActor
+) -> CustomerTicketOut:
+    """Ask support something; ``account`` names one of your enterprise accounts."""
+    opened = customer.open_ticket(
+        uow, subject=body.subject, body=body.body, account_name=body.account, actor=actor
+    )
+    return customer_ticket_out(service.get_ticket(read, opened.ticket.id, actor=actor))
+
+
+@router.get("/{number}", response_model=CustomerTicketOut)
+def get_my_ticket(number: int, uow: ReadUoW, actor: CurrentActor) -> CustomerTicketOut:
+    """One of your tickets and its public thread."""
+    return customer_ticket_out(service.get_ticket(uow, number, actor=actor))
+
+
+@router.post(
+    "/{number}/replies", response_model=CustomerMessageOut, status_code=status.HTTP_201_CREATED
+)
+def reply(number: int, body: MessageIn, uow: UoW, actor: CurrentActor) -> CustomerMessageOut:
+    """Reply on your ticket. A solved ticket reopens; a closed one gets a linked follow-up,
+    whose number the reply's ``ticket`` gives."""
+    landed = customer.reply_as_customer(uow, number, body=body.body, actor=actor)
+    return customer_message_out(landed.ticket.id, landed.message)
