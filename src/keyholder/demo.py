@@ -5,15 +5,19 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 
+from sqlalchemy import select
+
 from keyholder.accounts import members
 from keyholder.accounts import service as accounts
 from keyholder.accounts.models import ContactKind
 from keyholder.accounts.service import ContactInput
 from keyholder.bootstrap import Runtime
+from keyholder.desk import canned, customer
+from keyholder.desk.models import Ticket
 from keyholder.errors import AlreadyExists
 from keyholder.identity import service as identity
 from keyholder.identity.actor import Actor
-from keyholder.identity.models import StaffRole
+from keyholder.identity.models import StaffRole, User
 
 DEMO_PASSWORD = "keyholder-demo"  # noqa: S105 - printed in the README; development data only
 
@@ -121,6 +125,57 @@ def load_demo_data(runtime: Runtime) -> list[str]:
                     runtime.uow(), demo.name, email, permissions.split(","), actor=actor
                 )
                 created.append(f"member {email} of {demo.name} ({permissions})")
+    created.extend(_load_desk(runtime, actor))
+    return created
+
+
+# Each: requester, account, subject, first message.
+TICKETS = (
+    (
+        "carol@acme.example",
+        "acme-corp",
+        "March invoice is missing",
+        "Hello, the invoice for March does not show on the billing page. Can you resend it?",
+    ),
+    (
+        "peter@initech.example",
+        "initech",
+        "Nobody at Initech can manage our account",
+        "Our only admin left the company and his mailbox is gone. How do we get admin access?",
+    ),
+)
+
+CANNED_REPLIES = (
+    (
+        "self-service-first",
+        "Hello {requester_name},\n\nIf your IT team can recover your former admin's mailbox, "
+        "that admin can reset the password and add you: that is the fastest way. Otherwise, "
+        "ask for admin access with a letter signed by an executive of {account_name}.\n\n"
+        "{agent_name}",
+    ),
+)
+
+
+def _load_desk(runtime: Runtime, actor: Actor) -> list[str]:
+    with runtime.uow(read_only=True) as uow:
+        if uow.session.scalar(select(Ticket.id).limit(1)) is not None:
+            return []
+    created = []
+    for email, account, subject, body in TICKETS:
+        with runtime.uow(read_only=True) as uow:
+            user = uow.session.scalars(select(User).where(User.email == email)).one()
+        opened = customer.open_ticket(
+            runtime.uow(),
+            subject=subject,
+            body=body,
+            account_name=account,
+            actor=Actor.for_user(user),
+        )
+        created.append(f"ticket #{opened.ticket.id} from {email}")
+    for name, body in CANNED_REPLIES:
+        with contextlib.suppress(AlreadyExists):
+            canned.save_canned_reply(runtime.uow(), name, body, actor=actor, create=True)
+            created.append(f"canned reply {name}")
     return created
 
 

@@ -47,7 +47,7 @@ def test_contract_commands_exist() -> None:
         "serve", "worker", "db upgrade", "db check", "demo", "users create",
         "accounts create", "accounts show", "accounts list",
         "members list", "members add", "members set", "members remove",
-        "mail outbox", "audit list", "audit verify",
+        "mail outbox", "audit list", "audit verify", "tickets list", "tickets show",
     } <= paths  # fmt: skip
 
 
@@ -131,6 +131,8 @@ class TestDemo:
         assert cli.json("members", "list", "--account", "initech")[0]["user"]["email"] == (
             "peter@initech.example"
         )
+        tickets = cli.json("tickets", "list", "--account", "initech")
+        assert [t["requester"]["email"] for t in tickets] == ["peter@initech.example"]
 
     def test_is_idempotent(self, cli: Cli) -> None:
         cli.ok("demo")

@@ -97,6 +97,46 @@ class TestEnqueueEmail:
         assert len(set(ids)) == 20
 
 
+class TestExtraHeaders:
+    def test_threading_headers_reach_the_server_and_people_are_not_auto_submitted(
+        self, runtime: Runtime, relay: Relay, smtp_server: LoopbackSMTPServer
+    ) -> None:
+        with runtime.uow() as uow:
+            enqueue_email(
+                uow,
+                kind="test",
+                to=["a@example.com"],
+                subject="Re: hello",
+                body="Hi\n",
+                mail_from="Support <support@keyholder.test>",
+                headers={"In-Reply-To": "<1@x.example>", "Reply-To": "support+t1@keyholder.test"},
+                auto_submitted=False,
+            )
+            enqueue_email(uow, kind="test", to=["a@example.com"], subject="Notice", body="Hi\n")
+            uow.commit()
+        relay.run_until_idle()
+        person, notice = smtp_server.messages
+        assert person.message["In-Reply-To"] == "<1@x.example>"
+        assert person.message["Reply-To"] == "support+t1@keyholder.test"
+        assert person.message["From"] == "Support <support@keyholder.test>"
+        assert person.message["Auto-Submitted"] is None
+        assert notice.message["Auto-Submitted"] == "auto-generated"
+
+    def test_line_break_in_a_header_value_is_refused(
+        self, runtime: Runtime, outbox: Outbox
+    ) -> None:
+        with runtime.uow() as uow, pytest.raises(InvalidInput, match="line breaks"):
+            enqueue_email(
+                uow,
+                kind="test",
+                to=["a@example.com"],
+                subject="s",
+                body="b",
+                headers={"References": "<1@x>\r\nBcc: evil@attacker.example"},
+            )
+        assert outbox.rows() == []
+
+
 class TestHeaderInjection:
     """SECURITY.md S37: no CR/LF (or other line break) smuggled into a header."""
 

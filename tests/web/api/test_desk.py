@@ -269,6 +269,34 @@ class TestReplies:
         assert solved.headers["Auto-Submitted"] == "auto-generated"
 
 
+class TestSlaClock:
+    def test_waiting_on_the_customer_does_not_count(
+        self, client, factories, agent, carol, ticket, clock
+    ):
+        headers = factories.auth(agent)
+        client.post(
+            f"{DESK}/{ticket.id}/replies",
+            json={"body": "Which browser?", "status": "pending"},
+            headers=headers,
+        )
+        clock.advance(timedelta(days=5))  # normal priority: 72 hours to resolve
+        sla = client.get(f"{DESK}/{ticket.id}", headers=headers).json()["sla"]
+        assert sla["paused"] is True
+        assert sla["resolution_breached"] is False
+        client.post(
+            f"/api/tickets/{ticket.id}/replies",
+            json={"body": "Firefox"},
+            headers=factories.auth(carol),
+        )
+        sla = client.get(f"{DESK}/{ticket.id}", headers=headers).json()["sla"]
+        assert sla["paused"] is False
+        assert sla["resolution_due_at"] == "2026-01-23T12:00:00Z"  # 3 days + 5 paused
+        clock.advance(timedelta(days=3, seconds=1))
+        assert client.get(f"{DESK}/{ticket.id}", headers=headers).json()["sla"][
+            "resolution_breached"
+        ]
+
+
 class TestInternalNotes:
     SECRET = "Customer sounded like a social engineer; check the contract first."
 
