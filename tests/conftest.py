@@ -92,6 +92,10 @@ def settings(database_url: str) -> Settings:
         login_limit_per_client="1000 per 5 minutes",
         reset_limit_per_email="1000 per 24 hours",
         reset_limit_per_client="1000 per 1 hour",
+        access_request_limit_per_client="1000 per 1 hour",
+        access_request_limit_per_account="1000 per 1 day",
+        # Tests run background jobs themselves, at the fixed clock's time.
+        jobs_in_process=False,
         # argon2id at its cheapest: tests check behaviour, not cost (S12 tests vary these).
         argon2_time_cost=1,
         argon2_memory_cost=8,

@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     relay_interval_seconds: float = 2.0
     relay_batch_size: int = 100
     relay_max_attempts: int = 12
+    # Background jobs (grants after cooling-off, letter pre-screens): in each app
+    # process too unless turned off; any number of runners is safe.
+    jobs_in_process: bool = True
+    jobs_interval_seconds: float = Field(default=15.0, gt=0)
     # Moving-window rate limits in the `limits` notation; in Redis when redis_url
     # is set (shared by every process), else per process (S3, S16).
     login_limit_per_account: str = "10 per 5 minutes"
@@ -88,6 +92,19 @@ class Settings(BaseSettings):
     # `keyholder mail listen`: the SMTP/LMTP listener an MTA hands support mail to.
     mail_listen_host: str = "127.0.0.1"
     mail_listen_port: int = Field(default=8025, ge=1, le=65535)
+    # Admin-access requests. cooling_off (above) is the wait between the second
+    # approval and the grant; 0 only in development.
+    access_link_ttl: timedelta = timedelta(days=7)
+    access_freeze_after_veto: timedelta = timedelta(days=30)
+    # An admin who signed in this recently is reachable: requests go to them (S21).
+    access_admin_active_window: timedelta = timedelta(days=30)
+    # Contacts on record younger than this get no confirmation link (S22).
+    access_contact_min_age: timedelta = timedelta(days=7)
+    # The platform's own email domains: their addresses never become customer
+    # admins (S31), nor do look-alikes. Staff users' exact addresses count anyway.
+    staff_email_domains: tuple[str, ...] = ()
+    access_request_limit_per_client: str = "5 per 1 hour"
+    access_request_limit_per_account: str = "3 per 1 day"
     # Letter pre-screening (S33): input limits, and the subprocess each pre-screen
     # runs in. A letter dated more than letters_max_age_days ago fails "dated recently".
     letters_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
@@ -96,6 +113,11 @@ class Settings(BaseSettings):
     letters_timeout_seconds: float = Field(default=60.0, gt=0)
     letters_memory_limit_mb: int = Field(default=1536, ge=256)
     letters_max_age_days: int = Field(default=30, ge=1)
+    # DNS proof of domain control (access requests): the nameservers (IP addresses)
+    # TXT records are looked up on; empty uses the system's (/etc/resolv.conf).
+    dns_nameservers: tuple[str, ...] = ()
+    dns_port: int = Field(default=53, ge=1, le=65535)
+    dns_timeout_seconds: float = Field(default=3.0, gt=0)
 
     @field_validator(
         "login_limit_per_account",
@@ -103,11 +125,24 @@ class Settings(BaseSettings):
         "reset_limit_per_email",
         "reset_limit_per_client",
         "mfa_limit_per_user",
+        "access_request_limit_per_client",
+        "access_request_limit_per_account",
     )
     @classmethod
     def _parse_as_rate_limit(cls, value: str) -> str:
         limits.parse(value)  # ValueError names the string it cannot read
         return value
+
+    @model_validator(mode="after")
+    def _check_cooling_off(self) -> Self:
+        if self.cooling_off < timedelta(0):
+            raise ValueError("KEYHOLDER_COOLING_OFF cannot be negative")
+        if not self.cooling_off and self.env is not Environment.DEVELOPMENT:
+            raise ValueError(
+                "KEYHOLDER_COOLING_OFF=0 is allowed only with KEYHOLDER_ENV=development: "
+                "existing admins and contacts need time to veto a grant"
+            )
+        return self
 
     @model_validator(mode="after")
     def _check_desk_settings(self) -> Self:

@@ -40,8 +40,13 @@ def invite(
     permissions: PermissionSet,
     *,
     actor: Actor,
+    mfa_required: bool = False,
 ) -> Invitation:
-    """Create an invitation and its email in the caller's transaction."""
+    """Create an invitation and its email in the caller's transaction.
+
+    ``mfa_required``: the membership it makes acts as admin only once the
+    person has enrolled MFA (an admin granted through an access request, S18).
+    """
     now = uow.clock.now()
     for older in repository.pending_invitations(uow.session, account.id, now, email=email):
         older.revoked_at = now
@@ -62,6 +67,7 @@ def invite(
         created_at=now,
         expires_at=now + uow.settings.invitation_ttl,
         invited_by_id=actor.user_id,
+        mfa_required=mfa_required,
     )
     uow.session.add(invitation)
     uow.session.flush()
@@ -176,6 +182,7 @@ def accept_invitation(
             account=account,
             permissions=invitation.permissions,
             added_by_id=invitation.invited_by_id,
+            mfa_required=invitation.mfa_required,
             created_at=now,
             updated_at=now,
         )

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from keyholder.accounts.permissions import PermissionSet, PermissionSetType
@@ -85,6 +85,8 @@ class Membership(Base):
     added_by_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )
+    # Granted through an access request: admin powers wait for MFA (S18).
+    mfa_required: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -114,6 +116,7 @@ class Invitation(Base):
     accepted_by_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )
+    mfa_required: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     account: Mapped[EnterpriseAccount] = relationship()
 

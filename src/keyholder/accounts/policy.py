@@ -14,6 +14,11 @@ from keyholder.db.uow import UnitOfWork
 from keyholder.errors import NotFound, PermissionDenied
 from keyholder.identity.actor import Actor
 
+ADMIN_NEEDS_MFA = (
+    "your admin access was granted through a recovery request: enrol multi-factor "
+    "authentication (POST /api/mfa/enrolment) before using it"
+)
+
 
 def _not_found(name: str) -> NotFound:
     # The same answer for "absent" and "not yours": no existence leak.
@@ -79,4 +84,6 @@ def managed_account(uow: UnitOfWork, name: str, *, actor: Actor) -> EnterpriseAc
         raise PermissionDenied(
             f"changing members of {name!r} needs the {ADMIN_PERMISSION} permission"
         )
+    if own.mfa_required and not actor.mfa_enabled:
+        raise PermissionDenied(ADMIN_NEEDS_MFA)
     return account

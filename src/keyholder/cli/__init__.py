@@ -15,9 +15,10 @@ from types import FrameType
 import typer
 
 from keyholder.accounts import service as accounts_service
-from keyholder.cli import accounts, audit, db, desk, mail, members, users
-from keyholder.cli.common import fail, handle_errors, operator, remember_context, runtime
+from keyholder.cli import access, accounts, audit, db, desk, mail, members, users
+from keyholder.cli.common import handle_errors, operator, remember_context, runtime
 from keyholder.demo import DEMO_PASSWORD, load_demo_data
+from keyholder.worker import run_jobs_forever, run_jobs_once
 
 app = typer.Typer(
     help="Keyholder: enterprise accounts, their admins, and reviewed recovery of admin access.",
@@ -31,6 +32,7 @@ app.add_typer(users.tokens_app, name="tokens")
 app.add_typer(accounts.app, name="accounts")
 app.add_typer(members.app, name="members")
 app.add_typer(desk.app, name="tickets")
+app.add_typer(access.app, name="access-requests")
 app.add_typer(audit.app, name="audit")
 app.add_typer(mail.app, name="mail")
 
@@ -82,17 +84,23 @@ def serve(
 @app.command("worker")
 @handle_errors
 def worker(
-    once: bool = typer.Option(False, "--once", help="Deliver what is due, then exit."),
+    once: bool = typer.Option(False, "--once", help="Do what is due now, then exit."),
 ) -> None:
-    """Run the mail relay on its own (as many as you like, side by side)."""
+    """Run the mail relay and the background jobs (as many workers as you like, side by side).
+
+    Jobs: granting access requests whose cooling-off has ended, letter pre-screens.
+    """
     rt = runtime()
     db.require_current_schema()
     relay = rt.relay()
     if relay is None:
-        fail("KEYHOLDER_SMTP_URL is not set: there is nothing to deliver to")
+        typer.echo("KEYHOLDER_SMTP_URL is not set: mail stays in the outbox", err=True)
     if once:
-        result = relay.run_until_idle()
-        typer.echo(f"{result.sent} sent, {result.retrying} to retry, {result.failed} failed")
+        if relay is not None:
+            result = relay.run_until_idle()
+            typer.echo(f"{result.sent} sent, {result.retrying} to retry, {result.failed} failed")
+        jobs = run_jobs_once(rt)
+        typer.echo(f"{jobs.executed} access requests executed, {jobs.prescreened} letters screened")
         return
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -105,8 +113,20 @@ def worker(
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    typer.echo("mail relay running; Ctrl-C to stop", err=True)
-    relay.run_forever(stop, interval=rt.settings.relay_interval_seconds, wakeup=rt.mail_queued)
+    jobs_thread = threading.Thread(
+        target=run_jobs_forever,
+        args=(rt, stop),
+        kwargs={"interval": rt.settings.jobs_interval_seconds},
+        name="background-jobs",
+        daemon=True,
+    )
+    jobs_thread.start()
+    typer.echo("worker running (mail relay and jobs); Ctrl-C to stop", err=True)
+    if relay is not None:
+        relay.run_forever(stop, interval=rt.settings.relay_interval_seconds, wakeup=rt.mail_queued)
+    else:
+        stop.wait()
+    jobs_thread.join(timeout=15)
 
 
 def main() -> None:

@@ -34,6 +34,7 @@ class Base(DeclarativeBase):
 def load_all_models() -> MetaData:
     """Import every slice's models so ``Base.metadata`` is complete."""
     # Imported here, not at the top: the model modules import this one.
+    from keyholder.access import models as _access  # noqa: F401, PLC0415
     from keyholder.accounts import models as _accounts  # noqa: F401, PLC0415
     from keyholder.audit import models as _audit  # noqa: F401, PLC0415
     from keyholder.desk import models as _desk  # noqa: F401, PLC0415

@@ -20,6 +20,7 @@ from keyholder.desk.models import (
     MessageChannel,
     MessageVisibility,
     Ticket,
+    TicketKind,
     TicketMessage,
     TicketStatus,
 )
@@ -180,4 +181,9 @@ def record_customer_reply(
         notify.send_follow_up_opened(uow, ticket, previous)
     elif ticket.status in _REOPENED_BY_CUSTOMER:
         change_status(uow, ticket, TicketStatus.OPEN, actor=actor, reason="customer replied")
+    if ticket.kind is TicketKind.ADMIN_ACCESS and previous is None:
+        # Imported here: access builds on the desk, not the other way round.
+        from keyholder.access.decisions import on_requester_reply  # noqa: PLC0415
+
+        on_requester_reply(uow, ticket)
     return CustomerMessage(ticket, message, previous)

@@ -9,6 +9,8 @@ its ticket by any of the three. Notifications are marked ``Auto-Submitted``
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from keyholder.db.uow import UnitOfWork
 from keyholder.desk.addresses import desk_mailbox, reply_address
 from keyholder.desk.models import Ticket, TicketMessage
@@ -37,22 +39,31 @@ def _threading_headers(uow: UnitOfWork, ticket: Ticket) -> dict[str, str]:
     return headers
 
 
-def _send(
-    uow: UnitOfWork, ticket: Ticket, name: str, *, auto_submitted: bool, **context: object
+def send_ticket_email(
+    uow: UnitOfWork,
+    ticket: Ticket,
+    name: str,
+    *,
+    auto_submitted: bool,
+    to: Sequence[str] | None = None,
+    holds_secret: bool = False,
+    **context: object,
 ) -> OutboxMessage:
+    """Email the template ``name`` from the ticket, threaded (to the requester by default)."""
     subject, text, html = render(
         name, number=ticket.id, subject=ticket.subject, team=team_name(uow), **context
     )
     row = enqueue_email(
         uow,
         kind=name,
-        to=[ticket.requester_email],
+        to=list(to) if to is not None else [ticket.requester_email],
         subject=subject,
         body=text,
         html=html,
         mail_from=uow.settings.desk_address,
         headers=_threading_headers(uow, ticket),
         auto_submitted=auto_submitted,
+        holds_secret=holds_secret,
     )
     remember_message_id(uow, ticket.id, row.message_id, outgoing=True)
     return row
@@ -60,7 +71,7 @@ def _send(
 
 def send_public_reply(uow: UnitOfWork, ticket: Ticket, message: TicketMessage) -> OutboxMessage:
     """Email an agent's public reply to the requester and record its Message-ID."""
-    row = _send(
+    row = send_ticket_email(
         uow,
         ticket,
         "desk_reply",
@@ -73,12 +84,12 @@ def send_public_reply(uow: UnitOfWork, ticket: Ticket, message: TicketMessage) -
 
 
 def send_ticket_received(uow: UnitOfWork, ticket: Ticket) -> OutboxMessage:
-    return _send(uow, ticket, "desk_ticket_received", auto_submitted=True)
+    return send_ticket_email(uow, ticket, "desk_ticket_received", auto_submitted=True)
 
 
 def send_ticket_solved(uow: UnitOfWork, ticket: Ticket) -> OutboxMessage:
-    return _send(uow, ticket, "desk_ticket_solved", auto_submitted=True)
+    return send_ticket_email(uow, ticket, "desk_ticket_solved", auto_submitted=True)
 
 
 def send_follow_up_opened(uow: UnitOfWork, ticket: Ticket, previous: int) -> OutboxMessage:
-    return _send(uow, ticket, "desk_follow_up", auto_submitted=True, previous=previous)
+    return send_ticket_email(uow, ticket, "desk_follow_up", auto_submitted=True, previous=previous)

@@ -48,6 +48,8 @@ class Scope(StrEnum):
     RESET_EMAIL = "reset-email"
     RESET_CLIENT = "reset-client"
     MFA_USER = "mfa-user"
+    ACCESS_REQUEST_CLIENT = "access-request-client"
+    ACCESS_REQUEST_ACCOUNT = "access-request-account"
 
 
 class RateLimiter(Protocol):
@@ -150,6 +152,8 @@ def make_rate_limiter(settings: Settings) -> LimitsRateLimiter:
         Scope.RESET_EMAIL: parse(settings.reset_limit_per_email),
         Scope.RESET_CLIENT: parse(settings.reset_limit_per_client),
         Scope.MFA_USER: parse(settings.mfa_limit_per_user),
+        Scope.ACCESS_REQUEST_CLIENT: parse(settings.access_request_limit_per_client),
+        Scope.ACCESS_REQUEST_ACCOUNT: parse(settings.access_request_limit_per_account),
     }
     return LimitsRateLimiter(storage, limits, secret=settings.secret, redis_pool=redis_pool)
 

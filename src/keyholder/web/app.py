@@ -15,6 +15,7 @@ from keyholder import __version__
 from keyholder.bootstrap import Runtime, bootstrap
 from keyholder.config import Settings
 from keyholder.web.api import (
+    access,
     accounts,
     attachments,
     desk,
@@ -26,6 +27,7 @@ from keyholder.web.api import (
 )
 from keyholder.web.problems import install_problem_handlers
 from keyholder.web.redaction import install_log_redaction
+from keyholder.worker import run_jobs_forever
 
 log = logging.getLogger(__name__)
 
@@ -35,10 +37,12 @@ def create_app(
     *,
     runtime: Runtime | None = None,
     run_relay: bool | None = None,
+    run_jobs: bool | None = None,
 ) -> FastAPI:
     """Build the ASGI app. Pass ``runtime`` to share one (tests); otherwise one is made."""
     runtime = runtime or bootstrap(settings)
     relay_wanted = runtime.settings.relay_in_process if run_relay is None else run_relay
+    jobs_wanted = runtime.settings.jobs_in_process if run_jobs is None else run_jobs
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -57,13 +61,24 @@ def create_app(
                 daemon=True,
             )
             thread.start()
+        jobs = None
+        if jobs_wanted:
+            jobs = threading.Thread(
+                target=run_jobs_forever,
+                args=(runtime, stop),
+                kwargs={"interval": runtime.settings.jobs_interval_seconds},
+                name="background-jobs",
+                daemon=True,
+            )
+            jobs.start()
         try:
             yield
         finally:
             stop.set()
             runtime.mail_queued.set()
-            if thread is not None:
-                thread.join(timeout=15)
+            for running in (thread, jobs):
+                if running is not None:
+                    running.join(timeout=15)
 
     app = FastAPI(
         title="Keyholder",
@@ -84,6 +99,7 @@ def create_app(
     app.include_router(mfa.router, prefix="/api")
     app.include_router(desk.router, prefix="/api")
     app.include_router(tickets.router, prefix="/api")
+    app.include_router(access.router, prefix="/api")
     app.include_router(attachments.router, prefix="/api")
 
     @app.get("/healthz", tags=["health"])

@@ -1,0 +1,294 @@
+"""What people decide about a request: reviewers, the executive on record, vetoers.
+
+Reviewers (staff with the reviewer or admin role, with MFA) ask for more
+information, reject, or approve. Two approvals from two different reviewers,
+neither of them the requester (S24), start the cooling-off: every admin and
+contact on record is told and can veto with one link (S25).
+"""
+
+from __future__ import annotations
+
+import uuid
+from enum import StrEnum
+
+from sqlalchemy import delete, func, select
+
+from keyholder.access import evidence, intake, notices
+from keyholder.access.evidence import Check, Item, Status
+from keyholder.access.intake import finish, lock_request, move, request_target
+from keyholder.access.links import spend_link
+from keyholder.access.models import AccessRequest, AccountFreeze, Approval, LinkPurpose
+from keyholder.access.states import RequestState
+from keyholder.accounts.models import ContactKind, EnterpriseAccount
+from keyholder.audit.service import record_event
+from keyholder.db.uow import UnitOfWork
+from keyholder.desk import notify
+from keyholder.desk.models import (
+    MessageChannel,
+    MessageVisibility,
+    Ticket,
+    TicketPriority,
+    TicketStatus,
+)
+from keyholder.desk.thread import add_message, change_status
+from keyholder.errors import Conflict, InvalidInput, PermissionDenied
+from keyholder.identity.actor import Actor
+from keyholder.identity.models import StaffRole, User
+
+REVIEWER_ROLES = frozenset({StaffRole.REVIEWER, StaffRole.ADMIN})
+
+
+class Decision(StrEnum):
+    REQUEST_INFO = "request_info"
+    REJECT = "reject"
+    APPROVE = "approve"
+
+
+def require_reviewer(actor: Actor) -> None:
+    if not actor.is_staff or actor.staff_role not in REVIEWER_ROLES:  # 403 without MFA too
+        raise PermissionDenied("only reviewers decide on access requests")
+
+
+def decide(
+    uow: UnitOfWork,
+    request_id: uuid.UUID,
+    decision: Decision,
+    *,
+    actor: Actor,
+    note: str = "",
+) -> AccessRequest:
+    """Apply one reviewer's decision; see the module docstring for the rules."""
+    require_reviewer(actor)
+    note = note.strip()
+    with uow:
+        request = lock_request(uow, request_id)
+        ticket = notices.ticket_of(uow, request)
+        reviewer = _reviewer(uow, actor)
+        if decision is Decision.REQUEST_INFO:
+            if not note:
+                raise InvalidInput("say what information is needed; it is sent to the requester")
+            move(uow, request, RequestState.NEEDS_INFO, actor=actor)
+            # Approvals were given on what was known then: new information needs new ones.
+            uow.session.execute(delete(Approval).where(Approval.request_id == request.id))
+            _public_reply(uow, ticket, note, reviewer)
+            change_status(uow, ticket, TicketStatus.PENDING, actor=actor, reason="needs info")
+        elif decision is Decision.REJECT:
+            if not note:
+                raise InvalidInput("give the reason for the rejection; it is sent to the requester")
+            finish(uow, request, RequestState.REJECTED, actor=actor, outcome=note)
+        else:
+            _approve(uow, request, ticket, reviewer, actor=actor, note=note)
+        record_event(
+            uow,
+            actor=actor,
+            action=f"access_request.{decision.value}",
+            target=request_target(request),
+            after={"note": note, "state": request.state.value},
+        )
+        uow.commit()
+        return request
+
+
+def _reviewer(uow: UnitOfWork, actor: Actor) -> User:
+    user = uow.session.get(User, actor.user_id) if actor.user_id else None
+    if user is None:
+        raise PermissionDenied("decisions are made by a named reviewer (use --as on the CLI)")
+    return user
+
+
+def _public_reply(uow: UnitOfWork, ticket: Ticket, body: str, reviewer: User) -> None:
+    message = add_message(
+        uow,
+        ticket,
+        body=body,
+        visibility=MessageVisibility.PUBLIC,
+        channel=MessageChannel.API,
+        author_email=reviewer.email,
+        author_name=reviewer.name,
+        author_user_id=reviewer.id,
+        from_staff=True,
+    )
+    notify.send_public_reply(uow, ticket, message)
+
+
+def _approve(
+    uow: UnitOfWork,
+    request: AccessRequest,
+    ticket: Ticket,
+    reviewer: User,
+    *,
+    actor: Actor,
+    note: str,
+) -> None:
+    if request.state not in {RequestState.IN_REVIEW, RequestState.APPROVED_ONCE}:
+        raise Conflict(f"a request that is {request.state} cannot be approved")
+    if reviewer.email in {request.requester_email, request.email_to_add}:
+        raise PermissionDenied("you cannot approve a request you made or that names you (S24)")
+    if intake.is_staff_address(uow, request.email_to_add):
+        raise PermissionDenied("staff addresses are never made customer admins (S31)")
+    already = uow.session.scalar(
+        select(Approval.id).where(
+            Approval.request_id == request.id, Approval.reviewer_id == reviewer.id
+        )
+    )
+    if already is not None:
+        raise Conflict("you already approved this request; a different reviewer must (S24)")
+    failing = [i["check"] for i in request.evidence if i["status"] == Status.FAIL]
+    if failing and not note:
+        raise InvalidInput(
+            f"checks failing: {', '.join(failing)}; approving anyway needs a note saying why"
+        )
+    uow.session.add(
+        Approval(
+            request_id=request.id,
+            reviewer_id=reviewer.id,
+            reviewer_email=reviewer.email,
+            note=note,
+            created_at=uow.clock.now(),
+        )
+    )
+    uow.session.flush()
+    count = uow.session.scalar(
+        select(func.count()).select_from(Approval).where(Approval.request_id == request.id)
+    )
+    if count == 1:
+        move(uow, request, RequestState.APPROVED_ONCE, actor=actor)
+        return
+    move(uow, request, RequestState.COOLING_OFF, actor=actor)
+    request.cooling_off_until = uow.clock.now() + uow.settings.cooling_off
+    account = uow.session.get(EnterpriseAccount, request.account_id)
+    assert account is not None  # approvable requests have an account
+    for email, role in _veto_holders(uow, account):
+        notices.veto_notice(uow, ticket, request, account, email=email, role=role)
+
+
+def _veto_holders(uow: UnitOfWork, account: EnterpriseAccount) -> list[tuple[str, str]]:
+    """Every current admin, billing and security contact and executive on record (S25)."""
+    holders: dict[str, str] = {}
+    for user in intake.all_admins(uow, account):
+        holders.setdefault(user.email, "an admin of the account")
+    roles = {
+        ContactKind.EXECUTIVE: "the executive on record",
+        ContactKind.SECURITY: "the security contact on record",
+        ContactKind.BILLING: "the billing contact on record",
+    }
+    for contact in account.contacts:
+        holders.setdefault(contact.email, roles[contact.kind])
+    return sorted(holders.items())
+
+
+def veto(uow: UnitOfWork, request_id: uuid.UUID, token: str) -> AccessRequest:
+    """One click by an admin or contact on record: cancel, and freeze new requests (S25)."""
+    with uow:
+        request = lock_request(uow, request_id)
+        link = spend_link(uow, request_id, LinkPurpose.VETO, token)
+        actor = Actor(label=f"veto:{link.email}")
+        finish(
+            uow,
+            request,
+            RequestState.CANCELLED,
+            actor=actor,
+            outcome="someone on record for the account stopped it",
+        )
+        if request.account_id is not None:
+            until = uow.clock.now() + uow.settings.access_freeze_after_veto
+            freeze = uow.session.get(AccountFreeze, request.account_id)
+            if freeze is None:
+                uow.session.add(
+                    AccountFreeze(account_id=request.account_id, until=until, request_id=request.id)
+                )
+            else:
+                freeze.until, freeze.request_id = max(freeze.until, until), request.id
+        ticket = notices.ticket_of(uow, request)
+        _alert_staff(uow, ticket, f"VETOED by {link.email}: the request is cancelled.", actor)
+        record_event(uow, actor=actor, action="access_request.veto", target=request_target(request))
+        uow.commit()
+        return request
+
+
+def executive_response(
+    uow: UnitOfWork, request_id: uuid.UUID, token: str, *, confirm: bool
+) -> AccessRequest:
+    """The executive on record confirms (evidence passes) or denies (the request is rejected)."""
+    with uow:
+        request = lock_request(uow, request_id)
+        link = spend_link(uow, request_id, LinkPurpose.EXECUTIVE_CONFIRMATION, token)
+        actor = Actor(label=f"executive:{link.email}")
+        now = uow.clock.now()
+        ticket = notices.ticket_of(uow, request)
+        if confirm:
+            if request.state not in {
+                RequestState.IN_REVIEW,
+                RequestState.NEEDS_INFO,
+                RequestState.APPROVED_ONCE,
+                RequestState.COOLING_OFF,
+            }:
+                raise Conflict(f"this request is {request.state}; nothing to confirm")
+            request.executive_confirmed_at = now
+            evidence.record(
+                request,
+                [
+                    Item(
+                        Check.EXECUTIVE_CONFIRMATION,
+                        Status.PASS,
+                        "confirmation link",
+                        f"confirmed by {link.email}, the executive on record",
+                    )
+                ],
+            )
+        else:
+            request.executive_denied_at = now
+            evidence.record(
+                request,
+                [
+                    Item(
+                        Check.EXECUTIVE_CONFIRMATION,
+                        Status.FAIL,
+                        "confirmation link",
+                        f"DENIED by {link.email}, the executive on record",
+                    )
+                ],
+            )
+            finish(
+                uow,
+                request,
+                RequestState.REJECTED,
+                actor=actor,
+                outcome="the executive on record did not authorise it",
+            )
+            ticket.priority = TicketPriority.URGENT
+            _alert_staff(uow, ticket, f"DENIED by the executive on record ({link.email}).", actor)
+        record_event(
+            uow,
+            actor=actor,
+            action="access_request.executive_" + ("confirm" if confirm else "deny"),
+            target=request_target(request),
+        )
+        uow.commit()
+        return request
+
+
+def _alert_staff(uow: UnitOfWork, ticket: Ticket, text: str, actor: Actor) -> None:
+    add_message(
+        uow,
+        ticket,
+        body=text,
+        visibility=MessageVisibility.INTERNAL,
+        channel=MessageChannel.API,
+        author_email=actor.label,
+        needs_review=True,
+    )
+
+
+def on_requester_reply(uow: UnitOfWork, ticket: Ticket) -> None:
+    """The requester answered on the ticket: a request waiting for information is reviewed again."""
+    request = uow.session.scalars(
+        select(AccessRequest)
+        .where(
+            AccessRequest.ticket_id == ticket.id,
+            AccessRequest.state == RequestState.NEEDS_INFO,
+        )
+        .with_for_update()
+    ).first()
+    if request is not None:
+        move(uow, request, RequestState.IN_REVIEW, actor=Actor(label="requester-replied"))

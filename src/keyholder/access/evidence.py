@@ -1,0 +1,196 @@
+"""Evidence about a request: each check pass / fail / unknown, with its source and why.
+
+Reviewers read the risk summary: failing items first, then unknown ones, then
+what passed. Items are plain dicts in ``AccessRequest.evidence`` (JSON), keyed
+by ``check``; a later result for the same check replaces the earlier one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from keyholder.access.dns_proof import CHALLENGE_LABEL, record_value
+from keyholder.access.domains import check_email_domain
+from keyholder.access.models import AccessRequest
+from keyholder.accounts.models import AccountContact, ContactKind, EnterpriseAccount
+from keyholder.accounts.service import normalize_contract_number
+
+
+class Status(StrEnum):
+    PASS = "pass"  # noqa: S105 - a check's outcome, not a password
+    FAIL = "fail"
+    UNKNOWN = "unknown"
+
+
+class Check(StrEnum):
+    ACCOUNT = "account"
+    CONTRACT_NUMBER = "contract_number"
+    EXECUTIVE_ON_RECORD = "executive_on_record"
+    EXECUTIVE_DOMAIN = "executive_domain"
+    EMAIL_TO_ADD = "email_to_add"
+    EXECUTIVE_CONFIRMATION = "executive_confirmation"
+    DNS_PROOF = "dns_proof"
+    LETTER = "letter"
+    EXISTING_ADMINS = "existing_admins"
+
+
+_ORDER = {Status.FAIL: 0, Status.UNKNOWN: 1, Status.PASS: 2}
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    check: str
+    status: Status
+    source: str
+    explanation: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "check": self.check,
+            "status": self.status.value,
+            "source": self.source,
+            "explanation": self.explanation,
+        }
+
+
+def record(request: AccessRequest, items: Iterable[Item]) -> None:
+    """Add or replace evidence items on the request (reassigned, so the JSON is saved)."""
+    by_check = {item["check"]: item for item in request.evidence}
+    for item in items:
+        by_check[item.check] = item.as_json()
+    request.evidence = list(by_check.values())
+
+
+def risk_summary(evidence: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The items with failing ones first, then unknown, then passing (stable within each)."""
+    return sorted(evidence, key=lambda item: _ORDER.get(Status(item["status"]), 3))
+
+
+def status_of(request: AccessRequest, check: Check) -> Status | None:
+    for item in request.evidence:
+        if item["check"] == check:
+            return Status(item["status"])
+    return None
+
+
+def executives_on_record(
+    account: EnterpriseAccount, *, now: datetime, min_age: Any
+) -> list[AccountContact]:
+    """Executive contacts old enough to be trusted with confirmation links (S22)."""
+    return [
+        c
+        for c in account.contacts
+        if c.kind is ContactKind.EXECUTIVE and c.added_at <= now - min_age
+    ]
+
+
+def unknown_account(request: AccessRequest) -> list[Item]:
+    return [
+        Item(
+            Check.ACCOUNT,
+            Status.FAIL,
+            "account records",
+            f"no enterprise account is named {request.account_name!r}",
+        )
+    ]
+
+
+def record_checks(
+    request: AccessRequest,
+    account: EnterpriseAccount,
+    *,
+    staff_address: bool,
+    confirmers: Sequence[AccountContact],
+) -> list[Item]:
+    """What the typed fields say against the account's records, checked at once."""
+    verified = [d.domain for d in account.domains if d.verified_at is not None]
+    items = [
+        Item(Check.ACCOUNT, Status.PASS, "account records", f"matches account {account.name!r}")
+    ]
+    typed_contract = normalize_contract_number(request.contract_number)
+    if typed_contract == account.contract_number:
+        items.append(Item(Check.CONTRACT_NUMBER, Status.PASS, "account records", "matches"))
+    else:
+        items.append(
+            Item(
+                Check.CONTRACT_NUMBER,
+                Status.FAIL,
+                "account records",
+                f"typed {request.contract_number!r}; the contract on record is different",
+            )
+        )
+    executives = [c for c in account.contacts if c.kind is ContactKind.EXECUTIVE]
+    match = next((c for c in executives if c.email == request.executive_email), None)
+    if match is not None:
+        items.append(
+            Item(
+                Check.EXECUTIVE_ON_RECORD,
+                Status.PASS,
+                "account contacts",
+                f"{match.name}, {match.title}, is the executive on record",
+            )
+        )
+    else:
+        on_record = ", ".join(f"{c.name} ({c.title})" for c in executives) or "none"
+        items.append(
+            Item(
+                Check.EXECUTIVE_ON_RECORD,
+                Status.FAIL,
+                "account contacts",
+                f"{request.executive_email} is not an executive contact on record "
+                f"(on record: {on_record})",
+            )
+        )
+    verdict = check_email_domain(request.executive_email, verified)
+    items.append(
+        Item(
+            Check.EXECUTIVE_DOMAIN,
+            Status(verdict.status),
+            "verified domains",
+            verdict.explanation,
+        )
+    )
+    if staff_address:
+        items.append(
+            Item(
+                Check.EMAIL_TO_ADD,
+                Status.FAIL,
+                "staff",
+                "the address is platform staff's, or on (or like) a staff domain (S31)",
+            )
+        )
+    else:
+        to_add = check_email_domain(request.email_to_add, verified)
+        status = Status.PASS if to_add.status == "pass" else Status.UNKNOWN
+        items.append(Item(Check.EMAIL_TO_ADD, status, "verified domains", to_add.explanation))
+    if confirmers:
+        names = ", ".join(f"{c.name} <{c.email}>" for c in confirmers)
+        confirmation = Item(
+            Check.EXECUTIVE_CONFIRMATION,
+            Status.UNKNOWN,
+            "confirmation link",
+            f"waiting for an answer; link sent to the executive on record: {names}",
+        )
+    else:
+        confirmation = Item(
+            Check.EXECUTIVE_CONFIRMATION,
+            Status.FAIL,
+            "account contacts",
+            "no executive contact on record (old enough) to confirm with",
+        )
+    items.append(confirmation)
+    items.append(
+        Item(
+            Check.DNS_PROOF,
+            Status.UNKNOWN,
+            "DNS",
+            f"optional: publish TXT {record_value(request.dns_token)!r} at "
+            f"{CHALLENGE_LABEL}.<a verified domain>, then ask for a check",
+        )
+    )
+    items.append(Item(Check.LETTER, Status.UNKNOWN, "letter pre-screen", "pre-screen pending"))
+    return items

@@ -1,0 +1,176 @@
+"""Granting admin access once the cooling-off has passed (a worker job).
+
+Idempotent and safe with several workers: each due request is locked
+(``FOR UPDATE`` on PostgreSQL; SQLite serialises writers) and re-checked inside
+the transaction that grants, so a second worker, or a second run, finds it no
+longer waiting and moves on: a request is executed once whatever runs twice.
+S21 again: an admin who became reachable gets the request instead.
+S26: one membership (or invitation) with ``manage``, nothing else.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, select
+
+from keyholder.access import intake, notices
+from keyholder.access.intake import finish, lock_request, move, request_target
+from keyholder.access.models import AccessRequest, Approval
+from keyholder.access.states import RequestState
+from keyholder.accounts import repository
+from keyholder.accounts.invitations import invite
+from keyholder.accounts.models import ContactKind, EnterpriseAccount, Membership
+from keyholder.accounts.permissions import ADMIN_PERMISSION, ordered, parse_permissions
+from keyholder.audit.service import record_event
+from keyholder.db.uow import UnitOfWork
+from keyholder.desk.models import TicketStatus
+from keyholder.desk.thread import change_status
+from keyholder.errors import Conflict
+from keyholder.identity.actor import Actor
+from keyholder.identity.service import find_user
+from keyholder.identity.sessions import rotate_after_privilege_change
+
+if TYPE_CHECKING:
+    from keyholder.bootstrap import Runtime
+
+EXECUTOR = Actor(label="worker:access-requests")
+
+
+def due_request_ids(uow: UnitOfWork, *, limit: int = 20) -> Sequence[uuid.UUID]:
+    """Requests whose cooling-off has ended, oldest first."""
+    with uow:
+        return uow.session.scalars(
+            select(AccessRequest.id)
+            .where(
+                AccessRequest.state == RequestState.COOLING_OFF,
+                AccessRequest.cooling_off_until <= uow.clock.now(),
+            )
+            .order_by(AccessRequest.cooling_off_until)
+            .limit(limit)
+        ).all()
+
+
+def execute_request(
+    uow: UnitOfWork, request_id: uuid.UUID, *, actor: Actor = EXECUTOR
+) -> RequestState:
+    """Grant (or route, S21) one request whose cooling-off is over; 409 before then (S25)."""
+    with uow:
+        request = lock_request(uow, request_id)
+        if request.state is not RequestState.COOLING_OFF:
+            raise Conflict(f"this request is {request.state}, not waiting to be executed")
+        now = uow.clock.now()
+        assert request.cooling_off_until is not None
+        if now < request.cooling_off_until:
+            raise Conflict(
+                f"the cooling-off lasts until {request.cooling_off_until:%Y-%m-%d %H:%M} UTC; "
+                "nothing can be granted before (S25)"
+            )
+        approvers = uow.session.scalar(
+            select(func.count(func.distinct(Approval.reviewer_id))).where(
+                Approval.request_id == request.id
+            )
+        )
+        if (
+            (approvers or 0) < 2
+            or request.executive_denied_at is not None
+            or intake.is_staff_address(uow, request.email_to_add)
+        ):
+            finish(uow, request, RequestState.REJECTED, actor=actor, outcome="checks changed")
+            uow.commit()
+            return request.state
+        account = uow.session.get(EnterpriseAccount, request.account_id, with_for_update=True)
+        if account is None:
+            finish(uow, request, RequestState.REJECTED, actor=actor, outcome="account is gone")
+            uow.commit()
+            return request.state
+        active = intake.active_admins(uow, account, now=now)
+        ticket = notices.ticket_of(uow, request)
+        if active:
+            notices.routed_to_admins(uow, ticket, request, account, [u.email for u in active])
+            finish(
+                uow,
+                request,
+                RequestState.ROUTED,
+                actor=actor,
+                outcome="an admin of the account can act now; we asked them instead (S21)",
+            )
+            uow.commit()
+            return request.state
+        grant = _grant(uow, account, request.email_to_add, actor=actor)
+        request.executed_at = now
+        move(uow, request, RequestState.EXECUTED, actor=actor)
+        request.outcome = f"granted: {grant}"
+        record_event(
+            uow,
+            actor=actor,
+            action="access_request.execute",
+            target=request_target(request),
+            after={"account": account.name, "email": request.email_to_add, "grant": grant},
+        )
+        notices.outcome(
+            uow, ticket, request, to=[request.requester_email, *_executives(request, account)]
+        )
+        change_status(uow, ticket, TicketStatus.SOLVED, actor=actor, reason="access granted")
+        uow.commit()
+        return request.state
+
+
+def _grant(uow: UnitOfWork, account: EnterpriseAccount, email: str, *, actor: Actor) -> str:
+    """``manage`` for ``email``: a membership if the user exists, else an invitation (S26)."""
+    admin = parse_permissions([ADMIN_PERMISSION])
+    user = find_user(uow, email)
+    if user is None:
+        invite(uow, account, email, admin, actor=actor, mfa_required=True)
+        return "invitation"
+    membership = repository.membership(uow.session, account.id, user.id)
+    now = uow.clock.now()
+    if membership is None:
+        membership = Membership(
+            account_id=account.id,
+            user_id=user.id,
+            user=user,
+            permissions=admin,
+            mfa_required=True,
+            created_at=now,
+            updated_at=now,
+        )
+        uow.session.add(membership)
+        before = None
+    else:
+        before = {"permissions": ordered(membership.permissions)}
+        membership.permissions = membership.permissions | admin
+        membership.mfa_required = True
+        membership.updated_at = now
+    record_event(
+        uow,
+        actor=actor,
+        action="member.add" if before is None else "member.update",
+        target=f"account:{account.name}/member:{email}",
+        before=before,
+        after={"permissions": ordered(membership.permissions), "mfa_required": True},
+    )
+    rotate_after_privilege_change(uow, user, reason="manage", actor=actor)
+    return "membership"
+
+
+def _executives(request: AccessRequest, account: EnterpriseAccount) -> list[str]:
+    """The executive who authorised it, as on record (never an address only the form gave)."""
+    executives = [c.email for c in account.contacts if c.kind is ContactKind.EXECUTIVE]
+    if request.executive_email in executives:
+        return [request.executive_email]
+    return executives
+
+
+def execute_due(runtime: Runtime, *, limit: int = 20) -> int:
+    """Run every due request once; returns how many were handled. For the worker loop."""
+    handled = 0
+    for request_id in due_request_ids(runtime.uow(), limit=limit):
+        try:
+            execute_request(runtime.uow(), request_id)
+        except Conflict:
+            continue  # another worker got there first
+        handled += 1
+    return handled

@@ -1,0 +1,407 @@
+"""Taking a request for admin access: the form and letter, then the requester's confirmation.
+
+The answer to a submission is the same whatever the account name (it never
+says whether an account exists, nor whether it has a request open): every
+decision that depends on the account waits for the requester to confirm their
+own email address, and then reaches only that mailbox.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from keyholder.access import evidence, notices, states
+from keyholder.access.dns_proof import new_dns_token
+from keyholder.access.domains import staff_domain_conflict
+from keyholder.access.evidence import Check, Item, Status
+from keyholder.access.links import issue_link, spend_link
+from keyholder.access.models import AccessRequest, AccountFreeze, LinkPurpose
+from keyholder.access.states import RequestState
+from keyholder.accounts.models import EnterpriseAccount, Membership
+from keyholder.accounts.permissions import ADMIN_PERMISSION
+from keyholder.accounts.service import normalize_account_name
+from keyholder.audit.service import record_event
+from keyholder.db.uow import UnitOfWork
+from keyholder.desk.attachments import NewAttachment, attach_files, check_attachment
+from keyholder.desk.models import (
+    MessageChannel,
+    MessageVisibility,
+    Ticket,
+    TicketKind,
+    TicketStatus,
+)
+from keyholder.desk.sniff import MediaType
+from keyholder.desk.thread import Requester, add_message, change_status, create_ticket
+from keyholder.errors import InvalidInput, NotFound, TooManyRequests, UnsupportedMediaType
+from keyholder.identity.actor import Actor
+from keyholder.identity.emails import normalize_email
+from keyholder.identity.models import User
+from keyholder.identity.throttle import Scope
+
+ACCESS_GROUP = "access-review"
+LETTER_TYPES = frozenset({MediaType.PDF, MediaType.PNG, MediaType.JPEG})
+
+
+@dataclass(frozen=True, slots=True)
+class AccessRequestForm:
+    """The six items of the letter as typed, and who asks."""
+
+    account_name: str
+    requester_email: str
+    email_to_add: str
+    reason: str
+    contract_number: str
+    executive_name: str
+    executive_title: str
+    executive_email: str
+    requester_name: str = ""
+
+
+def request_target(request: AccessRequest) -> str:
+    return f"access_request:{request.id}"
+
+
+def _system(label: str) -> Actor:
+    return Actor(label=label)
+
+
+def _clean(value: str, field: str, limit: int) -> str:
+    text = " ".join(value.split())
+    if not text:
+        raise InvalidInput(f"{field} is required")
+    if len(text) > limit:
+        raise InvalidInput(f"{field} can hold at most {limit} characters")
+    return text
+
+
+def submit_access_request(
+    uow: UnitOfWork,
+    form: AccessRequestForm,
+    letter: NewAttachment,
+    *,
+    client_address: str | None,
+) -> uuid.UUID:
+    """Record the request with its letter and email the requester a confirmation link.
+
+    Anyone may submit (the people who need this cannot sign in). Rate-limited
+    per client address and per account name (S28). Nothing about the account
+    is looked up here.
+    """
+    requester_email = normalize_email(form.requester_email)
+    email_to_add = normalize_email(form.email_to_add)
+    executive_email = normalize_email(form.executive_email)
+    account_name = _clean(form.account_name, "the account name", 200)
+    reason = form.reason.strip()
+    if not reason:
+        raise InvalidInput("say why the change is needed")
+    if len(reason) > 5000:
+        raise InvalidInput("the reason can hold at most 5000 characters")
+    limiter = uow.rate_limiter
+    for scope, key in (
+        (Scope.ACCESS_REQUEST_CLIENT, client_address or "unknown"),
+        (Scope.ACCESS_REQUEST_ACCOUNT, account_name.casefold()),
+    ):
+        if not limiter.hit(scope, key):
+            raise TooManyRequests(
+                "too many access requests; try again later",
+                retry_after=limiter.retry_after(scope, key),
+            )
+    checked = check_attachment(uow.settings, letter)  # 413/415 before anything is written
+    if checked.media_type not in LETTER_TYPES:
+        raise UnsupportedMediaType("the letter must be a PDF, PNG or JPEG file (S32)")
+    with uow:
+        actor = _system(f"requester:{requester_email}")
+        ticket = create_ticket(
+            uow,
+            subject=f"Admin access request for {account_name}",
+            requester=Requester(email=requester_email, name=form.requester_name),
+            kind=TicketKind.ADMIN_ACCESS,
+            group=ACCESS_GROUP if ACCESS_GROUP in uow.settings.desk_groups else None,
+            actor=actor,
+        )
+        message = add_message(
+            uow,
+            ticket,
+            body=_summary(form, account_name, requester_email, email_to_add, executive_email),
+            visibility=MessageVisibility.PUBLIC,
+            channel=MessageChannel.API,
+            author_email=requester_email,
+            author_name=form.requester_name,
+        )
+        (stored,) = attach_files(uow, ticket, message, [letter])
+        now = uow.clock.now()
+        request = AccessRequest(
+            id=uuid.uuid4(),
+            ticket_id=ticket.id,
+            state=RequestState.SUBMITTED,
+            account_name=account_name,
+            requester_email=requester_email,
+            requester_name=" ".join(form.requester_name.split())[:200],
+            email_to_add=email_to_add,
+            reason=reason,
+            contract_number=_clean(form.contract_number, "the contract number", 64),
+            executive_name=_clean(form.executive_name, "the executive's name", 200),
+            executive_title=_clean(form.executive_title, "the executive's title", 200),
+            executive_email=executive_email,
+            letter_sha256=stored.sha256,
+            letter_filename=stored.filename,
+            letter_content_type=stored.content_type,
+            evidence=[],
+            dns_token=new_dns_token(),
+            client_address=client_address,
+            created_at=now,
+            updated_at=now,
+        )
+        uow.session.add(request)
+        token = issue_link(uow, request.id, LinkPurpose.REQUESTER_CONFIRMATION, requester_email)
+        notices.requester_confirmation(uow, ticket, request, token)
+        record_event(
+            uow,
+            actor=actor,
+            action="access_request.submit",
+            target=request_target(request),
+            after={
+                "ticket": ticket.id,
+                "account_name": account_name,
+                "email_to_add": email_to_add,
+                "executive_email": executive_email,
+                "letter_sha256": stored.sha256,
+            },
+        )
+        uow.commit()
+        return request.id
+
+
+def _summary(
+    form: AccessRequestForm, account: str, requester: str, to_add: str, executive: str
+) -> str:
+    return (
+        "Request for admin access\n\n"
+        f"Enterprise account: {account}\n"
+        f"Email to add as admin: {to_add}\n"
+        f"Contract number: {form.contract_number.strip()}\n"
+        f"Executive: {form.executive_name.strip()}, {form.executive_title.strip()} <{executive}>\n"
+        f"Requested by: {requester}\n\n"
+        f"Why: {form.reason.strip()}\n"
+    )
+
+
+def lock_request(uow: UnitOfWork, request_id: uuid.UUID) -> AccessRequest:
+    request = uow.session.scalars(
+        select(AccessRequest).where(AccessRequest.id == request_id).with_for_update()
+    ).one_or_none()
+    if request is None:
+        raise NotFound("no such access request")
+    return request
+
+
+def confirm_requester(uow: UnitOfWork, request_id: uuid.UUID, token: str) -> RequestState:
+    """The requester proved their address: route, refuse or start the review."""
+    with uow:
+        request = lock_request(uow, request_id)
+        link = spend_link(uow, request_id, LinkPurpose.REQUESTER_CONFIRMATION, token)
+        states.check_move(request.state, RequestState.IN_REVIEW)
+        actor = _system(f"requester:{link.email}")
+        now = uow.clock.now()
+        request.requester_confirmed_at = now
+        record_event(
+            uow, actor=actor, action="access_request.confirm_email", target=request_target(request)
+        )
+        account = find_account(uow, request.account_name)
+        if account is None:
+            evidence.record(request, evidence.unknown_account(request))
+            move(uow, request, RequestState.IN_REVIEW, actor=actor)
+        else:
+            _start(uow, request, account, actor=actor, now=now)
+        uow.commit()
+        return request.state
+
+
+def find_account(uow: UnitOfWork, typed: str) -> EnterpriseAccount | None:
+    """The account a typed name means: its name, or else its display name (any case)."""
+    try:
+        by_name = select(EnterpriseAccount).where(
+            EnterpriseAccount.name == normalize_account_name(typed)
+        )
+        account = uow.session.scalars(by_name).one_or_none()
+    except InvalidInput:
+        account = None
+    if account is None:
+        matches = uow.session.scalars(select(EnterpriseAccount)).all()
+        found = [a for a in matches if a.display_name.casefold() == typed.casefold()]
+        account = found[0] if len(found) == 1 else None
+    return account
+
+
+def _start(
+    uow: UnitOfWork,
+    request: AccessRequest,
+    account: EnterpriseAccount,
+    *,
+    actor: Actor,
+    now: datetime,
+) -> None:
+    ticket = notices.ticket_of(uow, request)
+    ticket.account_id = account.id
+    with uow.session.no_autoflush:
+        _route(uow, request, account, ticket, actor=actor, now=now)
+    # Set last, once the state is final: the one-open-request index (S28) must not
+    # see this request open for the account while another one is.
+    request.account_id = account.id
+
+
+def _route(
+    uow: UnitOfWork,
+    request: AccessRequest,
+    account: EnterpriseAccount,
+    ticket: Ticket,
+    *,
+    actor: Actor,
+    now: datetime,
+) -> None:
+    freeze = uow.session.get(AccountFreeze, account.id)
+    if freeze is not None and freeze.until > now:
+        finish(
+            uow,
+            request,
+            RequestState.REJECTED,
+            actor=actor,
+            outcome="new requests for this account are paused after a recent veto",
+        )
+        return
+    if open_request_for(uow, account.id, besides=request.id) is not None:
+        finish(
+            uow,
+            request,
+            RequestState.REJECTED,
+            actor=actor,
+            outcome="another request for this account is already open (one at a time)",
+        )
+        return
+    active = active_admins(uow, account, now=now)
+    if active:
+        notices.routed_to_admins(uow, ticket, request, account, [u.email for u in active])
+        finish(
+            uow,
+            request,
+            RequestState.ROUTED,
+            actor=actor,
+            outcome="the account has an admin who can act; we asked them (S21)",
+        )
+        return
+    confirmers = evidence.executives_on_record(
+        account, now=now, min_age=uow.settings.access_contact_min_age
+    )
+    chosen = [c for c in confirmers if c.email == request.executive_email] or confirmers
+    evidence.record(
+        request,
+        evidence.record_checks(
+            request,
+            account,
+            staff_address=is_staff_address(uow, request.email_to_add),
+            confirmers=chosen,
+        ),
+    )
+    dormant = all_admins(uow, account)
+    evidence.record(request, [_admins_item(dormant)])
+    for contact in chosen:
+        notices.executive_confirmation(uow, ticket, request, account, contact)
+    for user in dormant:
+        notices.dormant_admin(uow, ticket, request, account, user.email)
+    request.prescreen_due = True
+    move(uow, request, RequestState.IN_REVIEW, actor=actor)
+    change_status(uow, ticket, TicketStatus.OPEN, actor=actor, reason="requester confirmed")
+
+
+def _admins_item(admins: list[User]) -> Item:
+    if not admins:
+        return Item(Check.EXISTING_ADMINS, Status.PASS, "memberships", "the account has no admin")
+    seen = "; ".join(
+        f"{u.email} (last sign-in {u.last_login_at:%Y-%m-%d} UTC)"
+        if u.last_login_at
+        else f"{u.email} (never signed in)"
+        for u in admins
+    )
+    return Item(
+        Check.EXISTING_ADMINS,
+        Status.UNKNOWN,
+        "memberships",
+        f"admins not seen recently, emailed and asked to act: {seen}",
+    )
+
+
+def all_admins(uow: UnitOfWork, account: EnterpriseAccount) -> list[User]:
+    memberships = uow.session.scalars(
+        select(Membership).where(Membership.account_id == account.id)
+    ).all()
+    return [m.user for m in memberships if ADMIN_PERMISSION in m.permissions]
+
+
+def active_admins(uow: UnitOfWork, account: EnterpriseAccount, *, now: datetime) -> list[User]:
+    """Admins who can act: an active user who signed in within the window (S21)."""
+    since = now - uow.settings.access_admin_active_window
+    return [
+        u
+        for u in all_admins(uow, account)
+        if u.is_active and u.last_login_at is not None and u.last_login_at >= since
+    ]
+
+
+def is_staff_address(uow: UnitOfWork, email: str) -> bool:
+    """S31: staff, or an address on (or like) a staff domain, is never made a customer admin."""
+    staff = uow.session.scalar(
+        select(User.id).where(User.email == email, User.staff_role.is_not(None))
+    )
+    domains = uow.settings.staff_email_domains
+    return staff is not None or bool(domains and staff_domain_conflict(email, domains))
+
+
+def open_request_for(
+    uow: UnitOfWork, account_id: uuid.UUID, *, besides: uuid.UUID
+) -> AccessRequest | None:
+    return uow.session.scalars(
+        select(AccessRequest).where(
+            AccessRequest.account_id == account_id,
+            AccessRequest.state.in_(sorted(states.OPEN_STATES)),
+            AccessRequest.id != besides,
+        )
+    ).first()
+
+
+def move(uow: UnitOfWork, request: AccessRequest, target: RequestState, *, actor: Actor) -> None:
+    """Change the request's state if the lifecycle allows it (409 otherwise); audited."""
+    before = request.state
+    states.check_move(before, target)
+    request.state = target
+    request.updated_at = uow.clock.now()
+    record_event(
+        uow,
+        actor=actor,
+        action="access_request.state",
+        target=request_target(request),
+        before={"state": before.value},
+        after={"state": target.value},
+    )
+
+
+def finish(
+    uow: UnitOfWork,
+    request: AccessRequest,
+    target: RequestState,
+    *,
+    actor: Actor,
+    outcome: str,
+    notify: bool = True,
+) -> None:
+    """End the request (rejected, cancelled, routed), solve its ticket and tell the requester."""
+    move(uow, request, target, actor=actor)
+    request.outcome = outcome
+    ticket = notices.ticket_of(uow, request)
+    if notify:
+        notices.outcome_to_requester(uow, ticket, request)
+    if ticket.status is not TicketStatus.CLOSED:
+        change_status(uow, ticket, TicketStatus.SOLVED, actor=actor, reason=outcome)

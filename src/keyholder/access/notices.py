@@ -1,0 +1,177 @@
+"""Every email about a request, sent from its ticket and threaded with it.
+
+Links carry one-time tokens (``holds_secret``: the body is blanked once sent).
+Confirmation links go only to contacts on record and verified mailboxes, never
+to an address that appears only in the letter or the form (S22).
+"""
+
+from __future__ import annotations
+
+from keyholder.access.links import issue_link
+from keyholder.access.models import AccessRequest, LinkPurpose
+from keyholder.access.states import RequestState
+from keyholder.accounts.models import AccountContact, EnterpriseAccount
+from keyholder.db.uow import UnitOfWork
+from keyholder.desk.models import Ticket
+from keyholder.desk.notify import send_ticket_email
+
+_HEADLINES = {
+    RequestState.REJECTED: "Your request for admin access was not approved",
+    RequestState.CANCELLED: "Your request for admin access was cancelled",
+    RequestState.ROUTED: "Your request for admin access was sent to the account's admins",
+    RequestState.EXECUTED: "Admin access granted",
+}
+
+
+def ticket_of(uow: UnitOfWork, request: AccessRequest) -> Ticket:
+    ticket = uow.session.get(Ticket, request.ticket_id, with_for_update=True)
+    assert ticket is not None  # a foreign key
+    return ticket
+
+
+def _link(uow: UnitOfWork, request: AccessRequest, kind: str, token: str) -> str:
+    return f"{uow.settings.base_url.rstrip('/')}/access-requests/{request.id}/{kind}/{token}"
+
+
+def _expires(uow: UnitOfWork) -> str:
+    return f"{uow.clock.now() + uow.settings.access_link_ttl:%Y-%m-%d %H:%M}"
+
+
+def requester_confirmation(
+    uow: UnitOfWork, ticket: Ticket, request: AccessRequest, token: str
+) -> None:
+    send_ticket_email(
+        uow,
+        ticket,
+        "access_confirm_requester",
+        auto_submitted=True,
+        holds_secret=True,
+        account_name=request.account_name,
+        link=_link(uow, request, "confirm-email", token),
+        expires_at=_expires(uow),
+    )
+
+
+def executive_confirmation(
+    uow: UnitOfWork,
+    ticket: Ticket,
+    request: AccessRequest,
+    account: EnterpriseAccount,
+    contact: AccountContact,
+) -> None:
+    """Ask the executive on record (never the address typed in the form, S22)."""
+    token = issue_link(uow, request.id, LinkPurpose.EXECUTIVE_CONFIRMATION, contact.email)
+    send_ticket_email(
+        uow,
+        ticket,
+        "access_executive",
+        to=[contact.email],
+        auto_submitted=True,
+        holds_secret=True,
+        executive_name=contact.name,
+        account_display_name=account.display_name,
+        requester_email=request.requester_email,
+        email_to_add=request.email_to_add,
+        reason=request.reason,
+        link=_link(uow, request, "executive-confirmation", token),
+        expires_at=_expires(uow),
+    )
+
+
+def routed_to_admins(
+    uow: UnitOfWork,
+    ticket: Ticket,
+    request: AccessRequest,
+    account: EnterpriseAccount,
+    admins: list[str],
+) -> None:
+    send_ticket_email(
+        uow,
+        ticket,
+        "access_routed_admins",
+        to=admins,
+        auto_submitted=True,
+        account_display_name=account.display_name,
+        account_name=account.name,
+        requester_email=request.requester_email,
+        email_to_add=request.email_to_add,
+    )
+
+
+def dormant_admin(
+    uow: UnitOfWork,
+    ticket: Ticket,
+    request: AccessRequest,
+    account: EnterpriseAccount,
+    email: str,
+) -> None:
+    send_ticket_email(
+        uow,
+        ticket,
+        "access_dormant_admin",
+        to=[email],
+        auto_submitted=True,
+        account_display_name=account.display_name,
+        account_name=account.name,
+        requester_email=request.requester_email,
+        email_to_add=request.email_to_add,
+    )
+
+
+def veto_notice(
+    uow: UnitOfWork,
+    ticket: Ticket,
+    request: AccessRequest,
+    account: EnterpriseAccount,
+    *,
+    email: str,
+    role: str,
+) -> None:
+    token = issue_link(uow, request.id, LinkPurpose.VETO, email)
+    assert request.cooling_off_until is not None
+    send_ticket_email(
+        uow,
+        ticket,
+        "access_veto_notice",
+        to=[email],
+        auto_submitted=True,
+        holds_secret=True,
+        account_display_name=account.display_name,
+        account_name=account.name,
+        requester_email=request.requester_email,
+        email_to_add=request.email_to_add,
+        executive_name=request.executive_name,
+        executive_title=request.executive_title,
+        role=role,
+        grant_at=f"{request.cooling_off_until:%Y-%m-%d %H:%M}",
+        veto_link=_link(uow, request, "veto", token),
+    )
+
+
+def outcome_to_requester(uow: UnitOfWork, ticket: Ticket, request: AccessRequest) -> None:
+    outcome(uow, ticket, request, to=[request.requester_email])
+
+
+def outcome(uow: UnitOfWork, ticket: Ticket, request: AccessRequest, *, to: list[str]) -> None:
+    """The end of the request, in words, to ``to`` (requester; and the executive on a grant)."""
+    send_ticket_email(
+        uow,
+        ticket,
+        "access_outcome_notice",
+        to=to,
+        auto_submitted=True,
+        headline=_HEADLINES.get(request.state, "Your request for admin access"),
+        message=_message(request),
+    )
+
+
+def _message(request: AccessRequest) -> str:
+    if request.state is RequestState.EXECUTED:
+        return (
+            f"{request.email_to_add} is now an admin of the enterprise account "
+            f"{request.account_name}, as asked by {request.requester_email} and authorised by "
+            f"{request.executive_name} ({request.executive_title}).\n\n"
+            "If the address had no user yet, an invitation was sent to it. The new admin must "
+            "enrol multi-factor authentication before using admin powers."
+        )
+    return f"Request for admin access to {request.account_name}: {request.outcome or 'ended'}."

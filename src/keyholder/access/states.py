@@ -1,0 +1,68 @@
+"""The admin-access request lifecycle: every legal move, in one place (S20).
+
+```
+               confirms email       approval         2nd approval       time is up
+    submitted ───────────▶ in_review ───────▶ approved_once ────────▶ cooling_off ───────▶ executed
+        │                   │    ▲ reply         │                      │    │
+        │   active admin    │    │               │ request_info         │    │ active admin
+        │   (S21)           ▼    │               │ (approvals void)     │    │ again (S21)
+        ├──────▶ routed   needs_info ◀───────────┘                      │    └──────▶ routed
+        │
+        └─ any open state ──▶ rejected (reviewer, executive denies)
+                         └──▶ cancelled (veto by an admin or contact on record, S25)
+```
+Every state before ``executed`` can end in ``rejected`` (a reviewer, the
+executive's denial) or ``cancelled`` (a veto). ``executed``, ``rejected``,
+``cancelled`` and ``routed`` are final. Anything else is a 409.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+
+from keyholder.errors import Conflict
+
+
+class RequestState(StrEnum):
+    SUBMITTED = "submitted"  # waiting for the requester to confirm their email address
+    IN_REVIEW = "in_review"
+    NEEDS_INFO = "needs_info"  # a reviewer asked the requester for more
+    APPROVED_ONCE = "approved_once"
+    COOLING_OFF = "cooling_off"  # approved twice; admins and contacts may veto until it ends
+    EXECUTED = "executed"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"  # vetoed
+    ROUTED = "routed"  # the account has an active admin: they were asked instead (S21)
+
+
+R = RequestState
+_ENDINGS = frozenset({R.REJECTED, R.CANCELLED})
+
+TRANSITIONS: Mapping[RequestState, frozenset[RequestState]] = {
+    R.SUBMITTED: frozenset({R.IN_REVIEW, R.ROUTED}) | _ENDINGS,
+    R.IN_REVIEW: frozenset({R.NEEDS_INFO, R.APPROVED_ONCE}) | _ENDINGS,
+    R.NEEDS_INFO: frozenset({R.IN_REVIEW}) | _ENDINGS,
+    R.APPROVED_ONCE: frozenset({R.COOLING_OFF, R.NEEDS_INFO}) | _ENDINGS,
+    R.COOLING_OFF: frozenset({R.EXECUTED, R.ROUTED}) | _ENDINGS,
+    R.EXECUTED: frozenset(),
+    R.REJECTED: frozenset(),
+    R.CANCELLED: frozenset(),
+    R.ROUTED: frozenset(),
+}
+
+OPEN_STATES = frozenset(s for s, moves in TRANSITIONS.items() if moves)
+FINAL_STATES = frozenset(RequestState) - OPEN_STATES
+
+
+def can_move(current: RequestState, target: RequestState) -> bool:
+    return target in TRANSITIONS[current]
+
+
+def check_move(current: RequestState, target: RequestState) -> None:
+    """Raise ``Conflict`` (409) unless ``current`` may become ``target``."""
+    if can_move(current, target):
+        return
+    if current in FINAL_STATES:
+        raise Conflict(f"this request is {current}; nothing more can happen to it")
+    raise Conflict(f"a request that is {current} cannot become {target}")

@@ -1,0 +1,142 @@
+"""keyholder access-requests …: review admin-access requests from the server's shell.
+
+Decisions are made by a named reviewer (``--as EMAIL``): two approvals must come
+from two different people (S24), so the operator cannot approve as "the CLI".
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import typer
+
+from keyholder.access import decisions, queries
+from keyholder.access.decisions import Decision
+from keyholder.access.states import RequestState
+from keyholder.cli.common import (
+    JsonOption,
+    fail,
+    handle_errors,
+    operator,
+    print_json,
+    print_table,
+    runtime,
+)
+from keyholder.identity.actor import Actor
+from keyholder.identity.service import find_user
+from keyholder.web.api.access import request_out
+
+app = typer.Typer(help="Admin-access requests.", no_args_is_help=True)
+
+AsReviewer = typer.Option(..., "--as", help="The reviewer deciding (a staff email, with MFA).")
+
+
+def _reviewer(email: str) -> Actor:
+    with runtime().uow(read_only=True) as uow:
+        user = find_user(uow, email)
+    if user is None or user.staff_role is None:
+        fail(f"{email} is not a staff member")
+    return Actor.for_user(user)
+
+
+def _request_id(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        fail(f"{value!r} is not a request id (a UUID, as `access-requests list` shows)")
+
+
+@app.command("list")
+@handle_errors
+def list_(
+    state: RequestState | None = typer.Option(None, "--state"),
+    as_json: bool = JsonOption,
+) -> None:
+    """List requests, newest first."""
+    found = queries.list_requests(runtime().uow(read_only=True), actor=operator(), state=state)
+    if as_json:
+        print_json([request_out(r, []).model_dump(mode="json") for r in found])
+        return
+    print_table(
+        ["id", "state", "account", "email to add", "requester", "ticket", "created"],
+        [
+            (
+                r.id,
+                r.state,
+                r.account_name,
+                r.email_to_add,
+                r.requester_email,
+                f"#{r.ticket_id}",
+                f"{r.created_at:%Y-%m-%d %H:%M}",
+            )
+            for r in found
+        ],
+    )
+
+
+@app.command("show")
+@handle_errors
+def show(request_id: str, as_json: bool = JsonOption) -> None:
+    """Show a request with its risk summary (failing and unknown checks first)."""
+    detail = queries.get_request(
+        runtime().uow(read_only=True), _request_id(request_id), actor=operator()
+    )
+    out = request_out(detail.request, list(detail.approvals))
+    if as_json:
+        print_json(out.model_dump(mode="json"))
+        return
+    typer.echo(f"request:     {out.id} ({out.state}), ticket #{out.ticket}")
+    typer.echo(f"account:     {out.account_name}{'' if out.account_matched else ' (no match)'}")
+    typer.echo(f"add:         {out.email_to_add}  requested by {out.requester_email}")
+    typer.echo(f"executive:   {out.executive_name}, {out.executive_title} <{out.executive_email}>")
+    typer.echo(f"contract:    {out.contract_number}")
+    typer.echo(f"reason:      {out.reason}")
+    for approval in out.approvals:
+        typer.echo(f"approved by: {approval.reviewer} at {approval.at:%Y-%m-%d %H:%M} UTC")
+    if out.cooling_off_until:
+        typer.echo(f"cooling-off: until {out.cooling_off_until:%Y-%m-%d %H:%M} UTC")
+    if out.outcome:
+        typer.echo(f"outcome:     {out.outcome}")
+    typer.echo("evidence:")
+    for item in out.risk_summary:
+        typer.echo(f"  {item['status']:<8} {item['check']:<24} {item['explanation']}")
+
+
+def _decide(request_id: str, decision: Decision, reviewer: str, note: str) -> None:
+    request = decisions.decide(
+        runtime().uow(), _request_id(request_id), decision, actor=_reviewer(reviewer), note=note
+    )
+    typer.echo(f"request {request.id} is now {request.state}")
+
+
+@app.command("approve")
+@handle_errors
+def approve(
+    request_id: str,
+    reviewer: str = AsReviewer,
+    note: str = typer.Option("", "--note", help="Needed when checks are failing."),
+) -> None:
+    """Approve as one reviewer; a second, different reviewer's approval starts the cooling-off."""
+    _decide(request_id, Decision.APPROVE, reviewer, note)
+
+
+@app.command("reject")
+@handle_errors
+def reject(
+    request_id: str,
+    reviewer: str = AsReviewer,
+    reason: str = typer.Option(..., "--reason", help="Emailed to the requester."),
+) -> None:
+    """Reject the request; the requester is told the reason."""
+    _decide(request_id, Decision.REJECT, reviewer, reason)
+
+
+@app.command("request-info")
+@handle_errors
+def request_info(
+    request_id: str,
+    reviewer: str = AsReviewer,
+    message: str = typer.Option(..., "--message", help="What is needed; emailed to the requester."),
+) -> None:
+    """Ask the requester for more; earlier approvals no longer count."""
+    _decide(request_id, Decision.REQUEST_INFO, reviewer, message)

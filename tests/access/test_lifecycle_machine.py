@@ -1,0 +1,176 @@
+"""S20 as a Hypothesis state machine over the real services and database.
+
+Random decisions by three reviewers (one of them the requester's colleague
+who also asks), executive answers, vetoes, clock jumps, worker runs, repeated
+link clicks and duplicate worker deliveries. After every step: only legal
+states, at most one grant per request, and never a grant without two distinct
+staff approvals, an elapsed cooling-off, no veto and no executive denial.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import timedelta
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from sqlalchemy import func, select
+
+from keyholder.access import decisions
+from keyholder.access.decisions import Decision
+from keyholder.access.execution import execute_due, execute_request
+from keyholder.access.models import AccessRequest, Approval
+from keyholder.access.states import FINAL_STATES, RequestState
+from keyholder.audit.models import AuditEvent
+from keyholder.desk.customer import record_customer_reply
+from keyholder.desk.models import MessageChannel, Ticket
+from keyholder.desk.thread import Requester
+from keyholder.errors import KeyholderError
+from keyholder.identity.actor import Actor
+from keyholder.identity.models import StaffRole
+from tests.access.flow import REQUESTER, Story, link_token
+from tests.conftest import _empty_all_tables
+from tests.factories import Factories
+
+
+def test_request_lifecycle_keeps_its_invariants_s20(runtime, engine):
+    class RequestLifecycle(RuleBasedStateMachine):
+        def __init__(self) -> None:
+            super().__init__()
+            _empty_all_tables(engine)
+            runtime.rate_limiter.clear()
+            factories = Factories(runtime)
+            self.story = Story.begin(runtime, factories)
+            third = factories.user("sam@keyholder-staff.example", staff_role=StaffRole.REVIEWER)
+            self.reviewers = (*self.story.reviewers, third)
+            self.request_id = self.story.submit()
+            self.seen_final: dict[str, RequestState] = {}
+            self.used_links: list[tuple[str, str]] = []
+
+        def _try(self, action) -> None:
+            # Refusals (409, 403, 410, 422) are part of the game; anything else is a bug.
+            with contextlib.suppress(KeyholderError):
+                action()
+
+        @rule()
+        def requester_confirms(self):
+            self._try(lambda: self.story.confirm(self.request_id))
+
+        @rule(
+            reviewer=st.integers(0, 2), decision=st.sampled_from(list(Decision)), note=st.booleans()
+        )
+        def reviewer_decides(self, reviewer, decision, note):
+            self._try(
+                lambda: self.story.decide(
+                    self.request_id, decision, self.reviewers[reviewer], note="why" if note else ""
+                )
+            )
+
+        @rule(first=st.integers(0, 2), second=st.integers(0, 2))
+        def two_reviewers_approve(self, first, second):
+            # The common path, as one step, so short runs reach the cooling-off too.
+            for reviewer in (first, second):
+                self._try(
+                    lambda reviewer=reviewer: self.story.decide(
+                        self.request_id, Decision.APPROVE, self.reviewers[reviewer]
+                    )
+                )
+
+        @rule(confirm=st.booleans())
+        def executive_answers(self, confirm):
+            if self.story.emails("access_executive"):
+                self._try(lambda: self.story.executive_answers(self.request_id, confirm=confirm))
+
+        @rule(which=st.integers(0, 3))
+        def someone_vetoes(self, which):
+            notices = self.story.emails("access_veto_notice")
+            if notices:
+                _, token = link_token(notices[which % len(notices)].body, "veto")
+                self._try(lambda: decisions.veto(runtime.uow(), self.request_id, token))
+
+        @rule()
+        def requester_replies(self):
+            def reply() -> None:
+                with runtime.uow() as uow:
+                    request = uow.session.get(AccessRequest, self.request_id)
+                    ticket = uow.session.get(Ticket, request.ticket_id)
+                    record_customer_reply(
+                        uow,
+                        ticket,
+                        body="more information",
+                        channel=MessageChannel.EMAIL,
+                        actor=Actor(label=REQUESTER),
+                        author=Requester(email=REQUESTER),
+                    )
+                    uow.commit()
+
+            self._try(reply)
+
+        @rule(hours=st.sampled_from([0, 1, 24, 71, 72, 73, 200]))
+        def time_passes(self, hours):
+            runtime.clock.advance(timedelta(hours=hours))
+
+        @rule(times=st.integers(1, 2))
+        def worker_runs(self, times):
+            for _ in range(times):  # a duplicate delivery of the same job
+                execute_due(runtime)
+
+        @rule()
+        def someone_forces_execution(self):
+            self._try(lambda: execute_request(runtime.uow(), self.request_id))
+
+        @precondition(lambda self: self.story.request(self.request_id).state in FINAL_STATES)
+        @rule()
+        def a_new_request_is_made(self):
+            self.request_id = self.story.submit()
+
+        @invariant()
+        def grants_follow_the_rules(self):
+            with runtime.uow(read_only=True) as uow:
+                for request in uow.session.scalars(select(AccessRequest)):
+                    executions = uow.session.scalar(
+                        select(func.count())
+                        .select_from(AuditEvent)
+                        .where(
+                            AuditEvent.action == "access_request.execute",
+                            AuditEvent.target == f"access_request:{request.id}",
+                        )
+                    )
+                    assert executions <= 1
+                    assert (executions == 1) == (request.state is RequestState.EXECUTED)
+                    if request.state is RequestState.EXECUTED:
+                        approvers = uow.session.scalar(
+                            select(func.count(func.distinct(Approval.reviewer_id))).where(
+                                Approval.request_id == request.id
+                            )
+                        )
+                        assert approvers >= 2
+                        assert request.executed_at >= request.cooling_off_until
+                        assert request.executive_denied_at is None
+                    key = str(request.id)
+                    if key in self.seen_final:
+                        assert request.state is self.seen_final[key], "a final state changed"
+                    elif request.state in FINAL_STATES:
+                        self.seen_final[key] = request.state
+
+        @invariant()
+        def at_most_one_open_request_per_account(self):
+            with runtime.uow(read_only=True) as uow:
+                open_ones = uow.session.scalar(
+                    select(func.count())
+                    .select_from(AccessRequest)
+                    .where(
+                        AccessRequest.account_id.is_not(None),
+                        AccessRequest.state.not_in(sorted(FINAL_STATES)),
+                    )
+                )
+            assert open_ones <= 1
+
+    RequestLifecycle.TestCase.settings = settings(
+        max_examples=20,
+        stateful_step_count=20,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    RequestLifecycle.TestCase().runTest()
