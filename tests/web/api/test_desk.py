@@ -13,6 +13,7 @@ from keyholder.audit.service import list_events
 from keyholder.desk.addresses import reply_address, ticket_from_address
 from keyholder.desk.models import TicketStatus
 from keyholder.identity.models import StaffRole
+from tests.desk import sample_files
 
 DESK = "/api/desk/tickets"
 
@@ -267,6 +268,52 @@ class TestReplies:
         (solved,) = outbox.of_kind("desk_ticket_solved")
         assert "reply to this email" in solved.body
         assert solved.headers["Auto-Submitted"] == "auto-generated"
+
+
+class TestAttachments:
+    def test_reply_and_note_carry_files_and_only_public_ones_reach_the_customer(
+        self, client, factories, agent, carol, ticket, outbox
+    ):
+        headers = factories.auth(agent)
+        reply = client.post(
+            f"{DESK}/{ticket.id}/replies",
+            data={"body": "Here is the invoice", "status": "pending"},
+            files={"files": ("invoice.pdf", sample_files.pdf(), "application/pdf")},
+            headers=headers,
+        )
+        assert reply.status_code == 201, reply.text
+        (public,) = reply.json()["attachments"]
+        assert public["filename"] == "invoice.pdf"
+        note = client.post(
+            f"{DESK}/{ticket.id}/notes",
+            data={"body": "Screenshot of the admin panel"},
+            files={"files": ("panel.png", sample_files.png(), "image/png")},
+            headers=headers,
+        )
+        (internal,) = note.json()["attachments"]
+        customer = factories.auth(carol)
+        view = client.get(f"/api/tickets/{ticket.id}", headers=customer).json()
+        assert [a["filename"] for m in view["messages"] for a in m["attachments"]] == [
+            "invoice.pdf"
+        ]
+        assert client.get(public["url"], headers=customer).status_code == 200
+        assert client.get(internal["url"], headers=customer).status_code == 404
+        assert client.get(internal["url"], headers=headers).status_code == 200
+
+    def test_a_refused_file_loses_the_whole_reply_and_sends_nothing(
+        self, client, factories, agent, ticket, outbox
+    ):
+        sent = len(outbox.rows())
+        response = client.post(
+            f"{DESK}/{ticket.id}/replies",
+            data={"body": "See attached"},
+            files={"files": ("page.pdf", b"<html><script>1</script></html>", "application/pdf")},
+            headers=factories.auth(agent),
+        )
+        assert response.status_code == 415
+        assert len(outbox.rows()) == sent
+        messages = client.get(f"{DESK}/{ticket.id}", headers=factories.auth(agent)).json()
+        assert len(messages["messages"]) == 1
 
 
 class TestSlaClock:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
+from starlette.concurrency import run_in_threadpool
 
 from keyholder.desk import canned, queue, service
 from keyholder.desk.models import TicketKind, TicketStatus
@@ -29,6 +30,7 @@ from keyholder.web.api.desk_schemas import (
     staff_summary,
     staff_ticket_out,
 )
+from keyholder.web.api.message_input import body_schema, read_message
 from keyholder.web.deps import CurrentActor, ReadUoW, UoW
 
 router = APIRouter(prefix="/desk", tags=["desk"])
@@ -111,10 +113,22 @@ def update_ticket(
     "/tickets/{number}/replies",
     response_model=StaffMessageOut,
     status_code=status.HTTP_201_CREATED,
+    openapi_extra=body_schema(ReplyIn),
 )
-def reply(number: int, body: ReplyIn, uow: UoW, actor: CurrentActor) -> StaffMessageOut:
-    """A public reply: shown to the requester and emailed to them, threaded."""
-    message = service.reply_to_ticket(uow, number, body=body.body, status=body.status, actor=actor)
+async def reply(number: int, request: Request, uow: UoW, actor: CurrentActor) -> StaffMessageOut:
+    """A public reply: shown to the requester and emailed to them, threaded.
+
+    JSON, or multipart/form-data with ``files`` attached (PDF, PNG, JPEG, text)."""
+    body, files = await read_message(request, ReplyIn)
+    message = await run_in_threadpool(
+        service.reply_to_ticket,
+        uow,
+        number,
+        body=body.body,
+        status=body.status,
+        actor=actor,
+        attachments=files,
+    )
     return staff_message_out(number, message)
 
 
@@ -122,10 +136,16 @@ def reply(number: int, body: ReplyIn, uow: UoW, actor: CurrentActor) -> StaffMes
     "/tickets/{number}/notes",
     response_model=StaffMessageOut,
     status_code=status.HTTP_201_CREATED,
+    openapi_extra=body_schema(MessageIn),
 )
-def add_note(number: int, body: MessageIn, uow: UoW, actor: CurrentActor) -> StaffMessageOut:
-    """An internal note: staff only, never emailed, never shown to the customer."""
-    message = service.add_internal_note(uow, number, body=body.body, actor=actor)
+async def add_note(number: int, request: Request, uow: UoW, actor: CurrentActor) -> StaffMessageOut:
+    """An internal note: staff only, never emailed, never shown to the customer.
+
+    JSON, or multipart/form-data with ``files`` attached."""
+    body, files = await read_message(request, MessageIn)
+    message = await run_in_threadpool(
+        service.add_internal_note, uow, number, body=body.body, actor=actor, attachments=files
+    )
     return staff_message_out(number, message)
 
 

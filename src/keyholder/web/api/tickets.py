@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, status
+from starlette.concurrency import run_in_threadpool
 
 from keyholder.desk import customer, service
 from keyholder.web.api.desk_schemas import (
@@ -17,6 +18,7 @@ from keyholder.web.api.desk_schemas import (
     customer_summary,
     customer_ticket_out,
 )
+from keyholder.web.api.message_input import body_schema, read_message
 from keyholder.web.deps import CurrentActor, ReadUoW, UoW
 
 router = APIRouter(prefix="/tickets", tags=["tickets"])
@@ -36,15 +38,30 @@ def list_my_tickets(
     return [customer_summary(t) for t in tickets]
 
 
-@router.post("", response_model=CustomerTicketOut, status_code=status.HTTP_201_CREATED)
-def open_ticket(
-    body: TicketOpen, uow: UoW, read: ReadUoW, actor: CurrentActor
+@router.post(
+    "",
+    response_model=CustomerTicketOut,
+    status_code=status.HTTP_201_CREATED,
+    openapi_extra=body_schema(TicketOpen),
+)
+async def open_ticket(
+    request: Request, uow: UoW, read: ReadUoW, actor: CurrentActor
 ) -> CustomerTicketOut:
-    """Ask support something; ``account`` names one of your enterprise accounts."""
-    opened = customer.open_ticket(
-        uow, subject=body.subject, body=body.body, account_name=body.account, actor=actor
+    """Ask support something; ``account`` names one of your enterprise accounts.
+
+    JSON, or multipart/form-data with ``files`` attached (PDF, PNG, JPEG, text)."""
+    body, files = await read_message(request, TicketOpen)
+    opened = await run_in_threadpool(
+        customer.open_ticket,
+        uow,
+        subject=body.subject,
+        body=body.body,
+        account_name=body.account,
+        actor=actor,
+        attachments=files,
     )
-    return customer_ticket_out(service.get_ticket(read, opened.ticket.id, actor=actor))
+    thread = await run_in_threadpool(service.get_ticket, read, opened.ticket.id, actor=actor)
+    return customer_ticket_out(thread)
 
 
 @router.get("/{number}", response_model=CustomerTicketOut)
@@ -54,10 +71,16 @@ def get_my_ticket(number: int, uow: ReadUoW, actor: CurrentActor) -> CustomerTic
 
 
 @router.post(
-    "/{number}/replies", response_model=CustomerMessageOut, status_code=status.HTTP_201_CREATED
+    "/{number}/replies",
+    response_model=CustomerMessageOut,
+    status_code=status.HTTP_201_CREATED,
+    openapi_extra=body_schema(MessageIn),
 )
-def reply(number: int, body: MessageIn, uow: UoW, actor: CurrentActor) -> CustomerMessageOut:
+async def reply(number: int, request: Request, uow: UoW, actor: CurrentActor) -> CustomerMessageOut:
     """Reply on your ticket. A solved ticket reopens; a closed one gets a linked follow-up,
-    whose number the reply's ``ticket`` gives."""
-    landed = customer.reply_as_customer(uow, number, body=body.body, actor=actor)
+    whose number the reply's ``ticket`` gives. JSON, or a form with ``files``."""
+    body, files = await read_message(request, MessageIn)
+    landed = await run_in_threadpool(
+        customer.reply_as_customer, uow, number, body=body.body, actor=actor, attachments=files
+    )
     return customer_message_out(landed.ticket.id, landed.message)
