@@ -131,7 +131,7 @@ class TicketMessage(Base):
     created_at: Mapped[datetime]
 
     attachments: Mapped[list[Attachment]] = relationship(
-        back_populates="message", order_by="Attachment.id"
+        back_populates="message", order_by="(Attachment.created_at, Attachment.filename)"
     )
 
 

@@ -177,6 +177,16 @@ class TestCustomerReplies:
         (notice,) = outbox.of_kind("desk_follow_up")
         assert f"#{number} is closed" in notice.body
 
+    def test_quoted_history_is_kept_but_set_apart_for_display(self, client, factories, carol):
+        number = open_ticket(client, factories, carol)["number"]
+        body = "Thanks, that fixed it.\n\nOn Mon, 5 Jan 2026, Support wrote:\n> Try again\n"
+        reply = client.post(
+            f"{TICKETS}/{number}/replies", json={"body": body}, headers=factories.auth(carol)
+        ).json()
+        assert reply["body"] == body
+        assert reply["body_new"].strip() == "Thanks, that fixed it."
+        assert reply["body_new"] + reply["body_quoted"] == body
+
     def test_agents_address_is_not_shown_to_customers(self, client, factories, carol, agent):
         number = open_ticket(client, factories, carol)["number"]
         client.post(

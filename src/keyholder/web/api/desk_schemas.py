@@ -24,6 +24,7 @@ from keyholder.desk.models import (
     TicketStatus,
 )
 from keyholder.desk.queue import QueueRow
+from keyholder.desk.quoting import split_quoted
 from keyholder.desk.service import TicketThread
 from keyholder.web.api.schemas import Body
 
@@ -97,7 +98,10 @@ class CustomerMessageOut(BaseModel):
     id: int
     ticket: int  # a reply to a closed ticket lands on its follow-up
     author: Person
-    body: str
+    body: str  # whole, as written or received
+    # ``body`` split for display: what is new, and the quoted history to collapse.
+    body_new: str
+    body_quoted: str
     created_at: datetime
     attachments: list[AttachmentOut]
 
@@ -174,22 +178,28 @@ def _author(message: TicketMessage, *, for_staff: bool) -> Person:
 
 
 def customer_message_out(number: int, message: TicketMessage) -> CustomerMessageOut:
+    new, quoted = split_quoted(message.body)
     return CustomerMessageOut(
         id=message.id,
         ticket=number,
         author=_author(message, for_staff=False),
         body=message.body,
+        body_new=new,
+        body_quoted=quoted,
         created_at=message.created_at,
         attachments=_attachments(number, message.attachments),
     )
 
 
 def staff_message_out(number: int, message: TicketMessage) -> StaffMessageOut:
+    new, quoted = split_quoted(message.body)
     return StaffMessageOut(
         id=message.id,
         ticket=number,
         author=_author(message, for_staff=True),
         body=message.body,
+        body_new=new,
+        body_quoted=quoted,
         created_at=message.created_at,
         attachments=_attachments(number, message.attachments),
         visibility=message.visibility,
