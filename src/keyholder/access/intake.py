@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from keyholder.access import evidence, notices, states
 from keyholder.access.dns_proof import new_dns_token
@@ -39,7 +39,7 @@ from keyholder.desk.thread import Requester, add_message, change_status, create_
 from keyholder.errors import InvalidInput, NotFound, TooManyRequests, UnsupportedMediaType
 from keyholder.identity.actor import Actor
 from keyholder.identity.emails import normalize_email
-from keyholder.identity.models import User
+from keyholder.identity.models import User, UserSession
 from keyholder.identity.throttle import Scope
 
 ACCESS_GROUP = "access-review"
@@ -307,7 +307,7 @@ def _route(
         ),
     )
     dormant = all_admins(uow, account)
-    evidence.record(request, [_admins_item(dormant)])
+    evidence.record(request, [_admins_item(uow, dormant, now=now)])
     for contact in chosen:
         notices.executive_confirmation(uow, ticket, request, account, contact)
     for user in dormant:
@@ -317,20 +317,29 @@ def _route(
     change_status(uow, ticket, TicketStatus.OPEN, actor=actor, reason="requester confirmed")
 
 
-def _admins_item(admins: list[User]) -> Item:
+def _admins_item(uow: UnitOfWork, admins: list[User], *, now: datetime) -> Item:
+    """Who still holds ``manage``: their last sign-in and sessions still alive."""
     if not admins:
         return Item(Check.EXISTING_ADMINS, Status.PASS, "memberships", "the account has no admin")
-    seen = "; ".join(
-        f"{u.email} (last sign-in {u.last_login_at:%Y-%m-%d} UTC)"
-        if u.last_login_at
-        else f"{u.email} (never signed in)"
-        for u in admins
-    )
+    seen = []
+    for user in admins:
+        sessions = uow.session.scalar(
+            select(func.count())
+            .select_from(UserSession)
+            .where(
+                UserSession.user_id == user.id,
+                UserSession.revoked_at.is_(None),
+                UserSession.expires_at > now,
+            )
+        )
+        last = f"{user.last_login_at:%Y-%m-%d} UTC" if user.last_login_at else "never"
+        state = "" if user.is_active else ", deactivated"
+        seen.append(f"{user.email} (last sign-in {last}, {sessions} live session(s){state})")
     return Item(
         Check.EXISTING_ADMINS,
         Status.UNKNOWN,
-        "memberships",
-        f"admins not seen recently, emailed and asked to act: {seen}",
+        "memberships and sessions",
+        f"admins not seen recently, emailed and asked to act: {'; '.join(seen)}",
     )
 
 
