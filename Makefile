@@ -3,16 +3,21 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 READY := $(VENV)/.ready
+CHROMIUM := chromium-for-tests
 
 export KEYHOLDER_ENV ?= development
 
-.PHONY: serve test test-sqlite test-postgresql lint bench clean
+.PHONY: serve test test-sqlite test-postgresql lint bench clean $(CHROMIUM)
 
 $(READY): pyproject.toml requirements/constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 		{ echo "Keyholder needs Python 3.11 or newer (found $$($(PYTHON) --version))"; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements/constraints.txt -e '.[dev]'
+	@# Letter pre-screening reads scans with Tesseract; without it letters say "OCR unavailable".
+	@command -v tesseract >/dev/null || { command -v apt-get >/dev/null && \
+		{ apt-get update -qq && apt-get install -y -qq tesseract-ocr tesseract-ocr-eng; } || \
+		echo "note: install Tesseract OCR (tesseract-ocr, English data) with your package manager to read scanned letters"; }
 	@touch $@
 
 ## serve: run Keyholder on http://127.0.0.1:8000 with demo data (SQLite in var/)
@@ -22,7 +27,13 @@ serve: $(READY)
 	$(BIN)/keyholder serve
 
 ## test: the test suite on SQLite, and on PostgreSQL too when KEYHOLDER_TEST_POSTGRESQL_URL is set
-test: $(READY) test-sqlite $(if $(KEYHOLDER_TEST_POSTGRESQL_URL),test-postgresql)
+test: $(READY) $(CHROMIUM) test-sqlite $(if $(KEYHOLDER_TEST_POSTGRESQL_URL),test-postgresql)
+
+# The browser tests (tests/e2e) drive Debian's Chromium; Playwright never downloads one.
+$(CHROMIUM):
+	@command -v chromium >/dev/null || { command -v apt-get >/dev/null && \
+		{ apt-get update -qq && apt-get install -y -qq chromium; } || \
+		echo "note: the browser tests need Chromium: install the 'chromium' package (they are skipped without it, and fail in CI)"; }
 
 test-sqlite: $(READY)
 	$(BIN)/pytest --db sqlite
@@ -42,8 +53,10 @@ bench: $(READY)
 		{ echo "bench needs wrk: install it with your package manager"; exit 1; }; }
 	$(BIN)/python benchmarks/member_lookup.py; \
 	$(BIN)/python benchmarks/member_lookup.py --postgresql; \
+	$(BIN)/python benchmarks/desk_queue.py; $(BIN)/python benchmarks/desk_queue.py --postgresql; \
 	$(BIN)/python benchmarks/login_flood.py; \
-	$(BIN)/python benchmarks/mail_relay.py
+	$(BIN)/python benchmarks/mail_relay.py; \
+	$(BIN)/python benchmarks/letters.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -14,6 +14,7 @@ from sqlalchemy import text
 from keyholder import __version__
 from keyholder.bootstrap import Runtime, bootstrap
 from keyholder.config import Settings
+from keyholder.web import ui
 from keyholder.web.api import (
     access,
     accounts,
@@ -101,6 +102,7 @@ def create_app(
     app.include_router(tickets.router, prefix="/api")
     app.include_router(access.router, prefix="/api")
     app.include_router(attachments.router, prefix="/api")
+    app.include_router(ui.router)
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:

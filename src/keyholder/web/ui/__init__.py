@@ -1,0 +1,28 @@
+"""The web UI: server-rendered pages over the same use cases as the JSON API.
+
+``router`` is included by ``create_app``. Pages live in one module per area;
+templates in ``templates/``, the stylesheet in ``static/`` (served at
+``/static``). See ``rendering`` for the headers every page carries and
+``csrf`` for the tokens every form carries (S19).
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from keyholder.web.ui import accounts, devmail, home, links, security, signin
+
+router = APIRouter(include_in_schema=False)
+for part in (
+    home.router,
+    signin.router,
+    signin.token_router,
+    security.router,
+    security.token_router,
+    accounts.router,
+    links.router,
+    devmail.router,
+):
+    router.include_router(part)
+
+__all__ = ["router"]

@@ -1,0 +1,73 @@
+"""Dependencies of page routes: the signed-in user, and form posts checked for CSRF (S19)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request, Response
+from starlette.datastructures import FormData
+
+from keyholder.bootstrap import Runtime
+from keyholder.db.uow import UnitOfWork
+from keyholder.identity.actor import Actor
+from keyholder.web.deps import SESSION_COOKIE, request_context
+from keyholder.web.ui import csrf
+from keyholder.web.ui.rendering import page_actor, require_actor
+
+MAX_FIELD = 4096
+
+
+def runtime_of(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def uow_for(request: Request, *, read_only: bool = False) -> UnitOfWork:
+    """A unit of work that records this request's client address and id in the audit log."""
+    return runtime_of(request).uow(request_context(request), read_only=read_only)
+
+
+async def _optional_actor(request: Request) -> Actor | None:
+    return page_actor(request)
+
+
+async def _signed_in(request: Request) -> Actor:
+    return require_actor(request)
+
+
+async def _checked_form(request: Request) -> FormData:
+    form = await request.form(max_files=0, max_fields=100)
+    csrf.check_token(request, runtime_of(request).settings.secret, form.get(csrf.CSRF_FIELD))
+    return form
+
+
+MaybeActor = Annotated[Actor | None, Depends(_optional_actor)]
+SignedIn = Annotated[Actor, Depends(_signed_in)]
+CheckedForm = Annotated[FormData, Depends(_checked_form)]
+# For a post whose form has no other field than its token: ``dependencies=[CSRF_CHECKED]``.
+CSRF_CHECKED = Depends(_checked_form)
+
+
+def field(form: FormData, name: str) -> str:
+    """A text field of a form ('' when absent), cut to a sane length."""
+    value = form.get(name)
+    return value[:MAX_FIELD] if isinstance(value, str) else ""
+
+
+def fields(form: FormData, name: str) -> list[str]:
+    """Every value of a repeated field (checkboxes)."""
+    return [value[:MAX_FIELD] for value in form.getlist(name) if isinstance(value, str)]
+
+
+def set_session_cookie(request: Request, response: Response, token: str) -> None:
+    """The session cookie, exactly as the API sets it (HttpOnly, SameSite=Lax, Secure; S19)."""
+    settings = runtime_of(request).settings
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=int(settings.session_ttl.total_seconds()),
+        httponly=True,
+        secure=not settings.is_development,
+        samesite="lax",
+        path="/",
+    )

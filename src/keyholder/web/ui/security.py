@@ -1,0 +1,192 @@
+"""The signed-in user's security page (MFA, recovery codes, email verification) and invitations.
+
+The same use cases as ``/api/mfa``, ``/api/email-verifications`` and
+``/api/invitations/{token}/accept``. Pages showing a TOTP secret or recovery
+codes are never cached (every page is ``no-store``).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import segno
+from fastapi import APIRouter, Request, Response
+
+from keyholder.accounts import invitations
+from keyholder.accounts.permissions import ADMIN_PERMISSION
+from keyholder.errors import KeyholderError, NotAuthenticated
+from keyholder.identity import mfa, verification
+from keyholder.identity import service as identity
+from keyholder.identity.actor import Actor
+from keyholder.web.deps import SESSION_COOKIE
+from keyholder.web.ui.forms import CSRF_CHECKED, CheckedForm, MaybeActor, SignedIn, field, uow_for
+from keyholder.web.ui.rendering import PageRoute, TokenPageRoute, redirect, render
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+token_router = APIRouter(route_class=TokenPageRoute, include_in_schema=False)
+
+NOTICES = {
+    "verification-sent": "A confirmation link is on its way to your address.",
+    "mfa-off": "Multi-factor authentication is off.",
+}
+
+
+def _security_page(
+    request: Request, actor: Actor, *, error: str = "", status: int = 200, notice: str = ""
+) -> Response:
+    user = identity.get_user(uow_for(request, read_only=True), actor)
+    context = {
+        "title": "Sign-in and security",
+        "user": user,
+        "error": error,
+        "notice": NOTICES.get(notice, ""),
+        "staff_needs_mfa": user.staff_role is not None and user.mfa_enabled_at is None,
+    }
+    return render(request, "security.html", context, status_code=status)
+
+
+@router.get("/account/security")
+def security_page(request: Request, actor: SignedIn, notice: str = "") -> Response:
+    return _security_page(request, actor, notice=notice)
+
+
+@router.post("/account/email-verification", dependencies=[CSRF_CHECKED])
+def send_verification(request: Request, actor: SignedIn) -> Response:
+    try:
+        verification.send_verification(uow_for(request), actor=actor)
+    except KeyholderError as exc:
+        return _security_page(request, actor, error=exc.detail, status=exc.status_code)
+    return redirect("/account/security?notice=verification-sent")
+
+
+def _enrolment_page(
+    request: Request, secret: str, uri: str, *, error: str = "", status: int = 200
+) -> Response:
+    context = {
+        "title": "Set up multi-factor authentication",
+        "secret": secret,
+        "otpauth_uri": uri,
+        "qr_svg": segno.make(uri, error="m").svg_inline(scale=4, title="QR code to scan"),
+        "error": error,
+    }
+    return render(request, "mfa_enrol.html", context, status_code=status)
+
+
+@router.post("/account/mfa/enrolment")
+async def begin_enrolment(request: Request, actor: SignedIn, form: CheckedForm) -> Response:
+    uow = uow_for(request)
+    try:
+        # The password check is argon2: on the bounded hashing pool, as in the API (S16).
+        enrolment = await uow.hashing.run(
+            mfa.begin_mfa_enrolment, uow, actor=actor, password=field(form, "password")
+        )
+    except KeyholderError as exc:
+        return _security_page(request, actor, error=exc.detail, status=exc.status_code)
+    return _enrolment_page(request, enrolment.secret, enrolment.otpauth_uri)
+
+
+@router.post("/account/mfa/enrolment/confirm")
+def confirm_enrolment(request: Request, actor: SignedIn, form: CheckedForm) -> Response:
+    try:
+        codes = mfa.confirm_mfa_enrolment(
+            uow_for(request),
+            field(form, "code"),
+            actor=actor,
+            session_token=request.cookies.get(SESSION_COOKIE),
+        )
+    except KeyholderError as exc:
+        # Show the same secret again (it came with the form, from the page we showed).
+        secret, uri = field(form, "secret"), field(form, "otpauth_uri")
+        if not uri.startswith("otpauth://totp/"):
+            return _security_page(request, actor, error=exc.detail, status=exc.status_code)
+        return _enrolment_page(request, secret, uri, error=exc.detail, status=exc.status_code)
+    return render(
+        request,
+        "recovery_codes.html",
+        {"title": "Your recovery codes", "codes": codes, "enrolled": True},
+    )
+
+
+@router.post("/account/mfa/recovery-codes")
+async def new_recovery_codes(request: Request, actor: SignedIn, form: CheckedForm) -> Response:
+    uow = uow_for(request)
+    try:
+        codes = await uow.hashing.run(
+            mfa.regenerate_recovery_codes, uow, actor=actor, password=field(form, "password")
+        )
+    except KeyholderError as exc:
+        return _security_page(request, actor, error=exc.detail, status=exc.status_code)
+    context = {"title": "Your new recovery codes", "codes": codes, "enrolled": False}
+    return render(request, "recovery_codes.html", context)
+
+
+@router.post("/account/mfa/disable")
+async def disable_mfa(request: Request, actor: SignedIn, form: CheckedForm) -> Response:
+    uow = uow_for(request)
+    try:
+        await uow.hashing.run(
+            mfa.disable_mfa,
+            uow,
+            actor=actor,
+            password=field(form, "password"),
+            code=field(form, "code"),
+        )
+    except KeyholderError as exc:
+        return _security_page(request, actor, error=exc.detail, status=exc.status_code)
+    return redirect("/account/security?notice=mfa-off")
+
+
+# --- invitations -------------------------------------------------------------
+
+
+def _invitation_page(
+    request: Request, token: str, actor: Actor | None, *, error: str = "", status: int = 200
+) -> Response:
+    context = {
+        "title": "Your invitation",
+        "token": token,
+        "error": error,
+        "sign_in": f"/login?next={quote(f'/invitations/{token}', safe='/')}",
+        "signed_in_as": actor.email if actor else None,
+    }
+    return render(request, "invitation.html", context, status_code=status)
+
+
+@token_router.get("/invitations/{token}")
+def invitation_page(request: Request, token: str, actor: MaybeActor) -> Response:
+    return _invitation_page(request, token, actor)
+
+
+@token_router.post("/invitations/{token}")
+async def accept_invitation(
+    request: Request, token: str, actor: MaybeActor, form: CheckedForm
+) -> Response:
+    password = field(form, "password") if actor is None else None
+    if password is not None and password != field(form, "password_again"):
+        error = "The two passwords differ. Type the same password twice."
+        return _invitation_page(request, token, actor, error=error, status=422)
+    uow = uow_for(request)
+    try:
+        # A new user's password is hashed in the use case: on the hashing pool (S16).
+        membership = await uow.hashing.run(
+            invitations.accept_invitation,
+            uow,
+            token,
+            actor=actor,
+            name=field(form, "name"),
+            password=password or None,
+        )
+    except NotAuthenticated as exc:
+        return _invitation_page(request, token, actor, error=exc.detail, status=exc.status_code)
+    except KeyholderError as exc:
+        context = {"title": "This invitation does not work", "detail": exc.detail, "reset": False}
+        return render(request, "link_dead.html", context, status_code=exc.status_code)
+    account = membership.account
+    must_sign_in = actor is None or ADMIN_PERMISSION in membership.permissions
+    message = f"You are now a member of {account.display_name} ({account.name})."
+    if must_sign_in:
+        message += " Sign in to continue."
+        link = (f"/login?next=/accounts/{account.name}", "Sign in")
+    else:
+        link = (f"/accounts/{account.name}", f"Open {account.display_name}")
+    return render(request, "message.html", {"title": "Welcome", "message": message, "link": link})

@@ -1,0 +1,234 @@
+"""Sign-in pages: log in (with the second factor), log out, reset a password, verify an email.
+
+The same use cases as ``/api/session``, ``/api/session/mfa``,
+``/api/password-resets`` and ``/api/email-verifications``. Pages reached by a
+link with a one-time token show a button; only the form post spends the token
+(mail scanners fetch links, S4).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request, Response
+
+from keyholder.errors import (
+    Conflict,
+    InvalidInput,
+    KeyholderError,
+    NotAuthenticated,
+    TooManyRequests,
+)
+from keyholder.identity import mfa, reset, verification
+from keyholder.identity import service as identity
+from keyholder.web.api.password_resets import ACCEPTED
+from keyholder.web.deps import SESSION_COOKIE
+from keyholder.web.ui.forms import (
+    CSRF_CHECKED,
+    CheckedForm,
+    MaybeActor,
+    field,
+    set_session_cookie,
+    uow_for,
+)
+from keyholder.web.ui.rendering import (
+    PageRoute,
+    TokenPageRoute,
+    local_path,
+    redirect,
+    render,
+)
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+token_router = APIRouter(route_class=TokenPageRoute, include_in_schema=False)
+
+WRONG_PASSWORD = "The email or password is wrong."  # noqa: S105 - a message
+
+
+def _wait(seconds: int) -> str:
+    if seconds < 90:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = (seconds + 59) // 60
+    return f"{minutes} minutes"
+
+
+def _login_form(
+    request: Request, *, email: str = "", next_page: str = "", error: str = "", status: int = 200
+) -> Response:
+    context = {"email": email, "next": next_page, "error": error, "title": "Sign in"}
+    return render(request, "login.html", context, status_code=status)
+
+
+@router.get("/login")
+def login_page(request: Request, actor: MaybeActor, next: str = "") -> Response:
+    if actor is not None:
+        return redirect(local_path(next))
+    return _login_form(request, next_page=local_path(next))
+
+
+@router.post("/login")
+async def log_in(request: Request, form: CheckedForm) -> Response:
+    email, next_page = field(form, "email"), local_path(field(form, "next"))
+    uow = uow_for(request)
+    try:
+        # On the bounded hashing pool, like the API (S16).
+        signed_in = await uow.hashing.run(
+            identity.log_in,
+            uow,
+            email,
+            field(form, "password"),
+            client_address=uow.context.client_address,
+            replaces=request.cookies.get(SESSION_COOKIE),  # S15
+        )
+    except TooManyRequests as exc:
+        wait = _wait(exc.retry_after or 60)
+        message = f"Too many sign-in attempts. Try again in {wait}, or reset your password."
+        response = _login_form(request, email=email, next_page=next_page, error=message, status=429)
+        response.headers["Retry-After"] = str(exc.retry_after or 60)
+        return response
+    except NotAuthenticated:
+        # The same message for an unknown email and a wrong password.
+        return _login_form(
+            request, email=email, next_page=next_page, error=WRONG_PASSWORD, status=401
+        )
+    user = signed_in.user
+    if user.mfa_enabled_at is not None:
+        target = f"/login/mfa?next={quote(next_page, safe='/')}"
+    elif user.staff_role is not None:
+        target = "/account/security?staff=1"  # S18: staff enrol MFA before acting
+    else:
+        target = next_page
+    response = redirect(target)
+    set_session_cookie(request, response, signed_in.session_token)
+    return response
+
+
+@router.get("/login/mfa")
+def mfa_page(request: Request, next: str = "") -> Response:
+    if not request.cookies.get(SESSION_COOKIE):
+        return redirect("/login")
+    context = {"next": local_path(next), "error": "", "title": "Second factor"}
+    return render(request, "login_mfa.html", context)
+
+
+@router.post("/login/mfa")
+def verify_mfa(request: Request, form: CheckedForm) -> Response:
+    next_page = local_path(field(form, "next"))
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return redirect("/login")
+    try:
+        mfa.verify_second_factor(uow_for(request), token, field(form, "code"))
+    except Conflict:
+        return redirect(next_page)  # no second factor to verify
+    except KeyholderError as exc:
+        context = {"next": next_page, "error": exc.detail, "title": "Second factor"}
+        return render(request, "login_mfa.html", context, status_code=exc.status_code)
+    return redirect(next_page)
+
+
+@router.post("/logout", dependencies=[CSRF_CHECKED])
+def log_out(request: Request) -> Response:
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        identity.log_out(uow_for(request), token)
+    response = redirect("/?signed_out=1")
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/password-reset")
+def password_reset_page(request: Request) -> Response:
+    return render(request, "password_reset.html", {"sent": False, "title": "Reset your password"})
+
+
+@router.post("/password-reset")
+def request_password_reset(request: Request, form: CheckedForm) -> Response:
+    # The same page for every address (S1): nothing here depends on it.
+    reset.request_password_reset(uow_for(request), field(form, "email"))
+    context = {"sent": True, "message": ACCEPTED["detail"], "title": "Check your email"}
+    return render(request, "password_reset.html", context)
+
+
+@token_router.get("/reset/{token}")
+def set_password_page(request: Request, token: str) -> Response:
+    return render(request, "reset.html", {"token": token, "error": "", "title": "New password"})
+
+
+@token_router.post("/reset/{token}")
+async def set_password(request: Request, token: str, form: CheckedForm) -> Response:
+    password = field(form, "password")
+    error = ""
+    if password != field(form, "password_again"):
+        error = "The two passwords differ. Type the same new password twice."
+    else:
+        uow = uow_for(request)
+        try:
+            await uow.hashing.run(reset.reset_password, uow, token, password)
+        except InvalidInput as exc:
+            error = exc.detail  # a refused password: the link still works
+        except KeyholderError as exc:
+            context = {"title": "This link does not work", "detail": exc.detail, "reset": True}
+            return render(request, "link_dead.html", context, status_code=exc.status_code)
+    if error:
+        context = {"token": token, "error": error, "title": "New password"}
+        return render(request, "reset.html", context, status_code=422)
+    context = {
+        "title": "Password changed",
+        "message": "Your password is changed and every session you had is signed out. "
+        "Sign in with the new password.",
+        "link": ("/login", "Sign in"),
+    }
+    return render(request, "message.html", context)
+
+
+_EMAIL_LINKS = {
+    "verify-email": (
+        "Confirm your email address",
+        "Press the button to confirm that this address is yours.",
+        verification.verify_email,
+        "Your email address is confirmed.",
+    ),
+    "confirm-email-change": (
+        "Confirm your new email address",
+        "Press the button to make this address the one you sign in with.",
+        verification.confirm_email_change,
+        "Your email address is changed. Sign in with the new address from now on.",
+    ),
+}
+
+
+def _email_link_page(request: Request, kind: str) -> Response:
+    title, explanation, _, _ = _EMAIL_LINKS[kind]
+    context = {"title": title, "explanation": explanation, "buttons": [("", "Confirm")]}
+    return render(request, "link_confirm.html", context)
+
+
+def _use_email_link(request: Request, kind: str, token: str) -> Response:
+    title, _, use_case, done = _EMAIL_LINKS[kind]
+    try:
+        use_case(uow_for(request), token)
+    except KeyholderError as exc:
+        context = {"title": "This link does not work", "detail": exc.detail, "reset": False}
+        return render(request, "link_dead.html", context, status_code=exc.status_code)
+    return render(request, "message.html", {"title": title, "message": done, "link": ("/", "Home")})
+
+
+@token_router.get("/verify-email/{token}")
+def verify_email_page(request: Request) -> Response:
+    return _email_link_page(request, "verify-email")
+
+
+@token_router.post("/verify-email/{token}", dependencies=[CSRF_CHECKED])
+def verify_email(request: Request, token: str) -> Response:
+    return _use_email_link(request, "verify-email", token)
+
+
+@token_router.get("/confirm-email-change/{token}")
+def email_change_page(request: Request) -> Response:
+    return _email_link_page(request, "confirm-email-change")
+
+
+@token_router.post("/confirm-email-change/{token}", dependencies=[CSRF_CHECKED])
+def confirm_email_change(request: Request, token: str) -> Response:
+    return _use_email_link(request, "confirm-email-change", token)

@@ -1,0 +1,134 @@
+"""Browser tests: the app served by uvicorn on loopback, driven by Debian's Chromium.
+
+One Chromium and one uvicorn server for this package: package-scoped, because
+Playwright's sync API runs an event loop on the main thread while it is open,
+and tests elsewhere start their own (``asyncio.run``). Each test gets a fresh
+browser context (cookies and all) and its own app over its own ``runtime``
+(the test database, emptied after the test, and the fixed clock), switched in
+behind the running server. The runtime is in development mode: cookies are not
+Secure on plain http, and ``/dev/mail`` shows the emails a flow sends.
+
+Chromium is the one on PATH (``apt-get install chromium``; ``make test``
+installs it): Playwright never downloads a browser here. Without it these tests
+are skipped, saying why (in CI, where ``CI`` is set, they fail instead).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from keyholder.bootstrap import Runtime, bootstrap
+from keyholder.config import Environment
+from keyholder.web.app import create_app
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+]
+TIMEOUT_MS = 10_000
+
+
+class Switch:
+    """An ASGI app that hands each request to the app of the test running now."""
+
+    def __init__(self) -> None:
+        self.app: ASGIApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        assert self.app is not None, "no test app is switched in"
+        await self.app(scope, receive, send)
+
+
+@pytest.fixture(scope="package")
+def chromium():
+    executable = shutil.which("chromium")
+    if executable is None:
+        reason = "Chromium is not installed: `apt-get install chromium` (make test does it)"
+        if os.environ.get("CI"):
+            pytest.fail(reason)  # CI must run the browser tests, not skip them
+        pytest.skip(reason)
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="package")
+def live_server(chromium) -> Iterator[tuple[Switch, str]]:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    switch = Switch()
+    config = uvicorn.Config(
+        switch,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="off",
+        ws="none",
+        http="h11",
+        loop="asyncio",
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="e2e-uvicorn", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert thread.is_alive(), "uvicorn stopped"
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    yield switch, f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def dev_runtime(runtime: Runtime) -> Iterator[Runtime]:
+    """Like ``runtime`` (same database and clock), in development mode."""
+    settings = runtime.settings.model_copy(update={"env": Environment.DEVELOPMENT})
+    dev = bootstrap(settings, clock=runtime.clock, engine=runtime.engine)
+    yield dev
+    dev.hashing.close()
+    dev.rate_limiter.close()
+
+
+@pytest.fixture
+def base_url(live_server, dev_runtime: Runtime) -> Iterator[str]:
+    switch, url = live_server
+    switch.app = create_app(runtime=dev_runtime, run_relay=False, run_jobs=False)
+    yield url
+    switch.app = None
+
+
+@pytest.fixture
+def page(chromium, base_url: str):
+    context = chromium.new_context(base_url=base_url)
+    context.set_default_timeout(TIMEOUT_MS)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def screenshots(repo_root: Path) -> Path:
+    """Where the main pages are photographed (test-artifacts/, not committed)."""
+    folder = repo_root / "test-artifacts" / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
