@@ -85,7 +85,7 @@ class Ticket(Base):
     assignee_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )
-    follow_up_of_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    follow_up_of_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     # Service levels (see desk.sla): due times move when a pending spell ends.
