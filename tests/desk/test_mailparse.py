@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -58,3 +59,13 @@ header_line = st.tuples(
 def test_mail_shaped_junk(headers: list[str], body: list[str]) -> None:
     text = "\n".join(["From: carol@customer.example", *headers]) + "\n\n" + "\n".join(body)
     check(text.encode("utf-8", "surrogateescape"))
+
+
+@pytest.mark.parametrize("charset", ["zlib\x00", "zlib", "base64", "no-such-charset", "utf-8\x00"])
+def test_a_hostile_charset_name_never_breaks_parsing(charset):
+    raw = (
+        f"From: a@example.com\r\nTo: support@keyholder.localhost\r\nSubject: hi\r\n"
+        f"Content-Type: text/plain; charset={charset}\r\n\r\nhello\r\n"
+    ).encode("utf-8", "surrogateescape")
+    mail = parse_email(raw, settings=SETTINGS, envelope_recipients=["x@y"])
+    assert "hello" in mail.body

@@ -291,7 +291,9 @@ def _text_of(part: Message) -> str:
         try:
             text = payload.decode(candidate, errors)
             break
-        except (LookupError, UnicodeDecodeError):
+        except (LookupError, UnicodeDecodeError, ValueError):
+            # ValueError: a charset name the codec registry cannot even look up
+            # (a NUL in it); LookupError: unknown, or not a text codec (zlib).
             continue
     if text is None:
         text = payload.decode("utf-8", "replace")
