@@ -15,7 +15,7 @@ from types import FrameType
 import typer
 
 from keyholder.accounts import service as accounts_service
-from keyholder.cli import access, accounts, audit, db, desk, mail, members, users
+from keyholder.cli import access, accounts, audit, db, desk, letters, mail, members, users
 from keyholder.cli.common import handle_errors, operator, remember_context, runtime
 from keyholder.demo import DEMO_PASSWORD, load_demo_data
 from keyholder.worker import run_jobs_forever, run_jobs_once
@@ -35,6 +35,7 @@ app.add_typer(desk.app, name="tickets")
 app.add_typer(access.app, name="access-requests")
 app.add_typer(audit.app, name="audit")
 app.add_typer(mail.app, name="mail")
+app.add_typer(letters.app, name="letters")
 
 
 @app.command("demo")

@@ -1,0 +1,331 @@
+"""Compare what the letter says with the account's records and the request form.
+
+Each check ends ``pass``, ``fail`` or ``unknown`` with its evidence: the text
+read, where it was on the page, and what it was compared with. ``fail`` means
+the letter disagrees or lacks the item; ``unknown`` means there was nothing to
+compare with or the letter could not be read.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+from rapidfuzz import fuzz
+
+from keyholder.letters.document import Box
+from keyholder.letters.fields import Found, LetterFields, canonical_contract
+from keyholder.letters.signature import SignatureFinding, SignatureLevel
+
+ACCOUNT_NAME_PASS = 90.0  # rapidfuzz ratio, 0-100
+EXECUTIVE_NAME_PASS = 88.0
+C_LEVEL_TITLE = re.compile(
+    r"\b(chief\s+[a-z]+(?:\s+[a-z]+)?\s+officer|ceo|cfo|coo|cto|cio|ciso|cso|cmo|cro|"
+    r"president|owner|co-?founder|founder|managing\s+director|managing\s+partner|"
+    r"proprietor|executive\s+chair(?:man|woman|person)?|chair(?:man|woman|person)?)\b",
+    re.IGNORECASE,
+)
+NOT_C_LEVEL = re.compile(r"\b(vice|deputy|assistant|associate|to\s+the)\b", re.IGNORECASE)
+
+
+class Status(StrEnum):
+    PASS = "pass"  # noqa: S105 - a status, not a password
+    FAIL = "fail"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class TypedFields:
+    """What the requester typed into the access-request form (all optional)."""
+
+    account_name: str | None = None
+    email_to_add: str | None = None
+    contract_number: str | None = None
+    executive_name: str | None = None
+    executive_title: str | None = None
+    executive_email: str | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutiveContact:
+    name: str
+    title: str
+    email: str
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRecords:
+    """What Keyholder knows about the account, independent of the database."""
+
+    name: str
+    display_name: str
+    contract_number: str
+    verified_domains: tuple[str, ...] = ()
+    executive_contacts: tuple[ExecutiveContact, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    id: str
+    label: str
+    status: Status
+    evidence: str
+    box: Box | None = None
+    score: float | None = None
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "label": self.label,
+            "status": self.status.value,
+            "evidence": self.evidence,
+            "box": self.box.as_json() if self.box else None,
+            "score": self.score,
+        }
+
+
+LABELS = {
+    "account_name": "Account name matches",
+    "contract_number": "Contract number matches",
+    "email_to_add": "Email to add matches the form",
+    "executive_on_record": "Executive is a contact on record",
+    "executive_email_domain": "Executive email on a verified domain",
+    "executive_title": "Title is C-level or owner",
+    "reason": "Reason present",
+    "date_recent": "Letter dated recently",
+    "signature": "Signature present",
+}
+
+
+def unreadable_checks(reason: str) -> list[Check]:
+    """Every check ``unknown``: the letter's text could not be read at all."""
+    return [Check(id_, label, Status.UNKNOWN, reason) for id_, label in LABELS.items()]
+
+
+def run_checks(
+    fields: LetterFields,
+    signature: SignatureFinding,
+    *,
+    typed: TypedFields,
+    records: AccountRecords | None,
+    today: date,
+    max_age_days: int,
+) -> list[Check]:
+    return [
+        _account_name(fields.account_name, typed, records),
+        _contract_number(fields.contract_number, typed, records),
+        _email_to_add(fields.email_to_add, typed),
+        _executive_on_record(fields, records),
+        _executive_email_domain(fields.executive_email, typed, records),
+        _executive_title(fields.executive_title),
+        _reason(fields.reason),
+        _date_recent(fields.date, today, max_age_days),
+        _signature(signature),
+    ]
+
+
+def _check(id_: str, status: Status, evidence: str, found: Found | None = None,
+           score: float | None = None) -> Check:  # fmt: skip
+    return Check(id_, LABELS[id_], status, evidence, found.box if found else None, score)
+
+
+def _fold(name: str) -> str:
+    """A name for fuzzy comparison: case, spacing, hyphens and OCR's 0/o 1/l 5/s folded."""
+    return re.sub(r"[^a-z0-9]", "", name.lower()).translate(str.maketrans("015", "ols"))
+
+
+def _missing(id_: str, what: str) -> Check:
+    return _check(id_, Status.FAIL, f"the letter does not state {what}")
+
+
+def _account_name(found: Found | None, typed: TypedFields, records: AccountRecords | None) -> Check:
+    if found is None:
+        return _missing("account_name", "the account name")
+    expected = [v for v in (records.name if records else None, typed.account_name) if v]
+    if not expected:
+        return _check(
+            "account_name", Status.UNKNOWN, f"reads {found.text!r}; nothing to compare with", found
+        )
+    names = [records.name, records.display_name] if records else []
+    names += [typed.account_name] if typed.account_name else []
+    score = max(fuzz.ratio(_fold(found.value), _fold(name)) for name in names)
+    status = Status.PASS if score >= ACCOUNT_NAME_PASS else Status.FAIL
+    return _check(
+        "account_name", status,
+        f"reads {found.text!r}; on record {' / '.join(names)!r} (similarity {score:.0f}%)",
+        found, round(score, 1),
+    )  # fmt: skip
+
+
+def _contract_number(
+    found: Found | None, typed: TypedFields, records: AccountRecords | None
+) -> Check:
+    if found is None:
+        return _missing("contract_number", "a contract number")
+    expected = {
+        source: value
+        for source, value in (
+            ("on record", records and records.contract_number),
+            ("typed", typed.contract_number),
+        )
+        if value
+    }
+    if not expected:
+        return _check(
+            "contract_number",
+            Status.UNKNOWN,
+            f"reads {found.value!r}; nothing to compare with",
+            found,
+        )
+    wrong = [f"{source} {value!r}" for source, value in expected.items()
+             if canonical_contract(value) != canonical_contract(found.value)]  # fmt: skip
+    if wrong:
+        return _check(
+            "contract_number", Status.FAIL, f"reads {found.value!r}; {', '.join(wrong)}", found
+        )
+    return _check(
+        "contract_number", Status.PASS, f"reads {found.value!r}, as {' and '.join(expected)}", found
+    )
+
+
+def _email_to_add(found: Found | None, typed: TypedFields) -> Check:
+    if found is None:
+        return _missing("email_to_add", "the email address to add")
+    if not typed.email_to_add:
+        return _check(
+            "email_to_add", Status.UNKNOWN, f"reads {found.value!r}; no form to compare with", found
+        )
+    if found.value.lower() == typed.email_to_add.strip().lower():
+        return _check("email_to_add", Status.PASS, f"reads {found.value!r}, as typed", found)
+    return _check(
+        "email_to_add", Status.FAIL, f"reads {found.value!r}; typed {typed.email_to_add!r}", found
+    )
+
+
+def _executive_on_record(fields: LetterFields, records: AccountRecords | None) -> Check:
+    found = fields.executive_name
+    if found is None:
+        return _missing("executive_on_record", "the executive's name under the signature")
+    if records is None:
+        return _check(
+            "executive_on_record",
+            Status.UNKNOWN,
+            f"signed by {found.value!r}; no records to compare with",
+            found,
+        )
+    if not records.executive_contacts:
+        return _check(
+            "executive_on_record",
+            Status.FAIL,
+            f"signed by {found.value!r}; the account has no executive on record",
+            found,
+        )
+    best = max(records.executive_contacts, key=lambda c: fuzz.token_sort_ratio(found.value, c.name))
+    score = fuzz.token_sort_ratio(found.value, best.name)
+    status = Status.PASS if score >= EXECUTIVE_NAME_PASS else Status.FAIL
+    return _check(
+        "executive_on_record", status,
+        f"signed by {found.value!r}; closest executive on record {best.name!r} ({score:.0f}%)",
+        found, round(score, 1),
+    )  # fmt: skip
+
+
+def domain_is_verified(domain: str, verified: tuple[str, ...]) -> bool:
+    """Exactly a verified domain or a subdomain of one; look-alikes (punycode too) are not."""
+    try:
+        ascii_domain = domain.strip().rstrip(".").encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        return False
+    return any(
+        ascii_domain == d.lower() or ascii_domain.endswith("." + d.lower()) for d in verified
+    )
+
+
+def _executive_email_domain(
+    found: Found | None, typed: TypedFields, records: AccountRecords | None
+) -> Check:
+    email = found.value if found else (typed.executive_email or "").strip().lower()
+    if not email:
+        return _missing("executive_email_domain", "the executive's email address")
+    source = "letter" if found else "form"
+    if found and typed.executive_email and typed.executive_email.strip().lower() != found.value:
+        evidence = f"letter reads {found.value!r}; typed {typed.executive_email!r}"
+        return _check("executive_email_domain", Status.FAIL, evidence, found)
+    if records is None:
+        return _check(
+            "executive_email_domain",
+            Status.UNKNOWN,
+            f"{source} reads {email!r}; no records to compare with",
+            found,
+        )
+    domain = email.rsplit("@", 1)[-1]
+    verified = ", ".join(records.verified_domains) or "none"
+    if domain_is_verified(domain, records.verified_domains):
+        return _check(
+            "executive_email_domain",
+            Status.PASS,
+            f"{email!r} is on a verified domain ({verified})",
+            found,
+        )
+    return _check(
+        "executive_email_domain",
+        Status.FAIL,
+        f"{email!r}: {domain!r} is not a verified domain ({verified})",
+        found,
+    )
+
+
+def _executive_title(found: Found | None) -> Check:
+    if found is None:
+        return _missing("executive_title", "the signer's title")
+    if C_LEVEL_TITLE.search(found.value) and not NOT_C_LEVEL.search(found.value):
+        return _check("executive_title", Status.PASS, f"title {found.value!r}", found)
+    return _check(
+        "executive_title", Status.FAIL, f"title {found.value!r} is not C-level or owner", found
+    )
+
+
+def _reason(found: Found | None) -> Check:
+    if found is None:
+        return _missing("reason", "a reason for the request")
+    return _check("reason", Status.PASS, f"reason: {found.value!r}", found)
+
+
+def _date_recent(found: Found | None, today: date, max_age_days: int) -> Check:
+    if found is None:
+        return _missing("date_recent", "a date")
+    age = (today - date.fromisoformat(found.value)).days
+    if age < -1:
+        return _check("date_recent", Status.FAIL, f"dated {found.value}, in the future", found)
+    if age > max_age_days:
+        return _check(
+            "date_recent",
+            Status.FAIL,
+            f"dated {found.value}, {age} days ago (limit {max_age_days})",
+            found,
+        )
+    return _check("date_recent", Status.PASS, f"dated {found.value}, {max(age, 0)} days ago", found)
+
+
+def _signature(finding: SignatureFinding) -> Check:
+    box = finding.ink_box or finding.band
+    flags = "; ".join(finding.flags)
+    evidence = f"{finding.level.value if finding.level else 'not measured'}: {finding.evidence}"
+    evidence += f"; {flags}" if flags else ""
+    if finding.level is None:
+        status = Status.UNKNOWN
+    elif (
+        any(f.startswith("typed") for f in finding.flags)
+        and finding.level is not SignatureLevel.INK
+    ):
+        status = Status.FAIL
+    elif finding.level is SignatureLevel.INK:
+        status = Status.UNKNOWN if finding.flags else Status.PASS
+    elif finding.level is SignatureLevel.UNCERTAIN:
+        status = Status.UNKNOWN
+    else:
+        status = Status.FAIL
+    return Check("signature", LABELS["signature"], status, evidence, box, round(finding.score, 3))

@@ -1,0 +1,363 @@
+"""Find the letter's items in the words read from its pages: rules plus fuzzy matching.
+
+All rules run on one text built from the pages' lines (``TextIndex``), so a
+match maps back to the words it came from and to their box on the page.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+from keyholder.letters.document import Box, Line, Page, Word
+
+MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"),
+            ("may",), ("june", "jun"), ("july", "jul"), ("august", "aug"),
+            ("september", "sep", "sept"), ("october", "oct"), ("november", "nov"),
+            ("december", "dec"),
+        ],
+        start=1,
+    )
+    for name in names
+}  # fmt: skip
+_MONTH = r"(?P<month>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
+_YEAR = r"(?P<year>[12][0-9Oo]{3})"
+_DAY = r"(?P<day>[0-3]?[0-9Oo])(?:st|nd|rd|th)?"
+DATE_PATTERNS = [
+    re.compile(rf"\b{_DAY}\s+{_MONTH},?\s+{_YEAR}\b", re.IGNORECASE),
+    re.compile(rf"\b{_MONTH}\s+{_DAY},?\s+{_YEAR}\b", re.IGNORECASE),
+    re.compile(r"\b(?P<year>20[0-9]{2})-(?P<month>[01][0-9])-(?P<day>[0-3][0-9])\b"),
+]
+# OCR sometimes sets the @ apart ("dana @ acme.example"), or adds a space next to
+# a dot in the local part ("olivia. novak@") or before one in the domain
+# ("acme .example"): those spaces are allowed (never after a domain's dot: that
+# is the end of a sentence).
+_LOCAL_PART = r"[A-Za-z0-9_%+-]+(?: ?\. ?[A-Za-z0-9_%+-]+)*"
+EMAIL = re.compile(rf"{_LOCAL_PART} ?@ ?[A-Za-z0-9-]+(?: ?\.[A-Za-z0-9-]+)* ?\.[A-Za-z]{{2,}}")
+# The last dot read as a space, when the address ends its line ("dana@acme example").
+EMAIL_LOST_DOT = re.compile(
+    rf"{_LOCAL_PART} ?@ ?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)* (?P<tld>[a-z]{{2,}})\.?$", re.MULTILINE
+)
+# A contract number in the shape the accounts use (ENT-2024-001234), read
+# loosely: OCR confuses O/0, I/l/1, S/5, B/8, Z/2, and splits digit groups
+# ("001 234"); a space counts only when a digit follows.
+_DIGIT = r"[0-9OISlIBZ]"
+_DIGITS = rf"(?:{_DIGIT}|\s(?=[0-9]))"
+CONTRACT_SHAPE = re.compile(
+    rf"\b[A-Z0-9]{{2,5}} ?- ?{_DIGITS}{{3,4}}{_DIGIT} ?- ?{_DIGITS}{{3,9}}{_DIGIT}\b", re.IGNORECASE
+)
+CONTRACT_LABEL = re.compile(
+    r"\b(?:contract|agreement)\s*(?:number|no\.?|#)?\s*[:.]?\s*(?P<value>[A-Z0-9][A-Z0-9-]{5,})",
+    re.IGNORECASE,
+)
+# The account's name follows "enterprise account" or "account name" (with or
+# without a colon) or "account:"; after a bare "account" it must end at
+# punctuation, which keeps "our account retired and ..." from naming an account.
+_SLUG = r"[\"'\u201c\u2018]?(?P<value>[a-z0-9][a-z0-9-]*[a-z0-9])"
+ACCOUNT_LABELS = (
+    re.compile(rf"\b(?:enterprise\s+account|account\s+name)\s*:?\s*{_SLUG}", re.IGNORECASE),
+    re.compile(rf"\baccount\s*:\s*{_SLUG}", re.IGNORECASE),
+    re.compile(rf"\baccount\s+{_SLUG}(?=[\"'\u201d\u2019]?\s*[(),.;])", re.IGNORECASE),
+)
+_NOT_ACCOUNT_NAMES = {
+    "of", "is", "to", "the", "and", "for", "holder", "name", "number", "has", "was", "with",
+    "on", "in", "at", "by", "we", "our", "as", "be", "it", "access", "administrator",
+    "admin", "that", "this", "which", "owner", "page", "contract", "team", "manager",
+}  # fmt: skip
+REASON = re.compile(
+    r"\b(?:reason(?:\s+for\s+(?:the|this)\s+request)?(?:\s+is\s+that|\s+is)?\s*[:\-]?"
+    r"|because)\s+(?P<value>[^\n]*(?:\n(?![A-Z][A-Za-z ]{2,30}:)[^\n]*){0,3})",
+    re.IGNORECASE,
+)
+CLOSING = re.compile(
+    r"^(?:yours\s+(?:sincerely|faithfully|truly)|sincerely(?:\s+yours)?|kind\s+regards|"
+    r"best\s+regards|regards|respectfully(?:\s+yours)?|with\s+thanks)\b",
+    re.IGNORECASE,
+)
+TYPED_SIGNATURE = re.compile(r"^\s*[/|lI1]\s?[sS5]\s?[/|lI1]\s*\S")
+NAME_LINE = re.compile(r"^(?:[A-Z][A-Za-z.'-]*\s+){1,3}[A-Z][A-Za-z'-]+$")
+TITLE_WORDS = re.compile(
+    r"\b(officer|director|manager|president|owner|founder|chair\w*|ceo|cfo|coo|cto|cio|"
+    r"ciso|partner|head|vp|counsel|administrator|secretary|treasurer)\b",
+    re.IGNORECASE,
+)
+EMAIL_TO_ADD_CONTEXT = re.compile(r"\b(add|grant|granted|administrator|admin|access)\b", re.I)
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """One item as read from the letter: its normalised value, the text, where."""
+
+    value: str
+    text: str
+    box: Box | None
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "value": self.value,
+            "text": self.text,
+            "box": self.box.as_json() if self.box else None,
+        }
+
+
+@dataclass
+class LetterFields:
+    account_name: Found | None = None
+    email_to_add: Found | None = None
+    reason: Found | None = None
+    contract_number: Found | None = None
+    executive_name: Found | None = None
+    executive_title: Found | None = None
+    executive_email: Found | None = None
+    date: Found | None = None  # value in ISO format
+    # For the signature check: the closing line and the typed name under the signature.
+    closing: Line | None = None
+    name_line: Line | None = None
+    typed_signature: Found | None = None  # "/s/ Name"
+    signature_lines: list[Line] = field(default_factory=list)  # lines between the two
+
+    ITEMS = (
+        "account_name", "email_to_add", "reason", "contract_number", "executive_name",
+        "executive_title", "executive_email", "date",
+    )  # fmt: skip
+
+    def items(self) -> dict[str, Found | None]:
+        return {name: getattr(self, name) for name in self.ITEMS}
+
+
+class TextIndex:
+    """The pages' lines as one string, each character mapped back to its word."""
+
+    def __init__(self, lines: list[Line]) -> None:
+        parts: list[str] = []
+        self._spans: list[tuple[int, int, Word]] = []
+        self.line_offsets: list[tuple[int, int, Line]] = []
+        offset = 0
+        for line in lines:
+            start = offset
+            for i, word in enumerate(line.words):
+                if i:
+                    parts.append(" ")
+                    offset += 1
+                text = _normalise_dashes(word.text)
+                parts.append(text)
+                self._spans.append((offset, offset + len(text), word))
+                offset += len(text)
+            self.line_offsets.append((start, offset, line))
+            parts.append("\n")
+            offset += 1
+        self.text = "".join(parts)
+
+    def box(self, start: int, end: int) -> Box | None:
+        box: Box | None = None
+        for word_start, word_end, word in self._spans:
+            if word_start < end and start < word_end and (box is None or box.page == word.box.page):
+                box = word.box if box is None else box.union(word.box)
+        return box
+
+    def found(self, value: str, match: re.Match[str], group: str | int = 0) -> Found:
+        start, end = match.span(group)
+        return Found(value, self.text[start:end], self.box(start, end))
+
+    def line_index_at(self, offset: int) -> int:
+        for i, (start, end, _line) in enumerate(self.line_offsets):
+            if start <= offset <= end:
+                return i
+        return len(self.line_offsets) - 1
+
+
+def _normalise_dashes(text: str) -> str:
+    # Em and en dashes, Unicode hyphens and minus signs: OCR and fonts use them all.
+    return text.translate(str.maketrans("\u2014\u2013\u2010\u2011\u2212", "-----"))
+
+
+def canonical_contract(value: str) -> str:
+    """A contract number with OCR's usual confusions folded: for comparing, not showing."""
+    folded = re.sub(r"[\s-]", "", value.upper())
+    return folded.translate(str.maketrans("OQDILJ|SZB", "0001111528"))
+
+
+def readable_contract(value: str) -> str:
+    """The contract number as shown: letters kept in the prefix, digits after it."""
+    parts = re.split(r"\s*-\s*", re.sub(r"(?<=\w)\s(?=\w)", "", value.strip().upper()))
+    fixed = [parts[0].translate(str.maketrans("0158", "OISB"))]
+    fixed += [p.translate(str.maketrans("OQDILJ|SZB", "0001111528")) for p in parts[1:]]
+    return "-".join(fixed)
+
+
+def all_lines(pages: list[Page]) -> list[Line]:
+    return [line for page in pages for line in page.lines]
+
+
+def extract_fields(pages: list[Page]) -> LetterFields:
+    lines = all_lines(pages)
+    index = TextIndex(lines)
+    fields = LetterFields()
+    closing_at = _find_closing(index, fields)
+    body_end = index.line_offsets[closing_at][0] if closing_at is not None else len(index.text)
+    fields.account_name = _account_name(index, body_end)
+    fields.contract_number = _contract_number(index)
+    fields.reason = _reason(index, body_end)
+    fields.date = _date(index)
+    _emails(index, fields, body_end)
+    _signature_block(index, fields, closing_at)
+    return fields
+
+
+def _find_closing(index: TextIndex, fields: LetterFields) -> int | None:
+    for i in range(len(index.line_offsets) - 1, -1, -1):
+        line = index.line_offsets[i][2]
+        if CLOSING.match(line.text.strip()):
+            fields.closing = line
+            return i
+    return None
+
+
+def _account_name(index: TextIndex, body_end: int) -> Found | None:
+    for pattern in ACCOUNT_LABELS:
+        for match in pattern.finditer(index.text, 0, body_end):
+            value = match.group("value").lower()
+            if value not in _NOT_ACCOUNT_NAMES:
+                return index.found(value, match, "value")
+    return None
+
+
+def _contract_number(index: TextIndex) -> Found | None:
+    for match in CONTRACT_LABEL.finditer(index.text):
+        value = match.group("value").rstrip(".-")
+        if CONTRACT_SHAPE.fullmatch(value):
+            return Found(readable_contract(value), value, index.found(value, match, "value").box)
+    loose = CONTRACT_SHAPE.search(index.text)
+    if loose is None:
+        return None
+    return index.found(readable_contract(loose.group(0)), loose)
+
+
+def _reason(index: TextIndex, body_end: int) -> Found | None:
+    match = REASON.search(index.text, 0, body_end)
+    if match is None:
+        return None
+    raw = match.group("value")
+    sentence = re.split(r"(?<=[.!?])\s", raw.replace("\n", " "), maxsplit=1)[0].strip()
+    if len(sentence.split()) < 3:
+        return None
+    start = match.start("value")
+    end = start + len(sentence)  # the sentence is a prefix of raw (newlines made spaces)
+    return Found(sentence, index.text[start:end], index.box(start, end))
+
+
+def _date(index: TextIndex) -> Found | None:
+    candidates: list[tuple[int, re.Match[str], date]] = []
+    for pattern in DATE_PATTERNS:
+        for match in pattern.finditer(index.text):
+            parsed = _parse_date(match)
+            if parsed is not None:
+                candidates.append((match.start(), match, parsed))
+    if not candidates:
+        return None
+    # The letter's own date comes first (dates in the reason come later).
+    _, match, parsed = min(candidates, key=lambda c: c[0])
+    return index.found(parsed.isoformat(), match)
+
+
+def _parse_date(match: re.Match[str]) -> date | None:
+    def digits(text: str) -> int:
+        return int(text.upper().replace("O", "0"))
+
+    month_text = match.group("month")
+    month = int(month_text) if month_text.isdigit() else MONTHS.get(month_text.lower().rstrip("."))
+    try:
+        return date(digits(match.group("year")), month or 0, digits(match.group("day")))
+    except ValueError:
+        return None
+
+
+def _email(match: re.Match[str]) -> str:
+    text = match.group(0)
+    if match.re is EMAIL_LOST_DOT:
+        text = text[: match.start("tld") - match.start()].rstrip() + "." + match.group("tld")
+    return text.replace(" ", "").lower().rstrip(".")
+
+
+def _emails(index: TextIndex, fields: LetterFields, body_end: int) -> None:
+    text = index.text
+    matches = list(EMAIL.finditer(text))
+    matches += [
+        m
+        for m in EMAIL_LOST_DOT.finditer(text)
+        if not any(m.start() < e.end() and e.start() < m.end() for e in matches)
+    ]
+    matches.sort(key=lambda m: m.start())
+    before = [m for m in matches if m.start() < body_end]
+    after = [m for m in matches if m.start() >= body_end]
+    for match in before:
+        # The sentence or labelled line around the address says what it is for.
+        context = text[max(0, match.start() - 120) : match.start()]
+        if EMAIL_TO_ADD_CONTEXT.search(context.split(".")[-1] if "." in context else context):
+            fields.email_to_add = index.found(_email(match), match)
+            break
+    if fields.email_to_add is None and before:
+        fields.email_to_add = index.found(_email(before[0]), before[0])
+    if after:
+        fields.executive_email = index.found(_email(after[0]), after[0])
+
+
+def _signature_block(index: TextIndex, fields: LetterFields, closing_at: int | None) -> None:
+    """The typed name and title under the signature, and what lies between.
+
+    The name is the line just above the title (or above the email when there is
+    no title); failing that, the most confidently read Title Case line after the
+    closing: a script-font or scribbled "signature" above it reads worse.
+    """
+    if closing_at is None:
+        return
+    following = [entry[2] for entry in index.line_offsets[closing_at + 1 :]]
+    candidates: list[tuple[float, int]] = []
+    for position, line in enumerate(following):
+        text = line.text.strip()
+        if TYPED_SIGNATURE.match(text):
+            fields.typed_signature = Found(text, text, line.box)
+            continue
+        # OCR reads some scribbles as capitalised "words": names are in Title Case
+        # and read with confidence.
+        if (
+            "@" in text
+            or not NAME_LINE.match(text)
+            or text.isupper()
+            or TITLE_WORDS.search(text)
+            or line.confidence < 50
+        ):
+            continue
+        candidates.append((line.confidence, position))
+    above_title = _line_above_title_or_email(following)
+    if above_title is not None:
+        position = above_title
+    elif candidates:
+        _, position = max(candidates)  # ties: the later line, nearest the title
+    else:
+        return
+    line = following[position]
+    fields.name_line = line
+    fields.signature_lines = following[:position]
+    fields.executive_name = Found(line.text.strip(), line.text.strip(), line.box)
+    if position + 1 < len(following):
+        title_line = following[position + 1]
+        title = title_line.text.strip()
+        if "@" not in title and re.search(r"[A-Za-z]{2,}", title):
+            fields.executive_title = Found(title, title, title_line.box)
+
+
+def _line_above_title_or_email(following: list[Line]) -> int | None:
+    for position, line in enumerate(following[1:], start=1):
+        text = line.text.strip()
+        if "@" in text or (TITLE_WORDS.search(text) and len(text.split()) <= 6):
+            above = following[position - 1].text.strip()
+            if NAME_LINE.match(above) and not above.isupper() and not TITLE_WORDS.search(above):
+                return position - 1
+            return None
+    return None

@@ -1,0 +1,166 @@
+"""The pre-screen pipeline: load, clean up, read, find the items, check, report."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict
+from datetime import UTC, date, datetime
+from typing import Any
+
+import numpy as np
+
+from keyholder.config import Settings
+from keyholder.letters.checks import (
+    AccountRecords,
+    Status,
+    TypedFields,
+    run_checks,
+    unreadable_checks,
+)
+from keyholder.letters.clean import clean_page, ocr_ready
+from keyholder.letters.document import Box, Line, Page, TextSource
+from keyholder.letters.fields import LetterFields, extract_fields
+from keyholder.letters.load import Limits, load_pages, sniff
+from keyholder.letters.ocr import (
+    BAND_CONFIG,
+    DOUBTFUL_CONFIDENCE,
+    OcrUnavailable,
+    best_quarter_turns,
+    read_region,
+    read_words,
+    reading_quality,
+    reread_doubtful_lines,
+)
+from keyholder.letters.report import SCHEMA, LetterReport, annotate
+from keyholder.letters.signature import SignatureFinding, find_signature
+
+OCR_TIMEOUT_SECONDS = 30
+
+
+def limits_from(settings: Settings | None) -> Limits:
+    if settings is None:
+        return Limits()
+    return Limits(
+        max_bytes=settings.letters_max_bytes,
+        max_pixels=settings.letters_max_pixels,
+        max_pages=settings.letters_max_pages,
+    )
+
+
+def prescreen_letter(
+    data: bytes,
+    *,
+    typed: TypedFields | None = None,
+    records: AccountRecords | None = None,
+    settings: Settings | None = None,
+    today: date | None = None,
+    filename: str | None = None,
+    annotated: bool = False,
+) -> LetterReport:
+    """Pre-screen the letter in ``data`` in this process (see ``sandbox`` for the safe way).
+
+    Raises UnsupportedMediaType, PayloadTooLarge or InvalidInput for files it
+    will not read; everything else ends up in the report, including a missing
+    OCR engine (every check ``unknown``).
+    """
+    started = time.perf_counter()
+    typed = typed or TypedFields()
+    today = today or datetime.now(UTC).date()
+    max_age_days = settings.letters_max_age_days if settings else 30
+    media_type = sniff(data, filename)
+    pages = load_pages(data, limits=limits_from(settings), filename=filename)
+    ocr_problem = None
+    for page in pages:
+        if page.text_source is TextSource.TEXT_LAYER:
+            continue
+        try:
+            read_page(page)
+        except OcrUnavailable as exc:
+            ocr_problem = f"OCR unavailable: {exc}"
+            break
+    fields = extract_fields(pages) if ocr_problem is None else LetterFields()
+    # Tesseract's layout analysis sometimes takes a big signature and the lines
+    # under it for a picture and skips them: then that block is read alone.
+    closing = fields.closing
+    if (
+        closing
+        and not fields.name_line
+        and read_under_closing(pages[closing.box.page - 1], closing)
+    ):
+        fields = extract_fields(pages)
+    signature = find_signature(pages, fields) if ocr_problem is None else SignatureFinding(None)
+    if ocr_problem is None:
+        checks = run_checks(fields, signature, typed=typed, records=records, today=today,
+                            max_age_days=max_age_days)  # fmt: skip
+    else:
+        checks = unreadable_checks(ocr_problem)
+    report: dict[str, Any] = {
+        "schema": SCHEMA,
+        "media_type": media_type.value,
+        "pages": [
+            {"page": p.number, "text_source": p.text_source.value, "notes": p.notes} for p in pages
+        ],
+        "ocr": "unavailable" if ocr_problem else "available",
+        "items": {
+            name: found.as_json() if found else None for name, found in fields.items().items()
+        },
+        "checks": [check.as_json() for check in checks],
+        "signature": signature.as_json(),
+        "summary": {status.value: sum(c.status is status for c in checks) for status in Status},
+        "typed": asdict(typed),
+        "records": asdict(records) if records else None,
+        "today": today.isoformat(),
+    }
+    png = annotate(pages, report) if annotated else None
+    report["seconds"] = round(time.perf_counter() - started, 3)
+    return LetterReport(report, png)
+
+
+def read_under_closing(page: Page, closing: Line) -> bool:
+    """Read the block under the closing again as one uniform block of text; True
+    when lines were found (they replace whatever OCR found there before)."""
+    if page.text_source is not TextSource.OCR:
+        return False
+    height = closing.box.height
+    region = Box(page.number, 0, closing.box.bottom + 1, page.width, 14 * height)
+    grey = ocr_ready(page.image)
+    lines = read_region(grey, region, config=BAND_CONFIG, timeout=OCR_TIMEOUT_SECONDS)
+    if not lines:
+        return False
+    above = [line for line in page.lines if line.box.bottom <= closing.box.bottom]
+    below = [line for line in page.lines if line.box.y > region.bottom]
+    page.lines = [*above, *lines, *below]
+    return True
+
+
+def read_page(page: Page) -> None:
+    """Clean up a scanned or photographed page and OCR it, in place.
+
+    A page that clean-up turned by 90 degrees may have been turned either way,
+    so 0 and 180 are compared before reading. Any page that reads badly is
+    tried the four ways round (a short page gives clean-up too few lines to
+    see their direction), then read again.
+    """
+    cleaned = clean_page(page.image)
+    page.notes.extend(cleaned.notes)
+    image, for_ocr = cleaned.image, cleaned.for_ocr
+    lines: list[Line] = []
+    if any("90 degrees" in note for note in cleaned.notes):
+        turns = best_quarter_turns(for_ocr, candidates=(0, 2), timeout=OCR_TIMEOUT_SECONDS)
+    else:
+        lines = read_words(for_ocr, page.number, timeout=OCR_TIMEOUT_SECONDS)
+        turns = 0
+        if reading_quality(lines, minimum_words=3) < DOUBTFUL_CONFIDENCE:
+            turns = best_quarter_turns(
+                for_ocr, candidates=(0, 1, 2, 3), timeout=OCR_TIMEOUT_SECONDS
+            )
+    if turns:
+        image = np.ascontiguousarray(np.rot90(image, turns))
+        for_ocr = np.ascontiguousarray(np.rot90(for_ocr, turns))
+        page.notes.append(f"turned the page by {90 * turns} degrees")
+        lines = []
+    if not lines:
+        lines = read_words(for_ocr, page.number, timeout=OCR_TIMEOUT_SECONDS)
+    page.image = image
+    page.lines = reread_doubtful_lines(for_ocr, lines, page.number, timeout=OCR_TIMEOUT_SECONDS)
+    page.text_source = TextSource.OCR

@@ -1,0 +1,189 @@
+"""Checks of the letter against the records and the form: pass / fail / unknown."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+import pytest
+
+from keyholder.letters import AccountRecords, ExecutiveContact, Status, TypedFields
+from keyholder.letters.checks import domain_is_verified, run_checks
+from keyholder.letters.document import Box
+from keyholder.letters.fields import Found, LetterFields
+from keyholder.letters.signature import SignatureFinding, SignatureLevel
+
+TODAY = date(2026, 3, 20)
+BOX = Box(1, 10, 20, 30, 40)
+RECORDS = AccountRecords(
+    "acme-corp", "Acme Corporation", "ENT-2024-001234", ("acme.example",),
+    (ExecutiveContact("Dana Whitfield", "CEO", "dana@acme.example"),),
+)  # fmt: skip
+TYPED = TypedFields(account_name="acme-corp", email_to_add="jordan@acme.example")
+SIGNED = SignatureFinding(SignatureLevel.INK, 2.0, BOX, BOX, [], "ink")
+
+
+def found(value: str) -> Found:
+    return Found(value, value, BOX)
+
+
+def letter_fields(**changes: Found | None) -> LetterFields:
+    fields = LetterFields(
+        account_name=found("acme-corp"),
+        email_to_add=found("jordan@acme.example"),
+        reason=found("our admin left the company."),
+        contract_number=found("ENT-2024-001234"),
+        executive_name=found("Dana Whitfield"),
+        executive_title=found("Chief Executive Officer"),
+        executive_email=found("dana@acme.example"),
+        date=found("2026-03-12"),
+    )
+    for name, value in changes.items():
+        setattr(fields, name, value)
+    return fields
+
+
+def statuses(
+    fields: LetterFields,
+    *,
+    signature: SignatureFinding = SIGNED,
+    typed: TypedFields = TYPED,
+    records: AccountRecords | None = RECORDS,
+) -> dict[str, Status]:
+    checks = run_checks(
+        fields, signature, typed=typed, records=records, today=TODAY, max_age_days=30
+    )
+    return {check.id: check.status for check in checks}
+
+
+class TestChecks:
+    def test_a_good_letter_passes_everything_with_evidence_and_boxes(self) -> None:
+        checks = run_checks(
+            letter_fields(), SIGNED, typed=TYPED, records=RECORDS, today=TODAY, max_age_days=30
+        )
+
+        assert {c.id: c.status for c in checks} == dict.fromkeys(
+            [
+                "account_name", "contract_number", "email_to_add", "executive_on_record",
+                "executive_email_domain", "executive_title", "reason", "date_recent", "signature",
+            ],
+            Status.PASS,
+        )  # fmt: skip
+        assert all(c.evidence and c.box == BOX for c in checks)
+        assert checks[0].score == 100.0
+
+    def test_wrong_contract_number_fails(self) -> None:
+        result = statuses(letter_fields(contract_number=found("ENT-2024-001235")))
+
+        assert result["contract_number"] is Status.FAIL
+
+    def test_contract_number_read_with_ocr_confusions_passes(self) -> None:
+        assert (
+            statuses(letter_fields(contract_number=found("ENT-2O24-OO1234")))["contract_number"]
+            is Status.PASS
+        )
+
+    def test_email_to_add_different_from_the_form_fails(self) -> None:
+        result = statuses(letter_fields(email_to_add=found("mallory@acme.example")))
+
+        assert result["email_to_add"] is Status.FAIL
+
+    def test_account_name_is_fuzzy_with_a_score(self) -> None:
+        checks = run_checks(
+            letter_fields(account_name=found("acme-cor")), SIGNED, typed=TYPED,
+            records=RECORDS, today=TODAY, max_age_days=30,
+        )  # fmt: skip
+        assert checks[0].status is Status.PASS
+        assert checks[0].score is not None
+        assert 90 <= checks[0].score < 100
+        assert (
+            statuses(letter_fields(account_name=found("acme-c0rp")))["account_name"] is Status.PASS
+        )
+        assert statuses(letter_fields(account_name=found("globex")))["account_name"] is Status.FAIL
+
+    def test_missing_items_fail(self) -> None:
+        result = statuses(letter_fields(reason=None, date=None, executive_title=None))
+
+        assert result["reason"] is Status.FAIL
+        assert result["date_recent"] is Status.FAIL
+        assert result["executive_title"] is Status.FAIL
+
+    def test_without_records_or_form_the_comparisons_are_unknown(self) -> None:
+        result = statuses(letter_fields(), typed=TypedFields(), records=None)
+
+        assert result["account_name"] is Status.UNKNOWN
+        assert result["contract_number"] is Status.UNKNOWN
+        assert result["email_to_add"] is Status.UNKNOWN
+        assert result["executive_on_record"] is Status.UNKNOWN
+        assert result["executive_email_domain"] is Status.UNKNOWN
+        assert result["executive_title"] is Status.PASS  # needs no records
+
+    def test_executive_not_on_record_fails(self) -> None:
+        result = statuses(letter_fields(executive_name=found("Mallory Jones")))
+
+        assert result["executive_on_record"] is Status.FAIL
+
+    @pytest.mark.parametrize(
+        ("title", "expected"),
+        [
+            ("CEO", Status.PASS),
+            ("Founder & Chief Technology Officer", Status.PASS),
+            ("Owner", Status.PASS),
+            ("Vice President, Sales", Status.FAIL),
+            ("Office Manager", Status.FAIL),
+            ("Assistant to the CEO", Status.FAIL),
+        ],
+    )
+    def test_title_must_be_c_level_or_owner(self, title: str, expected: Status) -> None:
+        assert statuses(letter_fields(executive_title=found(title)))["executive_title"] is expected
+
+    @pytest.mark.parametrize(
+        ("dated", "expected"),
+        [("2026-03-20", Status.PASS), ("2026-02-18", Status.PASS),
+         ("2026-02-17", Status.FAIL), ("2026-03-25", Status.FAIL)],
+    )  # fmt: skip
+    def test_date_must_be_recent_and_not_in_the_future(self, dated: str, expected: Status) -> None:
+        assert statuses(letter_fields(date=found(dated)))["date_recent"] is expected
+
+
+class TestExecutiveDomain:
+    @pytest.mark.parametrize(
+        "email",
+        [
+            "dana@acme-example.com",
+            "dana@acme.example.evil.test",
+            "dana@acrne.example",
+            "dana@xn--acm-sna.example",  # punycode look-alike
+            "dana@\u0430cme.example",  # Cyrillic "a"
+        ],
+    )
+    def test_s23_not_a_verified_domain_fails(self, email: str) -> None:
+        result = statuses(letter_fields(executive_email=found(email)))
+
+        assert result["executive_email_domain"] is Status.FAIL
+
+    def test_subdomain_of_a_verified_domain_passes(self) -> None:
+        assert domain_is_verified("mail.acme.example", ("acme.example",))
+        assert not domain_is_verified("notacme.example", ("acme.example",))
+
+    def test_s23_letter_and_form_disagreeing_fails(self) -> None:
+        typed = replace(TYPED, executive_email="someone@acme.example")
+
+        assert statuses(letter_fields(), typed=typed)["executive_email_domain"] is Status.FAIL
+
+
+class TestSignatureCheck:
+    @pytest.mark.parametrize(
+        ("finding", "expected"),
+        [
+            (SignatureFinding(SignatureLevel.INK, 2.0), Status.PASS),
+            (SignatureFinding(SignatureLevel.UNCERTAIN, 0.5), Status.UNKNOWN),
+            (SignatureFinding(SignatureLevel.NONE, 0.0), Status.FAIL),
+            (SignatureFinding(SignatureLevel.NONE, 0.0, flags=["typed signature"]), Status.FAIL),
+            (SignatureFinding(SignatureLevel.INK, 2.0, flags=["a pasted image"]), Status.UNKNOWN),
+            (SignatureFinding(None), Status.UNKNOWN),
+        ],
+        ids=["ink", "uncertain", "none", "slash-s", "pasted", "no-band"],
+    )  # fmt: skip
+    def test_statuses(self, finding: SignatureFinding, expected: Status) -> None:
+        assert statuses(letter_fields(), signature=finding)["signature"] is expected

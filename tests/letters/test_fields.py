@@ -1,0 +1,223 @@
+"""Finding the items in the words read from a letter (no OCR: lines given as text)."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+from keyholder.letters.document import Box, Line, Page, TextSource, Word
+from keyholder.letters.fields import canonical_contract, extract_fields, readable_contract
+
+
+def page_of(*texts: str, confidence: float = 95.0) -> Page:
+    """A page whose lines read ``texts``, one per 40 pixels, words 10 pixels per character."""
+    lines = []
+    for row, text in enumerate(texts):
+        x, words = 100, []
+        for word in text.split():
+            words.append(Word(word, Box(1, x, 100 + 40 * row, 10 * len(word), 30), confidence))
+            x += 10 * len(word) + 10
+        if words:
+            lines.append(Line(tuple(words)))
+    image = np.full((100 + 40 * len(texts) + 100, 1600, 3), 255, dtype=np.uint8)
+    return Page(1, image, "image", TextSource.OCR, lines)
+
+
+LABELLED = (
+    "12 March 2026",
+    "Dear Keyholder Support,",
+    "Please grant administrator access to our enterprise account as follows.",
+    "Enterprise account: acme-corp",
+    "Contract number: ENT-2024-001234",
+    "Email to add as administrator: jordan.lee@acme.example",
+    "Reason: our only administrator left the company in February.",
+    "Sincerely,",
+    "Dana Whitfield",
+    "Chief Executive Officer",
+    "dana@acme.example",
+)
+
+
+class TestLabelledLetter:
+    def test_finds_every_item_with_its_box(self) -> None:
+        fields = extract_fields([page_of(*LABELLED)])
+
+        values = {name: found.value if found else None for name, found in fields.items().items()}
+        assert values == {
+            "account_name": "acme-corp",
+            "email_to_add": "jordan.lee@acme.example",
+            "reason": "our only administrator left the company in February.",
+            "contract_number": "ENT-2024-001234",
+            "executive_name": "Dana Whitfield",
+            "executive_title": "Chief Executive Officer",
+            "executive_email": "dana@acme.example",
+            "date": "2026-03-12",
+        }
+        contract = fields.contract_number
+        assert contract is not None
+        assert contract.box is not None
+        assert (contract.box.y, contract.box.x) == (100 + 40 * 4, 100 + 90 + 80)  # third word
+
+    def test_missing_items_are_none(self) -> None:
+        lines = [line for line in LABELLED if not line.startswith(("Contract", "12 March"))]
+
+        fields = extract_fields([page_of(*lines)])
+
+        assert fields.contract_number is None
+        assert fields.date is None
+        assert fields.account_name is not None
+
+
+class TestOcrTolerance:
+    def test_contract_number_with_letter_digit_confusions(self) -> None:
+        lines = [line.replace("ENT-2024-001234", "ENT-2O24-OO1234") for line in LABELLED]
+
+        fields = extract_fields([page_of(*lines)])
+
+        assert fields.contract_number is not None
+        assert fields.contract_number.value == "ENT-2024-001234"
+        assert fields.contract_number.text == "ENT-2O24-OO1234"
+
+    def test_email_with_spaces_around_the_at_sign(self) -> None:
+        lines = [
+            line.replace("jordan.lee@acme.example", "jordan. lee @ acme .example")
+            for line in LABELLED
+        ]
+
+        fields = extract_fields([page_of(*lines)])
+
+        assert fields.email_to_add is not None
+        assert fields.email_to_add.value == "jordan.lee@acme.example"
+
+    def test_email_whose_last_dot_was_read_as_a_space_at_the_end_of_its_line(self) -> None:
+        lines = [line.replace("dana@acme.example", "dana@ acme example") for line in LABELLED]
+
+        fields = extract_fields([page_of(*lines)])
+
+        assert fields.executive_email is not None
+        assert fields.executive_email.value == "dana@acme.example"
+
+    def test_dashes_from_ocr_are_hyphens(self) -> None:
+        lines = [line.replace("acme-corp", "acme\u2014corp") for line in LABELLED]
+
+        assert extract_fields([page_of(*lines)]).account_name.value == "acme-corp"  # type: ignore[union-attr]
+
+    @given(
+        year=st.integers(2000, 2099),
+        number=st.integers(0, 999999),
+        swaps=st.lists(st.sampled_from([("0", "O"), ("1", "I"), ("1", "l"), ("5", "S")])),
+    )
+    def test_canonical_contract_ignores_confusable_characters(
+        self, year: int, number: int, swaps: list[tuple[str, str]]
+    ) -> None:
+        contract = f"ENT-{year}-{number:06d}"
+        misread = contract
+        for digit, letter in swaps:
+            misread = misread[:4] + misread[4:].replace(digit, letter)
+
+        assert canonical_contract(misread) == canonical_contract(contract)
+        assert readable_contract(misread) == contract
+
+
+class TestDates:
+    def test_formats(self) -> None:
+        for text, expected in [
+            ("March 5, 2026", "2026-03-05"),
+            ("5th Mar 2026", "2026-03-05"),
+            ("2026-03-05", "2026-03-05"),
+            ("5 March 2O26", "2026-03-05"),
+        ]:
+            fields = extract_fields([page_of(text, *LABELLED[1:])])
+            assert fields.date is not None
+            assert fields.date.value == expected, text
+
+    def test_the_letters_date_comes_before_dates_in_the_text(self) -> None:
+        lines = [LABELLED[0], *LABELLED[1:6], "Reason: our admin left on 1 February 2026."]
+
+        assert extract_fields([page_of(*lines)]).date.value == "2026-03-12"  # type: ignore[union-attr]
+
+
+class TestProseLetter:
+    def test_finds_items_in_sentences(self) -> None:
+        fields = extract_fields(
+            [
+                page_of(
+                    "March 12, 2026",
+                    "I, Dana Whitfield, Chief Executive Officer of Acme Corporation, request that",
+                    "administrator access to our enterprise account acme-corp (contract number",
+                    "ENT-2024-001234) be granted to jordan.lee@acme.example.",
+                    "We make this request because our only administrator retired last month.",
+                    "Kind regards,",
+                    "Dana Whitfield",
+                    "Owner",
+                    "dana@acme.example",
+                )
+            ]
+        )
+
+        assert fields.account_name
+        assert fields.account_name.value == "acme-corp"
+        assert fields.contract_number
+        assert fields.contract_number.value == "ENT-2024-001234"
+        assert fields.email_to_add
+        assert fields.email_to_add.value == "jordan.lee@acme.example"
+        assert fields.reason
+        assert fields.reason.value.startswith("our only administrator retired")
+        assert fields.executive_title
+        assert fields.executive_title.value == "Owner"
+
+    def test_account_name_without_punctuation_after_it(self) -> None:
+        fields = extract_fields([page_of("to our enterprise account acme-corp be granted to x")])
+
+        assert fields.account_name is not None
+        assert fields.account_name.value == "acme-corp"
+
+    def test_account_in_a_sentence_is_not_an_account_name(self) -> None:
+        fields = extract_fields(
+            [page_of("to our enterprise account (contract number ENT-2024-001234)",
+                     "because the admin who managed our account retired",
+                     "and left.")]
+        )  # fmt: skip
+
+        assert fields.account_name is None
+
+
+class TestSignatureBlock:
+    def test_scribble_read_as_words_is_not_the_name(self) -> None:
+        lines = [*LABELLED[:8], "VAY WAIN", "Dana Whitfield", *LABELLED[9:]]
+
+        fields = extract_fields([page_of(*lines)])
+
+        assert fields.executive_name
+        assert fields.executive_name.value == "Dana Whitfield"
+        assert [line.text for line in fields.signature_lines] == ["VAY WAIN"]
+
+    def test_script_font_signature_above_the_name_is_not_the_name(self) -> None:
+        lines = [*LABELLED[:8], "Dana Whitfeld", "Dana Whitfield", *LABELLED[9:]]
+
+        fields = extract_fields([page_of(*lines)])
+
+        assert fields.executive_name
+        assert fields.executive_name.value == "Dana Whitfield"
+
+    def test_slash_s_signature_is_noticed(self) -> None:
+        lines = [*LABELLED[:8], "/s/ Dana Whitfield", *LABELLED[8:]]
+
+        fields = extract_fields([page_of(*lines)])
+
+        assert fields.typed_signature
+        assert fields.typed_signature.value == "/s/ Dana Whitfield"
+        assert fields.executive_name
+        assert fields.executive_name.value == "Dana Whitfield"
+
+    def test_no_title_line(self) -> None:
+        lines = [line for line in LABELLED if line != "Chief Executive Officer"]
+
+        fields = extract_fields([page_of(*lines)])
+
+        assert fields.executive_name
+        assert fields.executive_name.value == "Dana Whitfield"
+        assert fields.executive_title is None
+        assert fields.executive_email
+        assert fields.executive_email.value == "dana@acme.example"

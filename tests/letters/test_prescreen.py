@@ -1,0 +1,176 @@
+"""The whole pre-screen on generated letters: a handful here, the corpus in benchmarks/."""
+
+from __future__ import annotations
+
+import io
+import random
+from dataclasses import replace
+
+import pytesseract
+import pytest
+from PIL import Image
+
+from keyholder.letters import (
+    SCHEMA,
+    AccountRecords,
+    SignatureLevel,
+    TypedFields,
+    prescreen_letter,
+)
+from keyholder.letters.fields import extract_fields
+from keyholder.letters.load import Limits, load_pages
+from keyholder.letters.prescreen import read_page, read_under_closing
+from tests.letters import corpus
+from tests.letters.conftest import needs_tesseract
+
+ALL_CHECKS = {
+    "account_name", "contract_number", "email_to_add", "executive_on_record",
+    "executive_email_domain", "executive_title", "reason", "date_recent", "signature",
+}  # fmt: skip
+
+
+def statuses(report_json: dict[str, object]) -> dict[str, str]:
+    return {c["id"]: c["status"] for c in report_json["checks"]}  # type: ignore[attr-defined]
+
+
+def values(report_json: dict[str, object]) -> dict[str, str | None]:
+    items = report_json["items"]
+    return {k: v["value"] if v else None for k, v in items.items()}  # type: ignore[attr-defined]
+
+
+class TestTextPdf:
+    def test_every_check_passes_and_the_report_is_versioned(
+        self, letter: corpus.Letter, typed: TypedFields, records: AccountRecords
+    ) -> None:
+        report = prescreen_letter(
+            corpus.text_pdf(letter), typed=typed, records=records, today=corpus.TODAY,
+            filename="letter.pdf", annotated=True,
+        )  # fmt: skip
+
+        assert report.json["schema"] == SCHEMA == "keyholder.letter-report/1"
+        assert report.json["media_type"] == "application/pdf"
+        assert report.json["pages"] == [{"page": 1, "text_source": "text-layer", "notes": []}]
+        assert statuses(report.json) == dict.fromkeys(ALL_CHECKS, "pass")
+        assert values(report.json) == {k: v for k, v in letter.truth.items() if k != "reason"} | {
+            "reason": letter.reason
+        }
+        assert report.json["summary"] == {"pass": 9, "fail": 0, "unknown": 0}
+        with Image.open(io.BytesIO(report.annotated_png or b"")) as annotated:
+            assert annotated.format == "PNG"
+            assert annotated.width == 1100
+
+    def test_wrong_contract_mismatched_email_and_missing_reason(
+        self, letter: corpus.Letter, records: AccountRecords
+    ) -> None:
+        tampered = replace(letter, missing=frozenset({"reason"}))
+        report = prescreen_letter(
+            corpus.text_pdf(tampered),
+            typed=TypedFields(email_to_add="someone.else@example.com"),
+            records=replace(records, contract_number="ENT-2011-000001"),
+            today=corpus.TODAY,
+        )
+
+        result = statuses(report.json)
+        assert result["contract_number"] == "fail"
+        assert result["email_to_add"] == "fail"
+        assert result["reason"] == "fail"
+        assert result["account_name"] == "pass"
+        assert "ENT-2011-000001" in report.check("contract_number")["evidence"]
+
+    def test_multipage_letter_signed_on_page_two(
+        self, letter: corpus.Letter, typed: TypedFields, records: AccountRecords
+    ) -> None:
+        report = prescreen_letter(
+            corpus.text_pdf(replace(letter, multipage=True)), typed=typed, records=records,
+            today=corpus.TODAY,
+        )  # fmt: skip
+
+        assert len(report.json["pages"]) == 2
+        assert report.json["signature"]["band"]["page"] == 2
+        assert statuses(report.json) == dict.fromkeys(ALL_CHECKS, "pass")
+
+
+@needs_tesseract
+class TestScansAndPhotos:
+    def test_clean_png(
+        self, letter: corpus.Letter, typed: TypedFields, records: AccountRecords
+    ) -> None:
+        data = corpus.png_bytes(corpus.render(letter)[0])
+
+        report = prescreen_letter(data, typed=typed, records=records, today=corpus.TODAY)
+
+        assert report.json["pages"][0]["text_source"] == "ocr"
+        assert statuses(report.json) == dict.fromkeys(ALL_CHECKS, "pass")
+        contract_box = report.json["items"]["contract_number"]["box"]
+        assert contract_box["page"] == 1
+        assert contract_box["w"] > 100
+
+    def test_unsigned_scan(
+        self, letter: corpus.Letter, typed: TypedFields, records: AccountRecords
+    ) -> None:
+        page = corpus.scanned(corpus.render(replace(letter, signature="none"))[0], random.Random(3))
+
+        report = prescreen_letter(
+            corpus.jpeg_bytes(page, 75), typed=typed, records=records, today=corpus.TODAY
+        )
+
+        assert report.signature_level == SignatureLevel.NONE
+        assert report.status("signature") == "fail"
+        assert report.status("contract_number") == "pass"
+
+    def test_phone_photo_turned_sideways(
+        self, letter: corpus.Letter, typed: TypedFields, records: AccountRecords
+    ) -> None:
+        photo = corpus.photographed(corpus.render(letter)[0], random.Random(5), quarter_turns=1)
+
+        report = prescreen_letter(
+            corpus.jpeg_bytes(photo, 85), typed=typed, records=records, today=corpus.TODAY
+        )
+
+        notes = report.json["pages"][0]["notes"]
+        assert "flattened the photographed page" in notes
+        assert any("turned the page" in note for note in notes)
+        assert report.signature_level == SignatureLevel.INK
+        assert statuses(report.json) == dict.fromkeys(ALL_CHECKS, "pass")
+
+    def test_lines_under_the_signature_skipped_by_ocr_are_read_again(
+        self, letter: corpus.Letter
+    ) -> None:
+        (page,) = load_pages(corpus.png_bytes(corpus.render(letter)[0]), limits=Limits())
+        read_page(page)
+        closing = extract_fields([page]).closing
+        assert closing is not None
+        # What Tesseract does when it takes the signature block for a picture:
+        page.lines = [line for line in page.lines if line.box.y <= closing.box.y]
+        assert extract_fields([page]).executive_name is None
+
+        assert read_under_closing(page, closing)
+
+        fields = extract_fields([page])
+        assert fields.executive_name is not None
+        assert fields.executive_name.value == letter.executive_name
+        assert fields.executive_email is not None
+        assert fields.executive_email.value == letter.executive_email
+
+
+class TestWithoutOcr:
+    def test_missing_tesseract_makes_every_check_unknown(
+        self, letter: corpus.Letter, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(pytesseract.pytesseract, "tesseract_cmd", "/nonexistent/tesseract")
+
+        report = prescreen_letter(corpus.png_bytes(corpus.render(letter)[0]), today=corpus.TODAY)
+
+        assert report.json["ocr"] == "unavailable"
+        assert set(statuses(report.json).values()) == {"unknown"}
+        assert "OCR unavailable" in report.check("signature")["evidence"]
+
+    def test_text_pdfs_need_no_ocr(
+        self, letter: corpus.Letter, typed: TypedFields, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(pytesseract.pytesseract, "tesseract_cmd", "/nonexistent/tesseract")
+
+        report = prescreen_letter(corpus.text_pdf(letter), typed=typed, today=corpus.TODAY)
+
+        assert report.json["ocr"] == "available"
+        assert report.status("email_to_add") == "pass"
