@@ -100,10 +100,10 @@ class Story:
             if (kind is None or r.kind == kind) and (to is None or to in r.recipients)
         ]
 
-    def submit(self, **changes: str) -> uuid.UUID:
+    def submit(self, letter: NewAttachment | None = None, **changes: str) -> uuid.UUID:
         form = replace(FORM, **changes)
         return intake.submit_access_request(
-            self.runtime.uow(), form, letter_png(), client_address="192.0.2.7"
+            self.runtime.uow(), form, letter or letter_png(), client_address="192.0.2.7"
         )
 
     def confirm(self, request_id: uuid.UUID, *, requester: str = REQUESTER) -> None:

@@ -63,3 +63,13 @@ def test_bad_id_and_non_staff_are_one_line_errors(cli: Cli, story: Story, factor
         cli("access-requests", "approve", str(request_id), "--as", customer.email),
         "not a staff member",
     )
+
+
+def test_worker_once_grants_what_is_due(cli: Cli, story: Story) -> None:
+    request_id = story.ready()
+    out = cli.ok("worker", "--once")
+    assert "0 access requests executed" in out.stdout
+    assert "mail stays in the outbox" in out.stderr
+    story.runtime.clock.advance(story.runtime.settings.cooling_off)
+    assert "1 access requests executed" in cli.ok("worker", "--once").stdout
+    assert story.request(request_id).state is RequestState.EXECUTED

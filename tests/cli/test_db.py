@@ -133,6 +133,8 @@ class TestDemo:
         )
         tickets = cli.json("tickets", "list", "--account", "initech")
         assert [t["requester"]["email"] for t in tickets] == ["peter@initech.example"]
+        (request,) = cli.json("access-requests", "list")
+        assert (request["account_name"], request["state"]) == ("initech", "submitted")
 
     def test_is_idempotent(self, cli: Cli) -> None:
         cli.ok("demo")

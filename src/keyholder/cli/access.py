@@ -81,7 +81,7 @@ def show(request_id: str, as_json: bool = JsonOption) -> None:
     detail = queries.get_request(
         runtime().uow(read_only=True), _request_id(request_id), actor=operator()
     )
-    out = request_out(detail.request, list(detail.approvals))
+    out = request_out(detail.request, list(detail.approvals), detail.letter_attachment_id)
     if as_json:
         print_json(out.model_dump(mode="json"))
         return

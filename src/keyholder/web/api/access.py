@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -94,7 +94,9 @@ class AccessRequestOut(BaseModel):
     created_at: datetime
 
 
-def request_out(request: AccessRequest, approvals: list[Approval]) -> AccessRequestOut:
+def request_out(
+    request: AccessRequest, approvals: list[Approval], letter_id: uuid.UUID | None = None
+) -> AccessRequestOut:
     return AccessRequestOut(
         id=request.id,
         ticket=request.ticket_id,
@@ -112,6 +114,13 @@ def request_out(request: AccessRequest, approvals: list[Approval]) -> AccessRequ
             "filename": request.letter_filename,
             "content_type": request.letter_content_type,
             "sha256": request.letter_sha256,
+            "url": f"/api/tickets/{request.ticket_id}/attachments/{letter_id}"
+            if letter_id
+            else None,
+            "annotated_url": f"/api/access-requests/{request.id}/letter/annotated.png"
+            if (request.prescreen or {}).get("annotated_png_sha256")
+            else None,
+            "prescreen": request.prescreen,
         },
         risk_summary=risk_summary(request.evidence),
         dns_record=dns_check.record_for(request),
@@ -209,7 +218,22 @@ def list_requests(
 def get_request(request_id: uuid.UUID, uow: ReadUoW, actor: CurrentActor) -> AccessRequestOut:
     """The request, its risk summary (failing and unknown checks first) and approvals (staff)."""
     detail = queries.get_request(uow, request_id, actor=actor)
-    return request_out(detail.request, list(detail.approvals))
+    return request_out(detail.request, list(detail.approvals), detail.letter_attachment_id)
+
+
+@router.get(
+    "/{request_id}/letter/annotated.png",
+    response_class=Response,
+    responses={200: {"content": {"image/png": {}}}},
+)
+def annotated_letter(request_id: uuid.UUID, uow: UoW, actor: CurrentActor) -> Response:
+    """The letter's first page with boxes around what the pre-screen found (staff; audited)."""
+    data = queries.annotated_letter(uow, request_id, actor=actor)
+    return Response(
+        content=data,
+        media_type="image/png",
+        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"},
+    )
 
 
 @router.post("/{request_id}/decisions", response_model=AccessRequestOut)
@@ -220,7 +244,7 @@ def decide(
     ``approve`` twice, by two different reviewers, starts the cooling-off."""
     decisions.decide(uow, request_id, body.decision, actor=actor, note=body.note)
     detail = queries.get_request(read, request_id, actor=actor)
-    return request_out(detail.request, list(detail.approvals))
+    return request_out(detail.request, list(detail.approvals), detail.letter_attachment_id)
 
 
 @router.post("/{request_id}/dns-proof/check", response_model=AccessRequestOut)
@@ -230,7 +254,7 @@ def check_dns(
     """Look up the request's TXT record on the account's verified domains now (staff)."""
     dns_check.check_request(uow, request_id, actor=actor)
     detail = queries.get_request(read, request_id, actor=actor)
-    return request_out(detail.request, list(detail.approvals))
+    return request_out(detail.request, list(detail.approvals), detail.letter_attachment_id)
 
 
 @router.post("/{request_id}/execute", response_model=AccessRequestOut)
@@ -241,4 +265,4 @@ def execute(
     decisions.require_reviewer(actor)
     execute_request(uow, request_id, actor=actor)
     detail = queries.get_request(read, request_id, actor=actor)
-    return request_out(detail.request, list(detail.approvals))
+    return request_out(detail.request, list(detail.approvals), detail.letter_attachment_id)
