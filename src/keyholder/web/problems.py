@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from keyholder.errors import KeyholderError, TooManyRequests, UnknownPermission
@@ -65,13 +65,26 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem(request, 422, "Invalid input", summary or "invalid request", errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 404 and wants_page(request):
+            # Imported here: the pages build on the API's wiring, not the other way round.
+            from keyholder.web.ui.rendering import not_found_page  # noqa: PLC0415
+
+            return not_found_page(request)
         return problem(request, exc.status_code, _reason(exc.status_code), str(exc.detail))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, _exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, redact(request.url.path))
         return problem(request, 500, "Internal error", "something went wrong on our side")
+
+
+def wants_page(request: Request) -> bool:
+    """A browser asking for a page outside ``/api``: it gets HTML, the API keeps problem+json."""
+    path = request.url.path
+    if path == "/api" or path.startswith("/api/"):
+        return False
+    return "text/html" in request.headers.get("accept", "")
 
 
 def _reason(status: int) -> str:

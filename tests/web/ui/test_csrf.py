@@ -100,6 +100,10 @@ class TestCsrf:
             f"/access-requests/{uuid0}/confirm-email/x",
             f"/access-requests/{uuid0}/executive-confirmation/x",
             f"/access-requests/{uuid0}/veto/x",
+            "/desk/bulk-status",
+            "/desk/tickets/1",
+            f"/desk/access-requests/{uuid0}/decisions",
+            f"/desk/access-requests/{uuid0}/dns-check",
         ]
         for path in posts:
             response = browser.client.post(path, data={"action": "remove"})

@@ -10,7 +10,8 @@ from keyholder.web.ui.rendering import CSP
 from tests.factories import OPERATOR, PASSWORD
 from tests.web.ui.conftest import make_browser
 
-PAGES = ["/", "/login", "/password-reset", "/help/no-admin"]
+PAGES = ["/", "/login", "/password-reset", "/help/no-admin", "/help/no-admin/sent"]
+UPLOAD_PAGES = ["/help/no-admin/request"]
 TOKEN_PAGES = [
     "/reset/khr_anything",
     "/verify-email/khv_anything",
@@ -23,7 +24,7 @@ TOKEN_PAGES = [
 
 
 class TestHeaders:
-    @pytest.mark.parametrize("path", PAGES + TOKEN_PAGES)
+    @pytest.mark.parametrize("path", PAGES + UPLOAD_PAGES + TOKEN_PAGES)
     def test_every_page_has_a_strict_csp_and_nosniff(self, browser, path):
         response = browser.get(path)
         assert response.status_code == 200

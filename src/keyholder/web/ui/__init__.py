@@ -10,7 +10,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from keyholder.web.ui import accounts, devmail, home, links, security, signin
+from keyholder.web.ui import (
+    accounts,
+    desk,
+    desk_ticket,
+    devmail,
+    home,
+    links,
+    portal,
+    review,
+    security,
+    signin,
+    tickets,
+)
 
 router = APIRouter(include_in_schema=False)
 for part in (
@@ -22,6 +34,11 @@ for part in (
     accounts.router,
     links.router,
     devmail.router,
+    portal.router,
+    tickets.router,
+    desk.router,
+    desk_ticket.router,
+    review.router,
 ):
     router.include_router(part)
 

@@ -1,4 +1,4 @@
-"""The home page, the "I can't reach an admin" guide, and the stylesheet."""
+"""The home page and the static files (the stylesheet, the upload script)."""
 
 from __future__ import annotations
 
@@ -11,16 +11,18 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 STATIC = HERE / "static"
 # Only files known at start-up are served: no path from the request reaches the disk.
+_STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
 _STATIC_FILES = {
-    path.name: path for path in STATIC.iterdir() if path.is_file() and path.suffix == ".css"
+    path.name: path for path in STATIC.iterdir() if path.is_file() and path.suffix in _STATIC_TYPES
 }
-_STATIC_TYPES = {".css": "text/css; charset=utf-8"}
 
 DEMO_LOGINS = [
     ("alice@acme.example", "admin of Acme (acme-corp)"),
     ("bob@acme.example", "member of Acme"),
     ("peter@initech.example", "member of Initech, which has no admin left"),
     ("agent@keyholder.example", "support agent (enrols MFA on first sign-in)"),
+    ("reviewer@keyholder.example", "reviewer of access requests (enrols MFA on first sign-in)"),
+    ("reviewer2@keyholder.example", "the second reviewer: two must approve"),
 ]
 
 
@@ -33,11 +35,6 @@ def home(request: Request, signed_out: str = "") -> Response:
         "demo_password": DEMO_PASSWORD,
     }
     return render(request, "home.html", context)
-
-
-@router.get("/help/no-admin")
-def no_admin(request: Request) -> Response:
-    return render(request, "no_admin.html", {"title": "I can't reach an admin of my account"})
 
 
 @router.get("/static/{name}")

@@ -60,6 +60,10 @@ class SignInRequired(Exception):
     """Raised by ``require_actor``: the page needs a signed-in user."""
 
 
+class EnrolMfaFirst(Exception):
+    """Raised for staff without MFA on a staff page: they enrol before acting (S18)."""
+
+
 def page_actor(request: Request) -> Actor | None:
     """The signed-in (and, with MFA, verified) user of this browser, or None.
 
@@ -158,6 +162,14 @@ def _not_found(request: Request) -> HTMLResponse:
     )
 
 
+def not_found_page(request: Request) -> HTMLResponse:
+    """The 404 page for an address no route knows, with every page's headers."""
+    response = _not_found(request)
+    for name, value in PAGE_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
 class PageRoute(APIRoute):
     """A page route: security headers on every answer, errors as pages, never JSON."""
 
@@ -174,6 +186,8 @@ class PageRoute(APIRoute):
                 # Back to this page after signing in; a form post goes to the default page.
                 target = f"?next={quote(request.url.path, safe='/')}"
                 response = redirect(f"/login{target if request.method == 'GET' else ''}")
+            except EnrolMfaFirst:
+                response = redirect("/account/security?staff=1")
             except KeyholderError as exc:
                 response = error_page(request, exc)
             except RequestValidationError:

@@ -1,0 +1,98 @@
+"""The "I can't reach an admin of my Enterprise account" guide and the access-request form.
+
+The guide shows the self-service path first (recover a former admin's
+mailbox, reset its password); the form then takes the six items of the signed
+letter, who asks, and the letter itself, as a plain multipart form (the upload
+script only adds drag and drop and a progress bar). The same use case as
+``POST /api/access-requests``, and the same answer for every account name: the
+page after sending never says whether an account exists (PRG to ``/sent``).
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from keyholder.access.intake import AccessRequestForm, submit_access_request
+from keyholder.errors import InvalidInput, KeyholderError, TooManyRequests
+from keyholder.web.api.access import FORM_FIELDS, SUBMITTED
+from keyholder.web.ui.csrf import CsrfRefused
+from keyholder.web.ui.forms import checked_upload, runtime_of, uow_for, upload_field
+from keyholder.web.ui.rendering import PageRoute, redirect, render
+from keyholder.web.ui.threads import human_size
+
+router = APIRouter(prefix="/help/no-admin", route_class=PageRoute, include_in_schema=False)
+
+ALL_FIELDS = (*FORM_FIELDS, "requester_name")
+LABELS = {
+    "account_name": "the enterprise account name",
+    "requester_email": "your email address",
+    "email_to_add": "the email address to make admin",
+    "reason": "why the change is needed",
+    "contract_number": "the contract number",
+    "executive_name": "the executive's name",
+    "executive_title": "the executive's title",
+    "executive_email": "the executive's email address",
+}
+
+
+@router.get("")
+def guide(request: Request) -> Response:
+    return render(request, "no_admin.html", {"title": "I can't reach an admin of my account"})
+
+
+def _form_page(
+    request: Request, values: dict[str, str], *, error: str = "", status: int = 200
+) -> Response:
+    context = {
+        "title": "Ask for admin access",
+        "values": {name: values.get(name, "") for name in ALL_FIELDS},
+        "max_size": human_size(runtime_of(request).settings.attachment_max_bytes),
+        "error": error,
+    }
+    return render(request, "access_request_form.html", context, status_code=status)
+
+
+@router.get("/request")
+def request_form(request: Request) -> Response:
+    return _form_page(request, {})
+
+
+@router.post("/request")
+async def submit_request(request: Request) -> Response:
+    try:
+        form = await checked_upload(request, max_files=1)
+    except CsrfRefused:
+        raise
+    except KeyholderError as exc:  # too large, malformed: the typed values are lost with it
+        return _form_page(request, {}, error=exc.detail, status=exc.status_code)
+    values = {name: upload_field(form, name, 5000) for name in ALL_FIELDS}
+    try:
+        missing = [LABELS[name] for name in FORM_FIELDS if not values[name].strip()]
+        if missing:
+            raise InvalidInput(f"Fill in {', '.join(missing)}.")
+        if len(form.files) != 1:
+            raise InvalidInput("Attach the signed letter (PDF, PNG or JPEG).")
+        typed = AccessRequestForm(**values)
+        uow = uow_for(request)
+        await run_in_threadpool(
+            submit_access_request,
+            uow,
+            typed,
+            form.files[0],
+            client_address=uow.context.client_address,
+        )
+    except KeyholderError as exc:
+        message = exc.detail[:1].upper() + exc.detail[1:]
+        response = _form_page(request, values, error=message, status=exc.status_code)
+        if isinstance(exc, TooManyRequests):
+            response.headers["Retry-After"] = str(exc.retry_after or 60)
+        return response
+    return redirect("/help/no-admin/sent")
+
+
+@router.get("/sent")
+def sent(request: Request) -> Response:
+    # The same page whatever was typed: it never says whether the account exists.
+    context = {"title": "Check your email", "message": SUBMITTED, "link": ("/", "Home")}
+    return render(request, "message.html", context)

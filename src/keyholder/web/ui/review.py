@@ -1,0 +1,203 @@
+"""The access-request review pages: the list, and one request with everything a reviewer needs.
+
+The same use cases as ``/api/access-requests`` (staff read, reviewers decide:
+the services refuse everyone else, and the page shows their message). The
+letter is shown as the pre-screen's annotated page image when there is one
+(``/api/access-requests/{id}/letter/annotated.png``, audited), else as a
+download link; beside it the risk summary, failing items first.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from keyholder.access import decisions, dns_check, queries
+from keyholder.access.decisions import Decision
+from keyholder.access.evidence import Check, Status, risk_summary
+from keyholder.access.states import OPEN_STATES, RequestState
+from keyholder.errors import InvalidInput, KeyholderError, NotAuthenticated, NotFound
+from keyholder.identity.actor import Actor
+from keyholder.web.ui.forms import CSRF_CHECKED, CheckedForm, DeskUser, field, uow_for
+from keyholder.web.ui.rendering import PageRoute, redirect, render
+
+router = APIRouter(prefix="/desk/access-requests", route_class=PageRoute, include_in_schema=False)
+
+STATUS_TEXT = {
+    Status.FAIL: ("✗", "Fail"),
+    Status.UNKNOWN: ("?", "Unknown"),
+    Status.PASS: ("✓", "Pass"),
+}
+CHECK_NAMES: dict[str, str] = {
+    Check.ACCOUNT: "Account",
+    Check.CONTRACT_NUMBER: "Contract number",
+    Check.EXECUTIVE_ON_RECORD: "Executive on record",
+    Check.EXECUTIVE_DOMAIN: "Executive's email domain",
+    Check.EMAIL_TO_ADD: "Address to make admin",
+    Check.EXECUTIVE_CONFIRMATION: "Executive confirmation",
+    Check.DNS_PROOF: "DNS proof",
+    Check.LETTER: "Letter pre-screen",
+    Check.EXISTING_ADMINS: "Existing admins",
+}
+STATE_TEXT = {
+    RequestState.SUBMITTED: "Waiting for the requester to confirm their address",
+    RequestState.IN_REVIEW: "In review: needs two approvals",
+    RequestState.NEEDS_INFO: "Waiting for information from the requester",
+    RequestState.APPROVED_ONCE: "Approved once: needs a second reviewer",
+    RequestState.COOLING_OFF: "Approved twice: cooling-off, can still be vetoed",
+    RequestState.EXECUTED: "Executed: access granted",
+    RequestState.REJECTED: "Rejected",
+    RequestState.CANCELLED: "Cancelled by a veto",
+    RequestState.ROUTED: "Routed to an active admin of the account",
+}
+NOTICES = {
+    "approve": "Your approval is recorded.",
+    "reject": "The request is rejected; the requester is told why.",
+    "request_info": "Your question is sent to the requester.",
+    "dns": "The DNS record was looked up; see the DNS proof below.",
+}
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def countdown(until: datetime, now: datetime) -> str:
+    """'2 days 3 hours left', '40 minutes left', or 'ended'."""
+    left = _aware(until) - _aware(now)
+    seconds = int(left.total_seconds())
+    if seconds <= 0:
+        return "ended: the worker grants access on its next run"
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = max(1, rest // 60) if not (days or hours) else rest // 60
+    parts = []
+    if days:
+        parts.append(f"{days} day{'s' if days != 1 else ''}")
+    if hours:
+        parts.append(f"{hours} hour{'s' if hours != 1 else ''}")
+    if not days and minutes:
+        parts.append(f"{minutes} minute{'s' if minutes != 1 else ''}")
+    return " ".join(parts) + " left"
+
+
+def _items(evidence: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    shown = []
+    for item in risk_summary(evidence):
+        status = Status(item["status"])
+        icon, word = STATUS_TEXT[status]
+        check = str(item["check"])
+        name = CHECK_NAMES.get(check, check.removeprefix("letter_").replace("_", " ").capitalize())
+        shown.append({**item, "name": name, "icon": icon, "word": word})
+    return shown
+
+
+def _evidence_of(evidence: list[dict[str, Any]], check: Check) -> dict[str, Any] | None:
+    return next((i for i in evidence if i["check"] == check), None)
+
+
+@router.get("")
+def request_list(request: Request, actor: DeskUser, state: str = "", ticket: int = 0) -> Response:
+    wanted = RequestState(state) if state in set(RequestState) else None
+    found = queries.list_requests(
+        uow_for(request, read_only=True), actor=actor, state=wanted, limit=100
+    )
+    if ticket:  # from a ticket's page: straight to its request
+        match = next((r for r in found if r.ticket_id == ticket), None)
+        if match is not None:
+            return redirect(f"/desk/access-requests/{match.id}")
+    context = {
+        "title": "Access requests",
+        "requests": found,
+        "state": wanted,
+        "states": list(RequestState),
+        "state_text": STATE_TEXT,
+    }
+    return render(request, "review_list.html", context)
+
+
+def _review_page(
+    request: Request,
+    request_id: uuid.UUID,
+    actor: Actor,
+    *,
+    error: str = "",
+    notice: str = "",
+    note: str = "",
+    status: int = 200,
+) -> Response:
+    uow = uow_for(request, read_only=True)
+    detail = queries.get_request(uow, request_id, actor=actor)
+    found = detail.request
+    now = uow.clock.now()
+    letter_url = (
+        f"/api/tickets/{found.ticket_id}/attachments/{detail.letter_attachment_id}"
+        if detail.letter_attachment_id
+        else None
+    )
+    prescreen = found.prescreen or {}
+    context = {
+        "title": f"Access request for {found.account_name}",
+        "req": found,
+        "state_text": STATE_TEXT[found.state],
+        "approvals": detail.approvals,
+        "items": _items(found.evidence),
+        "executive": _evidence_of(found.evidence, Check.EXECUTIVE_CONFIRMATION),
+        "dns": _evidence_of(found.evidence, Check.DNS_PROOF),
+        "dns_record": dns_check.record_for(found),
+        "letter_url": letter_url,
+        "annotated_url": f"/api/access-requests/{found.id}/letter/annotated.png"
+        if prescreen.get("annotated_png_sha256")
+        else None,
+        "prescreen_error": prescreen.get("error"),
+        "cooling_off_left": countdown(found.cooling_off_until, now)
+        if found.cooling_off_until and found.state is RequestState.COOLING_OFF
+        else None,
+        "is_open": found.state in OPEN_STATES,
+        "note": note,
+        "error": error,
+        "notice": notice,
+    }
+    return render(request, "review.html", context, status_code=status)
+
+
+@router.get("/{request_id}")
+def review_page(
+    request: Request, request_id: uuid.UUID, actor: DeskUser, done: str = ""
+) -> Response:
+    return _review_page(request, request_id, actor, notice=NOTICES.get(done, ""))
+
+
+@router.post("/{request_id}/decisions")
+def decide(request: Request, request_id: uuid.UUID, actor: DeskUser, form: CheckedForm) -> Response:
+    note = field(form, "note")
+    try:
+        choice = field(form, "decision")
+        if choice not in set(Decision):
+            raise InvalidInput("choose approve, reject or request information")
+        decisions.decide(uow_for(request), request_id, Decision(choice), actor=actor, note=note)
+    except KeyholderError as exc:
+        if isinstance(exc, NotAuthenticated | NotFound):
+            raise
+        message = exc.detail[:1].upper() + exc.detail[1:]
+        return _review_page(
+            request, request_id, actor, error=message, note=note, status=exc.status_code
+        )
+    return redirect(f"/desk/access-requests/{request_id}?done={choice}")
+
+
+@router.post("/{request_id}/dns-check", dependencies=[CSRF_CHECKED])
+async def check_dns(request: Request, request_id: uuid.UUID, actor: DeskUser) -> Response:
+    try:
+        # A DNS lookup may take seconds: off the event loop.
+        await run_in_threadpool(dns_check.check_request, uow_for(request), request_id, actor=actor)
+    except KeyholderError as exc:
+        if isinstance(exc, NotAuthenticated | NotFound):
+            raise
+        message = exc.detail[:1].upper() + exc.detail[1:]
+        return _review_page(request, request_id, actor, error=message, status=exc.status_code)
+    return redirect(f"/desk/access-requests/{request_id}?done=dns")

@@ -1,0 +1,181 @@
+"""A customer's own tickets: the list, writing to support, a thread, and replying with files.
+
+The same use cases as ``/api/tickets`` (S30: someone else's ticket is a 404
+page). A thread shows public messages only, whoever reads it: staff read
+tickets on the desk, where internal notes are marked as such.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from keyholder.accounts import service as accounts
+from keyholder.desk import customer, service
+from keyholder.desk.models import MessageChannel
+from keyholder.errors import InvalidInput, KeyholderError
+from keyholder.identity.actor import Actor
+from keyholder.web.api.desk_schemas import MAX_MESSAGE
+from keyholder.web.ui.csrf import CsrfRefused
+from keyholder.web.ui.forms import SignedIn, checked_upload, runtime_of, uow_for, upload_field
+from keyholder.web.ui.rendering import PageRoute, redirect, render
+from keyholder.web.ui.threads import human_size, message_views
+
+router = APIRouter(prefix="/tickets", route_class=PageRoute, include_in_schema=False)
+
+PAGE = 50
+NOTICES = {
+    "opened": "Your ticket is open. We answer here and by email.",
+    "replied": "Your reply is sent.",
+    "follow-up": "That ticket was closed, so your reply opened this new ticket, linked to it.",
+}
+
+
+def _max_size(request: Request) -> str:
+    return human_size(runtime_of(request).settings.attachment_max_bytes)
+
+
+@router.get("")
+def my_tickets(
+    request: Request,
+    actor: SignedIn,
+    before: Annotated[int | None, Query(ge=1)] = None,
+) -> Response:
+    found = customer.list_my_tickets(
+        uow_for(request, read_only=True), actor=actor, limit=PAGE, before=before
+    )
+    context = {
+        "title": "Your tickets",
+        "tickets": found,
+        "before": before,
+        "next_before": found[-1].id if len(found) == PAGE else None,
+    }
+    return render(request, "tickets.html", context)
+
+
+def _new_page(
+    request: Request,
+    actor: Actor,
+    values: dict[str, str],
+    *,
+    error: str = "",
+    status: int = 200,
+) -> Response:
+    context = {
+        "title": "Write to support",
+        "accounts": accounts.list_accounts(uow_for(request, read_only=True), actor=actor),
+        "subject": values.get("subject", ""),
+        "account": values.get("account", ""),
+        "body": values.get("body", ""),
+        "max_size": _max_size(request),
+        "error": error,
+    }
+    return render(request, "ticket_new.html", context, status_code=status)
+
+
+@router.get("/new")
+def new_ticket_page(request: Request, actor: SignedIn) -> Response:
+    return _new_page(request, actor, {})
+
+
+def _message_text(body: str) -> str:
+    if not body.strip():
+        raise InvalidInput("Write a message first.")
+    if len(body) > MAX_MESSAGE:
+        raise InvalidInput(f"A message can hold at most {MAX_MESSAGE} characters.")
+    return body
+
+
+@router.post("/new")
+async def open_ticket(request: Request, actor: SignedIn) -> Response:
+    try:
+        form = await checked_upload(request)
+    except CsrfRefused:
+        raise
+    except KeyholderError as exc:
+        return _new_page(request, actor, {}, error=exc.detail, status=exc.status_code)
+    values = {
+        "subject": upload_field(form, "subject", 300),
+        "account": upload_field(form, "account", 64),
+        "body": upload_field(form, "body", MAX_MESSAGE + 1),
+    }
+    try:
+        if not values["subject"].strip():
+            raise InvalidInput("Give your ticket a subject.")
+        opened = await run_in_threadpool(
+            customer.open_ticket,
+            uow_for(request),
+            subject=values["subject"].strip(),
+            body=_message_text(values["body"]),
+            account_name=values["account"] or None,
+            actor=actor,
+            channel=MessageChannel.WEB,
+            attachments=form.files,
+        )
+    except KeyholderError as exc:
+        return _new_page(request, actor, values, error=exc.detail, status=exc.status_code)
+    return redirect(f"/tickets/{opened.ticket.id}?done=opened")
+
+
+def _ticket_page(
+    request: Request,
+    number: int,
+    actor: Actor,
+    *,
+    body: str = "",
+    error: str = "",
+    notice: str = "",
+    status: int = 200,
+) -> Response:
+    # Not staff_view: the customer's view. Staff get every message from the service, so
+    # message_views keeps the public ones only (the desk shows the rest).
+    thread = service.get_ticket(uow_for(request, read_only=True), number, actor=actor)
+    ticket = thread.ticket
+    context = {
+        "title": f"#{ticket.id} {ticket.subject}",
+        "ticket": ticket,
+        "account_name": thread.account_name,
+        "follow_ups": thread.follow_ups,
+        "messages": message_views(ticket.id, thread.messages, for_staff=False),
+        "body": body,
+        "max_size": _max_size(request),
+        "error": error,
+        "notice": notice,
+    }
+    return render(request, "ticket.html", context, status_code=status)
+
+
+@router.get("/{number}")
+def ticket_page(request: Request, number: int, actor: SignedIn, done: str = "") -> Response:
+    return _ticket_page(request, number, actor, notice=NOTICES.get(done, ""))
+
+
+@router.post("/{number}/replies")
+async def reply(request: Request, number: int, actor: SignedIn) -> Response:
+    try:
+        form = await checked_upload(request)
+    except CsrfRefused:
+        raise
+    except KeyholderError as exc:
+        return _ticket_page(request, number, actor, error=exc.detail, status=exc.status_code)
+    body = upload_field(form, "body", MAX_MESSAGE + 1)
+    try:
+        landed = await run_in_threadpool(
+            customer.reply_as_customer,
+            uow_for(request),
+            number,
+            body=_message_text(body),
+            actor=actor,
+            channel=MessageChannel.WEB,
+            attachments=form.files,
+        )
+    except KeyholderError as exc:
+        if exc.status_code == 404:
+            raise  # not theirs, or no such ticket: the 404 page (S30)
+        return _ticket_page(
+            request, number, actor, body=body, error=exc.detail, status=exc.status_code
+        )
+    done = "follow-up" if landed.follow_up_of is not None else "replied"
+    return redirect(f"/tickets/{landed.ticket.id}?done={done}#message-{landed.message.id}")
