@@ -1,0 +1,145 @@
+"""Issue 5's attack tests: each ends with no grant, and the right evidence item failing.
+
+Every attack is pushed as far as an attacker (or a hurried reviewer) could
+take it: confirmed, approved twice where the service allows, the cooling-off
+waited out and the worker run. The letter attacks (no signature, typed fields
+that disagree with the letter) are in test_prescreen_job.py.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from keyholder.access import decisions
+from keyholder.access.decisions import Decision
+from keyholder.access.execution import execute_due, execute_request
+from keyholder.access.states import RequestState
+from keyholder.accounts.models import Invitation, Membership
+from keyholder.errors import KeyholderError
+from keyholder.identity.models import StaffRole, User
+from tests.access.flow import NEW_ADMIN, Story, link_token
+
+
+@pytest.fixture
+def story(runtime, factories):
+    return Story.begin(runtime, factories)
+
+
+def granted(story: Story) -> bool:
+    with story.runtime.uow(read_only=True) as uow:
+        user_ids = uow.session.scalars(select(User.id).where(User.email == NEW_ADMIN)).all()
+        membership = uow.session.scalars(
+            select(Membership.id).where(Membership.user_id.in_(user_ids))
+        ).first()
+        invitation = uow.session.scalars(
+            select(Invitation.id).where(Invitation.email == NEW_ADMIN)
+        ).first()
+    return membership is not None or invitation is not None
+
+
+def push_through(story: Story, request_id) -> list[str]:
+    """Approve twice (without a note), wait out the cooling-off, run the worker."""
+    refusals = []
+    for reviewer in story.reviewers:
+        try:
+            story.decide(request_id, Decision.APPROVE, reviewer)
+        except KeyholderError as exc:
+            refusals.append(exc.detail)
+    story.runtime.clock.advance(story.runtime.settings.cooling_off)
+    execute_due(story.runtime)
+    return refusals
+
+
+def evidence(story: Story, request_id) -> dict[str, str]:
+    return {i["check"]: i["status"] for i in story.request(request_id).evidence}
+
+
+@pytest.mark.parametrize(
+    ("changes", "failing"),
+    [
+        ({"contract_number": "ENT-2024-999999"}, "contract_number"),
+        ({"executive_email": "dana.whitfield@gmail.example"}, "executive_domain"),
+        ({"executive_email": "dana.whitfield@acrne.example"}, "executive_domain"),
+        ({"executive_email": "dana.whitfield@xn--cme-5cd.example"}, "executive_domain"),
+        ({"account_name": "acme-corp-holdings"}, "account"),
+    ],
+    ids=[
+        "wrong-contract",
+        "unverified-domain",
+        "lookalike-domain",
+        "punycode-domain",
+        "no-account",
+    ],
+)
+def test_a_false_statement_fails_its_check_and_grants_nothing(story, changes, failing):
+    request_id = story.submit(**changes)
+    story.confirm(request_id)
+    assert evidence(story, request_id)[failing] == "fail"
+    refusals = push_through(story, request_id)
+    assert refusals, "approving over a failing check must need a stated reason"
+    assert not granted(story)
+
+
+def test_the_executive_denies(story):
+    request_id = story.submit()
+    story.confirm(request_id)
+    story.executive_answers(request_id, confirm=False)
+    push_through(story, request_id)
+    assert evidence(story, request_id)["executive_confirmation"] == "fail"
+    assert story.request(request_id).state is RequestState.REJECTED
+    assert not granted(story)
+
+
+def test_an_existing_admin_vetoes(story, factories):
+    factories.admin_of(story.account, "old.admin@acme.example")  # not seen lately
+    request_id = story.ready()
+    notice = story.emails("access_veto_notice", to="old.admin@acme.example")[0]
+    _, token = link_token(notice.body, "veto")
+    decisions.veto(story.runtime.uow(), request_id, token)
+    story.runtime.clock.advance(story.runtime.settings.cooling_off)
+    assert execute_due(story.runtime) == 0
+    assert story.request(request_id).state is RequestState.CANCELLED
+    assert not granted(story)
+
+
+def test_the_same_reviewer_approves_twice(story):
+    request_id = story.submit()
+    story.confirm(request_id)
+    first = story.reviewers[0]
+    story.decide(request_id, Decision.APPROVE, first)
+    with pytest.raises(KeyholderError, match="different reviewer"):
+        story.decide(request_id, Decision.APPROVE, first)
+    story.runtime.clock.advance(story.runtime.settings.cooling_off)
+    execute_due(story.runtime)
+    assert story.request(request_id).state is RequestState.APPROVED_ONCE
+    assert not granted(story)
+
+
+def test_the_requester_approves_their_own_request(story, factories):
+    insider = factories.user("it-lead@acme.example", staff_role=StaffRole.REVIEWER)
+    request_id = story.submit()
+    story.confirm(request_id)
+    story.decide(request_id, Decision.APPROVE, story.reviewers[0])
+    with pytest.raises(KeyholderError, match="S24"):
+        story.decide(request_id, Decision.APPROVE, insider)
+    assert not granted(story)
+
+
+def test_execution_before_the_cooling_off_ends(story):
+    request_id = story.ready()
+    with pytest.raises(KeyholderError, match="S25"):
+        execute_request(story.runtime.uow(), request_id)
+    assert execute_due(story.runtime) == 0
+    assert not granted(story)
+
+
+def test_a_second_request_while_one_is_open(story):
+    first = story.submit()
+    story.confirm(first)
+    second = story.submit(requester_email="someone.else@acme.example")
+    story.confirm(second, requester="someone.else@acme.example")
+    assert story.request(second).state is RequestState.REJECTED
+    assert "already open" in story.request(second).outcome
+    push_through(story, second)
+    assert not granted(story)
