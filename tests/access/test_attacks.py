@@ -8,6 +8,8 @@ that disagree with the letter) are in test_prescreen_job.py.
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from sqlalchemy import select
 
@@ -16,6 +18,7 @@ from keyholder.access.decisions import Decision
 from keyholder.access.execution import execute_due, execute_request
 from keyholder.access.states import RequestState
 from keyholder.accounts.models import Invitation, Membership
+from keyholder.audit.models import AuditEvent
 from keyholder.errors import KeyholderError
 from keyholder.identity.models import StaffRole, User
 from tests.access.flow import NEW_ADMIN, Story, link_token
@@ -143,3 +146,32 @@ def test_a_second_request_while_one_is_open(story):
     assert "already open" in story.request(second).outcome
     push_through(story, second)
     assert not granted(story)
+
+
+def test_two_workers_at_once_grant_once(story):
+    """Several worker processes run the same job: one grant, one audit event (S20)."""
+    request_id = story.ready()
+    story.runtime.clock.advance(story.runtime.settings.cooling_off)
+    barrier = threading.Barrier(3)
+    outcomes: list[str] = []
+
+    def worker() -> None:
+        barrier.wait()
+        try:
+            outcomes.append(execute_request(story.runtime.uow(), request_id).value)
+        except KeyholderError as exc:
+            outcomes.append(type(exc).__name__)
+
+    threads = [threading.Thread(target=worker) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["Conflict", "Conflict", "executed"]
+    with story.runtime.uow(read_only=True) as uow:
+        invitations = uow.session.scalars(select(Invitation)).all()
+        executions = uow.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "access_request.execute")
+        ).all()
+    assert len(invitations) == 1
+    assert len(executions) == 1

@@ -72,7 +72,7 @@ def serve(
 
     db.require_current_schema()
     uvicorn.run(
-        "keyholder.web.app:create_app",
+        "keyholder.web.app:create_server_app",
         factory=True,
         host=host,
         port=port,
