@@ -72,3 +72,17 @@ def test_s12_cheap_argon2_is_refused_in_production_only():
 def test_argon2_memory_covers_every_lane():
     with pytest.raises(ValidationError, match="8 KiB per lane"):
         settings(env="development", argon2_memory_cost=8, argon2_parallelism=2)
+
+
+def test_no_cooling_off_only_in_development():
+    """Issue 5: the wait before a grant may be 0 only on a developer's machine."""
+    assert not settings(env="development", cooling_off=0).cooling_off
+    with pytest.raises(ValidationError, match="KEYHOLDER_COOLING_OFF"):
+        settings(env="test", secret_key="x" * 40, cooling_off=0)
+    with pytest.raises(ValidationError, match="negative"):
+        settings(env="development", cooling_off=-1)
+
+
+def test_desk_service_levels_need_every_priority():
+    with pytest.raises(ValidationError, match="KEYHOLDER_DESK_RESOLUTION_HOURS"):
+        settings(env="development", desk_resolution_hours={"urgent": 1, "high": 2, "normal": 3})
