@@ -102,6 +102,9 @@ class TestCsrf:
             f"/access-requests/{uuid0}/veto/x",
             "/desk/bulk-status",
             "/desk/tickets/1",
+            "/desk/canned-replies",
+            "/desk/canned-replies/x",
+            "/desk/canned-replies/x/delete",
             f"/desk/access-requests/{uuid0}/decisions",
             f"/desk/access-requests/{uuid0}/dns-check",
         ]

@@ -12,6 +12,7 @@ from fastapi import APIRouter
 
 from keyholder.web.ui import (
     accounts,
+    canned,
     desk,
     desk_ticket,
     devmail,
@@ -37,6 +38,7 @@ for part in (
     portal.router,
     tickets.router,
     desk.router,
+    canned.router,
     desk_ticket.router,
     review.router,
 ):
