@@ -84,6 +84,9 @@ class Settings(BaseSettings):
     desk_resolution_hours: dict[str, float] = Field(
         default_factory=lambda: {"urgent": 8.0, "high": 24.0, "normal": 72.0, "low": 168.0}
     )
+    # Desk emails link the requester to their ticket's page (no sign-in); the
+    # link stops working this long after the ticket closes.
+    desk_link_after_close: timedelta = timedelta(days=30)
     # Attachments (S32-S34): stored by content hash in the database, or in this
     # directory when set.
     attachment_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1)

@@ -6,7 +6,7 @@ import io
 import re
 import uuid
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import date, timedelta
 
 from PIL import Image, ImageDraw
 from sqlalchemy import select
@@ -19,6 +19,7 @@ from keyholder.access.models import AccessRequest
 from keyholder.accounts.models import ContactKind, EnterpriseAccount
 from keyholder.accounts.service import ContactInput, create_account
 from keyholder.bootstrap import Runtime
+from keyholder.demo_letter import demo_letter_png
 from keyholder.desk.attachments import NewAttachment
 from keyholder.identity.models import StaffRole, User
 from keyholder.mail.models import OutboxMessage
@@ -50,6 +51,22 @@ def letter_png() -> NewAttachment:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return NewAttachment("letter.png", buffer.getvalue())
+
+
+def typed_letter_png(dated: date) -> NewAttachment:
+    """A whole signed letter that states everything ``FORM`` says, for the real pre-screen."""
+    data = demo_letter_png(
+        account="acme-corp",
+        display_name="Acme Corporation",
+        contract=FORM.contract_number,
+        email_to_add=NEW_ADMIN,
+        reason=FORM.reason,
+        executive_name=FORM.executive_name,
+        executive_title=FORM.executive_title,
+        executive_email=EXECUTIVE,
+        dated=dated,
+    )
+    return NewAttachment("letter.png", data)
 
 
 def link_token(body: str, kind: str) -> tuple[uuid.UUID, str]:

@@ -27,6 +27,7 @@ from keyholder.accounts.service import normalize_account_name
 from keyholder.audit.service import record_event
 from keyholder.db.uow import UnitOfWork
 from keyholder.desk.attachments import NewAttachment, attach_files, check_attachment
+from keyholder.desk.links import ticket_path
 from keyholder.desk.models import (
     MessageChannel,
     MessageVisibility,
@@ -199,7 +200,13 @@ def lock_request(uow: UnitOfWork, request_id: uuid.UUID) -> AccessRequest:
     return request
 
 
-def confirm_requester(uow: UnitOfWork, request_id: uuid.UUID, token: str) -> RequestState:
+@dataclass(frozen=True, slots=True)
+class Confirmed:
+    state: RequestState
+    ticket_path: str  # the requester's page for the request's ticket (desk.links)
+
+
+def confirm_requester(uow: UnitOfWork, request_id: uuid.UUID, token: str) -> Confirmed:
     """The requester proved their address: route, refuse or start the review."""
     with uow:
         request = lock_request(uow, request_id)
@@ -218,7 +225,9 @@ def confirm_requester(uow: UnitOfWork, request_id: uuid.UUID, token: str) -> Req
         else:
             _start(uow, request, account, actor=actor, now=now)
         uow.commit()
-        return request.state
+        return Confirmed(
+            request.state, ticket_path(uow.settings, request.ticket_id, request.requester_email)
+        )
 
 
 def find_account(uow: UnitOfWork, typed: str) -> EnterpriseAccount | None:

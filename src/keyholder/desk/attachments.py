@@ -102,28 +102,39 @@ def download_attachment(
     """
     with uow:
         readable_ticket(uow, number, actor=actor)
-        query = (
-            select(Attachment)
-            .join(TicketMessage, Attachment.message_id == TicketMessage.id)
-            .where(Attachment.id == attachment_id, Attachment.ticket_id == number)
-        )
-        if not actor.is_staff:
-            query = query.where(TicketMessage.visibility == MessageVisibility.PUBLIC)
-        attachment = uow.session.scalars(query).one_or_none()
-        if attachment is None:
-            raise NotFound(f"no attachment {attachment_id} on ticket #{number}")
-        data = load_blob(uow, attachment.sha256)
-        record_event(
-            uow,
-            actor=actor,
-            action="attachment.view",
-            target=attachment_target(attachment.id),
-            after={
-                "ticket": number,
-                "message": attachment.message_id,
-                "filename": attachment.filename,
-                "sha256": attachment.sha256,
-            },
-        )
+        found = read_attachment(uow, number, attachment_id, actor=actor, staff=actor.is_staff)
         uow.commit()
-        return attachment, data
+        return found
+
+
+def read_attachment(
+    uow: UnitOfWork, number: int, attachment_id: uuid.UUID, *, actor: Actor, staff: bool
+) -> tuple[Attachment, bytes]:
+    """The attachment and its bytes from a ticket the caller may read, audited; no commit.
+
+    Those who are not ``staff`` see attachments on public messages only.
+    """
+    query = (
+        select(Attachment)
+        .join(TicketMessage, Attachment.message_id == TicketMessage.id)
+        .where(Attachment.id == attachment_id, Attachment.ticket_id == number)
+    )
+    if not staff:
+        query = query.where(TicketMessage.visibility == MessageVisibility.PUBLIC)
+    attachment = uow.session.scalars(query).one_or_none()
+    if attachment is None:
+        raise NotFound(f"no attachment {attachment_id} on ticket #{number}")
+    data = load_blob(uow, attachment.sha256)
+    record_event(
+        uow,
+        actor=actor,
+        action="attachment.view",
+        target=attachment_target(attachment.id),
+        after={
+            "ticket": number,
+            "message": attachment.message_id,
+            "filename": attachment.filename,
+            "sha256": attachment.sha256,
+        },
+    )
+    return attachment, data

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from keyholder.db.uow import UnitOfWork
 from keyholder.desk.addresses import desk_mailbox, reply_address
+from keyholder.desk.links import ticket_link
 from keyholder.desk.models import Ticket, TicketMessage
 from keyholder.desk.thread import remember_message_id, thread_message_ids
 from keyholder.mail.models import OutboxMessage
@@ -49,14 +50,25 @@ def send_ticket_email(
     holds_secret: bool = False,
     **context: object,
 ) -> OutboxMessage:
-    """Email the template ``name`` from the ticket, threaded (to the requester by default)."""
+    """Email the template ``name`` from the ticket, threaded (to the requester by default).
+
+    Templates get ``ticket_link``: the requester's link to the ticket's page,
+    in their emails only (None in anyone else's).
+    """
+    recipients = list(to) if to is not None else [ticket.requester_email]
+    for_requester = recipients == [ticket.requester_email]
     subject, text, html = render(
-        name, number=ticket.id, subject=ticket.subject, team=team_name(uow), **context
+        name,
+        number=ticket.id,
+        subject=ticket.subject,
+        team=team_name(uow),
+        ticket_link=ticket_link(uow.settings, ticket) if for_requester else None,
+        **context,
     )
     row = enqueue_email(
         uow,
         kind=name,
-        to=list(to) if to is not None else [ticket.requester_email],
+        to=recipients,
         subject=subject,
         body=text,
         html=html,

@@ -66,30 +66,32 @@ def get_ticket(
         require_staff(actor)
     with uow:
         ticket = readable_ticket(uow, number, actor=actor)
-        staff = actor.is_staff
-        query = (
-            select(TicketMessage)
-            .where(TicketMessage.ticket_id == number)
-            .options(selectinload(TicketMessage.attachments))
-            .order_by(TicketMessage.id)
-        )
-        if not staff:
-            query = query.where(TicketMessage.visibility == MessageVisibility.PUBLIC)
-        messages = uow.session.scalars(query).all()
-        account = (
-            uow.session.get(EnterpriseAccount, ticket.account_id) if ticket.account_id else None
-        )
-        assignee = uow.session.get(User, ticket.assignee_id) if ticket.assignee_id else None
-        follow_ups = uow.session.scalars(
-            select(Ticket.id).where(Ticket.follow_up_of_id == number).order_by(Ticket.id)
-        ).all()
-        return TicketThread(
-            ticket=ticket,
-            messages=messages,
-            account_name=account.name if account else None,
-            assignee_email=assignee.email if assignee and staff else None,
-            follow_ups=follow_ups,
-        )
+        return thread_of(uow, ticket, staff=actor.is_staff)
+
+
+def thread_of(uow: UnitOfWork, ticket: Ticket, *, staff: bool) -> TicketThread:
+    """The thread of a ticket the caller has already been allowed to read."""
+    query = (
+        select(TicketMessage)
+        .where(TicketMessage.ticket_id == ticket.id)
+        .options(selectinload(TicketMessage.attachments))
+        .order_by(TicketMessage.id)
+    )
+    if not staff:
+        query = query.where(TicketMessage.visibility == MessageVisibility.PUBLIC)
+    messages = uow.session.scalars(query).all()
+    account = uow.session.get(EnterpriseAccount, ticket.account_id) if ticket.account_id else None
+    assignee = uow.session.get(User, ticket.assignee_id) if ticket.assignee_id else None
+    follow_ups = uow.session.scalars(
+        select(Ticket.id).where(Ticket.follow_up_of_id == ticket.id).order_by(Ticket.id)
+    ).all()
+    return TicketThread(
+        ticket=ticket,
+        messages=messages,
+        account_name=account.name if account else None,
+        assignee_email=assignee.email if assignee and staff else None,
+        follow_ups=follow_ups,
+    )
 
 
 def _staff_author(uow: UnitOfWork, actor: Actor) -> tuple[str, str]:

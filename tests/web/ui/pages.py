@@ -9,6 +9,9 @@ from typing import Any
 import pyotp
 
 from keyholder.clock import FixedClock
+from keyholder.desk import service
+from keyholder.desk.attachments import NewAttachment
+from keyholder.identity.actor import Actor
 from keyholder.identity.models import User
 from tests.web.ui.conftest import Browser
 
@@ -45,3 +48,22 @@ def upload(
 def text_of(page: str) -> str:
     """The page with tags removed, for asserting what a person reads."""
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))
+
+
+def note_and_answer(runtime: Any, number: int, agent: Actor, *, note: str, answer: str) -> None:
+    """As an agent: an internal note with ``secret-note.txt``, then a public answer with
+    ``public-answer.txt`` (``public file``), the mix every customer page must filter."""
+    service.add_internal_note(
+        runtime.uow(),
+        number,
+        body=note,
+        actor=agent,
+        attachments=[NewAttachment("secret-note.txt", b"internal file\n")],
+    )
+    service.reply_to_ticket(
+        runtime.uow(),
+        number,
+        body=answer,
+        actor=agent,
+        attachments=[NewAttachment("public-answer.txt", b"public file\n")],
+    )

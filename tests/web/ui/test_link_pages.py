@@ -24,8 +24,9 @@ class TestLinkPages:
         assert page.headers["referrer-policy"] == "no-referrer"
         assert story.request(request_id).state is RequestState.SUBMITTED  # GET did nothing
         done = browser.submit(path)
-        assert done.status_code == 200
-        assert "your request goes ahead" in done.text
+        assert done.status_code == 303
+        assert done.headers["location"].startswith("/t/")  # the requester's ticket page
+        assert "your request is confirmed" in browser.get(done.headers["location"]).text
         assert story.request(request_id).state is not RequestState.SUBMITTED
         again = browser.submit(path)
         assert again.status_code in {404, 410}

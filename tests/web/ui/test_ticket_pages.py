@@ -7,9 +7,8 @@ import re
 import pytest
 
 from keyholder.desk import service
-from keyholder.desk.attachments import NewAttachment
 from tests.factories import PASSWORD
-from tests.web.ui.pages import text_of, upload
+from tests.web.ui.pages import note_and_answer, text_of, upload
 
 NOTE = "INTERNAL: the customer is on the watch list"
 
@@ -31,21 +30,10 @@ def ticket(factories, carol, agent):
         subject="<script>alert('subject')</script> Export",
         body="New text here.\n\nOn Mon, 5 Jan 2026, Support wrote:\n> old quoted words\n",
     )
-    actor = factories.actor(agent)
-    service.add_internal_note(
-        factories.runtime.uow(),
-        opened.id,
-        body=NOTE,
-        actor=actor,
-        attachments=[NewAttachment("secret-note.txt", b"internal file\n")],
-    )
-    service.reply_to_ticket(
-        factories.runtime.uow(),
-        opened.id,
-        body="Public answer <b>bold?</b>",
-        actor=actor,
-        attachments=[NewAttachment("public-answer.txt", b"public file\n")],
-    )
+    note_and_answer(
+        factories.runtime, opened.id, factories.actor(agent), note=NOTE,
+        answer="Public answer <b>bold?</b>",
+    )  # fmt: skip
     return opened
 
 

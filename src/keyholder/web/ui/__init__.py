@@ -22,6 +22,7 @@ from keyholder.web.ui import (
     review,
     security,
     signin,
+    ticket_link,
     tickets,
 )
 
@@ -37,6 +38,7 @@ for part in (
     devmail.router,
     portal.router,
     tickets.router,
+    ticket_link.router,
     desk.router,
     canned.router,
     desk_ticket.router,

@@ -17,7 +17,7 @@ from keyholder.access import decisions
 from keyholder.access.intake import confirm_requester
 from keyholder.errors import KeyholderError
 from keyholder.web.ui.forms import CSRF_CHECKED, CheckedForm, field, uow_for
-from keyholder.web.ui.rendering import TokenPageRoute, render
+from keyholder.web.ui.rendering import TokenPageRoute, redirect, render
 
 router = APIRouter(prefix="/access-requests", route_class=TokenPageRoute, include_in_schema=False)
 
@@ -46,14 +46,10 @@ def confirm_email_page(request: Request) -> Response:
 @router.post("/{request_id}/confirm-email/{token}", dependencies=[CSRF_CHECKED])
 def confirm_email(request: Request, request_id: uuid.UUID, token: str) -> Response:
     try:
-        confirm_requester(uow_for(request), request_id, token)
+        confirmed = confirm_requester(uow_for(request), request_id, token)
     except KeyholderError as exc:
         return _dead(request, exc)
-    return _done(
-        request,
-        "Request confirmed",
-        "Thank you: your request goes ahead. We will write to you by email.",
-    )
+    return redirect(f"{confirmed.ticket_path}?done=confirmed")
 
 
 @router.get("/{request_id}/executive-confirmation/{token}")

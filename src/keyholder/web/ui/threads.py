@@ -57,9 +57,17 @@ def _author(message: TicketMessage, *, for_staff: bool) -> str:
 
 
 def message_views(
-    number: int, messages: Sequence[TicketMessage], *, for_staff: bool
+    number: int,
+    messages: Sequence[TicketMessage],
+    *,
+    for_staff: bool,
+    files_url: str | None = None,
 ) -> list[MessageView]:
-    """The thread of ticket ``number`` for a page; customers get public messages only."""
+    """The thread of ticket ``number`` for a page; customers get public messages only.
+
+    Attachments link under ``files_url`` (the API's download route by default).
+    """
+    files_url = files_url or f"/api/tickets/{number}/attachments"
     views = []
     for message in messages:
         internal = message.visibility is not MessageVisibility.PUBLIC
@@ -83,7 +91,7 @@ def message_views(
                         filename=a.filename,
                         content_type=a.content_type,
                         size=human_size(a.size),
-                        url=f"/api/tickets/{number}/attachments/{a.id}",
+                        url=f"{files_url}/{a.id}",
                     )
                     for a in message.attachments
                 ],

@@ -12,16 +12,18 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from keyholder.access.progress import RequestProgress, progress_for
 from keyholder.accounts import service as accounts
 from keyholder.desk import customer, service
 from keyholder.desk.models import MessageChannel
-from keyholder.errors import InvalidInput, KeyholderError
+from keyholder.desk.service import TicketThread
+from keyholder.errors import InvalidInput, KeyholderError, NotFound
 from keyholder.identity.actor import Actor
 from keyholder.web.api.desk_schemas import MAX_MESSAGE
 from keyholder.web.ui.csrf import CsrfRefused
 from keyholder.web.ui.forms import SignedIn, checked_upload, runtime_of, uow_for, upload_field
 from keyholder.web.ui.rendering import PageRoute, redirect, render
-from keyholder.web.ui.threads import human_size, message_views
+from keyholder.web.ui.threads import MessageView, human_size, message_views
 
 router = APIRouter(prefix="/tickets", route_class=PageRoute, include_in_schema=False)
 
@@ -30,6 +32,8 @@ NOTICES = {
     "opened": "Your ticket is open. We answer here and by email.",
     "replied": "Your reply is sent.",
     "follow-up": "That ticket was closed, so your reply opened this new ticket, linked to it.",
+    "confirmed": "Thank you: your request is confirmed. This page shows how it goes, "
+    "and we write to you by email at each step.",
 }
 
 
@@ -80,7 +84,7 @@ def new_ticket_page(request: Request, actor: SignedIn) -> Response:
     return _new_page(request, actor, {})
 
 
-def _message_text(body: str) -> str:
+def message_text(body: str) -> str:
     if not body.strip():
         raise InvalidInput("Write a message first.")
     if len(body) > MAX_MESSAGE:
@@ -108,7 +112,7 @@ async def open_ticket(request: Request, actor: SignedIn) -> Response:
             customer.open_ticket,
             uow_for(request),
             subject=values["subject"].strip(),
-            body=_message_text(values["body"]),
+            body=message_text(values["body"]),
             account_name=values["account"] or None,
             actor=actor,
             channel=MessageChannel.WEB,
@@ -134,22 +138,52 @@ def _ticket_page(
     thread = service.get_ticket(uow_for(request, read_only=True), number, actor=actor)
     ticket = thread.ticket
     context = {
-        "title": f"#{ticket.id} {ticket.subject}",
-        "ticket": ticket,
-        "account_name": thread.account_name,
-        "follow_ups": thread.follow_ups,
-        "messages": message_views(ticket.id, thread.messages, for_staff=False),
+        **thread_context(
+            request, thread, messages=message_views(ticket.id, thread.messages, for_staff=False)
+        ),
+        "by_link": False,
+        "ticket_url": lambda n: f"/tickets/{n}",
+        "reply_url": f"/tickets/{ticket.id}/replies",
+        "progress": progress_for(uow_for(request, read_only=True), number, actor=actor),
+        "progress_url": f"/tickets/{ticket.id}/progress",
         "body": body,
-        "max_size": _max_size(request),
         "error": error,
         "notice": notice,
     }
     return render(request, "ticket.html", context, status_code=status)
 
 
+def thread_context(
+    request: Request, thread: TicketThread, *, messages: list[MessageView]
+) -> dict[str, object]:
+    """What ticket.html shows of a thread, whichever way its reader came."""
+    ticket = thread.ticket
+    return {
+        "title": f"#{ticket.id} {ticket.subject}",
+        "ticket": ticket,
+        "account_name": thread.account_name,
+        "follow_ups": thread.follow_ups,
+        "messages": messages,
+        "max_size": _max_size(request),
+    }
+
+
+def progress_section(request: Request, progress: RequestProgress | None, url: str) -> Response:
+    """The access request's progress alone, for progress.js to swap in."""
+    if progress is None:
+        raise NotFound("this ticket is not a request for admin access")
+    return render(request, "_request_progress.html", {"progress": progress, "progress_url": url})
+
+
 @router.get("/{number}")
 def ticket_page(request: Request, number: int, actor: SignedIn, done: str = "") -> Response:
     return _ticket_page(request, number, actor, notice=NOTICES.get(done, ""))
+
+
+@router.get("/{number}/progress")
+def progress_page(request: Request, number: int, actor: SignedIn) -> Response:
+    progress = progress_for(uow_for(request, read_only=True), number, actor=actor)
+    return progress_section(request, progress, f"/tickets/{number}/progress")
 
 
 @router.post("/{number}/replies")
@@ -166,7 +200,7 @@ async def reply(request: Request, number: int, actor: SignedIn) -> Response:
             customer.reply_as_customer,
             uow_for(request),
             number,
-            body=_message_text(body),
+            body=message_text(body),
             actor=actor,
             channel=MessageChannel.WEB,
             attachments=form.files,

@@ -1,0 +1,142 @@
+"""Where an access request stands, for the requester's ticket page.
+
+The requester sees what we could read in their letter (found / not found for
+each thing it must state) so they can send a clearer copy, but never how it
+compared with the account's records: pass/fail on the contract number or the
+executive on record would let a forger try letters until one passes. Those
+comparisons are for reviewers only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import select
+
+from keyholder.access.models import AccessRequest
+from keyholder.access.states import RequestState
+from keyholder.db.uow import UnitOfWork
+from keyholder.desk.links import ticket_by_link
+from keyholder.desk.models import Ticket, TicketKind
+from keyholder.desk.policy import readable_ticket
+from keyholder.identity.actor import Actor
+
+R = RequestState
+_STAGES: Mapping[RequestState, str] = {
+    R.SUBMITTED: "Waiting for you to confirm your email address: open the link in the email "
+    "we sent you. Nothing happens until you do.",
+    R.IN_REVIEW: "Our staff are reviewing your request. We also ask the executive on record "
+    "to confirm it by email.",
+    R.NEEDS_INFO: "A reviewer asked you for more information: see their message below, "
+    "and reply here or to the email.",
+    R.APPROVED_ONCE: "One reviewer approved your request; a second reviewer must approve it too.",
+    R.COOLING_OFF: "Approved. The account's admins and contacts are told and may object "
+    "before the change is made.",
+    R.EXECUTED: "Done: the address you asked for is now an admin of the account.",
+    R.REJECTED: "Your request was not approved.",
+    R.CANCELLED: "Your request was cancelled after an objection from the account.",
+    R.ROUTED: "The account has an admin who can act, so we sent your request to them.",
+}
+
+# What the letter must state, in the requester's words, and the pre-screen item
+# that holds each one.
+_LETTER_ITEMS = (
+    ("The enterprise account name", "account_name"),
+    ("The email address to add", "email_to_add"),
+    ("Why the change is needed", "reason"),
+    ("The contract number", "contract_number"),
+    ("The executive's name", "executive_name"),
+    ("The executive's title", "executive_title"),
+    ("The executive's email address", "executive_email"),
+    ("The date", "date"),
+)
+_SIGNATURE_WORDS = {
+    "signature-like ink": "found",
+    "uncertain": "unclear",
+    "no handwriting": "not found",
+}
+
+
+class LetterStatus(StrEnum):
+    WAITING = "waiting"  # for the requester's confirmation; the letter is read after it
+    READING = "reading"
+    READ = "read"
+    BY_REVIEWER = "by_reviewer"  # not read automatically (unreadable, or not screened)
+
+
+@dataclass(frozen=True, slots=True)
+class LetterReading:
+    label: str
+    found: str  # "found", "not found" or "unclear"
+
+
+@dataclass(frozen=True, slots=True)
+class RequestProgress:
+    state: RequestState
+    stage: str
+    letter: LetterStatus
+    readings: tuple[LetterReading, ...] = ()
+    outcome: str | None = None
+
+    @property
+    def settled(self) -> bool:
+        """Nothing on the page changes until someone acts (the page may stop polling)."""
+        return self.letter is not LetterStatus.READING
+
+
+def progress_for(uow: UnitOfWork, number: int, *, actor: Actor) -> RequestProgress | None:
+    """The same for a signed-in reader of the ticket (404 if they may not read it, S30)."""
+    with uow:
+        return _progress(uow, readable_ticket(uow, number, actor=actor))
+
+
+def progress_by_link(uow: UnitOfWork, number: int, mac: str) -> RequestProgress | None:
+    """The request behind the ticket the link opens; None if it is not an access request."""
+    with uow:
+        return _progress(uow, ticket_by_link(uow, number, mac))
+
+
+def _progress(uow: UnitOfWork, ticket: Ticket) -> RequestProgress | None:
+    if ticket.kind is not TicketKind.ADMIN_ACCESS:
+        return None
+    request = uow.session.scalars(
+        select(AccessRequest).where(AccessRequest.ticket_id == ticket.id)
+    ).one_or_none()
+    if request is None:
+        return None
+    letter, readings = _letter(request)
+    ended = request.state in {R.REJECTED, R.CANCELLED, R.ROUTED}
+    return RequestProgress(
+        state=request.state,
+        stage=_STAGES[request.state],
+        letter=letter,
+        readings=readings,
+        outcome=request.outcome if ended else None,
+    )
+
+
+def _letter(request: AccessRequest) -> tuple[LetterStatus, tuple[LetterReading, ...]]:
+    report = request.prescreen
+    if request.prescreen_due:
+        return LetterStatus.READING, ()
+    if report is None:
+        waiting = request.requester_confirmed_at is None
+        return (LetterStatus.WAITING if waiting else LetterStatus.BY_REVIEWER), ()
+    if "error" in report or report.get("ocr") == "unavailable":
+        return LetterStatus.BY_REVIEWER, ()
+    return LetterStatus.READ, _readings(report)
+
+
+def _readings(report: Mapping[str, Any]) -> tuple[LetterReading, ...]:
+    items = report.get("items") or {}
+    readings = [
+        LetterReading(label, "found" if items.get(key) else "not found")
+        for label, key in _LETTER_ITEMS
+    ]
+    level = (report.get("signature") or {}).get("level")
+    signature = _SIGNATURE_WORDS.get(str(level), "unclear")
+    readings.append(LetterReading("The executive's handwritten signature", signature))
+    return tuple(readings)

@@ -1,0 +1,110 @@
+"""The requester's ticket page behind the link in desk emails: ``/t/{number}/{mac}``.
+
+No sign-in: the link is the credential (``desk.links``), like the reply
+address in the same email. The page shows what the signed-in ticket page
+shows (the public thread, a reply form with files) and, for a request for
+admin access, how far it has got, updated as soon as the letter is read.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from keyholder.access.progress import progress_by_link
+from keyholder.desk import by_link
+from keyholder.desk.links import ticket_path
+from keyholder.errors import KeyholderError
+from keyholder.web.api.attachments import download_response
+from keyholder.web.api.desk_schemas import MAX_MESSAGE
+from keyholder.web.ui.csrf import CsrfRefused
+from keyholder.web.ui.forms import checked_upload, runtime_of, uow_for, upload_field
+from keyholder.web.ui.rendering import TokenPageRoute, redirect, render
+from keyholder.web.ui.threads import message_views
+from keyholder.web.ui.tickets import NOTICES, message_text, progress_section, thread_context
+
+router = APIRouter(prefix="/t", route_class=TokenPageRoute, include_in_schema=False)
+
+
+def _page(
+    request: Request,
+    number: int,
+    mac: str,
+    *,
+    body: str = "",
+    error: str = "",
+    notice: str = "",
+    status: int = 200,
+) -> Response:
+    settings = runtime_of(request).settings
+    try:
+        thread = by_link.get_ticket_by_link(uow_for(request, read_only=True), number, mac)
+        progress = progress_by_link(uow_for(request, read_only=True), number, mac)
+    except KeyholderError as exc:
+        context = {"title": "This link does not work", "detail": exc.detail, "reset": False}
+        return render(request, "link_dead.html", context, status_code=exc.status_code)
+    email = thread.ticket.requester_email
+    here = f"/t/{number}/{mac}"
+    context = {
+        **thread_context(
+            request,
+            thread,
+            messages=message_views(
+                number, thread.messages, for_staff=False, files_url=f"{here}/attachments"
+            ),
+        ),
+        "by_link": True,
+        "ticket_url": lambda n: ticket_path(settings, n, email),
+        "reply_url": f"{here}/replies",
+        "progress": progress,
+        "progress_url": f"{here}/progress",
+        "body": body,
+        "error": error,
+        "notice": notice,
+    }
+    return render(request, "ticket.html", context, status_code=status)
+
+
+@router.get("/{number}/{mac}")
+def ticket_page(request: Request, number: int, mac: str, done: str = "") -> Response:
+    return _page(request, number, mac, notice=NOTICES.get(done, ""))
+
+
+@router.get("/{number}/{mac}/progress")
+def progress(request: Request, number: int, mac: str) -> Response:
+    found = progress_by_link(uow_for(request, read_only=True), number, mac)
+    return progress_section(request, found, f"/t/{number}/{mac}/progress")
+
+
+@router.get("/{number}/{mac}/attachments/{attachment_id}")
+def attachment(number: int, mac: str, attachment_id: uuid.UUID, request: Request) -> Response:
+    found, data = by_link.download_by_link(uow_for(request), number, mac, attachment_id)
+    return download_response(found, data)
+
+
+@router.post("/{number}/{mac}/replies")
+async def reply(request: Request, number: int, mac: str) -> Response:
+    try:
+        form = await checked_upload(request)
+    except CsrfRefused:
+        raise
+    except KeyholderError as exc:
+        return _page(request, number, mac, error=exc.detail, status=exc.status_code)
+    body = upload_field(form, "body", MAX_MESSAGE + 1)
+    try:
+        landed = await run_in_threadpool(
+            by_link.reply_by_link,
+            uow_for(request),
+            number,
+            mac,
+            body=message_text(body),
+            attachments=form.files,
+        )
+    except KeyholderError as exc:
+        return _page(request, number, mac, body=body, error=exc.detail, status=exc.status_code)
+    done = "follow-up" if landed.follow_up_of is not None else "replied"
+    ticket = landed.ticket
+    url = ticket_path(runtime_of(request).settings, ticket.id, ticket.requester_email)
+    return redirect(f"{url}?done={done}#message-{landed.message.id}")
