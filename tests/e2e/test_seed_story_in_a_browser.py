@@ -207,7 +207,8 @@ class TestSeedStory:
         expect(admin.get_by_role("status")).to_contain_text("You are now a member of Acme")
         sign_in(admin, NEW_ADMIN)
         admin.goto("/account/security")
-        admin.get_by_label("Your password").fill(PASSWORD)
+        mfa = admin.get_by_role("region", name="Multi-factor authentication")
+        mfa.get_by_label("Your password").fill(PASSWORD)
         admin.get_by_role("button", name="Set up multi-factor authentication").click()
         secret = admin.locator("#secret").inner_text()
         admin.get_by_label("The 6-digit code the app shows").fill(

@@ -1,6 +1,8 @@
-"""The signed-in user's security page (MFA, recovery codes, email verification) and invitations.
+"""The signed-in user's security page and invitations.
 
-The same use cases as ``/api/mfa``, ``/api/email-verifications`` and
+MFA and recovery codes, email verification and change, logging out
+everywhere: the same use cases as ``/api/mfa``, ``/api/email-verifications``,
+``/api/email-changes``, ``DELETE /api/sessions`` and
 ``/api/invitations/{token}/accept``. Pages showing a TOTP secret or recovery
 codes are never cached (every page is ``no-store``).
 """
@@ -15,7 +17,7 @@ from fastapi import APIRouter, Request, Response
 from keyholder.accounts import invitations
 from keyholder.accounts.permissions import ADMIN_PERMISSION
 from keyholder.errors import KeyholderError, NotAuthenticated
-from keyholder.identity import mfa, verification
+from keyholder.identity import mfa, sessions, verification
 from keyholder.identity import service as identity
 from keyholder.identity.actor import Actor
 from keyholder.web.deps import SESSION_COOKIE
@@ -28,6 +30,10 @@ token_router = APIRouter(route_class=TokenPageRoute, include_in_schema=False)
 NOTICES = {
     "verification-sent": "A confirmation link is on its way to your address.",
     "mfa-off": "Multi-factor authentication is off.",
+    "email-change-sent": "We sent a link to the new address: your address changes once it is "
+    "opened there. We also told your current address.",
+    "signed-out-elsewhere": "Every other session and API token of yours has ended; "
+    "this browser stays signed in.",
 }
 
 
@@ -134,6 +140,36 @@ async def disable_mfa(request: Request, actor: SignedIn, form: CheckedForm) -> R
     except KeyholderError as exc:
         return _security_page(request, actor, error=exc.detail, status=exc.status_code)
     return redirect("/account/security?notice=mfa-off")
+
+
+@router.post("/account/email-change")
+async def request_email_change(request: Request, actor: SignedIn, form: CheckedForm) -> Response:
+    uow = uow_for(request)
+    try:
+        # Checks the password: on the bounded hashing pool, as sign-in is (S16).
+        await uow.hashing.run(
+            verification.request_email_change,
+            uow,
+            field(form, "email"),
+            actor=actor,
+            password=field(form, "password"),
+        )
+    except KeyholderError as exc:
+        return _security_page(request, actor, error=exc.detail, status=exc.status_code)
+    return redirect("/account/security?notice=email-change-sent")
+
+
+@router.post("/account/sessions/end")
+def end_sessions(request: Request, actor: SignedIn, form: CheckedForm) -> Response:
+    """Log out everywhere (S14), or everywhere but this browser."""
+    keep_this_one = field(form, "keep") == "this-browser"
+    current = request.cookies.get(SESSION_COOKIE) if keep_this_one else None
+    sessions.log_out_everywhere(uow_for(request), actor=actor, current_session_token=current)
+    if keep_this_one:
+        return redirect("/account/security?notice=signed-out-elsewhere")
+    response = redirect("/?signed_out=1")
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
 
 
 # --- invitations -------------------------------------------------------------
