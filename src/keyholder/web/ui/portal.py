@@ -94,5 +94,9 @@ async def submit_request(request: Request) -> Response:
 @router.get("/sent")
 def sent(request: Request) -> Response:
     # The same page whatever was typed: it never says whether the account exists.
-    context = {"title": "Check your email", "message": SUBMITTED, "link": ("/", "Home")}
+    message = (
+        f"{SUBMITTED} Once you confirm, you land on your request's page, which shows how it "
+        "goes, starting with what we could read in your letter."
+    )
+    context = {"title": "Check your email", "message": message, "link": ("/", "Home")}
     return render(request, "message.html", context)
