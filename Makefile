@@ -21,10 +21,12 @@ $(READY): pyproject.toml requirements/constraints.txt
 	@touch $@
 
 ## serve: run Keyholder on http://127.0.0.1:8000 with demo data (SQLite in var/)
+# The demo's cooling-off is minutes, not 72 hours, so the whole story can be walked in one
+# sitting; set KEYHOLDER_COOLING_OFF to see the real wait.
 serve: $(READY)
 	$(BIN)/keyholder db upgrade
 	$(BIN)/keyholder demo --if-empty
-	$(BIN)/keyholder serve
+	KEYHOLDER_COOLING_OFF=$${KEYHOLDER_COOLING_OFF:-PT3M} $(BIN)/keyholder serve
 
 ## test: the test suite on SQLite, and on PostgreSQL too when KEYHOLDER_TEST_POSTGRESQL_URL is set
 test: $(READY) $(CHROMIUM) test-sqlite $(if $(KEYHOLDER_TEST_POSTGRESQL_URL),test-postgresql)
