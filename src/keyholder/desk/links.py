@@ -1,6 +1,6 @@
 """The ticket link in desk emails: the requester's thread without signing in.
 
-``/t/<number>/<mac>``, where the MAC (HMAC-SHA256 with the secret key) binds
+``/t/<number>/kht_<mac>``, where the MAC (HMAC-SHA256 with the secret key) binds
 the ticket number to the requester's address. It grants what the reply
 plus-address in the same email already grants (read the public thread and
 answer it) and nothing more: no internal notes, no other ticket. It dies when
@@ -21,6 +21,8 @@ from keyholder.desk.models import Ticket, TicketStatus
 from keyholder.errors import NotFound
 
 _MAC_LENGTH = 32  # hex digits: 128 bits, as it stands in for a password
+# A token prefix like the others' (identity.tokens), so log redaction knows it (S6).
+_PREFIX = "kht_"
 
 DEAD_LINK = (
     "this ticket link does not work: it is mistyped, or its ticket closed a while ago. "
@@ -30,7 +32,8 @@ DEAD_LINK = (
 
 def ticket_link_mac(settings: Settings, number: int, requester_email: str) -> str:
     message = f"desk-view:{number}:{requester_email.lower()}".encode()
-    return hmac.new(settings.secret, message, hashlib.sha256).hexdigest()[:_MAC_LENGTH]
+    digest = hmac.new(settings.secret, message, hashlib.sha256).hexdigest()
+    return _PREFIX + digest[:_MAC_LENGTH]
 
 
 def ticket_path(settings: Settings, number: int, requester_email: str) -> str:

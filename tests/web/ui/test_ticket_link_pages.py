@@ -13,13 +13,14 @@ from keyholder.desk import service
 from keyholder.desk.models import Ticket, TicketStatus
 from keyholder.identity.actor import Actor
 from keyholder.mail.models import OutboxMessage
+from keyholder.web.redaction import redact
 from tests.access.flow import EXECUTIVE, REQUESTER, Story, link_token, typed_letter_png
 from tests.desk import sample_files
 from tests.factories import PASSWORD
 from tests.web.ui.pages import note_and_answer, text_of, upload
 
 NOTE = "INTERNAL: check the caller's identity twice"
-LINK = re.compile(r"https?://[^/\s]+(/t/\d+/[0-9a-f]{32})")
+LINK = re.compile(r"https?://[^/\s]+(/t/\d+/kht_[0-9a-f]{32})")
 
 
 def link_in(runtime, kind: str, to: str) -> str:
@@ -65,6 +66,13 @@ class TestTheLink:
         assert "Try the CSV button." in text
         assert "Export &lt;b&gt;fails&lt;/b&gt;" in page.text
         assert "do not forward the email" in text
+
+    def test_s6_the_link_is_redacted_from_log_lines(self, runtime, ticket):
+        path = link_in(runtime, "desk_reply", "carol@acme.example")
+        secret = path.rsplit("_", 1)[1]
+        logged = redact(f'127.0.0.1:5000 - "GET {path}/replies HTTP/1.1" 200')
+        assert secret not in logged
+        assert "/kht_[redacted]/replies" in logged
 
     def test_internal_notes_and_their_files_never_show(self, browser, runtime, ticket):
         path = link_in(runtime, "desk_reply", "carol@acme.example")

@@ -44,7 +44,11 @@ def _messages(request: Request) -> list[OutboxMessage]:
 @router.get("")
 def mailbox(request: Request) -> Response:
     _development_only(request)
-    context = {"title": "Development mailbox", "messages": _messages(request)}
+    context = {
+        "title": "Development mailbox",
+        "messages": _messages(request),
+        "smtp": runtime_of(request).settings.smtp_url is not None,
+    }
     return render(request, "dev_mail.html", context)
 
 
