@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from keyholder.accounts.models import Membership
 from tests.factories import PASSWORD
 
 
@@ -56,6 +57,22 @@ class TestMembersPage:
         assert action
         revoked = browser.submit(PAGE, action.group(1))
         assert "The invitation is revoked." in browser.get(revoked.headers["location"]).text
+
+    def test_s18_an_admin_granted_by_a_request_is_told_to_enrol_mfa_first(
+        self, browser, runtime, acme, factories
+    ):
+        peter = factories.user("peter@acme.example", password=PASSWORD)
+        membership = factories.member(acme, peter, "view,manage")
+        with runtime.uow() as uow:
+            uow.session.get(Membership, membership.id).mfa_required = True
+            uow.commit()
+        browser.sign_in(peter.email)
+        page = browser.get(PAGE).text
+        assert "admin actions need multi-factor authentication first" in page
+        assert 'href="/account/security"' in page
+        assert f'action="{PAGE}/members"' not in page  # no forms that would be refused
+        browser.sign_in("alice@acme.example")
+        assert "multi-factor authentication first" not in browser.get(PAGE).text
 
     def test_changing_permissions_and_removing(self, browser, acme):
         browser.sign_in("alice@acme.example")

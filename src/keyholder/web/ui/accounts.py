@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request, Response
 from keyholder.accounts import history, invitations, members
 from keyholder.accounts import service as accounts
 from keyholder.accounts.permissions import Permission, ordered
+from keyholder.accounts.policy import ADMIN_NEEDS_MFA
 from keyholder.errors import KeyholderError, PermissionDenied
 from keyholder.identity.actor import Actor
 from keyholder.web.ui.forms import CSRF_CHECKED, CheckedForm, SignedIn, field, fields, uow_for
@@ -53,9 +54,11 @@ def _account_page(
     try:
         events = history.account_history(uow_for(request, read_only=True), name, actor=actor)
         pending = invitations.list_invitations(uow_for(request), name, actor=actor)
-        can_manage = True
-    except PermissionDenied:
+        can_manage, needs_mfa = True, False
+    except PermissionDenied as exc:
         events, pending, can_manage = [], [], False
+        # An admin granted through an access request acts only once MFA is on (S18).
+        needs_mfa = exc.detail == ADMIN_NEEDS_MFA
     context = {
         "title": account.display_name,
         "account": account,
@@ -63,6 +66,7 @@ def _account_page(
         "invitations": [(i, [p.value for p in ordered(i.permissions)]) for i in pending],
         "events": events,
         "can_manage": can_manage,
+        "needs_mfa": needs_mfa,
         "permissions": PERMISSIONS,
         "error": error,
         "notice": notice,
