@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from fastapi.routing import APIRoute
 
+from keyholder.web import ui
 from tests.factories import PASSWORD
 from tests.web.ui.conftest import make_browser
 
@@ -113,3 +115,38 @@ class TestCsrf:
             assert response.status_code == 403, path
         # Nothing changed: alice is still a member and signed in.
         assert browser.get("/accounts/acme-corp").status_code == 200
+
+
+def _example(segment: str) -> str:
+    """A well-formed value for a path parameter, so only the missing token can refuse."""
+    name = segment.strip("{}").split(":")[0]
+    if name.endswith("id") and name != "message_id":
+        return "00000000-0000-4000-8000-000000000000"
+    return {"number": "1", "name": "acme-corp", "message_id": "1"}.get(name, "kh_example")
+
+
+def form_routes() -> list[str]:
+    """Every path of the web UI that takes a POST, with example values in it."""
+    found = []
+    for part in ui.PARTS:
+        for route in part.routes:
+            if isinstance(route, APIRoute) and "POST" in route.methods:
+                segments = route.path.split("/")
+                found.append("/".join(_example(s) if s.startswith("{") else s for s in segments))
+    return sorted(found)
+
+
+class TestEveryForm:
+    def test_s19_every_page_post_without_the_token_is_refused(self, browser, alice):
+        paths = form_routes()
+        assert "/account/sessions/end" in paths
+        assert any(p.startswith("/t/") for p in paths)
+        browser.sign_in(alice.email)
+        for path in paths:
+            # Multipart: what the upload forms need, and what the others read as well.
+            empty = {"unused": ("", b"", "application/octet-stream")}
+            response = browser.client.post(
+                path, data={"x": "1"}, files=empty, follow_redirects=False
+            )
+            assert response.status_code == 403, (path, response.status_code)
+        assert browser.get("/accounts", follow_redirects=False).status_code == 200  # still in

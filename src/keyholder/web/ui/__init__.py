@@ -26,8 +26,8 @@ from keyholder.web.ui import (
     tickets,
 )
 
-router = APIRouter(include_in_schema=False)
-for part in (
+# Each area's router; paths carry their own prefixes, so they are included as they are.
+PARTS = (
     home.router,
     signin.router,
     signin.token_router,
@@ -43,7 +43,9 @@ for part in (
     canned.router,
     desk_ticket.router,
     review.router,
-):
+)
+router = APIRouter(include_in_schema=False)
+for part in PARTS:
     router.include_router(part)
 
-__all__ = ["router"]
+__all__ = ["PARTS", "router"]
