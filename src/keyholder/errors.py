@@ -13,7 +13,9 @@
     ├── InvalidInput            well-formed but unacceptable values   → 422
     │   └── UnknownPermission
     ├── TooManyRequests         over a rate limit (Retry-After)       → 429
-    └── ConfigurationError      the operator's settings are wrong     → 500
+    ├── ConfigurationError      the operator's settings are wrong     → 500
+    └── ServiceUnavailable      something we ask did not answer       → 503
+        └── DnsLookupError      a DNS lookup failed; try again later
 
 Services raise these; the web layer maps them to problem+json and the CLI to a
 one-line message with a non-zero exit.
@@ -106,3 +108,16 @@ class TooManyRequests(KeyholderError):
 
 class ConfigurationError(KeyholderError):
     title = "Configuration error"
+
+
+class ServiceUnavailable(KeyholderError):
+    """Something outside Keyholder (DNS, a mail server) did not answer: try again later."""
+
+    status_code = 503
+    title = "Service unavailable"
+
+
+class DnsLookupError(ServiceUnavailable):
+    """A lookup that could not be answered (timeout, SERVFAIL, no server)."""
+
+    title = "DNS lookup failed"

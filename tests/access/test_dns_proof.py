@@ -11,7 +11,6 @@ import pytest
 
 from keyholder.access.dns_proof import (
     CHALLENGE_LABEL,
-    DnsLookupError,
     DnsPythonResolver,
     MemoryTxtResolver,
     challenge_name,
@@ -21,7 +20,7 @@ from keyholder.access.dns_proof import (
     resolver_from_settings,
 )
 from keyholder.config import Settings
-from keyholder.errors import ConfigurationError
+from keyholder.errors import ConfigurationError, DnsLookupError
 from tests.access.dns_server import LoopbackDNSServer
 
 TOKEN = "Zm9vYmFyLXRva2VuLWZvci10ZXN0cy0wMTIzNDU2Nzg5"

@@ -35,17 +35,10 @@ import dns.rdtypes.txtbase
 import dns.resolver
 
 from keyholder.config import Settings
-from keyholder.errors import ConfigurationError, KeyholderError
+from keyholder.errors import ConfigurationError, DnsLookupError
 
 CHALLENGE_LABEL = "_keyholder-challenge"
 RECORD_PREFIX = "keyholder-verification="
-
-
-class DnsLookupError(KeyholderError):
-    """A lookup that could not be answered (timeout, SERVFAIL, no server): try again later."""
-
-    status_code = 503
-    title = "DNS lookup failed"
 
 
 class TxtResolver(Protocol):
