@@ -1,9 +1,10 @@
 """The ticket link in desk emails: the requester's thread without signing in.
 
 ``/t/<number>/kht_<mac>``, where the MAC (HMAC-SHA256 with the secret key) binds
-the ticket number to the requester's address. It grants what the reply
-plus-address in the same email already grants (read the public thread and
-answer it) and nothing more: no internal notes, no other ticket. It dies when
+the ticket number to the requester's address. It grants what the emails
+already give the requester, and nothing more: the public thread (each public
+reply was mailed to them) and answering it (as the reply plus-address does);
+no internal notes, no other ticket. It dies when
 the ticket's requester changes, and ``desk_link_after_close`` after the ticket
 closes. Nothing is stored: the key and the ticket row are the whole state.
 """
