@@ -98,7 +98,7 @@ class TestMembersPage:
         )
         removed = browser.submit(PAGE, member, action="remove")
         assert removed.status_code == 409
-        assert "cannot remove alice@acme.example" in removed.text
+        assert "Cannot remove alice@acme.example" in removed.text
 
     def test_an_unknown_permission_or_bad_email_shows_the_form_again(self, browser, acme):
         browser.sign_in("alice@acme.example")

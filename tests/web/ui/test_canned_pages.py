@@ -85,7 +85,7 @@ class TestManage:
         unknown = browser.submit(PAGE, name="bad", body="Hi {password}")
         assert unknown.status_code == 422
         assert unknown.headers["content-type"].startswith("text/html")
-        assert "unknown placeholder(s) {password}" in unknown.text
+        assert "Unknown placeholder(s) {password}" in unknown.text
         assert 'value="bad"' in unknown.text  # what was typed is kept
         assert "Hi {password}</textarea>" in unknown.text
         assert saved(factories, agent) == {}
@@ -93,23 +93,23 @@ class TestManage:
         assert browser.submit(PAGE, name="thanks", body="One").status_code == 303
         taken = browser.submit(PAGE, name="thanks", body="Two")
         assert taken.status_code == 409
-        assert "a canned reply named &#39;thanks&#39; exists" in taken.text
+        assert "A canned reply named &#39;thanks&#39; exists" in taken.text
 
         bad_edit = browser.submit(PAGE, f"{PAGE}/thanks", body="{nope}")
         assert bad_edit.status_code == 422
-        assert "unknown placeholder(s) {nope}" in bad_edit.text
+        assert "Unknown placeholder(s) {nope}" in bad_edit.text
         assert "{nope}</textarea>" in bad_edit.text
         assert saved(factories, agent) == {"thanks": "One"}
 
         for path in [f"{PAGE}/missing", f"{PAGE}/missing/delete"]:
             missing = browser.submit(PAGE, path, body="Text")
             assert missing.status_code == 404, path
-            assert "no canned reply named" in missing.text
+            assert "No canned reply named" in missing.text
             assert "New canned reply" in missing.text  # the page itself, not an error page
 
         bad_name = browser.submit(PAGE, name="Not A Name", body="Text")
         assert bad_name.status_code == 422
-        assert "a name is 1 to 100" in bad_name.text
+        assert "A name is 1 to 100" in bad_name.text
 
     def test_a_body_with_a_script_is_shown_escaped(self, browser, factories, agent, clock):
         canned.save_canned_reply(

@@ -96,7 +96,7 @@ class TestQueue:
         assert f'href="/desk/tickets/{tickets[0].id}"' not in nobody
         bad = browser.get("/desk?status=nonsense")
         assert bad.status_code == 422
-        assert "there is no status" in bad.text
+        assert "There is no status" in bad.text
 
     def test_keyset_next_page(self, browser, factories, agent, clock, carol):
         made = [factories.ticket(carol, subject=f"T{i}") for i in range(51)]
@@ -130,7 +130,7 @@ class TestQueue:
         sign_in_staff(browser, agent, clock)
         none = browser.submit("/desk", "/desk/bulk-status", status="pending")
         assert none.status_code == 422
-        assert "tick at least one ticket" in none.text
+        assert "Tick at least one ticket" in none.text
 
 
 class TestTicket:
@@ -186,7 +186,7 @@ class TestTicket:
             f"Hello Carol &lt;b&gt;C&lt;/b&gt;, about #{number}: done."
         )
         missing = browser.get(f"/desk/tickets/{number}?canned=nope")
-        assert "no canned reply named" in missing.text
+        assert "No canned reply named" in missing.text
 
     def test_assignment_priority_group_and_status(self, browser, factories, agent, clock, tickets):
         sign_in_staff(browser, agent, clock)

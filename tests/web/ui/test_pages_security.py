@@ -114,7 +114,7 @@ class TestErrorsArePages:
         response = browser.get("/accounts/acme-corp")
         assert response.status_code == 404
         assert response.headers["content-type"].startswith("text/html")
-        assert "no enterprise account named" in response.text
+        assert "No enterprise account named" in response.text
 
     def test_signed_out_visitors_are_sent_to_sign_in(self, browser):
         response = browser.get("/accounts/acme-corp", follow_redirects=False)

@@ -75,7 +75,7 @@ class TestLogin:
             "/login/mfa?next=/accounts", "/login/mfa", code="000000", next="/accounts"
         )
         assert wrong.status_code == 401
-        assert "the code is wrong" in wrong.text
+        assert "The code is wrong" in wrong.text
         code = pyotp.TOTP(user.mfa_secret).at(clock.now())
         ok = browser.submit("/login/mfa", code=code, next="/accounts")
         assert ok.headers["location"] == "/accounts"
@@ -87,7 +87,7 @@ class TestMfaEnrolment:
         browser.sign_in(alice.email)
         wrong_password = browser.submit("/account/security", "/account/mfa/enrolment", password="x")
         assert wrong_password.status_code == 403
-        assert "the password is wrong" in wrong_password.text
+        assert "The password is wrong" in wrong_password.text
         page = browser.submit("/account/security", "/account/mfa/enrolment", password=PASSWORD)
         assert page.status_code == 200
         assert "<svg" in page.text
@@ -199,7 +199,7 @@ class TestInvitationPage:
             f"/invitations/{token}", password=NEW_PASSWORD, password_again=NEW_PASSWORD
         )
         assert refused.status_code == 401
-        assert "sign in as erin@acme.example" in refused.text
+        assert "Sign in as erin@acme.example" in refused.text
         browser.sign_in("erin@acme.example")
         accepted = browser.submit(f"/invitations/{token}")
         assert accepted.status_code == 200

@@ -56,6 +56,18 @@ _environment = jinja2.Environment(
 )
 
 
+def as_sentence(text: str) -> str:
+    """A service's error detail ("the link has expired") as a sentence for a page."""
+    text = text.strip()
+    if not text:
+        return text
+    text = text[0].upper() + text[1:]
+    return text if text[-1] in ".!?" else text + "."
+
+
+_environment.filters["sentence"] = as_sentence
+
+
 class SignInRequired(Exception):
     """Raised by ``require_actor``: the page needs a signed-in user."""
 
