@@ -76,7 +76,7 @@ from keyholder.bootstrap import Runtime, bootstrap
 from keyholder.config import Settings
 from keyholder.db import migrate
 from keyholder.db.engine import make_engine
-from keyholder.desk.queue import QueueFilter, list_queue
+from keyholder.desk.queue import QueueFilter, list_queue_rows
 from keyholder.identity import mfa
 from keyholder.identity import service as identity
 from keyholder.identity.actor import Actor
@@ -549,7 +549,7 @@ def open_tickets_by_account(engine: Engine) -> dict[str, int]:
 
 
 def print_plans(runtime: Runtime, queries: list[Query], staff: Actor) -> None:
-    """The SQL that ``list_queue`` runs for each query, and the engine's plan for it."""
+    """The SQL that ``list_queue_rows`` (the API's page) runs for each query, and its plan."""
     engine = runtime.engine
     for query in queries:
         wanted = query.filters[0]
@@ -560,7 +560,7 @@ def print_plans(runtime: Runtime, queries: list[Query], staff: Actor) -> None:
 
         event.listen(engine, "before_cursor_execute", record)
         try:
-            list_queue(runtime.uow(read_only=True), wanted, actor=staff)
+            list_queue_rows(runtime.uow(read_only=True), wanted, actor=staff)
         finally:
             event.remove(engine, "before_cursor_execute", record)
         where = f" (account {wanted.account})" if wanted.account else ""

@@ -8,6 +8,7 @@ not yet met moves later by its length.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from keyholder.config import Settings
 from keyholder.desk.models import Ticket, TicketPriority, TicketStatus
@@ -56,16 +57,35 @@ def resume(ticket: Ticket, now: datetime) -> None:
     ticket.sla_paused_since = None
 
 
-def first_response_breached(ticket: Ticket, now: datetime) -> bool:
+class SlaTimes(Protocol):
+    """What the breach rules read: a Ticket, or a queue row's columns (``desk_schemas``)."""
+
+    @property
+    def first_response_due_at(self) -> datetime: ...
+    @property
+    def first_responded_at(self) -> datetime | None: ...
+    @property
+    def resolution_due_at(self) -> datetime: ...
+    @property
+    def sla_paused_since(self) -> datetime | None: ...
+    @property
+    def is_open(self) -> bool: ...
+    @property
+    def solved_at(self) -> datetime | None: ...
+    @property
+    def closed_at(self) -> datetime | None: ...
+
+
+def first_response_breached(ticket: SlaTimes, now: datetime) -> bool:
     answered = ticket.first_responded_at
     return (answered or _effective_now(ticket, now)) > ticket.first_response_due_at
 
 
-def resolution_breached(ticket: Ticket, now: datetime) -> bool:
+def resolution_breached(ticket: SlaTimes, now: datetime) -> bool:
     resolved = None if ticket.is_open else ticket.solved_at or ticket.closed_at
     return (resolved or _effective_now(ticket, now)) > ticket.resolution_due_at
 
 
-def _effective_now(ticket: Ticket, now: datetime) -> datetime:
+def _effective_now(ticket: SlaTimes, now: datetime) -> datetime:
     # While paused, time stands still at the start of the pause.
     return ticket.sla_paused_since or now

@@ -27,7 +27,7 @@ from keyholder.web.api.desk_schemas import (
     StaffTicketSummary,
     TicketUpdate,
     staff_message_out,
-    staff_summary,
+    staff_summaries_json,
     staff_ticket_out,
 )
 from keyholder.web.api.message_input import body_schema, read_message
@@ -36,6 +36,8 @@ from keyholder.web.deps import CurrentActor, ReadUoW, UoW
 router = APIRouter(prefix="/desk", tags=["desk"])
 
 
+# Returns its JSON ready made (see ``staff_summaries_json``): FastAPI passes a
+# Response through without validating it, and documents ``response_model``.
 @router.get("/tickets", response_model=list[StaffTicketSummary])
 async def list_tickets(
     *,
@@ -52,7 +54,7 @@ async def list_tickets(
     sort: QueueSort = QueueSort.NEWEST,
     limit: Annotated[int, Query(ge=1, le=queue.MAX_PAGE)] = 50,
     after: Annotated[int | None, Query(ge=0, description="next page: the last number seen")] = None,
-) -> list[StaffTicketSummary]:
+) -> Response:
     """The queue: newest open tickets first by default; filters combine."""
     wanted = QueueFilter(
         state=state,
@@ -66,7 +68,8 @@ async def list_tickets(
         after=after,
     )
     now = uow.clock.now()
-    return [staff_summary(row, now) for row in queue.list_queue(uow, wanted, actor=actor)]
+    rows = queue.list_queue_rows(uow, wanted, actor=actor)
+    return Response(staff_summaries_json(rows, now), media_type="application/json")
 
 
 @router.get("/counts", response_model=dict[TicketStatus, int])
