@@ -53,6 +53,10 @@ bench: $(READY)
 	@command -v wrk >/dev/null || { command -v apt-get >/dev/null && \
 		{ apt-get update -qq && apt-get install -y -qq wrk; } || \
 		{ echo "bench needs wrk: install it with your package manager"; exit 1; }; }
+	@# The letter corpus renders in these families; a missing one falls back to DejaVu.
+	@test -d /usr/share/fonts/truetype/freefont -a -d /usr/share/fonts/opentype/dancingscript || \
+		{ command -v apt-get >/dev/null && apt-get install -y -qq fonts-liberation fonts-freefont-ttf fonts-dancingscript; } || \
+		echo "note: the letters benchmark was measured with fonts-liberation, fonts-freefont-ttf and fonts-dancingscript installed"
 	$(BIN)/python benchmarks/member_lookup.py; \
 	$(BIN)/python benchmarks/member_lookup.py --postgresql; \
 	$(BIN)/python benchmarks/desk_queue.py; $(BIN)/python benchmarks/desk_queue.py --postgresql; \

@@ -45,8 +45,12 @@ from keyholder.letters import (
     prescreen_in_subprocess,
     prescreen_letter,
 )
-from keyholder.letters.fields import canonical_contract
+from keyholder.letters.document import TextSource
+from keyholder.letters.fields import canonical_contract, extract_fields
+from keyholder.letters.load import Limits, load_pages
 from keyholder.letters.ocr import read_words, tesseract_available
+from keyholder.letters.prescreen import read_page
+from keyholder.letters.signature import find_signature
 from tests.letters import corpus, drawing
 
 EVALUATION_SEED = 2026
@@ -62,7 +66,7 @@ class Case:
     condition: str
     letter: corpus.Letter
     typed: TypedFields
-    records: AccountRecords
+    records: AccountRecords | None
     expect: dict[str, str]  # check id -> expected status for checks the case tampers with
     file_seed: int
 
@@ -97,6 +101,75 @@ def make_cases(seed: int, per_condition: int) -> list[Case]:
                 expect["email_to_add"] = "fail"
             cases.append(Case(i, condition, letter, typed, records, expect, rng.randint(0, 10**9)))
     return cases
+
+
+def make_unsigned_cases(seed: int, count: int) -> list[Case]:
+    """``count`` unsigned letters over the five conditions, most with something printed
+    or stamped in the signature band; and a quarter as many signed ones with the same
+    clutter (is the signature still found?). Their own seed stream: the main corpus
+    stays as it was."""
+    rng = random.Random(seed * 1_000_003 + 1)
+    cases = []
+    for i in range(count + count // 4):
+        condition = corpus.CONDITIONS[i % len(corpus.CONDITIONS)]
+        letter = corpus.random_letter(rng, seed=rng.randint(0, 10**9))
+        clutter = rng.choice(["none", *corpus.CLUTTER, *corpus.CLUTTER])
+        letter = replace(letter, signature="none" if i < count else "ink", clutter=clutter)
+        cases.append(Case(i, condition, letter, TypedFields(), None, {}, rng.randint(0, 10**9)))
+    return cases
+
+
+def run_signature_only(case: Case) -> dict[str, Any]:
+    """Only what the signature check needs: pages read, the closing and the name found."""
+    data, filename = corpus.letter_file(case.letter, case.condition, random.Random(case.file_seed))
+    pages = load_pages(data, limits=Limits(), filename=filename)
+    for page in pages:
+        if page.text_source is not TextSource.TEXT_LAYER:
+            read_page(page)
+    finding = find_signature(pages, extract_fields(pages))
+    return {
+        "condition": case.condition,
+        "signature_kind": case.letter.signature,
+        "clutter": case.letter.clutter,
+        "signature_level": finding.level.value if finding.level else None,
+        "signature_score": finding.score,
+        "label": f"{case.condition}#{case.number} seed={case.letter.seed} {case.letter.clutter}",
+    }
+
+
+def report_unsigned(results: list[dict[str, Any]], *, verbose: bool) -> bool:
+    print("Signature check on the extra letters (clutter in the band: stamp, seal, logo, rule)")
+    print(f"{'clutter':8} {'unsigned: false alarm':>24} {'uncertain':>10} {'signed: detected':>20}")
+    for clutter in ("none", *corpus.CLUTTER):
+        rows = [r for r in results if r["clutter"] == clutter]
+        unsigned = [r for r in rows if r["signature_kind"] == "none"]
+        signed = [r for r in rows if r["signature_kind"] == "ink"]
+        fp = sum(r["signature_level"] == "signature-like ink" for r in unsigned)
+        tp = sum(r["signature_level"] == "signature-like ink" for r in signed)
+        unsure = sum(r["signature_level"] == "uncertain" for r in unsigned)
+        print(f"{clutter:8} {percent(fp, len(unsigned)):>15} ({fp}/{len(unsigned)})"
+              f" {unsure:>10} {percent(tp, len(signed)):>12} ({tp}/{len(signed)})")  # fmt: skip
+    unsigned = [r for r in results if r["signature_kind"] == "none"]
+    signed = [r for r in results if r["signature_kind"] == "ink"]
+    fp = sum(r["signature_level"] == "signature-like ink" for r in unsigned)
+    tp = sum(r["signature_level"] == "signature-like ink" for r in signed)
+    # One-sided 95% upper bound on the false-alarm rate (exact for 0 alarms: 3/n).
+    bound = 1 - 0.05 ** (1 / len(unsigned)) if unsigned and not fp else None
+    print(f"overall: false alarms {percent(fp, len(unsigned))} ({fp}/{len(unsigned)})"
+          + (f", 95% upper bound {bound:.1%}" if bound is not None else ""))  # fmt: skip
+    print(f"         signed with clutter detected {percent(tp, len(signed))} ({tp}/{len(signed)})")
+    for kind in ("none", "ink"):
+        scores = sorted(r["signature_score"] for r in results if r["signature_kind"] == kind)
+        if scores:
+            print(f"  scores {kind:5} n={len(scores):3} min {scores[0]:.2f} "
+                  f"p99 {scores[len(scores) * 99 // 100]:.2f} max {scores[-1]:.2f}")  # fmt: skip
+    if verbose:
+        for r in results:
+            if (r["signature_kind"] == "none") == (r["signature_level"] == "signature-like ink"):
+                print(f"  {r['label']}: {r['signature_kind']} -> {r['signature_level']}"
+                      f" ({r['signature_score']:.2f})")  # fmt: skip
+    print()
+    return fp / max(1, len(unsigned)) <= 0.01 and tp >= 0.97 * len(signed)
 
 
 def item_matches(item: str, found: str | None, truth: str) -> bool:
@@ -155,6 +228,11 @@ def main() -> int:
     parser.add_argument("--calibrate", action="store_true", help=f"use seed {CALIBRATION_SEED}")
     parser.add_argument("--verbose", action="store_true", help="list every miss")
     parser.add_argument(
+        "--unsigned", type=int, default=0,
+        help="also check the signature of N extra unsigned letters (and N/4 signed), clutter in "
+        "the band; --letters 0 runs only these",
+    )  # fmt: skip
+    parser.add_argument(
         "--conditions", default=",".join(corpus.CONDITIONS), help="comma-separated subset"
     )
     args = parser.parse_args()
@@ -163,6 +241,17 @@ def main() -> int:
         return 2
     seed = CALIBRATION_SEED if args.calibrate else args.seed
     wanted = set(args.conditions.split(","))
+    ok = True
+    if args.unsigned:
+        extra = [c for c in make_unsigned_cases(seed, args.unsigned) if c.condition in wanted]
+        print(f"{len(extra)} extra letters for the signature check, seed {seed}")
+        started = time.perf_counter()
+        with ProcessPoolExecutor(args.jobs) as pool:
+            extra_results = list(pool.map(run_signature_only, extra, chunksize=4))
+        print(f"done in {time.perf_counter() - started:.0f} s\n")
+        ok &= report_unsigned(extra_results, verbose=args.verbose)
+        if not args.letters:
+            return 0 if ok else 2
     cases = [c for c in make_cases(seed, args.letters) if c.condition in wanted]
     print(f"{len(cases)} letters, seed {seed}, {args.jobs} at once")
     started = time.perf_counter()
@@ -172,7 +261,7 @@ def main() -> int:
     else:
         results = [run_case(c) for c in cases]
     print(f"done in {time.perf_counter() - started:.0f} s\n")
-    ok = report_recall(results, verbose=args.verbose)
+    ok &= report_recall(results, verbose=args.verbose)
     ok &= report_checks(results, verbose=args.verbose)
     ok &= report_signatures(results, calibrate=args.calibrate, verbose=args.verbose)
     ok &= report_speed(results)

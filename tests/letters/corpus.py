@@ -82,6 +82,8 @@ class Letter:
     signature: str = "ink"  # ink | none | slash-s | script-font | pasted-image (text PDFs)
     ink: tuple[int, int, int] = (20, 40, 150)
     missing: frozenset[str] = field(default_factory=frozenset)
+    # Printed things in the signature band that are not handwriting.
+    clutter: str = "none"  # none | stamp | seal | logo | rule
 
     @property
     def truth(self) -> dict[str, str | None]:
@@ -258,12 +260,59 @@ def layout(letter: Letter) -> list[list[Op]]:  # noqa: PLR0912 - reads as the le
         ops.append(Text(left + 4, signature_y + 10, letter.executive_name, 24, "script"))
     elif letter.signature == "slash-s":
         ops.append(Text(left, signature_y + 6, f"/s/ {letter.executive_name}", size, f))
+    ops.extend(band_clutter(letter, rng, left, band_top))
     y = band_top + 58
     line(letter.executive_name)
     if "executive_title" not in m:
         line(letter.executive_title)
     line(letter.executive_email)
     return pages
+
+
+CLUTTER = ("stamp", "seal", "logo", "rule")
+_STAMP_INKS = [(185, 35, 45), (35, 55, 165), (90, 40, 130)]
+
+
+def band_clutter(letter: Letter, rng: random.Random, left: float, top: float) -> list[Op]:
+    """What offices print or stamp where a signature goes: a "RECEIVED" stamp, a
+    company seal (rings and lettering), a printed logo, a signature line."""
+    x = left + rng.uniform(120, 230)
+    colour = rng.choice(_STAMP_INKS)
+    if letter.clutter == "stamp":
+        w, h, t = rng.uniform(110, 140), rng.uniform(34, 44), 1.2
+        ops: list[Op] = [
+            Rect(x, top + 4, w, t, colour),
+            Rect(x, top + 4 + h, w, t, colour),
+            Rect(x, top + 4, t, h, colour),
+            Rect(x + w, top + 4, t, h + t, colour),
+        ]
+        word = rng.choice(["RECEIVED", "APPROVED", "COPY", "ORIGINAL"])
+        ops.append(Text(x + 8, top + 4 + h * 0.5, word, 12, letter.font, True, colour))
+        stamp_date = f"{letter.dated.day} {letter.dated:%b %Y}".upper()
+        ops.append(Text(x + 8, top + h - 2, stamp_date, 8, letter.font, False, colour))
+        return ops
+    if letter.clutter == "seal":
+        cx, cy, r = x + 30, top + 28, rng.uniform(20, 27)
+        ops = [Stroke(_circle(cx, cy, radius), 1.0, colour) for radius in (r, r - 4)]
+        ops.append(Text(cx - 11, cy + 3, "SEAL", 7, letter.font, True, colour))
+        ops.append(Text(cx - 14, cy - 6, letter.display_name.split()[0][:7].upper(), 5, letter.font,
+                        False, colour))  # fmt: skip
+        return ops
+    if letter.clutter == "logo":
+        size = rng.uniform(22, 34)
+        return [Rect(x, top + 6, size, size, colour),
+                Rect(x + size * 0.25, top + 6 + size * 0.25, size / 2, size / 2, (245, 245, 245)),
+                Text(x + size + 6, top + 6 + size * 0.65, letter.display_name, 10, letter.font,
+                     True, colour)]  # fmt: skip
+    if letter.clutter == "rule":
+        return [Rect(left, top + 33, rng.uniform(150, 200), 0.7, (60, 60, 60)),
+                Text(left, top + 41, "Authorised signature", 7, letter.font)]  # fmt: skip
+    return []
+
+
+def _circle(cx: float, cy: float, r: float) -> list[tuple[float, float]]:
+    return [(cx + r * float(np.cos(a)), cy + r * float(np.sin(a)))
+            for a in np.linspace(0, 2 * np.pi, 73)]  # fmt: skip
 
 
 # --- rendering ----------------------------------------------------------------------

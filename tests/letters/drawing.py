@@ -40,6 +40,7 @@ class Text:
     size: float
     font: str  # family key, or "script"
     bold: bool = False
+    colour: tuple[int, int, int] = (10, 10, 10)  # stamps print in red or blue
 
 
 @dataclass
@@ -97,7 +98,7 @@ def rasterise(ops: list[Op]) -> Image.Image:
                 (op.x * PX, op.baseline * PX),
                 op.text,
                 font=typeface,
-                fill=(10, 10, 10),
+                fill=op.colour,
                 anchor="ls",
             )
         elif isinstance(op, Rect):
@@ -170,7 +171,8 @@ def _rgb(colour: tuple[int, int, int]) -> str:
 def _pdf_op(op: Op, fonts: dict[str, str], writer: _PdfWriter, images: dict[str, int]) -> str:
     if isinstance(op, Text):
         position = f"1 0 0 1 {op.x:.2f} {PAGE_H - op.baseline:.2f} Tm"
-        return f"BT /{fonts[_pdf_font(op)]} {op.size} Tf {position} ({_pdf_string(op.text)}) Tj ET"
+        font = f"/{fonts[_pdf_font(op)]} {op.size} Tf"
+        return f"BT {_rgb(op.colour)} rg {font} {position} ({_pdf_string(op.text)}) Tj ET"
     if isinstance(op, Rect):
         return (
             f"{_rgb(op.colour)} rg {op.x:.2f} {PAGE_H - op.y - op.h:.2f} {op.w:.2f} {op.h:.2f} re f"

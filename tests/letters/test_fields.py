@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -78,6 +79,21 @@ class TestOcrTolerance:
         assert fields.contract_number is not None
         assert fields.contract_number.value == "ENT-2024-001234"
         assert fields.contract_number.text == "ENT-2O24-OO1234"
+
+    @pytest.mark.parametrize(
+        ("read", "expected"),
+        [
+            ("Contract number: ENT-2019-78341 1", "ENT-2019-783411"),
+            ("(contract number ENT-2019-78341 1) be granted to", "ENT-2019-783411"),
+        ],
+    )
+    def test_contract_number_whose_last_digit_ocr_set_apart(self, read: str, expected: str) -> None:
+        lines = [read if line.startswith("Contract") else line for line in LABELLED]
+
+        fields = extract_fields([page_of(*lines)])
+
+        assert fields.contract_number is not None
+        assert fields.contract_number.value == expected
 
     def test_email_with_spaces_around_the_at_sign(self) -> None:
         lines = [

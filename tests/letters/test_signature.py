@@ -42,3 +42,21 @@ class TestTextPdf:
 
         assert signature["level"] == SignatureLevel.INK
         assert signature["flags"] == ["the signature is an image pasted into the PDF"]
+
+
+class TestClutterInTheBand:
+    """Stamps, seals, printed logos and signature lines are not handwriting."""
+
+    @pytest.mark.parametrize("clutter", corpus.CLUTTER)
+    def test_unsigned_with_clutter_is_no_handwriting(
+        self, letter: corpus.Letter, clutter: str
+    ) -> None:
+        signature = signature_of(replace(letter, clutter=clutter), "none")
+
+        assert signature["level"] == SignatureLevel.NONE
+
+    @pytest.mark.parametrize("clutter", corpus.CLUTTER)
+    def test_signed_with_clutter_is_still_found(self, letter: corpus.Letter, clutter: str) -> None:
+        signature = signature_of(replace(letter, clutter=clutter), "ink")
+
+        assert signature["level"] == SignatureLevel.INK

@@ -23,9 +23,10 @@ everything else, including a missing OCR engine, is in the report.
 
 Pipeline: ``load`` (sniff, limits, PDF text layer and rendering) → ``clean``
 (flatten photos, even lighting, deskew, 90° turns) → ``ocr`` (Tesseract) →
-``fields`` (the items, with boxes) → ``signature`` (ink in the signature band:
-presence, not authenticity) → ``checks`` (pass / fail / unknown with
-evidence) → ``report`` (JSON and annotated PNG).
+``fields`` (the items, with boxes) → ``reconcile`` (addresses OCR misread:
+read again, or explained as OCR confusions and marked) → ``signature`` (ink in
+the signature band: presence, not authenticity) → ``checks`` (pass / fail /
+unknown with evidence) → ``report`` (JSON and annotated PNG).
 """
 
 from __future__ import annotations

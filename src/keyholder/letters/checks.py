@@ -198,6 +198,8 @@ def _email_to_add(found: Found | None, typed: TypedFields) -> Check:
         return _check(
             "email_to_add", Status.UNKNOWN, f"reads {found.value!r}; no form to compare with", found
         )
+    if found.corrected_from is not None:
+        return _check("email_to_add", Status.UNKNOWN, _corrected(found, "the typed address"), found)
     if found.value.lower() == typed.email_to_add.strip().lower():
         return _check("email_to_add", Status.PASS, f"reads {found.value!r}, as typed", found)
     return _check(
@@ -263,11 +265,19 @@ def _executive_email_domain(
         )
     domain = email.rsplit("@", 1)[-1]
     verified = ", ".join(records.verified_domains) or "none"
+    if found and found.corrected_from is not None:
+        read_domain = found.corrected_from.rsplit("@", 1)[-1]
+        if read_domain != domain or not domain_is_verified(domain, records.verified_domains):
+            # A look-alike domain blurred reads the same: only a person can tell.
+            evidence = _corrected(found, "the executive's address on record")
+            return _check("executive_email_domain", Status.UNKNOWN, evidence, found)
     if domain_is_verified(domain, records.verified_domains):
+        # Only the part before the "@" can have been corrected here: still said.
+        read = f" (read {found.corrected_from!r})" if found and found.corrected_from else ""
         return _check(
             "executive_email_domain",
             Status.PASS,
-            f"{email!r} is on a verified domain ({verified})",
+            f"{email!r}{read} is on a verified domain ({verified})",
             found,
         )
     return _check(
@@ -275,6 +285,14 @@ def _executive_email_domain(
         Status.FAIL,
         f"{email!r}: {domain!r} is not a verified domain ({verified})",
         found,
+    )
+
+
+def _corrected(found: Found, what: str) -> str:
+    confusions = ", ".join(found.confusions)
+    return (
+        f"reads {found.corrected_from!r}, which OCR confusions ({confusions}) explain as "
+        f"{what} {found.value!r}; confirm by eye: a look-alike address reads the same way"
     )
 
 

@@ -47,7 +47,7 @@ EMAIL_LOST_DOT = re.compile(
 # loosely: OCR confuses O/0, I/l/1, S/5, B/8, Z/2, and splits digit groups
 # ("001 234"); a space counts only when a digit follows.
 _DIGIT = r"[0-9OISlIBZ]"
-_DIGITS = rf"(?:{_DIGIT}|\s(?=[0-9]))"
+_DIGITS = rf"(?:{_DIGIT}| (?=[0-9]))"
 CONTRACT_SHAPE = re.compile(
     rf"\b[A-Z0-9]{{2,5}} ?- ?{_DIGITS}{{3,4}}{_DIGIT} ?- ?{_DIGITS}{{3,9}}{_DIGIT}\b", re.IGNORECASE
 )
@@ -96,12 +96,18 @@ class Found:
     value: str
     text: str
     box: Box | None
+    # Set when ``value`` is not what OCR read but what the form or the records
+    # say, and OCR confusions explain the difference (see ``reconcile``).
+    corrected_from: str | None = None
+    confusions: tuple[str, ...] = ()
 
     def as_json(self) -> dict[str, object]:
         return {
             "value": self.value,
             "text": self.text,
             "box": self.box.as_json() if self.box else None,
+            "corrected_from": self.corrected_from,
+            "confusions": list(self.confusions),
         }
 
 
@@ -229,9 +235,11 @@ def _account_name(index: TextIndex, body_end: int) -> Found | None:
 
 def _contract_number(index: TextIndex) -> Found | None:
     for match in CONTRACT_LABEL.finditer(index.text):
-        value = match.group("value").rstrip(".-")
-        if CONTRACT_SHAPE.fullmatch(value):
-            return Found(readable_contract(value), value, index.found(value, match, "value").box)
+        # The shape read from the label on, which takes in a last digit group OCR
+        # set apart ("ENT-2019-78341 1"): the label's value stops at the space.
+        shaped = CONTRACT_SHAPE.match(index.text, match.start("value"))
+        if shaped is not None:
+            return index.found(readable_contract(shaped.group(0)), shaped)
     loose = CONTRACT_SHAPE.search(index.text)
     if loose is None:
         return None

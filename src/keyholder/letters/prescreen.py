@@ -31,6 +31,7 @@ from keyholder.letters.ocr import (
     reading_quality,
     reread_doubtful_lines,
 )
+from keyholder.letters.reconcile import reconcile_emails
 from keyholder.letters.report import SCHEMA, LetterReport, annotate
 from keyholder.letters.signature import SignatureFinding, find_signature
 
@@ -88,6 +89,8 @@ def prescreen_letter(
         and read_under_closing(pages[closing.box.page - 1], closing)
     ):
         fields = extract_fields(pages)
+    if ocr_problem is None:
+        reconcile_emails(pages, fields, typed=typed, records=records)
     signature = find_signature(pages, fields) if ocr_problem is None else SignatureFinding(None)
     if ocr_problem is None:
         checks = run_checks(fields, signature, typed=typed, records=records, today=today,

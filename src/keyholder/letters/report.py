@@ -23,7 +23,10 @@ class LetterReport:
 
     ``schema``, ``media_type``, ``pages`` (per page: ``text_source``, ``notes``),
     ``ocr`` (``available`` | ``unavailable``), ``items`` (each found item:
-    ``value``, ``text``, ``box`` or null), ``checks`` (each: ``id``, ``label``,
+    ``value``, ``text``, ``box``, ``corrected_from``, ``confusions`` or null;
+    ``corrected_from`` is null unless ``value`` is the form's or the records'
+    address that OCR confusions, listed in ``confusions``, explain the reading
+    ``corrected_from`` as: see ``reconcile``), ``checks`` (each: ``id``, ``label``,
     ``status`` pass|fail|unknown, ``evidence``, ``box``, ``score``),
     ``signature`` (``level``, ``score``, ``band``, ``ink_box``, ``flags``,
     ``evidence``, ``note``), ``summary`` (counts per status), ``typed`` and

@@ -1,0 +1,165 @@
+"""Addresses OCR read badly: explained as OCR confusions, never a look-alike let through."""
+
+from __future__ import annotations
+
+import pytest
+
+from keyholder.letters import AccountRecords, ExecutiveContact, TypedFields
+from keyholder.letters.checks import run_checks
+from keyholder.letters.document import Page, TextSource
+from keyholder.letters.fields import LetterFields, extract_fields
+from keyholder.letters.reconcile import explain_by_confusions, reconcile_emails
+from keyholder.letters.signature import SignatureFinding, SignatureLevel
+from tests.letters.corpus import TODAY
+from tests.letters.test_fields import page_of
+
+RECORDS = AccountRecords(
+    "acme-corp", "Acme Corporation", "ENT-2024-001234", ("acme.example",),
+    (ExecutiveContact("Kenji Castillo", "CEO", "kenji@acme.example"),),
+)  # fmt: skip
+TYPED = TypedFields(account_name="acme-corp", email_to_add="olivia.okafor@acme.example")
+SIGNED = SignatureFinding(SignatureLevel.INK, 2.0)
+
+
+def letter(email_to_add: str, executive_email: str) -> tuple[str, ...]:
+    return (
+        "12 March 2026",
+        "Enterprise account: acme-corp",
+        "Contract number: ENT-2024-001234",
+        f"Email to add as administrator: {email_to_add}",
+        "Reason: our only administrator left the company in February.",
+        "Sincerely,",
+        "Kenji Castillo",
+        "Chief Executive Officer",
+        executive_email,
+    )
+
+
+def reconciled(page: Page, typed: TypedFields = TYPED) -> tuple[LetterFields, dict[str, str]]:
+    fields = extract_fields([page])
+    reconcile_emails([page], fields, typed=typed, records=RECORDS)
+    checks = run_checks(fields, SIGNED, typed=typed, records=RECORDS, today=TODAY, max_age_days=30)
+    return fields, {c.id: f"{c.status.value}: {c.evidence}" for c in checks}
+
+
+class TestExplainByConfusions:
+    @pytest.mark.parametrize(
+        ("read", "expected", "confusions"),
+        [
+            ("kenji@acme.cxample", "kenji@acme.example", ["'c' for 'e'"]),
+            ("jukas@starknorth.example", "lukas@starknorth.example", ["'j' for 'l'"]),
+            ("olivia.okafor@acmeexample", "olivia.okafor@acme.example", ["a lost '.'"]),
+            ("dana@acrne.example", "dana@acme.example", ["'rn' for 'm'"]),
+            ("dana@acme.example", "dana@acme.example", []),
+        ],
+    )
+    def test_explained(self, read: str, expected: str, confusions: list[str]) -> None:
+        assert explain_by_confusions(read, expected) == confusions
+
+    @pytest.mark.parametrize(
+        "read",
+        [
+            "dana@acme-corp.example",  # a look-alike domain: letters added
+            "dana@acme.example.evil",
+            "dana@\u0430cme.example",  # Cyrillic "a"
+            "someone.else@acme.example",
+            "dana@acrne.cxarnple",  # too many confusions to be one address
+        ],
+    )
+    def test_not_explained(self, read: str) -> None:
+        assert explain_by_confusions(read, "dana@acme.example") is None
+
+
+class TestReconcile:
+    def test_a_blurred_address_is_taken_as_the_record_and_says_so(self) -> None:
+        page = page_of(*letter("olivia.okafor@acme.example", "kenji@acme.cxample"), confidence=72)
+
+        fields, checks = reconciled(page)
+
+        found = fields.executive_email
+        assert found is not None
+        assert (found.value, found.corrected_from) == ("kenji@acme.example", "kenji@acme.cxample")
+        assert found.as_json()["confusions"] == ["'c' for 'e'"]
+        # Never a pass on a guess: the reviewer is asked to look.
+        assert checks["executive_email_domain"].startswith("unknown:")
+        assert "'kenji@acme.cxample'" in checks["executive_email_domain"]
+        assert "confirm by eye" in checks["executive_email_domain"]
+
+    def test_email_to_add_with_a_lost_dot_is_corrected_but_not_passed(self) -> None:
+        page = page_of(*letter("olivia okafor@acme.cxample", "kenji@acme.example"), confidence=60)
+
+        fields, checks = reconciled(page)
+
+        assert fields.email_to_add is not None
+        assert fields.email_to_add.value == "olivia.okafor@acme.example"
+        assert fields.email_to_add.corrected_from == "olivia okafor@acme.cxample"
+        assert checks["email_to_add"].startswith("unknown:")
+        assert checks["executive_email_domain"].startswith("pass:")
+
+    def test_a_corrected_name_before_the_at_sign_passes_the_domain_check_and_says_so(
+        self,
+    ) -> None:
+        page = page_of(*letter("olivia.okafor@acme.example", "kenjl@acme.example"), confidence=60)
+
+        fields, checks = reconciled(page)
+
+        assert fields.executive_email is not None
+        assert fields.executive_email.value == "kenji@acme.example"
+        assert checks["executive_email_domain"].startswith("pass:")
+        assert "(read 'kenjl@acme.example')" in checks["executive_email_domain"]
+
+    def test_a_confident_reading_is_taken_as_it_is(self) -> None:
+        page = page_of(*letter("olivia.okafor@acme.example", "kenji@acme.cxample"), confidence=96)
+
+        fields, checks = reconciled(page)
+
+        assert fields.executive_email is not None
+        assert fields.executive_email.value == "kenji@acme.cxample"
+        assert fields.executive_email.corrected_from is None
+        assert checks["executive_email_domain"].startswith("fail:")
+
+    @pytest.mark.parametrize("email", ["kenji@acme-corp.example", "kenji@acme.example.evil.test"])
+    def test_a_look_alike_domain_is_never_corrected(self, email: str) -> None:
+        page = page_of(*letter("olivia.okafor@acme.example", email), confidence=40)
+
+        fields, checks = reconciled(page)
+
+        assert fields.executive_email is not None
+        assert fields.executive_email.value == email
+        assert checks["executive_email_domain"].startswith("fail:")
+
+    def test_a_look_alike_that_blur_could_explain_is_never_passed(self) -> None:
+        # "acrne" blurred reads like "acme": only a person can tell them apart.
+        page = page_of(*letter("olivia.okafor@acme.example", "kenji@acrne.example"), confidence=40)
+
+        _, checks = reconciled(page)
+
+        assert checks["executive_email_domain"].startswith("unknown:")
+
+    def test_a_different_address_from_the_form_still_fails(self) -> None:
+        page = page_of(*letter("mallory@acme.example", "kenji@acme.example"), confidence=40)
+
+        fields, checks = reconciled(page)
+
+        assert fields.email_to_add is not None
+        assert fields.email_to_add.corrected_from is None
+        assert checks["email_to_add"].startswith("fail:")
+
+    def test_a_pdf_text_layer_is_never_corrected(self) -> None:
+        page = page_of(*letter("olivia.okafor@acme.example", "kenji@acme.cxample"), confidence=40)
+        page.text_source = TextSource.TEXT_LAYER
+
+        fields, checks = reconciled(page)
+
+        assert fields.executive_email is not None
+        assert fields.executive_email.corrected_from is None
+        assert checks["executive_email_domain"].startswith("fail:")
+
+    def test_a_word_split_at_the_end_of_the_line_is_joined_as_a_correction(self) -> None:
+        page = page_of(*letter("olivia.okafor@acme.example", "kenji@acme.exam ple"), confidence=70)
+
+        fields, _ = reconciled(page)
+
+        assert fields.executive_email is not None
+        assert fields.executive_email.value == "kenji@acme.example"
+        assert fields.executive_email.corrected_from == "kenji@acme.exam ple"
