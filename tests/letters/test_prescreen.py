@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import random
 from dataclasses import replace
+from datetime import date
 
 import pytesseract
 import pytest
@@ -19,9 +20,10 @@ from keyholder.letters import (
 )
 from keyholder.letters.fields import extract_fields
 from keyholder.letters.load import Limits, load_pages
-from keyholder.letters.prescreen import read_page, read_under_closing
+from keyholder.letters.prescreen import read_page, read_skipped_ink, read_under_closing
+from keyholder.letters.report import LetterReport
 from tests.letters import corpus
-from tests.letters.conftest import needs_tesseract
+from tests.letters.conftest import needs_tesseract, records_for
 
 ALL_CHECKS = {
     "account_name", "contract_number", "email_to_add", "executive_on_record",
@@ -151,6 +153,93 @@ class TestScansAndPhotos:
         assert fields.executive_name.value == letter.executive_name
         assert fields.executive_email is not None
         assert fields.executive_email.value == letter.executive_email
+
+    def test_lines_skipped_by_ocr_with_the_closing_are_read_again(
+        self, letter: corpus.Letter
+    ) -> None:
+        (page,) = load_pages(corpus.png_bytes(corpus.render(letter)[0]), limits=Limits())
+        read_page(page)
+        fields = extract_fields([page])
+        assert fields.closing is not None
+        # Tesseract skipped the closing and everything under it; each short line
+        # there (a name, "Owner") has only its x-height of rows well inked.
+        closing = fields.closing.box
+        page.lines = [line for line in page.lines if line.box.y < closing.y]
+        assert extract_fields([page]).executive_email is None
+
+        assert read_skipped_ink(page)
+
+        fields = extract_fields([page])
+        assert fields.closing is not None
+        assert fields.executive_name is not None
+        assert fields.executive_name.value == letter.executive_name
+        assert fields.executive_title is not None
+        assert fields.executive_title.value == letter.executive_title
+        assert fields.executive_email is not None
+        assert fields.executive_email.value == letter.executive_email
+
+
+# Two photos of benchmark seed 4242 whose signature block was never found:
+# (letter, seed of the photo's degradation), as ``benchmarks/letters.py`` made them.
+SEED_4242_PHOTO_2 = (
+    corpus.Letter(
+        seed=139608770, account="acme-corp", display_name="Acme Corporation",
+        domain="acme.example", contract="ENT-2026-339709",
+        email_to_add="lukas.brennan@acme.example", executive_name="Sofia Lindqvist",
+        executive_title="Chief Financial Officer", executive_email="sofia@acme.example",
+        reason=corpus.REASONS[1], dated=date(2026, 3, 13), date_style=0, layout="prose",
+        font="sans", size=10.5, letterhead=True, multipage=True, signature="ink",
+        ink=(15, 15, 20), missing=frozenset({"contract_number"}),
+    ),
+    819214847,
+)  # fmt: skip
+SEED_4242_PHOTO_18 = (
+    corpus.Letter(
+        seed=482369901, account="acme-corp", display_name="Acme Corporation",
+        domain="acme.example", contract="ENT-2020-750946",
+        email_to_add="amara.castillo@acme.example", executive_name="Ines Moreau",
+        executive_title="Managing Director", executive_email="ines@acme.example",
+        reason=corpus.REASONS[0], dated=date(2026, 3, 10), date_style=1, layout="labelled",
+        font="serif", size=11.0, letterhead=True, multipage=False, signature="ink",
+    ),
+    772253978,
+)  # fmt: skip
+
+
+@needs_tesseract
+class TestSignatureBlockInPhotos:
+    """Regressions: the typed name, title and email under the signature not found."""
+
+    def test_sideways_last_page_holding_only_the_signature_block(self) -> None:
+        # Page 2 has little ink (closing, signature, name): clean-up took it for
+        # a blank page and left it sideways.
+        letter, report = self.screen_photo(*SEED_4242_PHOTO_2)
+
+        assert "turned the page by 90 degrees" in report.json["pages"][1]["notes"]
+        self.assert_signature_block_found(report.json, letter)
+        assert report.signature_level == SignatureLevel.INK
+
+    def test_closing_and_signature_skipped_by_ocr(self) -> None:
+        letter, report = self.screen_photo(*SEED_4242_PHOTO_18)
+
+        self.assert_signature_block_found(report.json, letter)
+        assert report.signature_level == SignatureLevel.INK
+
+    @staticmethod
+    def screen_photo(letter: corpus.Letter, file_seed: int) -> tuple[corpus.Letter, LetterReport]:
+        data, filename = corpus.letter_file(letter, "photo", random.Random(file_seed))
+        report = prescreen_letter(
+            data, typed=TypedFields(letter.account, letter.email_to_add),
+            records=records_for(letter), today=corpus.TODAY, filename=filename,
+        )  # fmt: skip
+        return letter, report
+
+    @staticmethod
+    def assert_signature_block_found(report_json: dict[str, object], letter: corpus.Letter) -> None:
+        found = values(report_json)
+        assert found["executive_name"] == letter.executive_name
+        assert found["executive_title"] == letter.executive_title
+        assert found["executive_email"] == letter.executive_email
 
 
 class TestWithoutOcr:

@@ -28,6 +28,10 @@ DESKEW_RANGE_DEGREES = 8.0
 # Lighting evened out, paper is ~255 and ink well below; above this is paper (noise).
 PAPER_LEVEL = 200
 DESKEW_STEP_DEGREES = 0.25
+# Mean of a 0/255 ink mask below which a page counts as blank (0.04% of its
+# pixels): a last page holding only the closing and the signature block has
+# about 0.4% ink, and its direction and tilt still need measuring.
+BLANK_INK_LEVEL = 0.1
 
 
 @dataclass
@@ -81,7 +85,7 @@ def _is_turned_sideways(image: Image) -> bool:
     small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     grey = even_out_lighting(np.asarray(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY), dtype=np.uint8))
     ink = _ink_mask(grey)
-    if ink.mean() < 1:  # a blank page
+    if ink.mean() < BLANK_INK_LEVEL:
         return False
     across, down = _profile_sharpness(ink, axis=1), _profile_sharpness(ink, axis=0)
     if down > 1.5 * across:
@@ -204,7 +208,7 @@ def skew_angle(ink: Image) -> float:
     """The rotation (degrees) that makes lines of text horizontal: the angle
     whose row profile is sharpest (text lines separated by white gaps)."""
     small = _small_ink(ink)
-    if small.mean() < 1:
+    if small.mean() < BLANK_INK_LEVEL:
         return 0.0
     centre = (small.shape[1] / 2, small.shape[0] / 2)
     best_angle, best_score = 0.0, -1.0

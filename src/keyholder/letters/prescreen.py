@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import asdict
 from datetime import UTC, date, datetime
@@ -36,6 +37,14 @@ from keyholder.letters.report import SCHEMA, LetterReport, annotate
 from keyholder.letters.signature import SignatureFinding, find_signature
 
 OCR_TIMEOUT_SECONDS = 30
+# Ink on a page made ready for OCR (paper is 255), and how many dark pixels make
+# a row count as inked: a few, so that noise the clean-up left does not.
+INK_LEVEL = 128
+MIN_INK_PER_ROW = 3
+# A line worth adding holds a word of three letters read with this confidence:
+# scribbles and a letterhead's small print read as "WwW" or "RJREEEPE" below it.
+_READABLE = re.compile(r"[A-Za-z]{3,}")
+READABLE_CONFIDENCE = 70.0
 
 
 def limits_from(settings: Settings | None) -> Limits:
@@ -89,6 +98,13 @@ def prescreen_letter(
         and read_under_closing(pages[closing.box.page - 1], closing)
     ):
         fields = extract_fields(pages)
+    # It can also skip the closing with the signature under it, and with no
+    # closing the typed name, title and email are not looked for: then every
+    # band of ink no line covers is read (a few bands, only on such letters).
+    if ocr_problem is None and not closing:
+        skipped = [read_skipped_ink(page) for page in pages]  # every page, no short cut
+        if any(skipped):
+            fields = extract_fields(pages)
     if ocr_problem is None:
         reconcile_emails(pages, fields, typed=typed, records=records)
     signature = find_signature(pages, fields) if ocr_problem is None else SignatureFinding(None)
@@ -134,6 +150,63 @@ def read_under_closing(page: Page, closing: Line) -> bool:
     below = [line for line in page.lines if line.box.y > region.bottom]
     page.lines = [*above, *lines, *below]
     return True
+
+
+def read_skipped_ink(page: Page) -> bool:
+    """Read each band of ink rows that no line read covers, as one block of text;
+    True when lines were found there (added to the page's lines).
+
+    Only the columns the lines read span count: a photo's flattened edges can
+    keep a strip of desk, which would make every row look inked.
+    """
+    if page.text_source is not TextSource.OCR or not page.lines:
+        return False
+    grey = ocr_ready(page.image)
+    line_height = int(np.median([line.box.height for line in page.lines]))
+    left = max(0, min(line.box.x for line in page.lines) - line_height)
+    right = min(page.width, max(line.box.right for line in page.lines) + line_height)
+    inked = (grey[:, left:right] < INK_LEVEL).sum(axis=1) >= MIN_INK_PER_ROW
+    for line in page.lines:
+        inked[max(0, line.box.y - 2) : line.box.bottom + 2] = False
+    added: list[Line] = []
+    for top, bottom in _row_runs(inked, gap=line_height // 2):
+        # A short line's rows with a few dark pixels are about its x-height, a
+        # third to a half of the boxes Tesseract draws; thinner runs are specks,
+        # rules or the edge of a line already read.
+        if bottom - top < line_height // 4:
+            continue
+        pad = line_height // 2
+        region = Box(page.number, left, top - pad, right - left, bottom - top + 2 * pad)
+        lines = read_region(grey, region, config=BAND_CONFIG, timeout=OCR_TIMEOUT_SECONDS)
+        # The padding takes in a sliver of the lines around: read already.
+        added += [line for line in lines if _readable(line) and not _overlaps_any(line, page.lines)]
+    if not added:
+        return False
+    page.lines = sorted([*page.lines, *added], key=lambda line: (line.box.y, line.box.x))
+    return True
+
+
+def _readable(line: Line) -> bool:
+    return any(
+        _READABLE.search(word.text) and word.confidence >= READABLE_CONFIDENCE
+        for word in line.words
+    )
+
+
+def _overlaps_any(line: Line, lines: list[Line]) -> bool:
+    middle = line.box.y + line.box.height // 2
+    return any(other.box.y <= middle <= other.box.bottom for other in lines)
+
+
+def _row_runs(rows: np.ndarray, *, gap: int) -> list[tuple[int, int]]:
+    """(top, bottom) of the runs of True in ``rows``, runs less than ``gap`` apart joined."""
+    runs: list[tuple[int, int]] = []
+    for row in np.flatnonzero(rows):
+        if runs and row - runs[-1][1] <= gap:
+            runs[-1] = (runs[-1][0], int(row) + 1)
+        else:
+            runs.append((int(row), int(row) + 1))
+    return runs
 
 
 def read_page(page: Page) -> None:
