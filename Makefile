@@ -15,9 +15,12 @@ $(READY): pyproject.toml requirements/constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements/constraints.txt -e '.[dev]'
 	@# Letter pre-screening reads scans with Tesseract; without it letters say "OCR unavailable".
-	@command -v tesseract >/dev/null || { command -v apt-get >/dev/null && \
-		{ apt-get update -qq && apt-get install -y -qq tesseract-ocr tesseract-ocr-eng; } || \
-		echo "note: install Tesseract OCR (tesseract-ocr, English data) with your package manager to read scanned letters"; }
+	@# The test letters set some signatures in a script font (fonts-dancingscript).
+	@missing="$$(command -v tesseract >/dev/null || echo tesseract-ocr tesseract-ocr-eng) \
+		$$(test -d /usr/share/fonts/opentype/dancingscript || echo fonts-dancingscript)"; \
+	test -z "$$(echo $$missing)" || { command -v apt-get >/dev/null && \
+		{ apt-get update -qq && apt-get install -y -qq $$missing; } || \
+		echo "note: install $$missing with your package manager (Tesseract OCR reads scanned letters)"; }
 	@touch $@
 
 ## serve: run Keyholder on http://127.0.0.1:8000 with demo data (SQLite in var/)

@@ -317,7 +317,8 @@ def report_signatures(results: list[dict[str, Any]], *, calibrate: bool, verbose
     print("Signature presence (level 'signature-like ink')")
     print(
         f"{'condition':13} {'signed: detected':>18} {'uncertain':>10} "
-        f"{'unsigned: false alarm':>22} {'uncertain':>10} {'/s/ or script: flagged':>22}"
+        f"{'unsigned: false alarm':>22} {'uncertain':>10} {'/s/ or script: flagged':>22} "
+        f"{'ink: flagged':>14}"
     )
     ok = True
     total_tp = total_signed = total_fp = total_unsigned = 0
@@ -331,6 +332,9 @@ def report_signatures(results: list[dict[str, Any]], *, calibrate: bool, verbose
         flagged = sum(
             bool(r["signature_flags"]) or r["checks"]["signature"] != "pass" for r in typed
         )
+        # Handwriting taken for lettering: the check then asks the reviewer to look.
+        ink = [r for r in rows if r["signature_kind"] == "ink"]
+        ink_flagged = sum(bool(r["signature_flags"]) for r in ink)
         total_tp, total_signed, total_fp, total_unsigned = (
             total_tp + tp,
             total_signed + len(signed),
@@ -341,7 +345,8 @@ def report_signatures(results: list[dict[str, Any]], *, calibrate: bool, verbose
               f" {sum(r['signature_level'] == 'uncertain' for r in signed):>10}"
               f" {percent(fp, len(unsigned)):>15} ({fp}/{len(unsigned)})"
               f" {sum(r['signature_level'] == 'uncertain' for r in unsigned):>10}"
-              f" {percent(flagged, len(typed)):>15} ({flagged}/{len(typed)})")  # fmt: skip
+              f" {percent(flagged, len(typed)):>15} ({flagged}/{len(typed)})"
+              f" {percent(ink_flagged, len(ink)):>7} ({ink_flagged}/{len(ink)})")  # fmt: skip
     tpr = total_tp / total_signed if total_signed else 1.0
     fpr = total_fp / total_unsigned if total_unsigned else 0.0
     ok = tpr >= 0.97 and fpr <= 0.01

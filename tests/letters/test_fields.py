@@ -106,6 +106,15 @@ class TestOcrTolerance:
         assert fields.email_to_add is not None
         assert fields.email_to_add.value == "jordan.lee@acme.example"
 
+    def test_email_with_a_space_after_a_hyphen_in_its_domain(self) -> None:
+        read = "dana@ acme- corp .example"
+        lines = [line.replace("dana@acme.example", read) for line in LABELLED]
+
+        fields = extract_fields([page_of(*lines)])
+
+        assert fields.executive_email is not None
+        assert fields.executive_email.value == "dana@acme-corp.example"
+
     def test_email_whose_last_dot_was_read_as_a_space_at_the_end_of_its_line(self) -> None:
         lines = [line.replace("dana@acme.example", "dana@ acme example") for line in LABELLED]
 
@@ -143,6 +152,7 @@ class TestDates:
             ("5th Mar 2026", "2026-03-05"),
             ("2026-03-05", "2026-03-05"),
             ("5 March 2O26", "2026-03-05"),
+            ("March 17. 2026", "2026-03-17"),  # the comma blurred into a dot
         ]:
             fields = extract_fields([page_of(text, *LABELLED[1:])])
             assert fields.date is not None

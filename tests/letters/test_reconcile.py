@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import numpy as np
+import PIL.Image
+import PIL.ImageDraw
 import pytest
 
 from keyholder.letters import AccountRecords, ExecutiveContact, TypedFields
 from keyholder.letters.checks import run_checks
-from keyholder.letters.document import Page, TextSource
-from keyholder.letters.fields import LetterFields, extract_fields
+from keyholder.letters.document import Box, Line, Page, TextSource, Word
+from keyholder.letters.fields import Found, LetterFields, extract_fields
 from keyholder.letters.reconcile import explain_by_confusions, reconcile_emails
 from keyholder.letters.signature import SignatureFinding, SignatureLevel
+from tests.letters import drawing
+from tests.letters.conftest import needs_tesseract
 from tests.letters.corpus import TODAY
 from tests.letters.test_fields import page_of
 
@@ -50,6 +55,7 @@ class TestExplainByConfusions:
             ("jukas@starknorth.example", "lukas@starknorth.example", ["'j' for 'l'"]),
             ("olivia.okafor@acmeexample", "olivia.okafor@acme.example", ["a lost '.'"]),
             ("dana@acrne.example", "dana@acme.example", ["'rn' for 'm'"]),
+            ("marcus.lindgvist@acme.example", "marcus.lindqvist@acme.example", ["'g' for 'q'"]),
             ("dana@acme.example", "dana@acme.example", []),
         ],
     )
@@ -163,3 +169,32 @@ class TestReconcile:
         assert fields.executive_email is not None
         assert fields.executive_email.value == "kenji@acme.example"
         assert fields.executive_email.corrected_from == "kenji@acme.exam ple"
+
+
+@needs_tesseract
+class TestReadAgain:
+    def test_a_line_box_reaching_into_the_next_line_is_read_on_its_own(self) -> None:
+        # On a tilted scan Tesseract's box for the address line took in the top
+        # of the next line; read again as it was, the two made garbage.
+        email_line = "Email to add as administrator: marcus.lindqvist@globex.example"
+        picture = PIL.Image.new("RGB", (1500, 260), "white")
+        draw = PIL.ImageDraw.Draw(picture)
+        font = drawing.load_font("serif", 27)
+        draw.text((60, 100), email_line, fill="black", font=font)
+        draw.text(
+            (60, 136), "Reason: our only administrator left the company", fill="black", font=font
+        )
+        left = 60 + round(draw.textlength("Email to add as administrator: ", font=font))
+        misread = Word("marcus.lindgvist@globex.example", Box(1, left, 100, 560, 60), 56.0)
+        words = [Word(w, Box(1, 60 + 90 * i, 100, 80, 60), 95.0) for i, w in enumerate(
+            ["Email", "to", "add", "as", "administrator:"])]  # fmt: skip
+        page = Page(1, np.asarray(picture), "image", TextSource.OCR, [Line((*words, misread))])
+        fields = LetterFields(email_to_add=Found(misread.text, misread.text, misread.box))
+
+        reconcile_emails([page], fields, typed=TypedFields(email_to_add=LINDQVIST), records=None)
+
+        assert fields.email_to_add.value == LINDQVIST
+        assert fields.email_to_add.corrected_from is None  # read, not guessed
+
+
+LINDQVIST = "marcus.lindqvist@globex.example"

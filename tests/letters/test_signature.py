@@ -1,13 +1,16 @@
-"""Signature presence on text PDFs (fast: no OCR). Presence, not authenticity."""
+"""Signature presence, mostly on text PDFs (fast: no OCR). Presence, not authenticity."""
 
 from __future__ import annotations
 
+import random
 from dataclasses import replace
 
 import pytest
 
 from keyholder.letters import PRESENCE_NOTE, SignatureLevel, prescreen_letter
-from tests.letters import corpus
+from keyholder.letters.report import LetterReport
+from tests.letters import corpus, drawing
+from tests.letters.conftest import needs_tesseract
 
 
 def signature_of(letter: corpus.Letter, kind: str) -> dict[str, object]:
@@ -60,3 +63,33 @@ class TestClutterInTheBand:
         signature = signature_of(replace(letter, clutter=clutter), "ink")
 
         assert signature["level"] == SignatureLevel.INK
+
+
+@needs_tesseract
+@pytest.mark.skipif(
+    not drawing.script_font_available(), reason="no script font (make installs fonts-dancingscript)"
+)
+class TestScriptFontInAnImage:
+    """A name set in a cursive font is ink in the band, but OCR reads it as the name."""
+
+    # Letters whose script-font name the page's OCR did not read as words.
+    @pytest.mark.parametrize(("condition", "seed"), [("clean", 5), ("clean", 14), ("scan", 7)])
+    def test_is_flagged_and_never_passes(self, condition: str, seed: int) -> None:
+        letter = corpus.random_letter(random.Random(seed), seed=seed)
+        report = screen(replace(letter, signature="script-font", multipage=False), condition)
+
+        flags = report.json["signature"]["flags"]
+        assert any("reads as printed text" in flag for flag in flags), flags
+        assert report.status("signature") == "unknown"
+
+    @pytest.mark.parametrize("condition", ["clean", "scan"])
+    def test_handwriting_is_not_flagged(self, letter: corpus.Letter, condition: str) -> None:
+        report = screen(replace(letter, signature="ink"), condition)
+
+        assert report.json["signature"]["flags"] == []
+        assert report.status("signature") == "pass"
+
+
+def screen(letter: corpus.Letter, condition: str) -> LetterReport:
+    data, filename = corpus.letter_file(letter, condition, random.Random(3))
+    return prescreen_letter(data, today=corpus.TODAY, filename=filename)

@@ -233,3 +233,14 @@ def rotate(image: Image, angle: float, *, border: int | tuple[int, int, int]) ->
         borderMode=cv2.BORDER_CONSTANT, borderValue=border,
     )  # fmt: skip
     return np.asarray(rotated, dtype=np.uint8)
+
+
+def row_runs(rows: np.ndarray, *, gap: int) -> list[tuple[int, int]]:
+    """(top, bottom) of the runs of True in ``rows``, runs less than ``gap`` apart joined."""
+    runs: list[tuple[int, int]] = []
+    for row in np.flatnonzero(rows):
+        if runs and row - runs[-1][1] <= gap:
+            runs[-1] = (runs[-1][0], int(row) + 1)
+        else:
+            runs.append((int(row), int(row) + 1))
+    return runs

@@ -28,20 +28,22 @@ MONTHS = {
 _MONTH = r"(?P<month>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
 _YEAR = r"(?P<year>[12][0-9Oo]{3})"
 _DAY = r"(?P<day>[0-3]?[0-9Oo])(?:st|nd|rd|th)?"
+# Blur turns the comma after the day into a dot ("March 17. 2026").
 DATE_PATTERNS = [
-    re.compile(rf"\b{_DAY}\s+{_MONTH},?\s+{_YEAR}\b", re.IGNORECASE),
-    re.compile(rf"\b{_MONTH}\s+{_DAY},?\s+{_YEAR}\b", re.IGNORECASE),
+    re.compile(rf"\b{_DAY}\s+{_MONTH}[,.]?\s+{_YEAR}\b", re.IGNORECASE),
+    re.compile(rf"\b{_MONTH}\s+{_DAY}[,.]?\s+{_YEAR}\b", re.IGNORECASE),
     re.compile(r"\b(?P<year>20[0-9]{2})-(?P<month>[01][0-9])-(?P<day>[0-3][0-9])\b"),
 ]
 # OCR sometimes sets the @ apart ("dana @ acme.example"), or adds a space next to
-# a dot in the local part ("olivia. novak@") or before one in the domain
-# ("acme .example"): those spaces are allowed (never after a domain's dot: that
-# is the end of a sentence).
+# a dot in the local part ("olivia. novak@"), before one in the domain
+# ("acme .example") or after a hyphen in it ("umbrella- labs"): those spaces are
+# allowed (never after a domain's dot: that is the end of a sentence).
 _LOCAL_PART = r"[A-Za-z0-9_%+-]+(?: ?\. ?[A-Za-z0-9_%+-]+)*"
-EMAIL = re.compile(rf"{_LOCAL_PART} ?@ ?[A-Za-z0-9-]+(?: ?\.[A-Za-z0-9-]+)* ?\.[A-Za-z]{{2,}}")
+_LABEL = r"[A-Za-z0-9-]+(?:(?<=-) [A-Za-z0-9-]+)*"
+EMAIL = re.compile(rf"{_LOCAL_PART} ?@ ?{_LABEL}(?: ?\.{_LABEL})* ?\.[A-Za-z]{{2,}}")
 # The last dot read as a space, when the address ends its line ("dana@acme example").
 EMAIL_LOST_DOT = re.compile(
-    rf"{_LOCAL_PART} ?@ ?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)* (?P<tld>[a-z]{{2,}})\.?$", re.MULTILINE
+    rf"{_LOCAL_PART} ?@ ?{_LABEL}(?:\.{_LABEL})* (?P<tld>[a-z]{{2,}})\.?$", re.MULTILINE
 )
 # A contract number in the shape the accounts use (ENT-2024-001234), read
 # loosely: OCR confuses O/0, I/l/1, S/5, B/8, Z/2, and splits digit groups

@@ -75,6 +75,8 @@ def read_words(
             )  # fmt: skip
         except (pytesseract.TesseractNotFoundError, pytesseract.TesseractError) as exc:
             raise OcrUnavailable(f"Tesseract failed: {exc}") from exc
+        except RuntimeError as exc:  # pytesseract's way of saying it killed a slow Tesseract
+            raise OcrUnavailable(f"Tesseract did not finish within {timeout:g} s") from exc
     lines: dict[tuple[int, int, int], list[Word]] = {}
     for i, raw in enumerate(data["text"]):
         text = raw.strip()

@@ -18,7 +18,7 @@ from keyholder.letters.checks import (
     run_checks,
     unreadable_checks,
 )
-from keyholder.letters.clean import clean_page, ocr_ready
+from keyholder.letters.clean import clean_page, ocr_ready, row_runs
 from keyholder.letters.document import Box, Line, Page, TextSource
 from keyholder.letters.fields import LetterFields, extract_fields
 from keyholder.letters.load import Limits, load_pages, sniff
@@ -169,7 +169,7 @@ def read_skipped_ink(page: Page) -> bool:
     for line in page.lines:
         inked[max(0, line.box.y - 2) : line.box.bottom + 2] = False
     added: list[Line] = []
-    for top, bottom in _row_runs(inked, gap=line_height // 2):
+    for top, bottom in row_runs(inked, gap=line_height // 2):
         # A short line's rows with a few dark pixels are about its x-height, a
         # third to a half of the boxes Tesseract draws; thinner runs are specks,
         # rules or the edge of a line already read.
@@ -196,17 +196,6 @@ def _readable(line: Line) -> bool:
 def _overlaps_any(line: Line, lines: list[Line]) -> bool:
     middle = line.box.y + line.box.height // 2
     return any(other.box.y <= middle <= other.box.bottom for other in lines)
-
-
-def _row_runs(rows: np.ndarray, *, gap: int) -> list[tuple[int, int]]:
-    """(top, bottom) of the runs of True in ``rows``, runs less than ``gap`` apart joined."""
-    runs: list[tuple[int, int]] = []
-    for row in np.flatnonzero(rows):
-        if runs and row - runs[-1][1] <= gap:
-            runs[-1] = (runs[-1][0], int(row) + 1)
-        else:
-            runs.append((int(row), int(row) + 1))
-    return runs
 
 
 def read_page(page: Page) -> None:

@@ -27,6 +27,7 @@ import cv2
 import numpy as np
 
 from keyholder.letters.checks import AccountRecords, TypedFields
+from keyholder.letters.clean import row_runs
 from keyholder.letters.document import Box, Image, Line, Page, TextSource
 from keyholder.letters.fields import Found, LetterFields
 from keyholder.letters.ocr import OcrUnavailable, read_words
@@ -41,6 +42,7 @@ CONFUSIONS: tuple[tuple[str, str], ...] = (
     ("l", "i"), ("i", "l"), ("1", "l"), ("l", "1"), ("1", "i"), ("i", "1"), ("|", "l"),
     ("!", "l"), ("0", "o"), ("o", "0"), ("cl", "d"), ("vv", "w"), ("s", "5"), ("5", "s"),
     ("", "."), (" ", "."), (",", "."), ("_", "."), (" ", ""), ("j", "l"), ("j", "i"),
+    ("g", "q"), ("q", "g"),
 )  # fmt: skip
 REREAD_SCALE = 3.0
 REREAD_CONFIG = "--oem 1 --psm 7 -c tessedit_do_invert=0"
@@ -180,14 +182,30 @@ def _read_box(page: Page, box: Box) -> list[Line]:
     crop = page.image[y0:y1, x0:x1]
     if crop.size == 0:
         return []
+    grey = _the_text_line(np.asarray(cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY), dtype=np.uint8))
     try:
-        return read_words(_sharpened(crop), box.page, config=REREAD_CONFIG, timeout=10)
+        return read_words(_sharpened(grey), box.page, config=REREAD_CONFIG, timeout=10)
     except OcrUnavailable:
         return []
 
 
-def _sharpened(crop: Image) -> Image:
-    grey = np.asarray(cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY), dtype=np.uint8)
+def _the_text_line(grey: Image) -> Image:
+    """The most inked run of rows in ``grey``, with a margin.
+
+    Tesseract's box for a line on a tilted or curved page can take in the top
+    of the next line, and read as one line the two make garbage.
+    """
+    _, ink = cv2.threshold(grey, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    rows = ink.sum(axis=1)
+    runs = row_runs(rows > max(2, grey.shape[1] // 200), gap=2)
+    if len(runs) < 2:
+        return grey
+    top, bottom = max(runs, key=lambda run: int(rows[run[0] : run[1]].sum()))
+    margin = max(3, (bottom - top) // 4)
+    return grey[max(0, top - margin) : bottom + margin]
+
+
+def _sharpened(grey: Image) -> Image:
     big = cv2.resize(grey, None, fx=REREAD_SCALE, fy=REREAD_SCALE, interpolation=cv2.INTER_CUBIC)
     soft = cv2.GaussianBlur(big, (0, 0), 2.0)
     return np.asarray(cv2.addWeighted(big, 1.8, soft, -0.8, 0), dtype=np.uint8)
