@@ -85,6 +85,8 @@ class TestOcrTolerance:
         [
             ("Contract number: ENT-2019-78341 1", "ENT-2019-783411"),
             ("(contract number ENT-2019-78341 1) be granted to", "ENT-2019-783411"),
+            ("Contract number: ENT-2025-97798 |", "ENT-2025-977981"),  # a 1 read as "|"
+            ("Contract number: ENT-2024-001234 | Tel 555 0100", "ENT-2024-001234"),
         ],
     )
     def test_contract_number_whose_last_digit_ocr_set_apart(self, read: str, expected: str) -> None:

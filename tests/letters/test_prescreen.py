@@ -19,10 +19,16 @@ from keyholder.letters import (
     TypedFields,
     prescreen_letter,
 )
+from keyholder.letters.document import Line, Word
 from keyholder.letters.fields import extract_fields
 from keyholder.letters.load import Limits, load_pages
 from keyholder.letters.ocr import OcrUnavailable, read_words
-from keyholder.letters.prescreen import read_page, read_skipped_ink, read_under_closing
+from keyholder.letters.prescreen import (
+    read_page,
+    read_skipped_ink,
+    read_tall_lines,
+    read_under_closing,
+)
 from keyholder.letters.report import LetterReport
 from tests.letters import corpus
 from tests.letters.conftest import needs_tesseract, records_for
@@ -155,6 +161,32 @@ class TestScansAndPhotos:
         assert fields.executive_name.value == letter.executive_name
         assert fields.executive_email is not None
         assert fields.executive_email.value == letter.executive_email
+
+    def test_two_lines_read_as_one_tall_line_of_nonsense_are_read_apart(
+        self, letter: corpus.Letter
+    ) -> None:
+        (page,) = load_pages(corpus.png_bytes(corpus.render(letter)[0]), limits=Limits())
+        read_page(page)
+        fields = extract_fields([page])
+        assert fields.closing is not None
+        assert fields.name_line is not None
+        # What Tesseract did on a photo: the typed name and the email under it
+        # read as one line twice as tall, "ewes example".
+        name = fields.name_line
+        email = next(line for line in page.lines if "@" in line.text and line.box.y > name.box.y)
+        tall = name.box.union(email.box)
+        nonsense = Line((Word("ewes", tall, 0.0), Word("example", tall, 53.0)))
+        page.lines = [line for line in page.lines if line not in (name, email)] + [nonsense]
+        page.lines.sort(key=lambda line: line.box.y)
+        assert extract_fields([page]).executive_email is None
+
+        assert read_tall_lines(page, below=fields.closing)
+
+        again = extract_fields([page])
+        assert again.executive_name is not None
+        assert again.executive_name.value == letter.executive_name
+        assert again.executive_email is not None
+        assert again.executive_email.value == letter.executive_email
 
     def test_lines_skipped_by_ocr_with_the_closing_are_read_again(
         self, letter: corpus.Letter

@@ -47,11 +47,13 @@ EMAIL_LOST_DOT = re.compile(
 )
 # A contract number in the shape the accounts use (ENT-2024-001234), read
 # loosely: OCR confuses O/0, I/l/1, S/5, B/8, Z/2, and splits digit groups
-# ("001 234"); a space counts only when a digit follows.
-_DIGIT = r"[0-9OISlIBZ]"
-_DIGITS = rf"(?:{_DIGIT}| (?=[0-9]))"
+# ("001 234"); a space counts only when a digit follows, or a "|" (a 1) that
+# ends the line ("ENT-2025-97798 |": a "|" in the middle of a line is a separator).
+_DIGIT = r"[0-9OISlIBZ|]"
+_DIGITS = rf"(?:{_DIGIT}| (?=[0-9])| (?=\|$))"
 CONTRACT_SHAPE = re.compile(
-    rf"\b[A-Z0-9]{{2,5}} ?- ?{_DIGITS}{{3,4}}{_DIGIT} ?- ?{_DIGITS}{{3,9}}{_DIGIT}\b", re.IGNORECASE
+    rf"\b[A-Z0-9]{{2,5}} ?- ?{_DIGITS}{{3,4}}{_DIGIT} ?- ?{_DIGITS}{{3,9}}{_DIGIT}(?!\w)",
+    re.IGNORECASE | re.MULTILINE,
 )
 CONTRACT_LABEL = re.compile(
     r"\b(?:contract|agreement)\s*(?:number|no\.?|#)?\s*[:.]?\s*(?P<value>[A-Z0-9][A-Z0-9-]{5,})",
@@ -192,7 +194,7 @@ def canonical_contract(value: str) -> str:
 
 def readable_contract(value: str) -> str:
     """The contract number as shown: letters kept in the prefix, digits after it."""
-    parts = re.split(r"\s*-\s*", re.sub(r"(?<=\w)\s(?=\w)", "", value.strip().upper()))
+    parts = re.split(r"\s*-\s*", re.sub(r"(?<=[\w|])\s(?=[\w|])", "", value.strip().upper()))
     fixed = [parts[0].translate(str.maketrans("0158", "OISB"))]
     fixed += [p.translate(str.maketrans("OQDILJ|SZB", "0001111528")) for p in parts[1:]]
     return "-".join(fixed)

@@ -25,6 +25,7 @@ from keyholder.letters.load import Limits, load_pages, sniff
 from keyholder.letters.ocr import (
     BAND_CONFIG,
     DOUBTFUL_CONFIDENCE,
+    REREAD_CONFIG,
     OcrUnavailable,
     best_quarter_turns,
     read_region,
@@ -45,6 +46,8 @@ MIN_INK_PER_ROW = 3
 # scribbles and a letterhead's small print read as "WwW" or "RJREEEPE" below it.
 _READABLE = re.compile(r"[A-Za-z]{3,}")
 READABLE_CONFIDENCE = 70.0
+# A line this many times the page's median line height may be two read as one.
+TALL_LINE = 1.6
 
 
 def limits_from(settings: Settings | None) -> Limits:
@@ -89,9 +92,17 @@ def prescreen_letter(
             ocr_problem = f"OCR unavailable: {exc}"
             break
     fields = extract_fields(pages) if ocr_problem is None else LetterFields()
-    # Tesseract's layout analysis sometimes takes a big signature and the lines
-    # under it for a picture and skips them: then that block is read alone.
+    # Tesseract sometimes reads two typed lines under the signature as one tall
+    # line of nonsense (a script-font "signature" above them seems to set it off).
     closing = fields.closing
+    if (
+        closing
+        and (fields.name_line is None or fields.executive_email is None)
+        and read_tall_lines(pages[closing.box.page - 1], below=closing)
+    ):
+        fields = extract_fields(pages)
+    # Its layout analysis also takes a big signature and the lines under it for
+    # a picture and skips them: then that block is read alone.
     if (
         closing
         and not fields.name_line
@@ -184,6 +195,42 @@ def read_skipped_ink(page: Page) -> bool:
         return False
     page.lines = sorted([*page.lines, *added], key=lambda line: (line.box.y, line.box.x))
     return True
+
+
+def read_tall_lines(page: Page, *, below: Line) -> bool:
+    """Split each doubtful line under ``below`` that is as tall as two into its rows
+    of text and read those one by one; True when one was replaced."""
+    if page.text_source is not TextSource.OCR or not page.lines:
+        return False
+    line_height = int(np.median([line.box.height for line in page.lines]))
+    grey = ocr_ready(page.image)
+    replaced = False
+    lines: list[Line] = []
+    for line in page.lines:
+        box = line.box
+        if box.y <= below.box.y or box.height < TALL_LINE * line_height:
+            lines.append(line)
+            continue
+        if line.confidence >= READABLE_CONFIDENCE:
+            lines.append(line)
+            continue
+        crop = grey[box.y : box.bottom, box.x : box.right]
+        inked = (crop < INK_LEVEL).sum(axis=1) >= MIN_INK_PER_ROW
+        again: list[Line] = []
+        for top, bottom in row_runs(inked, gap=2):
+            if bottom - top < line_height // 3:
+                continue
+            pad = line_height // 4
+            region = Box(page.number, box.x - pad, box.y + top - pad, box.width + 2 * pad,
+                         bottom - top + 2 * pad)  # fmt: skip
+            again += read_region(grey, region, config=REREAD_CONFIG, timeout=OCR_TIMEOUT_SECONDS)
+        if len(again) > 1 and all(_readable(part) for part in again):
+            lines += again
+            replaced = True
+        else:
+            lines.append(line)
+    page.lines = lines
+    return replaced
 
 
 def _readable(line: Line) -> bool:
