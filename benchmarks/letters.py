@@ -362,11 +362,12 @@ def report_signatures(results: list[dict[str, Any]], *, calibrate: bool, verbose
     if verbose:
         for r in results:
             wrong = (
-                r["signature_kind"] == "ink" and r["signature_level"] != "signature-like ink"
+                r["signature_kind"] == "ink"
+                and (r["signature_level"] != "signature-like ink" or r["signature_flags"])
             ) or (r["signature_kind"] == "none" and r["signature_level"] == "signature-like ink")
             if wrong:
                 kind, level, score = r["signature_kind"], r["signature_level"], r["signature_score"]
-                print(f"  {r['label']}: {kind} -> {level} ({score})")
+                print(f"  {r['label']}: {kind} -> {level} ({score}) {r['signature_flags']}")
     print()
     return ok
 

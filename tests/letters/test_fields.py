@@ -155,6 +155,8 @@ class TestDates:
             ("2026-03-05", "2026-03-05"),
             ("5 March 2O26", "2026-03-05"),
             ("March 17. 2026", "2026-03-17"),  # the comma blurred into a dot
+            ("| March 2026", "2026-03-01"),  # a 1 read as "|"
+            ("March |1, 2026", "2026-03-11"),
         ]:
             fields = extract_fields([page_of(text, *LABELLED[1:])])
             assert fields.date is not None

@@ -27,10 +27,10 @@ MONTHS = {
 }  # fmt: skip
 _MONTH = r"(?P<month>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
 _YEAR = r"(?P<year>[12][0-9Oo]{3})"
-_DAY = r"(?P<day>[0-3]?[0-9Oo])(?:st|nd|rd|th)?"
+_DAY = r"(?P<day>[0-3|]?[0-9Oo|])(?:st|nd|rd|th)?"  # "|": a 1 ("| March 2026")
 # Blur turns the comma after the day into a dot ("March 17. 2026").
 DATE_PATTERNS = [
-    re.compile(rf"\b{_DAY}\s+{_MONTH}[,.]?\s+{_YEAR}\b", re.IGNORECASE),
+    re.compile(rf"(?<!\w){_DAY}\s+{_MONTH}[,.]?\s+{_YEAR}\b", re.IGNORECASE),
     re.compile(rf"\b{_MONTH}\s+{_DAY}[,.]?\s+{_YEAR}\b", re.IGNORECASE),
     re.compile(r"\b(?P<year>20[0-9]{2})-(?P<month>[01][0-9])-(?P<day>[0-3][0-9])\b"),
 ]
@@ -279,7 +279,7 @@ def _date(index: TextIndex) -> Found | None:
 
 def _parse_date(match: re.Match[str]) -> date | None:
     def digits(text: str) -> int:
-        return int(text.upper().replace("O", "0"))
+        return int(text.upper().replace("O", "0").replace("|", "1"))
 
     month_text = match.group("month")
     month = int(month_text) if month_text.isdigit() else MONTHS.get(month_text.lower().rstrip("."))

@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 import pytesseract
 
+from keyholder.letters.clean import row_runs
 from keyholder.letters.document import Box, Image, Line, Word
 
 # psm 3: automatic page segmentation (letterheads, columns). Inverted-text
@@ -31,9 +32,14 @@ BAND_WIDTH = 1000
 # where 200 dpi loses most, and these are the items that must be exact.
 REREAD_CONFIG = "--oem 1 --psm 7 -c tessedit_do_invert=0"
 REREAD_BELOW = 85.0
-REREAD_SCALE = 2.0
+# The first re-read, and the one that settles a disagreement with the first reading.
+REREAD_SCALES = (2.0, 3.0)
 MAX_REREADS = 8
 _WORTH_REREADING = re.compile(r"@|\d")
+# Two lines on one row closer than this (in line heights) are one line that
+# Tesseract's layout analysis split; closer than SPLIT_WORD_GAP, one word.
+SPLIT_LINE_GAP = 0.6
+SPLIT_WORD_GAP = 0.12
 # Below this mean word confidence a page may be upside down or sideways.
 DOUBTFUL_CONFIDENCE = 60.0
 _REAL_WORD = re.compile(r"[A-Za-z]{3,}")
@@ -87,45 +93,107 @@ def read_words(
         key = (data["block_num"][i], data["par_num"][i], data["line_num"][i])
         lines.setdefault(key, []).append(Word(text, box, confidence))
     ordered = [Line(tuple(words)) for words in lines.values()]
-    return sorted(ordered, key=lambda line: (line.box.y, line.box.x))
+    return join_split_lines(sorted(ordered, key=lambda line: (line.box.y, line.box.x)))
+
+
+def join_split_lines(lines: list[Line]) -> list[Line]:
+    """Lines Tesseract put in two blocks though they touch on one row are one line
+    ("Si" | "ncerely,"); a word cut in two with no gap between is one word."""
+    joined: list[Line] = []
+    for line in lines:
+        previous = joined[-1] if joined else None
+        if previous is None:
+            joined.append(line)
+            continue
+        a, b = previous.box, line.box
+        height = max(a.height, b.height)
+        overlap = min(a.bottom, b.bottom) - max(a.y, b.y)
+        gap = b.x - a.right
+        if overlap < 0.5 * min(a.height, b.height) or not -2 <= gap <= SPLIT_LINE_GAP * height:
+            joined.append(line)
+            continue
+        words = list(previous.words)
+        first, *rest = line.words
+        if gap <= SPLIT_WORD_GAP * height:
+            last = words.pop()
+            first = Word(
+                last.text + first.text, last.box.union(first.box),
+                min(last.confidence, first.confidence),
+            )  # fmt: skip
+        joined[-1] = Line((*words, first, *rest))
+    return joined
 
 
 def reread_doubtful_lines(
     grey: Image, lines: list[Line], page_number: int, *, timeout: float = 0
 ) -> list[Line]:
     """``lines`` with each doubtful line holding an address or number read again,
-    enlarged, when that reads with more confidence."""
+    enlarged, when that reads with more confidence.
+
+    A second reading that disagrees with the first is not taken on confidence
+    alone (Tesseract can be surer of a wrong "inittech"): a third, larger
+    reading decides, and of the readings two agree on, the surer is kept.
+    """
     budget = MAX_REREADS
     result = []
     for line in lines:
         if budget and line.confidence < REREAD_BELOW and _WORTH_REREADING.search(line.text):
             budget -= 1
-            again = _reread(grey, line, page_number, timeout)
-            if again is not None and _mean_confidence(again) > _mean_confidence(line):
-                result.append(again)
-                continue
+            readings = [line]
+            for scale in REREAD_SCALES:
+                again = _reread(grey, line, page_number, timeout, scale)
+                if again is not None:
+                    readings.append(again)
+                if len({_letters_of(r) for r in readings}) < len(readings):
+                    break
+            result.append(best_reading(readings))
+            continue
         result.append(line)
     return result
 
 
-def _reread(grey: Image, line: Line, page_number: int, timeout: float) -> Line | None:
+def best_reading(readings: list[Line]) -> Line:
+    texts = [_letters_of(r) for r in readings]
+    agreed = [r for r, text in zip(readings, texts, strict=True) if texts.count(text) > 1]
+    return max(agreed or readings, key=_mean_confidence)
+
+
+def _letters_of(line: Line) -> str:
+    return line.text.replace(" ", "")
+
+
+def _reread(grey: Image, line: Line, page_number: int, timeout: float, scale: float) -> Line | None:
     box = line.box
     pad = max(4, box.height // 3)
     region = Box(page_number, box.x - pad, box.y - pad, box.width + 2 * pad, box.height + 2 * pad)
-    lines = read_region(grey, region, config=REREAD_CONFIG, scale=REREAD_SCALE, timeout=timeout)
+    lines = read_region(
+        grey, region, config=REREAD_CONFIG, scale=scale, timeout=timeout, one_line=True
+    )
     words = tuple(word for again in lines for word in again.words)
     return Line(words) if words else None
 
 
 def read_region(
-    grey: Image, region: Box, *, config: str, scale: float = 1.0, timeout: float = 0
+    grey: Image,
+    region: Box,
+    *,
+    config: str,
+    scale: float = 1.0,
+    timeout: float = 0,
+    one_line: bool = False,
 ) -> list[Line]:
-    """Lines read in ``region`` of the page (optionally enlarged), boxes in page pixels."""
+    """Lines read in ``region`` of the page (optionally enlarged), boxes in page pixels.
+
+    ``one_line``: only the region's most inked run of rows is read (see ``text_line_rows``).
+    """
     x0, y0 = max(0, region.x), max(0, region.y)
     x1, y1 = min(grey.shape[1], region.right), min(grey.shape[0], region.bottom)
     crop = grey[y0:y1, x0:x1]
     if crop.size == 0:
         return []
+    if one_line:
+        top, bottom = text_line_rows(crop)
+        crop, y0 = crop[top:bottom], y0 + top
     if scale != 1.0:
         crop = np.asarray(
             cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC),
@@ -142,6 +210,22 @@ def read_region(
         return Word(word.text, box, word.confidence)
 
     return [Line(tuple(placed(w) for w in line.words)) for line in lines]
+
+
+def text_line_rows(grey: Image) -> tuple[int, int]:
+    """The most inked run of rows in ``grey`` (top, bottom), with a margin.
+
+    Tesseract's box for a line on a tilted or curved page can take in the top
+    of the next line; read again with it, the two make garbage.
+    """
+    _, ink = cv2.threshold(grey, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    rows = ink.sum(axis=1)
+    runs = row_runs(rows > max(2, grey.shape[1] // 200), gap=2)
+    if len(runs) < 2:
+        return 0, grey.shape[0]
+    top, bottom = max(runs, key=lambda run: int(rows[run[0] : run[1]].sum()))
+    margin = max(3, (bottom - top) // 4)
+    return max(0, top - margin), min(grey.shape[0], bottom + margin)
 
 
 def _mean_confidence(line: Line) -> float:

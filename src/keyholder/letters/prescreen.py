@@ -46,6 +46,8 @@ MIN_INK_PER_ROW = 3
 # scribbles and a letterhead's small print read as "WwW" or "RJREEEPE" below it.
 _READABLE = re.compile(r"[A-Za-z]{3,}")
 READABLE_CONFIDENCE = 70.0
+_ADDRESS = re.compile(r"[A-Za-z0-9]{2,} ?@ ?[A-Za-z0-9-]{2,} ?\.[A-Za-z]{2,}")
+READABLE_ADDRESS_CONFIDENCE = 40.0
 # A line this many times the page's median line height may be two read as one.
 TALL_LINE = 1.6
 
@@ -93,14 +95,16 @@ def prescreen_letter(
             break
     fields = extract_fields(pages) if ocr_problem is None else LetterFields()
     # Tesseract sometimes reads two typed lines under the signature as one tall
-    # line of nonsense (a script-font "signature" above them seems to set it off).
+    # line of nonsense (a script-font "signature" above them seems to set it
+    # off), or skips the typed name under a big signature: those lines are
+    # read apart, then the ink no line covers.
     closing = fields.closing
-    if (
-        closing
-        and (fields.name_line is None or fields.executive_email is None)
-        and read_tall_lines(pages[closing.box.page - 1], below=closing)
-    ):
-        fields = extract_fields(pages)
+    if closing and _signature_block_doubtful(fields):
+        page = pages[closing.box.page - 1]
+        if read_tall_lines(page, below=closing):
+            fields = extract_fields(pages)
+        if _signature_block_doubtful(fields) and read_skipped_ink(page):
+            fields = extract_fields(pages)
     # Its layout analysis also takes a big signature and the lines under it for
     # a picture and skips them: then that block is read alone.
     if (
@@ -224,8 +228,9 @@ def read_tall_lines(page: Page, *, below: Line) -> bool:
             region = Box(page.number, box.x - pad, box.y + top - pad, box.width + 2 * pad,
                          bottom - top + 2 * pad)  # fmt: skip
             again += read_region(grey, region, config=REREAD_CONFIG, timeout=OCR_TIMEOUT_SECONDS)
-        if len(again) > 1 and all(_readable(part) for part in again):
-            lines += again
+        readable = [part for part in again if _readable(part)]
+        if len(again) > 1 and readable:  # a scribble's rows read as nothing: left out
+            lines += readable
             replaced = True
         else:
             lines.append(line)
@@ -233,7 +238,16 @@ def read_tall_lines(page: Page, *, below: Line) -> bool:
     return replaced
 
 
+def _signature_block_doubtful(fields: LetterFields) -> bool:
+    name = fields.name_line
+    return name is None or name.confidence < READABLE_CONFIDENCE or fields.executive_email is None
+
+
 def _readable(line: Line) -> bool:
+    """A line with a word read with confidence, or an address (which OCR reads
+    less surely than words: its dots and "@"); a scribble is neither."""
+    if _ADDRESS.search(line.text) and line.confidence >= READABLE_ADDRESS_CONFIDENCE:
+        return True
     return any(
         _READABLE.search(word.text) and word.confidence >= READABLE_CONFIDENCE
         for word in line.words

@@ -27,10 +27,9 @@ import cv2
 import numpy as np
 
 from keyholder.letters.checks import AccountRecords, TypedFields
-from keyholder.letters.clean import row_runs
 from keyholder.letters.document import Box, Image, Line, Page, TextSource
 from keyholder.letters.fields import Found, LetterFields
-from keyholder.letters.ocr import OcrUnavailable, read_words
+from keyholder.letters.ocr import OcrUnavailable, read_words, text_line_rows
 
 # Readings at least this confident are taken as they are: a clear "acrne"
 # is what the letter says, not a blurred "acme".
@@ -182,27 +181,13 @@ def _read_box(page: Page, box: Box) -> list[Line]:
     crop = page.image[y0:y1, x0:x1]
     if crop.size == 0:
         return []
-    grey = _the_text_line(np.asarray(cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY), dtype=np.uint8))
+    grey = np.asarray(cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY), dtype=np.uint8)
+    top, bottom = text_line_rows(grey)
+    grey = grey[top:bottom]
     try:
         return read_words(_sharpened(grey), box.page, config=REREAD_CONFIG, timeout=10)
     except OcrUnavailable:
         return []
-
-
-def _the_text_line(grey: Image) -> Image:
-    """The most inked run of rows in ``grey``, with a margin.
-
-    Tesseract's box for a line on a tilted or curved page can take in the top
-    of the next line, and read as one line the two make garbage.
-    """
-    _, ink = cv2.threshold(grey, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
-    rows = ink.sum(axis=1)
-    runs = row_runs(rows > max(2, grey.shape[1] // 200), gap=2)
-    if len(runs) < 2:
-        return grey
-    top, bottom = max(runs, key=lambda run: int(rows[run[0] : run[1]].sum()))
-    margin = max(3, (bottom - top) // 4)
-    return grey[max(0, top - margin) : bottom + margin]
 
 
 def _sharpened(grey: Image) -> Image:
