@@ -15,8 +15,10 @@ $(READY): pyproject.toml requirements/constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements/constraints.txt -e '.[dev]'
 	@# Letter pre-screening reads scans with Tesseract; without it letters say "OCR unavailable".
-	@# The test letters set some signatures in a script font (fonts-dancingscript).
+	@# The test letters are typed in these font families and some signed in a script font.
 	@missing="$$(command -v tesseract >/dev/null || echo tesseract-ocr tesseract-ocr-eng) \
+		$$(test -d /usr/share/fonts/truetype/liberation || echo fonts-liberation) \
+		$$(test -d /usr/share/fonts/truetype/freefont || echo fonts-freefont-ttf) \
 		$$(test -d /usr/share/fonts/opentype/dancingscript || echo fonts-dancingscript)"; \
 	test -z "$$(echo $$missing)" || { command -v apt-get >/dev/null && \
 		{ apt-get update -qq && apt-get install -y -qq $$missing; } || \
@@ -56,10 +58,6 @@ bench: $(READY)
 	@command -v wrk >/dev/null || { command -v apt-get >/dev/null && \
 		{ apt-get update -qq && apt-get install -y -qq wrk; } || \
 		{ echo "bench needs wrk: install it with your package manager"; exit 1; }; }
-	@# The letter corpus renders in these families; a missing one falls back to DejaVu.
-	@test -d /usr/share/fonts/truetype/freefont -a -d /usr/share/fonts/opentype/dancingscript || \
-		{ command -v apt-get >/dev/null && apt-get install -y -qq fonts-liberation fonts-freefont-ttf fonts-dancingscript; } || \
-		echo "note: the letters benchmark was measured with fonts-liberation, fonts-freefont-ttf and fonts-dancingscript installed"
 	$(BIN)/python benchmarks/member_lookup.py; \
 	$(BIN)/python benchmarks/member_lookup.py --postgresql; \
 	$(BIN)/python benchmarks/desk_queue.py; $(BIN)/python benchmarks/desk_queue.py --postgresql; \

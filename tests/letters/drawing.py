@@ -88,6 +88,11 @@ def script_font_available() -> bool:
     return any((base / f).exists() for base in FONT_DIRS for f in SCRIPT_FONTS)
 
 
+def font_available(family: str) -> bool:
+    """Whether ``family`` renders in its own font rather than the fallback."""
+    return any((base / regular).exists() for base in FONT_DIRS for regular, _ in FONT_FILES[family])
+
+
 def rasterise(ops: list[Op]) -> Image.Image:
     image = Image.new("RGB", (round(PAGE_W * PX), round(PAGE_H * PX)), "white")
     draw = ImageDraw.Draw(image)

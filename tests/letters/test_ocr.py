@@ -46,11 +46,17 @@ class TestJoinSplitLines:
 
 class TestBestReading:
     def test_two_readings_that_agree_outvote_a_surer_one(self) -> None:
-        first = line(("sofia@initech.example", 100, 48.0))
+        first = line(("sofia@", 100, 40.0), ("initech.example", 170, 50.0))
         surer_but_alone = line(("sofia@inittech.example", 100, 81.0))
         third = line(("sofia@", 100, 60.0), ("initech.example", 170, 88.0))
 
         assert best_reading([first, surer_but_alone, third]) is third
+
+    def test_of_agreeing_readings_the_one_in_fewest_words(self) -> None:
+        split = line(("sofia@", 100, 60.0), ("globe", 170, 71.0), ("x.example", 230, 59.0))
+        whole = line(("sofia@", 100, 48.0), ("globex.example", 170, 50.0))
+
+        assert best_reading([split, whole]) is whole
 
     def test_without_agreement_the_surest(self) -> None:
         readings = [line(("a@b.example", 100, c)) for c in (40.0, 70.0)]

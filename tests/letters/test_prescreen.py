@@ -28,7 +28,7 @@ from keyholder.letters.prescreen import (
     read_under_closing,
 )
 from keyholder.letters.report import LetterReport
-from tests.letters import corpus
+from tests.letters import corpus, drawing
 from tests.letters.conftest import needs_tesseract, records_for
 
 ALL_CHECKS = {
@@ -295,3 +295,33 @@ class TestWithoutOcr:
 
         assert report.json["ocr"] == "available"
         assert report.status("email_to_add") == "pass"
+
+
+SEED_7070_SCAN_12 = (
+    corpus.Letter(
+        seed=827787500, account="vandelay", display_name="Vandelay Imports",
+        domain="vandelay.example", contract="ENT-2021-369313",
+        email_to_add="lukas.castillo@vandelay.example", executive_name="Priya Castillo",
+        executive_title="President", executive_email="priya@vandelay.example",
+        reason=corpus.REASONS[2], dated=date(2026, 3, 7), date_style=1, layout="labelled",
+        font="free", size=11.0, letterhead=True, multipage=False, signature="slash-s",
+        ink=(15, 15, 20),
+    ),
+    57078290,
+)  # fmt: skip
+
+
+@needs_tesseract
+@pytest.mark.skipif(not drawing.font_available("free"), reason="make installs fonts-freefont-ttf")
+class TestReadingAgain:
+    """Regressions: a doubtful line read again, and the wrong reading kept."""
+
+    def test_the_same_crop_read_twice_is_not_two_readings_agreeing(self) -> None:
+        # Read again without and with trimming to its rows (the same crop here),
+        # "ENT-202 11-3693 13" twice outvoted the right first reading.
+        letter, file_seed = SEED_7070_SCAN_12
+        data, filename = corpus.letter_file(letter, "scan", random.Random(file_seed))
+
+        report = prescreen_letter(data, today=corpus.TODAY, filename=filename)
+
+        assert values(report.json)["contract_number"] == letter.contract

@@ -36,10 +36,11 @@ DATE_PATTERNS = [
 ]
 # OCR sometimes sets the @ apart ("dana @ acme.example"), or adds a space next to
 # a dot in the local part ("olivia. novak@"), before one in the domain
-# ("acme .example") or after a hyphen in it ("umbrella- labs"): those spaces are
-# allowed (never after a domain's dot: that is the end of a sentence).
+# ("acme .example"), after a hyphen in it ("umbrella- labs") or before its last
+# letter or two ("globe x.example"): those spaces are allowed (never after a
+# domain's dot: that is the end of a sentence).
 _LOCAL_PART = r"[A-Za-z0-9_%+-]+(?: ?\. ?[A-Za-z0-9_%+-]+)*"
-_LABEL = r"[A-Za-z0-9-]+(?:(?<=-) [A-Za-z0-9-]+)*"
+_LABEL = r"[A-Za-z0-9-]+(?:(?<=-) [A-Za-z0-9-]+)*(?: [A-Za-z0-9]{1,2}(?=\.))?"
 EMAIL = re.compile(rf"{_LOCAL_PART} ?@ ?{_LABEL}(?: ?\.{_LABEL})* ?\.[A-Za-z]{{2,}}")
 # The last dot read as a space, when the address ends its line ("dana@acme example").
 EMAIL_LOST_DOT = re.compile(

@@ -32,8 +32,9 @@ BAND_WIDTH = 1000
 # where 200 dpi loses most, and these are the items that must be exact.
 REREAD_CONFIG = "--oem 1 --psm 7 -c tessedit_do_invert=0"
 REREAD_BELOW = 85.0
-# The first re-read, and the one that settles a disagreement with the first reading.
-REREAD_SCALES = (2.0, 3.0)
+# Re-reads (scale, only the line's own rows), tried in turn until two readings
+# agree: the crops Tesseract reads best differ from line to line.
+REREADS = ((2.0, True), (2.0, False), (3.0, True))
 MAX_REREADS = 8
 _WORTH_REREADING = re.compile(r"@|\d")
 # Two lines on one row closer than this (in line heights) are one line that
@@ -140,9 +141,10 @@ def reread_doubtful_lines(
         if budget and line.confidence < REREAD_BELOW and _WORTH_REREADING.search(line.text):
             budget -= 1
             readings = [line]
-            for scale in REREAD_SCALES:
-                again = _reread(grey, line, page_number, timeout, scale)
-                if again is not None:
+            for scale, one_line in REREADS:
+                again = _reread(grey, line, page_number, timeout, scale, one_line=one_line)
+                # The same crop read twice (nothing to trim) is one reading, not two agreeing.
+                if again is not None and again not in readings:
                     readings.append(again)
                 if len({_letters_of(r) for r in readings}) < len(readings):
                     break
@@ -153,21 +155,28 @@ def reread_doubtful_lines(
 
 
 def best_reading(readings: list[Line]) -> Line:
+    """Of the readings two or more agree on (spaces aside), the one in fewest
+    words (OCR splits "globex" more often than it joins words), then the surest;
+    with no agreement, the surest."""
     texts = [_letters_of(r) for r in readings]
     agreed = [r for r, text in zip(readings, texts, strict=True) if texts.count(text) > 1]
-    return max(agreed or readings, key=_mean_confidence)
+    if not agreed:
+        return max(readings, key=_mean_confidence)
+    return min(agreed, key=lambda r: (len(r.words), -_mean_confidence(r)))
 
 
 def _letters_of(line: Line) -> str:
     return line.text.replace(" ", "")
 
 
-def _reread(grey: Image, line: Line, page_number: int, timeout: float, scale: float) -> Line | None:
+def _reread(
+    grey: Image, line: Line, page_number: int, timeout: float, scale: float, *, one_line: bool
+) -> Line | None:
     box = line.box
     pad = max(4, box.height // 3)
     region = Box(page_number, box.x - pad, box.y - pad, box.width + 2 * pad, box.height + 2 * pad)
     lines = read_region(
-        grey, region, config=REREAD_CONFIG, scale=scale, timeout=timeout, one_line=True
+        grey, region, config=REREAD_CONFIG, scale=scale, timeout=timeout, one_line=one_line
     )
     words = tuple(word for again in lines for word in again.words)
     return Line(words) if words else None
