@@ -238,6 +238,20 @@ SEED_4242_PHOTO_18 = (
 )  # fmt: skip
 
 
+SEED_27182_PHOTO_73 = (
+    corpus.Letter(
+        seed=71014321, account="acme-corp", display_name="Acme Corporation",
+        domain="acme.example", contract="ENT-2024-641322",
+        email_to_add="hugo.okafor@acme.example", executive_name="Marcus Tanaka",
+        executive_title="Chief Technology Officer", executive_email="marcus@acme.example",
+        reason=corpus.REASONS[1], dated=date(2026, 3, 18), date_style=2, layout="prose",
+        font="free", size=11.0, letterhead=True, multipage=True, signature="ink",
+        ink=(15, 15, 20),
+    ),
+    197075977,
+)  # fmt: skip
+
+
 @needs_tesseract
 class TestSignatureBlockInPhotos:
     """Regressions: the typed name, title and email under the signature not found."""
@@ -254,6 +268,17 @@ class TestSignatureBlockInPhotos:
     def test_closing_and_signature_skipped_by_ocr(self) -> None:
         letter, report = self.screen_photo(*SEED_4242_PHOTO_18)
 
+        self.assert_signature_block_found(report.json, letter)
+        assert report.signature_level == SignatureLevel.INK
+
+    @pytest.mark.skipif(not drawing.font_available("free"), reason="needs fonts-freefont-ttf")
+    def test_upright_last_page_that_clean_up_turned_and_ocr_found_empty(self) -> None:
+        # Page 2 holds only the closing and the signature block in a corner:
+        # clean-up took the scribble's strokes for sideways lines and turned it,
+        # and Tesseract's page layout found no text on it the right way up.
+        letter, report = self.screen_photo(*SEED_27182_PHOTO_73)
+
+        assert report.json["pages"][1]["notes"] == ["flattened the photographed page"]
         self.assert_signature_block_found(report.json, letter)
         assert report.signature_level == SignatureLevel.INK
 

@@ -56,6 +56,7 @@ class TestExplainByConfusions:
             ("olivia.okafor@acmeexample", "olivia.okafor@acme.example", ["a lost '.'"]),
             ("dana@acrne.example", "dana@acme.example", ["'rn' for 'm'"]),
             ("marcus.lindgvist@acme.example", "marcus.lindqvist@acme.example", ["'g' for 'q'"]),
+            ("kenji.orennan@acme.example", "kenji.brennan@acme.example", ["'o' for 'b'"]),
             ("dana@acme.example", "dana@acme.example", []),
         ],
     )

@@ -21,6 +21,8 @@ from keyholder.letters.document import Image
 # scaled down (OCR time grows with pixels), smaller ones up (Tesseract wants
 # capital letters 20+ pixels high).
 TARGET_WIDTH = 1650
+# The note on a page ``clean_page`` turned a quarter turn clockwise.
+TURNED_SIDEWAYS = "turned the page by 90 degrees"
 # The sheet must cover this share of the photo to count as found.
 MIN_PAGE_AREA = 0.2
 MAX_PAGE_AREA = 0.97
@@ -59,7 +61,7 @@ def clean_page(image: Image) -> CleanedPage:
     # Turned before scaling: the working width is a portrait page's width.
     if _is_turned_sideways(image):
         image = np.ascontiguousarray(np.rot90(image, k=-1))
-        notes.append("turned the page by 90 degrees")
+        notes.append(TURNED_SIDEWAYS)
     image = _to_working_width(image)
     grey = even_out_lighting(np.asarray(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY), dtype=np.uint8))
     ink = _ink_mask(grey)

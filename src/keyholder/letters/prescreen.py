@@ -18,7 +18,7 @@ from keyholder.letters.checks import (
     run_checks,
     unreadable_checks,
 )
-from keyholder.letters.clean import clean_page, ocr_ready, row_runs
+from keyholder.letters.clean import TURNED_SIDEWAYS, clean_page, ocr_ready, row_runs
 from keyholder.letters.document import Box, Line, Page, TextSource
 from keyholder.letters.fields import LetterFields, extract_fields
 from keyholder.letters.load import Limits, load_pages, sniff
@@ -48,6 +48,9 @@ _READABLE = re.compile(r"[A-Za-z]{3,}")
 READABLE_CONFIDENCE = 70.0
 _ADDRESS = re.compile(r"[A-Za-z0-9]{2,} ?@ ?[A-Za-z0-9-]{2,} ?\.[A-Za-z]{2,}")
 READABLE_ADDRESS_CONFIDENCE = 40.0
+# A page read in fewer words than this is read again as sparse text (psm 11).
+FEW_WORDS = 3
+SPARSE_CONFIG = "--oem 1 --psm 11 -c tessedit_do_invert=0"
 # A line this many times the page's median line height may be two read as one.
 TALL_LINE = 1.6
 
@@ -263,16 +266,19 @@ def read_page(page: Page) -> None:
     """Clean up a scanned or photographed page and OCR it, in place.
 
     A page that clean-up turned by 90 degrees may have been turned either way,
-    so 0 and 180 are compared before reading. Any page that reads badly is
+    or turned when it was upright, so it is read every way round first. Any page that reads badly is
     tried the four ways round (a short page gives clean-up too few lines to
     see their direction), then read again.
     """
     cleaned = clean_page(page.image)
-    page.notes.extend(cleaned.notes)
+    turned_by_cleanup = TURNED_SIDEWAYS in cleaned.notes
+    page.notes.extend(note for note in cleaned.notes if note != TURNED_SIDEWAYS)
     image, for_ocr = cleaned.image, cleaned.for_ocr
     lines: list[Line] = []
-    if any("90 degrees" in note for note in cleaned.notes):
-        turns = best_quarter_turns(for_ocr, candidates=(0, 2), timeout=OCR_TIMEOUT_SECONDS)
+    if turned_by_cleanup:
+        # Clean-up can also turn an upright page with little text on it (the
+        # signature's strokes outweigh its few lines): every way round is read.
+        turns = best_quarter_turns(for_ocr, candidates=(0, 1, 2, 3), timeout=OCR_TIMEOUT_SECONDS)
     else:
         lines = read_words(for_ocr, page.number, timeout=OCR_TIMEOUT_SECONDS)
         turns = 0
@@ -283,10 +289,19 @@ def read_page(page: Page) -> None:
     if turns:
         image = np.ascontiguousarray(np.rot90(image, turns))
         for_ocr = np.ascontiguousarray(np.rot90(for_ocr, turns))
-        page.notes.append(f"turned the page by {90 * turns} degrees")
         lines = []
+    # Clean-up's turn is a quarter turn clockwise (np.rot90 by -1).
+    net = (turns - 1 if turned_by_cleanup else turns) % 4
+    if net:
+        page.notes.append(f"turned the page by {180 if net == 2 else 90} degrees")
     if not lines:
         lines = read_words(for_ocr, page.number, timeout=OCR_TIMEOUT_SECONDS)
+    if sum(len(line.words) for line in lines) < FEW_WORDS:
+        # Tesseract's page layout can find no text at all on a page with a few
+        # lines in a corner (a last page holding the signature); read as sparse text.
+        sparse = read_words(for_ocr, page.number, timeout=OCR_TIMEOUT_SECONDS, config=SPARSE_CONFIG)
+        if sum(len(line.words) for line in sparse) > sum(len(line.words) for line in lines):
+            lines = sparse
     page.image = image
     page.lines = reread_doubtful_lines(for_ocr, lines, page.number, timeout=OCR_TIMEOUT_SECONDS)
     page.text_source = TextSource.OCR
