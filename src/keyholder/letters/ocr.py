@@ -131,9 +131,10 @@ def reread_doubtful_lines(
     """``lines`` with each doubtful line holding an address or number read again,
     enlarged, when that reads with more confidence.
 
-    A second reading that disagrees with the first is not taken on confidence
-    alone (Tesseract can be surer of a wrong "inittech"): a third, larger
-    reading decides, and of the readings two agree on, the surer is kept.
+    A re-read that disagrees with the first reading is not taken on confidence
+    alone (Tesseract can be surer of a wrong "inittech"): the line is read up
+    to three ways (``REREADS``) until two readings agree, and ``best_reading``
+    chooses among them.
     """
     budget = MAX_REREADS
     result = []

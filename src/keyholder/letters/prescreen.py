@@ -266,9 +266,9 @@ def read_page(page: Page) -> None:
     """Clean up a scanned or photographed page and OCR it, in place.
 
     A page that clean-up turned by 90 degrees may have been turned either way,
-    or turned when it was upright, so it is read every way round first. Any page that reads badly is
-    tried the four ways round (a short page gives clean-up too few lines to
-    see their direction), then read again.
+    or turned when it was upright, so it is read every way round first. Any
+    page that reads badly is tried the four ways round (a short page gives
+    clean-up too few lines to see their direction), then read again.
     """
     cleaned = clean_page(page.image)
     turned_by_cleanup = TURNED_SIDEWAYS in cleaned.notes
