@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from argon2.profiles import RFC_9106_LOW_MEMORY
 from pydantic import ValidationError
 
 from keyholder.config import DEVELOPMENT_SECRET_KEY, Settings
+
+
+# Production refuses to start without audit keys (S36, tests/audit/test_keys.py).
+AUDIT_KEYS = {
+    "audit_keys": {"k1": "a2V5aG9sZGVyLXRlc3QtY2hhaW4ta2V5LTAxMjM0NTY3OA=="},
+    "audit_signing_key": "a2V5aG9sZGVyLXRlc3Qtc2lnbmluZy1rZXktMDEyMzQ=",
+}
 
 
 def settings(**values):
@@ -42,6 +51,8 @@ def test_defaults_follow_the_design():
 def test_environment_variables_are_read(monkeypatch):
     monkeypatch.setenv("KEYHOLDER_ENV", "production")
     monkeypatch.setenv("KEYHOLDER_SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("KEYHOLDER_AUDIT_KEYS", json.dumps(AUDIT_KEYS["audit_keys"]))
+    monkeypatch.setenv("KEYHOLDER_AUDIT_SIGNING_KEY", AUDIT_KEYS["audit_signing_key"])
     monkeypatch.setenv("KEYHOLDER_DATABASE_URL", "postgresql+psycopg://db/keyholder")
     s = settings()
     assert s.database_url == "postgresql+psycopg://db/keyholder"
@@ -55,18 +66,18 @@ def test_s12_argon2_defaults_are_rfc_9106_low_memory():
         RFC_9106_LOW_MEMORY.memory_cost,
         RFC_9106_LOW_MEMORY.parallelism,
     )
-    settings(env="production", secret_key="x" * 40)  # and production accepts them
+    settings(env="production", secret_key="x" * 40, **AUDIT_KEYS)  # and production accepts them
 
 
 def test_s12_cheap_argon2_is_refused_in_production_only():
     cheap = {"argon2_time_cost": 1, "argon2_memory_cost": 8, "argon2_parallelism": 1}
     with pytest.raises(ValidationError, match="KEYHOLDER_ARGON2_MEMORY_COST"):
-        settings(env="production", secret_key="x" * 40, **cheap)
+        settings(env="production", secret_key="x" * 40, **AUDIT_KEYS, **cheap)
     settings(env="test", secret_key="x" * 40, **cheap)
     settings(env="development", **cheap)
     # OWASP's cheapest equivalent minimums pass.
-    settings(env="production", secret_key="x" * 40, argon2_memory_cost=19456, argon2_time_cost=2)
-    settings(env="production", secret_key="x" * 40, argon2_memory_cost=7168, argon2_time_cost=5)
+    settings(env="production", secret_key="x" * 40, **AUDIT_KEYS, argon2_memory_cost=19456, argon2_time_cost=2)
+    settings(env="production", secret_key="x" * 40, **AUDIT_KEYS, argon2_memory_cost=7168, argon2_time_cost=5)
 
 
 def test_argon2_memory_covers_every_lane():

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from keyholder.audit.checkpoints import CheckpointWriter
+from keyholder.audit.settings import checkpoint_sinks, signing_key
 from keyholder.clock import Clock, SystemClock
 from keyholder.config import Settings
 from keyholder.db.engine import make_engine
@@ -30,6 +32,8 @@ class Runtime:
     _read_sessions: sessionmaker[Session] = field(repr=False)
     _write_sessions: sessionmaker[Session] = field(repr=False)
     mail_queued: threading.Event = field(default_factory=threading.Event)
+    # Signs audit checkpoints to the sinks; None without sinks or a signing key (S36).
+    audit_checkpoints: CheckpointWriter | None = None
 
     def uow(self, context: RequestContext | None = None, *, read_only: bool = False) -> UnitOfWork:
         """A fresh unit of work. ``read_only`` skips SQLite's up-front write lock."""
@@ -41,6 +45,7 @@ class Runtime:
             mail_queued=self.mail_queued,
             rate_limiter=self.rate_limiter,
             hashing=self.hashing,
+            audit_checkpoints=self.audit_checkpoints,
         )
 
     def relay(self) -> Relay | None:
@@ -74,7 +79,7 @@ def bootstrap(
     if mail_transport is None and settings.smtp_url:
         mail_transport = SMTPTransport(settings.smtp_url)
     read, write = make_session_factories(engine)
-    return Runtime(
+    runtime = Runtime(
         settings=settings,
         engine=engine,
         clock=clock or SystemClock(),
@@ -84,3 +89,7 @@ def bootstrap(
         _read_sessions=read,
         _write_sessions=write,
     )
+    sinks, key = checkpoint_sinks(settings), signing_key(settings)
+    if sinks and key is not None:
+        runtime.audit_checkpoints = CheckpointWriter(runtime.uow, key, sinks)
+    return runtime

@@ -17,6 +17,8 @@ DEVELOPMENT_SECRET_KEY = "development-only-secret-key-do-not-use-in-production" 
 # OWASP's Password Storage Cheat Sheet lists five equivalent argon2id minimums
 # (19 MiB x 2 passes, ...): each has memory (KiB) x passes >= 7168 x 5.
 ARGON2_MIN_PRODUCTION_COST = 7168 * 5
+# Audit checkpoints' file when none is set, beside the default database (S36).
+DEFAULT_AUDIT_CHECKPOINT_FILE = Path("var/audit-checkpoints.jsonl")
 
 
 class Environment(StrEnum):
@@ -121,6 +123,21 @@ class Settings(BaseSettings):
     dns_nameservers: tuple[str, ...] = ()
     dns_port: int = Field(default=53, ge=1, le=65535)
     dns_timeout_seconds: float = Field(default=3.0, gt=0)
+    # Audit log (S36), keys kept out of the database. The chain's MAC keys, JSON
+    # {"id": "base64 key"}: old ids stay so old events verify; audit_key_id picks the
+    # one new events use. The Ed25519 key signing checkpoints (PEM or base64 seed),
+    # and public keys trusted besides its own (old signing keys; a verify-only host).
+    # Production needs both keys; development and tests derive them from the secret.
+    audit_keys: dict[str, SecretStr] = Field(default_factory=dict)
+    audit_key_id: str | None = None
+    audit_signing_key: SecretStr | None = None
+    audit_public_keys: tuple[str, ...] = ()
+    # Signed checkpoints go outside the database: to a JSON-lines file (default
+    # var/audit-checkpoints.jsonl, none in tests) and to syslog if set, after the
+    # commit of every audit_checkpoint_every events and by the background jobs.
+    audit_checkpoint_file: Path | None = None
+    audit_syslog_address: str | None = None
+    audit_checkpoint_every: int = Field(default=1, ge=1)
 
     @field_validator(
         "login_limit_per_account",
@@ -175,6 +192,31 @@ class Settings(BaseSettings):
             )
         if len(secret) < 32:
             raise ValueError("KEYHOLDER_SECRET_KEY must be at least 32 characters long")
+        return self
+
+    @model_validator(mode="after")
+    def _require_audit_keys_in_production(self) -> Self:
+        # After the secret key's check: development and tests derive from it.
+        # (Imported here: the audit modules load `cryptography`, which `--help` need not.)
+        from keyholder.audit.keys import DERIVED_KEY_ID, derive_development_keys  # noqa: PLC0415
+        from keyholder.audit.settings import check_audit_settings  # noqa: PLC0415
+
+        unless = "unless KEYHOLDER_ENV is development or test (`keyholder audit keygen` makes it)"
+        if self.env is Environment.PRODUCTION:
+            if not self.audit_keys:
+                raise ValueError(f"KEYHOLDER_AUDIT_KEYS must be set {unless}")
+            # Only a host that verifies and never serves may go without (serve/worker check).
+            if self.audit_signing_key is None and not self.audit_public_keys:
+                raise ValueError(f"KEYHOLDER_AUDIT_SIGNING_KEY must be set {unless}")
+        else:
+            chain_key, signing_seed = derive_development_keys(self.secret)
+            if not self.audit_keys:
+                object.__setattr__(self, "audit_keys", {DERIVED_KEY_ID: SecretStr(chain_key)})
+            if self.audit_signing_key is None:
+                object.__setattr__(self, "audit_signing_key", SecretStr(signing_seed))
+        if self.audit_checkpoint_file is None and self.env is not Environment.TEST:
+            object.__setattr__(self, "audit_checkpoint_file", DEFAULT_AUDIT_CHECKPOINT_FILE)
+        check_audit_settings(self)  # a key or address that cannot be used stops start-up
         return self
 
     @model_validator(mode="after")

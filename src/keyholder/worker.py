@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from keyholder.access.execution import execute_due
 from keyholder.access.prescreen_job import prescreen_due
+from keyholder.audit.checkpoints import Checkpoint
 from keyholder.bootstrap import Runtime
 
 log = logging.getLogger(__name__)
@@ -22,11 +23,20 @@ log = logging.getLogger(__name__)
 class JobsResult:
     executed: int = 0
     prescreened: int = 0
+    checkpointed: int = 0
+
+
+def checkpoint_audit_chain(runtime: Runtime) -> Checkpoint | None:
+    """Anchor the audit chain's head outside the database if it moved (S36)."""
+    writer = runtime.audit_checkpoints
+    return writer.write_due() if writer is not None else None
 
 
 def run_jobs_once(runtime: Runtime) -> JobsResult:
     """Run each job once over what is due now."""
-    return JobsResult(executed=execute_due(runtime), prescreened=prescreen_due(runtime))
+    executed, prescreened = execute_due(runtime), prescreen_due(runtime)
+    checkpoint = checkpoint_audit_chain(runtime)  # last: anchors what the jobs recorded
+    return JobsResult(executed, prescreened, checkpointed=int(checkpoint is not None))
 
 
 def run_jobs_forever(runtime: Runtime, stop: threading.Event, *, interval: float) -> None:

@@ -9,7 +9,9 @@ import pytest
 from sqlalchemy import text
 
 from keyholder.audit.models import AuditEvent
-from keyholder.audit.service import GENESIS_HASH, compute_hash, record_event, verify_chain
+from keyholder.audit.service import GENESIS_HASH, compute_hash, record_event
+from keyholder.audit.settings import chain_keyring
+from keyholder.audit.verify import verify_chain
 from keyholder.identity.actor import Actor
 
 ACTOR = Actor.operator("tests")
@@ -82,7 +84,7 @@ class TestChain:
             event = uow.session.get(AuditEvent, 3)
             assert event is not None
             event.actor = "forger"
-            event.hash = compute_hash(event)
+            event.hash = compute_hash(event, chain_keyring(runtime.settings))  # holds the key
             uow.commit()
         assert verify(runtime).first_bad_seq == 4
 

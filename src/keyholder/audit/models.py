@@ -24,3 +24,21 @@ class AuditEvent(Base):
     request_id: Mapped[str | None] = mapped_column(String(64))
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The chain key this event's hash is an HMAC with (S36); None for events
+    # written before keyed chaining, whose hash is a plain SHA-256.
+    key_id: Mapped[str | None] = mapped_column(String(32))
+
+
+class AuditCheckpoint(Base):
+    """A checkpoint this deployment signed and sent to its sinks: bookkeeping only.
+
+    Verification never trusts this table (whoever can edit the log can edit it
+    too); it tells the writers which head is anchored already, so each is signed
+    once however many processes run.
+    """
+
+    __tablename__ = "audit_checkpoints"
+
+    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    at: Mapped[datetime]
+    head_hash: Mapped[str] = mapped_column(String(64))

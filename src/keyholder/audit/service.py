@@ -1,10 +1,18 @@
-"""Writing and checking the hash-chained audit log.
+"""Writing the keyed, hash-chained audit log (S36).
 
 Each event stores the previous event's hash and its own hash over its content
 and that link, so editing, deleting or reordering any row breaks the chain at
-that row. Appends are serialised (SQLite: the write transaction's lock;
-PostgreSQL: a transaction-scoped advisory lock) so the chain stays linear with
-several processes writing.
+that row. The hash is an HMAC-SHA256 with a chain key that is not in the
+database (``audit.keys``), so nobody without the key can recompute the chain
+after an edit; each event names the key it used, so rotated keys keep old
+events verifiable. Events from before keyed chaining (``key_id`` NULL) keep
+their plain SHA-256 and may only come before the first keyed one.
+
+Appends are serialised (SQLite: the write transaction's lock; PostgreSQL: a
+transaction-scoped advisory lock) so the chain stays linear with several
+processes writing. After commit, a signed checkpoint of the new head goes to
+the sinks outside the database (``audit.checkpoints``), which is what detects
+a cut tail or a chain recomputed with a stolen key's help.
 """
 
 from __future__ import annotations
@@ -12,13 +20,14 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ScalarResult, select, text
+from sqlalchemy import select, text
 
+from keyholder.audit.keys import ChainKeyring
 from keyholder.audit.models import AuditEvent
+from keyholder.audit.settings import chain_keyring
 from keyholder.db.uow import UnitOfWork
 from keyholder.identity.actor import Actor
 
@@ -43,6 +52,7 @@ def record_event(
         select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
     ).first()
     seq, prev_hash = (last.seq + 1, last.hash) if last else (1, GENESIS_HASH)
+    keyring = chain_keyring(uow.settings)
     event = AuditEvent(
         seq=seq,
         at=uow.clock.now(),
@@ -53,14 +63,40 @@ def record_event(
         client_address=uow.context.client_address,
         request_id=uow.context.request_id,
         prev_hash=prev_hash,
+        key_id=keyring.current,
     )
-    event.hash = compute_hash(event)
+    event.hash = compute_hash(event, keyring)
     session.add(event)
     session.flush()
+    _checkpoint_after_commit(uow, seq)
     return event
 
 
-def compute_hash(event: AuditEvent) -> str:
+def _checkpoint_after_commit(uow: UnitOfWork, seq: int) -> None:
+    """Once per unit of work, anchor the new head outside the database after commit."""
+    checkpoints = uow.audit_checkpoints
+    if checkpoints is None or seq % uow.settings.audit_checkpoint_every:
+        return
+    if not uow.session.info.get(_CHECKPOINT_REQUESTED):
+        uow.session.info[_CHECKPOINT_REQUESTED] = True
+        uow.after_commit(checkpoints.write_after_commit)
+
+
+_CHECKPOINT_REQUESTED = "keyholder.audit.checkpoint_requested"
+
+
+def compute_hash(event: AuditEvent, keyring: ChainKeyring) -> str:
+    """The event's HMAC with the key it names, or its SHA-256 if it names none (legacy).
+
+    Raises LookupError when the event names a key the keyring lacks.
+    """
+    message = _canonical_content(event)
+    if event.key_id is None:
+        return hashlib.sha256(message).hexdigest()
+    return keyring.mac(event.key_id, message)
+
+
+def _canonical_content(event: AuditEvent) -> bytes:
     payload = {
         "seq": event.seq,
         "at": _canonical_time(event.at),
@@ -72,49 +108,14 @@ def compute_hash(event: AuditEvent) -> str:
         "request_id": event.request_id,
         "prev_hash": event.prev_hash,
     }
+    if event.key_id is not None:  # legacy events were hashed without it
+        payload["key_id"] = event.key_id
     encoded = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(encoded.encode()).hexdigest()
+    return encoded.encode()
 
 
 def _canonical_time(at: datetime) -> str:
     return at.isoformat(timespec="microseconds")
-
-
-@dataclass(frozen=True, slots=True)
-class ChainReport:
-    checked: int
-    first_bad_seq: int | None = None
-    problem: str | None = None
-
-    @property
-    def intact(self) -> bool:
-        return self.first_bad_seq is None
-
-
-def verify_chain(uow: UnitOfWork) -> ChainReport:
-    """Walk the whole log in order and report the first event that does not fit."""
-    query = select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=1000)
-    with uow:
-        return _walk(uow, uow.session.scalars(query))
-
-
-def _walk(uow: UnitOfWork, result: ScalarResult[AuditEvent]) -> ChainReport:
-    expected_seq, expected_prev, checked = 1, GENESIS_HASH, 0
-    try:
-        for event in result:
-            if event.seq != expected_seq:
-                return ChainReport(
-                    checked, event.seq, f"expected event #{expected_seq} here; the chain has a gap"
-                )
-            if event.prev_hash != expected_prev:
-                return ChainReport(checked, event.seq, "does not link to the event before it")
-            if event.hash != compute_hash(event):
-                return ChainReport(checked, event.seq, "content does not match its hash")
-            expected_seq, expected_prev, checked = event.seq + 1, event.hash, checked + 1
-            uow.session.expunge(event)  # keeps memory flat on long logs
-        return ChainReport(checked)
-    finally:
-        result.close()  # a server-side cursor on PostgreSQL
 
 
 def list_events(

@@ -71,6 +71,7 @@ def serve(
     import uvicorn  # noqa: PLC0415 - only this command needs the server; keeps other commands quick
 
     db.require_current_schema()
+    audit.require_checkpoint_signer()
     uvicorn.run(
         "keyholder.web.app:create_server_app",
         factory=True,
@@ -89,10 +90,12 @@ def worker(
 ) -> None:
     """Run the mail relay and the background jobs (as many workers as you like, side by side).
 
-    Jobs: granting access requests whose cooling-off has ended, letter pre-screens.
+    Jobs: granting access requests whose cooling-off has ended, letter pre-screens,
+    signed checkpoints of the audit log.
     """
     rt = runtime()
     db.require_current_schema()
+    audit.require_checkpoint_signer()
     relay = rt.relay()
     if relay is None:
         typer.echo("KEYHOLDER_SMTP_URL is not set: mail stays in the outbox", err=True)
@@ -101,7 +104,10 @@ def worker(
             result = relay.run_until_idle()
             typer.echo(f"{result.sent} sent, {result.retrying} to retry, {result.failed} failed")
         jobs = run_jobs_once(rt)
-        typer.echo(f"{jobs.executed} access requests executed, {jobs.prescreened} letters screened")
+        typer.echo(
+            f"{jobs.executed} access requests executed, {jobs.prescreened} letters screened, "
+            f"{jobs.checkpointed} audit checkpoints written"
+        )
         return
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
