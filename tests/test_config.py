@@ -10,8 +10,7 @@ from pydantic import ValidationError
 
 from keyholder.config import DEVELOPMENT_SECRET_KEY, Settings
 
-
-# Production refuses to start without audit keys (S36, tests/audit/test_keys.py).
+# Production refuses to start without audit keys (S36, tests/audit/test_settings.py).
 AUDIT_KEYS = {
     "audit_keys": {"k1": "a2V5aG9sZGVyLXRlc3QtY2hhaW4ta2V5LTAxMjM0NTY3OA=="},
     "audit_signing_key": "a2V5aG9sZGVyLXRlc3Qtc2lnbmluZy1rZXktMDEyMzQ=",
@@ -76,8 +75,20 @@ def test_s12_cheap_argon2_is_refused_in_production_only():
     settings(env="test", secret_key="x" * 40, **cheap)
     settings(env="development", **cheap)
     # OWASP's cheapest equivalent minimums pass.
-    settings(env="production", secret_key="x" * 40, **AUDIT_KEYS, argon2_memory_cost=19456, argon2_time_cost=2)
-    settings(env="production", secret_key="x" * 40, **AUDIT_KEYS, argon2_memory_cost=7168, argon2_time_cost=5)
+    settings(
+        env="production",
+        secret_key="x" * 40,
+        **AUDIT_KEYS,
+        argon2_memory_cost=19456,
+        argon2_time_cost=2,
+    )
+    settings(
+        env="production",
+        secret_key="x" * 40,
+        **AUDIT_KEYS,
+        argon2_memory_cost=7168,
+        argon2_time_cost=5,
+    )
 
 
 def test_argon2_memory_covers_every_lane():

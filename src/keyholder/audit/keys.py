@@ -98,19 +98,19 @@ def load_signing_key(text: str) -> Ed25519PrivateKey:
     return Ed25519PrivateKey.from_private_bytes(seed)
 
 
-def load_public_key(text: str) -> Ed25519PublicKey:
+def load_public_key(text: str, name: str = "KEYHOLDER_AUDIT_PUBLIC_KEYS") -> Ed25519PublicKey:
     """An Ed25519 public key from PEM (SubjectPublicKeyInfo) or the base64 of its 32 bytes."""
     if "-----BEGIN" in text:
         try:
             key = serialization.load_pem_public_key(text.encode())
         except ValueError as exc:
-            raise AuditKeyProblem("audit public key is not a readable PEM public key") from exc
+            raise AuditKeyProblem(f"{name}: not a readable PEM public key") from exc
         if not isinstance(key, Ed25519PublicKey):
-            raise AuditKeyProblem("audit public key must be an Ed25519 key")
+            raise AuditKeyProblem(f"{name}: must be an Ed25519 key")
         return key
-    raw = _decode_base64(text, "audit public key")
+    raw = _decode_base64(text, name)
     if len(raw) != 32:
-        raise AuditKeyProblem("audit public key must be PEM or the base64 of 32 bytes")
+        raise AuditKeyProblem(f"{name}: must be PEM or the base64 of 32 bytes")
     return Ed25519PublicKey.from_public_bytes(raw)
 
 

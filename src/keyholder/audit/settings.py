@@ -41,7 +41,8 @@ def trusted_public_keys(
     (old signing keys kept for their checkpoints, or the keys of a verify-only host).
     """
     texts = list(given)
-    keys = [load_public_key(text) for text in texts or settings.audit_public_keys]
+    name = "--public-key" if texts else "KEYHOLDER_AUDIT_PUBLIC_KEYS"
+    keys = [load_public_key(text, name) for text in texts or settings.audit_public_keys]
     private = signing_key(settings)
     if not texts and private is not None:
         keys.append(private.public_key())

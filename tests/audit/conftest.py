@@ -1,0 +1,65 @@
+"""Runtimes whose audit checkpoints go to a real file (S36)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from keyholder.audit.service import record_event
+from keyholder.audit.settings import trusted_public_keys
+from keyholder.audit.verify import ChainReport, read_checkpoints, verify_chain
+from keyholder.bootstrap import Runtime, bootstrap
+from keyholder.identity.actor import Actor
+
+ACTOR = Actor.operator("tests")
+
+
+@pytest.fixture
+def checkpoint_file(tmp_path: Path) -> Path:
+    return tmp_path / "audit-checkpoints.jsonl"
+
+
+@pytest.fixture
+def derive_runtime(runtime: Runtime) -> Iterator[Callable[..., Runtime]]:
+    """Runtimes on ``runtime``'s database and clock with some settings changed."""
+    made: list[Runtime] = []
+
+    def derive(**changes: Any) -> Runtime:
+        settings = runtime.settings.model_copy(update=changes)
+        made.append(bootstrap(settings, clock=runtime.clock, engine=runtime.engine))
+        return made[-1]
+
+    yield derive
+    for each in made:  # not close(): the engine belongs to `runtime`
+        each.hashing.close()
+        each.rate_limiter.close()
+
+
+@pytest.fixture
+def anchored(derive_runtime: Callable[..., Runtime], checkpoint_file: Path) -> Runtime:
+    """Like ``runtime``, signing a checkpoint to ``checkpoint_file`` after each commit."""
+    return derive_runtime(audit_checkpoint_file=checkpoint_file)
+
+
+def record(runtime: Runtime, count: int, *, first: int = 1) -> None:
+    """``count`` events, one transaction each."""
+    for n in range(first, first + count):
+        with runtime.uow() as uow:
+            record_event(uow, actor=ACTOR, action="test.event", target=f"thing:{n}", after={"n": n})
+            uow.commit()
+
+
+def execute(runtime: Runtime, sql: str, **params: object) -> None:
+    """What an attacker with write access to the database can do."""
+    with runtime.engine.begin() as connection:
+        connection.execute(text(sql), params)
+
+
+def verify(runtime: Runtime, *files: Path) -> ChainReport:
+    """The chain against the checkpoints in ``files``, trusting the runtime's keys."""
+    checkpoints = read_checkpoints(files, trusted_public_keys(runtime.settings))
+    return verify_chain(runtime.uow(read_only=True), checkpoints=checkpoints)
