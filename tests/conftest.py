@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import hypothesis
 import pytest
@@ -64,6 +65,13 @@ def database_url(
     if request.config.getoption("--db") == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'keyholder.db'}"
         return
+    with throwaway_postgresql_database() as url:
+        yield url
+
+
+@contextlib.contextmanager
+def throwaway_postgresql_database() -> Iterator[str]:
+    """The URL of a new database on the test PostgreSQL server, dropped afterwards."""
     server_url = os.environ.get("KEYHOLDER_TEST_POSTGRESQL_URL", DEFAULT_POSTGRESQL)
     name = f"keyholder_test_{uuid.uuid4().hex[:12]}"
     admin = make_engine(server_url, isolation_level="AUTOCOMMIT")
@@ -214,6 +222,22 @@ def make_runtime(
             each.rate_limiter.clear()
         each.rate_limiter.close()
         each.hashing.close()
+
+
+@pytest.fixture
+def derive_runtime(runtime: Runtime) -> Iterator[Callable[..., Runtime]]:
+    """Runtimes on ``runtime``'s database and clock with some settings changed (unchecked)."""
+    made: list[Runtime] = []
+
+    def derive(**changes: Any) -> Runtime:
+        settings = runtime.settings.model_copy(update=changes)
+        made.append(bootstrap(settings, clock=runtime.clock, engine=runtime.engine))
+        return made[-1]
+
+    yield derive
+    for each in made:  # not close(): the engine belongs to `runtime`
+        each.hashing.close()
+        each.rate_limiter.close()
 
 
 @pytest.fixture

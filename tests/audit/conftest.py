@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -12,7 +11,7 @@ from sqlalchemy import text
 from keyholder.audit.service import record_event
 from keyholder.audit.settings import trusted_public_keys
 from keyholder.audit.verify import ChainReport, read_checkpoints, verify_chain
-from keyholder.bootstrap import Runtime, bootstrap
+from keyholder.bootstrap import Runtime
 from keyholder.identity.actor import Actor
 
 ACTOR = Actor.operator("tests")
@@ -21,22 +20,6 @@ ACTOR = Actor.operator("tests")
 @pytest.fixture
 def checkpoint_file(tmp_path: Path) -> Path:
     return tmp_path / "audit-checkpoints.jsonl"
-
-
-@pytest.fixture
-def derive_runtime(runtime: Runtime) -> Iterator[Callable[..., Runtime]]:
-    """Runtimes on ``runtime``'s database and clock with some settings changed."""
-    made: list[Runtime] = []
-
-    def derive(**changes: Any) -> Runtime:
-        settings = runtime.settings.model_copy(update=changes)
-        made.append(bootstrap(settings, clock=runtime.clock, engine=runtime.engine))
-        return made[-1]
-
-    yield derive
-    for each in made:  # not close(): the engine belongs to `runtime`
-        each.hashing.close()
-        each.rate_limiter.close()
 
 
 @pytest.fixture

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine
 
 from keyholder.bootstrap import bootstrap
 from keyholder.clock import FixedClock
@@ -21,7 +18,7 @@ from keyholder.db import migrate
 from keyholder.db.base import load_all_models
 from keyholder.db.engine import make_engine
 from tests.audit.conftest import record, verify
-from tests.conftest import DEFAULT_POSTGRESQL, START
+from tests.conftest import START, throwaway_postgresql_database
 
 
 @pytest.fixture
@@ -32,19 +29,10 @@ def blank_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Eng
         yield engine
         engine.dispose()
         return
-    server = os.environ.get("KEYHOLDER_TEST_POSTGRESQL_URL", DEFAULT_POSTGRESQL)
-    name = f"keyholder_upgrade_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = make_engine(make_url(server).set(database=name).render_as_string(False))
-    try:
+    with throwaway_postgresql_database() as url:
+        engine = make_engine(url)
         yield engine
-    finally:
         engine.dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def insert_event_as_0008_did(engine: Engine, seq: int, prev_hash: str, at: datetime) -> str:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
 from keyholder.audit.keys import load_signing_key, public_key_text
-from keyholder.bootstrap import Runtime, bootstrap
+from keyholder.bootstrap import Runtime
 from keyholder.config import Settings
 from tests.cli import Cli, assert_error
 from tests.conftest import TEST_SECRET
@@ -42,6 +42,7 @@ class TestList:
         assert newest["at"].startswith("2026-01-15T12:00:00")
         assert newest["actor"].startswith("cli:")
         assert len(newest["hash"]) == 64
+        assert newest["key_id"] == "dev"  # the chain key it was chained with (S36)
 
     def test_filters_and_limit(self, cli: Cli) -> None:
         make_history(cli)
@@ -106,14 +107,15 @@ class TestVerify:
 
 
 @pytest.fixture
-def anchored_cli(runtime: Runtime, tmp_path: Path) -> Iterator[Cli]:
+def anchored_cli(derive_runtime: Callable[..., Runtime], tmp_path: Path) -> Cli:
     """The CLI of a deployment that signs checkpoints to tmp_path/checkpoints.jsonl."""
-    settings = runtime.settings.model_copy(
-        update={"audit_checkpoint_file": tmp_path / "checkpoints.jsonl"}
-    )
-    anchored = bootstrap(settings, clock=runtime.clock, engine=runtime.engine)
-    yield Cli(anchored)
-    anchored.hashing.close()
+    return Cli(derive_runtime(audit_checkpoint_file=tmp_path / "checkpoints.jsonl"))
+
+
+@pytest.fixture
+def verify_only_cli(derive_runtime: Callable[..., Runtime]) -> Cli:
+    """The CLI of a host that has the chain keys but no signing key."""
+    return Cli(derive_runtime(audit_signing_key=None))
 
 
 class TestVerifyWithCheckpoints:
@@ -144,31 +146,27 @@ class TestVerifyWithCheckpoints:
         )
 
     def test_s36_on_another_machine_with_only_the_public_key(
-        self, anchored_cli: Cli, runtime: Runtime, tmp_path: Path
+        self, anchored_cli: Cli, verify_only_cli: Cli, tmp_path: Path
     ) -> None:
         make_history(anchored_cli)
         public = anchored_cli.ok("audit", "public-key").stdout.strip()
         copied = tmp_path / "copied-checkpoints.jsonl"
         copied.write_bytes((tmp_path / "checkpoints.jsonl").read_bytes())
-        # The verifying host: the chain keys, no signing key, its own checkpoint copy.
-        verifier = runtime.settings.model_copy(update={"audit_signing_key": None})
-        elsewhere = Cli(bootstrap(verifier, clock=runtime.clock, engine=runtime.engine))
-
-        ok = elsewhere.ok("audit", "verify", "--checkpoints", str(copied), "--public-key", public)
-        wrong = elsewhere(
+        # The verifying host has the chain keys, no signing key, its own checkpoint copy.
+        ok = verify_only_cli.ok(
+            "audit", "verify", "--checkpoints", str(copied), "--public-key", public
+        )
+        wrong = verify_only_cli(
             "audit", "verify", "--checkpoints", str(copied), "--public-key", "A" * 43 + "="
         )
-        unsigned = elsewhere("audit", "verify", "--checkpoints", str(copied))
+        unsigned = verify_only_cli("audit", "verify", "--checkpoints", str(copied))
 
         assert "anchored by the signed checkpoint of event #3" in ok.stdout
         assert_error(wrong, "the checkpoint of event #1 is signed by key", "not trusted")
         assert_error(unsigned, "not trusted (KEYHOLDER_AUDIT_PUBLIC_KEYS or --public-key)")
 
-    def test_s36_a_verify_only_host_refuses_to_run_the_worker(self, runtime: Runtime) -> None:
-        verifier = runtime.settings.model_copy(update={"audit_signing_key": None})
-        elsewhere = Cli(bootstrap(verifier, clock=runtime.clock, engine=runtime.engine))
-
-        result = elsewhere("worker", "--once")
+    def test_s36_a_verify_only_host_refuses_to_run_the_worker(self, verify_only_cli: Cli) -> None:
+        result = verify_only_cli("worker", "--once")
 
         assert_error(result, "KEYHOLDER_AUDIT_SIGNING_KEY is not set", exit_code=2)
 

@@ -75,6 +75,7 @@ def _event_json(event: AuditEvent) -> dict[str, Any]:
         "client_address": event.client_address,
         "request_id": event.request_id,
         "hash": event.hash,
+        "key_id": event.key_id,
     }
 
 
