@@ -170,6 +170,26 @@ class TestVerifyWithCheckpoints:
 
         assert_error(result, "KEYHOLDER_AUDIT_SIGNING_KEY is not set", exit_code=2)
 
+    def test_s36_newer_events_than_the_newest_checkpoint_are_counted(
+        self, derive_runtime: Callable[..., Runtime], tmp_path: Path
+    ) -> None:
+        checkpoints = tmp_path / "checkpoints.jsonl"
+        cli = Cli(derive_runtime(audit_checkpoint_file=checkpoints, audit_checkpoint_every=100))
+        cli.ok("accounts", "create", "acme-corp", "--contract", "ENT-2024-001234")
+        missing = cli.ok("audit", "verify")
+        cli.ok("worker", "--once")  # the background job anchors the head
+        cli.ok("users", "create", "alice@acme.example")
+
+        result = cli.ok("audit", "verify")
+
+        assert missing.stderr.startswith(
+            f"warning: no signed checkpoint in {checkpoints} (no such file yet): "
+        )
+        assert result.stdout.endswith(
+            "anchored by the signed checkpoint of event #1 (2026-01-15T12:00:00+00:00), "
+            "1 newer events not anchored yet\n"
+        )
+
     def test_a_missing_checkpoint_file_is_an_error(self, cli: Cli, tmp_path: Path) -> None:
         result = cli("audit", "verify", "--checkpoints", str(tmp_path / "nope.jsonl"))
 

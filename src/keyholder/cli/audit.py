@@ -104,7 +104,7 @@ def verify(
 ) -> None:
     """Check the keyed chain and the signed checkpoints; exit 1 naming the first bad event."""
     rt = runtime()
-    paths = _checkpoint_paths(rt.settings, checkpoints)
+    paths, where = _checkpoint_sources(rt.settings, checkpoints)
     try:
         trusted = trusted_public_keys(rt.settings, public_keys)
         found = read_checkpoints(paths, trusted)
@@ -115,22 +115,26 @@ def verify(
         fail(report.problem or "audit chain broken")
     if not found and report.checked:
         typer.echo(
-            "warning: no signed checkpoint "
-            + (f"in {', '.join(map(str, paths))}" if paths else "file configured")
-            + ": deleting the newest events or recomputing the chain would go unnoticed",
+            f"warning: no signed checkpoint {where}: deleting the newest events "
+            "or recomputing the chain would go unnoticed",
             err=True,
         )
     typer.echo(_summary(report))
 
 
-def _checkpoint_paths(settings: Settings, given: list[Path]) -> list[Path]:
+def _checkpoint_sources(settings: Settings, given: list[Path]) -> tuple[list[Path], str]:
+    """The files to read checkpoints from, and how to name them in a warning."""
     for path in given:
         if not path.is_file():
             fail(f"no checkpoint file at {path}")
-    configured = settings.audit_checkpoint_file
     if given:
-        return given
-    return [configured] if configured is not None and configured.is_file() else []
+        return given, f"in {', '.join(map(str, given))}"
+    configured = settings.audit_checkpoint_file
+    if configured is None:
+        return [], "file configured"
+    if not configured.is_file():
+        return [], f"in {configured} (no such file yet)"
+    return [configured], f"in {configured}"
 
 
 def _summary(report: ChainReport) -> str:
@@ -142,6 +146,8 @@ def _summary(report: ChainReport) -> str:
             f"; anchored by the signed checkpoint of event #{report.anchor.seq} "
             f"({report.anchor.at})"
         )
+        if report.checked > report.anchor.seq:
+            summary += f", {report.checked - report.anchor.seq} newer events not anchored yet"
     return summary
 
 
