@@ -17,21 +17,28 @@ a cut tail or a chain recomputed with a stolen key's help.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, text
 
-from keyholder.audit.keys import ChainKeyring
+from keyholder.audit.chain import GENESIS_HASH, compute_hash
 from keyholder.audit.models import AuditEvent
 from keyholder.audit.settings import chain_keyring
+from keyholder.audit.verify import ChainReport, verify_chain
 from keyholder.db.uow import UnitOfWork
 from keyholder.identity.actor import Actor
 
-GENESIS_HASH = "0" * 64
+# The audit log's use cases, in one place for their callers.
+__all__ = [
+    "GENESIS_HASH",
+    "ChainReport",
+    "compute_hash",
+    "list_events",
+    "record_event",
+    "verify_chain",
+]
+
 _CHAIN_LOCK_KEY = 0x6B6579686F6C64  # "keyhold": one advisory lock for the chain
 
 
@@ -83,39 +90,6 @@ def _checkpoint_after_commit(uow: UnitOfWork, seq: int) -> None:
 
 
 _CHECKPOINT_REQUESTED = "keyholder.audit.checkpoint_requested"
-
-
-def compute_hash(event: AuditEvent, keyring: ChainKeyring) -> str:
-    """The event's HMAC with the key it names, or its SHA-256 if it names none (legacy).
-
-    Raises LookupError when the event names a key the keyring lacks.
-    """
-    message = _canonical_content(event)
-    if event.key_id is None:
-        return hashlib.sha256(message).hexdigest()
-    return keyring.mac(event.key_id, message)
-
-
-def _canonical_content(event: AuditEvent) -> bytes:
-    payload = {
-        "seq": event.seq,
-        "at": _canonical_time(event.at),
-        "actor": event.actor,
-        "action": event.action,
-        "target": event.target,
-        "data": event.data,
-        "client_address": event.client_address,
-        "request_id": event.request_id,
-        "prev_hash": event.prev_hash,
-    }
-    if event.key_id is not None:  # legacy events were hashed without it
-        payload["key_id"] = event.key_id
-    encoded = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return encoded.encode()
-
-
-def _canonical_time(at: datetime) -> str:
-    return at.isoformat(timespec="microseconds")
 
 
 def list_events(

@@ -16,10 +16,10 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import ScalarResult, select
 
+from keyholder.audit.chain import GENESIS_HASH, compute_hash
 from keyholder.audit.checkpoints import Checkpoint
 from keyholder.audit.keys import ChainKeyring
 from keyholder.audit.models import AuditEvent
-from keyholder.audit.service import GENESIS_HASH, compute_hash
 from keyholder.audit.settings import chain_keyring
 from keyholder.audit.sinks import read_checkpoint_lines
 from keyholder.db.uow import UnitOfWork

@@ -1,0 +1,45 @@
+"""How an audit event's hash is made (S36): one definition for writing and verifying."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+
+from keyholder.audit.keys import ChainKeyring
+from keyholder.audit.models import AuditEvent
+
+GENESIS_HASH = "0" * 64  # what the first event links to
+
+
+def compute_hash(event: AuditEvent, keyring: ChainKeyring) -> str:
+    """The event's HMAC with the key it names, or its SHA-256 if it names none (legacy).
+
+    Raises LookupError when the event names a key the keyring lacks.
+    """
+    message = _canonical_content(event)
+    if event.key_id is None:
+        return hashlib.sha256(message).hexdigest()
+    return keyring.mac(event.key_id, message)
+
+
+def _canonical_content(event: AuditEvent) -> bytes:
+    payload = {
+        "seq": event.seq,
+        "at": _canonical_time(event.at),
+        "actor": event.actor,
+        "action": event.action,
+        "target": event.target,
+        "data": event.data,
+        "client_address": event.client_address,
+        "request_id": event.request_id,
+        "prev_hash": event.prev_hash,
+    }
+    if event.key_id is not None:  # legacy events were hashed without it
+        payload["key_id"] = event.key_id
+    encoded = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return encoded.encode()
+
+
+def _canonical_time(at: datetime) -> str:
+    return at.isoformat(timespec="microseconds")
