@@ -40,6 +40,8 @@ __all__ = [
 ]
 
 _CHAIN_LOCK_KEY = 0x6B6579686F6C64  # "keyhold": one advisory lock for the chain
+# Marks a session whose commit already asks for a checkpoint (one is enough).
+_CHECKPOINT_REQUESTED = "keyholder.audit.checkpoint_requested"
 
 
 def record_event(
@@ -87,9 +89,6 @@ def _checkpoint_after_commit(uow: UnitOfWork, seq: int) -> None:
     if not uow.session.info.get(_CHECKPOINT_REQUESTED):
         uow.session.info[_CHECKPOINT_REQUESTED] = True
         uow.after_commit(checkpoints.write_after_commit)
-
-
-_CHECKPOINT_REQUESTED = "keyholder.audit.checkpoint_requested"
 
 
 def list_events(
