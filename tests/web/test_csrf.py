@@ -263,18 +263,21 @@ EXAMPLES = {
 }
 
 
-def _example(segment: str) -> str:
+def _example(segment: str, examples: dict[str, str]) -> str:
     """A well-formed value for a path parameter, so only the guard can refuse."""
     name = segment.strip("{}").split(":")[0]
-    return EXAMPLES.get(name, "00000000-0000-4000-8000-000000000000")
+    return examples.get(name, "00000000-0000-4000-8000-000000000000")
 
 
-def state_changing_api_routes(app) -> list[tuple[str, str]]:
-    """Every (method, path) of the app under /api that changes state, with example values."""
+def state_changing_api_routes(app, **examples: str) -> list[tuple[str, str]]:
+    """Every (method, path) of the app under /api that changes state, with example values
+    (``examples`` for path parameters by name, e.g. a real ticket's ``number``)."""
+    examples = {**EXAMPLES, **examples}
     found = set()
     for route in iter_route_contexts(app.routes):  # included routers' routes too
         if isinstance(route.original_route, APIRoute) and route.path.startswith("/api/"):
-            path = "/".join(_example(s) if s.startswith("{") else s for s in route.path.split("/"))
+            segments = route.path.split("/")
+            path = "/".join(_example(s, examples) if s.startswith("{") else s for s in segments)
             found |= {(method, path) for method in route.methods & STATE_CHANGING}
     return sorted(found)
 
