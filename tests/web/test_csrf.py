@@ -113,6 +113,11 @@ class TestCookieAuthenticatedCalls:
         assert response.status_code == 201, response.text
         assert len(outbox.rows()) == sent + 1
 
+    def test_s38_s39_a_token_that_is_not_ascii_is_refused_not_an_error(self, site, token, ticket):
+        headers = {"X-CSRF-Token": "t\u00e9st".encode("latin-1")}
+        response = site.post(replies(ticket), files={"x": ("", b"")}, headers=headers)
+        assert refused(response), response.text
+
     def test_s38_a_url_encoded_form_needs_the_header_then_is_not_json(self, site, token, ticket):
         assert refused(site.post(replies(ticket), data={"body": "hi"}))
         response = site.post(replies(ticket), data={"body": "hi"}, headers={"X-CSRF-Token": token})

@@ -60,7 +60,6 @@ from keyholder.web.problems import problem
 CSRF_COOKIE = "keyholder_csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
-MULTIPART = "multipart/form-data"
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SAME_ORIGIN_FETCHES = frozenset({"same-origin", "none"})
@@ -110,7 +109,9 @@ def token_is_valid(request: Request, secret: bytes, submitted: object) -> bool:
     return (
         binding is not None
         and isinstance(submitted, str)
-        and hmac.compare_digest(_sign(secret, binding), submitted)
+        # As bytes: compare_digest raises on a non-ASCII str, and a header or field
+        # may hold anything (a 500 otherwise, S39).
+        and hmac.compare_digest(_sign(secret, binding).encode(), submitted.encode(errors="replace"))
     )
 
 

@@ -40,6 +40,14 @@ class TestCsrf:
         )
         assert response.status_code == 403
 
+    def test_s19_s39_a_token_that_is_not_ascii_is_refused_not_an_error(self, browser, alice):
+        browser.get("/login")
+        response = browser.client.post(
+            "/login",
+            data={"email": alice.email, "password": PASSWORD, "csrf_token": "t\u00e9st"},
+        )
+        assert response.status_code == 403
+
     def test_s19_a_token_from_another_browser_is_refused(self, browser, runtime, alice):
         with make_browser(runtime) as other:
             token = other.token("/login")
