@@ -27,6 +27,7 @@ from keyholder.web.api import (
     session,
     tickets,
 )
+from keyholder.web.csrf import ApiRequestGuard
 from keyholder.web.problems import install_problem_handlers
 from keyholder.web.redaction import install_log_redaction
 from keyholder.worker import run_jobs_forever
@@ -101,6 +102,7 @@ def create_app(
     app.state.runtime = runtime
     install_log_redaction()
     install_problem_handlers(app)
+    app.add_middleware(ApiRequestGuard, settings=runtime.settings)  # S38
     app.include_router(accounts.router, prefix="/api")
     app.include_router(session.router, prefix="/api")
     app.include_router(password_resets.router, prefix="/api")

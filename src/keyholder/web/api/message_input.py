@@ -14,7 +14,8 @@ from fastapi import Request
 from pydantic import BaseModel, ValidationError
 
 from keyholder.desk.attachments import NewAttachment
-from keyholder.errors import InvalidInput
+from keyholder.errors import InvalidInput, UnsupportedMediaType
+from keyholder.web.csrf import is_json, media_type
 from keyholder.web.uploads import is_multipart, read_upload_form
 
 M = TypeVar("M", bound=BaseModel)
@@ -35,6 +36,11 @@ async def read_message(request: Request, model: type[M]) -> tuple[M, list[NewAtt
         body += chunk
         if len(body) > MAX_JSON_BYTES:
             raise InvalidInput(f"a JSON body may be at most {MAX_JSON_BYTES} bytes")
+    media = media_type(request)
+    if not is_json(media) and (body or media is not None):
+        # Read as JSON only what says it is (S38): a page of another origin can send
+        # text/plain without a preflight, but never application/json.
+        raise UnsupportedMediaType("send JSON as application/json, or multipart/form-data")
     try:
         data = json.loads(body)
     except ValueError:

@@ -136,6 +136,9 @@ class SessionUserOut(BaseModel):
     staff_role: StaffRole | None
     # At sign-in: the session works once the second factor passes (POST /api/session/mfa).
     mfa_required: bool = False
+    # For a session cookie: the X-CSRF-Token header its non-JSON state changes need
+    # (S38). None for a bearer token, which needs no such header.
+    csrf_token: str | None = None
 
 
 class SessionsEndedOut(BaseModel):

@@ -1,11 +1,10 @@
 """/api/session (sign in and out with a cookie), /api/sessions, /api/invitations/{token}/accept.
 
 The session cookie is HttpOnly, SameSite=Lax, and Secure outside development
-(S19). Signing in replaces the session the client already held (S15). CSRF:
-this JSON API adds no token. A cross-site form can send neither a JSON body
-(FastAPI does not read a form or text/plain body as JSON) nor a DELETE, and
-SameSite=Lax keeps the cookie off cross-site POSTs anyway. The web UI's
-form posts will carry a CSRF token (S19) when that UI exists.
+(S19). Signing in replaces the session the client already held (S15). CSRF
+(S38): ``keyholder.web.csrf.ApiRequestGuard`` refuses state changes from other
+origins and non-JSON bodies sent with the cookie but without the
+``X-CSRF-Token`` header; signing in and ``GET /api/session`` give that token.
 """
 
 from __future__ import annotations
@@ -15,6 +14,7 @@ from fastapi import APIRouter, Request, Response, status
 from keyholder.accounts import invitations
 from keyholder.identity import service as identity
 from keyholder.identity import sessions
+from keyholder.web import csrf
 from keyholder.web.api.schemas import (
     InvitationAccept,
     MemberOut,
@@ -53,13 +53,17 @@ async def log_in(
         samesite="lax",
         path="/",
     )
-    return session_user_out(signed_in.user)
+    out = session_user_out(signed_in.user)
+    out.csrf_token = csrf.session_token(settings.secret, signed_in.session_token)
+    return out
 
 
 @router.get("/session", response_model=SessionUserOut)
-def who_am_i(actor: CurrentActor, runtime: RuntimeDep) -> SessionUserOut:
+def who_am_i(request: Request, actor: CurrentActor, runtime: RuntimeDep) -> SessionUserOut:
     user = identity.get_user(runtime.uow(read_only=True), actor)
-    return session_user_out(user)
+    out = session_user_out(user)
+    out.csrf_token = csrf.api_token(request, runtime.settings.secret)
+    return out
 
 
 @router.delete("/session", status_code=status.HTTP_204_NO_CONTENT)
