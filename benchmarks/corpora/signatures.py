@@ -164,7 +164,16 @@ def _letter_targets(
         ]
     elif ch in _ASCENDERS:
         asc = -xh * rng.uniform(1.8, 2.6) * (0.5 + 0.5 * amp)
-        points = [(x + 0.3 * w, asc + j(0.3)), (x + 0.1 * w, j(0.2)), (x + w, top * 0.8)]
+        if rng.random() < 0.6:  # a cursive loop: up to the right, back over to the left, down
+            points = [
+                (x + 0.5 * w, 0.5 * asc),
+                (x + 0.45 * w, asc + j(0.3)),
+                (x + 0.1 * w, 0.75 * asc),
+                (x + 0.2 * w, j(0.2)),
+                (x + w, top * 0.8),
+            ]
+        else:
+            points = [(x + 0.3 * w, asc + j(0.3)), (x + 0.1 * w, j(0.2)), (x + w, top * 0.8)]
     elif ch in _DESCENDERS:
         desc = xh * rng.uniform(0.9, 1.6) * (0.5 + 0.5 * amp)
         points = [(x + 0.7 * w, top), (x + 0.5 * w, desc + j(0.3)), (x + w, top * 0.5)]
