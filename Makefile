@@ -15,11 +15,17 @@ $(READY): pyproject.toml requirements/constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements/constraints.txt -e '.[dev]'
 	@# Letter pre-screening reads scans with Tesseract; without it letters say "OCR unavailable".
-	@# The test letters are typed in these font families and some signed in a script font.
+	@# The test letters are typed in these font families and some signed in a script font;
+	@# benchmarks/corpora's letters also use Carlito, Caladea, URW base 35, Lato and Open Sans.
 	@missing="$$(command -v tesseract >/dev/null || echo tesseract-ocr tesseract-ocr-eng) \
 		$$(test -d /usr/share/fonts/truetype/liberation || echo fonts-liberation) \
 		$$(test -d /usr/share/fonts/truetype/freefont || echo fonts-freefont-ttf) \
-		$$(test -d /usr/share/fonts/opentype/dancingscript || echo fonts-dancingscript)"; \
+		$$(test -d /usr/share/fonts/opentype/dancingscript || echo fonts-dancingscript) \
+		$$(test -f /usr/share/fonts/truetype/crosextra/Carlito-Regular.ttf || echo fonts-crosextra-carlito) \
+		$$(test -f /usr/share/fonts/truetype/crosextra/Caladea-Regular.ttf || echo fonts-crosextra-caladea) \
+		$$(test -d /usr/share/fonts/opentype/urw-base35 || echo fonts-urw-base35) \
+		$$(test -d /usr/share/fonts/truetype/lato || echo fonts-lato) \
+		$$(test -d /usr/share/fonts/truetype/open-sans || echo fonts-open-sans)"; \
 	test -z "$$(echo $$missing)" || { command -v apt-get >/dev/null && \
 		{ apt-get update -qq && apt-get install -y -qq $$missing; } || \
 		echo "note: install $$missing with your package manager (Tesseract OCR reads scanned letters)"; }
