@@ -116,6 +116,9 @@ class Settings(BaseSettings):
     letters_timeout_seconds: float = Field(default=60.0, gt=0)
     letters_memory_limit_mb: int = Field(default=1536, ge=256)
     letters_max_age_days: int = Field(default=30, ge=1)
+    # When the service runs as root, each pre-screen child runs as this
+    # unprivileged user instead (S33); ignored otherwise.
+    letters_user: str = "nobody"
     # DNS proof of domain control (access requests): the nameservers (IP addresses)
     # TXT records are looked up on; empty uses the system's (/etc/resolv.conf).
     dns_nameservers: tuple[str, ...] = ()
