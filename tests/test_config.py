@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import pytest
 from argon2.profiles import RFC_9106_LOW_MEMORY
+from cryptography.fernet import Fernet
 from pydantic import ValidationError
 
 from keyholder.config import DEVELOPMENT_SECRET_KEY, Settings
+
+TOTP_KEY = Fernet.generate_key().decode()
+PRODUCTION = {"env": "production", "secret_key": "x" * 40, "totp_keys": [TOTP_KEY]}
 
 
 def settings(**values):
@@ -42,10 +46,28 @@ def test_defaults_follow_the_design():
 def test_environment_variables_are_read(monkeypatch):
     monkeypatch.setenv("KEYHOLDER_ENV", "production")
     monkeypatch.setenv("KEYHOLDER_SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("KEYHOLDER_TOTP_KEYS", f'["{TOTP_KEY}"]')
     monkeypatch.setenv("KEYHOLDER_DATABASE_URL", "postgresql+psycopg://db/keyholder")
     s = settings()
     assert s.database_url == "postgresql+psycopg://db/keyholder"
     assert not s.is_development
+    assert [key.get_secret_value() for key in s.totp_keys] == [TOTP_KEY]
+
+
+def test_production_refuses_to_start_without_totp_keys():
+    with pytest.raises(ValidationError, match="KEYHOLDER_TOTP_KEYS must be set in production"):
+        settings(env="production", secret_key="x" * 40)
+
+
+@pytest.mark.parametrize("env", ["production", "development"])
+def test_totp_keys_must_be_fernet_keys(env):
+    with pytest.raises(ValidationError, match="KEYHOLDER_TOTP_KEYS must be a JSON list of Fernet"):
+        settings(env=env, secret_key="x" * 40, totp_keys=[TOTP_KEY, "not-a-key"])
+
+
+def test_outside_production_the_totp_key_is_optional():
+    assert settings(env="development").totp_keys == ()
+    assert settings(env="test", secret_key="x" * 40).totp_keys == ()
 
 
 def test_s12_argon2_defaults_are_rfc_9106_low_memory():
@@ -55,18 +77,18 @@ def test_s12_argon2_defaults_are_rfc_9106_low_memory():
         RFC_9106_LOW_MEMORY.memory_cost,
         RFC_9106_LOW_MEMORY.parallelism,
     )
-    settings(env="production", secret_key="x" * 40)  # and production accepts them
+    settings(**PRODUCTION)  # and production accepts them
 
 
 def test_s12_cheap_argon2_is_refused_in_production_only():
     cheap = {"argon2_time_cost": 1, "argon2_memory_cost": 8, "argon2_parallelism": 1}
     with pytest.raises(ValidationError, match="KEYHOLDER_ARGON2_MEMORY_COST"):
-        settings(env="production", secret_key="x" * 40, **cheap)
+        settings(**PRODUCTION, **cheap)
     settings(env="test", secret_key="x" * 40, **cheap)
     settings(env="development", **cheap)
     # OWASP's cheapest equivalent minimums pass.
-    settings(env="production", secret_key="x" * 40, argon2_memory_cost=19456, argon2_time_cost=2)
-    settings(env="production", secret_key="x" * 40, argon2_memory_cost=7168, argon2_time_cost=5)
+    settings(**PRODUCTION, argon2_memory_cost=19456, argon2_time_cost=2)
+    settings(**PRODUCTION, argon2_memory_cost=7168, argon2_time_cost=5)
 
 
 def test_argon2_memory_covers_every_lane():
