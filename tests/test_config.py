@@ -6,15 +6,19 @@ import json
 
 import pytest
 from argon2.profiles import RFC_9106_LOW_MEMORY
+from cryptography.fernet import Fernet
 from pydantic import ValidationError
 
 from keyholder.config import DEVELOPMENT_SECRET_KEY, Settings
 
-# Production refuses to start without audit keys (S36, tests/audit/test_settings.py).
+# Production refuses to start without audit keys (S36, tests/audit/test_settings.py)
+# and without TOTP encryption keys.
 AUDIT_KEYS = {
     "audit_keys": {"k1": "a2V5aG9sZGVyLXRlc3QtY2hhaW4ta2V5LTAxMjM0NTY3OA=="},
     "audit_signing_key": "a2V5aG9sZGVyLXRlc3Qtc2lnbmluZy1rZXktMDEyMzQ=",
 }
+TOTP_KEY = Fernet.generate_key().decode()
+PRODUCTION = {"env": "production", "secret_key": "x" * 40, "totp_keys": [TOTP_KEY], **AUDIT_KEYS}
 
 
 def settings(**values):
@@ -50,12 +54,30 @@ def test_defaults_follow_the_design():
 def test_environment_variables_are_read(monkeypatch):
     monkeypatch.setenv("KEYHOLDER_ENV", "production")
     monkeypatch.setenv("KEYHOLDER_SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("KEYHOLDER_TOTP_KEYS", f'["{TOTP_KEY}"]')
     monkeypatch.setenv("KEYHOLDER_AUDIT_KEYS", json.dumps(AUDIT_KEYS["audit_keys"]))
     monkeypatch.setenv("KEYHOLDER_AUDIT_SIGNING_KEY", AUDIT_KEYS["audit_signing_key"])
     monkeypatch.setenv("KEYHOLDER_DATABASE_URL", "postgresql+psycopg://db/keyholder")
     s = settings()
     assert s.database_url == "postgresql+psycopg://db/keyholder"
     assert not s.is_development
+    assert [key.get_secret_value() for key in s.totp_keys] == [TOTP_KEY]
+
+
+def test_production_refuses_to_start_without_totp_keys():
+    with pytest.raises(ValidationError, match="KEYHOLDER_TOTP_KEYS must be set in production"):
+        settings(env="production", secret_key="x" * 40, **AUDIT_KEYS)
+
+
+@pytest.mark.parametrize("env", ["production", "development"])
+def test_totp_keys_must_be_fernet_keys(env):
+    with pytest.raises(ValidationError, match="KEYHOLDER_TOTP_KEYS must be a JSON list of Fernet"):
+        settings(env=env, secret_key="x" * 40, totp_keys=[TOTP_KEY, "not-a-key"], **AUDIT_KEYS)
+
+
+def test_outside_production_the_totp_key_is_optional():
+    assert settings(env="development").totp_keys == ()
+    assert settings(env="test", secret_key="x" * 40).totp_keys == ()
 
 
 def test_s12_argon2_defaults_are_rfc_9106_low_memory():
@@ -65,30 +87,18 @@ def test_s12_argon2_defaults_are_rfc_9106_low_memory():
         RFC_9106_LOW_MEMORY.memory_cost,
         RFC_9106_LOW_MEMORY.parallelism,
     )
-    settings(env="production", secret_key="x" * 40, **AUDIT_KEYS)  # and production accepts them
+    settings(**PRODUCTION)  # and production accepts them
 
 
 def test_s12_cheap_argon2_is_refused_in_production_only():
     cheap = {"argon2_time_cost": 1, "argon2_memory_cost": 8, "argon2_parallelism": 1}
     with pytest.raises(ValidationError, match="KEYHOLDER_ARGON2_MEMORY_COST"):
-        settings(env="production", secret_key="x" * 40, **AUDIT_KEYS, **cheap)
+        settings(**PRODUCTION, **cheap)
     settings(env="test", secret_key="x" * 40, **cheap)
     settings(env="development", **cheap)
     # OWASP's cheapest equivalent minimums pass.
-    settings(
-        env="production",
-        secret_key="x" * 40,
-        **AUDIT_KEYS,
-        argon2_memory_cost=19456,
-        argon2_time_cost=2,
-    )
-    settings(
-        env="production",
-        secret_key="x" * 40,
-        **AUDIT_KEYS,
-        argon2_memory_cost=7168,
-        argon2_time_cost=5,
-    )
+    settings(**PRODUCTION, argon2_memory_cost=19456, argon2_time_cost=2)
+    settings(**PRODUCTION, argon2_memory_cost=7168, argon2_time_cost=5)
 
 
 def test_argon2_memory_covers_every_lane():

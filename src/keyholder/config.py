@@ -9,6 +9,7 @@ from typing import Self
 
 import limits
 from argon2.profiles import RFC_9106_LOW_MEMORY
+from cryptography.fernet import Fernet
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -35,6 +36,10 @@ class Settings(BaseSettings):
     env: Environment = Environment.PRODUCTION
     database_url: str = "sqlite:///var/keyholder.db"
     secret_key: SecretStr | None = None
+    # Fernet keys (JSON list) TOTP secrets are encrypted with: the first encrypts,
+    # all decrypt (identity.totp_keys). Required in production; elsewhere derived
+    # from the secret key when unset.
+    totp_keys: tuple[SecretStr, ...] = ()
     base_url: str = "http://127.0.0.1:8000"
     smtp_url: str | None = Field(
         default=None,
@@ -118,6 +123,9 @@ class Settings(BaseSettings):
     letters_timeout_seconds: float = Field(default=60.0, gt=0)
     letters_memory_limit_mb: int = Field(default=1536, ge=256)
     letters_max_age_days: int = Field(default=30, ge=1)
+    # When the service runs as root, each pre-screen child runs as this
+    # unprivileged user instead (S33); ignored otherwise.
+    letters_user: str = "nobody"
     # DNS proof of domain control (access requests): the nameservers (IP addresses)
     # TXT records are looked up on; empty uses the system's (/etc/resolv.conf).
     dns_nameservers: tuple[str, ...] = ()
@@ -229,6 +237,24 @@ class Settings(BaseSettings):
             raise ValueError(
                 "KEYHOLDER_ARGON2_MEMORY_COST (KiB) x KEYHOLDER_ARGON2_TIME_COST must be at "
                 f"least {ARGON2_MIN_PRODUCTION_COST} in production (e.g. 19456 x 2)"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _check_totp_keys(self) -> Self:
+        for key in self.totp_keys:
+            try:
+                Fernet(key.get_secret_value().encode())
+            except ValueError:
+                raise ValueError(
+                    "KEYHOLDER_TOTP_KEYS must be a JSON list of Fernet keys (32 url-safe "
+                    "base64-encoded bytes each, from Fernet.generate_key())"
+                ) from None
+        if not self.totp_keys and self.env is Environment.PRODUCTION:
+            raise ValueError(
+                "KEYHOLDER_TOTP_KEYS must be set in production: a JSON list of Fernet keys, "
+                "the first encrypts TOTP secrets (make one with `python -c 'from "
+                "cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`)"
             )
         return self
 

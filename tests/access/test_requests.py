@@ -17,6 +17,7 @@ from keyholder.desk.customer import record_customer_reply
 from keyholder.desk.models import MessageChannel, Ticket
 from keyholder.desk.thread import Requester
 from keyholder.errors import Conflict, InvalidInput, PermissionDenied, UnsupportedMediaType
+from keyholder.identity import service
 from keyholder.identity.actor import Actor
 from keyholder.identity.models import StaffRole, User
 from tests.access.flow import EXECUTIVE, FORM, NEW_ADMIN, REQUESTER, Story, link_token
@@ -292,6 +293,14 @@ class TestExecution:
             ["view"],
             actor=factories.actor(enrolled),
         )
+
+    def test_the_grant_ends_the_new_admins_sessions_and_api_tokens_s41(self, story, factories):
+        user = factories.user(NEW_ADMIN)
+        token = factories.token(user)
+        request_id = story.ready()
+        assert service.authenticate_api_token(story.runtime.uow(), token) is not None
+        story.execute_after_cooling_off(request_id)
+        assert service.authenticate_api_token(story.runtime.uow(), token) is None
 
     def test_an_admin_who_came_back_gets_it_instead_s21(self, story, factories, runtime):
         request_id = story.ready()

@@ -6,6 +6,7 @@ import base64
 import json
 
 import pytest
+from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import ValidationError
@@ -16,11 +17,18 @@ from keyholder.config import DEFAULT_AUDIT_CHECKPOINT_FILE, Settings
 SECRET = "s" * 40
 CHAIN_KEY = base64.b64encode(b"c" * 32).decode()
 SIGNING_KEY = base64.b64encode(b"s" * 32).decode()
+TOTP_KEYS = [Fernet.generate_key().decode()]  # production needs these too
 
 
 def production(**values: object) -> Settings:
     values = {"audit_keys": {"k1": CHAIN_KEY}, "audit_signing_key": SIGNING_KEY} | values
-    return Settings(_env_file=None, env="production", secret_key=SECRET, **values)  # type: ignore[call-arg, arg-type]
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        env="production",
+        secret_key=SECRET,
+        totp_keys=TOTP_KEYS,  # type: ignore[arg-type]
+        **values,  # type: ignore[arg-type]
+    )  # type: ignore[call-arg, arg-type]
 
 
 class TestProduction:
@@ -72,6 +80,7 @@ class TestProduction:
         monkeypatch.setenv("KEYHOLDER_AUDIT_KEY_ID", "new")
         monkeypatch.setenv("KEYHOLDER_AUDIT_SIGNING_KEY", pem)
 
+        monkeypatch.setenv("KEYHOLDER_TOTP_KEYS", json.dumps(TOTP_KEYS))
         settings = Settings(_env_file=None, env="production", secret_key=SECRET)  # type: ignore[call-arg]
 
         assert chain_keyring(settings).current == "new"

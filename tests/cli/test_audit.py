@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -9,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 from sqlalchemy import text
 
 from keyholder.audit.keys import load_signing_key, public_key_text
@@ -205,6 +207,7 @@ class TestKeygen:
         for line in lines[:-1]:  # as a shell or an env file would read them
             name, value = line.split("=", 1)
             monkeypatch.setenv(name, value.strip("'"))
+        monkeypatch.setenv("KEYHOLDER_TOTP_KEYS", json.dumps([Fernet.generate_key().decode()]))
         settings = Settings(_env_file=None, env="production", secret_key=TEST_SECRET)  # type: ignore[call-arg]
         assert settings.audit_key_id == "2026-12"
         assert settings.audit_signing_key is not None

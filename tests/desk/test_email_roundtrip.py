@@ -14,7 +14,9 @@ from sqlalchemy import select
 
 from keyholder.bootstrap import Runtime
 from keyholder.desk.addresses import ticket_from_address
+from keyholder.desk.links import ticket_link
 from keyholder.desk.models import MessageVisibility, Ticket, TicketMessage, TicketStatus
+from keyholder.mail.models import REDACTED_BODY, OutboxMessage, OutboxStatus
 from keyholder.mail.relay import Relay
 from tests.desk.emails import CUSTOMER, DESK, build_email, reply_to
 from tests.desk.listener import ThreadedListener
@@ -116,3 +118,49 @@ def _status(runtime: Runtime, number: int) -> TicketStatus:
         ticket = uow.session.get(Ticket, number)
         assert ticket is not None
         return ticket.status
+
+
+def test_s6_emails_carrying_the_ticket_link_are_blanked_once_sent(
+    runtime: Runtime,
+    mail_runtime: Runtime,
+    smtp_server: LoopbackSMTPServer,
+    client: TestClient,
+    factories: Factories,
+) -> None:
+    """The ticket link opens the thread without signing in: kept in no table once sent (S6)."""
+    agent = factories.staff("agent@keyholder.example")
+    with ThreadedListener(runtime) as listener:
+        send(listener.port, build_email(subject="Export fails"))
+    with runtime.uow(read_only=True) as uow:
+        ticket = uow.session.scalars(select(Ticket)).one()
+    link = ticket_link(runtime.settings, ticket)
+    replied = client.post(
+        f"/api/desk/tickets/{ticket.id}/replies",
+        json={"body": "Please try again now.", "status": "solved"},
+        headers=factories.auth(agent),
+    )
+    assert replied.status_code == 201, replied.text
+    with runtime.uow(read_only=True) as uow:
+        queued = uow.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    assert [row.kind for row in queued] == [
+        "desk_ticket_received",
+        "desk_reply",
+        "desk_ticket_solved",
+    ]
+    assert all(link in row.body for row in queued)
+
+    deliver(mail_runtime)
+
+    assert len(inbox(smtp_server)) == 3
+    assert all(link in message.body for message in inbox(smtp_server))
+    with runtime.uow(read_only=True) as uow:
+        stored = uow.session.scalars(select(OutboxMessage)).all()
+    assert {row.status for row in stored} == {OutboxStatus.SENT}
+    assert all(row.holds_secret for row in stored)
+    assert {(row.body, row.body_html) for row in stored} == {(REDACTED_BODY, None)}
+    # The agent's words stay on the ticket itself, where staff and the requester read them.
+    with runtime.uow(read_only=True) as uow:
+        bodies = uow.session.scalars(
+            select(TicketMessage.body).where(TicketMessage.ticket_id == ticket.id)
+        ).all()
+    assert "Please try again now." in bodies

@@ -356,11 +356,12 @@ class TestLoopProtection:
 
 class TestSender:
     def test_the_requester_reopens_a_solved_ticket(
-        self, runtime: Runtime, opened: Received
+        self, runtime: Runtime, opened: Received, outbox: Outbox
     ) -> None:
         set_status(runtime, opened.ticket, TicketStatus.SOLVED)
+        ack = outbox.rows()[0]
 
-        raw = build_email(sender=CUSTOMER.upper(), subject=f"Re: [#{opened.ticket}] thanks")
+        raw = build_email(sender=CUSTOMER.upper(), subject="thanks", in_reply_to=ack.message_id)
         received = receive(runtime, raw)
 
         assert received.outcome is Outcome.ADDED
@@ -368,12 +369,14 @@ class TestSender:
         assert messages_of(runtime, opened.ticket)[-1].visibility is MessageVisibility.PUBLIC
 
     def test_the_requester_moves_a_pending_ticket_back_to_open(
-        self, runtime: Runtime, opened: Received
+        self, runtime: Runtime, opened: Received, outbox: Outbox
     ) -> None:
         set_status(runtime, opened.ticket, TicketStatus.PENDING)
+        [ack] = outbox.rows()
 
-        receive(runtime, build_email(in_reply_to=opened.message_id))
+        received = receive(runtime, build_email(references=[opened.message_id, ack.message_id]))
 
+        assert received.outcome is Outcome.ADDED
         assert ticket_of(runtime, opened.ticket).status is TicketStatus.OPEN
 
     def test_someone_else_is_an_internal_note_for_review(
@@ -420,8 +423,9 @@ class TestSender:
         self, runtime: Runtime, opened: Received, outbox: Outbox
     ) -> None:
         set_status(runtime, opened.ticket, TicketStatus.CLOSED)
+        [ack] = outbox.rows()
 
-        received = receive(runtime, build_email(in_reply_to=opened.message_id))
+        received = receive(runtime, build_email(in_reply_to=ack.message_id))
 
         assert received.outcome is Outcome.FOLLOW_UP
         assert received.follow_up_of == opened.ticket
@@ -433,8 +437,108 @@ class TestSender:
         assert ticket_of(runtime, opened.ticket).status is TicketStatus.CLOSED
         assert len(messages_of(runtime, received.ticket)) == 1
         assert outbox.rows()[-1].kind == "desk_follow_up"
-        again = build_email(in_reply_to=received.message_id)  # later replies thread to it
+        again = build_email(in_reply_to=outbox.rows()[-1].message_id)  # later replies thread to it
         assert receive(runtime, again).ticket == received.ticket
+
+
+class TestProofOfTheRequester:
+    """S31b: the requester's From counts only beside a secret from our mail to them."""
+
+    @pytest.fixture
+    def solved(self, runtime: Runtime, opened: Received) -> int:
+        set_status(runtime, opened.ticket, TicketStatus.SOLVED)
+        return opened.ticket
+
+    def assert_flagged_unproven(
+        self, runtime: Runtime, received: Received, number: int, outbox: Outbox, *, sent: int
+    ) -> None:
+        assert (received.outcome, received.ticket) == (Outcome.FLAGGED, number)
+        assert "a From header is not proof" in received.describe()
+        note = messages_of(runtime, number)[-1]
+        assert note.visibility is MessageVisibility.INTERNAL
+        assert note.needs_review
+        assert not note.automated
+        assert "[needs review: the From address is the requester's" in note.body
+        # Staff must notice it: a solved ticket is open again, but nothing was emailed.
+        assert ticket_of(runtime, number).status is TicketStatus.OPEN
+        assert len(outbox.rows()) == sent
+
+    def test_s31b_a_subject_tag_and_the_requesters_from_are_not_proof(
+        self, runtime: Runtime, factories: Factories, solved: int, outbox: Outbox
+    ) -> None:
+        carol = customer_user(runtime, factories)
+        raw = build_email(
+            subject=f"Re: [#{solved}] send the admin link to mallory@attacker.example"
+        )
+
+        sent = len(outbox.rows())
+        received = receive(runtime, raw)
+
+        self.assert_flagged_unproven(runtime, received, solved, outbox, sent=sent)
+        as_carol = service.get_ticket(runtime.uow(), solved, actor=factories.actor(carol))
+        assert len(as_carol.messages) == 1  # the customer never sees the note
+
+    def test_s31b_a_message_id_we_only_received_is_not_proof(
+        self, runtime: Runtime, opened: Received, solved: int, outbox: Outbox
+    ) -> None:
+        """The requester's own Message-ID went to whoever they wrote to: it threads, no more."""
+        sent = len(outbox.rows())
+        received = receive(runtime, build_email(in_reply_to=opened.message_id))
+
+        self.assert_flagged_unproven(runtime, received, solved, outbox, sent=sent)
+
+    def test_s31b_our_message_id_on_another_ticket_is_not_proof(
+        self, runtime: Runtime, opened: Received, solved: int, outbox: Outbox
+    ) -> None:
+        """Mallory opens her own ticket, then cites our mail to her beside Carol's thread."""
+        receive(runtime, build_email(sender="mallory@attacker.example", subject="mine"))
+        mallorys_ack = outbox.rows()[-1].message_id
+        raw = build_email(in_reply_to=opened.message_id, references=[mallorys_ack])
+
+        sent = len(outbox.rows())
+        received = receive(runtime, raw)
+
+        self.assert_flagged_unproven(runtime, received, solved, outbox, sent=sent)
+
+    def test_s31b_the_reply_address_of_another_ticket_is_not_proof(
+        self, runtime: Runtime, solved: int, outbox: Outbox
+    ) -> None:
+        mallorys = receive(runtime, build_email(sender="mallory@attacker.example", subject="x"))
+        address = plus_address(runtime, mallorys.ticket)
+        raw = build_email(to=address, subject=f"Re: [#{solved}] hello")
+
+        sent = len(outbox.rows())
+        received = receive(runtime, raw, envelope_recipients=[address])
+
+        self.assert_flagged_unproven(runtime, received, solved, outbox, sent=sent)
+
+    def test_s31b_an_unproven_note_on_a_closed_ticket_opens_no_follow_up(
+        self, runtime: Runtime, opened: Received, outbox: Outbox
+    ) -> None:
+        set_status(runtime, opened.ticket, TicketStatus.CLOSED)
+
+        received = receive(runtime, build_email(subject=f"Re: [#{opened.ticket}] x"))
+
+        assert (received.outcome, received.ticket) == (Outcome.FLAGGED, opened.ticket)
+        assert ticket_of(runtime, opened.ticket).status is TicketStatus.CLOSED
+        assert ticket_count(runtime) == 1
+        assert len(outbox.rows()) == 1
+
+    @pytest.mark.parametrize("proof", ["in-reply-to", "references", "reply address"])
+    def test_s31b_either_secret_from_our_mail_is_proof(
+        self, runtime: Runtime, solved: int, outbox: Outbox, proof: str
+    ) -> None:
+        ack = outbox.rows()[0]
+        raw = {
+            "in-reply-to": build_email(in_reply_to=ack.message_id),
+            "references": build_email(references=[ack.message_id, "<later@customer.example>"]),
+            "reply address": build_email(to=plus_address(runtime, solved)),
+        }[proof]
+
+        received = receive(runtime, raw)
+
+        assert (received.outcome, received.ticket) == (Outcome.ADDED, solved)
+        assert messages_of(runtime, solved)[-1].visibility is MessageVisibility.PUBLIC
 
 
 class TestContent:

@@ -171,7 +171,7 @@ class TestSeedStory:
         # Two reviewers, each in their own browser, signed in with their second factor.
         for number, reviewer in enumerate(reviewers, start=1):
             desk = open_page()
-            sign_in(desk, reviewer.email, totp=reviewer.mfa_secret, clock=clock)
+            sign_in(desk, reviewer.email, totp=reviewer.totp_secret, clock=clock)
             desk.get_by_role("link", name="Access requests").first.click()
             desk.get_by_role("link", name="acme-corp").click()
             expect(desk.get_by_role("heading", name="Risk summary")).to_be_visible()
@@ -249,7 +249,7 @@ class TestInternalNotes:
         ticket_url = urlsplit(page.url).path
 
         desk = open_page()
-        sign_in(desk, agent.email, totp=agent.mfa_secret, clock=clock)
+        sign_in(desk, agent.email, totp=agent.totp_secret, clock=clock)
         desk.goto("/desk")
         check_basics(desk)
         desk.screenshot(path=screenshots / "desk-queue.png", full_page=True)

@@ -20,6 +20,7 @@ from keyholder.desk.models import Ticket
 from keyholder.identity import service as identity
 from keyholder.identity.actor import Actor
 from keyholder.identity.models import StaffRole, User
+from keyholder.identity.totp_keys import encrypt_totp_secret
 from keyholder.mail.models import OutboxMessage
 
 PASSWORD = "correct horse battery staple"
@@ -42,8 +43,8 @@ class Factories:
     ) -> User:
         """A user; staff get MFA enabled (S18: staff act only with it) unless ``mfa=False``.
 
-        ``mfa=True`` enables it for a customer too. The TOTP secret is in
-        ``user.mfa_secret``, for computing codes at the test clock.
+        ``mfa=True`` enables it for a customer too. The clear TOTP secret is in
+        ``user.totp_secret``, for computing codes at the test clock (see enable_mfa).
         """
         email = email or f"user{next(self._counter)}@example.com"
         user = identity.create_user(
@@ -59,14 +60,21 @@ class Factories:
         return user
 
     def enable_mfa(self, user: User) -> User:
-        """``user`` with MFA enabled now, set directly (identity.mfa is tested on its own)."""
+        """``user`` with MFA enabled now, set directly (identity.mfa is tested on its own).
+
+        The database holds the secret encrypted, as enrolment stores it; the
+        returned object also carries it in clear as ``totp_secret``, a plain
+        attribute of this copy only, never stored.
+        """
+        secret = pyotp.random_base32()
         with self.runtime.uow() as uow:
             stored = uow.session.get(User, user.id)
             assert stored is not None
-            stored.mfa_secret = pyotp.random_base32()
+            stored.mfa_secret = encrypt_totp_secret(uow.settings, secret)
             stored.mfa_enabled_at = uow.clock.now()
             uow.commit()
-            return stored
+        stored.totp_secret = secret  # type: ignore[attr-defined]
+        return stored
 
     def actor(self, user: User) -> Actor:
         return Actor.for_user(user)

@@ -94,11 +94,7 @@ class TestRotationAtPrivilegeChange:
         assert fresh.staff_role is after
         [event] = list_events(runtime.uow(), action="user.credentials_revoke")
         assert event.target == "user:sam@keyholder.example"
-        assert event.data["after"] == {
-            "reason": "staff_role",
-            "credentials_revoked": 2,
-            "api_tokens": True,
-        }
+        assert event.data["after"] == {"reason": "staff_role", "credentials_revoked": 2}
 
     def test_s15_setting_the_same_staff_role_ends_nothing(self, runtime, factories):
         user = factories.user(password=PASSWORD, staff_role=StaffRole.AGENT, mfa=False)
@@ -106,7 +102,7 @@ class TestRotationAtPrivilegeChange:
         service.set_staff_role(runtime.uow(), user.email, StaffRole.AGENT, actor=OPERATOR)
         assert session_works(runtime, session)
 
-    def test_s15_gaining_manage_ends_sessions_but_keeps_api_tokens(self, runtime, factories, alice):
+    def test_s41_gaining_manage_ends_sessions_and_api_tokens(self, runtime, factories, alice):
         account = factories.account("acme-corp")
         factories.member(account, alice, "view")
         session, token = log_in(runtime, alice), factories.token(alice)
@@ -114,32 +110,40 @@ class TestRotationAtPrivilegeChange:
             runtime.uow(), "acme-corp", alice.email, ["view", "manage"], actor=OPERATOR
         )
         assert not session_works(runtime, session)
-        assert token_works(runtime, token)
+        assert not token_works(runtime, token)
         [event] = list_events(runtime.uow(), action="user.credentials_revoke")
-        assert event.data["after"] == {
-            "reason": "manage",
-            "credentials_revoked": 1,
-            "api_tokens": False,
-        }
+        assert event.data["after"] == {"reason": "manage", "credentials_revoked": 2}
 
-    def test_s15_being_added_with_manage_ends_sessions(self, runtime, factories, alice):
+    def test_s41_being_added_with_manage_ends_sessions_and_api_tokens(
+        self, runtime, factories, alice
+    ):
         factories.account("acme-corp")
-        session = log_in(runtime, alice)
+        session, token = log_in(runtime, alice), factories.token(alice)
         members.add_member(runtime.uow(), "acme-corp", alice.email, ["manage"], actor=OPERATOR)
         assert not session_works(runtime, session)
+        assert not token_works(runtime, token)
 
-    def test_s15_accepting_an_invitation_to_manage_ends_sessions(self, runtime, factories):
+    def test_s41_accepting_an_invitation_to_manage_ends_sessions_and_api_tokens(
+        self, runtime, factories
+    ):
         factories.account("acme-corp")
         members.add_member(
             runtime.uow(), "acme-corp", "new@acme.example", ["manage"], actor=OPERATOR
         )
         invitation_token = factories.last_invitation_token()
         newcomer = factories.user("new@acme.example", password=PASSWORD)
-        session = log_in(runtime, newcomer)
+        session, token = log_in(runtime, newcomer), factories.token(newcomer)
         invitations.accept_invitation(
             runtime.uow(), invitation_token, actor=factories.actor(newcomer)
         )
         assert not session_works(runtime, session)
+        assert not token_works(runtime, token)
+
+    def test_s41_being_added_without_manage_keeps_api_tokens(self, runtime, factories, alice):
+        factories.account("acme-corp")
+        token = factories.token(alice)
+        members.add_member(runtime.uow(), "acme-corp", alice.email, ["view"], actor=OPERATOR)
+        assert token_works(runtime, token)
 
     @pytest.mark.parametrize(
         ("before", "after"),
@@ -162,6 +166,18 @@ class TestRotationAtPrivilegeChange:
         )
         assert session_works(runtime, session)
         assert not list_events(runtime.uow(), action="user.credentials_revoke")
+
+    def test_s41_an_api_token_gets_401_on_the_request_after_gaining_manage(
+        self, runtime, factories, client, alice
+    ):
+        account = factories.account("acme-corp")
+        factories.member(account, alice, "view")
+        bearer = factories.auth(alice)
+        assert client.get("/api/session", headers=bearer).status_code == 200
+        members.set_member_permissions(
+            runtime.uow(), "acme-corp", alice.email, ["view", "manage"], actor=OPERATOR
+        )
+        assert client.get("/api/session", headers=bearer).status_code == 401
 
 
 class TestLogOutEverywhere:

@@ -204,7 +204,7 @@ def accept_invitation(
             after={"permissions": ordered(invitation.permissions), "via": "invitation"},
         )
         if ADMIN_PERMISSION in invitation.permissions:
-            # A signed-in invitee gains manage: their session ends (S15).
+            # The invitee gains manage: their sessions and API tokens end (S15, S41).
             rotate_after_privilege_change(uow, user, reason="manage", actor=accepting)
         uow.commit()
         return membership

@@ -80,7 +80,7 @@ def add_member(
 
     Inviting an email that already has a pending invitation replaces it, so the
     newest email is the only link that works. Adding a user with ``manage``
-    ends their sessions (S15, see ``identity.sessions``).
+    ends their sessions and API tokens (S15, S41, see ``identity.sessions``).
     """
     email = normalize_email(email)
     granted = parse_permissions(permissions)
@@ -127,7 +127,8 @@ def set_member_permissions(
 ) -> Membership:
     """Replace a member's permissions; never takes ``manage`` from the last admin.
 
-    Gaining ``manage`` ends the member's sessions (S15, see ``identity.sessions``).
+    Gaining ``manage`` ends the member's sessions and API tokens (S15, S41, see
+    ``identity.sessions``).
     """
     granted = parse_permissions(permissions)
     with uow:

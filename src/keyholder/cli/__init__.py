@@ -15,7 +15,7 @@ from types import FrameType
 import typer
 
 from keyholder.accounts import service as accounts_service
-from keyholder.cli import access, accounts, audit, db, desk, letters, mail, members, users
+from keyholder.cli import access, accounts, audit, db, desk, keys, letters, mail, members, users
 from keyholder.cli.common import handle_errors, operator, remember_context, runtime
 from keyholder.demo import DEMO_PASSWORD, load_demo_data
 from keyholder.worker import run_jobs_forever, run_jobs_once
@@ -36,6 +36,7 @@ app.add_typer(access.app, name="access-requests")
 app.add_typer(audit.app, name="audit")
 app.add_typer(mail.app, name="mail")
 app.add_typer(letters.app, name="letters")
+app.add_typer(keys.app, name="keys")
 
 
 @app.command("demo")

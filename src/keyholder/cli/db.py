@@ -16,7 +16,7 @@ def upgrade() -> None:
     """Apply all migrations."""
     engine = runtime().engine
     try:
-        migrate.upgrade(engine)
+        migrate.upgrade(engine, settings=runtime().settings)
     except DBAPIError as exc:
         fail(f"upgrade failed, nothing applied: {first_line(exc)}")
     typer.echo(f"database at revision {migrate.current_revision(engine)}")

@@ -11,18 +11,21 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
+from keyholder.config import Settings
 from keyholder.db.base import load_all_models
 
 
-def alembic_config(engine: Engine) -> Config:
+def alembic_config(engine: Engine, settings: Settings | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", "keyholder:migrations")
     config.attributes["engine"] = engine
+    config.attributes["settings"] = settings  # for data migrations that need keys
     return config
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    config = alembic_config(engine)
+def upgrade(engine: Engine, revision: str = "head", *, settings: Settings | None = None) -> None:
+    """Migrate to ``revision``; ``settings`` gives keys to migrations that encrypt data."""
+    config = alembic_config(engine, settings)
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)

@@ -31,7 +31,7 @@ from keyholder.identity.actor import Actor
 from keyholder.identity.models import User
 
 # A customer's words move a ticket waiting on them back to the agents.
-_REOPENED_BY_CUSTOMER = frozenset({TicketStatus.PENDING, TicketStatus.SOLVED})
+REOPENED_BY_CUSTOMER = frozenset({TicketStatus.PENDING, TicketStatus.SOLVED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,7 +179,7 @@ def record_customer_reply(
     )
     if previous is not None:
         notify.send_follow_up_opened(uow, ticket, previous)
-    elif ticket.status in _REOPENED_BY_CUSTOMER:
+    elif ticket.status in REOPENED_BY_CUSTOMER:
         change_status(uow, ticket, TicketStatus.OPEN, actor=actor, reason="customer replied")
     if ticket.kind is TicketKind.ADMIN_ACCESS and previous is None:
         # Imported here: access builds on the desk, not the other way round.

@@ -11,11 +11,18 @@ Threading, in this order (the first that names an existing ticket wins):
 else the message opens a new ticket. A Message-ID seen before is a duplicate
 (an MTA re-delivery) and changes nothing.
 
-Trust: email senders can be forged. Only a message from the ticket's
-requester counts as the requester's reply (it reopens a solved or pending
-ticket; a closed one gets a linked follow-up). Anyone else, staff included,
-lands as an internal note flagged for review: never shown to the customer,
-never emailed, no status change.
+Trust: email senders can be forged, and a ticket number is no secret. A
+message counts as the requester's reply (it reopens a solved or pending
+ticket; a closed one gets a linked follow-up) only when it comes from the
+ticket's requester AND proves it read our mail (S31b): it was sent to the
+ticket's MAC'd reply address, or its In-Reply-To/References name a
+Message-ID we sent on that ticket. Threading alone (a Message-ID we only
+received, which others may have seen, or the ``[#n]`` subject tag) finds the
+ticket but proves nothing. A message from the requester's address without
+that proof lands as an internal note flagged for review, with the reason in
+its body, and moves a pending or solved ticket back to open so staff notice
+it. Anyone else, staff included, lands as a flagged internal note: never
+shown to the customer, never emailed, no status change.
 
 Loop protection (RFC 3834): machine-made mail (Auto-Submitted, Precedence
 bulk/junk/list, X-Auto-Response-Suppress, List-Id, reports, bounces, our own
@@ -42,7 +49,7 @@ from keyholder.desk import notify
 from keyholder.desk.addresses import ticket_from_address
 from keyholder.desk.attachments import MAX_ATTACHMENTS, NewAttachment, attach_files
 from keyholder.desk.blobs import store_blob
-from keyholder.desk.customer import record_customer_reply
+from keyholder.desk.customer import REOPENED_BY_CUSTOMER, record_customer_reply
 from keyholder.desk.mailparse import ParsedMail, clean_line, parse_email
 from keyholder.desk.models import (
     MailReference,
@@ -50,8 +57,15 @@ from keyholder.desk.models import (
     MessageVisibility,
     Ticket,
     TicketMessage,
+    TicketStatus,
 )
-from keyholder.desk.thread import Requester, add_message, create_ticket, ticket_target
+from keyholder.desk.thread import (
+    Requester,
+    add_message,
+    change_status,
+    create_ticket,
+    ticket_target,
+)
 from keyholder.errors import Conflict, InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from keyholder.identity.actor import Actor
 from keyholder.identity.models import User
@@ -65,6 +79,10 @@ _REPLY_PREFIX = re.compile(
 MAX_TICKET_NUMBER = 2**31 - 1
 NO_SUBJECT = "(no subject)"
 NOT_REQUESTER = "the sender is not the ticket's requester"
+UNPROVEN = (
+    "the From address is the requester's, but the message was not sent to this ticket's "
+    "reply address and names none of the emails we sent on it; a From header is not proof"
+)
 
 
 class Outcome(StrEnum):
@@ -159,6 +177,8 @@ def _receive(uow: UnitOfWork, mail: ParsedMail) -> Received:
         return _open_ticket(uow, mail, actor=actor, raw_sha256=raw_sha256)
     if mail.automated or not _is_requester(uow, ticket, mail.sender):
         return _note(uow, ticket, mail, actor=actor, raw_sha256=raw_sha256)
+    if not _answers_our_mail(uow, ticket, mail):
+        return _note(uow, ticket, mail, actor=actor, raw_sha256=raw_sha256, unproven=True)
     landed = record_customer_reply(
         uow,
         ticket,
@@ -233,6 +253,25 @@ def _is_requester(uow: UnitOfWork, ticket: Ticket, sender: str) -> bool:
     return user is not None and user.email_verified_at is not None and user.email == sender
 
 
+def _answers_our_mail(uow: UnitOfWork, ticket: Ticket, mail: ParsedMail) -> bool:
+    """Whether the message shows it answers an email we sent on ``ticket`` (S31b).
+
+    Either secret works: the reply address carries a MAC only we can make, and
+    our Message-IDs are random and went only to the ticket's recipients.
+    """
+    if any(ticket_from_address(uow.settings, a) == ticket.id for a in mail.recipients):
+        return True
+    named = {*mail.in_reply_to, *mail.references}
+    if not named:
+        return False
+    ours = select(MailReference.id).where(
+        MailReference.ticket_id == ticket.id,
+        MailReference.outgoing.is_(True),
+        MailReference.message_id.in_(named),
+    )
+    return uow.session.scalar(ours.limit(1)) is not None
+
+
 def _open_ticket(uow: UnitOfWork, mail: ParsedMail, *, actor: Actor, raw_sha256: str) -> Received:
     user_id = _verified_user_id(uow, mail.sender)
     ticket = create_ticket(
@@ -261,10 +300,20 @@ def _open_ticket(uow: UnitOfWork, mail: ParsedMail, *, actor: Actor, raw_sha256:
 
 
 def _note(
-    uow: UnitOfWork, ticket: Ticket, mail: ParsedMail, *, actor: Actor, raw_sha256: str
+    uow: UnitOfWork,
+    ticket: Ticket,
+    mail: ParsedMail,
+    *,
+    actor: Actor,
+    raw_sha256: str,
+    unproven: bool = False,
 ) -> Received:
-    """Record the message for staff only: flagged, not emailed, no status change."""
-    reason = mail.automated or NOT_REQUESTER
+    """Record the message for staff only: flagged, never emailed.
+
+    Only an ``unproven`` message (the requester's From without proof) changes
+    the status: probably the requester after all, so staff must notice it.
+    """
+    reason = mail.automated or (UNPROVEN if unproven else NOT_REQUESTER)
     message = add_message(
         uow,
         ticket,
@@ -279,6 +328,8 @@ def _note(
         raw_sha256=raw_sha256,
     )
     refused = _attach(uow, ticket, message, mail)
+    if not mail.automated:  # staff see why on the ticket (automated notes say so themselves)
+        _append_lines(message, [f"[needs review: {reason}]"])
     record_event(
         uow,
         actor=actor,
@@ -286,6 +337,8 @@ def _note(
         target=ticket_target(ticket.id),
         after={"message": message.id, "needs_review": reason},
     )
+    if unproven and ticket.status in REOPENED_BY_CUSTOMER:
+        change_status(uow, ticket, TicketStatus.OPEN, actor=actor, reason="email needs review")
     outcome = Outcome.AUTOMATED if mail.automated else Outcome.FLAGGED
     return Received(outcome, ticket.id, mail.message_id, reason=reason, refused_files=refused)
 
@@ -322,7 +375,12 @@ def _attach(
     for name in mail.skipped_files:
         refused.append(name)
         lines.append(f'[attachment "{name}" not attached; kept in the original email]')
+    _append_lines(message, lines)
+    return tuple(refused)
+
+
+def _append_lines(message: TicketMessage, lines: list[str]) -> None:
+    """Add our remarks under the received text, set apart by a blank line."""
     if lines:
         text = message.body.rstrip("\n")
         message.body = f"{text}\n\n" * bool(text) + "\n".join(lines) + "\n"
-    return tuple(refused)

@@ -53,16 +53,19 @@ def send_ticket_email(
     """Email the template ``name`` from the ticket, threaded (to the requester by default).
 
     Templates get ``ticket_link``: the requester's link to the ticket's page,
-    in their emails only (None in anyone else's).
+    in their emails only (None in anyone else's). The link opens the ticket
+    without signing in, so an email carrying it holds a secret (S6): its body
+    is blanked in the outbox once sent, whatever the caller says.
     """
     recipients = list(to) if to is not None else [ticket.requester_email]
     for_requester = recipients == [ticket.requester_email]
+    link = ticket_link(uow.settings, ticket) if for_requester else None
     subject, text, html = render(
         name,
         number=ticket.id,
         subject=ticket.subject,
         team=team_name(uow),
-        ticket_link=ticket_link(uow.settings, ticket) if for_requester else None,
+        ticket_link=link,
         **context,
     )
     row = enqueue_email(
@@ -75,7 +78,7 @@ def send_ticket_email(
         mail_from=uow.settings.desk_address,
         headers=_threading_headers(uow, ticket),
         auto_submitted=auto_submitted,
-        holds_secret=holds_secret,
+        holds_secret=holds_secret or link is not None,
     )
     remember_message_id(uow, ticket.id, row.message_id, outgoing=True)
     return row

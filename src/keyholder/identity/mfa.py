@@ -16,10 +16,10 @@ pass, set by one conditional UPDATE, so two requests racing with the same code
 cannot both win. A recovery code is used up the same way. Time comes from
 ``uow.clock``. Every attempt counts against a per-user limit (``Scope.MFA_USER``).
 
-Storage: the TOTP secret is stored in clear (base32) in ``users.mfa_secret``:
-verifying a code needs it, and ``cryptography`` is not a dependency yet.
-Encrypting it at rest under a key derived from the secret key is left to do.
-Recovery codes carry 80 random bits, so only their SHA-256 is stored.
+Storage: the TOTP secret is stored encrypted in ``users.mfa_secret`` under
+``KEYHOLDER_TOTP_KEYS`` (``identity.totp_keys``): verifying a code needs it
+back. Recovery codes carry 80 random bits, so only their SHA-256 is stored;
+they still work when the TOTP key is lost.
 """
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ from keyholder.identity.models import RecoveryCode, User, UserSession
 from keyholder.identity.passwords import verify_password
 from keyholder.identity.throttle import Scope, count_login_attempt
 from keyholder.identity.tokens import hash_token
+from keyholder.identity.totp_keys import decrypt_totp_secret, encrypt_totp_secret
 
 ISSUER = "Keyholder"
 RECOVERY_CODE_COUNT = 10
@@ -78,7 +79,7 @@ def begin_mfa_enrolment(uow: UnitOfWork, *, actor: Actor, password: str) -> Enro
         user = _user(uow, user_id)
         if user.mfa_enabled_at is not None:
             raise Conflict("MFA is already enabled; disable it first to enrol again")
-        user.mfa_secret = secret
+        user.mfa_secret = encrypt_totp_secret(uow.settings, secret)
         user.mfa_last_step = None
         email = user.email
         uow.commit()
@@ -271,7 +272,7 @@ def _accept_code(uow: UnitOfWork, user: User, code: str) -> bool:
 def _accept_totp(uow: UnitOfWork, user: User, code: str) -> bool:
     """Accept a TOTP code from a step after the last one accepted; record its step."""
     assert user.mfa_secret is not None
-    totp = pyotp.TOTP(user.mfa_secret)
+    totp = pyotp.TOTP(decrypt_totp_secret(uow.settings, user.mfa_secret))
     code = code.strip().replace(" ", "")
     now_step = int(uow.clock.now().timestamp()) // totp.interval
     for step in range(now_step - VALID_WINDOW, now_step + VALID_WINDOW + 1):

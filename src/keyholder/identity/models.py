@@ -35,9 +35,10 @@ class User(Base):
     staff_role: Mapped[StaffRole | None] = mapped_column(StrEnumType(StaffRole, 20))
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
-    # TOTP (identity.mfa): the base32 secret, stored as is because verifying a
-    # code needs it; set at enrolment, live once ``mfa_enabled_at`` is set.
-    mfa_secret: Mapped[str | None] = mapped_column(String(64))
+    # TOTP (identity.mfa): the base32 secret, encrypted (a Fernet token, see
+    # identity.totp_keys) as verifying a code needs it back; set at enrolment,
+    # live once ``mfa_enabled_at`` is set.
+    mfa_secret: Mapped[str | None] = mapped_column(String(255))
     mfa_enabled_at: Mapped[datetime | None]
     # The last TOTP time step accepted, so a code is never accepted twice.
     mfa_last_step: Mapped[int | None] = mapped_column(BigInteger)

@@ -127,9 +127,7 @@ def set_staff_role(uow: UnitOfWork, email: str, role: StaffRole | None, *, actor
             after={"staff_role": role},
         )
         if role != before:
-            rotate_after_privilege_change(
-                uow, user, reason="staff_role", actor=actor, api_tokens=True
-            )
+            rotate_after_privilege_change(uow, user, reason="staff_role", actor=actor)
         uow.commit()
         return user
 

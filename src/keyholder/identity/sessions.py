@@ -6,16 +6,15 @@ A session id is never reused across a change in what it is worth (S15):
   in the transaction that opens the new one, whoever it belonged to: the
   browser's cookie is being replaced, and an id planted or seen before the
   sign-in must not survive it (``identity.service.log_in``).
-- **At a privilege change** the user's sessions are revoked and they sign in
-  again, which gives them a new id. Privilege changes are a change of platform
-  staff role (``identity.service.set_staff_role``), and gaining ``manage`` on an
-  account (``accounts.members.add_member``, ``set_member_permissions``,
-  ``accounts.invitations.accept_invitation``). A staff-role change also revokes
-  the user's API tokens: staff power is platform-wide, and a token minted under
-  one role must not quietly carry another. Account permissions leave API tokens
-  alone: they run a customer's integrations, and every request reads the
-  membership afresh. Losing a privilege needs no rotation, as every request
-  reads roles and permissions afresh.
+- **At a privilege change** the user's sessions and API tokens are revoked
+  and they sign in again, which gives them a new id. Privilege changes are a
+  change of platform staff role (``identity.service.set_staff_role``), and
+  gaining ``manage`` on an account (``accounts.members.add_member``,
+  ``set_member_permissions``, ``accounts.invitations.accept_invitation``,
+  ``access.execution``). API tokens go too (S41): a token minted under lesser
+  powers must not quietly carry new ones, and a token stolen before the grant
+  must not become an admin's. Losing a privilege needs no rotation, as every
+  request reads roles and permissions afresh.
 
 "Log out everywhere" ends every session and API token of the caller, sparing
 the session they ask from if they wish. Each revocation is audited.
@@ -52,31 +51,20 @@ def revoke_session(uow: UnitOfWork, session_token: str) -> bool:
     return bool(revoked)
 
 
-def rotate_after_privilege_change(
-    uow: UnitOfWork, user: User, *, reason: str, actor: Actor, api_tokens: bool = False
-) -> int:
-    """End ``user``'s sessions (and API tokens if asked) after a privilege change (S15).
+def rotate_after_privilege_change(uow: UnitOfWork, user: User, *, reason: str, actor: Actor) -> int:
+    """End ``user``'s sessions and API tokens after a privilege change (S15, S41).
 
     Runs in the caller's transaction, beside the change itself; writes an
     audit event when anything was revoked. Returns how many credentials were.
     """
-    if api_tokens:
-        revoked = revoke_all_credentials(uow, user.id)
-    else:
-        revoked = int(
-            uow.session.execute(
-                update(UserSession)
-                .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
-                .values(revoked_at=uow.clock.now())
-            ).rowcount  # type: ignore[attr-defined]
-        )
+    revoked = revoke_all_credentials(uow, user.id)
     if revoked:
         record_event(
             uow,
             actor=actor,
             action="user.credentials_revoke",
             target=f"user:{user.email}",
-            after={"reason": reason, "credentials_revoked": revoked, "api_tokens": api_tokens},
+            after={"reason": reason, "credentials_revoked": revoked},
         )
     return revoked
 

@@ -17,7 +17,7 @@ class OutboxStatus(StrEnum):
     FAILED = "failed"  # gave up after the last attempt; kept for an operator
 
 
-REDACTED_BODY = "[removed after delivery: this message held a one-time link]"
+REDACTED_BODY = "[removed after delivery: this message held a secret link]"
 
 
 class OutboxMessage(Base):
@@ -37,8 +37,8 @@ class OutboxMessage(Base):
     # Extra headers (Reply-To, In-Reply-To, References, Auto-Submitted); None on rows
     # written before they existed, which were all automatic notifications.
     headers: Mapped[dict[str, Any] | None]
-    # The body carries a secret link (reset, invitation): blanked once the
-    # message is sent or given up, so the token does not outlive delivery (S6).
+    # The body carries a secret link (reset, invitation, ticket link): blanked
+    # once the message is sent or given up, so it does not outlive delivery (S6).
     holds_secret: Mapped[bool] = mapped_column(default=False, server_default=false())
     status: Mapped[OutboxStatus] = mapped_column(
         StrEnumType(OutboxStatus, 16), default=OutboxStatus.PENDING

@@ -33,7 +33,8 @@ def enqueue_email(
 ) -> OutboxMessage:
     """Add an email to the outbox; it leaves only if the transaction commits.
 
-    ``holds_secret`` marks a body with a one-time link: the relay blanks it
+    ``holds_secret`` marks a body with a secret link (a one-time token, or a
+    ticket link that opens a thread without signing in): the relay blanks it
     once delivered or given up. ``auto_submitted`` marks a machine-made
     notification (RFC 3834) as opposed to words a person wrote; ``headers``
     adds threading and routing headers (Reply-To, In-Reply-To, References).

@@ -21,9 +21,9 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 def sign_in_staff(browser: Browser, user: User, clock: FixedClock) -> None:
     """Password, then the TOTP code at the test clock, as a person would."""
     browser.sign_in(user.email)
-    assert user.mfa_secret
+    assert user.totp_secret
     clock.advance(timedelta(seconds=30))  # a fresh code: each one works once
-    code = pyotp.TOTP(user.mfa_secret).at(clock.now())
+    code = pyotp.TOTP(user.totp_secret).at(clock.now())
     response = browser.submit("/login/mfa", code=code, next="/desk")
     assert response.status_code == 303, response.text
 

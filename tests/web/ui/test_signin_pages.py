@@ -76,7 +76,7 @@ class TestLogin:
         )
         assert wrong.status_code == 401
         assert "The code is wrong" in wrong.text
-        code = pyotp.TOTP(user.mfa_secret).at(clock.now())
+        code = pyotp.TOTP(user.totp_secret).at(clock.now())
         ok = browser.submit("/login/mfa", code=code, next="/accounts")
         assert ok.headers["location"] == "/accounts"
         assert browser.get("/accounts").status_code == 200
