@@ -98,9 +98,14 @@ class TestRouting:
             uow.commit()
         request_id = story.submit()
         story.confirm(request_id)
-        assert story.request(request_id).state is RequestState.ROUTED
+        # Reviewers see why; the requester sees "in review" as for any request (S31a).
+        request = story.request(request_id)
+        assert request.state is RequestState.IN_REVIEW
+        assert evidence_of(request)["existing_admins"] == "fail"
         (asked,) = story.emails("access_routed_admins")
         assert asked.recipients == ["alice@acme.example"]
+        with pytest.raises(Conflict, match="no account it could be granted on"):
+            story.decide(request_id, Decision.APPROVE, story.reviewers[0], note="looks fine")
         assert no_grant(story)
 
     def test_dormant_admins_are_asked_and_shown_to_reviewers(self, story, factories):
@@ -221,8 +226,10 @@ class TestDecisions:
         request_id = story.submit()
         story.confirm(request_id)
         story.decide(request_id, Decision.REJECT, story.reviewers[0], note="Signature missing")
+        (reply,) = story.emails("desk_reply", to=REQUESTER)
+        assert "Signature missing" in reply.body
         (notice,) = story.emails("access_outcome_notice", to=REQUESTER)
-        assert "Signature missing" in notice.body
+        assert "closed" in notice.subject
 
 
 class TestOneAtATime:
@@ -231,7 +238,10 @@ class TestOneAtATime:
         story.confirm(first)
         second = story.submit(requester_email="someone.else@acme.example")
         story.confirm(second, requester="someone.else@acme.example")
-        assert story.request(second).state is RequestState.REJECTED
+        assert story.request(second).state is RequestState.IN_REVIEW  # as any other (S31a)
+        assert evidence_of(story.request(second))["account"] == "fail"
+        with pytest.raises(Conflict, match="no account it could be granted on"):
+            story.decide(second, Decision.APPROVE, story.reviewers[0], note="looks fine")
         assert story.request(first).state is RequestState.IN_REVIEW
 
     def test_veto_cancels_and_freezes_new_requests_s25(self, story):
@@ -246,8 +256,11 @@ class TestOneAtATime:
         assert no_grant(story)
         again = story.submit()
         story.confirm(again)
-        assert story.request(again).state is RequestState.REJECTED
-        assert "paused" in story.request(again).outcome
+        assert story.request(again).state is RequestState.IN_REVIEW  # as any other (S31a)
+        (account,) = [i for i in story.request(again).evidence if i["check"] == "account"]
+        assert "paused" in account["explanation"]
+        with pytest.raises(Conflict, match="no account it could be granted on"):
+            story.decide(again, Decision.APPROVE, story.reviewers[0], note="looks fine")
 
 
 class TestExecution:

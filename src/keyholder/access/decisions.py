@@ -75,6 +75,9 @@ def decide(
         elif decision is Decision.REJECT:
             if not note:
                 raise InvalidInput("give the reason for the rejection; it is sent to the requester")
+            # The reviewer's words reach the requester as a message on the ticket; the
+            # ending itself reads the same however the request ended (S31a).
+            _public_reply(uow, ticket, note, reviewer)
             finish(uow, request, RequestState.REJECTED, actor=actor, outcome=note)
         else:
             _approve(uow, request, ticket, reviewer, actor=actor, note=note)
@@ -122,6 +125,10 @@ def _approve(
 ) -> None:
     if request.state not in {RequestState.IN_REVIEW, RequestState.APPROVED_ONCE}:
         raise Conflict(f"a request that is {request.state} cannot be approved")
+    if request.account_id is None:
+        # Unknown account, paused after a veto, another request open, or an admin who
+        # can act (S21, S25, S28): the evidence says which; only closing is left.
+        raise Conflict("this request matches no account it could be granted on; see the checks")
     if reviewer.email in {request.requester_email, request.email_to_add}:
         raise PermissionDenied("you cannot approve a request you made or that names you (S24)")
     if intake.is_staff_address(uow, request.email_to_add):

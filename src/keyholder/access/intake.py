@@ -3,7 +3,9 @@
 The answer to a submission is the same whatever the account name (it never
 says whether an account exists, nor whether it has a request open): every
 decision that depends on the account waits for the requester to confirm their
-own email address, and then reaches only that mailbox.
+own email address. After that too the requester sees the same path whatever
+the account (S31a): what the account's state means goes to the reviewers as
+evidence and to the people on record as notices, never to the requester.
 """
 
 from __future__ import annotations
@@ -207,7 +209,14 @@ class Confirmed:
 
 
 def confirm_requester(uow: UnitOfWork, request_id: uuid.UUID, token: str) -> Confirmed:
-    """The requester proved their address: route, refuse or start the review."""
+    """The requester proved their address: the review starts, whatever the account (S31a).
+
+    Every confirmed request goes to the reviewers and reads "received, in
+    review" to its requester. What the account's state means (unknown, paused
+    after a veto, another request open, an admin who can act) becomes evidence
+    for the reviewers and, for an admin who can act, a notice to them (S21);
+    such a request cannot be approved, and a reviewer closes it like any other.
+    """
     with uow:
         request = lock_request(uow, request_id)
         link = spend_link(uow, request_id, LinkPurpose.REQUESTER_CONFIRMATION, token)
@@ -218,12 +227,16 @@ def confirm_requester(uow: UnitOfWork, request_id: uuid.UUID, token: str) -> Con
         record_event(
             uow, actor=actor, action="access_request.confirm_email", target=request_target(request)
         )
+        ticket = notices.ticket_of(uow, request)
         account = find_account(uow, request.account_name)
         if account is None:
             evidence.record(request, evidence.unknown_account(request))
-            move(uow, request, RequestState.IN_REVIEW, actor=actor)
         else:
-            _start(uow, request, account, actor=actor, now=now)
+            _start(uow, request, account, ticket, now=now)
+        # The letter is read in every case, so the requester's page reads the same (S31a).
+        request.prescreen_due = True
+        move(uow, request, RequestState.IN_REVIEW, actor=actor)
+        change_status(uow, ticket, TicketStatus.OPEN, actor=actor, reason="requester confirmed")
         uow.commit()
         return Confirmed(
             request.state, ticket_path(uow.settings, request.ticket_id, request.requester_email)
@@ -250,58 +263,73 @@ def _start(
     uow: UnitOfWork,
     request: AccessRequest,
     account: EnterpriseAccount,
+    ticket: Ticket,
     *,
-    actor: Actor,
     now: datetime,
 ) -> None:
-    ticket = notices.ticket_of(uow, request)
     ticket.account_id = account.id
     with uow.session.no_autoflush:
-        _route(uow, request, account, ticket, actor=actor, now=now)
-    # Set last, once the state is final: the one-open-request index (S28) must not
-    # see this request open for the account while another one is.
+        blocker = _blocker(uow, request, account, ticket, now=now)
+        if blocker is not None:
+            # Not approvable: no ``account_id``, so approval refuses it and the
+            # one-open-request index (S28) does not count it.
+            evidence.record(request, [blocker])
+            return
+        _gather_evidence(uow, request, account, ticket, now=now)
+    # Set last: the one-open-request index (S28) must not see this request open
+    # for the account while another one is.
     request.account_id = account.id
 
 
-def _route(
+def _blocker(
     uow: UnitOfWork,
     request: AccessRequest,
     account: EnterpriseAccount,
     ticket: Ticket,
     *,
-    actor: Actor,
     now: datetime,
-) -> None:
+) -> Item | None:
+    """Why the account cannot take this request now, for the reviewers; None if it can."""
     freeze = uow.session.get(AccountFreeze, account.id)
     if freeze is not None and freeze.until > now:
-        finish(
-            uow,
-            request,
-            RequestState.REJECTED,
-            actor=actor,
-            outcome="new requests for this account are paused after a recent veto",
+        return Item(
+            Check.ACCOUNT,
+            Status.FAIL,
+            "account freezes",
+            f"new requests for this account are paused after a veto until "
+            f"{freeze.until:%Y-%m-%d %H:%M} UTC (S25); close this one",
         )
-        return
-    if open_request_for(uow, account.id, besides=request.id) is not None:
-        finish(
-            uow,
-            request,
-            RequestState.REJECTED,
-            actor=actor,
-            outcome="another request for this account is already open (one at a time)",
+    other = open_request_for(uow, account.id, besides=request.id)
+    if other is not None:
+        return Item(
+            Check.ACCOUNT,
+            Status.FAIL,
+            "open requests",
+            f"request on ticket #{other.ticket_id} for this account is still open "
+            "(one at a time, S28); close this one",
         )
-        return
     active = active_admins(uow, account, now=now)
     if active:
         notices.routed_to_admins(uow, ticket, request, account, [u.email for u in active])
-        finish(
-            uow,
-            request,
-            RequestState.ROUTED,
-            actor=actor,
-            outcome="the account has an admin who can act; we asked them (S21)",
+        return Item(
+            Check.EXISTING_ADMINS,
+            Status.FAIL,
+            "memberships and sign-ins",
+            "an admin who can act was asked instead (S21): "
+            f"{', '.join(u.email for u in active)}; close this one",
         )
-        return
+    return None
+
+
+def _gather_evidence(
+    uow: UnitOfWork,
+    request: AccessRequest,
+    account: EnterpriseAccount,
+    ticket: Ticket,
+    *,
+    now: datetime,
+) -> None:
+    """Compare the form with the account's records and ask the people on record (S22)."""
     confirmers = evidence.executives_on_record(
         account, now=now, min_age=uow.settings.access_contact_min_age
     )
@@ -321,9 +349,6 @@ def _route(
         notices.executive_confirmation(uow, ticket, request, account, contact)
     for user in dormant:
         notices.dormant_admin(uow, ticket, request, account, user.email)
-    request.prescreen_due = True
-    move(uow, request, RequestState.IN_REVIEW, actor=actor)
-    change_status(uow, ticket, TicketStatus.OPEN, actor=actor, reason="requester confirmed")
 
 
 def _admins_item(uow: UnitOfWork, admins: list[User], *, now: datetime) -> Item:
@@ -415,11 +440,15 @@ def finish(
     outcome: str,
     notify: bool = True,
 ) -> None:
-    """End the request (rejected, cancelled, routed), solve its ticket and tell the requester."""
+    """End the request (rejected, cancelled, routed), solve its ticket and tell the requester.
+
+    ``outcome`` is for staff; the requester hears the same "closed" whatever it
+    says (S31a).
+    """
     move(uow, request, target, actor=actor)
     request.outcome = outcome
     ticket = notices.ticket_of(uow, request)
     if notify:
-        notices.outcome_to_requester(uow, ticket, request)
+        notices.closed_to_requester(uow, ticket)
     if ticket.status is not TicketStatus.CLOSED:
         change_status(uow, ticket, TicketStatus.SOLVED, actor=actor, reason=outcome)
