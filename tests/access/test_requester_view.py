@@ -29,7 +29,8 @@ from keyholder.accounts.service import ContactInput, create_account
 from keyholder.identity.models import User
 from keyholder.mail.models import OutboxMessage
 from tests.access.flow import FORM, Story, letter_png, link_token
-from tests.factories import OPERATOR
+from tests.factories import OPERATOR, PASSWORD
+from tests.web.ui.conftest import make_browser
 from tests.web.ui.pages import text_of
 
 URL = "/api/access-requests"
@@ -76,14 +77,14 @@ def story(runtime, factories):
 class Observer:
     """What one requester sees, with the parts that must differ replaced by placeholders."""
 
-    def __init__(self, client, story: Story, case: str) -> None:
+    def __init__(self, client, story: Story, case: str, account_name: str = "") -> None:
         self.client, self.story, self.case = client, story, case
         self.requester = f"{case}@requester.example"
-        self.account_name = CASES[case]
+        self.account_name = account_name or CASES[case]
         self.ticket = 0
         self.request_id: uuid.UUID | None = None
         self.emails_seen = 0
-        user = story.factories.user(self.requester)  # signed up, address verified
+        user = story.factories.user(self.requester, password=PASSWORD)  # address verified below
         with story.runtime.uow() as uow:
             uow.session.execute(
                 update(User).where(User.id == user.id).values(email_verified_at=uow.clock.now())
@@ -199,3 +200,30 @@ def test_s31a_the_requester_sees_the_same_whatever_the_account(client, story):
     # The people on record still heard of it: the executive of acme-corp, the admin of globex.
     assert story.emails("access_executive", to="dana.whitfield@acme.example")
     assert story.emails("access_routed_admins", to="boss@globex.example")
+
+
+def test_s31a_a_request_shows_in_nobodys_portal_until_its_requester_confirmed(
+    client, story, runtime
+):
+    """Anyone can type a customer's address: the ticket appears only once they confirmed."""
+    carol = Observer(client, story, "carol", "acme-corp")
+    carol.submit()
+    number = carol.ticket
+    with make_browser(runtime) as browser:
+        browser.sign_in(carol.requester)
+
+        def seen() -> tuple[bool, bool, bool, bool]:
+            listed = client.get("/api/tickets", headers=carol.auth).json()
+            read = client.get(f"/api/tickets/{number}", headers=carol.auth)
+            page = browser.get("/tickets").text
+            return (
+                number in [t["number"] for t in listed],
+                read.status_code == 200,
+                f'href="/tickets/{number}"' in page,
+                browser.get(f"/tickets/{number}").status_code == 200,
+            )
+
+        assert seen() == (False, False, False, False)
+        assert browser.get(f"/tickets/{number}/progress").status_code == 404
+        carol.confirm()
+        assert seen() == (True, True, True, True)
