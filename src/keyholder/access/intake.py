@@ -25,7 +25,7 @@ from keyholder.access.models import AccessRequest, AccountFreeze, LinkPurpose
 from keyholder.access.states import RequestState
 from keyholder.accounts.models import EnterpriseAccount, Membership
 from keyholder.accounts.permissions import ADMIN_PERMISSION
-from keyholder.accounts.service import normalize_account_name
+from keyholder.accounts.service import normalize_account_name, normalize_contract_number
 from keyholder.audit.service import record_event
 from keyholder.db.uow import UnitOfWork
 from keyholder.desk.attachments import NewAttachment, attach_files, check_attachment
@@ -98,6 +98,9 @@ def submit_access_request(
     email_to_add = normalize_email(form.email_to_add)
     executive_email = normalize_email(form.executive_email)
     account_name = _clean(form.account_name, "the account name", 200)
+    # Checked now, by the accounts' own rule: a typo is the requester's to fix at once,
+    # not a surprise for the reviewers after the confirmation.
+    contract_number = normalize_contract_number(form.contract_number)
     reason = form.reason.strip()
     if not reason:
         raise InvalidInput("say why the change is needed")
@@ -129,7 +132,14 @@ def submit_access_request(
         message = add_message(
             uow,
             ticket,
-            body=_summary(form, account_name, requester_email, email_to_add, executive_email),
+            body=_summary(
+                form,
+                account=account_name,
+                contract_number=contract_number,
+                requester=requester_email,
+                to_add=email_to_add,
+                executive=executive_email,
+            ),
             visibility=MessageVisibility.PUBLIC,
             channel=MessageChannel.API,
             author_email=requester_email,
@@ -146,7 +156,7 @@ def submit_access_request(
             requester_name=" ".join(form.requester_name.split())[:200],
             email_to_add=email_to_add,
             reason=reason,
-            contract_number=_clean(form.contract_number, "the contract number", 64),
+            contract_number=contract_number,
             executive_name=_clean(form.executive_name, "the executive's name", 200),
             executive_title=_clean(form.executive_title, "the executive's title", 200),
             executive_email=executive_email,
@@ -180,13 +190,19 @@ def submit_access_request(
 
 
 def _summary(
-    form: AccessRequestForm, account: str, requester: str, to_add: str, executive: str
+    form: AccessRequestForm,
+    *,
+    account: str,
+    contract_number: str,
+    requester: str,
+    to_add: str,
+    executive: str,
 ) -> str:
     return (
         "Request for admin access\n\n"
         f"Enterprise account: {account}\n"
         f"Email to add as admin: {to_add}\n"
-        f"Contract number: {form.contract_number.strip()}\n"
+        f"Contract number: {contract_number}\n"
         f"Executive: {form.executive_name.strip()}, {form.executive_title.strip()} <{executive}>\n"
         f"Requested by: {requester}\n\n"
         f"Why: {form.reason.strip()}\n"
