@@ -28,6 +28,7 @@ from keyholder.accounts.models import ContactKind
 from keyholder.accounts.service import ContactInput, create_account
 from keyholder.identity.models import User
 from keyholder.mail.models import OutboxMessage
+from keyholder.web.api.access import FORM_FIELDS
 from tests.access.flow import FORM, Story, letter_png, link_token
 from tests.factories import OPERATOR, PASSWORD
 from tests.web.ui.conftest import make_browser
@@ -36,15 +37,6 @@ from tests.web.ui.pages import text_of
 URL = "/api/access-requests"
 LINK = re.compile(r"https?://[^/\s]+(/t/\d+/kht_[0-9a-f]{32})")
 NOTE = "We could not verify this request."
-FIELDS = (
-    "account_name",
-    "email_to_add",
-    "reason",
-    "contract_number",
-    "executive_name",
-    "executive_title",
-    "executive_email",
-)
 CASES = {
     "unknown": "no-such-corp",  # (a) no account by that name
     "no-admin": "acme-corp",  # (b) an account without admin: the review proper
@@ -103,7 +95,7 @@ class Observer:
 
     def submit(self) -> dict[str, Any]:
         letter = letter_png()
-        fields = {name: getattr(FORM, name) for name in FIELDS}
+        fields = {name: getattr(FORM, name) for name in FORM_FIELDS}
         response = self.client.post(
             URL,
             data={**fields, "account_name": self.account_name, "requester_email": self.requester},

@@ -291,7 +291,26 @@ def _start(
             # one-open-request index (S28) does not count it.
             evidence.record(request, [blocker])
             return
-        _gather_evidence(uow, request, account, ticket, now=now)
+        # Compare the form with the account's records and ask the people on record (S22).
+        confirmers = evidence.executives_on_record(
+            account, now=now, min_age=uow.settings.access_contact_min_age
+        )
+        chosen = [c for c in confirmers if c.email == request.executive_email] or confirmers
+        evidence.record(
+            request,
+            evidence.record_checks(
+                request,
+                account,
+                staff_address=is_staff_address(uow, request.email_to_add),
+                confirmers=chosen,
+            ),
+        )
+        dormant = all_admins(uow, account)
+        evidence.record(request, [_admins_item(uow, dormant, now=now)])
+        for contact in chosen:
+            notices.executive_confirmation(uow, ticket, request, account, contact)
+        for user in dormant:
+            notices.dormant_admin(uow, ticket, request, account, user.email)
     # Set last: the one-open-request index (S28) must not see this request open
     # for the account while another one is.
     request.account_id = account.id
@@ -335,36 +354,6 @@ def _blocker(
             f"{', '.join(u.email for u in active)}; close this one",
         )
     return None
-
-
-def _gather_evidence(
-    uow: UnitOfWork,
-    request: AccessRequest,
-    account: EnterpriseAccount,
-    ticket: Ticket,
-    *,
-    now: datetime,
-) -> None:
-    """Compare the form with the account's records and ask the people on record (S22)."""
-    confirmers = evidence.executives_on_record(
-        account, now=now, min_age=uow.settings.access_contact_min_age
-    )
-    chosen = [c for c in confirmers if c.email == request.executive_email] or confirmers
-    evidence.record(
-        request,
-        evidence.record_checks(
-            request,
-            account,
-            staff_address=is_staff_address(uow, request.email_to_add),
-            confirmers=chosen,
-        ),
-    )
-    dormant = all_admins(uow, account)
-    evidence.record(request, [_admins_item(uow, dormant, now=now)])
-    for contact in chosen:
-        notices.executive_confirmation(uow, ticket, request, account, contact)
-    for user in dormant:
-        notices.dormant_admin(uow, ticket, request, account, user.email)
 
 
 def _admins_item(uow: UnitOfWork, admins: list[User], *, now: datetime) -> Item:
