@@ -178,7 +178,7 @@ async def submit(request: Request, uow: UoW) -> Accepted:
 
 @router.post("/{request_id}/confirm-email/{token}", response_model=Accepted)
 def confirm_email(request_id: uuid.UUID, token: str, uow: UoW) -> Accepted:
-    """The requester's own address is confirmed; the review starts (or they hear why not)."""
+    """The requester's own address is confirmed; the review starts, whatever the account (S31a)."""
     confirm_requester(uow, request_id, token)
     return Accepted(detail="Thank you: your request goes ahead. We will write to you by email.")
 
