@@ -88,9 +88,9 @@ def test_the_executive_denies(story):
     request_id = story.submit()
     story.confirm(request_id)
     story.executive_answers(request_id, confirm=False)
-    push_through(story, request_id)
+    refusals = push_through(story, request_id)
     assert evidence(story, request_id)["executive_confirmation"] == "fail"
-    assert story.request(request_id).state is RequestState.REJECTED
+    assert refusals == ["the executive on record denied this request; it can only be closed"] * 2
     assert not granted(story)
 
 

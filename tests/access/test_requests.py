@@ -8,7 +8,8 @@ from sqlalchemy import select
 from keyholder.access import decisions, intake
 from keyholder.access.decisions import Decision
 from keyholder.access.execution import execute_due, execute_request
-from keyholder.access.models import Approval
+from keyholder.access.links import issue_link
+from keyholder.access.models import Approval, LinkPurpose
 from keyholder.access.states import RequestState
 from keyholder.accounts import members
 from keyholder.accounts.models import Invitation, Membership
@@ -211,15 +212,34 @@ class TestDecisions:
             uow.commit()
         assert story.request(request_id).state is RequestState.IN_REVIEW
 
-    def test_executive_denial_rejects_and_alerts_staff(self, story):
+    def test_executive_denial_blocks_approval_and_alerts_staff_s31a(self, story, runtime):
+        """The request waits for a reviewer to close it, as for an unknown account (S31a)."""
         request_id = story.submit()
         story.confirm(request_id)
+        sent = len(story.emails(to=REQUESTER))
         story.executive_answers(request_id, confirm=False)
         request = story.request(request_id)
-        assert request.state is RequestState.REJECTED
+        assert request.state is RequestState.IN_REVIEW
         assert evidence_of(request)["executive_confirmation"] == "fail"
-        with pytest.raises(Conflict):
-            story.decide(request_id, Decision.APPROVE, story.reviewers[0])
+        assert len(story.emails(to=REQUESTER)) == sent  # the requester hears nothing of it
+        with runtime.uow(read_only=True) as uow:
+            ticket = uow.session.get(Ticket, request.ticket_id)
+            assert (ticket.priority.value, ticket.status.value) == ("urgent", "open")
+        with pytest.raises(Conflict, match="denied"):
+            story.decide(request_id, Decision.APPROVE, story.reviewers[0], note="looks fine")
+        story.decide(request_id, Decision.REJECT, story.reviewers[0], note="Not authorised.")
+        assert story.request(request_id).state is RequestState.REJECTED
+        assert no_grant(story)
+
+    def test_executive_denial_in_the_cooling_off_stops_it_at_once(self, story):
+        request_id = story.ready()
+        with story.runtime.uow() as uow:  # a second link, as if asked again
+            token = issue_link(uow, request_id, LinkPurpose.EXECUTIVE_CONFIRMATION, EXECUTIVE)
+            uow.commit()
+        decisions.executive_response(story.runtime.uow(), request_id, token, confirm=False)
+        assert story.request(request_id).state is RequestState.REJECTED
+        story.runtime.clock.advance(story.runtime.settings.cooling_off)
+        assert execute_due(story.runtime) == 0
         assert no_grant(story)
 
     def test_reject_tells_the_requester_why(self, story):

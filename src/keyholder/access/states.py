@@ -8,14 +8,14 @@
                             ▼    │               │ (approvals void)     │    │ again (S21)
                           needs_info ◀───────────┘                      │    └──────▶ routed
 
-          any open state ──▶ rejected (reviewer, executive denies)
+          any open state ──▶ rejected (reviewer; the executive's denial in the cooling-off)
                          └──▶ cancelled (veto by an admin or contact on record, S25)
 ```
 Every confirmed request goes to review, even one whose account has an admin
 who can act (they are asked, S21, and reviewers close it): its requester must
 not see a different path (S31a).
-Every state before ``executed`` can end in ``rejected`` (a reviewer, the
-executive's denial) or ``cancelled`` (a veto). ``executed``, ``rejected``,
+Every state before ``executed`` can end in ``rejected`` (a reviewer, or the
+executive's denial once approved) or ``cancelled`` (a veto). ``executed``, ``rejected``,
 ``cancelled`` and ``routed`` are final. Anything else is a 409.
 """
 

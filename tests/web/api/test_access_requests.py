@@ -155,7 +155,7 @@ class TestLinks:
             f"{URL}/{request_id}/executive-confirmation/{token}", json={"answer": "deny"}
         )
         assert response.status_code == 200
-        assert story.request(request_id).state is RequestState.REJECTED
+        assert story.request(request_id).executive_denied_at is not None
 
     def test_a_link_for_one_purpose_does_nothing_for_another_s11(self, client, story):
         request_id = story.submit()

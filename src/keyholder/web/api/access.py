@@ -192,7 +192,7 @@ def executive_confirmation(
     decisions.executive_response(uow, request_id, token, confirm=confirm)
     if confirm:
         return Accepted(detail="Thank you: your confirmation is recorded.")
-    return Accepted(detail="Thank you: the request is rejected and our staff are alerted.")
+    return Accepted(detail="Thank you: the request is stopped and our staff are alerted.")
 
 
 @router.post("/{request_id}/veto/{token}", response_model=Accepted)
