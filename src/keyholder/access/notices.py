@@ -152,7 +152,7 @@ def closed_to_requester(uow: UnitOfWork, ticket: Ticket) -> None:
         "access_outcome_notice",
         auto_submitted=True,
         headline=CLOSED_HEADLINE,
-        message=requester_wording(RequestState.REJECTED).text,
+        message=requester_wording(RequestState.REJECTED).text,  # every ending reads so
     )
 
 

@@ -68,8 +68,9 @@ _WORDING = (
     Wording(
         Stage.CLOSED,
         "closed",
-        "Your request is closed: it was not approved. If a reviewer wrote to you, their "
-        "message is on the ticket. You may send a new request at any time.",
+        "Your request is closed and nobody was given admin access through it. If a "
+        "reviewer wrote to you, their message is on the ticket. You may send a new request "
+        "at any time.",
     ),
 )
 _BY_STAGE: Mapping[Stage, Wording] = {w.stage: w for w in _WORDING}

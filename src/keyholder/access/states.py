@@ -13,10 +13,10 @@
 ```
 Every confirmed request goes to review, even one whose account has an admin
 who can act (they are asked, S21, and reviewers close it): its requester must
-not see a different path (S31a).
-Every state before ``executed`` can end in ``rejected`` (a reviewer, or the
-executive's denial once approved) or ``cancelled`` (a veto). ``executed``, ``rejected``,
-``cancelled`` and ``routed`` are final. Anything else is a 409.
+not see a different path (S31a). Every state before ``executed`` can end in
+``rejected`` (a reviewer, or the executive's denial once approved) or
+``cancelled`` (a veto). ``executed``, ``rejected``, ``cancelled`` and
+``routed`` are final. Anything else is a 409.
 """
 
 from __future__ import annotations
