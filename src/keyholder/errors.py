@@ -81,8 +81,14 @@ class UnsupportedMediaType(KeyholderError):
 
 
 class InvalidInput(KeyholderError):
+    """``field``, when given, names the input at fault (the API lists it under ``errors``)."""
+
     status_code = 422
     title = "Invalid input"
+
+    def __init__(self, detail: str, *, field: str | None = None) -> None:
+        super().__init__(detail)
+        self.field = field
 
 
 class UnknownPermission(InvalidInput):

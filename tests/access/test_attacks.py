@@ -88,9 +88,9 @@ def test_the_executive_denies(story):
     request_id = story.submit()
     story.confirm(request_id)
     story.executive_answers(request_id, confirm=False)
-    push_through(story, request_id)
+    refusals = push_through(story, request_id)
     assert evidence(story, request_id)["executive_confirmation"] == "fail"
-    assert story.request(request_id).state is RequestState.REJECTED
+    assert refusals == ["the executive on record denied this request; it can only be closed"] * 2
     assert not granted(story)
 
 
@@ -142,9 +142,14 @@ def test_a_second_request_while_one_is_open(story):
     story.confirm(first)
     second = story.submit(requester_email="someone.else@acme.example")
     story.confirm(second, requester="someone.else@acme.example")
-    assert story.request(second).state is RequestState.REJECTED
-    assert "already open" in story.request(second).outcome
-    push_through(story, second)
+    # It waits for a reviewer like any other (S31a), and can never be approved (S28).
+    assert story.request(second).state is RequestState.IN_REVIEW
+    (account,) = [i for i in story.request(second).evidence if i["check"] == "account"]
+    assert "still open" in account["explanation"]
+    assert (
+        push_through(story, second)
+        == ["this request matches no account it could be granted on; see the checks"] * 2
+    )
     assert not granted(story)
 
 

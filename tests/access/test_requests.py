@@ -8,7 +8,8 @@ from sqlalchemy import select
 from keyholder.access import decisions, intake
 from keyholder.access.decisions import Decision
 from keyholder.access.execution import execute_due, execute_request
-from keyholder.access.models import Approval
+from keyholder.access.links import issue_link
+from keyholder.access.models import Approval, LinkPurpose
 from keyholder.access.states import RequestState
 from keyholder.accounts import members
 from keyholder.accounts.models import Invitation, Membership
@@ -99,9 +100,14 @@ class TestRouting:
             uow.commit()
         request_id = story.submit()
         story.confirm(request_id)
-        assert story.request(request_id).state is RequestState.ROUTED
+        # Reviewers see why; the requester sees "in review" as for any request (S31a).
+        request = story.request(request_id)
+        assert request.state is RequestState.IN_REVIEW
+        assert evidence_of(request)["existing_admins"] == "fail"
         (asked,) = story.emails("access_routed_admins")
         assert asked.recipients == ["alice@acme.example"]
+        with pytest.raises(Conflict, match="no account it could be granted on"):
+            story.decide(request_id, Decision.APPROVE, story.reviewers[0], note="looks fine")
         assert no_grant(story)
 
     def test_dormant_admins_are_asked_and_shown_to_reviewers(self, story, factories):
@@ -207,23 +213,44 @@ class TestDecisions:
             uow.commit()
         assert story.request(request_id).state is RequestState.IN_REVIEW
 
-    def test_executive_denial_rejects_and_alerts_staff(self, story):
+    def test_executive_denial_blocks_approval_and_alerts_staff_s31a(self, story, runtime):
+        """The request waits for a reviewer to close it, as for an unknown account (S31a)."""
         request_id = story.submit()
         story.confirm(request_id)
+        sent = len(story.emails(to=REQUESTER))
         story.executive_answers(request_id, confirm=False)
         request = story.request(request_id)
-        assert request.state is RequestState.REJECTED
+        assert request.state is RequestState.IN_REVIEW
         assert evidence_of(request)["executive_confirmation"] == "fail"
-        with pytest.raises(Conflict):
-            story.decide(request_id, Decision.APPROVE, story.reviewers[0])
+        assert len(story.emails(to=REQUESTER)) == sent  # the requester hears nothing of it
+        with runtime.uow(read_only=True) as uow:
+            ticket = uow.session.get(Ticket, request.ticket_id)
+            assert (ticket.priority.value, ticket.status.value) == ("urgent", "open")
+        with pytest.raises(Conflict, match="denied"):
+            story.decide(request_id, Decision.APPROVE, story.reviewers[0], note="looks fine")
+        story.decide(request_id, Decision.REJECT, story.reviewers[0], note="Not authorised.")
+        assert story.request(request_id).state is RequestState.REJECTED
+        assert no_grant(story)
+
+    def test_executive_denial_in_the_cooling_off_stops_it_at_once(self, story):
+        request_id = story.ready()
+        with story.runtime.uow() as uow:  # a second link, as if asked again
+            token = issue_link(uow, request_id, LinkPurpose.EXECUTIVE_CONFIRMATION, EXECUTIVE)
+            uow.commit()
+        decisions.executive_response(story.runtime.uow(), request_id, token, confirm=False)
+        assert story.request(request_id).state is RequestState.REJECTED
+        story.runtime.clock.advance(story.runtime.settings.cooling_off)
+        assert execute_due(story.runtime) == 0
         assert no_grant(story)
 
     def test_reject_tells_the_requester_why(self, story):
         request_id = story.submit()
         story.confirm(request_id)
         story.decide(request_id, Decision.REJECT, story.reviewers[0], note="Signature missing")
+        (reply,) = story.emails("desk_reply", to=REQUESTER)
+        assert "Signature missing" in reply.body
         (notice,) = story.emails("access_outcome_notice", to=REQUESTER)
-        assert "Signature missing" in notice.body
+        assert "closed" in notice.subject
 
 
 class TestOneAtATime:
@@ -232,7 +259,10 @@ class TestOneAtATime:
         story.confirm(first)
         second = story.submit(requester_email="someone.else@acme.example")
         story.confirm(second, requester="someone.else@acme.example")
-        assert story.request(second).state is RequestState.REJECTED
+        assert story.request(second).state is RequestState.IN_REVIEW  # as any other (S31a)
+        assert evidence_of(story.request(second))["account"] == "fail"
+        with pytest.raises(Conflict, match="no account it could be granted on"):
+            story.decide(second, Decision.APPROVE, story.reviewers[0], note="looks fine")
         assert story.request(first).state is RequestState.IN_REVIEW
 
     def test_veto_cancels_and_freezes_new_requests_s25(self, story):
@@ -247,8 +277,11 @@ class TestOneAtATime:
         assert no_grant(story)
         again = story.submit()
         story.confirm(again)
-        assert story.request(again).state is RequestState.REJECTED
-        assert "paused" in story.request(again).outcome
+        assert story.request(again).state is RequestState.IN_REVIEW  # as any other (S31a)
+        (account,) = [i for i in story.request(again).evidence if i["check"] == "account"]
+        assert "paused" in account["explanation"]
+        with pytest.raises(Conflict, match="no account it could be granted on"):
+            story.decide(again, Decision.APPROVE, story.reviewers[0], note="looks fine")
 
 
 class TestExecution:

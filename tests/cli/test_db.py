@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import typer
+from sqlalchemy import select
 from typer.core import TyperGroup
 
+from keyholder.accounts.models import AccountContact, ContactKind
+from keyholder.accounts.service import ContactInput, create_account
 from keyholder.bootstrap import Runtime, bootstrap
 from keyholder.cli import app
 from keyholder.config import Settings
 from keyholder.db import migrate
+from keyholder.identity.models import User
 from tests.cli import Cli, assert_error
 from tests.conftest import TEST_SECRET
+from tests.factories import OPERATOR
 
 
 def command_paths() -> list[list[str]]:
@@ -99,6 +105,11 @@ class TestDatabaseErrors:
         assert_error(result, "error: database: ", "127.0.0.1")
 
 
+def contacts(runtime: Runtime) -> list[AccountContact]:
+    with runtime.uow(read_only=True) as uow:
+        return list(uow.session.scalars(select(AccountContact)).all())
+
+
 def settings_for(database_url: str) -> Settings:
     return Settings(
         env="test",
@@ -117,8 +128,8 @@ def empty_runtime(tmp_path: Path) -> Iterator[Runtime]:
 
 
 class TestDemo:
-    def test_loads_demo_data(self, cli: Cli) -> None:
-        result = cli.ok("demo")
+    def test_loads_demo_data(self, cli: Cli, dev_cli: Cli) -> None:
+        result = dev_cli.ok("demo")
 
         assert "created account acme-corp\n" in result.stdout
         assert "created staff admin: admin@keyholder.example\n" in result.stdout
@@ -136,27 +147,66 @@ class TestDemo:
         (request,) = cli.json("access-requests", "list")
         assert (request["account_name"], request["state"]) == ("initech", "submitted")
 
-    def test_is_idempotent(self, cli: Cli) -> None:
-        cli.ok("demo")
+    def test_is_idempotent(self, cli: Cli, dev_cli: Cli) -> None:
+        dev_cli.ok("demo")
         accounts = cli.json("accounts", "list")
         events = cli.json("audit", "list", "--limit", "10000")
 
-        again = cli.ok("demo")
+        again = dev_cli.ok("demo")
 
         assert [line for line in again.stdout.splitlines() if line.startswith("created")] == []
         assert "demo data ready (0 new items)" in again.stdout
         assert cli.json("accounts", "list") == accounts
         assert cli.json("audit", "list", "--limit", "10000") == events
 
-    def test_if_empty_leaves_a_used_database_alone(self, cli: Cli) -> None:
+    @pytest.mark.parametrize("if_empty", [[], ["--if-empty"]])
+    def test_refused_outside_development_and_writes_nothing(
+        self, cli: Cli, runtime: Runtime, if_empty: list[str]
+    ) -> None:
+        events = cli.json("audit", "list", "--limit", "10000")
+
+        result = cli("demo", *if_empty)  # KEYHOLDER_ENV=test
+
+        assert_error(result, "development only", "'test'")
+        assert cli.json("accounts", "list") == []
+        assert cli.json("audit", "list", "--limit", "10000") == events
+        with runtime.uow(read_only=True) as uow:
+            assert uow.session.scalars(select(User)).all() == []
+
+    def test_backdates_only_the_contacts_it_created_s22(self, cli: Cli, dev_cli: Cli) -> None:
+        create_account(
+            cli.runtime.uow(),
+            name="umbrella",
+            display_name="Umbrella",
+            contract_number="ENT-2024-000042",
+            domains=["umbrella.example"],
+            contacts=[
+                ContactInput(
+                    ContactKind.EXECUTIVE, "Albert Wesker", "CEO", "wesker@umbrella.example"
+                )
+            ],
+            actor=OPERATOR,
+        )
+        added = {c.email: c.added_at for c in contacts(cli.runtime)}
+
+        dev_cli.ok("demo")
+
+        after = {c.email: c.added_at for c in contacts(cli.runtime)}
+        assert after["wesker@umbrella.example"] == added["wesker@umbrella.example"]
+        now = cli.runtime.clock.now()
+        demo = [at for email, at in after.items() if email != "wesker@umbrella.example"]
+        assert demo
+        assert all(at.replace(tzinfo=now.tzinfo) < now - timedelta(days=300) for at in demo)
+
+    def test_if_empty_leaves_a_used_database_alone(self, cli: Cli, dev_cli: Cli) -> None:
         cli.ok("accounts", "create", "acme-corp", "--contract", "ENT-2024-000001")
 
-        result = cli.ok("demo", "--if-empty")
+        result = dev_cli.ok("demo", "--if-empty")
 
         assert result.stdout == "the database already holds accounts: demo data not loaded\n"
         assert [a["name"] for a in cli.json("accounts", "list")] == ["acme-corp"]
 
-    def test_if_empty_loads_into_an_empty_database(self, cli: Cli) -> None:
-        cli.ok("demo", "--if-empty")
+    def test_if_empty_loads_into_an_empty_database(self, cli: Cli, dev_cli: Cli) -> None:
+        dev_cli.ok("demo", "--if-empty")
 
         assert len(cli.json("accounts", "list")) == 3

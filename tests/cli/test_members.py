@@ -238,8 +238,10 @@ class TestRemove:
 class TestAcceptance:
     """The issue's acceptance line, on demo data."""
 
-    def test_new_admin_added_on_demo_data_shows_in_members_and_audit(self, cli: Cli) -> None:
-        cli.ok("demo")  # newperson@acme.example has a user but no account yet
+    def test_new_admin_added_on_demo_data_shows_in_members_and_audit(
+        self, cli: Cli, dev_cli: Cli
+    ) -> None:
+        dev_cli.ok("demo")  # newperson@acme.example has a user but no account yet
 
         result = cli.ok("members", "add", "newperson@acme.example", "--account", "acme-corp",
                         "--permissions", "view,manage")  # fmt: skip
@@ -260,8 +262,10 @@ class TestAcceptance:
         assert "account:acme-corp/member:newperson@acme.example" in newest
         assert "{'permissions': ['view', 'manage']}" in newest
 
-    def test_adding_an_email_without_user_on_demo_data_invites_it(self, cli: Cli) -> None:
-        cli.ok("demo")
+    def test_adding_an_email_without_user_on_demo_data_invites_it(
+        self, cli: Cli, dev_cli: Cli
+    ) -> None:
+        dev_cli.ok("demo")
 
         result = cli.ok("members", "add", "dave@acme.example", "--account", "acme-corp",
                         "--permissions", "view,manage")  # fmt: skip

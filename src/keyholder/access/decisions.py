@@ -18,7 +18,7 @@ from keyholder.access.evidence import Check, Item, Status
 from keyholder.access.intake import finish, lock_request, move, request_target
 from keyholder.access.links import spend_link
 from keyholder.access.models import AccessRequest, AccountFreeze, Approval, LinkPurpose
-from keyholder.access.states import RequestState
+from keyholder.access.states import FINAL_STATES, RequestState
 from keyholder.accounts.models import ContactKind, EnterpriseAccount
 from keyholder.audit.service import record_event
 from keyholder.db.uow import UnitOfWork
@@ -75,6 +75,9 @@ def decide(
         elif decision is Decision.REJECT:
             if not note:
                 raise InvalidInput("give the reason for the rejection; it is sent to the requester")
+            # The reviewer's words reach the requester as a message on the ticket; the
+            # ending itself reads the same however the request ended (S31a).
+            _public_reply(uow, ticket, note, reviewer)
             finish(uow, request, RequestState.REJECTED, actor=actor, outcome=note)
         else:
             _approve(uow, request, ticket, reviewer, actor=actor, note=note)
@@ -122,6 +125,12 @@ def _approve(
 ) -> None:
     if request.state not in {RequestState.IN_REVIEW, RequestState.APPROVED_ONCE}:
         raise Conflict(f"a request that is {request.state} cannot be approved")
+    if request.executive_denied_at is not None:
+        raise Conflict("the executive on record denied this request; it can only be closed")
+    if request.account_id is None:
+        # Unknown account, paused after a veto, another request open, or an admin who
+        # can act (S21, S25, S28): the evidence says which; only closing is left.
+        raise Conflict("this request matches no account it could be granted on; see the checks")
     if reviewer.email in {request.requester_email, request.email_to_add}:
         raise PermissionDenied("you cannot approve a request you made or that names you (S24)")
     if intake.is_staff_address(uow, request.email_to_add):
@@ -209,7 +218,10 @@ def veto(uow: UnitOfWork, request_id: uuid.UUID, token: str) -> AccessRequest:
 def executive_response(
     uow: UnitOfWork, request_id: uuid.UUID, token: str, *, confirm: bool
 ) -> AccessRequest:
-    """The executive on record confirms (evidence passes) or denies (the request is rejected)."""
+    """The executive on record confirms (evidence passes) or denies (approval becomes impossible).
+
+    A denial alerts staff; it ends the request at once only in its cooling-off.
+    """
     with uow:
         request = lock_request(uow, request_id)
         link = spend_link(uow, request_id, LinkPurpose.EXECUTIVE_CONFIRMATION, token)
@@ -237,6 +249,8 @@ def executive_response(
                 ],
             )
         else:
+            if request.state in FINAL_STATES:
+                raise Conflict(f"this request is {request.state}; nothing to deny")
             request.executive_denied_at = now
             evidence.record(
                 request,
@@ -249,15 +263,24 @@ def executive_response(
                     )
                 ],
             )
-            finish(
-                uow,
-                request,
-                RequestState.REJECTED,
-                actor=actor,
-                outcome="the executive on record did not authorise it",
-            )
             ticket.priority = TicketPriority.URGENT
-            _alert_staff(uow, ticket, f"DENIED by the executive on record ({link.email}).", actor)
+            _alert_staff(
+                uow,
+                ticket,
+                f"DENIED by the executive on record ({link.email}): it can no longer be approved.",
+                actor,
+            )
+            if request.state is RequestState.COOLING_OFF:
+                # Approved, so its requester knows the account: stop the grant now.
+                finish(
+                    uow,
+                    request,
+                    RequestState.REJECTED,
+                    actor=actor,
+                    outcome="the executive on record did not authorise it",
+                )
+            # Before that the request stays with the reviewers, who close it: ending it
+            # here would tell the requester that an executive is on record (S31a).
         record_event(
             uow,
             actor=actor,

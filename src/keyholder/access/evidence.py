@@ -17,7 +17,6 @@ from keyholder.access.dns_proof import CHALLENGE_LABEL, record_value
 from keyholder.access.domains import check_email_domain
 from keyholder.access.models import AccessRequest
 from keyholder.accounts.models import AccountContact, ContactKind, EnterpriseAccount
-from keyholder.accounts.service import normalize_contract_number
 
 
 class Status(StrEnum):
@@ -111,8 +110,8 @@ def record_checks(
     items = [
         Item(Check.ACCOUNT, Status.PASS, "account records", f"matches account {account.name!r}")
     ]
-    typed_contract = normalize_contract_number(request.contract_number)
-    if typed_contract == account.contract_number:
+    # Validated and normalised at intake; folded again for requests taken before that.
+    if request.contract_number.strip().upper() == account.contract_number:
         items.append(Item(Check.CONTRACT_NUMBER, Status.PASS, "account records", "matches"))
     else:
         items.append(

@@ -110,7 +110,7 @@ def execute_request(
             target=request_target(request),
             after={"account": account.name, "email": request.email_to_add, "grant": grant},
         )
-        notices.outcome(
+        notices.granted(
             uow, ticket, request, to=[request.requester_email, *_executives(request, account)]
         )
         change_status(uow, ticket, TicketStatus.SOLVED, actor=actor, reason="access granted")

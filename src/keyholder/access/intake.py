@@ -3,7 +3,9 @@
 The answer to a submission is the same whatever the account name (it never
 says whether an account exists, nor whether it has a request open): every
 decision that depends on the account waits for the requester to confirm their
-own email address, and then reaches only that mailbox.
+own email address. After that too the requester sees the same path whatever
+the account (S31a): what the account's state means goes to the reviewers as
+evidence and to the people on record as notices, never to the requester.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from keyholder.access.models import AccessRequest, AccountFreeze, LinkPurpose
 from keyholder.access.states import RequestState
 from keyholder.accounts.models import EnterpriseAccount, Membership
 from keyholder.accounts.permissions import ADMIN_PERMISSION
-from keyholder.accounts.service import normalize_account_name
+from keyholder.accounts.service import normalize_account_name, normalize_contract_number
 from keyholder.audit.service import record_event
 from keyholder.db.uow import UnitOfWork
 from keyholder.desk.attachments import NewAttachment, attach_files, check_attachment
@@ -96,6 +98,9 @@ def submit_access_request(
     email_to_add = normalize_email(form.email_to_add)
     executive_email = normalize_email(form.executive_email)
     account_name = _clean(form.account_name, "the account name", 200)
+    # Checked now, by the accounts' own rule: a typo is the requester's to fix at once,
+    # not a surprise for the reviewers after the confirmation.
+    contract_number = normalize_contract_number(form.contract_number)
     reason = form.reason.strip()
     if not reason:
         raise InvalidInput("say why the change is needed")
@@ -127,7 +132,14 @@ def submit_access_request(
         message = add_message(
             uow,
             ticket,
-            body=_summary(form, account_name, requester_email, email_to_add, executive_email),
+            body=_summary(
+                form,
+                account=account_name,
+                contract_number=contract_number,
+                requester=requester_email,
+                to_add=email_to_add,
+                executive=executive_email,
+            ),
             visibility=MessageVisibility.PUBLIC,
             channel=MessageChannel.API,
             author_email=requester_email,
@@ -144,7 +156,7 @@ def submit_access_request(
             requester_name=" ".join(form.requester_name.split())[:200],
             email_to_add=email_to_add,
             reason=reason,
-            contract_number=_clean(form.contract_number, "the contract number", 64),
+            contract_number=contract_number,
             executive_name=_clean(form.executive_name, "the executive's name", 200),
             executive_title=_clean(form.executive_title, "the executive's title", 200),
             executive_email=executive_email,
@@ -178,13 +190,19 @@ def submit_access_request(
 
 
 def _summary(
-    form: AccessRequestForm, account: str, requester: str, to_add: str, executive: str
+    form: AccessRequestForm,
+    *,
+    account: str,
+    contract_number: str,
+    requester: str,
+    to_add: str,
+    executive: str,
 ) -> str:
     return (
         "Request for admin access\n\n"
         f"Enterprise account: {account}\n"
         f"Email to add as admin: {to_add}\n"
-        f"Contract number: {form.contract_number.strip()}\n"
+        f"Contract number: {contract_number}\n"
         f"Executive: {form.executive_name.strip()}, {form.executive_title.strip()} <{executive}>\n"
         f"Requested by: {requester}\n\n"
         f"Why: {form.reason.strip()}\n"
@@ -207,7 +225,14 @@ class Confirmed:
 
 
 def confirm_requester(uow: UnitOfWork, request_id: uuid.UUID, token: str) -> Confirmed:
-    """The requester proved their address: route, refuse or start the review."""
+    """The requester proved their address: the review starts, whatever the account (S31a).
+
+    Every confirmed request goes to the reviewers and reads "received, in
+    review" to its requester. What the account's state means (unknown, paused
+    after a veto, another request open, an admin who can act) becomes evidence
+    for the reviewers and, for an admin who can act, a notice to them (S21);
+    such a request cannot be approved, and a reviewer closes it like any other.
+    """
     with uow:
         request = lock_request(uow, request_id)
         link = spend_link(uow, request_id, LinkPurpose.REQUESTER_CONFIRMATION, token)
@@ -218,12 +243,16 @@ def confirm_requester(uow: UnitOfWork, request_id: uuid.UUID, token: str) -> Con
         record_event(
             uow, actor=actor, action="access_request.confirm_email", target=request_target(request)
         )
+        ticket = notices.ticket_of(uow, request)
         account = find_account(uow, request.account_name)
         if account is None:
             evidence.record(request, evidence.unknown_account(request))
-            move(uow, request, RequestState.IN_REVIEW, actor=actor)
         else:
-            _start(uow, request, account, actor=actor, now=now)
+            _start(uow, request, account, ticket, now=now)
+        # The letter is read in every case, so the requester's page reads the same (S31a).
+        request.prescreen_due = True
+        move(uow, request, RequestState.IN_REVIEW, actor=actor)
+        change_status(uow, ticket, TicketStatus.OPEN, actor=actor, reason="requester confirmed")
         uow.commit()
         return Confirmed(
             request.state, ticket_path(uow.settings, request.ticket_id, request.requester_email)
@@ -250,80 +279,81 @@ def _start(
     uow: UnitOfWork,
     request: AccessRequest,
     account: EnterpriseAccount,
+    ticket: Ticket,
     *,
-    actor: Actor,
     now: datetime,
 ) -> None:
-    ticket = notices.ticket_of(uow, request)
     ticket.account_id = account.id
     with uow.session.no_autoflush:
-        _route(uow, request, account, ticket, actor=actor, now=now)
-    # Set last, once the state is final: the one-open-request index (S28) must not
-    # see this request open for the account while another one is.
+        blocker = _blocker(uow, request, account, ticket, now=now)
+        if blocker is not None:
+            # Not approvable: no ``account_id``, so approval refuses it and the
+            # one-open-request index (S28) does not count it.
+            evidence.record(request, [blocker])
+            return
+        # Compare the form with the account's records and ask the people on record (S22).
+        confirmers = evidence.executives_on_record(
+            account, now=now, min_age=uow.settings.access_contact_min_age
+        )
+        chosen = [c for c in confirmers if c.email == request.executive_email] or confirmers
+        evidence.record(
+            request,
+            evidence.record_checks(
+                request,
+                account,
+                staff_address=is_staff_address(uow, request.email_to_add),
+                confirmers=chosen,
+            ),
+        )
+        dormant = all_admins(uow, account)
+        evidence.record(request, [_admins_item(uow, dormant, now=now)])
+        for contact in chosen:
+            notices.executive_confirmation(uow, ticket, request, account, contact)
+        for user in dormant:
+            notices.dormant_admin(uow, ticket, request, account, user.email)
+    # Set last: the one-open-request index (S28) must not see this request open
+    # for the account while another one is.
     request.account_id = account.id
 
 
-def _route(
+def _blocker(
     uow: UnitOfWork,
     request: AccessRequest,
     account: EnterpriseAccount,
     ticket: Ticket,
     *,
-    actor: Actor,
     now: datetime,
-) -> None:
+) -> Item | None:
+    """Why the account cannot take this request now, for the reviewers; None if it can."""
     freeze = uow.session.get(AccountFreeze, account.id)
     if freeze is not None and freeze.until > now:
-        finish(
-            uow,
-            request,
-            RequestState.REJECTED,
-            actor=actor,
-            outcome="new requests for this account are paused after a recent veto",
+        return Item(
+            Check.ACCOUNT,
+            Status.FAIL,
+            "account freezes",
+            f"new requests for this account are paused after a veto until "
+            f"{freeze.until:%Y-%m-%d %H:%M} UTC (S25); close this one",
         )
-        return
-    if open_request_for(uow, account.id, besides=request.id) is not None:
-        finish(
-            uow,
-            request,
-            RequestState.REJECTED,
-            actor=actor,
-            outcome="another request for this account is already open (one at a time)",
+    other = open_request_for(uow, account.id, besides=request.id)
+    if other is not None:
+        return Item(
+            Check.ACCOUNT,
+            Status.FAIL,
+            "open requests",
+            f"request on ticket #{other.ticket_id} for this account is still open "
+            "(one at a time, S28); close this one",
         )
-        return
     active = active_admins(uow, account, now=now)
     if active:
         notices.routed_to_admins(uow, ticket, request, account, [u.email for u in active])
-        finish(
-            uow,
-            request,
-            RequestState.ROUTED,
-            actor=actor,
-            outcome="the account has an admin who can act; we asked them (S21)",
+        return Item(
+            Check.EXISTING_ADMINS,
+            Status.FAIL,
+            "memberships and sign-ins",
+            "an admin who can act was asked instead (S21): "
+            f"{', '.join(u.email for u in active)}; close this one",
         )
-        return
-    confirmers = evidence.executives_on_record(
-        account, now=now, min_age=uow.settings.access_contact_min_age
-    )
-    chosen = [c for c in confirmers if c.email == request.executive_email] or confirmers
-    evidence.record(
-        request,
-        evidence.record_checks(
-            request,
-            account,
-            staff_address=is_staff_address(uow, request.email_to_add),
-            confirmers=chosen,
-        ),
-    )
-    dormant = all_admins(uow, account)
-    evidence.record(request, [_admins_item(uow, dormant, now=now)])
-    for contact in chosen:
-        notices.executive_confirmation(uow, ticket, request, account, contact)
-    for user in dormant:
-        notices.dormant_admin(uow, ticket, request, account, user.email)
-    request.prescreen_due = True
-    move(uow, request, RequestState.IN_REVIEW, actor=actor)
-    change_status(uow, ticket, TicketStatus.OPEN, actor=actor, reason="requester confirmed")
+    return None
 
 
 def _admins_item(uow: UnitOfWork, admins: list[User], *, now: datetime) -> Item:
@@ -415,11 +445,15 @@ def finish(
     outcome: str,
     notify: bool = True,
 ) -> None:
-    """End the request (rejected, cancelled, routed), solve its ticket and tell the requester."""
+    """End the request (rejected, cancelled, routed), solve its ticket and tell the requester.
+
+    ``outcome`` is for staff; the requester hears the same "closed" whatever it
+    says (S31a).
+    """
     move(uow, request, target, actor=actor)
     request.outcome = outcome
     ticket = notices.ticket_of(uow, request)
     if notify:
-        notices.outcome_to_requester(uow, ticket, request)
+        notices.closed_to_requester(uow, ticket)
     if ticket.status is not TicketStatus.CLOSED:
         change_status(uow, ticket, TicketStatus.SOLVED, actor=actor, reason=outcome)

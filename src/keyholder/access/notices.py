@@ -2,25 +2,21 @@
 
 Links carry one-time tokens (``holds_secret``: the body is blanked once sent).
 Confirmation links go only to contacts on record and verified mailboxes, never
-to an address that appears only in the letter or the form (S22).
+to an address that appears only in the letter or the form (S22). What the
+requester is told comes from ``requester_view`` and never says why a request
+went where it went (S31a): routing is told to the people on record only.
 """
 
 from __future__ import annotations
 
 from keyholder.access.links import issue_link
 from keyholder.access.models import AccessRequest, LinkPurpose
+from keyholder.access.requester_view import CLOSED_HEADLINE, requester_wording
 from keyholder.access.states import RequestState
 from keyholder.accounts.models import AccountContact, EnterpriseAccount
 from keyholder.db.uow import UnitOfWork
 from keyholder.desk.models import Ticket
 from keyholder.desk.notify import send_ticket_email
-
-_HEADLINES = {
-    RequestState.REJECTED: "Your request for admin access was not approved",
-    RequestState.CANCELLED: "Your request for admin access was cancelled",
-    RequestState.ROUTED: "Your request for admin access was sent to the account's admins",
-    RequestState.EXECUTED: "Admin access granted",
-}
 
 
 def ticket_of(uow: UnitOfWork, request: AccessRequest) -> Ticket:
@@ -148,30 +144,32 @@ def veto_notice(
     )
 
 
-def outcome_to_requester(uow: UnitOfWork, ticket: Ticket, request: AccessRequest) -> None:
-    outcome(uow, ticket, request, to=[request.requester_email])
+def closed_to_requester(uow: UnitOfWork, ticket: Ticket) -> None:
+    """Any ending but a grant, in the same words whatever happened (S31a)."""
+    send_ticket_email(
+        uow,
+        ticket,
+        "access_outcome_notice",
+        auto_submitted=True,
+        headline=CLOSED_HEADLINE,
+        message=requester_wording(RequestState.REJECTED).text,  # every ending reads so
+    )
 
 
-def outcome(uow: UnitOfWork, ticket: Ticket, request: AccessRequest, *, to: list[str]) -> None:
-    """The end of the request, in words, to ``to`` (requester; and the executive on a grant)."""
+def granted(uow: UnitOfWork, ticket: Ticket, request: AccessRequest, *, to: list[str]) -> None:
+    """The grant, in words, to the requester and the executive on record."""
     send_ticket_email(
         uow,
         ticket,
         "access_outcome_notice",
         to=to,
         auto_submitted=True,
-        headline=_HEADLINES.get(request.state, "Your request for admin access"),
-        message=_message(request),
-    )
-
-
-def _message(request: AccessRequest) -> str:
-    if request.state is RequestState.EXECUTED:
-        return (
+        headline="Admin access granted",
+        message=(
             f"{request.email_to_add} is now an admin of the enterprise account "
             f"{request.account_name}, as asked by {request.requester_email} and authorised by "
             f"{request.executive_name} ({request.executive_title}).\n\n"
             "If the address had no user yet, an invitation was sent to it. The new admin must "
             "enrol multi-factor authentication before using admin powers."
-        )
-    return f"Request for admin access to {request.account_name}: {request.outcome or 'ended'}."
+        ),
+    )

@@ -4,7 +4,8 @@ The requester sees what we could read in their letter (found / not found for
 each thing it must state) so they can send a clearer copy, but never how it
 compared with the account's records: pass/fail on the contract number or the
 executive on record would let a forger try letters until one passes. Those
-comparisons are for reviewers only.
+comparisons are for reviewers only. Where the request stands is worded by
+``requester_view`` alone, the same whatever the account (S31a).
 """
 
 from __future__ import annotations
@@ -17,29 +18,12 @@ from typing import Any
 from sqlalchemy import select
 
 from keyholder.access.models import AccessRequest
-from keyholder.access.states import RequestState
+from keyholder.access.requester_view import Wording, requester_wording
 from keyholder.db.uow import UnitOfWork
 from keyholder.desk.links import ticket_by_link
 from keyholder.desk.models import Ticket, TicketKind
 from keyholder.desk.policy import readable_ticket
 from keyholder.identity.actor import Actor
-
-R = RequestState
-_STAGES: Mapping[RequestState, str] = {
-    R.SUBMITTED: "Waiting for you to confirm your email address: open the link in the email "
-    "we sent you. Nothing happens until you do.",
-    R.IN_REVIEW: "Our staff are reviewing your request. We also ask the executive on record "
-    "to confirm it by email.",
-    R.NEEDS_INFO: "A reviewer asked you for more information: see their message below, "
-    "and reply here or to the email.",
-    R.APPROVED_ONCE: "One reviewer approved your request; a second reviewer must approve it too.",
-    R.COOLING_OFF: "Approved. The account's admins and contacts are told and may object "
-    "before the change is made.",
-    R.EXECUTED: "Done: the address you asked for is now an admin of the account.",
-    R.REJECTED: "Your request was not approved.",
-    R.CANCELLED: "Your request was cancelled after an objection from the account.",
-    R.ROUTED: "The account has an admin who can act, so we sent your request to them.",
-}
 
 # What the letter must state, in the requester's words, and the pre-screen item
 # that holds each one.
@@ -75,11 +59,9 @@ class LetterReading:
 
 @dataclass(frozen=True, slots=True)
 class RequestProgress:
-    state: RequestState
-    stage: str
+    stage: Wording
     letter: LetterStatus
     readings: tuple[LetterReading, ...] = ()
-    outcome: str | None = None
 
     @property
     def settled(self) -> bool:
@@ -108,14 +90,9 @@ def _progress(uow: UnitOfWork, ticket: Ticket) -> RequestProgress | None:
     if request is None:
         return None
     letter, readings = _letter(request)
-    ended = request.state in {R.REJECTED, R.CANCELLED, R.ROUTED}
-    return RequestProgress(
-        state=request.state,
-        stage=_STAGES[request.state],
-        letter=letter,
-        readings=readings,
-        outcome=request.outcome if ended else None,
-    )
+    # No ``outcome``: it is written for staff and may name the account's admins or its
+    # state; a reviewer's words reach the requester as a message on the ticket.
+    return RequestProgress(stage=requester_wording(request.state), letter=letter, readings=readings)
 
 
 def _letter(request: AccessRequest) -> tuple[LetterStatus, tuple[LetterReading, ...]]:

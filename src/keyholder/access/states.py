@@ -3,17 +3,20 @@
 ```
                confirms email       approval         2nd approval       time is up
     submitted ───────────▶ in_review ───────▶ approved_once ────────▶ cooling_off ───────▶ executed
-        │                   │    ▲ reply         │                      │    │
-        │   active admin    │    │               │ request_info         │    │ active admin
-        │   (S21)           ▼    │               │ (approvals void)     │    │ again (S21)
-        ├──────▶ routed   needs_info ◀───────────┘                      │    └──────▶ routed
-        │
-        └─ any open state ──▶ rejected (reviewer, executive denies)
+                            │    ▲ reply         │                      │    │
+                            │    │               │ request_info         │    │ active admin
+                            ▼    │               │ (approvals void)     │    │ again (S21)
+                          needs_info ◀───────────┘                      │    └──────▶ routed
+
+          any open state ──▶ rejected (reviewer; the executive's denial in the cooling-off)
                          └──▶ cancelled (veto by an admin or contact on record, S25)
 ```
-Every state before ``executed`` can end in ``rejected`` (a reviewer, the
-executive's denial) or ``cancelled`` (a veto). ``executed``, ``rejected``,
-``cancelled`` and ``routed`` are final. Anything else is a 409.
+Every confirmed request goes to review, even one whose account has an admin
+who can act (they are asked, S21, and reviewers close it): its requester must
+not see a different path (S31a). Every state before ``executed`` can end in
+``rejected`` (a reviewer, or the executive's denial once approved) or
+``cancelled`` (a veto). ``executed``, ``rejected``, ``cancelled`` and
+``routed`` are final. Anything else is a 409.
 """
 
 from __future__ import annotations
@@ -33,14 +36,14 @@ class RequestState(StrEnum):
     EXECUTED = "executed"
     REJECTED = "rejected"
     CANCELLED = "cancelled"  # vetoed
-    ROUTED = "routed"  # the account has an active admin: they were asked instead (S21)
+    ROUTED = "routed"  # at execution, an admin could act again: they were asked instead (S21)
 
 
 R = RequestState
 _ENDINGS = frozenset({R.REJECTED, R.CANCELLED})
 
 TRANSITIONS: Mapping[RequestState, frozenset[RequestState]] = {
-    R.SUBMITTED: frozenset({R.IN_REVIEW, R.ROUTED}) | _ENDINGS,
+    R.SUBMITTED: frozenset({R.IN_REVIEW}) | _ENDINGS,
     R.IN_REVIEW: frozenset({R.NEEDS_INFO, R.APPROVED_ONCE}) | _ENDINGS,
     R.NEEDS_INFO: frozenset({R.IN_REVIEW}) | _ENDINGS,
     R.APPROVED_ONCE: frozenset({R.COOLING_OFF, R.NEEDS_INFO}) | _ENDINGS,

@@ -47,11 +47,13 @@ def normalize_account_name(name: str) -> str:
 
 
 def normalize_contract_number(number: str) -> str:
+    """The one rule for contract numbers: on accounts, and as typed in an access request."""
     candidate = number.strip().upper()
     if not CONTRACT_NUMBER.fullmatch(candidate):
         raise InvalidInput(
             f"{number!r} is not a valid contract number: use letters, digits and hyphens, "
-            "like ENT-2024-001234"
+            "like ENT-2024-001234",
+            field="contract_number",
         )
     return candidate
 

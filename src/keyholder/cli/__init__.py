@@ -17,7 +17,7 @@ import typer
 from keyholder.accounts import service as accounts_service
 from keyholder.cli import access, accounts, audit, db, desk, keys, letters, mail, members, users
 from keyholder.cli.common import handle_errors, operator, remember_context, runtime
-from keyholder.demo import DEMO_PASSWORD, load_demo_data
+from keyholder.demo import DEMO_PASSWORD, load_demo_data, require_development
 from keyholder.worker import run_jobs_forever, run_jobs_once
 
 app = typer.Typer(
@@ -46,8 +46,9 @@ def demo(
         False, "--if-empty", help="Load nothing when any enterprise account exists already."
     ),
 ) -> None:
-    """Load demo accounts, members and staff (idempotent)."""
+    """Load demo accounts, members and staff (idempotent; KEYHOLDER_ENV=development only)."""
     rt = runtime()
+    require_development(rt.settings)
     if if_empty and accounts_service.list_accounts(rt.uow(read_only=True), actor=operator()):
         typer.echo("the database already holds accounts: demo data not loaded")
         return

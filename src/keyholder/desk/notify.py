@@ -29,9 +29,9 @@ def team_name(uow: UnitOfWork) -> str:
     return name or "Support"
 
 
-def _threading_headers(uow: UnitOfWork, ticket: Ticket) -> dict[str, str]:
+def _threading_headers(uow: UnitOfWork, ticket: Ticket, to: Sequence[str]) -> dict[str, str]:
     headers = {"Reply-To": reply_address(uow.settings, ticket.id)}
-    known = list(thread_message_ids(uow, ticket.id))
+    known = thread_message_ids(uow, ticket.id, seen_by=to)
     if known:
         if len(known) > _MAX_REFERENCES:
             known = [known[0], *known[-(_MAX_REFERENCES - 1) :]]
@@ -76,7 +76,7 @@ def send_ticket_email(
         body=text,
         html=html,
         mail_from=uow.settings.desk_address,
-        headers=_threading_headers(uow, ticket),
+        headers=_threading_headers(uow, ticket, recipients),
         auto_submitted=auto_submitted,
         holds_secret=holds_secret or link is not None,
     )

@@ -4,12 +4,14 @@ Staff (with MFA, S18) see every ticket. A customer sees the tickets they asked
 for: those opened as their user, and those opened from their email address
 once they have verified it (someone who signs up with another person's address
 must not read that person's tickets). Everyone else gets 404, whether the
-ticket exists or not.
+ticket exists or not. The ticket of a request for admin access shows to nobody
+until its requester confirmed their address by the emailed link (S31a):
+anyone can type anyone's address into that form.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, false, or_, select
+from sqlalchemy import ColumnElement, and_, false, or_, select
 
 from keyholder.db.uow import UnitOfWork
 from keyholder.desk.models import Ticket
@@ -35,8 +37,19 @@ def customer_owns(uow: UnitOfWork, actor: Actor) -> ColumnElement[bool]:
         return false()
     mine = Ticket.requester_user_id == user.id
     if user.email_verified_at is None:
-        return mine
-    return or_(mine, Ticket.requester_email == user.email)
+        return and_(mine, _not_unconfirmed())
+    return and_(or_(mine, Ticket.requester_email == user.email), _not_unconfirmed())
+
+
+def _not_unconfirmed() -> ColumnElement[bool]:
+    """Not the ticket of an access request whose requester has not confirmed yet (S31a)."""
+    # Imported here: access builds on the desk, not the other way round.
+    from keyholder.access.models import AccessRequest  # noqa: PLC0415
+
+    unconfirmed = select(AccessRequest.ticket_id).where(
+        AccessRequest.requester_confirmed_at.is_(None)
+    )
+    return Ticket.id.not_in(unconfirmed)
 
 
 def readable_ticket(uow: UnitOfWork, number: int, *, actor: Actor, lock: bool = False) -> Ticket:

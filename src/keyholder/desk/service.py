@@ -23,6 +23,7 @@ from keyholder.desk.models import (
     MessageChannel,
     MessageVisibility,
     Ticket,
+    TicketKind,
     TicketMessage,
     TicketPriority,
     TicketStatus,
@@ -80,7 +81,10 @@ def thread_of(uow: UnitOfWork, ticket: Ticket, *, staff: bool) -> TicketThread:
     if not staff:
         query = query.where(TicketMessage.visibility == MessageVisibility.PUBLIC)
     messages = uow.session.scalars(query).all()
-    account = uow.session.get(EnterpriseAccount, ticket.account_id) if ticket.account_id else None
+    # An admin-access ticket is linked to the account only if the account exists:
+    # its requester must not learn that from the link (S31a), staff need it.
+    shown = ticket.account_id if staff or ticket.kind is not TicketKind.ADMIN_ACCESS else None
+    account = uow.session.get(EnterpriseAccount, shown) if shown else None
     assignee = uow.session.get(User, ticket.assignee_id) if ticket.assignee_id else None
     follow_ups = uow.session.scalars(
         select(Ticket.id).where(Ticket.follow_up_of_id == ticket.id).order_by(Ticket.id)

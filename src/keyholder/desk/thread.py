@@ -28,6 +28,7 @@ from keyholder.desk.models import (
 )
 from keyholder.errors import InvalidInput, NotFound
 from keyholder.identity.actor import Actor
+from keyholder.mail.models import OutboxMessage
 
 MAX_SUBJECT = 300
 MAX_BODY = 200_000  # characters: a long email thread fits, a denial of service does not
@@ -174,14 +175,26 @@ def remember_message_id(uow: UnitOfWork, number: int, message_id: str, *, outgoi
     )
 
 
-def thread_message_ids(uow: UnitOfWork, number: int) -> Sequence[str]:
-    """Every Message-ID of the ticket's mail, oldest first."""
+def thread_message_ids(uow: UnitOfWork, number: int, *, seen_by: Sequence[str]) -> list[str]:
+    """The Message-IDs of the ticket's mail that ``seen_by`` may know of, oldest first.
+
+    That is mail we received, and mail we sent to one of them. The ids of mail
+    sent to others (the executive on record, the account's admins) stay out of
+    ``References``: they would tell the requester that such mail went out, so
+    whether the account exists (S31a).
+    """
     query = (
-        select(MailReference.message_id)
+        select(MailReference.message_id, MailReference.outgoing, OutboxMessage.recipients)
+        .outerjoin(OutboxMessage, OutboxMessage.message_id == MailReference.message_id)
         .where(MailReference.ticket_id == number)
         .order_by(MailReference.id)
     )
-    return uow.session.scalars(query).all()
+    readers = set(seen_by)
+    return [
+        message_id
+        for message_id, outgoing, recipients in uow.session.execute(query)
+        if not outgoing or recipients is None or readers.intersection(recipients)
+    ]
 
 
 def change_status(

@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from keyholder.errors import KeyholderError, TooManyRequests, UnknownPermission
+from keyholder.errors import InvalidInput, KeyholderError, TooManyRequests, UnknownPermission
 from keyholder.web.redaction import redact
 
 log = logging.getLogger(__name__)
@@ -48,6 +48,9 @@ def install_problem_handlers(app: FastAPI) -> None:
         extra: dict[str, Any] = {}
         if isinstance(exc, UnknownPermission):
             extra["valid_permissions"] = exc.valid
+        if isinstance(exc, InvalidInput) and exc.field is not None:
+            # The same shape as a request validation error's, for clients that read fields.
+            extra["errors"] = [{"loc": ["body", exc.field], "msg": exc.detail}]
         headers = {}
         if isinstance(exc, TooManyRequests) and exc.retry_after is not None:
             headers["Retry-After"] = str(exc.retry_after)

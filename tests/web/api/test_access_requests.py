@@ -61,6 +61,20 @@ class TestIntake:
         )
         assert no_file.status_code in {415, 422}
 
+    def test_a_malformed_contract_number_is_a_422_naming_the_field(self, client, story):
+        response = submit(client, contract_number="ENT 2024/00 12")
+        assert response.status_code == 422
+        assert response.headers["content-type"] == "application/problem+json"
+        problem = response.json()
+        assert problem["errors"] == [{"loc": ["body", "contract_number"], "msg": problem["detail"]}]
+        assert "is not a valid contract number" in problem["detail"]
+        assert story.emails() == []  # nothing recorded, no confirmation link sent
+
+    def test_the_contract_number_is_kept_in_the_accounts_form(self, client, story):
+        assert submit(client, contract_number=" ent-2024-001234 ").status_code == 202
+        (request_id,) = [link_token(e.body, "confirm-email")[0] for e in story.emails()]
+        assert story.request(request_id).contract_number == "ENT-2024-001234"
+
     def test_html_letter_is_refused_s32(self, client, story):
         response = client.post(
             URL,
@@ -141,7 +155,7 @@ class TestLinks:
             f"{URL}/{request_id}/executive-confirmation/{token}", json={"answer": "deny"}
         )
         assert response.status_code == 200
-        assert story.request(request_id).state is RequestState.REJECTED
+        assert story.request(request_id).executive_denied_at is not None
 
     def test_a_link_for_one_purpose_does_nothing_for_another_s11(self, client, story):
         request_id = story.submit()

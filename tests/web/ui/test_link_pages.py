@@ -53,5 +53,5 @@ class TestLinkPages:
         assert "Yes, I authorised it" in page
         assert "No, I did not" in page
         done = browser.submit(path, answer="deny")
-        assert "the request is rejected" in done.text
-        assert story.request(request_id).state is RequestState.REJECTED
+        assert "the request is stopped" in done.text
+        assert story.request(request_id).executive_denied_at is not None

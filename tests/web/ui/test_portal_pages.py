@@ -98,6 +98,17 @@ class TestSubmit:
         assert f'value="{FORM.executive_email}"' in response.text
         assert count_requests(runtime) == 0
 
+    def test_a_malformed_contract_number_is_refused_at_once_with_the_form_again(
+        self, browser, story, runtime
+    ):
+        typed = {**FIELDS, "contract_number": "ENT 2024/00 12"}
+        response = upload(browser, PAGE, PAGE, typed, letter())
+        assert response.status_code == 422
+        assert "is not a valid contract number" in text_of(response.text)
+        assert 'value="ENT 2024/00 12"' in response.text
+        assert count_requests(runtime) == 0
+        assert story.emails() == []
+
     def test_s32_an_html_file_as_the_letter_is_refused_with_the_form_again(
         self, browser, story, runtime
     ):

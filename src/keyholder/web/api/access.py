@@ -178,7 +178,7 @@ async def submit(request: Request, uow: UoW) -> Accepted:
 
 @router.post("/{request_id}/confirm-email/{token}", response_model=Accepted)
 def confirm_email(request_id: uuid.UUID, token: str, uow: UoW) -> Accepted:
-    """The requester's own address is confirmed; the review starts (or they hear why not)."""
+    """The requester's own address is confirmed; the review starts, whatever the account (S31a)."""
     confirm_requester(uow, request_id, token)
     return Accepted(detail="Thank you: your request goes ahead. We will write to you by email.")
 
@@ -192,7 +192,7 @@ def executive_confirmation(
     decisions.executive_response(uow, request_id, token, confirm=confirm)
     if confirm:
         return Accepted(detail="Thank you: your confirmation is recorded.")
-    return Accepted(detail="Thank you: the request is rejected and our staff are alerted.")
+    return Accepted(detail="Thank you: the request is stopped and our staff are alerted.")
 
 
 @router.post("/{request_id}/veto/{token}", response_model=Accepted)

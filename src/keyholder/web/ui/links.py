@@ -81,7 +81,7 @@ def executive_answer(
     return _done(
         request,
         "Request rejected",
-        "Thank you: the request is rejected and our staff are alerted.",
+        "Thank you: the request is stopped and our staff are alerted.",
     )
 
 
