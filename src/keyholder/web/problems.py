@@ -11,7 +11,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from keyholder.errors import KeyholderError, TooManyRequests, UnknownPermission
+from keyholder.errors import (
+    KeyholderError,
+    ServiceUnavailable,
+    TooManyRequests,
+    UnknownPermission,
+)
 from keyholder.web.redaction import redact
 
 log = logging.getLogger(__name__)
@@ -49,7 +54,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         if isinstance(exc, UnknownPermission):
             extra["valid_permissions"] = exc.valid
         headers = {}
-        if isinstance(exc, TooManyRequests) and exc.retry_after is not None:
+        if isinstance(exc, TooManyRequests | ServiceUnavailable) and exc.retry_after is not None:
             headers["Retry-After"] = str(exc.retry_after)
         if exc.status_code >= 500:
             log.error("%s: %s", type(exc).__name__, exc.detail)
