@@ -16,6 +16,7 @@ from keyholder.errors import ServiceUnavailable
 from keyholder.identity.hashing import HashingPool
 from keyholder.identity.passwords import hash_password, verify_password
 from tests.factories import PASSWORD
+from tests.pools import busy_workers
 
 
 @pytest.fixture
@@ -117,31 +118,13 @@ def clock() -> FakeMonotonic:
     return FakeMonotonic()
 
 
-@contextlib.contextmanager
-def busy_worker(pool: HashingPool) -> Iterator[threading.Event]:
-    """Keep the pool's only worker busy until the block ends (or the event is set)."""
-    started, release = threading.Event(), threading.Event()
-
-    def block() -> None:
-        started.set()
-        release.wait(30)
-
-    blocker = pool.submit(block)
-    assert started.wait(10)
-    try:
-        yield release
-    finally:
-        release.set()
-        blocker.result(timeout=10)
-
-
 class TestBoundedQueue:
     """S40: the queue is bounded, with a deadline per job; cancelled jobs leave it."""
 
     def test_s40_a_full_queue_refuses_at_once_with_retry_after(self, clock):
         pool = HashingPool(1, queue_limit=2, deadline_seconds=7.5, monotonic=clock)
         try:
-            with busy_worker(pool):
+            with busy_workers(pool):
                 waiting = [pool.submit(time.sleep, 0) for _ in range(2)]
                 assert pool.waiting == 2
                 with pytest.raises(ServiceUnavailable) as refused:
@@ -159,7 +142,7 @@ class TestBoundedQueue:
         pool = HashingPool(1, deadline_seconds=5, monotonic=clock)
         calls: list[str] = []
         try:
-            with busy_worker(pool):
+            with busy_workers(pool):
                 expired = pool.submit(calls.append, "expired")
                 clock.now += 5.5
                 in_time = pool.submit(calls.append, "in time")
@@ -187,7 +170,7 @@ class TestBoundedQueue:
             assert pool.waiting == 0
 
         try:
-            with busy_worker(pool):
+            with busy_workers(pool):
                 asyncio.run(give_up())
             pool.submit(calls.append, "after").result(timeout=10)  # FIFO: the other came first
             assert calls == ["after"]
@@ -197,14 +180,14 @@ class TestBoundedQueue:
     def test_s40_a_synchronous_caller_is_refused_too_when_the_queue_is_full(self, clock):
         pool = HashingPool(1, queue_limit=1, monotonic=clock)
         try:
-            with busy_worker(pool):
+            with busy_workers(pool):
                 pool.submit(time.sleep, 0)
                 with pytest.raises(ServiceUnavailable):
                     pool.hash(PASSWORD)
         finally:
             pool.close()
 
-    @pytest.mark.parametrize("queue_limit, deadline", [(0, 1.0), (1, 0.0)])
+    @pytest.mark.parametrize(("queue_limit", "deadline"), [(0, 1.0), (1, 0.0)])
     def test_a_queue_needs_room_and_a_deadline(self, queue_limit, deadline):
         with pytest.raises(ValueError, match="positive deadline"):
             HashingPool(1, queue_limit=queue_limit, deadline_seconds=deadline)

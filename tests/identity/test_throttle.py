@@ -166,9 +166,7 @@ class TestLoginThrottle:
         # The attacker is still refused, even with the right password.
         refusal(runtime, ALICE, PASSWORD, attacker)
 
-    def test_s16_failures_from_several_addresses_still_lock_the_account(
-        self, make_runtime, alice
-    ):
+    def test_s16_failures_from_several_addresses_still_lock_the_account(self, make_runtime, alice):
         """Guessing spread over many addresses is what the account-wide limit is for."""
         runtime = make_runtime(**SHIPPED_LOGIN_LIMITS)
         limits = runtime.settings
