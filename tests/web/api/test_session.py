@@ -6,7 +6,7 @@ import contextlib
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -125,6 +125,16 @@ class TestInvitationAccept:
         assert response.status_code == 404
 
 
+def clients_of(runtime) -> Callable[[str], TestClient]:
+    """Test clients of one app, each calling from the client address given."""
+    app = create_app(runtime=runtime, run_relay=False)
+
+    def client_at(address: str) -> TestClient:
+        return TestClient(app, base_url="http://testserver", client=(address, 50000))
+
+    return client_at
+
+
 THROTTLE_LIMITS = {
     "login_limit_per_account": "3 per 5 minutes",
     "login_limit_per_client": "5 per 5 minutes",
@@ -140,12 +150,7 @@ class TestLoginThrottling:
 
     @pytest.fixture
     def client_at(self, throttled):
-        app = create_app(runtime=throttled, run_relay=False)
-
-        def client_at(address: str) -> TestClient:
-            return TestClient(app, base_url="http://testserver", client=(address, 50000))
-
-        return client_at
+        return clients_of(throttled)
 
     @staticmethod
     def log_in(client, email, password):
@@ -377,12 +382,7 @@ class TestSignInCannotBeStarved:
 
     @pytest.fixture
     def client_at(self, one_slot):
-        app = create_app(runtime=one_slot, run_relay=False)
-
-        def client_at(address: str) -> TestClient:
-            return TestClient(app, base_url="http://testserver", client=(address, 50000))
-
-        return client_at
+        return clients_of(one_slot)
 
     def test_s40_a_full_queue_answers_503_problem_with_retry_after(
         self, one_slot, client_at, alice
@@ -418,14 +418,14 @@ class TestSignInCannotBeStarved:
             for name, field in Settings.model_fields.items()
             if name.startswith("login_limit_")
         }
-        app = create_app(runtime=make_runtime(**shipped), run_relay=False)
-        attacker = TestClient(app, base_url="http://testserver", client=("203.0.113.66", 50000))
+        client_at = clients_of(make_runtime(**shipped))
+        attacker = client_at("203.0.113.66")
         statuses = [
             TestLoginThrottling.log_in(attacker, alice.email, f"guess {n}").status_code
             for n in range(15)
         ]
         assert statuses[0] == 401
         assert statuses[-1] == 429
-        fresh = TestClient(app, base_url="http://testserver", client=("198.51.100.7", 50000))
+        fresh = client_at("198.51.100.7")
         assert TestLoginThrottling.log_in(fresh, alice.email, PASSWORD).status_code == 200
         assert TestLoginThrottling.log_in(attacker, alice.email, PASSWORD).status_code == 429

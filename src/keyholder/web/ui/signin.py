@@ -84,17 +84,18 @@ async def log_in(request: Request, form: CheckedForm) -> Response:
                 replaces=request.cookies.get(SESSION_COOKIE),  # S15
             ),
         )
-    except TooManyRequests as exc:
-        wait = _wait(exc.retry_after or 60)
-        message = f"Too many sign-in attempts. Try again in {wait}, or reset your password."
-        response = _login_form(request, email=email, next_page=next_page, error=message, status=429)
-        response.headers["Retry-After"] = str(exc.retry_after or 60)
-        return response
-    except ServiceUnavailable as exc:
-        wait = _wait(exc.retry_after or 10)
-        message = f"Signing in is very busy right now. Try again in {wait}."
-        response = _login_form(request, email=email, next_page=next_page, error=message, status=503)
-        response.headers["Retry-After"] = str(exc.retry_after or 10)
+    except (TooManyRequests, ServiceUnavailable) as exc:
+        seconds = exc.retry_after or (60 if isinstance(exc, TooManyRequests) else 10)
+        if isinstance(exc, TooManyRequests):
+            message = (
+                f"Too many sign-in attempts. Try again in {_wait(seconds)}, or reset your password."
+            )
+        else:  # the hashing queue is full (S40)
+            message = f"Signing in is very busy right now. Try again in {_wait(seconds)}."
+        response = _login_form(
+            request, email=email, next_page=next_page, error=message, status=exc.status_code
+        )
+        response.headers["Retry-After"] = str(seconds)
         return response
     except NotAuthenticated:
         # The same message for an unknown email and a wrong password.
