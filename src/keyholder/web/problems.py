@@ -57,7 +57,9 @@ def install_problem_handlers(app: FastAPI) -> None:
         if isinstance(exc, TooManyRequests | ServiceUnavailable) and exc.retry_after is not None:
             headers["Retry-After"] = str(exc.retry_after)
         if exc.status_code >= 500:
-            log.error("%s: %s", type(exc).__name__, exc.detail)
+            # "Busy, retry later" (a full hashing queue, S40) comes in floods: a warning.
+            level = logging.WARNING if "Retry-After" in headers else logging.ERROR
+            log.log(level, "%s: %s", type(exc).__name__, exc.detail)
         return problem(request, exc.status_code, exc.title, exc.detail, headers=headers, **extra)
 
     @app.exception_handler(RequestValidationError)
