@@ -22,6 +22,15 @@ member lookups' req/s, p50 and p99 in each condition, and the flood's sign-ins
 per second and p99. Runs are interleaved (quiet, bounded, 40; quiet, ...) and
 medians reported.
 
+4. abandoned sign-ins (S40): a third server with the real sign-in limits and
+   the default pool; ``--addresses`` loopback addresses each post
+   ``--per-address`` wrong sign-ins (each within its own limits) and hang up
+   ``--abandon-after`` seconds later, while a real user signs in once a
+   second from yet another address (``abandoned_signins.py``). It prints how
+   many real sign-ins answered 200 within 2 s, their p50 and max, and the
+   server's CPU time and how long it stayed busy after the run.
+   ``--abandoned-only`` runs this condition alone.
+
     .venv/bin/python benchmarks/login_flood.py                 # SQLite
     .venv/bin/python benchmarks/login_flood.py --postgresql    # throwaway PG database
 
@@ -45,6 +54,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from abandoned_signins import AbandonedRun, Plan, run_abandoned
 from member_lookup import (
     DEFAULT_POSTGRESQL,
     WRK_SCRIPT,
@@ -68,9 +78,16 @@ from keyholder.identity.models import User
 from keyholder.identity.passwords import hash_password
 
 FLOOD_PASSWORD = "flood account pass phrase 7f3a"  # noqa: S105 - benchmark data
+FLOOD_EMAIL = "flood%05d@flood.example"
 UNLIMITED = "1000000 per 1 minute"
 DEFAULT_HASHING_WORKERS = Settings.model_fields["hashing_workers"].default
 DEFAULT_NICENESS = Settings.model_fields["hashing_niceness"].default
+# The real sign-in limits, for the abandoned-sign-ins server.
+DEFAULT_LIMITS = {
+    f"KEYHOLDER_{name.upper()}": str(field.default)
+    for name, field in Settings.model_fields.items()
+    if name.startswith("login_limit_")
+}
 
 # POST /api/session with a wrong password for a random flood account; counts
 # 401 (the expected answer), 429 (throttled: the limits were not raised) and
@@ -155,7 +172,7 @@ def seed_flood_accounts(engine: Engine, count: int) -> None:
     rows = [
         {
             "id": uuid.uuid4(),
-            "email": f"flood{i:05d}@flood.example",
+            "email": FLOOD_EMAIL % i,
             "name": f"Flood {i}",
             "password_hash": password_hash,
             "staff_role": None,
@@ -206,6 +223,62 @@ def settle(timeout: float = 60.0) -> None:
         pass
 
 
+def abandoned_runs(server: Server, args: argparse.Namespace) -> list[AbandonedRun]:
+    """The abandoned-sign-ins condition: a warm-up round, then ``args.runs`` rounds."""
+    busy = cpu_busy_share()
+    print(
+        f"abandoned sign-ins: {args.addresses} addresses x {args.per_address}, each hung up "
+        f"after {args.abandon_after:.2f} s, real limits, hashing niceness "
+        f"{args.abandoned_niceness if args.abandoned_niceness is not None else DEFAULT_NICENESS}; "
+        f"{os.cpu_count()} CPUs, {busy:.0%} "
+        f"busy, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}",
+        flush=True,
+    )
+    runs: list[AbandonedRun] = []
+    for round_ in range(1 + args.runs):  # round 0 warms up
+        plan = Plan(
+            addresses=args.addresses,
+            per_address=args.per_address,
+            abandon_after=args.abandon_after,
+            flood_email=FLOOD_EMAIL,
+            # Flood accounts the abandoned sign-ins never touch, new ones each round.
+            real_email=FLOOD_EMAIL % (args.flood_accounts - 1 - 2 * round_),
+            quiet_email=FLOOD_EMAIL % (args.flood_accounts - 2 - 2 * round_),
+            password=FLOOD_PASSWORD,
+        )
+        # The server runs in its own process group: its id is the group's.
+        run = run_abandoned(server.port, server.process.pid, round_, plan)
+        label = "warm-up" if round_ == 0 else f"run {round_}"
+        print(f"  {label}: {run.line()}", flush=True)
+        if round_:
+            runs.append(run)
+    return runs
+
+
+def abandoned_server_env(args: argparse.Namespace) -> dict[str, str]:
+    if args.abandoned_niceness is None:
+        return {}
+    return {"KEYHOLDER_HASHING_NICENESS": str(args.abandoned_niceness)}
+
+
+def report_abandoned(engine_name: str, runs: list[AbandonedRun]) -> None:
+    if not runs:
+        return
+    ok = sum(r.real_ok_in_time for r in runs)
+    total = sum(len(r.real_statuses) for r in runs)
+    print(f"abandoned sign-ins on {engine_name}, {len(runs)} runs:")
+    print(
+        f"  quiet sign-in p50 {statistics.median(s for r in runs for s in r.quiet_seconds):.2f} s; "
+        f"real sign-ins during the flood answered 200 within 2 s: {ok}/{total}; p50 "
+        f"{statistics.median(r.real_p50 for r in runs):.2f} s, worst "
+        f"{max(r.real_max for r in runs):.2f} s; server CPU per run "
+        f"{statistics.median(r.server_cpu_seconds for r in runs):.1f} s (median), busy "
+        f"{statistics.median(r.busy_after_seconds for r in runs):.1f} s after the run; "
+        f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+    )
+    print()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--postgresql", action="store_true")
@@ -226,9 +299,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=int, default=10, help="seconds per run")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--addresses", type=int, default=32, help="abandoning client addresses")
+    parser.add_argument("--per-address", type=int, default=10, help="abandoned sign-ins each")
+    parser.add_argument("--abandon-after", type=float, default=0.25, help="seconds")
+    parser.add_argument(
+        "--abandoned-only", action="store_true", help="only the abandoned-sign-ins condition"
+    )
+    parser.add_argument(
+        "--abandoned-niceness",
+        type=int,
+        default=None,
+        help="KEYHOLDER_HASHING_NICENESS of the abandoned-sign-ins server (default: the setting's)",
+    )
     args = parser.parse_args(argv)
+    args.flood_accounts = max(
+        args.flood_accounts, args.addresses * args.per_address + 2 * args.runs + 2
+    )
 
-    if shutil.which("wrk") is None:
+    if shutil.which("wrk") is None and not args.abandoned_only:
         print("wrk is not installed (Debian: apt-get install -y wrk)", file=sys.stderr)
         return 2
 
@@ -272,6 +360,7 @@ def main(argv: list[str] | None = None) -> int:
                 "KEYHOLDER_RELAY_IN_PROCESS": "false",
                 "KEYHOLDER_LOGIN_LIMIT_PER_ACCOUNT": UNLIMITED,
                 "KEYHOLDER_LOGIN_LIMIT_PER_CLIENT": UNLIMITED,
+                "KEYHOLDER_LOGIN_LIMIT_PER_ACCOUNT_CLIENT": UNLIMITED,  # ignored before it existed
             }
 
             def serve(name: str, extra: dict[str, str]) -> Server:
@@ -329,44 +418,49 @@ def main(argv: list[str] | None = None) -> int:
                         flood.communicate()
                     settle()
 
-            bounded = serve("bounded", {})
-            unbounded = serve(
-                "unbounded",
-                {
-                    "KEYHOLDER_HASHING_WORKERS": str(args.unbounded_workers),
-                    "KEYHOLDER_HASHING_NICENESS": "0",
-                },
-            )
-            check_answers(bounded.port, make_probes(seeded, 100, "staff", rng))
-            busy = cpu_busy_share()
-            print(
-                f"{args.runs} x {args.duration}s per condition, {args.connections} lookup "
-                f"connections, {args.flood_connections} flood connections, {args.workers} "
-                f"workers, bounded pool of {DEFAULT_HASHING_WORKERS} per worker at nice "
-                f"+{DEFAULT_NICENESS}; "
-                f"{os.cpu_count()} CPUs, {busy:.0%} busy with other work",
-                flush=True,
-            )
-            lookups(bounded.port, args.warmup)
-            flooded(unbounded.port, args.warmup)
-            flooded(bounded.port, args.warmup)
-
             quiet: list[Run] = []
             with_pool: list[tuple[Run, Flood]] = []
             without_pool: list[tuple[Run, Flood]] = []
-            for i in range(args.runs):
-                quiet.append(lookups(bounded.port, args.duration))
-                with_pool.append(flooded(bounded.port, args.duration))
-                without_pool.append(flooded(unbounded.port, args.duration))
-                q, (b, bf), (u, uf) = quiet[-1], with_pool[-1], without_pool[-1]
+            if not args.abandoned_only:
+                bounded = serve("bounded", {})
+                unbounded = serve(
+                    "unbounded",
+                    {
+                        "KEYHOLDER_HASHING_WORKERS": str(args.unbounded_workers),
+                        "KEYHOLDER_HASHING_NICENESS": "0",
+                    },
+                )
+                check_answers(bounded.port, make_probes(seeded, 100, "staff", rng))
+                busy = cpu_busy_share()
                 print(
-                    f"  run {i + 1}: quiet p99 {q.p99_ms:6.2f} ms {q.rps:6,.0f} req/s | "
-                    f"bounded p99 {b.p99_ms:6.2f} ms {b.rps:6,.0f} req/s, "
-                    f"{bf.logins_per_s:5.1f} logins/s | "
-                    f"as before p99 {u.p99_ms:6.2f} ms {u.rps:6,.0f} req/s, "
-                    f"{uf.logins_per_s:5.1f} logins/s",
+                    f"{args.runs} x {args.duration}s per condition, {args.connections} lookup "
+                    f"connections, {args.flood_connections} flood connections, {args.workers} "
+                    f"workers, bounded pool of {DEFAULT_HASHING_WORKERS} per worker at nice "
+                    f"+{DEFAULT_NICENESS}; "
+                    f"{os.cpu_count()} CPUs, {busy:.0%} busy with other work",
                     flush=True,
                 )
+                lookups(bounded.port, args.warmup)
+                flooded(unbounded.port, args.warmup)
+                flooded(bounded.port, args.warmup)
+
+                for i in range(args.runs):
+                    quiet.append(lookups(bounded.port, args.duration))
+                    with_pool.append(flooded(bounded.port, args.duration))
+                    without_pool.append(flooded(unbounded.port, args.duration))
+                    q, (b, bf), (u, uf) = quiet[-1], with_pool[-1], without_pool[-1]
+                    print(
+                        f"  run {i + 1}: quiet p99 {q.p99_ms:6.2f} ms {q.rps:6,.0f} req/s | "
+                        f"bounded p99 {b.p99_ms:6.2f} ms {b.rps:6,.0f} req/s, "
+                        f"{bf.logins_per_s:5.1f} logins/s | "
+                        f"as before p99 {u.p99_ms:6.2f} ms {u.rps:6,.0f} req/s, "
+                        f"{uf.logins_per_s:5.1f} logins/s",
+                        flush=True,
+                    )
+
+            limited = serve("limited", DEFAULT_LIMITS | abandoned_server_env(args))
+            abandoned = abandoned_runs(limited, args)
+
             for server in servers:
                 server.stop()
             servers.clear()
@@ -385,6 +479,9 @@ def main(argv: list[str] | None = None) -> int:
             print(line)
 
         print()
+        report_abandoned(engine_name, abandoned)
+        if args.abandoned_only:
+            return 0
         print(f"member lookup on {engine_name}, median of {args.runs} runs:")
         report("quiet", median_run(quiet), None)
         report(

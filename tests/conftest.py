@@ -104,6 +104,7 @@ def settings(database_url: str) -> Settings:
         # Generous limits in memory, so only the throttling tests are throttled.
         redis_url=None,
         login_limit_per_account="1000 per 5 minutes",
+        login_limit_per_account_client="1000 per 5 minutes",
         login_limit_per_client="1000 per 5 minutes",
         reset_limit_per_email="1000 per 24 hours",
         reset_limit_per_client="1000 per 1 hour",

@@ -85,7 +85,12 @@ def bootstrap(
         clock=clock or SystemClock(),
         mail_transport=mail_transport,
         rate_limiter=rate_limiter or make_rate_limiter(settings),
-        hashing=HashingPool(settings.hashing_workers, niceness=settings.hashing_niceness),
+        hashing=HashingPool(
+            settings.hashing_workers,
+            niceness=settings.hashing_niceness,
+            queue_limit=settings.hashing_queue_limit,
+            deadline_seconds=settings.hashing_deadline_seconds,
+        ),
         _read_sessions=read,
         _write_sessions=write,
     )

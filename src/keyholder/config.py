@@ -69,7 +69,12 @@ class Settings(BaseSettings):
     jobs_interval_seconds: float = Field(default=15.0, gt=0)
     # Moving-window rate limits in the `limits` notation; in Redis when redis_url
     # is set (shared by every process), else per process (S3, S16).
-    login_limit_per_account: str = "10 per 5 minutes"
+    # Sign-in (S16): every attempt counts per client address, per account and
+    # client address, and per account from every client together; a sign-in
+    # clears its account's two counts, so only failures add up there. One client
+    # alone cannot fill an account's count: per_account_client < per_account.
+    login_limit_per_account: str = "20 per 5 minutes"
+    login_limit_per_account_client: str = "5 per 5 minutes"
     login_limit_per_client: str = "10 per 5 minutes"
     reset_limit_per_email: str = "5 per 24 hours"
     reset_limit_per_client: str = "20 per 1 hour"
@@ -80,6 +85,10 @@ class Settings(BaseSettings):
     # threads run this much nicer than the rest (Linux; 0 turns it off).
     hashing_workers: int = Field(default=2, ge=1)
     hashing_niceness: int = Field(default=19, ge=0, le=19)
+    # At most this many jobs wait for the pool (more: 503 with Retry-After), and a
+    # job that waited longer than the deadline is dropped unhashed (S40).
+    hashing_queue_limit: int = Field(default=32, ge=1)
+    hashing_deadline_seconds: float = Field(default=10.0, gt=0)
     # Support desk. Its emails come from desk_address; replies reach it through a
     # plus-address (support+t123-<mac>@...) on the same mailbox.
     desk_address: str = "Keyholder Support <support@keyholder.localhost>"
@@ -149,6 +158,7 @@ class Settings(BaseSettings):
 
     @field_validator(
         "login_limit_per_account",
+        "login_limit_per_account_client",
         "login_limit_per_client",
         "reset_limit_per_email",
         "reset_limit_per_client",

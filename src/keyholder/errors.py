@@ -13,8 +13,10 @@
     ├── InvalidInput            well-formed but unacceptable values   → 422
     │   └── UnknownPermission
     ├── TooManyRequests         over a rate limit (Retry-After)       → 429
+    ├── ClientGone              the client hung up before its answer  → 499
     ├── ConfigurationError      the operator's settings are wrong     → 500
-    └── ServiceUnavailable      something we ask did not answer       → 503
+    └── ServiceUnavailable      busy, or something we ask did not     → 503
+        │                       answer (Retry-After when we know)
         └── DnsLookupError      a DNS lookup failed; try again later
 
 Services raise these; the web layer maps them to problem+json and the CLI to a
@@ -112,15 +114,30 @@ class TooManyRequests(KeyholderError):
         self.retry_after = retry_after  # whole seconds, for the Retry-After header
 
 
+class ClientGone(KeyholderError):
+    """The client disconnected while its request waited: its work was dropped (S40).
+
+    Nobody reads the answer; 499 (nginx's "client closed request") is for the logs.
+    """
+
+    status_code = 499
+    title = "Client closed request"
+
+
 class ConfigurationError(KeyholderError):
     title = "Configuration error"
 
 
 class ServiceUnavailable(KeyholderError):
-    """Something outside Keyholder (DNS, a mail server) did not answer: try again later."""
+    """Too busy now (the hashing queue, S40), or something outside Keyholder (DNS, a mail
+    server) did not answer: try again later, after ``retry_after`` seconds when given."""
 
     status_code = 503
     title = "Service unavailable"
+
+    def __init__(self, detail: str, *, retry_after: int | None = None) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after  # whole seconds, for the Retry-After header
 
 
 class DnsLookupError(ServiceUnavailable):

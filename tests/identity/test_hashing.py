@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import sys
@@ -11,9 +12,11 @@ from collections.abc import Iterator
 
 import pytest
 
+from keyholder.errors import ServiceUnavailable
 from keyholder.identity.hashing import HashingPool
 from keyholder.identity.passwords import hash_password, verify_password
 from tests.factories import PASSWORD
+from tests.pools import busy_workers
 
 
 @pytest.fixture
@@ -98,3 +101,93 @@ class TestHashingPool:
     def test_a_pool_needs_a_worker(self):
         with pytest.raises(ValueError, match="at least one"):
             HashingPool(0)
+
+
+class FakeMonotonic:
+    """A monotonic clock that moves only when told to."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> FakeMonotonic:
+    return FakeMonotonic()
+
+
+class TestBoundedQueue:
+    """S40: the queue is bounded, with a deadline per job; cancelled jobs leave it."""
+
+    def test_s40_a_full_queue_refuses_at_once_with_retry_after(self, clock):
+        pool = HashingPool(1, queue_limit=2, deadline_seconds=7.5, monotonic=clock)
+        try:
+            with busy_workers(pool):
+                waiting = [pool.submit(time.sleep, 0) for _ in range(2)]
+                assert pool.waiting == 2
+                with pytest.raises(ServiceUnavailable) as refused:
+                    pool.submit(time.sleep, 0)
+                assert refused.value.status_code == 503
+                assert refused.value.retry_after == 8
+                # A cancelled job gives its place back at once.
+                assert waiting[0].cancel()
+                assert pool.waiting == 1
+                pool.submit(time.sleep, 0)
+        finally:
+            pool.close()
+
+    def test_s40_a_job_that_waited_past_its_deadline_is_never_run(self, clock):
+        pool = HashingPool(1, deadline_seconds=5, monotonic=clock)
+        calls: list[str] = []
+        try:
+            with busy_workers(pool):
+                expired = pool.submit(calls.append, "expired")
+                clock.now += 5.5
+                in_time = pool.submit(calls.append, "in time")
+            with pytest.raises(ServiceUnavailable) as dropped:
+                expired.result(timeout=10)
+            assert dropped.value.retry_after == 5
+            in_time.result(timeout=10)
+            assert calls == ["in time"]
+            assert pool.dropped == 1
+            assert pool.waiting == 0
+        finally:
+            pool.close()
+
+    def test_s40_a_job_whose_caller_gave_up_leaves_the_queue_unrun(self, clock):
+        pool = HashingPool(1, monotonic=clock)
+        calls: list[str] = []
+
+        async def give_up() -> None:
+            task = asyncio.ensure_future(pool.run(calls.append, "abandoned"))
+            await asyncio.sleep(0)  # queued
+            assert pool.waiting == 1
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            assert pool.waiting == 0
+
+        try:
+            with busy_workers(pool):
+                asyncio.run(give_up())
+            pool.submit(calls.append, "after").result(timeout=10)  # FIFO: the other came first
+            assert calls == ["after"]
+        finally:
+            pool.close()
+
+    def test_s40_a_synchronous_caller_is_refused_too_when_the_queue_is_full(self, clock):
+        pool = HashingPool(1, queue_limit=1, monotonic=clock)
+        try:
+            with busy_workers(pool):
+                pool.submit(time.sleep, 0)
+                with pytest.raises(ServiceUnavailable):
+                    pool.hash(PASSWORD)
+        finally:
+            pool.close()
+
+    @pytest.mark.parametrize(("queue_limit", "deadline"), [(0, 1.0), (1, 0.0)])
+    def test_a_queue_needs_room_and_a_deadline(self, queue_limit, deadline):
+        with pytest.raises(ValueError, match="positive deadline"):
+            HashingPool(1, queue_limit=queue_limit, deadline_seconds=deadline)

@@ -8,6 +8,7 @@ import pytest
 import redis
 from sqlalchemy import func, select
 
+from keyholder.config import Settings
 from keyholder.db.uow import RequestContext
 from keyholder.errors import NotAuthenticated, TooManyRequests
 from keyholder.identity.reset import request_password_reset
@@ -20,9 +21,17 @@ ALICE = "alice@acme.example"
 WRONG = "not the password at all"
 SERVICE_LIMITS = {
     "login_limit_per_account": "3 per 5 minutes",
+    "login_limit_per_account_client": "2 per 5 minutes",
     "login_limit_per_client": "5 per 5 minutes",
     "reset_limit_per_email": "5 per 24 hours",
     "reset_limit_per_client": "8 per 1 hour",
+}
+
+
+SHIPPED_LOGIN_LIMITS = {
+    name: field.default
+    for name, field in Settings.model_fields.items()
+    if name.startswith("login_limit_")
 }
 
 
@@ -113,10 +122,62 @@ class TestLoginThrottle:
         time.sleep(1.05)
         assert attempt(runtime, ALICE, PASSWORD, "198.51.100.3").user.email == ALICE
 
-    def test_s16_successful_sign_ins_count_too(self, limited, alice):
-        for _ in range(3):
+    def test_s16_successful_sign_ins_count_per_client_but_clear_the_accounts_failures(
+        self, limited, alice
+    ):
+        with pytest.raises(NotAuthenticated):
+            attempt(limited, ALICE, WRONG, "198.51.100.2")
+        for _ in range(4):  # more than the account's limit of 3
             attempt(limited, ALICE, PASSWORD, "198.51.100.1")
+        # Each sign-in cleared the account's counts: two more failures still fit.
+        for n in range(2):
+            with pytest.raises(NotAuthenticated):
+                attempt(limited, ALICE, WRONG, f"198.51.100.{10 + n}")
+        # The address's own count is never cleared: the fifth attempt is its last.
+        attempt(limited, ALICE, PASSWORD, "198.51.100.1")
         refusal(limited, ALICE, PASSWORD, "198.51.100.1")
+
+    def test_s16_one_client_guessing_one_account_is_stopped_before_its_client_limit(
+        self, limited, alice
+    ):
+        for _ in range(2):
+            with pytest.raises(NotAuthenticated):
+                attempt(limited, ALICE, WRONG, "203.0.113.9")
+        refusal(limited, ALICE, WRONG, "203.0.113.9")
+        # Its other accounts are still open to it: the per-client limit is 5.
+        with pytest.raises(NotAuthenticated):
+            attempt(limited, "bob@acme.example", WRONG, "203.0.113.9")
+
+    def test_s16_s40_anothers_failures_do_not_lock_out_a_fresh_client(self, make_runtime, alice):
+        """With the shipped limits, one attacking address cannot lock an account: a
+        right password from an address with its own allowance left signs in, while
+        the attacker stays throttled (credential stuffing stays throttled per client)."""
+        runtime = make_runtime(**SHIPPED_LOGIN_LIMITS)
+        attacker = "203.0.113.66"
+        answers = []
+        for n in range(15):
+            try:
+                attempt(runtime, ALICE, f"{WRONG} {n}", attacker)
+            except (NotAuthenticated, TooManyRequests) as exc:
+                answers.append(exc.status_code)
+        assert answers[0] == 401
+        assert answers[-1] == 429
+        assert attempt(runtime, ALICE, PASSWORD, "198.51.100.7").user.email == ALICE
+        # The attacker is still refused, even with the right password.
+        refusal(runtime, ALICE, PASSWORD, attacker)
+
+    def test_s16_failures_from_several_addresses_still_lock_the_account(self, make_runtime, alice):
+        """Guessing spread over many addresses is what the account-wide limit is for."""
+        runtime = make_runtime(**SHIPPED_LOGIN_LIMITS)
+        limits = runtime.settings
+        per_pair = int(limits.login_limit_per_account_client.split()[0])
+        per_account = int(limits.login_limit_per_account.split()[0])
+        addresses = -(-per_account // per_pair)  # enough to fill the account's count
+        for a in range(addresses):
+            for n in range(per_pair):
+                with pytest.raises(NotAuthenticated):
+                    attempt(runtime, ALICE, f"{WRONG} {n}", f"192.0.2.{a}")
+        refusal(runtime, ALICE, PASSWORD, "198.51.100.200")
 
     def test_s16_without_a_client_address_only_the_account_counts(self, limited, alice):
         for n in range(3):
@@ -146,7 +207,7 @@ class TestResetThrottle:
         assert allowed == [True] * 5 + [False]
 
     def test_s16_login_throttling_never_blocks_the_reset_path(self, limited, alice):
-        for _ in range(3):
+        for _ in range(2):
             with pytest.raises(NotAuthenticated):
                 attempt(limited, ALICE, WRONG, "198.51.100.1")
         for _ in range(3):
@@ -163,9 +224,9 @@ class TestStorage:
     def test_s16_limits_are_shared_between_processes_through_redis(self, make_runtime, alice):
         # Two runtimes stand for two worker processes: nothing shared but Redis.
         first, second = make_runtime(**SERVICE_LIMITS), make_runtime(**SERVICE_LIMITS)
-        for runtime in (first, second, first):
+        for n, runtime in enumerate((first, second, first)):
             with pytest.raises(NotAuthenticated):
-                attempt(runtime, ALICE, WRONG, "198.51.100.1")
+                attempt(runtime, ALICE, WRONG, f"198.51.100.{n}")
         refusal(second, ALICE, PASSWORD, "198.51.100.2")
 
     @REDIS_ONLY
@@ -181,7 +242,7 @@ class TestStorage:
             keys = [key.decode() for key in client.scan_iter(f"{rate_limit_prefix}:*")]
         finally:
             client.close()
-        assert len(keys) == 4  # login and reset, per account and per client
+        assert len(keys) == 5  # reset per account and client; login also per the pair
         for key in keys:
             assert "alice" not in key
             assert "acme" not in key

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,7 +29,7 @@ from keyholder.identity.passwords import (
     verify_password,
 )
 from keyholder.identity.sessions import revoke_session, rotate_after_privilege_change
-from keyholder.identity.throttle import count_login_attempt
+from keyholder.identity.throttle import count_login_attempt, forget_login_failures
 from keyholder.identity.tokens import hash_token, new_token
 
 API_TOKEN_PREFIX = "kh"  # noqa: S105 - a label, not a secret
@@ -241,7 +242,47 @@ def log_in(
     client_address: str | None,
     replaces: str | None = None,
 ) -> SignedIn:
-    """Check a password and open a server-side session.
+    """Check a password and open a server-side session (the synchronous form).
+
+    Past the sign-in limits per client address, per account and client, or
+    per account it raises ``TooManyRequests`` before looking anything up
+    (S16, ``identity.throttle``). The web uses ``log_in_on_pool`` instead.
+    """
+    count_login_attempt(uow, email, client_address=client_address)
+    return check_password(uow, email, password, client_address=client_address, replaces=replaces)
+
+
+async def log_in_on_pool(
+    uow: UnitOfWork,
+    email: str,
+    password: str,
+    *,
+    client_address: str | None,
+    replaces: str | None = None,
+) -> SignedIn:
+    """``log_in`` for the web: the limits first, then the hash on the bounded pool (S40).
+
+    The limits are counted before anything is queued, so a throttled client
+    never takes a place in the hashing queue; they are counted on a thread
+    because with Redis they wait for the network. Cancelling the awaiting task
+    (the client hung up) takes the job out of the queue unhashed. A full queue,
+    or a job that waited past its deadline, raises ``ServiceUnavailable``.
+    """
+    await asyncio.to_thread(count_login_attempt, uow, email, client_address=client_address)
+    return await uow.hashing.run(
+        check_password, uow, email, password, client_address=client_address, replaces=replaces
+    )
+
+
+def check_password(
+    uow: UnitOfWork,
+    email: str,
+    password: str,
+    *,
+    client_address: str | None,
+    replaces: str | None = None,
+) -> SignedIn:
+    """The hashing half of a sign-in, the limits already counted; opens the session.
 
     The password is checked between two short transactions, not inside one:
     argon2 takes tens of milliseconds on purpose, and on SQLite a write
@@ -249,13 +290,10 @@ def log_in(
 
     ``replaces`` is the session token the client already holds, if any: it is
     revoked as the new session opens, so signing in always changes the id (S15).
-    A hash made with outdated argon2 parameters is replaced (S12).
-
-    Past the sign-in limits per account or per client address it raises
-    ``TooManyRequests`` before looking anything up (S16). The web route runs
-    this on the bounded hashing pool (``uow.hashing``).
+    A hash made with outdated argon2 parameters is replaced (S12). A sign-in
+    clears the account's failure counts (``forget_login_failures``).
     """
-    count_login_attempt(uow, email, client_address=client_address)
+    typed = email
     try:
         email = normalize_email(email)
     except InvalidInput:
@@ -290,7 +328,8 @@ def log_in(
         if replaces:
             revoke_session(uow, replaces)
         uow.commit()
-        return SignedIn(session_token=token, actor=Actor.for_user(user), user=user)
+    forget_login_failures(uow, typed, client_address=client_address)
+    return SignedIn(session_token=token, actor=Actor.for_user(user), user=user)
 
 
 def log_out(uow: UnitOfWork, session_token: str) -> None:

@@ -12,6 +12,7 @@ Tests use fresh storage (or a per-run Redis prefix) rather than moving time.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import logging
@@ -44,6 +45,7 @@ class Scope(StrEnum):
     """What is being counted, and per what."""
 
     LOGIN_ACCOUNT = "login-account"
+    LOGIN_ACCOUNT_CLIENT = "login-account-client"
     LOGIN_CLIENT = "login-client"
     RESET_EMAIL = "reset-email"
     RESET_CLIENT = "reset-client"
@@ -59,6 +61,10 @@ class RateLimiter(Protocol):
 
     def retry_after(self, scope: str, key: str) -> int:
         """Whole seconds until ``hit`` can succeed again; 0 when it can now."""
+        ...
+
+    def forget(self, scope: str, key: str) -> None:
+        """Forget the count of one key (a sign-in clears its account's failures)."""
         ...
 
     def clear(self) -> None:
@@ -114,6 +120,13 @@ class LimitsRateLimiter:
             return 0
         return max(1, math.ceil(stats.reset_time - time.time()))
 
+    def forget(self, scope: str, key: str) -> None:
+        item, digest = self._limits[scope], self._digest(scope, key)
+        # Counted in memory meanwhile, if at all: cleared below either way.
+        with contextlib.suppress(StorageError):
+            self._strategy.clear(item, scope, digest)
+        self._fallback.clear(item, scope, digest)
+
     def clear(self) -> None:
         self._storage.reset()
         self._fallback_storage.reset()
@@ -148,6 +161,7 @@ def make_rate_limiter(settings: Settings) -> LimitsRateLimiter:
         storage = MemoryStorage(wrap_exceptions=True)
     limits: dict[str, RateLimitItem] = {
         Scope.LOGIN_ACCOUNT: parse(settings.login_limit_per_account),
+        Scope.LOGIN_ACCOUNT_CLIENT: parse(settings.login_limit_per_account_client),
         Scope.LOGIN_CLIENT: parse(settings.login_limit_per_client),
         Scope.RESET_EMAIL: parse(settings.reset_limit_per_email),
         Scope.RESET_CLIENT: parse(settings.reset_limit_per_client),
@@ -167,25 +181,59 @@ def _account_key(email: str) -> str:
         return email.strip().casefold()
 
 
-def count_login_attempt(uow: UnitOfWork, email: str, *, client_address: str | None) -> None:
-    """Count a sign-in attempt; raise ``TooManyRequests`` past either limit (S16).
+def _login_keys(email: str, client_address: str | None) -> list[tuple[Scope, str]]:
+    account = _account_key(email)
+    if not client_address:
+        return [(Scope.LOGIN_ACCOUNT, account)]
+    return [
+        (Scope.LOGIN_CLIENT, client_address),
+        # NUL cannot occur in an email or address: the pair cannot be forged.
+        (Scope.LOGIN_ACCOUNT_CLIENT, f"{account}\0{client_address}"),
+        (Scope.LOGIN_ACCOUNT, account),
+    ]
 
-    Every attempt counts, right or wrong, and a refused one is checked no
-    further: past the limit even the right password is refused until the
-    window moves on. The client address is counted first, so a client already
-    over its limit cannot go on using up other accounts' allowance.
+
+def count_login_attempt(uow: UnitOfWork, email: str, *, client_address: str | None) -> None:
+    """Count a sign-in attempt; raise ``TooManyRequests`` past any limit (S16).
+
+    Call it before the password is queued for hashing (S40): a refused
+    attempt costs no hash. Three counts, checked in this order, and a refused
+    attempt counts in none after the one that refused it:
+
+    - per client address, every attempt on any account: credential stuffing
+      from one address stays throttled however many accounts it tries;
+    - per account and client address: one client guessing one account;
+    - per account, from every client together: guessing spread over many
+      addresses (OWASP: the lockout counter belongs to the account).
+
+    A sign-in clears the last two (``forget_login_failures``), so on an
+    account only failures add up. Since one client can add at most
+    ``login_limit_per_account_client`` to its account's count, which is below
+    ``login_limit_per_account``, someone else's failures from one address do
+    not lock out a client that has its own allowance left; it takes several
+    addresses, and then the reset path stays open (it is never throttled by
+    sign-in limits).
     """
     limiter = uow.rate_limiter
-    checks = [(Scope.LOGIN_ACCOUNT, _account_key(email))]
-    if client_address:
-        checks.insert(0, (Scope.LOGIN_CLIENT, client_address))
-    for scope, key in checks:
+    for scope, key in _login_keys(email, client_address):
         if not limiter.hit(scope, key):
             raise TooManyRequests(
                 "too many sign-in attempts; wait a while and try again, or reset your password",
                 # At least 1: a slot may have freed since the refusal.
                 retry_after=limiter.retry_after(scope, key) or 1,
             )
+
+
+def forget_login_failures(uow: UnitOfWork, email: str, *, client_address: str | None) -> None:
+    """After a sign-in with the right password: the account's failure counts start over.
+
+    The per-address count stays: a client working through a list of stolen
+    passwords stays throttled even when some of them are right.
+    """
+    limiter = uow.rate_limiter
+    for scope, key in _login_keys(email, client_address):
+        if scope is not Scope.LOGIN_CLIENT:
+            limiter.forget(scope, key)
 
 
 def allow_reset_email(uow: UnitOfWork, email: str) -> bool:

@@ -11,7 +11,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from keyholder.errors import InvalidInput, KeyholderError, TooManyRequests, UnknownPermission
+from keyholder.errors import (
+    InvalidInput,
+    KeyholderError,
+    ServiceUnavailable,
+    TooManyRequests,
+    UnknownPermission,
+)
 from keyholder.web.redaction import redact
 
 log = logging.getLogger(__name__)
@@ -52,10 +58,12 @@ def install_problem_handlers(app: FastAPI) -> None:
             # The same shape as a request validation error's, for clients that read fields.
             extra["errors"] = [{"loc": ["body", exc.field], "msg": exc.detail}]
         headers = {}
-        if isinstance(exc, TooManyRequests) and exc.retry_after is not None:
+        if isinstance(exc, TooManyRequests | ServiceUnavailable) and exc.retry_after is not None:
             headers["Retry-After"] = str(exc.retry_after)
         if exc.status_code >= 500:
-            log.error("%s: %s", type(exc).__name__, exc.detail)
+            # "Busy, retry later" (a full hashing queue, S40) comes in floods: a warning.
+            level = logging.WARNING if "Retry-After" in headers else logging.ERROR
+            log.log(level, "%s: %s", type(exc).__name__, exc.detail)
         return problem(request, exc.status_code, exc.title, exc.detail, headers=headers, **extra)
 
     @app.exception_handler(RequestValidationError)

@@ -6,19 +6,20 @@ import contextlib
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from keyholder.accounts import members
-from keyholder.config import Environment
+from keyholder.config import Environment, Settings
 from keyholder.identity import service as identity
 from keyholder.identity.models import StaffRole
 from keyholder.mail.models import OutboxMessage
 from keyholder.web.app import create_app
 from tests.factories import OPERATOR, PASSWORD
+from tests.pools import busy_workers
 from tests.runtimes import runtime_with
 
 
@@ -124,6 +125,16 @@ class TestInvitationAccept:
         assert response.status_code == 404
 
 
+def clients_of(runtime) -> Callable[[str], TestClient]:
+    """Test clients of one app, each calling from the client address given."""
+    app = create_app(runtime=runtime, run_relay=False)
+
+    def client_at(address: str) -> TestClient:
+        return TestClient(app, base_url="http://testserver", client=(address, 50000))
+
+    return client_at
+
+
 THROTTLE_LIMITS = {
     "login_limit_per_account": "3 per 5 minutes",
     "login_limit_per_client": "5 per 5 minutes",
@@ -139,12 +150,7 @@ class TestLoginThrottling:
 
     @pytest.fixture
     def client_at(self, throttled):
-        app = create_app(runtime=throttled, run_relay=False)
-
-        def client_at(address: str) -> TestClient:
-            return TestClient(app, base_url="http://testserver", client=(address, 50000))
-
-        return client_at
+        return clients_of(throttled)
 
     @staticmethod
     def log_in(client, email, password):
@@ -362,3 +368,64 @@ class TestPasswordPolicyOverHttp:
         assert "most commonly used passwords" in response.json()["detail"]
         ok = client.post(f"/api/invitations/{token}/accept", json={"password": PASSWORD})
         assert ok.status_code == 200
+
+
+class TestSignInCannotBeStarved:
+    """S40 over HTTP: a full queue is a 503 with Retry-After; limits come before the queue."""
+
+    @pytest.fixture
+    def one_slot(self, make_runtime):
+        """One worker, one place in the queue; a client may try twice."""
+        return make_runtime(
+            hashing_workers=1, hashing_queue_limit=1, login_limit_per_client="2 per 5 minutes"
+        )
+
+    @pytest.fixture
+    def client_at(self, one_slot):
+        return clients_of(one_slot)
+
+    def test_s40_a_full_queue_answers_503_problem_with_retry_after(
+        self, one_slot, client_at, alice
+    ):
+        pool = one_slot.hashing
+        with busy_workers(pool) as blockers:
+            pool.submit(time.sleep, 0)  # the one place in the queue
+            response = client_at("198.51.100.1").post(
+                "/api/session", json={"email": alice.email, "password": PASSWORD}
+            )
+            assert not any(blocker.done() for blocker in blockers)  # refused, not waited
+        assert response.status_code == 503
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.headers["retry-after"] == "10"  # the default deadline
+        assert response.json()["status"] == 503
+        assert "set-cookie" not in response.headers
+
+    def test_s40_a_throttled_client_never_reaches_the_pool(self, one_slot, client_at, alice):
+        client = client_at("203.0.113.5")
+        for _ in range(2):
+            assert TestLoginThrottling.log_in(client, alice.email, "wrong").status_code == 401
+        pool = one_slot.hashing
+        with busy_workers(pool) as blockers:
+            pool.submit(time.sleep, 0)  # the queue is full: a queued sign-in would be a 503
+            response = TestLoginThrottling.log_in(client, alice.email, PASSWORD)
+            assert not any(blocker.done() for blocker in blockers)  # answered without waiting
+        assert response.status_code == 429
+        assert int(response.headers["retry-after"]) > 0
+
+    def test_s16_s40_a_fresh_client_signs_in_after_anothers_failures(self, make_runtime, alice):
+        shipped = {
+            name: field.default
+            for name, field in Settings.model_fields.items()
+            if name.startswith("login_limit_")
+        }
+        client_at = clients_of(make_runtime(**shipped))
+        attacker = client_at("203.0.113.66")
+        statuses = [
+            TestLoginThrottling.log_in(attacker, alice.email, f"guess {n}").status_code
+            for n in range(15)
+        ]
+        assert statuses[0] == 401
+        assert statuses[-1] == 429
+        fresh = client_at("198.51.100.7")
+        assert TestLoginThrottling.log_in(fresh, alice.email, PASSWORD).status_code == 200
+        assert TestLoginThrottling.log_in(attacker, alice.email, PASSWORD).status_code == 429

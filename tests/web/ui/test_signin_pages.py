@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 import pyotp
 import pytest
@@ -11,6 +12,7 @@ from keyholder.accounts import invitations, members
 from keyholder.identity import verification
 from keyholder.identity.models import StaffRole, User
 from tests.factories import OPERATOR, PASSWORD
+from tests.pools import busy_workers
 from tests.runtimes import runtime_with
 from tests.web.ui.conftest import make_browser
 
@@ -56,6 +58,20 @@ class TestLogin:
         assert re.search(
             r"Too many sign-in attempts\. Try again in \d+ (seconds|minutes)", throttled.text
         )
+
+    def test_s40_a_full_hashing_queue_says_when_to_try_again(self, settings, clock, engine, alice):
+        with (
+            runtime_with(
+                settings, clock, engine, hashing_workers=1, hashing_queue_limit=1
+            ) as runtime,
+            make_browser(runtime) as browser,
+            busy_workers(runtime.hashing),
+        ):
+            runtime.hashing.submit(time.sleep, 0)  # the one place in the queue
+            busy = browser.submit("/login", email=alice.email, password=PASSWORD)
+        assert busy.status_code == 503
+        assert busy.headers["retry-after"] == "10"
+        assert "Signing in is very busy right now. Try again in 10 seconds." in busy.text
 
     def test_log_out_ends_the_session(self, browser, alice):
         browser.sign_in(alice.email)

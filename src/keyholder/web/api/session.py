@@ -25,6 +25,7 @@ from keyholder.web.api.schemas import (
     session_user_out,
 )
 from keyholder.web.deps import SESSION_COOKIE, CurrentActor, OptionalActor, RuntimeDep, UoW
+from keyholder.web.disconnect import unless_disconnected
 
 router = APIRouter(tags=["session"])
 
@@ -33,15 +34,18 @@ router = APIRouter(tags=["session"])
 async def log_in(
     body: SessionCreate, request: Request, response: Response, uow: UoW
 ) -> SessionUserOut:
-    # On the bounded hashing pool, not the event loop or FastAPI's thread pool:
-    # in a login flood the queue waits there, holding no thread (S16).
-    signed_in = await uow.hashing.run(
-        identity.log_in,
-        uow,
-        body.email,
-        body.password,
-        client_address=uow.context.client_address,
-        replaces=request.cookies.get(SESSION_COOKIE),  # S15: the old id stops working
+    # Limits first, then the hash on the bounded pool, not the event loop or
+    # FastAPI's thread pool: in a login flood the queue waits there, holding no
+    # thread (S16), and a client that hangs up leaves it (S40).
+    signed_in = await unless_disconnected(
+        request,
+        identity.log_in_on_pool(
+            uow,
+            body.email,
+            body.password,
+            client_address=uow.context.client_address,
+            replaces=request.cookies.get(SESSION_COOKIE),  # S15: the old id stops working
+        ),
     )
     settings = uow.settings
     response.set_cookie(

@@ -17,12 +17,14 @@ from keyholder.errors import (
     InvalidInput,
     KeyholderError,
     NotAuthenticated,
+    ServiceUnavailable,
     TooManyRequests,
 )
 from keyholder.identity import mfa, reset, verification
 from keyholder.identity import service as identity
 from keyholder.web.api.password_resets import ACCEPTED
 from keyholder.web.deps import SESSION_COOKIE
+from keyholder.web.disconnect import unless_disconnected
 from keyholder.web.ui.forms import (
     CSRF_CHECKED,
     CheckedForm,
@@ -71,20 +73,29 @@ async def log_in(request: Request, form: CheckedForm) -> Response:
     email, next_page = field(form, "email"), local_path(field(form, "next"))
     uow = uow_for(request)
     try:
-        # On the bounded hashing pool, like the API (S16).
-        signed_in = await uow.hashing.run(
-            identity.log_in,
-            uow,
-            email,
-            field(form, "password"),
-            client_address=uow.context.client_address,
-            replaces=request.cookies.get(SESSION_COOKIE),  # S15
+        # Limits, then the bounded hashing pool, like the API (S16, S40).
+        signed_in = await unless_disconnected(
+            request,
+            identity.log_in_on_pool(
+                uow,
+                email,
+                field(form, "password"),
+                client_address=uow.context.client_address,
+                replaces=request.cookies.get(SESSION_COOKIE),  # S15
+            ),
         )
-    except TooManyRequests as exc:
-        wait = _wait(exc.retry_after or 60)
-        message = f"Too many sign-in attempts. Try again in {wait}, or reset your password."
-        response = _login_form(request, email=email, next_page=next_page, error=message, status=429)
-        response.headers["Retry-After"] = str(exc.retry_after or 60)
+    except (TooManyRequests, ServiceUnavailable) as exc:
+        seconds = exc.retry_after or (60 if isinstance(exc, TooManyRequests) else 10)
+        if isinstance(exc, TooManyRequests):
+            message = (
+                f"Too many sign-in attempts. Try again in {_wait(seconds)}, or reset your password."
+            )
+        else:  # the hashing queue is full (S40)
+            message = f"Signing in is very busy right now. Try again in {_wait(seconds)}."
+        response = _login_form(
+            request, email=email, next_page=next_page, error=message, status=exc.status_code
+        )
+        response.headers["Retry-After"] = str(seconds)
         return response
     except NotAuthenticated:
         # The same message for an unknown email and a wrong password.
