@@ -149,7 +149,7 @@ def sign_in_with_mfa(page, user, clock) -> None:
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     clock.advance(timedelta(seconds=30))  # each code works once
-    page.get_by_label("Code").fill(pyotp.TOTP(user.mfa_secret).at(clock.now()))
+    page.get_by_label("Code").fill(pyotp.TOTP(user.totp_secret).at(clock.now()))
     page.get_by_role("button", name="Continue").click()
     expect(page.locator(".who-email")).to_have_text(user.email)
 

@@ -58,7 +58,7 @@ def sign_in(client: TestClient, runtime, user) -> str:
     assert response.status_code == 200, response.text
     token: str = response.json()["csrf_token"]
     runtime.clock.advance(timedelta(seconds=30))  # each code works once
-    code = pyotp.TOTP(user.mfa_secret).at(runtime.clock.now())
+    code = pyotp.TOTP(user.totp_secret).at(runtime.clock.now())
     assert client.post("/api/session/mfa", json={"code": code}).status_code == 204
     return token
 
