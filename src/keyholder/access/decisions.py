@@ -20,6 +20,7 @@ from keyholder.access.links import spend_link
 from keyholder.access.models import AccessRequest, AccountFreeze, Approval, LinkPurpose
 from keyholder.access.states import RequestState
 from keyholder.accounts.models import ContactKind, EnterpriseAccount
+from keyholder.accounts.staff_addresses import is_staff_address
 from keyholder.audit.service import record_event
 from keyholder.db.uow import UnitOfWork
 from keyholder.desk import notify
@@ -124,7 +125,7 @@ def _approve(
         raise Conflict(f"a request that is {request.state} cannot be approved")
     if reviewer.email in {request.requester_email, request.email_to_add}:
         raise PermissionDenied("you cannot approve a request you made or that names you (S24)")
-    if intake.is_staff_address(uow, request.email_to_add):
+    if is_staff_address(uow, request.email_to_add):
         raise PermissionDenied("staff addresses are never made customer admins (S31)")
     already = uow.session.scalar(
         select(Approval.id).where(

@@ -35,9 +35,9 @@ import json
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from dataclasses import dataclass
 from typing import Literal
 
 from rapidfuzz.distance import DamerauLevenshtein

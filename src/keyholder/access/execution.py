@@ -24,6 +24,7 @@ from keyholder.accounts import repository
 from keyholder.accounts.invitations import invite
 from keyholder.accounts.models import ContactKind, EnterpriseAccount, Membership
 from keyholder.accounts.permissions import ADMIN_PERMISSION, ordered, parse_permissions
+from keyholder.accounts.staff_addresses import is_staff_address
 from keyholder.audit.service import record_event
 from keyholder.db.uow import UnitOfWork
 from keyholder.desk.models import TicketStatus
@@ -76,7 +77,7 @@ def execute_request(
         if (
             (approvers or 0) < 2
             or request.executive_denied_at is not None
-            or intake.is_staff_address(uow, request.email_to_add)
+            or is_staff_address(uow, request.email_to_add)
         ):
             finish(uow, request, RequestState.REJECTED, actor=actor, outcome="checks changed")
             uow.commit()

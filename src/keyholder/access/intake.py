@@ -16,7 +16,6 @@ from sqlalchemy import func, select
 
 from keyholder.access import evidence, notices, states
 from keyholder.access.dns_proof import new_dns_token
-from keyholder.access.domains import staff_domain_conflict
 from keyholder.access.evidence import Check, Item, Status
 from keyholder.access.links import issue_link, spend_link
 from keyholder.access.models import AccessRequest, AccountFreeze, LinkPurpose
@@ -24,6 +23,7 @@ from keyholder.access.states import RequestState
 from keyholder.accounts.models import EnterpriseAccount, Membership
 from keyholder.accounts.permissions import ADMIN_PERMISSION
 from keyholder.accounts.service import normalize_account_name
+from keyholder.accounts.staff_addresses import is_staff_address
 from keyholder.audit.service import record_event
 from keyholder.db.uow import UnitOfWork
 from keyholder.desk.attachments import NewAttachment, attach_files, check_attachment
@@ -367,15 +367,6 @@ def active_admins(uow: UnitOfWork, account: EnterpriseAccount, *, now: datetime)
         for u in all_admins(uow, account)
         if u.is_active and u.last_login_at is not None and u.last_login_at >= since
     ]
-
-
-def is_staff_address(uow: UnitOfWork, email: str) -> bool:
-    """S31: staff, or an address on (or like) a staff domain, is never made a customer admin."""
-    staff = uow.session.scalar(
-        select(User.id).where(User.email == email, User.staff_role.is_not(None))
-    )
-    domains = uow.settings.staff_email_domains
-    return staff is not None or bool(domains and staff_domain_conflict(email, domains))
 
 
 def open_request_for(
