@@ -36,6 +36,10 @@ def test_two_named_reviewers_approve(cli: Cli, story: Story) -> None:
     assert_error(
         cli("access-requests", "approve", str(request_id), "--as", first), "different reviewer"
     )
+    # S23b: no second approval before a proof from outside the request, note or not.
+    refused = cli("access-requests", "approve", str(request_id), "--as", second, "--note", "ok")
+    assert_error(refused, "S23b")
+    story.executive_answers(request_id, confirm=True)
     assert (
         "cooling_off"
         in cli.ok("access-requests", "approve", str(request_id), "--as", second).stdout

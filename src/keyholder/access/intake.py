@@ -14,7 +14,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from keyholder.access import evidence, notices, states
+from keyholder.access import evidence, notices, proofs, states
 from keyholder.access.dns_proof import new_dns_token
 from keyholder.access.evidence import Check, Item, Status
 from keyholder.access.links import issue_link, spend_link
@@ -382,9 +382,15 @@ def open_request_for(
 
 
 def move(uow: UnitOfWork, request: AccessRequest, target: RequestState, *, actor: Actor) -> None:
-    """Change the request's state if the lifecycle allows it (409 otherwise); audited."""
+    """Change the request's state if the lifecycle allows it (409 otherwise); audited.
+
+    The cooling-off and the grant also need a proof from outside the request
+    (S23b): checked here, on the move itself, so that no path can skip it.
+    """
     before = request.state
     states.check_move(before, target)
+    if target in proofs.GATED_STATES:
+        proofs.require_independent_proof(request, to=f"A request becoming {target}")
     request.state = target
     request.updated_at = uow.clock.now()
     record_event(

@@ -11,7 +11,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from keyholder.errors import KeyholderError, TooManyRequests, UnknownPermission
+from keyholder.errors import (
+    KeyholderError,
+    NoIndependentProof,
+    TooManyRequests,
+    UnknownPermission,
+)
 from keyholder.web.redaction import redact
 
 log = logging.getLogger(__name__)
@@ -48,6 +53,8 @@ def install_problem_handlers(app: FastAPI) -> None:
         extra: dict[str, Any] = {}
         if isinstance(exc, UnknownPermission):
             extra["valid_permissions"] = exc.valid
+        if isinstance(exc, NoIndependentProof):
+            extra["missing_proofs"] = exc.missing
         headers = {}
         if isinstance(exc, TooManyRequests) and exc.retry_after is not None:
             headers["Retry-After"] = str(exc.retry_after)
