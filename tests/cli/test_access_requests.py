@@ -21,6 +21,8 @@ def test_list_and_show_with_the_risk_summary(cli: Cli, story: Story) -> None:
     assert [r["id"] for r in listed] == [str(request_id)]
     out = cli.ok("access-requests", "show", str(request_id)).stdout
     assert "(in_review)" in out
+    assert "proofs:      MISSING" in out  # S23b
+    assert "customer can: the executive on record opens the confirmation link" in out
     evidence = out.split("evidence:\n")[1].splitlines()
     assert evidence[0].split()[:2] == ["fail", "contract_number"]
 
