@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from keyholder.access import dns_check
 from keyholder.access.models import AccessRequest
 from keyholder.access.states import RequestState
 from keyholder.db.uow import UnitOfWork
@@ -40,6 +41,10 @@ _STAGES: Mapping[RequestState, str] = {
     R.CANCELLED: "Your request was cancelled after an objection from the account.",
     R.ROUTED: "The account has an admin who can act, so we sent your request to them.",
 }
+
+# Where a proof from outside the request (S23b) can still help. The record is
+# the same random per-request value whether or not the account exists (S31a).
+_PROOF_STATES = frozenset({R.IN_REVIEW, R.NEEDS_INFO, R.APPROVED_ONCE})
 
 # What the letter must state, in the requester's words, and the pre-screen item
 # that holds each one.
@@ -80,6 +85,8 @@ class RequestProgress:
     letter: LetterStatus
     readings: tuple[LetterReading, ...] = ()
     outcome: str | None = None
+    # The DNS proof the customer can give (S23b), while reviewers may still need it.
+    dns_record: str | None = None
 
     @property
     def settled(self) -> bool:
@@ -115,6 +122,7 @@ def _progress(uow: UnitOfWork, ticket: Ticket) -> RequestProgress | None:
         letter=letter,
         readings=readings,
         outcome=request.outcome if ended else None,
+        dns_record=dns_check.record_for(request) if request.state in _PROOF_STATES else None,
     )
 
 
