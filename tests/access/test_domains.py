@@ -367,8 +367,24 @@ SUFFIXES = ["example", "test", "com", "org", "io", "co.uk", "de"]
 VERIFIED_DOMAIN = st.tuples(NAME, st.sampled_from(SUFFIXES))
 # Letters that digits pass for, and the digits.
 DIGIT_FOR = {"o": "0", "l": "1", "e": "3", "a": "4", "s": "5", "t": "7", "b": "8", "g": "9"}
+
+
+def _passes_for(char: str, letter: str) -> bool:
+    """In a domain name, ``char`` still reads as ``letter`` (IDNA may refuse or change it)."""
+    domain = check_email_domain(f"ceo@x{char}y.example", []).domain
+    try:
+        shown = domain.encode().decode("idna") if domain else None
+    except UnicodeError:
+        return False
+    return shown is not None and skeleton(shown) == skeleton(f"x{letter}y.example")
+
+
 UTS39_FOR = {
-    letter: sorted(c for c, target in uts39_confusables().items() if target == letter)
+    letter: sorted(
+        c
+        for c, target in uts39_confusables().items()
+        if target == letter and _passes_for(c, letter)
+    )
     for letter in string.ascii_lowercase
 }
 

@@ -136,6 +136,10 @@ class _Domain:
         return self.skeletons[self.base]
 
     @property
+    def name_length(self) -> int:  # letters of the registrable label as shown, not its skeleton
+        return len(self.unicode.split(".")[self.base].replace("-", ""))
+
+    @property
     def registrable(self) -> str:
         return ".".join(self.ascii.split(".")[self.base :])
 
@@ -191,7 +195,8 @@ def _embeds(candidate: _Domain, verified: _Domain) -> bool:
     for i, label in enumerate(labels[: candidate.base + 1]):
         if candidate.flat[i] == joined:
             return True
-        if len(name) >= 4 and ((i != candidate.base and label == name) or name in label.split("-")):
+        long_enough = verified.name_length >= 4
+        if long_enough and ((i != candidate.base and label == name) or name in label.split("-")):
             return True
     return False
 
@@ -199,7 +204,7 @@ def _embeds(candidate: _Domain, verified: _Domain) -> bool:
 def _extends(candidate: _Domain, verified: _Domain) -> bool:
     """The verified name with letters before or after it (``acmecorp``, ``myacme``)."""
     name = verified.flat[verified.base]
-    if len(name) < 4:  # short names are inside too many honest ones
+    if verified.name_length < 4:  # short names are inside too many honest ones
         return False
     labels = candidate.flat[: candidate.base + 1]
     return any(label.startswith(name) or label.endswith(name) for label in labels)
