@@ -6,7 +6,8 @@
     ├── NotFound                absent, or hidden from this actor     → 404
     ├── Conflict                valid request, clashes with state     → 409
     │   ├── LastAdminError      would leave an account without admin
-    │   └── AlreadyExists       unique name, email or number taken
+    │   ├── AlreadyExists       unique name, email or number taken
+    │   └── NoIndependentProof  an access request lacks a proof from outside it
     ├── Gone                    token used, expired or revoked        → 410
     ├── PayloadTooLarge         an upload over its size limit         → 413
     ├── UnsupportedMediaType    an upload of a type we do not take    → 415
@@ -65,6 +66,16 @@ class LastAdminError(Conflict):
 
 class AlreadyExists(Conflict):
     title = "Already exists"
+
+
+class NoIndependentProof(Conflict):
+    """An access request would start its cooling-off or be granted without a proof (S23b)."""
+
+    title = "No independent proof"
+
+    def __init__(self, detail: str, *, missing: list[dict[str, object]]) -> None:
+        super().__init__(detail)
+        self.missing = missing  # each proof: check, status, explanation, how_to_provide
 
 
 class Gone(KeyholderError):

@@ -16,7 +16,7 @@ from keyholder.access.decisions import Decision
 from keyholder.access.execution import execute_request
 from keyholder.access.intake import AccessRequestForm
 from keyholder.access.models import AccessRequest
-from keyholder.accounts.models import ContactKind, EnterpriseAccount
+from keyholder.accounts.models import ContactKind, EnterpriseAccount, Invitation, Membership
 from keyholder.accounts.service import ContactInput, create_account
 from keyholder.bootstrap import Runtime
 from keyholder.demo_letter import demo_letter_png
@@ -165,3 +165,16 @@ class Story:
             found = uow.session.get(AccessRequest, request_id)
             assert found is not None
             return found
+
+
+def granted(story: Story, email: str = NEW_ADMIN) -> bool:
+    """Does ``email`` hold a membership or an invitation, on any account?"""
+    with story.runtime.uow(read_only=True) as uow:
+        user_ids = uow.session.scalars(select(User.id).where(User.email == email)).all()
+        membership = uow.session.scalars(
+            select(Membership.id).where(Membership.user_id.in_(user_ids))
+        ).first()
+        invitation = uow.session.scalars(
+            select(Invitation.id).where(Invitation.email == email)
+        ).first()
+    return membership is not None or invitation is not None

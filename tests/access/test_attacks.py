@@ -17,11 +17,11 @@ from keyholder.access import decisions
 from keyholder.access.decisions import Decision
 from keyholder.access.execution import execute_due, execute_request
 from keyholder.access.states import RequestState
-from keyholder.accounts.models import Invitation, Membership
+from keyholder.accounts.models import Invitation
 from keyholder.audit.models import AuditEvent
 from keyholder.errors import KeyholderError
-from keyholder.identity.models import StaffRole, User
-from tests.access.flow import NEW_ADMIN, Story, link_token
+from keyholder.identity.models import StaffRole
+from tests.access.flow import Story, granted, link_token
 
 
 @pytest.fixture
@@ -29,24 +29,12 @@ def story(runtime, factories):
     return Story.begin(runtime, factories)
 
 
-def granted(story: Story) -> bool:
-    with story.runtime.uow(read_only=True) as uow:
-        user_ids = uow.session.scalars(select(User.id).where(User.email == NEW_ADMIN)).all()
-        membership = uow.session.scalars(
-            select(Membership.id).where(Membership.user_id.in_(user_ids))
-        ).first()
-        invitation = uow.session.scalars(
-            select(Invitation.id).where(Invitation.email == NEW_ADMIN)
-        ).first()
-    return membership is not None or invitation is not None
-
-
-def push_through(story: Story, request_id) -> list[str]:
-    """Approve twice (without a note), wait out the cooling-off, run the worker."""
+def push_through(story: Story, request_id, note: str = "") -> list[str]:
+    """Approve twice (without a note unless given), wait out the cooling-off, run the worker."""
     refusals = []
     for reviewer in story.reviewers:
         try:
-            story.decide(request_id, Decision.APPROVE, reviewer)
+            story.decide(request_id, Decision.APPROVE, reviewer, note=note)
         except KeyholderError as exc:
             refusals.append(exc.detail)
     story.runtime.clock.advance(story.runtime.settings.cooling_off)
@@ -81,6 +69,60 @@ def test_a_false_statement_fails_its_check_and_grants_nothing(story, changes, fa
     assert evidence(story, request_id)[failing] == "fail"
     refusals = push_through(story, request_id)
     assert refusals, "approving over a failing check must need a stated reason"
+    assert not granted(story)
+
+
+def test_two_approvals_with_notes_grant_nothing_without_an_independent_proof_s23b(story):
+    """The executive on record never answers and no DNS proof: notes cannot make up for it."""
+    request_id = story.submit()
+    story.confirm(request_id)
+    refusals = push_through(story, request_id, note="spoke to them on the phone")
+    assert len(refusals) == 1
+    assert "S23b" in refusals[0]
+    assert "executive on record" in refusals[0]
+    assert "_keyholder-challenge" in refusals[0]
+    assert story.request(request_id).state is RequestState.APPROVED_ONCE
+    assert not granted(story)
+
+
+@pytest.mark.parametrize(
+    "email_to_add",
+    [
+        "kel@acme-corp.example",  # hyphenated name
+        "kel@acmecorp.example",  # extended name
+        "kel@acme.co",  # another suffix
+        "kel@acme.example.attacker.example",  # subdomain trick
+        "kel@acrne.example",  # rn for m
+        "kel@xn--cme-5cd.example",  # Cyrillic a, as punycode
+        "kel@\u0430cme.example",  # the same, as typed
+    ],
+)
+def test_a_lookalike_address_to_add_fails_and_is_never_approved_s23a(story, email_to_add):
+    """Even with the executive's confirmation and a note from both reviewers."""
+    request_id = story.submit(email_to_add=email_to_add)
+    story.confirm(request_id)
+    item = next(i for i in story.request(request_id).evidence if i["check"] == "email_to_add")
+    assert (item["status"], item["lookalike_of"]) == ("fail", "acme.example"), item
+    story.executive_answers(request_id, confirm=True)
+    refusals = push_through(story, request_id, note="the customer says it is theirs")
+    assert len(refusals) == 2
+    assert all("S23a" in refusal for refusal in refusals)
+    assert story.request(request_id).state is RequestState.IN_REVIEW
+    assert not granted(story, story.request(request_id).email_to_add)
+
+
+@pytest.mark.parametrize(
+    "executive_email", ["dana.whitfield@acrne.example", "dana.whitfield@xn--cme-5cd.example"]
+)
+def test_a_lookalike_executive_address_is_never_approved_even_with_a_note_s23a(
+    story, executive_email
+):
+    request_id = story.submit(executive_email=executive_email)
+    story.confirm(request_id)
+    story.executive_answers(request_id, confirm=True)  # the one on record, not the typed one
+    refusals = push_through(story, request_id, note="typo by the customer")
+    assert len(refusals) == 2
+    assert all("look-alike" in refusal for refusal in refusals)
     assert not granted(story)
 
 

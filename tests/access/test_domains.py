@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import string
+import unicodedata
 
 import pytest
 from hypothesis import given, settings
@@ -18,6 +19,7 @@ from keyholder.access.domains import (
     mixed_script_labels,
     skeleton,
     staff_domain_conflict,
+    uts39_confusables,
 )
 from keyholder.accounts.service import normalize_domain
 
@@ -158,6 +160,15 @@ LOOKALIKES = [
     ("glbex-crp.co.uk", "globex-corp.co.uk", "within 2 typing errors"),
     # look-alike letters and a typo at once
     ("cаme.example", "acme.example", "within 1 typing error"),
+    # S23a: the name extended with letters, several digit swaps, UTS #39 letters
+    ("acmecorp.example", "acme.example", "letters added"),
+    ("myacme.example", "acme.example", "letters added"),
+    ("northwindinc.com", "northwind.example", "letters added"),
+    ("getnorthwind.evil.test", "northwind.example", "letters added"),
+    ("n0r7hw1nd.example", "northwind.example", "3/e, 5/s"),
+    ("g10b3x-c0rp.co.uk", "globex-corp.co.uk", "3/e, 5/s"),
+    ("aꮯme.example", "acme.example", "punycode"),  # Cherokee small letter o... as c
+    ("northwꙇnd.example", "northwind.example", "punycode"),  # Cyrillic iota
 ]
 
 
@@ -237,6 +248,14 @@ class TestSkeleton:
         assert skeleton("paypa1") == skeleton("paypal") == skeleton("paypai")
         assert skeleton("ｇｏｏｇｌｅ") == skeleton("g00gle")
         assert skeleton("vvikipédia") == skeleton("wikipedia")
+
+    def test_the_unicode_confusables_data_completes_the_table_s23a(self):
+        """Characters UTS #39 lists as passing for ASCII letters share their skeleton."""
+        data = uts39_confusables()
+        assert len(data) > 1000
+        for char in ("ꮯ", "ꙇ", "ꓦ", "𝚊", "ꜳ", "ѡ"):
+            assert skeleton(char) == skeleton(data[char]), char
+        assert skeleton("ꓦandelay") == skeleton("vandelay")
 
     def test_every_confusable_survives_idna_and_maps_to_its_letter(self):
         for char, letter in CONFUSABLES.items():
@@ -338,3 +357,105 @@ class TestProperties:
     @given(st.text(alphabet=string.printable + "аеорсхοé\u0301ａ\u00ad\u3002"))
     def test_never_crashes_on_domain_like_text(self, text):
         assert check_email_domain(f"ceo@{text}", VERIFIED).status in {"pass", "fail"}
+
+
+# S23a: look-alikes generated from a verified domain always fail, naming it;
+# the domain itself passes; real subdomains and unrelated domains are no look-alikes.
+
+NAME = st.from_regex(r"[a-z]{4,12}", fullmatch=True).filter(lambda n: not n.startswith("xn"))
+SUFFIXES = ["example", "test", "com", "org", "io", "co.uk", "de"]
+VERIFIED_DOMAIN = st.tuples(NAME, st.sampled_from(SUFFIXES))
+# Letters that digits pass for, and the digits.
+DIGIT_FOR = {"o": "0", "l": "1", "e": "3", "a": "4", "s": "5", "t": "7", "b": "8", "g": "9"}
+
+
+def _passes_for(char: str, letter: str) -> bool:
+    """In a domain name, ``char`` still reads as ``letter`` (IDNA may refuse or change it)."""
+    domain = check_email_domain(f"ceo@x{char}y.example", []).domain
+    try:
+        shown = domain.encode().decode("idna") if domain else None
+    except UnicodeError:
+        return False
+    return shown is not None and skeleton(shown) == skeleton(f"x{letter}y.example")
+
+
+UTS39_FOR = {
+    letter: sorted(
+        c
+        for c, target in uts39_confusables().items()
+        if target == letter and _passes_for(c, letter)
+    )
+    for letter in string.ascii_lowercase
+}
+
+
+@st.composite
+def lookalike_of(draw, verified):
+    """One look-alike of ``(name, suffix)``: each kind an attacker would register."""
+    name, suffix = verified
+    kind = draw(
+        st.sampled_from(["hyphen", "affix", "suffix", "inside", "digits", "uts39", "punycode"])
+    )
+    if kind == "hyphen":
+        i = draw(st.integers(1, len(name) - 1))
+        return f"{name[:i]}-{name[i:]}.{suffix}"
+    if kind == "affix":
+        extra = draw(st.sampled_from(["corp", "inc", "my", "get", "login", "hq", "x"]))
+        joined = draw(st.sampled_from([name + extra, extra + name]))
+        return f"{joined}.{suffix}"
+    if kind == "suffix":
+        return f"{name}.{draw(st.sampled_from([s for s in SUFFIXES if s != suffix]))}"
+    if kind == "inside":
+        return f"{name}.{suffix}.{draw(st.sampled_from(['evil.test', 'login.io', 'co']))}"
+    if kind == "digits":
+        table = {letter: [digit] for letter, digit in DIGIT_FOR.items()}
+    else:  # as punycode, only letters that stay themselves (not full-width a, which is a)
+        keep = (
+            (lambda c: not unicodedata.normalize("NFKC", c).isascii())
+            if kind == "punycode"
+            else bool
+        )
+        table = {k: [c for c in v if keep(c)] for k, v in UTS39_FOR.items()}
+    positions = [i for i, char in enumerate(name) if table.get(char)]
+    if not positions:  # no letter to swap: fall back on a hyphen
+        return f"{name[:2]}-{name[2:]}.{suffix}"
+    i = draw(st.sampled_from(positions))
+    substitute = draw(st.sampled_from(table[name[i]]))
+    typed = f"{name[:i]}{substitute}{name[i + 1 :]}.{suffix}"
+    return typed.encode("idna").decode("ascii") if kind == "punycode" else typed
+
+
+class TestLookalikeProperties:
+    @settings(max_examples=300)
+    @given(data=st.data(), verified=VERIFIED_DOMAIN)
+    def test_generated_lookalikes_always_fail_naming_the_verified_domain_s23a(self, data, verified):
+        domain = ".".join(verified)
+        typed = data.draw(lookalike_of(verified))
+        verdict = check_email_domain(f"kel@{typed}", [domain, "initech.example"])
+        assert verdict.status == "fail"
+        assert verdict.lookalike_of == domain, verdict.explanation
+        assert staff_domain_conflict(f"kel@{typed}", [domain])
+
+    @given(verified=VERIFIED_DOMAIN, label=st.from_regex(r"[a-z0-9]{1,10}", fullmatch=True))
+    def test_the_domain_passes_and_a_real_subdomain_is_no_lookalike(self, verified, label):
+        domain = ".".join(verified)
+        assert check_email_domain(f"kel@{domain}", [domain]).status == "pass"
+        sub = check_email_domain(f"kel@{label}.{domain}", [domain])
+        assert (sub.status, sub.lookalike_of) == ("fail", None)
+        assert "subdomain of the verified domain" in sub.explanation
+
+    @given(
+        verified=st.tuples(
+            st.from_regex(r"[a-h]{4,12}", fullmatch=True), st.sampled_from(SUFFIXES)
+        ),
+        other=st.tuples(
+            st.lists(st.from_regex(r"[pquxyz]{3,12}", fullmatch=True), min_size=1, max_size=2),
+            st.sampled_from(SUFFIXES),
+        ),
+    )
+    def test_unrelated_domains_are_not_called_lookalikes(self, verified, other):
+        domain, typed = ".".join(verified), ".".join([*other[0], other[1]])
+        verdict = check_email_domain(f"kel@{typed}", [domain])
+        assert (verdict.status, verdict.lookalike_of) == ("fail", None), verdict.explanation
+        assert not is_lookalike(typed, domain)
+        assert not staff_domain_conflict(f"kel@{typed}", [domain])

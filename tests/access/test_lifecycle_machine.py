@@ -2,9 +2,12 @@
 
 Random decisions by three reviewers (one of them the requester's colleague
 who also asks), executive answers, vetoes, clock jumps, worker runs, repeated
-link clicks and duplicate worker deliveries. After every step: only legal
-states, at most one grant per request, and never a grant without two distinct
-staff approvals, an elapsed cooling-off, no veto and no executive denial.
+link clicks and duplicate worker deliveries, and the customer publishing (or
+taking down) the DNS proof. After every step: only legal states, at most one
+grant per request, and never a grant without two distinct staff approvals, an
+elapsed cooling-off, no veto, no executive denial and a proof that does not
+come from the requester (S23b: the executive on record confirmed, or the DNS
+proof passed); nor a cooling-off without that proof.
 """
 
 from __future__ import annotations
@@ -12,15 +15,19 @@ from __future__ import annotations
 import contextlib
 from datetime import timedelta
 
-from hypothesis import HealthCheck, settings
+import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 from sqlalchemy import func, select
 
-from keyholder.access import decisions
+from keyholder.access import decisions, dns_check
 from keyholder.access.decisions import Decision
+from keyholder.access.dns_proof import record_value
 from keyholder.access.execution import execute_due, execute_request
 from keyholder.access.models import AccessRequest, Approval
+from keyholder.access.proofs import independent_proofs
 from keyholder.access.states import FINAL_STATES, RequestState
 from keyholder.audit.models import AuditEvent
 from keyholder.desk.customer import record_customer_reply
@@ -33,8 +40,17 @@ from tests.access.flow import REQUESTER, Story, link_token
 from tests.conftest import _empty_all_tables
 from tests.factories import Factories
 
+CHALLENGE = "_keyholder-challenge.acme.example"
 
-def test_request_lifecycle_keeps_its_invariants_s20(runtime, engine):
+
+@pytest.fixture
+def settings(settings, dns_server):
+    return settings.model_copy(
+        update={"dns_nameservers": (dns_server.address,), "dns_port": dns_server.port}
+    )
+
+
+def test_request_lifecycle_keeps_its_invariants_s20_s23b(runtime, engine, dns_server):
     class RequestLifecycle(RuleBasedStateMachine):
         def __init__(self) -> None:
             super().__init__()
@@ -46,6 +62,8 @@ def test_request_lifecycle_keeps_its_invariants_s20(runtime, engine):
             self.reviewers = (*self.story.reviewers, third)
             self.request_id = self.story.submit()
             self.seen_final: dict[str, RequestState] = {}
+            self.seen_cooling_off: set[str] = set()
+            dns_server.txt.clear()
             self.used_links: list[tuple[str, str]] = []
 
         def _try(self, action) -> None:
@@ -107,6 +125,20 @@ def test_request_lifecycle_keeps_its_invariants_s20(runtime, engine):
 
             self._try(reply)
 
+        @rule(published=st.sampled_from(["the token", "another value", "nothing"]))
+        def customer_publishes_dns(self, published):
+            token = self.story.request(self.request_id).dns_token
+            dns_server.txt[CHALLENGE] = {
+                "the token": [record_value(token)],
+                "another value": ["keyholder-verification=not-this-one"],
+                "nothing": [],
+            }[published]
+
+        @rule()
+        def staff_check_dns(self):
+            actor = self.story.factories.actor(self.reviewers[0])
+            self._try(lambda: dns_check.check_request(runtime.uow(), self.request_id, actor=actor))
+
         @rule(hours=st.sampled_from([0, 1, 24, 71, 72, 73, 200]))
         def time_passes(self, hours):
             runtime.clock.advance(timedelta(hours=hours))
@@ -148,7 +180,15 @@ def test_request_lifecycle_keeps_its_invariants_s20(runtime, engine):
                         assert approvers >= 2
                         assert request.executed_at >= request.cooling_off_until
                         assert request.executive_denied_at is None
+                        assert independent_proofs(request).held, "a grant without a proof"
                     key = str(request.id)
+                    if (
+                        request.state is RequestState.COOLING_OFF
+                        and key not in self.seen_cooling_off
+                    ):
+                        # Just moved there (the DNS proof may be re-checked later on).
+                        assert independent_proofs(request).held, "cooling-off without a proof"
+                        self.seen_cooling_off.add(key)
                     if key in self.seen_final:
                         assert request.state is self.seen_final[key], "a final state changed"
                     elif request.state in FINAL_STATES:
@@ -167,7 +207,7 @@ def test_request_lifecycle_keeps_its_invariants_s20(runtime, engine):
                 )
             assert open_ones <= 1
 
-    RequestLifecycle.TestCase.settings = settings(
+    RequestLifecycle.TestCase.settings = hypothesis_settings(
         max_examples=20,
         stateful_step_count=20,
         deadline=None,

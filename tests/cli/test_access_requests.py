@@ -21,6 +21,8 @@ def test_list_and_show_with_the_risk_summary(cli: Cli, story: Story) -> None:
     assert [r["id"] for r in listed] == [str(request_id)]
     out = cli.ok("access-requests", "show", str(request_id)).stdout
     assert "(in_review)" in out
+    assert "proofs:      MISSING" in out  # S23b
+    assert "customer can: the executive on record opens the confirmation link" in out
     evidence = out.split("evidence:\n")[1].splitlines()
     assert evidence[0].split()[:2] == ["fail", "contract_number"]
 
@@ -36,6 +38,10 @@ def test_two_named_reviewers_approve(cli: Cli, story: Story) -> None:
     assert_error(
         cli("access-requests", "approve", str(request_id), "--as", first), "different reviewer"
     )
+    # S23b: no second approval before a proof from outside the request, note or not.
+    refused = cli("access-requests", "approve", str(request_id), "--as", second, "--note", "ok")
+    assert_error(refused, "S23b")
+    story.executive_answers(request_id, confirm=True)
     assert (
         "cooling_off"
         in cli.ok("access-requests", "approve", str(request_id), "--as", second).stdout

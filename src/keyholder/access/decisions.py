@@ -3,7 +3,10 @@
 Reviewers (staff with the reviewer or admin role, with MFA) ask for more
 information, reject, or approve. Two approvals from two different reviewers,
 neither of them the requester (S24), start the cooling-off: every admin and
-contact on record is told and can veto with one link (S25).
+contact on record is told and can veto with one link (S25). The second
+approval is refused (409, not recorded) until a proof from outside the request
+holds (S23b, ``access.proofs``); a request naming a look-alike of a verified
+domain is never approved (S23a); other failing checks need a note.
 """
 
 from __future__ import annotations
@@ -13,13 +16,14 @@ from enum import StrEnum
 
 from sqlalchemy import delete, func, select
 
-from keyholder.access import evidence, intake, notices
+from keyholder.access import evidence, intake, notices, proofs
 from keyholder.access.evidence import Check, Item, Status
 from keyholder.access.intake import finish, lock_request, move, request_target
 from keyholder.access.links import spend_link
 from keyholder.access.models import AccessRequest, AccountFreeze, Approval, LinkPurpose
 from keyholder.access.states import FINAL_STATES, RequestState
 from keyholder.accounts.models import ContactKind, EnterpriseAccount
+from keyholder.accounts.staff_addresses import is_staff_address
 from keyholder.audit.service import record_event
 from keyholder.db.uow import UnitOfWork
 from keyholder.desk import notify
@@ -133,7 +137,7 @@ def _approve(
         raise Conflict("this request matches no account it could be granted on; see the checks")
     if reviewer.email in {request.requester_email, request.email_to_add}:
         raise PermissionDenied("you cannot approve a request you made or that names you (S24)")
-    if intake.is_staff_address(uow, request.email_to_add):
+    if is_staff_address(uow, request.email_to_add):
         raise PermissionDenied("staff addresses are never made customer admins (S31)")
     already = uow.session.scalar(
         select(Approval.id).where(
@@ -142,10 +146,23 @@ def _approve(
     )
     if already is not None:
         raise Conflict("you already approved this request; a different reviewer must (S24)")
+    lookalikes = proofs.lookalike_items(request.evidence)
+    if lookalikes:
+        named = "; ".join(f"{i['check']}: {i['explanation']}" for i in lookalikes)
+        raise Conflict(
+            "this request names an address on a look-alike of a verified domain; it can "
+            f"never be approved, note or not (S23a): {named}. Reject it."
+        )
     failing = [i["check"] for i in request.evidence if i["status"] == Status.FAIL]
     if failing and not note:
         raise InvalidInput(
             f"checks failing: {', '.join(failing)}; approving anyway needs a note saying why"
+        )
+    if request.state is RequestState.APPROVED_ONCE:  # this approval would start the cooling-off
+        proofs.require_independent_proof(
+            request,
+            to="The second approval, which starts the cooling-off,",
+            then="Your approval was not recorded: approve again once a proof has passed.",
         )
     uow.session.add(
         Approval(

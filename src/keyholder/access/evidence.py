@@ -46,14 +46,17 @@ class Item:
     status: Status
     source: str
     explanation: str
+    # The verified domain an address imitates (S23a): such a fail is never approvable.
+    lookalike_of: str | None = None
 
     def as_json(self) -> dict[str, Any]:
-        return {
+        found = {
             "check": self.check,
             "status": self.status.value,
             "source": self.source,
             "explanation": self.explanation,
         }
+        return found | ({"lookalike_of": self.lookalike_of} if self.lookalike_of else {})
 
 
 def record(request: AccessRequest, items: Iterable[Item]) -> None:
@@ -96,6 +99,22 @@ def unknown_account(request: AccessRequest) -> list[Item]:
             f"no enterprise account is named {request.account_name!r}",
         )
     ]
+
+
+def _email_to_add(email: str, verified: Sequence[str]) -> Item:
+    """On a verified domain passes; a look-alike of one fails (S23a); any other is unknown.
+
+    Unknown, not fail: a customer may rightly make an admin of an address on a
+    domain they never verified (a parent company's); a reviewer weighs it.
+    """
+    verdict = check_email_domain(email, verified)
+    if verdict.status == "pass":
+        status = Status.PASS
+    else:
+        status = Status.FAIL if verdict.lookalike_of else Status.UNKNOWN
+    return Item(
+        Check.EMAIL_TO_ADD, status, "verified domains", verdict.explanation, verdict.lookalike_of
+    )
 
 
 def record_checks(
@@ -151,6 +170,7 @@ def record_checks(
             Status(verdict.status),
             "verified domains",
             verdict.explanation,
+            verdict.lookalike_of,
         )
     )
     if staff_address:
@@ -163,9 +183,7 @@ def record_checks(
             )
         )
     else:
-        to_add = check_email_domain(request.email_to_add, verified)
-        status = Status.PASS if to_add.status == "pass" else Status.UNKNOWN
-        items.append(Item(Check.EMAIL_TO_ADD, status, "verified domains", to_add.explanation))
+        items.append(_email_to_add(request.email_to_add, verified))
     if confirmers:
         names = ", ".join(f"{c.name} <{c.email}>" for c in confirmers)
         confirmation = Item(

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
-from keyholder.access import intake, notices
+from keyholder.access import intake, notices, proofs
 from keyholder.access.intake import finish, lock_request, move, request_target
 from keyholder.access.models import AccessRequest, Approval
 from keyholder.access.states import RequestState
@@ -24,6 +24,7 @@ from keyholder.accounts import repository
 from keyholder.accounts.invitations import invite
 from keyholder.accounts.models import ContactKind, EnterpriseAccount, Membership
 from keyholder.accounts.permissions import ADMIN_PERMISSION, ordered, parse_permissions
+from keyholder.accounts.staff_addresses import is_staff_address
 from keyholder.audit.service import record_event
 from keyholder.db.uow import UnitOfWork
 from keyholder.desk.models import TicketStatus
@@ -76,9 +77,15 @@ def execute_request(
         if (
             (approvers or 0) < 2
             or request.executive_denied_at is not None
-            or intake.is_staff_address(uow, request.email_to_add)
+            or is_staff_address(uow, request.email_to_add)
+            or proofs.lookalike_items(request.evidence)
         ):
             finish(uow, request, RequestState.REJECTED, actor=actor, outcome="checks changed")
+            uow.commit()
+            return request.state
+        if not proofs.independent_proofs(request).held:  # S23b again, as the worker grants
+            outcome = "no proof from outside the request holds any more (S23b)"
+            finish(uow, request, RequestState.REJECTED, actor=actor, outcome=outcome)
             uow.commit()
             return request.state
         account = uow.session.get(EnterpriseAccount, request.account_id, with_for_update=True)

@@ -16,9 +16,8 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from keyholder.access import evidence, notices, states
+from keyholder.access import evidence, notices, proofs, states
 from keyholder.access.dns_proof import new_dns_token
-from keyholder.access.domains import staff_domain_conflict
 from keyholder.access.evidence import Check, Item, Status
 from keyholder.access.links import issue_link, spend_link
 from keyholder.access.models import AccessRequest, AccountFreeze, LinkPurpose
@@ -26,6 +25,7 @@ from keyholder.access.states import RequestState
 from keyholder.accounts.models import EnterpriseAccount, Membership
 from keyholder.accounts.permissions import ADMIN_PERMISSION
 from keyholder.accounts.service import normalize_account_name, normalize_contract_number
+from keyholder.accounts.staff_addresses import is_staff_address
 from keyholder.audit.service import record_event
 from keyholder.db.uow import UnitOfWork
 from keyholder.desk.attachments import NewAttachment, attach_files, check_attachment
@@ -399,15 +399,6 @@ def active_admins(uow: UnitOfWork, account: EnterpriseAccount, *, now: datetime)
     ]
 
 
-def is_staff_address(uow: UnitOfWork, email: str) -> bool:
-    """S31: staff, or an address on (or like) a staff domain, is never made a customer admin."""
-    staff = uow.session.scalar(
-        select(User.id).where(User.email == email, User.staff_role.is_not(None))
-    )
-    domains = uow.settings.staff_email_domains
-    return staff is not None or bool(domains and staff_domain_conflict(email, domains))
-
-
 def open_request_for(
     uow: UnitOfWork, account_id: uuid.UUID, *, besides: uuid.UUID
 ) -> AccessRequest | None:
@@ -421,9 +412,15 @@ def open_request_for(
 
 
 def move(uow: UnitOfWork, request: AccessRequest, target: RequestState, *, actor: Actor) -> None:
-    """Change the request's state if the lifecycle allows it (409 otherwise); audited."""
+    """Change the request's state if the lifecycle allows it (409 otherwise); audited.
+
+    The cooling-off and the grant also need a proof from outside the request
+    (S23b): checked here, on the move itself, so that no path can skip it.
+    """
     before = request.state
     states.check_move(before, target)
+    if target in proofs.GATED_STATES:
+        proofs.require_independent_proof(request, to=f"A request becoming {target}")
     request.state = target
     request.updated_at = uow.clock.now()
     record_event(

@@ -17,13 +17,21 @@ from typing import Any
 
 from sqlalchemy import select
 
+from keyholder.access import dns_check
 from keyholder.access.models import AccessRequest
 from keyholder.access.requester_view import Wording, requester_wording
+from keyholder.access.states import RequestState
 from keyholder.db.uow import UnitOfWork
 from keyholder.desk.links import ticket_by_link
 from keyholder.desk.models import Ticket, TicketKind
 from keyholder.desk.policy import readable_ticket
 from keyholder.identity.actor import Actor
+
+# Where a proof from outside the request (S23b) can still help. The record is
+# the same random per-request value whether or not the account exists (S31a).
+_PROOF_STATES = frozenset(
+    {RequestState.IN_REVIEW, RequestState.NEEDS_INFO, RequestState.APPROVED_ONCE}
+)
 
 # What the letter must state, in the requester's words, and the pre-screen item
 # that holds each one.
@@ -62,6 +70,8 @@ class RequestProgress:
     stage: Wording
     letter: LetterStatus
     readings: tuple[LetterReading, ...] = ()
+    # The DNS proof the customer can give (S23b), while reviewers may still need it.
+    dns_record: str | None = None
 
     @property
     def settled(self) -> bool:
@@ -92,7 +102,12 @@ def _progress(uow: UnitOfWork, ticket: Ticket) -> RequestProgress | None:
     letter, readings = _letter(request)
     # No ``outcome``: it is written for staff and may name the account's admins or its
     # state; a reviewer's words reach the requester as a message on the ticket.
-    return RequestProgress(stage=requester_wording(request.state), letter=letter, readings=readings)
+    return RequestProgress(
+        stage=requester_wording(request.state),
+        letter=letter,
+        readings=readings,
+        dns_record=dns_check.record_for(request) if request.state in _PROOF_STATES else None,
+    )
 
 
 def _letter(request: AccessRequest) -> tuple[LetterStatus, tuple[LetterReading, ...]]:

@@ -20,6 +20,7 @@ from keyholder.accounts.models import (
 )
 from keyholder.accounts.permissions import ADMIN_PERMISSION, PermissionSet, ordered
 from keyholder.accounts.policy import managed_account
+from keyholder.accounts.staff_addresses import refuse_staff_admin
 from keyholder.audit.service import record_event
 from keyholder.db.uow import UnitOfWork
 from keyholder.errors import AlreadyExists, Gone, NotAuthenticated, NotFound, PermissionDenied
@@ -170,6 +171,8 @@ def accept_invitation(
             user = insert_user(
                 uow, invitation.email, name=name, password_hash=password_hash, email_verified=True
             )
+        # S31 again: the address may have become staff's, or its domain a staff one.
+        refuse_staff_admin(uow, invitation.email, invitation.permissions)
         account = invitation.account
         if repository.membership(uow.session, account.id, user.id) is not None:
             raise AlreadyExists(f"{user.email} is already a member of {account.name!r}")

@@ -14,6 +14,7 @@ from keyholder.accounts.policy import (
     readable_account,
     readable_member_lookup,
 )
+from keyholder.accounts.staff_addresses import refuse_staff_admin
 from keyholder.audit.service import record_event
 from keyholder.db.uow import UnitOfWork
 from keyholder.errors import AlreadyExists, LastAdminError, NotFound
@@ -86,6 +87,7 @@ def add_member(
     granted = parse_permissions(permissions)
     with uow:
         account = managed_account(uow, account_name, actor=actor)
+        refuse_staff_admin(uow, email, granted)
         user = find_user(uow, email)
         if user is None:
             invitation = invite(uow, account, email, granted, actor=actor)
@@ -137,6 +139,7 @@ def set_member_permissions(
         before = membership.permissions
         if before == granted:
             return membership
+        refuse_staff_admin(uow, membership.user.email, granted)
         if ADMIN_PERMISSION in before and ADMIN_PERMISSION not in granted:
             _refuse_if_last_admin(uow, account, membership, verb="take manage from")
         membership.permissions = granted

@@ -97,6 +97,12 @@ def show(request_id: str, as_json: bool = JsonOption) -> None:
         typer.echo(f"cooling-off: until {out.cooling_off_until:%Y-%m-%d %H:%M} UTC")
     if out.outcome:
         typer.echo(f"outcome:     {out.outcome}")
+    held = "held" if out.proofs.held else "MISSING: a second approval is refused until one passes"
+    typer.echo(f"proofs:      {held} (S23b)")
+    for proof in out.proofs.items:
+        typer.echo(f"  {proof.status:<8} {proof.check:<24} {proof.explanation}")
+        if proof.status != "pass":
+            typer.echo(f"  {'':<8} {'':<24} customer can: {proof.how_to_provide}")
     typer.echo("evidence:")
     for item in out.risk_summary:
         typer.echo(f"  {item['status']:<8} {item['check']:<24} {item['explanation']}")

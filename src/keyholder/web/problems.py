@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from keyholder.errors import (
     InvalidInput,
     KeyholderError,
+    NoIndependentProof,
     ServiceUnavailable,
     TooManyRequests,
     UnknownPermission,
@@ -57,6 +58,8 @@ def install_problem_handlers(app: FastAPI) -> None:
         if isinstance(exc, InvalidInput) and exc.field is not None:
             # The same shape as a request validation error's, for clients that read fields.
             extra["errors"] = [{"loc": ["body", exc.field], "msg": exc.detail}]
+        if isinstance(exc, NoIndependentProof):
+            extra["missing_proofs"] = exc.missing
         headers = {}
         if isinstance(exc, TooManyRequests | ServiceUnavailable) and exc.retry_after is not None:
             headers["Retry-After"] = str(exc.retry_after)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from keyholder.access.decisions import Decision
+from keyholder.access.dns_proof import record_value
 from keyholder.access.states import RequestState
 from keyholder.identity.models import StaffRole
 from keyholder.web.ui.review import countdown
@@ -150,6 +152,41 @@ class TestReviewPage:
             response = browser.client.post(path, data={"decision": "approve"})
             assert response.status_code == 403, path
         assert story.request(request_id).state is RequestState.IN_REVIEW
+
+
+class TestProofsOnThePage:
+    def test_a_missing_proof_is_shown_with_what_the_customer_can_do_s23b(
+        self, browser, story, reviewers, clock
+    ):
+        request_id = story.submit()
+        story.confirm(request_id)
+        story.decide(request_id, Decision.APPROVE, story.reviewers[0], note="letter checked")
+        sign_in_staff(browser, reviewers[0], clock)
+        page = f"/desk/access-requests/{request_id}"
+        words = text_of(browser.get(page).text)
+        assert "Proof from outside the request" in words
+        assert "Missing Neither proof has passed yet" in words
+        assert "What the customer can do: the executive on record opens" in words
+        assert record_value(story.request(request_id).dns_token) in words
+        refused = decide(browser, request_id, "approve", note="I know them")
+        assert refused.status_code == 409
+        assert "S23b" in refused.text
+        assert story.request(request_id).state is RequestState.APPROVED_ONCE
+        story.executive_answers(request_id, confirm=True)
+        assert "Held A proof the requester could not give" in text_of(browser.get(page).text)
+
+    def test_a_lookalike_address_is_shown_as_never_approvable_s23a(
+        self, browser, story, reviewers, clock
+    ):
+        request_id = story.submit(email_to_add="kel@acmecorp.example")
+        story.confirm(request_id)
+        sign_in_staff(browser, reviewers[0], clock)
+        words = text_of(browser.get(f"/desk/access-requests/{request_id}").text)
+        assert "This request can never be approved" in words
+        assert "looks like the verified domain acme.example" in words
+        refused = decide(browser, request_id, "approve", note="the customer insists")
+        assert refused.status_code == 409
+        assert "S23a" in refused.text
 
 
 class TestCountdown:

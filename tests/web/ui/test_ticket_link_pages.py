@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from keyholder.access.dns_proof import record_value
 from keyholder.access.prescreen_job import prescreen_due
 from keyholder.desk import service
 from keyholder.desk.models import Ticket, TicketStatus
@@ -201,6 +202,16 @@ class TestAccessRequestProgress:
             if len(item["explanation"]) > 10:  # not a bare word such as "matches"
                 assert item["explanation"] not in section
         assert "ENT-2024-001234" not in section
+
+    def test_the_requester_is_told_how_to_give_the_dns_proof_s23b(self, browser, story):
+        request_id = story.submit()
+        path = link_in(story.runtime, "access_confirm_requester", REQUESTER)
+        value = record_value(story.request(request_id).dns_token)
+        assert value not in browser.get(path).text  # nothing before the address is confirmed
+        story.confirm(request_id)
+        section = browser.get(f"{path}/progress").text
+        assert "Proof from your company's domain" in section
+        assert f"_keyholder-challenge.&lt;verified domain&gt; TXT &#34;{value}&#34;" in section
 
     def test_the_executive_is_never_sent_the_requesters_link(self, story):
         request_id = story.submit()

@@ -22,6 +22,7 @@ from keyholder.access.evidence import risk_summary
 from keyholder.access.execution import execute_request
 from keyholder.access.intake import AccessRequestForm, confirm_requester, submit_access_request
 from keyholder.access.models import AccessRequest, Approval
+from keyholder.access.proofs import independent_proofs
 from keyholder.access.states import RequestState
 from keyholder.errors import InvalidInput
 from keyholder.web.api.schemas import Body
@@ -71,6 +72,22 @@ class ApprovalOut(BaseModel):
     at: datetime
 
 
+class ProofOut(BaseModel):
+    """One proof from outside the request (S23b) and what the customer can do to provide it."""
+
+    check: str
+    status: str
+    explanation: str
+    how_to_provide: str
+
+
+class ProofsOut(BaseModel):
+    """``held``: one proof passed, so a second approval may start the cooling-off."""
+
+    held: bool
+    items: list[ProofOut]
+
+
 class AccessRequestOut(BaseModel):
     id: uuid.UUID
     ticket: int
@@ -86,6 +103,7 @@ class AccessRequestOut(BaseModel):
     executive_email: str
     letter: dict[str, Any]
     risk_summary: list[dict[str, Any]]
+    proofs: ProofsOut
     dns_record: str
     approvals: list[ApprovalOut]
     cooling_off_until: datetime | None
@@ -123,6 +141,7 @@ def request_out(
             "prescreen": request.prescreen,
         },
         risk_summary=risk_summary(request.evidence),
+        proofs=ProofsOut.model_validate(independent_proofs(request).as_json()),
         dns_record=dns_check.record_for(request),
         approvals=[
             ApprovalOut(reviewer=a.reviewer_email, note=a.note, at=a.created_at) for a in approvals

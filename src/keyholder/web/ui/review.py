@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from keyholder.access import decisions, dns_check, queries
 from keyholder.access.decisions import Decision
 from keyholder.access.evidence import Check, Status, risk_summary
+from keyholder.access.proofs import independent_proofs, lookalike_items
 from keyholder.access.states import OPEN_STATES, RequestState
 from keyholder.errors import InvalidInput, KeyholderError, NotAuthenticated, NotFound
 from keyholder.identity.actor import Actor
@@ -149,6 +150,8 @@ def _review_page(
         "executive": _evidence_of(found.evidence, Check.EXECUTIVE_CONFIRMATION),
         "dns": _evidence_of(found.evidence, Check.DNS_PROOF),
         "dns_record": dns_check.record_for(found),
+        "proofs": independent_proofs(found),
+        "lookalikes": lookalike_items(found.evidence),
         "letter_url": letter_url,
         "annotated_url": f"/api/access-requests/{found.id}/letter/annotated.png"
         if prescreen.get("annotated_png_sha256")

@@ -1,0 +1,37 @@
+"""S31: platform staff are never made admins of a customer account.
+
+Not staff users, not addresses on the platform's own email domains
+(``KEYHOLDER_STAFF_EMAIL_DOMAINS``), nor on a look-alike of one: a customer
+admin who could give ``manage`` to ``support@keyholder.example`` (or to
+``support@keyh0lder.example``) could dress a takeover up as staff help. Every
+way ``manage`` is given asks here: adding a member, changing permissions,
+accepting an invitation, and the grant of an access request.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from keyholder.access.domains import staff_domain_conflict
+from keyholder.accounts.permissions import ADMIN_PERMISSION, PermissionSet
+from keyholder.db.uow import UnitOfWork
+from keyholder.errors import PermissionDenied
+from keyholder.identity.models import User
+
+
+def is_staff_address(uow: UnitOfWork, email: str) -> bool:
+    """Staff, or an address on (or like) a staff domain."""
+    staff = uow.session.scalar(
+        select(User.id).where(User.email == email, User.staff_role.is_not(None))
+    )
+    domains = uow.settings.staff_email_domains
+    return staff is not None or bool(domains and staff_domain_conflict(email, domains))
+
+
+def refuse_staff_admin(uow: UnitOfWork, email: str, permissions: PermissionSet) -> None:
+    """403 when ``permissions`` hold ``manage`` and ``email`` is staff's (S31)."""
+    if ADMIN_PERMISSION in permissions and is_staff_address(uow, email):
+        raise PermissionDenied(
+            f"{email} is platform staff's, or on (or like) a staff email domain: it cannot "
+            f"be given {ADMIN_PERMISSION} on a customer account (S31)"
+        )
