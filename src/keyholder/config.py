@@ -17,6 +17,7 @@ DEVELOPMENT_SECRET_KEY = "development-only-secret-key-do-not-use-in-production" 
 # OWASP's Password Storage Cheat Sheet lists five equivalent argon2id minimums
 # (19 MiB x 2 passes, ...): each has memory (KiB) x passes >= 7168 x 5.
 ARGON2_MIN_PRODUCTION_COST = 7168 * 5
+ONE_YEAR_SECONDS = 365 * 24 * 3600
 
 
 class Environment(StrEnum):
@@ -121,6 +122,13 @@ class Settings(BaseSettings):
     dns_nameservers: tuple[str, ...] = ()
     dns_port: int = Field(default=53, ge=1, le=65535)
     dns_timeout_seconds: float = Field(default=3.0, gt=0)
+    # The OpenAPI document and its interactive page (/api/openapi.json, /api/docs).
+    # Unset: served except in production, where the page would run the CDN's
+    # script on our origin and the document maps every staff route (S41).
+    api_docs: bool | None = None
+    # Strict-Transport-Security max-age (seconds; 0 sends none). Unset: one year
+    # in production, none elsewhere (development is plain http://127.0.0.1).
+    hsts_max_age: int | None = Field(default=None, ge=0)
 
     @field_validator(
         "login_limit_per_account",
@@ -193,6 +201,18 @@ class Settings(BaseSettings):
     @property
     def is_development(self) -> bool:
         return self.env is Environment.DEVELOPMENT
+
+    @property
+    def serves_api_docs(self) -> bool:
+        return (
+            self.api_docs if self.api_docs is not None else self.env is not Environment.PRODUCTION
+        )
+
+    @property
+    def hsts_seconds(self) -> int:
+        if self.hsts_max_age is not None:
+            return self.hsts_max_age
+        return ONE_YEAR_SECONDS if self.env is Environment.PRODUCTION else 0
 
     @property
     def secret(self) -> bytes:
