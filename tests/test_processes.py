@@ -125,3 +125,41 @@ def test_serve_and_worker_processes_share_one_database(processes, factories, smt
     )
     assert status == 200
     assert member["user"]["email"] == "alice@acme.example"
+
+
+def test_serve_sends_no_server_banner_and_reads_the_header_settings(processes, process_env):
+    """S41 in a real `keyholder serve`: no `server` header; HSTS and the API docs
+    switch come from the environment."""
+    process_env.update(KEYHOLDER_HSTS_MAX_AGE="600", KEYHOLDER_API_DOCS="false")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = processes("serve", "--port", str(port), "--no-access-log")
+
+    def up() -> bool:
+        assert server.poll() is None, server.log.read_text()  # type: ignore[attr-defined]
+        try:
+            return request(f"{base}/healthz")[0] == 200
+        except OSError:
+            return False
+
+    wait_for(up, STARTUP_SECONDS, "keyholder serve to answer /healthz")
+
+    def headers_of(path: str) -> tuple[int, dict[str, str]]:
+        try:
+            with urllib.request.urlopen(f"{base}{path}", timeout=10) as response:  # noqa: S310
+                return response.status, {k.lower(): v for k, v in response.headers.items()}
+        except urllib.error.HTTPError as error:
+            return error.code, {k.lower(): v for k, v in error.headers.items()}
+
+    status, headers = headers_of("/healthz")
+    assert status == 200
+    assert "server" not in headers
+    assert "date" in headers
+    assert headers["strict-transport-security"] == "max-age=600"
+    status, headers = headers_of("/api/session")
+    assert status == 401
+    assert "server" not in headers
+    assert headers["cache-control"] == "no-store"
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers_of("/api/openapi.json")[0] == 404
+    assert headers_of("/api/docs")[0] == 404
