@@ -17,8 +17,11 @@ here. (A crash's 500 is answered outside every middleware, by Starlette's
 
 from __future__ import annotations
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+Header = tuple[bytes, bytes]
+NOSNIFF: Header = (b"x-content-type-options", b"nosniff")
+NO_STORE: Header = (b"cache-control", b"no-store")
 
 
 def is_api_path(path: str) -> bool:
@@ -26,26 +29,31 @@ def is_api_path(path: str) -> bool:
 
 
 class SecurityHeaders:
-    """ASGI middleware adding the headers above to every HTTP answer."""
+    """ASGI middleware adding the headers above to every HTTP answer.
+
+    Raw header pairs, added only where the answer has no header of that name:
+    it runs on every request, so it does no more than that.
+    """
 
     def __init__(self, app: ASGIApp, *, hsts_max_age: int) -> None:
         self.app = app
-        self.hsts = f"max-age={hsts_max_age}" if hsts_max_age > 0 else None
+        hsts = [(b"strict-transport-security", f"max-age={hsts_max_age}".encode())]
+        everywhere = [NOSNIFF, *(hsts if hsts_max_age > 0 else [])]
+        self.page_headers = everywhere
+        self.api_headers = [*everywhere, NO_STORE]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        api = is_api_path(scope["path"])
+        added = self.api_headers if is_api_path(scope["path"]) else self.page_headers
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers.setdefault("X-Content-Type-Options", "nosniff")
-                if api:
-                    headers.setdefault("Cache-Control", "no-store")
-                if self.hsts is not None:
-                    headers.setdefault("Strict-Transport-Security", self.hsts)
+                headers = list(message.get("headers", ()))
+                present = {name for name, _ in headers}  # lower case in ASGI
+                headers += [header for header in added if header[0] not in present]
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
