@@ -11,7 +11,7 @@ import pytest
 
 from keyholder.db.types import INTEGER_MAX
 from keyholder.identity.models import StaffRole
-from keyholder.web.inputs import row_number
+from keyholder.web.inputs import MAX_API_BODY_BYTES, row_number
 
 HUGE = [2**31, 2**63, 99999999999999999999]
 
@@ -123,3 +123,35 @@ class TestNulInText:
             files=[("files", ("a.txt", b"hello\n", "text/plain"))],
         )
         assert_invalid(response)
+
+
+class TestBodySize:
+    """S39: an API body past MAX_API_BODY_BYTES is refused (413) before it is read whole."""
+
+    def test_announced_too_large(self, client):
+        body = b'{"email": "' + b"a" * MAX_API_BODY_BYTES + b'"}'
+        response = client.post(
+            "/api/password-resets", content=body, headers={"Content-Type": "application/json"}
+        )
+        assert response.status_code == 413
+        assert response.headers["content-type"] == "application/problem+json"
+
+    def test_streamed_too_large(self, client):
+        def chunks():
+            yield b'{"email": "'
+            for _ in range(MAX_API_BODY_BYTES // 65536 + 1):
+                yield b"a" * 65536
+            yield b'"}'
+
+        response = client.post(
+            "/api/session", content=chunks(), headers={"Content-Type": "application/json"}
+        )
+        assert response.status_code == 413
+        assert response.headers["content-type"] == "application/problem+json"
+
+    def test_a_message_body_of_the_largest_size_fits(self, client, factories, alice):
+        largest = "é" * 200_000  # MAX_MESSAGE characters, 2 bytes each
+        response = client.post(
+            "/api/tickets", headers=factories.auth(alice), json={"subject": "s", "body": largest}
+        )
+        assert response.status_code == 201

@@ -29,7 +29,7 @@ from keyholder.web.api import (
     tickets,
 )
 from keyholder.web.headers import SecurityHeaders
-from keyholder.web.inputs import RefuseNulInUrl
+from keyholder.web.inputs import LimitApiBodies, RefuseNulInUrl
 from keyholder.web.problems import install_problem_handlers
 from keyholder.web.redaction import install_log_redaction
 from keyholder.worker import run_jobs_forever
@@ -151,6 +151,7 @@ def _api_docs(settings: Settings) -> _DocsUrls:
 def _install_middleware(app: FastAPI, settings: Settings) -> None:
     # The last added runs first: the security headers go on every answer,
     # the refusal of a URL with NUL included.
+    app.add_middleware(LimitApiBodies)
     app.add_middleware(RefuseNulInUrl)
     app.add_middleware(SecurityHeaders, hsts_max_age=settings.hsts_seconds)
 
