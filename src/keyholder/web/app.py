@@ -149,8 +149,8 @@ def _api_docs(settings: Settings) -> _DocsUrls:
 
 
 def _install_middleware(app: FastAPI, settings: Settings) -> None:
-    # The last added runs first: the security headers go on every answer,
-    # the refusal of a URL with NUL included.
+    # The last added runs first: the security headers go on every answer, the
+    # refusals of a URL with NUL and of a body too large included.
     app.add_middleware(LimitApiBodies)
     app.add_middleware(RefuseNulInUrl)
     app.add_middleware(SecurityHeaders, hsts_max_age=settings.hsts_seconds)

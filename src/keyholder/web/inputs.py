@@ -38,6 +38,8 @@ _ROW_NUMBER: TypeAdapter[int] = TypeAdapter(RowNumber)
 NUL_REFUSED = "text may not contain NUL characters"
 # A JSON body: a message (200,000 characters, 4 bytes each at worst) fits.
 MAX_API_BODY_BYTES = 1024 * 1024
+# No API route reads the body of these: their requests pass untouched (the hot reads).
+_NO_BODY_READ = frozenset({"GET", "HEAD", "OPTIONS"})
 TOO_LARGE = f"a request body may be at most {MAX_API_BODY_BYTES} bytes (files: as a form)"
 
 
@@ -97,7 +99,11 @@ class LimitApiBodies:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not is_api_path(scope["path"]):
+        if (
+            scope["type"] != "http"
+            or scope["method"] in _NO_BODY_READ
+            or not is_api_path(scope["path"])
+        ):
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])

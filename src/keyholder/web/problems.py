@@ -30,7 +30,7 @@ PROBLEM_ANSWERS = {
     410: "The link was used, has expired or was replaced",
     413: "Over a size limit",
     415: "A body or an upload of a type not taken here",
-    422: "Invalid input; ``errors`` names each field a request's validation refused",
+    422: "Invalid input; `errors` names each field a request's validation refused",
     429: "Too many attempts: try again after Retry-After seconds",
 }
 PROBLEM_SCHEMA: dict[str, Any] = {
@@ -108,6 +108,7 @@ def document_problems(openapi: dict[str, Any]) -> None:
 
 
 def install_problem_handlers(app: FastAPI) -> None:
+    """Answer every error as problem+json, and say so in the OpenAPI document."""
     build_openapi = app.openapi
 
     def openapi() -> dict[str, Any]:
