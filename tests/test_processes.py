@@ -84,23 +84,29 @@ def processes(runtime, process_env, tmp_path) -> Iterator[Callable[..., subproce
             process.wait()
 
 
-def test_serve_and_worker_processes_share_one_database(processes, factories, smtp_server):
-    account = factories.account("acme-corp")
-    admin = factories.admin_of(account, "alice@acme.example")
-    token = factories.token(admin)
+def serve(processes, *args: str) -> str:
+    """Start `keyholder serve` with ``args``; its base URL once it answers /healthz."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    server = processes("serve", "--port", str(port), "--workers", "2", "--no-access-log")
-    processes("worker")
+    server = processes("serve", "--port", str(port), "--no-access-log", *args)
 
     def up() -> bool:
-        assert server.poll() is None, server.log.read_text()  # type: ignore[attr-defined]
+        assert server.poll() is None, server.log.read_text()
         try:
             return request(f"{base}/healthz")[0] == 200
         except OSError:
             return False
 
     wait_for(up, STARTUP_SECONDS, "keyholder serve to answer /healthz")
+    return base
+
+
+def test_serve_and_worker_processes_share_one_database(processes, factories, smtp_server):
+    account = factories.account("acme-corp")
+    admin = factories.admin_of(account, "alice@acme.example")
+    token = factories.token(admin)
+    base = serve(processes, "--workers", "2")
+    processes("worker")
     assert request(f"{base}/readyz")[0] == 200
 
     invited = [f"new{n}@acme.example" for n in range(20)]
@@ -125,3 +131,30 @@ def test_serve_and_worker_processes_share_one_database(processes, factories, smt
     )
     assert status == 200
     assert member["user"]["email"] == "alice@acme.example"
+
+
+def test_serve_sends_no_server_banner_and_reads_the_header_settings(processes, process_env):
+    """S41 in a real `keyholder serve`: no `server` header; HSTS and the API docs
+    switch come from the environment."""
+    process_env.update(KEYHOLDER_HSTS_MAX_AGE="600", KEYHOLDER_API_DOCS="false")
+    base = serve(processes)
+
+    def headers_of(path: str) -> tuple[int, dict[str, str]]:
+        try:
+            with urllib.request.urlopen(f"{base}{path}", timeout=10) as response:  # noqa: S310
+                return response.status, {k.lower(): v for k, v in response.headers.items()}
+        except urllib.error.HTTPError as error:
+            return error.code, {k.lower(): v for k, v in error.headers.items()}
+
+    status, headers = headers_of("/healthz")
+    assert status == 200
+    assert "server" not in headers
+    assert "date" in headers
+    assert headers["strict-transport-security"] == "max-age=600"
+    status, headers = headers_of("/api/session")
+    assert status == 401
+    assert "server" not in headers
+    assert headers["cache-control"] == "no-store"
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers_of("/api/openapi.json")[0] == 404
+    assert headers_of("/api/docs")[0] == 404

@@ -20,6 +20,7 @@ DEVELOPMENT_SECRET_KEY = "development-only-secret-key-do-not-use-in-production" 
 ARGON2_MIN_PRODUCTION_COST = 7168 * 5
 # Audit checkpoints' file when none is set, beside the default database (S36).
 DEFAULT_AUDIT_CHECKPOINT_FILE = Path("var/audit-checkpoints.jsonl")
+ONE_YEAR_SECONDS = 365 * 24 * 3600
 
 
 class Environment(StrEnum):
@@ -155,6 +156,13 @@ class Settings(BaseSettings):
     audit_checkpoint_file: Path | None = None
     audit_syslog_address: str | None = None
     audit_checkpoint_every: int = Field(default=1, ge=1)
+    # The OpenAPI document and its interactive page (/api/openapi.json, /api/docs).
+    # Unset: served except in production, where the page would run the CDN's
+    # script on our origin and the document maps every staff route (S41).
+    api_docs: bool | None = None
+    # Strict-Transport-Security max-age (seconds; 0 sends none). Unset: one year
+    # in production, none elsewhere (development is plain http://127.0.0.1).
+    hsts_max_age: int | None = Field(default=None, ge=0)
 
     @field_validator(
         "login_limit_per_account",
@@ -271,6 +279,18 @@ class Settings(BaseSettings):
     @property
     def is_development(self) -> bool:
         return self.env is Environment.DEVELOPMENT
+
+    @property
+    def serves_api_docs(self) -> bool:
+        return (
+            self.api_docs if self.api_docs is not None else self.env is not Environment.PRODUCTION
+        )
+
+    @property
+    def hsts_seconds(self) -> int:
+        if self.hsts_max_age is not None:
+            return self.hsts_max_age
+        return ONE_YEAR_SECONDS if self.env is Environment.PRODUCTION else 0
 
     @property
     def secret(self) -> bytes:

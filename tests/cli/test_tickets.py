@@ -35,3 +35,12 @@ def test_show_marks_internal_notes(cli: Cli, factories: Factories) -> None:
 
 def test_unknown_ticket_is_a_one_line_error(cli: Cli) -> None:
     assert_error(cli("tickets", "show", "4242"), "no ticket #4242")
+
+
+def test_a_number_no_ticket_can_have_is_a_usage_error(cli: Cli) -> None:
+    """S39: past the column's range, a usage error, not a driver's overflow."""
+    for number in ["0", str(2**31), str(2**63)]:
+        result = cli("tickets", "show", number)
+        assert result.exit_code == 2, result.stderr
+        assert "Invalid value" in result.stderr
+        assert "Traceback" not in result.stderr

@@ -82,6 +82,7 @@ def serve(
         workers=workers,
         access_log=access_log,
         proxy_headers=False,
+        server_header=False,  # no "server: uvicorn" banner naming what to attack (S41)
     )
 
 

@@ -12,6 +12,7 @@ from keyholder.cli.common import (
     print_table,
     runtime,
 )
+from keyholder.db.types import INTEGER_MAX
 from keyholder.desk import queue, service
 from keyholder.desk.models import MessageVisibility, TicketKind, TicketStatus
 from keyholder.desk.queue import QueueFilter, QueueSort, QueueState
@@ -71,7 +72,10 @@ def list_(
 
 @app.command("show")
 @handle_errors
-def show(number: int, as_json: bool = JsonOption) -> None:
+def show(
+    number: int = typer.Argument(..., min=1, max=INTEGER_MAX),  # S39: one a row can have
+    as_json: bool = JsonOption,
+) -> None:
     """Show a ticket and its whole thread, internal notes marked."""
     uow = runtime().uow(read_only=True)
     thread = service.get_ticket(uow, number, actor=operator(), staff_view=True)

@@ -11,6 +11,11 @@ from sqlalchemy.types import TypeDecorator
 
 E = TypeVar("E", bound=StrEnum)
 
+# The largest value of an ``Integer`` column (ids, ticket numbers) on PostgreSQL,
+# where it is 32 bits (SQLite's are 64). A larger number names no row; input is
+# bounded by it so that none reaches a driver only to overflow (S39).
+INTEGER_MAX = 2**31 - 1
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Timezone-aware UTC in Python on every engine.

@@ -44,6 +44,7 @@ from enum import StrEnum
 from sqlalchemy import select
 
 from keyholder.audit.service import record_event
+from keyholder.db.types import INTEGER_MAX
 from keyholder.db.uow import UnitOfWork
 from keyholder.desk import notify
 from keyholder.desk.addresses import ticket_from_address
@@ -76,7 +77,7 @@ _REPLY_PREFIX = re.compile(
 )
 # Ticket numbers are PostgreSQL integers: a larger "number" names no ticket (and
 # would make the lookup fail rather than find nothing).
-MAX_TICKET_NUMBER = 2**31 - 1
+MAX_TICKET_NUMBER = INTEGER_MAX
 NO_SUBJECT = "(no subject)"
 NOT_REQUESTER = "the sender is not the ticket's requester"
 UNPROVEN = (

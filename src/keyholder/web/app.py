@@ -7,6 +7,7 @@ import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TypedDict
 
 from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
@@ -28,6 +29,8 @@ from keyholder.web.api import (
     tickets,
 )
 from keyholder.web.csrf import ApiRequestGuard
+from keyholder.web.headers import SecurityHeaders
+from keyholder.web.inputs import LimitApiBodies, RefuseNulInUrl
 from keyholder.web.problems import install_problem_handlers
 from keyholder.web.redaction import install_log_redaction
 from keyholder.worker import run_jobs_forever
@@ -94,15 +97,14 @@ def create_app(
         title="Keyholder",
         version=__version__,
         summary="Enterprise accounts, their admins, and reviewed recovery of admin access.",
-        openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
         redoc_url=None,
         lifespan=lifespan,
+        **_api_docs(runtime.settings),
     )
     app.state.runtime = runtime
+    _install_middleware(app, runtime.settings)
     install_log_redaction()
     install_problem_handlers(app)
-    app.add_middleware(ApiRequestGuard, settings=runtime.settings)  # S38
     app.include_router(accounts.router, prefix="/api")
     app.include_router(session.router, prefix="/api")
     app.include_router(password_resets.router, prefix="/api")
@@ -131,6 +133,29 @@ def create_app(
         return JSONResponse({"status": "ok", "database": runtime.engine.dialect.name})
 
     return app
+
+
+class _DocsUrls(TypedDict):
+    openapi_url: str | None
+    docs_url: str | None
+
+
+def _api_docs(settings: Settings) -> _DocsUrls:
+    """Where the OpenAPI document and its page are served: nowhere when switched off."""
+    served = settings.serves_api_docs
+    return _DocsUrls(
+        openapi_url="/api/openapi.json" if served else None,
+        docs_url="/api/docs" if served else None,
+    )
+
+
+def _install_middleware(app: FastAPI, settings: Settings) -> None:
+    # The last added runs first: the security headers go on every answer, the
+    # refusals of a URL with NUL, of another origin (S38) and of a body too large included.
+    app.add_middleware(LimitApiBodies)
+    app.add_middleware(ApiRequestGuard, settings=settings)
+    app.add_middleware(RefuseNulInUrl)
+    app.add_middleware(SecurityHeaders, hsts_max_age=settings.hsts_seconds)
 
 
 def create_server_app() -> FastAPI:

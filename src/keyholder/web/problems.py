@@ -19,11 +19,51 @@ from keyholder.errors import (
     TooManyRequests,
     UnknownPermission,
 )
+from keyholder.web.headers import is_api_path
 from keyholder.web.redaction import redact
 
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
+
+# The problem answers of errors.py's tree, documented on every API operation
+# (``document_problems``): any of them may come from a route's service.
+PROBLEM_ANSWERS = {
+    400: "A body that cannot be read (not UTF-8, say)",
+    401: "Not signed in, or the credentials are not valid",
+    403: "Signed in, but not allowed to do this",
+    404: "Not found, or hidden from this caller",
+    409: "Clashes with the current state: a refused move, a name taken, the last admin",
+    410: "The link was used, has expired or was replaced",
+    413: "Over a size limit",
+    415: "A body or an upload of a type not taken here",
+    422: "Invalid input; `errors` names each field a request's validation refused",
+    429: "Too many attempts: try again after Retry-After seconds",
+}
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "RFC 9457 problem details: the body of every error answer.",
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "loc": {"type": "array", "items": {"type": "string"}},
+                    "msg": {"type": "string"},
+                },
+            },
+        },
+        "valid_permissions": {"type": "array", "items": {"type": "string"}},
+    },
+}
 
 
 def problem(
@@ -49,7 +89,43 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+def document_problems(openapi: dict[str, Any]) -> None:
+    """Describe ``PROBLEM_ANSWERS`` as problem+json on every API operation of ``openapi``.
+
+    Once for all routes, present and future, rather than a ``responses=`` on each;
+    a route's own description of one of these statuses is kept. FastAPI's own
+    422 (a JSON body we never send) gives way to the problem.
+    """
+    schemas = openapi.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Problem"] = PROBLEM_SCHEMA
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
+    for path, operations in openapi.get("paths", {}).items():
+        if not is_api_path(path):
+            continue
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            for status, description in PROBLEM_ANSWERS.items():
+                answer = responses.setdefault(str(status), {"description": description})
+                if answer.get("description") == "Validation Error":
+                    answer["description"] = description
+                answer["content"] = {
+                    PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}
+                }
+
+
 def install_problem_handlers(app: FastAPI) -> None:
+    """Answer every error as problem+json, and say so in the OpenAPI document."""
+    build_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if not app.openapi_schema:
+            document_problems(build_openapi())
+        assert app.openapi_schema is not None
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
     @app.exception_handler(KeyholderError)
     async def _keyholder_error(request: Request, exc: KeyholderError) -> JSONResponse:
         extra: dict[str, Any] = {}
@@ -95,8 +171,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
 def wants_page(request: Request) -> bool:
     """A browser asking for a page outside ``/api``: it gets HTML, the API keeps problem+json."""
-    path = request.url.path
-    if path == "/api" or path.startswith("/api/"):
+    if is_api_path(request.url.path):
         return False
     return "text/html" in request.headers.get("accept", "")
 

@@ -20,6 +20,7 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 
 from keyholder.desk.attachments import NewAttachment
 from keyholder.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
+from keyholder.web.inputs import NUL_REFUSED, contains_nul
 
 MULTIPART = "multipart/form-data"
 # Text fields (a reply's body: up to 200,000 characters, 4 UTF-8 bytes each at worst).
@@ -54,7 +55,7 @@ async def read_upload_form(
 
     ``max_bytes`` bounds the files together; the body may carry at most that
     plus ``max_field_bytes`` of text fields and some framing. A malformed form,
-    too many files or fields, or a field sent twice → 422. Empty file inputs
+    too many files or fields, a field sent twice or holding NUL → 422. Empty file inputs
     (a browser's "no file chosen") are left out.
     """
     if not is_multipart(request):
@@ -62,7 +63,7 @@ async def read_upload_form(
     limit = max_bytes + max_field_bytes + FRAMING_BYTES
     announced = request.headers.get("content-length")
     if announced is not None:
-        if not announced.isdigit():
+        if not (announced.isascii() and announced.isdigit()):
             raise InvalidInput("the Content-Length header is not a number")
         if int(announced) > limit:
             raise PayloadTooLarge(_too_large(max_bytes))
@@ -104,6 +105,8 @@ async def _collect(items: list[tuple[str, str | UploadFile]], max_bytes: int) ->
         if isinstance(value, str):
             if name in form.fields:
                 raise InvalidInput(f"the form field {name!r} was sent more than once")
+            if contains_nul(name) or contains_nul(value):
+                raise InvalidInput(NUL_REFUSED)  # S39
             form.fields[name] = value
             continue
         data = await _read_within(value, max_bytes - total)

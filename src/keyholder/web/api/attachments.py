@@ -19,6 +19,7 @@ from keyholder.desk.attachments import download_attachment
 from keyholder.desk.models import Attachment
 from keyholder.desk.sniff import MediaType
 from keyholder.web.deps import CurrentActor, UoW
+from keyholder.web.inputs import RowNumber
 
 router = APIRouter(tags=["desk"])
 
@@ -34,7 +35,7 @@ _UNSAFE_IN_QUOTED = re.compile(r"[^A-Za-z0-9 ._()+-]")
     },
 )
 def get_attachment(
-    number: int, attachment_id: uuid.UUID, actor: CurrentActor, uow: UoW
+    number: RowNumber, attachment_id: uuid.UUID, actor: CurrentActor, uow: UoW
 ) -> Response:
     """Download an attachment: staff see all, a ticket's requester those on public replies."""
     attachment, data = download_attachment(uow, number, attachment_id, actor=actor)

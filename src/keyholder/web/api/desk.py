@@ -32,6 +32,7 @@ from keyholder.web.api.desk_schemas import (
 )
 from keyholder.web.api.message_input import body_schema, read_message
 from keyholder.web.deps import CurrentActor, ReadUoW, UoW
+from keyholder.web.inputs import RowNumber
 
 router = APIRouter(prefix="/desk", tags=["desk"])
 
@@ -53,7 +54,7 @@ async def list_tickets(
     kind: TicketKind | None = None,
     sort: QueueSort = QueueSort.NEWEST,
     limit: Annotated[int, Query(ge=1, le=queue.MAX_PAGE)] = 50,
-    after: Annotated[int | None, Query(ge=0, description="next page: the last number seen")] = None,
+    after: Annotated[RowNumber | None, Query(description="next page: the last number seen")] = None,
 ) -> Response:
     """The queue: newest open tickets first by default; filters combine."""
     wanted = QueueFilter(
@@ -86,7 +87,7 @@ def bulk_status(body: BulkStatusIn, uow: UoW, actor: CurrentActor) -> BulkStatus
 
 
 @router.get("/tickets/{number}", response_model=StaffTicketOut)
-def get_ticket(number: int, uow: ReadUoW, actor: CurrentActor) -> StaffTicketOut:
+def get_ticket(number: RowNumber, uow: ReadUoW, actor: CurrentActor) -> StaffTicketOut:
     """The ticket with its whole thread, internal notes included."""
     thread = service.get_ticket(uow, number, actor=actor, staff_view=True)
     return staff_ticket_out(thread, uow.clock.now())
@@ -94,7 +95,7 @@ def get_ticket(number: int, uow: ReadUoW, actor: CurrentActor) -> StaffTicketOut
 
 @router.patch("/tickets/{number}", response_model=StaffTicketOut)
 def update_ticket(
-    number: int, body: TicketUpdate, uow: UoW, read: ReadUoW, actor: CurrentActor
+    number: RowNumber, body: TicketUpdate, uow: UoW, read: ReadUoW, actor: CurrentActor
 ) -> StaffTicketOut:
     """Change status, priority, group, assignee (email; null unassigns) or account."""
     sent = body.model_fields_set
@@ -118,7 +119,9 @@ def update_ticket(
     status_code=status.HTTP_201_CREATED,
     openapi_extra=body_schema(ReplyIn),
 )
-async def reply(number: int, request: Request, uow: UoW, actor: CurrentActor) -> StaffMessageOut:
+async def reply(
+    number: RowNumber, request: Request, uow: UoW, actor: CurrentActor
+) -> StaffMessageOut:
     """A public reply: shown to the requester and emailed to them, threaded.
 
     JSON, or multipart/form-data with ``files`` attached (PDF, PNG, JPEG, text)."""
@@ -141,7 +144,9 @@ async def reply(number: int, request: Request, uow: UoW, actor: CurrentActor) ->
     status_code=status.HTTP_201_CREATED,
     openapi_extra=body_schema(MessageIn),
 )
-async def add_note(number: int, request: Request, uow: UoW, actor: CurrentActor) -> StaffMessageOut:
+async def add_note(
+    number: RowNumber, request: Request, uow: UoW, actor: CurrentActor
+) -> StaffMessageOut:
     """An internal note: staff only, never emailed, never shown to the customer.
 
     JSON, or multipart/form-data with ``files`` attached."""
@@ -153,7 +158,9 @@ async def add_note(number: int, request: Request, uow: UoW, actor: CurrentActor)
 
 
 @router.get("/tickets/{number}/canned-replies/{name}", response_model=RenderedReply)
-def render_canned_reply(number: int, name: str, uow: ReadUoW, actor: CurrentActor) -> RenderedReply:
+def render_canned_reply(
+    number: RowNumber, name: str, uow: ReadUoW, actor: CurrentActor
+) -> RenderedReply:
     """A canned reply with its placeholders filled in for this ticket, ready to edit and send."""
     return RenderedReply(name=name, body=canned.render_canned_reply(uow, number, name, actor=actor))
 

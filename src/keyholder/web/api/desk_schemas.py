@@ -29,6 +29,7 @@ from keyholder.desk.queue import PageRow, QueueRow
 from keyholder.desk.quoting import split_quoted
 from keyholder.desk.service import TicketThread
 from keyholder.web.api.schemas import Body
+from keyholder.web.inputs import RowNumber
 
 MAX_MESSAGE = 200_000
 
@@ -58,7 +59,7 @@ class TicketUpdate(Body):
 
 
 class BulkStatusIn(Body):
-    numbers: list[int] = Field(min_length=1, max_length=500)
+    numbers: list[RowNumber] = Field(min_length=1, max_length=500)
     status: TicketStatus
 
 

@@ -1,4 +1,8 @@
-"""Routes whose URLs carry a one-time token: no Referer leak, no caching (SECURITY.md S4)."""
+"""Routes whose URLs carry a one-time token: no Referer leak, no caching (SECURITY.md S4).
+
+Every API answer is ``no-store`` already (``web.headers``, S41); these routes'
+answers also keep their URL out of any Referer header.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,8 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import Message, Receive, Scope, Send
 
 # S4: the token is in these URLs, so no page may leak them through a Referer
-# header or keep them in a cache. Set on every response, errors included.
-PRIVATE_HEADERS = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
+# header. Set on every response, errors included.
+PRIVATE_HEADERS = {"Referrer-Policy": "no-referrer"}
 
 
 class PrivateRoute(APIRoute):

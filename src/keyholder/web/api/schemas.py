@@ -6,15 +6,25 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from keyholder.accounts.models import ContactKind, EnterpriseAccount, Invitation, Membership
 from keyholder.accounts.permissions import PermissionSet, ordered
 from keyholder.identity.models import StaffRole, User
+from keyholder.web.inputs import NUL_REFUSED, contains_nul
 
 
 class Body(BaseModel):
+    """A request body: no field but its own, and no NUL in any text of it (S39)."""
+
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_nul(cls, data: object) -> object:
+        if contains_nul(data):
+            raise ValueError(NUL_REFUSED)
+        return data
 
 
 def _permission_name(value: object) -> object:

@@ -20,6 +20,7 @@ from keyholder.web.api.desk_schemas import (
 )
 from keyholder.web.api.message_input import body_schema, read_message
 from keyholder.web.deps import CurrentActor, ReadUoW, UoW
+from keyholder.web.inputs import RowNumber
 
 router = APIRouter(prefix="/tickets", tags=["tickets"])
 
@@ -30,7 +31,7 @@ def list_my_tickets(
     actor: CurrentActor,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     before: Annotated[
-        int | None, Query(ge=1, description="next page: the last number seen")
+        RowNumber | None, Query(description="next page: the last number seen")
     ] = None,
 ) -> list[CustomerTicketSummary]:
     """The tickets you asked for, newest first."""
@@ -65,7 +66,7 @@ async def open_ticket(
 
 
 @router.get("/{number}", response_model=CustomerTicketOut)
-def get_my_ticket(number: int, uow: ReadUoW, actor: CurrentActor) -> CustomerTicketOut:
+def get_my_ticket(number: RowNumber, uow: ReadUoW, actor: CurrentActor) -> CustomerTicketOut:
     """One of your tickets and its public thread."""
     return customer_ticket_out(service.get_ticket(uow, number, actor=actor))
 
@@ -76,7 +77,9 @@ def get_my_ticket(number: int, uow: ReadUoW, actor: CurrentActor) -> CustomerTic
     status_code=status.HTTP_201_CREATED,
     openapi_extra=body_schema(MessageIn),
 )
-async def reply(number: int, request: Request, uow: UoW, actor: CurrentActor) -> CustomerMessageOut:
+async def reply(
+    number: RowNumber, request: Request, uow: UoW, actor: CurrentActor
+) -> CustomerMessageOut:
     """Reply on your ticket. A solved ticket reopens; a closed one gets a linked follow-up,
     whose number the reply's ``ticket`` gives. JSON, or a form with ``files``."""
     body, files = await read_message(request, MessageIn)

@@ -18,6 +18,7 @@ from keyholder.desk.models import TicketKind, TicketStatus
 from keyholder.desk.queue import QueueFilter, QueueSort, QueueState
 from keyholder.errors import InvalidInput, KeyholderError
 from keyholder.identity.actor import Actor
+from keyholder.web.inputs import row_number
 from keyholder.web.ui.forms import CheckedForm, DeskUser, field, fields, runtime_of, uow_for
 from keyholder.web.ui.rendering import PageRoute, local_path, redirect, render
 
@@ -56,7 +57,7 @@ def _wanted(request: Request) -> QueueFilter:
         kind=_choice(TicketKind, params.get("kind"), "kind"),
         sort=_choice(QueueSort, params.get("sort"), "sort") or QueueSort.NEWEST,
         limit=PAGE,
-        after=int(after) if after.isdigit() else None,
+        after=row_number(after),
     )
 
 
@@ -117,7 +118,10 @@ def queue_page(request: Request, actor: DeskUser, done: str = "") -> Response:
 def bulk_status(request: Request, actor: DeskUser, form: CheckedForm) -> Response:
     back = local_path(field(form, "back"), "/desk")
     try:
-        numbers = [int(n) for n in fields(form, "ticket") if n.isdigit()]
+        ticked = [row_number(n) for n in fields(form, "ticket")]
+        numbers = [n for n in ticked if n is not None]
+        if len(numbers) < len(ticked):
+            raise InvalidInput("a ticked ticket is not a ticket number")
         if not numbers:
             raise InvalidInput("tick at least one ticket first")
         target = _choice(TicketStatus, field(form, "status"), "status")

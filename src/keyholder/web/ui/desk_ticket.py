@@ -18,6 +18,7 @@ from keyholder.desk.models import TicketPriority, TicketStatus
 from keyholder.errors import InvalidInput, KeyholderError, NotFound
 from keyholder.identity.actor import Actor
 from keyholder.web.api.desk_schemas import MAX_MESSAGE
+from keyholder.web.inputs import RowNumber
 from keyholder.web.ui.csrf import CsrfRefused
 from keyholder.web.ui.forms import (
     CheckedForm,
@@ -79,7 +80,7 @@ def _ticket_page(
 @router.get("/{number}")
 def ticket_page(
     request: Request,
-    number: int,
+    number: RowNumber,
     actor: DeskUser,
     canned_reply: Annotated[str, Query(alias="canned", max_length=100)] = "",
     done: str = "",
@@ -152,17 +153,17 @@ async def _post_message(request: Request, number: int, actor: Actor, *, internal
 
 
 @router.post("/{number}/replies")
-async def reply(request: Request, number: int, actor: DeskUser) -> Response:
+async def reply(request: Request, number: RowNumber, actor: DeskUser) -> Response:
     return await _post_message(request, number, actor, internal=False)
 
 
 @router.post("/{number}/notes")
-async def add_note(request: Request, number: int, actor: DeskUser) -> Response:
+async def add_note(request: Request, number: RowNumber, actor: DeskUser) -> Response:
     return await _post_message(request, number, actor, internal=True)
 
 
 @router.post("/{number}")
-def update(request: Request, number: int, actor: DeskUser, form: CheckedForm) -> Response:
+def update(request: Request, number: RowNumber, actor: DeskUser, form: CheckedForm) -> Response:
     assignee = field(form, "assignee").strip()
     if assignee == "me":
         assignee = actor.email or ""

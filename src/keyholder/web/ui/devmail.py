@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request, Response
 from keyholder.errors import NotFound
 from keyholder.mail.models import OutboxMessage
 from keyholder.mail.outbox import list_outbox
+from keyholder.web.inputs import RowNumber
 from keyholder.web.ui.forms import runtime_of, uow_for
 from keyholder.web.ui.rendering import PageRoute, render
 
@@ -53,7 +54,7 @@ def mailbox(request: Request) -> Response:
 
 
 @router.get("/{message_id}")
-def message(request: Request, message_id: int) -> Response:
+def message(request: Request, message_id: RowNumber) -> Response:
     _development_only(request)
     found = next((m for m in _messages(request) if m.id == message_id), None)
     if found is None:

@@ -9,8 +9,10 @@ from starlette.datastructures import FormData
 
 from keyholder.bootstrap import Runtime
 from keyholder.db.uow import UnitOfWork
+from keyholder.errors import InvalidInput
 from keyholder.identity.actor import Actor
 from keyholder.web.deps import SESSION_COOKIE, request_context
+from keyholder.web.inputs import NUL_REFUSED, contains_nul
 from keyholder.web.ui import csrf
 from keyholder.web.ui.rendering import EnrolMfaFirst, page_actor, require_actor
 from keyholder.web.uploads import UploadForm, read_upload_form
@@ -47,6 +49,8 @@ async def _desk_user(request: Request) -> Actor:
 async def _checked_form(request: Request) -> FormData:
     form = await request.form(max_files=0, max_fields=100)
     csrf.check_token(request, runtime_of(request).settings.secret, form.get(csrf.CSRF_FIELD))
+    if contains_nul(form.multi_items()):
+        raise InvalidInput(NUL_REFUSED)  # S39
     return form
 
 

@@ -19,6 +19,7 @@ from keyholder.desk.links import ticket_path
 from keyholder.errors import KeyholderError
 from keyholder.web.api.attachments import download_response
 from keyholder.web.api.desk_schemas import MAX_MESSAGE
+from keyholder.web.inputs import RowNumber
 from keyholder.web.ui.csrf import CsrfRefused
 from keyholder.web.ui.forms import checked_upload, runtime_of, uow_for, upload_field
 from keyholder.web.ui.rendering import TokenPageRoute, redirect, render
@@ -68,24 +69,24 @@ def _page(
 
 
 @router.get("/{number}/{mac}")
-def ticket_page(request: Request, number: int, mac: str, done: str = "") -> Response:
+def ticket_page(request: Request, number: RowNumber, mac: str, done: str = "") -> Response:
     return _page(request, number, mac, notice=NOTICES.get(done, ""))
 
 
 @router.get("/{number}/{mac}/progress")
-def progress(request: Request, number: int, mac: str) -> Response:
+def progress(request: Request, number: RowNumber, mac: str) -> Response:
     found = progress_by_link(uow_for(request, read_only=True), number, mac)
     return progress_section(request, found, f"/t/{number}/{mac}/progress")
 
 
 @router.get("/{number}/{mac}/attachments/{attachment_id}")
-def attachment(number: int, mac: str, attachment_id: uuid.UUID, request: Request) -> Response:
+def attachment(number: RowNumber, mac: str, attachment_id: uuid.UUID, request: Request) -> Response:
     found, data = by_link.download_by_link(uow_for(request), number, mac, attachment_id)
     return download_response(found, data)
 
 
 @router.post("/{number}/{mac}/replies")
-async def reply(request: Request, number: int, mac: str) -> Response:
+async def reply(request: Request, number: RowNumber, mac: str) -> Response:
     try:
         form = await checked_upload(request)
     except CsrfRefused:

@@ -7,9 +7,7 @@ tickets on the desk, where internal notes are marked as such.
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from keyholder.access.progress import RequestProgress, progress_for
@@ -20,6 +18,7 @@ from keyholder.desk.service import TicketThread
 from keyholder.errors import InvalidInput, KeyholderError, NotFound
 from keyholder.identity.actor import Actor
 from keyholder.web.api.desk_schemas import MAX_MESSAGE
+from keyholder.web.inputs import RowNumber
 from keyholder.web.ui.csrf import CsrfRefused
 from keyholder.web.ui.forms import SignedIn, checked_upload, runtime_of, uow_for, upload_field
 from keyholder.web.ui.rendering import PageRoute, redirect, render
@@ -45,7 +44,7 @@ def _max_size(request: Request) -> str:
 def my_tickets(
     request: Request,
     actor: SignedIn,
-    before: Annotated[int | None, Query(ge=1)] = None,
+    before: RowNumber | None = None,
 ) -> Response:
     found = customer.list_my_tickets(
         uow_for(request, read_only=True), actor=actor, limit=PAGE, before=before
@@ -176,18 +175,18 @@ def progress_section(request: Request, progress: RequestProgress | None, url: st
 
 
 @router.get("/{number}")
-def ticket_page(request: Request, number: int, actor: SignedIn, done: str = "") -> Response:
+def ticket_page(request: Request, number: RowNumber, actor: SignedIn, done: str = "") -> Response:
     return _ticket_page(request, number, actor, notice=NOTICES.get(done, ""))
 
 
 @router.get("/{number}/progress")
-def progress_page(request: Request, number: int, actor: SignedIn) -> Response:
+def progress_page(request: Request, number: RowNumber, actor: SignedIn) -> Response:
     progress = progress_for(uow_for(request, read_only=True), number, actor=actor)
     return progress_section(request, progress, f"/tickets/{number}/progress")
 
 
 @router.post("/{number}/replies")
-async def reply(request: Request, number: int, actor: SignedIn) -> Response:
+async def reply(request: Request, number: RowNumber, actor: SignedIn) -> Response:
     try:
         form = await checked_upload(request)
     except CsrfRefused:
