@@ -6,19 +6,12 @@ import json
 
 import pytest
 from argon2.profiles import RFC_9106_LOW_MEMORY
-from cryptography.fernet import Fernet
 from pydantic import ValidationError
 
 from keyholder.config import DEVELOPMENT_SECRET_KEY, Settings
+from tests.production import AUDIT_KEYS, PRODUCTION_KEYS, TOTP_KEY
 
-# Production refuses to start without audit keys (S36, tests/audit/test_settings.py)
-# and without TOTP encryption keys.
-AUDIT_KEYS = {
-    "audit_keys": {"k1": "a2V5aG9sZGVyLXRlc3QtY2hhaW4ta2V5LTAxMjM0NTY3OA=="},
-    "audit_signing_key": "a2V5aG9sZGVyLXRlc3Qtc2lnbmluZy1rZXktMDEyMzQ=",
-}
-TOTP_KEY = Fernet.generate_key().decode()
-PRODUCTION = {"env": "production", "secret_key": "x" * 40, "totp_keys": [TOTP_KEY], **AUDIT_KEYS}
+PRODUCTION = {"env": "production", "secret_key": "x" * 40, **PRODUCTION_KEYS}
 
 
 def settings(**values):

@@ -13,6 +13,7 @@ from keyholder.config import ONE_YEAR_SECONDS, Settings
 from keyholder.web.app import create_app
 from tests.conftest import TEST_SECRET
 from tests.factories import PASSWORD
+from tests.production import PRODUCTION_KEYS
 from tests.runtimes import runtime_with
 
 MEMBER = "/api/enterprise-accounts/acme-corp/members/alice@acme.example"
@@ -100,11 +101,19 @@ class TestHsts:
             assert "strict-transport-security" not in client.get("/healthz").headers
 
     def test_a_year_in_production_unless_set(self):
-        production = Settings(env="production", secret_key=TEST_SECRET, _env_file=None)  # type: ignore[call-arg]
+        production = Settings(
+            env="production", secret_key=TEST_SECRET, _env_file=None, **PRODUCTION_KEYS
+        )  # type: ignore[call-arg, arg-type]
         assert production.hsts_seconds == ONE_YEAR_SECONDS == 31_536_000
         for env in ["development", "test"]:
             assert Settings(env=env, secret_key=TEST_SECRET, _env_file=None).hsts_seconds == 0  # type: ignore[call-arg]
-        chosen = Settings(env="production", secret_key=TEST_SECRET, hsts_max_age=60, _env_file=None)  # type: ignore[call-arg]
+        chosen = Settings(
+            env="production",
+            secret_key=TEST_SECRET,
+            hsts_max_age=60,
+            _env_file=None,  # type: ignore[call-arg]
+            **PRODUCTION_KEYS,  # type: ignore[arg-type]
+        )
         assert chosen.hsts_seconds == 60
 
 
@@ -121,7 +130,7 @@ class TestApiDocs:
 
     def test_off_by_default_in_production_unless_switched_on(self):
         def settings(**changes: object) -> Settings:
-            return Settings(secret_key=TEST_SECRET, _env_file=None, **changes)  # type: ignore[call-arg, arg-type]
+            return Settings(secret_key=TEST_SECRET, _env_file=None, **PRODUCTION_KEYS | changes)  # type: ignore[call-arg, arg-type]
 
         assert not settings(env="production").serves_api_docs
         assert settings(env="production", api_docs=True).serves_api_docs
