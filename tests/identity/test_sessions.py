@@ -145,26 +145,64 @@ class TestRotationAtPrivilegeChange:
         members.add_member(runtime.uow(), "acme-corp", alice.email, ["view"], actor=OPERATOR)
         assert token_works(runtime, token)
 
+    def test_s41_losing_manage_ends_sessions_and_api_tokens(self, runtime, factories, alice):
+        account = factories.account("acme-corp")
+        factories.admin_of(account)  # so alice is not the last admin
+        factories.member(account, alice, "view,manage")
+        session, token = log_in(runtime, alice), factories.token(alice)
+        members.set_member_permissions(
+            runtime.uow(), "acme-corp", alice.email, ["view", "billing"], actor=OPERATOR
+        )
+        assert not session_works(runtime, session)
+        assert not token_works(runtime, token)
+        [event] = list_events(runtime.uow(), action="user.credentials_revoke")
+        assert event.target == "user:alice@acme.example"
+        assert event.data["after"] == {"reason": "manage_lost", "credentials_revoked": 2}
+
+    def test_s41_removing_a_member_who_manages_ends_sessions_and_api_tokens(
+        self, runtime, factories, alice
+    ):
+        account = factories.account("acme-corp")
+        factories.admin_of(account)
+        factories.member(account, alice, "view,manage")
+        session, token = log_in(runtime, alice), factories.token(alice)
+        members.remove_member(runtime.uow(), "acme-corp", alice.email, actor=OPERATOR)
+        assert not session_works(runtime, session)
+        assert not token_works(runtime, token)
+        [event] = list_events(runtime.uow(), action="user.credentials_revoke")
+        assert event.data["after"] == {"reason": "manage_lost", "credentials_revoked": 2}
+
+    def test_s41_removing_a_member_without_manage_keeps_api_tokens(self, runtime, factories, alice):
+        account = factories.account("acme-corp")
+        factories.member(account, alice, "view,create")
+        session, token = log_in(runtime, alice), factories.token(alice)
+        members.remove_member(runtime.uow(), "acme-corp", alice.email, actor=OPERATOR)
+        assert session_works(runtime, session)
+        assert token_works(runtime, token)
+        assert not list_events(runtime.uow(), action="user.credentials_revoke")
+
     @pytest.mark.parametrize(
         ("before", "after"),
         [
             ("view", "view,create,billing"),
+            ("view,create", "view"),
             ("view,manage", "view,manage,billing"),
-            ("view,manage", "view"),
+            ("view,manage,billing", "view,manage"),
         ],
     )
-    def test_s15_other_permission_changes_keep_sessions(
+    def test_s41_permission_changes_that_keep_manage_as_it_was_keep_credentials(
         self, runtime, factories, alice, before, after
     ):
-        """Only gaining manage is a privilege change; losing one takes effect per request."""
+        """Only gaining or losing manage is a privilege change; the rest act per request."""
         account = factories.account("acme-corp")
         factories.admin_of(account)  # so alice is not the last admin
         factories.member(account, alice, before)
-        session = log_in(runtime, alice)
+        session, token = log_in(runtime, alice), factories.token(alice)
         members.set_member_permissions(
             runtime.uow(), "acme-corp", alice.email, after.split(","), actor=OPERATOR
         )
         assert session_works(runtime, session)
+        assert token_works(runtime, token)
         assert not list_events(runtime.uow(), action="user.credentials_revoke")
 
     def test_s41_an_api_token_gets_401_on_the_request_after_gaining_manage(
@@ -178,6 +216,25 @@ class TestRotationAtPrivilegeChange:
             runtime.uow(), "acme-corp", alice.email, ["view", "manage"], actor=OPERATOR
         )
         assert client.get("/api/session", headers=bearer).status_code == 401
+
+    @pytest.mark.parametrize("change", ["demote", "remove"])
+    def test_s41_an_api_token_gets_401_on_the_request_after_losing_manage(
+        self, runtime, factories, client, alice, change
+    ):
+        account = factories.account("acme-corp")
+        admin = factories.admin_of(account)
+        factories.member(account, alice, "view,manage")
+        bearer = factories.auth(alice)
+        admins_bearer = factories.auth(admin)
+        assert client.get("/api/session", headers=bearer).status_code == 200
+        if change == "demote":
+            members.set_member_permissions(
+                runtime.uow(), "acme-corp", alice.email, ["view"], actor=OPERATOR
+            )
+        else:
+            members.remove_member(runtime.uow(), "acme-corp", alice.email, actor=OPERATOR)
+        assert client.get("/api/session", headers=bearer).status_code == 401
+        assert client.get("/api/session", headers=admins_bearer).status_code == 200
 
 
 class TestLogOutEverywhere:

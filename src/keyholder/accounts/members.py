@@ -8,7 +8,12 @@ from dataclasses import dataclass
 from keyholder.accounts import repository
 from keyholder.accounts.invitations import invite
 from keyholder.accounts.models import EnterpriseAccount, Invitation, Membership, member_target
-from keyholder.accounts.permissions import ADMIN_PERMISSION, ordered, parse_permissions
+from keyholder.accounts.permissions import (
+    ADMIN_PERMISSION,
+    PermissionSet,
+    ordered,
+    parse_permissions,
+)
 from keyholder.accounts.policy import (
     managed_account,
     readable_account,
@@ -20,6 +25,7 @@ from keyholder.db.uow import UnitOfWork
 from keyholder.errors import AlreadyExists, LastAdminError, NotFound
 from keyholder.identity.actor import Actor
 from keyholder.identity.emails import normalize_email
+from keyholder.identity.models import User
 from keyholder.identity.service import find_user
 from keyholder.identity.sessions import rotate_after_privilege_change
 
@@ -113,8 +119,7 @@ def add_member(
             target=member_target(account, email),
             after={"permissions": ordered(granted)},
         )
-        if ADMIN_PERMISSION in granted:
-            rotate_after_privilege_change(uow, user, reason="manage", actor=actor)
+        _rotate_if_manage_changed(uow, user, frozenset(), granted, actor=actor)
         uow.commit()
         return AddedMember(membership=membership)
 
@@ -129,8 +134,8 @@ def set_member_permissions(
 ) -> Membership:
     """Replace a member's permissions; never takes ``manage`` from the last admin.
 
-    Gaining ``manage`` ends the member's sessions and API tokens (S15, S41, see
-    ``identity.sessions``).
+    Gaining or losing ``manage`` ends the member's sessions and API tokens
+    (S15, S41, see ``identity.sessions``).
     """
     granted = parse_permissions(permissions)
     with uow:
@@ -152,14 +157,17 @@ def set_member_permissions(
             before={"permissions": ordered(before)},
             after={"permissions": ordered(granted)},
         )
-        if ADMIN_PERMISSION in granted and ADMIN_PERMISSION not in before:
-            rotate_after_privilege_change(uow, membership.user, reason="manage", actor=actor)
+        _rotate_if_manage_changed(uow, membership.user, before, granted, actor=actor)
         uow.commit()
         return membership
 
 
 def remove_member(uow: UnitOfWork, account_name: str, email: str, *, actor: Actor) -> None:
-    """Take a person off an account; never the last admin."""
+    """Take a person off an account; never the last admin.
+
+    Removing a member who holds ``manage`` ends their sessions and API tokens
+    (S15, S41, see ``identity.sessions``).
+    """
     with uow:
         account = managed_account(uow, account_name, actor=actor)
         membership = _existing_member(uow, account, email)
@@ -172,8 +180,24 @@ def remove_member(uow: UnitOfWork, account_name: str, email: str, *, actor: Acto
             target=member_target(account, membership.user.email),
             before={"permissions": ordered(membership.permissions)},
         )
+        _rotate_if_manage_changed(
+            uow, membership.user, membership.permissions, frozenset(), actor=actor
+        )
         uow.session.delete(membership)
         uow.commit()
+
+
+def _rotate_if_manage_changed(
+    uow: UnitOfWork, user: User, before: PermissionSet, after: PermissionSet, *, actor: Actor
+) -> None:
+    """End the member's sessions and API tokens when they gain or lose ``manage``.
+
+    In the caller's transaction (S15, S41; why losing counts too: ``identity.sessions``).
+    """
+    had, has = ADMIN_PERMISSION in before, ADMIN_PERMISSION in after
+    if had != has:
+        reason = "manage" if has else "manage_lost"
+        rotate_after_privilege_change(uow, user, reason=reason, actor=actor)
 
 
 def _existing_member(uow: UnitOfWork, account: EnterpriseAccount, email: str) -> Membership:

@@ -9,12 +9,16 @@ A session id is never reused across a change in what it is worth (S15):
 - **At a privilege change** the user's sessions and API tokens are revoked
   and they sign in again, which gives them a new id. Privilege changes are a
   change of platform staff role (``identity.service.set_staff_role``), and
-  gaining ``manage`` on an account (``accounts.members.add_member``,
+  gaining or losing ``manage`` on an account (gaining: ``accounts.members.add_member``,
   ``set_member_permissions``, ``accounts.invitations.accept_invitation``,
-  ``access.execution``). API tokens go too (S41): a token minted under lesser
-  powers must not quietly carry new ones, and a token stolen before the grant
-  must not become an admin's. Losing a privilege needs no rotation, as every
-  request reads roles and permissions afresh.
+  ``access.execution``; losing: ``set_member_permissions``,
+  ``accounts.members.remove_member``). API tokens go too (S41): a token minted
+  under lesser powers must not quietly carry new ones, and a token stolen
+  before the grant must not become an admin's. Losing ``manage`` ends them as
+  well, although every request reads permissions afresh: an admin is removed
+  or demoted because something went wrong (they left, their laptop or a
+  script's token leaked), and whatever was signed in as an admin should be
+  earned again rather than linger with whatever powers remain.
 
 "Log out everywhere" ends every session and API token of the caller, sparing
 the session they ask from if they wish. Each revocation is audited.
