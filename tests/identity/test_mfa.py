@@ -18,7 +18,8 @@ from keyholder.errors import (
 )
 from keyholder.identity import mfa, service
 from keyholder.identity.actor import Actor
-from keyholder.identity.models import RecoveryCode, User
+from keyholder.identity.models import RecoveryCode, User, UserSession
+from keyholder.identity.tokens import hash_token
 from tests.factories import OPERATOR, PASSWORD
 
 
@@ -106,8 +107,43 @@ class TestSecondFactorAtSignIn:
         token = log_in(runtime, alice)
         assert not session_works(runtime, token)
         runtime.clock.advance(timedelta(seconds=30))
-        mfa.verify_second_factor(runtime.uow(), token, totp(runtime, secret))
-        assert session_works(runtime, token)
+        verified = mfa.verify_second_factor(runtime.uow(), token, totp(runtime, secret))
+        assert session_works(runtime, verified)
+
+    def test_s15_passing_the_second_factor_replaces_the_session_id(self, runtime, alice):
+        """Session fixation: a password-only id planted by someone who knows the password
+        must not become a verified session once the victim passes the second factor."""
+        secret, _ = enrol(runtime, alice)
+        planted = log_in(runtime, alice)
+        runtime.clock.advance(timedelta(seconds=30))
+        verified = mfa.verify_second_factor(runtime.uow(), planted, totp(runtime, secret))
+        assert verified != planted
+        assert not session_works(runtime, planted)
+        assert session_works(runtime, verified)
+        with runtime.uow(read_only=True) as uow:
+            old, new = (
+                uow.session.scalar(
+                    select(UserSession).where(UserSession.token_hash == hash_token(t))
+                )
+                for t in (planted, verified)
+            )
+            assert old.revoked_at is not None
+            assert new.user_id == alice.id
+            assert new.revoked_at is None
+            # The same lifetime as a fresh sign-in, counted from the verification.
+            assert new.expires_at == runtime.clock.now() + runtime.settings.session_ttl
+        [event] = list_events(runtime.uow(read_only=True), action="user.session_rotate")
+        assert event.target == "user:alice@acme.example"
+        assert event.data["after"] == {"reason": "second_factor"}
+
+    def test_s15_a_session_ended_before_the_code_arrives_gets_no_successor(self, runtime, alice):
+        secret, _ = enrol(runtime, alice)
+        token = log_in(runtime, alice)
+        service.log_out(runtime.uow(), token)
+        runtime.clock.advance(timedelta(seconds=30))
+        with pytest.raises(NotAuthenticated):
+            mfa.verify_second_factor(runtime.uow(), token, totp(runtime, secret))
+        assert not list_events(runtime.uow(read_only=True), action="user.session_rotate")
 
     def test_users_without_mfa_are_unaffected(self, runtime, alice):
         assert session_works(runtime, log_in(runtime, alice))
@@ -116,8 +152,8 @@ class TestSecondFactorAtSignIn:
         secret, _ = enrol(runtime, alice)
         runtime.clock.advance(timedelta(minutes=5))
         token = log_in(runtime, alice)
-        mfa.verify_second_factor(runtime.uow(), token, totp(runtime, secret, steps=-1))
-        assert session_works(runtime, token)
+        verified = mfa.verify_second_factor(runtime.uow(), token, totp(runtime, secret, steps=-1))
+        assert session_works(runtime, verified)
 
     def test_a_code_two_steps_off_is_refused_and_audited(self, runtime, alice):
         secret, _ = enrol(runtime, alice)
@@ -147,12 +183,12 @@ class TestSecondFactorAtSignIn:
     def test_a_recovery_code_works_once(self, runtime, alice):
         _, codes = enrol(runtime, alice)
         first, second = log_in(runtime, alice), log_in(runtime, alice)
-        mfa.verify_second_factor(runtime.uow(), first, codes[0].upper())
-        assert session_works(runtime, first)
+        assert session_works(
+            runtime, mfa.verify_second_factor(runtime.uow(), first, codes[0].upper())
+        )
         with pytest.raises(NotAuthenticated):
             mfa.verify_second_factor(runtime.uow(), second, codes[0])
-        mfa.verify_second_factor(runtime.uow(), second, codes[1])
-        assert session_works(runtime, second)
+        assert session_works(runtime, mfa.verify_second_factor(runtime.uow(), second, codes[1]))
 
     def test_wrong_codes_are_throttled(self, runtime, alice):
         enrol(runtime, alice)

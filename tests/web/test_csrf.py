@@ -53,13 +53,17 @@ def ticket(factories):
 
 
 def sign_in(client: TestClient, runtime, user) -> str:
-    """Sign ``user`` in with the cookie (password, then TOTP); the CSRF token it gives."""
+    """Sign ``user`` in with the cookie (password, then TOTP); the session's CSRF token.
+
+    Passing the second factor replaces the session cookie (S15), and the CSRF
+    token with it: the one ``GET /api/session`` gives afterwards is the one to use.
+    """
     response = client.post("/api/session", json={"email": user.email, "password": PASSWORD})
     assert response.status_code == 200, response.text
-    token: str = response.json()["csrf_token"]
     runtime.clock.advance(timedelta(seconds=30))  # each code works once
     code = pyotp.TOTP(user.totp_secret).at(runtime.clock.now())
     assert client.post("/api/session/mfa", json={"code": code}).status_code == 204
+    token: str = client.get("/api/session").json()["csrf_token"]
     return token
 
 
@@ -185,9 +189,34 @@ class TestCookieAuthenticatedCalls:
         token = sign_in(site, runtime, agent)
         assert site.get("/api/session").json()["csrf_token"] == token
         again = sign_in(site, runtime, agent)
+        assert site.get("/api/session").json()["csrf_token"] == again
         assert again != token  # bound to the session: a new sign-in, a new token
         bearer = site.get("/api/session", headers=factories.auth(agent))
         assert bearer.json()["csrf_token"] is None  # a bearer token needs none
+
+    def test_s15_s38_the_token_given_before_the_second_factor_dies_with_its_session(
+        self, site, runtime, agent, ticket
+    ):
+        """Passing the second factor replaces the session (S15), so its CSRF token too."""
+        signed_in = site.post("/api/session", json={"email": agent.email, "password": PASSWORD})
+        pre_mfa = signed_in.json()["csrf_token"]
+        runtime.clock.advance(timedelta(seconds=30))
+        code = pyotp.TOTP(agent.totp_secret).at(runtime.clock.now())
+        assert site.post("/api/session/mfa", json={"code": code}).status_code == 204
+        form, files = {"body": "We are looking into it."}, {"x": ("", b"")}
+        same_origin = {"Origin": SITE, "Sec-Fetch-Site": "same-origin"}
+        stale = site.post(
+            replies(ticket),
+            data=form,
+            files=files,
+            headers={**same_origin, "X-CSRF-Token": pre_mfa},
+        )
+        assert refused(stale), stale.text
+        token = site.get("/api/session").json()["csrf_token"]
+        fresh = site.post(
+            replies(ticket), data=form, files=files, headers={**same_origin, "X-CSRF-Token": token}
+        )
+        assert fresh.status_code == 201, fresh.text
 
     def test_s19_s38_the_api_token_is_the_one_the_pages_use(self, site, token):
         page = site.get("/account/security")

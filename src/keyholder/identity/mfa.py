@@ -8,7 +8,8 @@ regenerating the recovery codes need the password again (S17).
 
 A sign-in of a user with MFA opens a session that is not yet verified:
 ``identity.service.authenticate_session`` refuses it until
-``verify_second_factor`` marks it (``UserSession.mfa_verified_at``).
+``verify_second_factor`` replaces it by a new session marked verified
+(``UserSession.mfa_verified_at``; a new id, S15).
 
 Codes: a TOTP code is accepted one step either side of now (clock drift), and
 never twice: the step of the last accepted code is stored and only later steps
@@ -51,6 +52,7 @@ from keyholder.identity.credentials import revoke_all_credentials
 from keyholder.identity.emails import normalize_email
 from keyholder.identity.models import RecoveryCode, User, UserSession
 from keyholder.identity.passwords import verify_password
+from keyholder.identity.sessions import rotate_at_second_factor
 from keyholder.identity.throttle import Scope, count_login_attempt
 from keyholder.identity.tokens import hash_token
 from keyholder.identity.totp_keys import decrypt_totp_secret, encrypt_totp_secret
@@ -161,11 +163,13 @@ def regenerate_recovery_codes(uow: UnitOfWork, *, actor: Actor, password: str) -
     return codes
 
 
-def verify_second_factor(uow: UnitOfWork, session_token: str, code: str) -> None:
-    """Mark a signed-in session as having passed the second factor.
+def verify_second_factor(uow: UnitOfWork, session_token: str, code: str) -> str:
+    """Pass the second factor for a signed-in session; return the session that replaces it.
 
     ``code`` is a current TOTP code (not one used before) or an unused
-    recovery code, which is used up.
+    recovery code, which is used up. The session presented is revoked and a
+    new, verified one opened in the same transaction (S15, see
+    ``identity.sessions``): the caller hands its token to the client.
     """
     now = uow.clock.now()
     with uow:
@@ -189,8 +193,9 @@ def verify_second_factor(uow: UnitOfWork, session_token: str, code: str) -> None
         user = _enabled_user(uow, actor.user_id)
         if not _accept_code(uow, user, code):
             _record_failure(uow, actor, user, "session")
-        _mark_verified(uow, user.id, session_token)
+        verified_token = rotate_at_second_factor(uow, user, session_token, actor=actor)
         uow.commit()
+    return verified_token
 
 
 # --- helpers -----------------------------------------------------------------

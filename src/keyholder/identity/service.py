@@ -28,12 +28,15 @@ from keyholder.identity.passwords import (
     rehash_password,
     verify_password,
 )
-from keyholder.identity.sessions import revoke_session, rotate_after_privilege_change
+from keyholder.identity.sessions import (
+    open_session,
+    revoke_session,
+    rotate_after_privilege_change,
+)
 from keyholder.identity.throttle import count_login_attempt, forget_login_failures
 from keyholder.identity.tokens import hash_token, new_token
 
 API_TOKEN_PREFIX = "kh"  # noqa: S105 - a label, not a secret
-SESSION_PREFIX = "khs"
 
 
 def find_user(uow: UnitOfWork, email: str) -> User | None:
@@ -314,17 +317,7 @@ def check_password(
         if rehashed is not None:
             user.password_hash = rehashed
         user.last_login_at = now
-        token, token_hash = new_token(SESSION_PREFIX)
-        uow.session.add(
-            UserSession(
-                user_id=user.id,
-                token_hash=token_hash,
-                created_at=now,
-                last_seen_at=now,
-                expires_at=now + uow.settings.session_ttl,
-                client_address=client_address,
-            )
-        )
+        token = open_session(uow, user, client_address=client_address)
         if replaces:
             revoke_session(uow, replaces)
         uow.commit()

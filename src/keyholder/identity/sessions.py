@@ -6,6 +6,11 @@ A session id is never reused across a change in what it is worth (S15):
   in the transaction that opens the new one, whoever it belonged to: the
   browser's cookie is being replaced, and an id planted or seen before the
   sign-in must not survive it (``identity.service.log_in``).
+- **At the second factor** the session that passed it is revoked and a new
+  one, marked verified, takes its place in the same transaction
+  (``identity.mfa.verify_second_factor``): a password-only session id planted
+  in a victim's browser by someone who knows the password but not the code
+  must not become a verified session they hold.
 - **At a privilege change** the user's sessions and API tokens are revoked
   and they sign in again, which gives them a new id. Privilege changes are a
   change of platform staff role (``identity.service.set_staff_role``), and
@@ -32,27 +37,76 @@ from sqlalchemy import select, update
 
 from keyholder.audit.service import record_event
 from keyholder.db.uow import UnitOfWork
-from keyholder.errors import NotFound
+from keyholder.errors import NotAuthenticated, NotFound
 from keyholder.identity.actor import Actor
 from keyholder.identity.credentials import revoke_all_credentials
 from keyholder.identity.models import User, UserSession
-from keyholder.identity.tokens import hash_token
+from keyholder.identity.tokens import hash_token, new_token
+
+SESSION_PREFIX = "khs"
 
 
-def revoke_session(uow: UnitOfWork, session_token: str) -> bool:
+def open_session(
+    uow: UnitOfWork, user: User, *, client_address: str | None, mfa_verified: bool = False
+) -> str:
+    """Add a new session for ``user`` to the caller's transaction; return its token.
+
+    It lasts ``session_ttl`` from now, as every session does from its sign-in.
+    """
+    now = uow.clock.now()
+    token, token_hash = new_token(SESSION_PREFIX)
+    uow.session.add(
+        UserSession(
+            user_id=user.id,
+            token_hash=token_hash,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + uow.settings.session_ttl,
+            mfa_verified_at=now if mfa_verified else None,
+            client_address=client_address,
+        )
+    )
+    return token
+
+
+def revoke_session(
+    uow: UnitOfWork, session_token: str, *, user_id: uuid.UUID | None = None
+) -> bool:
     """Revoke the session behind a token, in the caller's transaction.
 
-    Returns whether a live session was revoked; an unknown token changes nothing.
+    With ``user_id``, only if it is that user's. Returns whether a live session
+    was revoked; an unknown token changes nothing.
     """
-    revoked = uow.session.execute(
-        update(UserSession)
-        .where(
-            UserSession.token_hash == hash_token(session_token),
-            UserSession.revoked_at.is_(None),
-        )
-        .values(revoked_at=uow.clock.now())
-    ).rowcount  # type: ignore[attr-defined]
+    live = update(UserSession).where(
+        UserSession.token_hash == hash_token(session_token), UserSession.revoked_at.is_(None)
+    )
+    if user_id is not None:
+        live = live.where(UserSession.user_id == user_id)
+    revoked = uow.session.execute(live.values(revoked_at=uow.clock.now())).rowcount  # type: ignore[attr-defined]
     return bool(revoked)
+
+
+def rotate_at_second_factor(
+    uow: UnitOfWork, user: User, session_token: str, *, actor: Actor
+) -> str:
+    """Replace the session that just passed the second factor by a new, verified one (S15).
+
+    Runs in the caller's transaction, after the code was accepted; audited.
+    Returns the new session's token. Raises ``NotAuthenticated`` when the
+    session is not one of ``user``'s live sessions any more (signed out
+    meanwhile): the caller's transaction then rolls back, code and all.
+    """
+    if not revoke_session(uow, session_token, user_id=user.id):
+        raise NotAuthenticated("your session has ended; sign in again")
+    token = open_session(uow, user, client_address=uow.context.client_address, mfa_verified=True)
+    record_event(
+        uow,
+        actor=actor,
+        action="user.session_rotate",
+        target=f"user:{user.email}",
+        after={"reason": "second_factor"},
+    )
+    return token
 
 
 def rotate_after_privilege_change(uow: UnitOfWork, user: User, *, reason: str, actor: Actor) -> int:

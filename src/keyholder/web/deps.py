@@ -6,7 +6,7 @@ import re
 import uuid
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 
 from keyholder.bootstrap import Runtime
 from keyholder.db.uow import RequestContext, UnitOfWork
@@ -36,6 +36,20 @@ async def get_runtime(request: Request) -> Runtime:
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def set_session_cookie(request: Request, response: Response, token: str) -> None:
+    """The session cookie, for the API and the pages alike (HttpOnly, SameSite=Lax, Secure; S19)."""
+    settings = _runtime(request).settings
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=int(settings.session_ttl.total_seconds()),
+        httponly=True,
+        secure=not settings.is_development,
+        samesite="lax",
+        path="/",
+    )
 
 
 def request_context(request: Request) -> RequestContext:

@@ -18,12 +18,19 @@ def alice(factories):
     return factories.user("alice@acme.example", password=PASSWORD)
 
 
+def session_cookie(response) -> dict[str, str]:
+    """The session cookie a response sets, as a header for the next request.
+
+    TestClient does not send Secure cookies over http: pass it on by hand.
+    """
+    token = re.search(r"keyholder_session=([^;]+)", response.headers["set-cookie"]).group(1)
+    return {"Cookie": f"keyholder_session={token}"}
+
+
 def sign_in(client, email: str = "alice@acme.example") -> tuple[dict[str, str], dict]:
     response = client.post("/api/session", json={"email": email, "password": PASSWORD})
     assert response.status_code == 200, response.text
-    # TestClient does not send Secure cookies over http: pass it on by hand.
-    token = re.search(r"keyholder_session=([^;]+)", response.headers["set-cookie"]).group(1)
-    return {"Cookie": f"keyholder_session={token}"}, response.json()
+    return session_cookie(response), response.json()
 
 
 def totp(runtime, secret: str) -> str:
@@ -81,7 +88,24 @@ def test_s18_prep_sign_in_then_requires_the_second_factor(client, runtime, alice
     assert client.get("/api/session", headers=headers).status_code == 401
     right = client.post("/api/session/mfa", json={"code": totp(runtime, secret)}, headers=headers)
     assert right.status_code == 204
-    assert client.get("/api/session", headers=headers).status_code == 200
+    assert client.get("/api/session", headers=session_cookie(right)).status_code == 200
+
+
+def test_s15_passing_the_second_factor_sets_a_new_session_cookie(client, runtime, alice):
+    """Session fixation: the cookie that arrived before the second factor ends with it."""
+    headers, _ = sign_in(client)
+    secret, _ = enrol(client, runtime, headers)
+    planted, _ = sign_in(client)
+    runtime.clock.advance(timedelta(seconds=30))
+    right = client.post("/api/session/mfa", json={"code": totp(runtime, secret)}, headers=planted)
+    assert right.status_code == 204
+    assert "httponly" in right.headers["set-cookie"].lower()
+    verified = session_cookie(right)
+    assert verified != planted
+    assert client.get("/api/session", headers=planted).status_code == 401
+    me = client.get("/api/session", headers=verified)
+    assert me.status_code == 200
+    assert me.json()["email"] == "alice@acme.example"
 
 
 def test_a_totp_code_cannot_be_replayed(client, runtime, alice):

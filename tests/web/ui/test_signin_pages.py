@@ -97,6 +97,24 @@ class TestLogin:
         assert ok.headers["location"] == "/accounts"
         assert browser.get("/accounts").status_code == 200
 
+    def test_s15_the_second_factor_page_sets_a_new_session_cookie(self, browser, factories, clock):
+        """Session fixation: the cookie held before the code (planted, say) ends with it."""
+        user = factories.user("mfa@acme.example", password=PASSWORD, mfa=True)
+        browser.submit("/login", email=user.email, password=PASSWORD, next="/accounts")
+        planted = browser.client.cookies.get("keyholder_session")
+        code = pyotp.TOTP(user.totp_secret).at(clock.now())
+        ok = browser.submit("/login/mfa", code=code, next="/accounts")
+        assert ok.status_code == 303
+        cookie = ok.headers["set-cookie"]
+        assert "HttpOnly" in cookie
+        assert "Secure" in cookie
+        verified = browser.client.cookies.get("keyholder_session")
+        assert verified != planted
+        assert browser.get("/accounts", follow_redirects=False).status_code == 200
+        browser.client.cookies.set("keyholder_session", planted, domain="keyholder.test")
+        assert browser.get("/accounts", follow_redirects=False).status_code == 303
+        assert browser.get("/api/session").status_code == 401
+
 
 class TestMfaEnrolment:
     def test_enrol_with_the_qr_page_and_see_recovery_codes_once(self, browser, alice, clock):

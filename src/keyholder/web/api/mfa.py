@@ -14,7 +14,7 @@ from keyholder.errors import NotAuthenticated
 from keyholder.identity import mfa
 from keyholder.web.api.nocache import PrivateRoute
 from keyholder.web.api.schemas import Body
-from keyholder.web.deps import SESSION_COOKIE, CurrentActor, UoW
+from keyholder.web.deps import SESSION_COOKIE, CurrentActor, UoW, set_session_cookie
 
 router = APIRouter(tags=["mfa"], route_class=PrivateRoute)
 
@@ -84,9 +84,15 @@ async def regenerate_recovery_codes(
 
 @router.post("/session/mfa", status_code=status.HTTP_204_NO_CONTENT)
 def verify_session(body: CodeIn, request: Request, uow: UoW) -> Response:
-    """Pass the second factor for the session cookie (a TOTP or a recovery code)."""
+    """Pass the second factor for the session cookie (a TOTP or a recovery code).
+
+    The answer sets a new session cookie: the one sent no longer works (S15).
+    The CSRF token goes with the old cookie; ``GET /api/session`` gives the new one.
+    """
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         raise NotAuthenticated("sign in first")
-    mfa.verify_second_factor(uow, token, body.code)
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
+    verified = mfa.verify_second_factor(uow, token, body.code)
+    response = Response(status_code=status.HTTP_204_NO_CONTENT)
+    set_session_cookie(request, response, verified)
+    return response

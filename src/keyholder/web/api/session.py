@@ -24,7 +24,14 @@ from keyholder.web.api.schemas import (
     member_out,
     session_user_out,
 )
-from keyholder.web.deps import SESSION_COOKIE, CurrentActor, OptionalActor, RuntimeDep, UoW
+from keyholder.web.deps import (
+    SESSION_COOKIE,
+    CurrentActor,
+    OptionalActor,
+    RuntimeDep,
+    UoW,
+    set_session_cookie,
+)
 from keyholder.web.disconnect import unless_disconnected
 
 router = APIRouter(tags=["session"])
@@ -47,18 +54,9 @@ async def log_in(
             replaces=request.cookies.get(SESSION_COOKIE),  # S15: the old id stops working
         ),
     )
-    settings = uow.settings
-    response.set_cookie(
-        SESSION_COOKIE,
-        signed_in.session_token,
-        max_age=int(settings.session_ttl.total_seconds()),
-        httponly=True,
-        secure=not settings.is_development,
-        samesite="lax",
-        path="/",
-    )
+    set_session_cookie(request, response, signed_in.session_token)
     out = session_user_out(signed_in.user)
-    out.csrf_token = csrf.session_token(settings.secret, signed_in.session_token)
+    out.csrf_token = csrf.session_token(uow.settings.secret, signed_in.session_token)
     return out
 
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Request
 from starlette.datastructures import FormData
 
 from keyholder.bootstrap import Runtime
 from keyholder.db.uow import UnitOfWork
 from keyholder.errors import InvalidInput
 from keyholder.identity.actor import Actor
-from keyholder.web.deps import SESSION_COOKIE, request_context
+from keyholder.web.deps import request_context
 from keyholder.web.inputs import NUL_REFUSED, contains_nul
 from keyholder.web.ui import csrf
 from keyholder.web.ui.rendering import EnrolMfaFirst, page_actor, require_actor
@@ -88,17 +88,3 @@ def field(form: FormData, name: str) -> str:
 def fields(form: FormData, name: str) -> list[str]:
     """Every value of a repeated field (checkboxes)."""
     return [value[:MAX_FIELD] for value in form.getlist(name) if isinstance(value, str)]
-
-
-def set_session_cookie(request: Request, response: Response, token: str) -> None:
-    """The session cookie, exactly as the API sets it (HttpOnly, SameSite=Lax, Secure; S19)."""
-    settings = runtime_of(request).settings
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        max_age=int(settings.session_ttl.total_seconds()),
-        httponly=True,
-        secure=not settings.is_development,
-        samesite="lax",
-        path="/",
-    )

@@ -23,14 +23,13 @@ from keyholder.errors import (
 from keyholder.identity import mfa, reset, verification
 from keyholder.identity import service as identity
 from keyholder.web.api.password_resets import ACCEPTED
-from keyholder.web.deps import SESSION_COOKIE
+from keyholder.web.deps import SESSION_COOKIE, set_session_cookie
 from keyholder.web.disconnect import unless_disconnected
 from keyholder.web.ui.forms import (
     CSRF_CHECKED,
     CheckedForm,
     MaybeActor,
     field,
-    set_session_cookie,
     uow_for,
 )
 from keyholder.web.ui.rendering import (
@@ -129,13 +128,15 @@ def verify_mfa(request: Request, form: CheckedForm) -> Response:
     if not token:
         return redirect("/login")
     try:
-        mfa.verify_second_factor(uow_for(request), token, field(form, "code"))
+        verified = mfa.verify_second_factor(uow_for(request), token, field(form, "code"))
     except Conflict:
         return redirect(next_page)  # no second factor to verify
     except KeyholderError as exc:
         context = {"next": next_page, "error": exc.detail, "title": "Second factor"}
         return render(request, "login_mfa.html", context, status_code=exc.status_code)
-    return redirect(next_page)
+    response = redirect(next_page)
+    set_session_cookie(request, response, verified)  # a new id once verified (S15)
+    return response
 
 
 @router.post("/logout", dependencies=[CSRF_CHECKED])
