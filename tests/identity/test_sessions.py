@@ -102,17 +102,28 @@ class TestRotationAtPrivilegeChange:
         service.set_staff_role(runtime.uow(), user.email, StaffRole.AGENT, actor=OPERATOR)
         assert session_works(runtime, session)
 
-    def test_s41_gaining_manage_ends_sessions_and_api_tokens(self, runtime, factories, alice):
+    @pytest.mark.parametrize(
+        ("before", "after", "reason"),
+        [
+            ("view", "view,manage", "manage"),
+            ("view,manage", "view,billing", "manage_lost"),
+        ],
+    )
+    def test_s41_gaining_or_losing_manage_ends_sessions_and_api_tokens(
+        self, runtime, factories, alice, before, after, reason
+    ):
         account = factories.account("acme-corp")
-        factories.member(account, alice, "view")
+        factories.admin_of(account)  # so alice is not the last admin
+        factories.member(account, alice, before)
         session, token = log_in(runtime, alice), factories.token(alice)
         members.set_member_permissions(
-            runtime.uow(), "acme-corp", alice.email, ["view", "manage"], actor=OPERATOR
+            runtime.uow(), "acme-corp", alice.email, after.split(","), actor=OPERATOR
         )
         assert not session_works(runtime, session)
         assert not token_works(runtime, token)
         [event] = list_events(runtime.uow(), action="user.credentials_revoke")
-        assert event.data["after"] == {"reason": "manage", "credentials_revoked": 2}
+        assert event.target == "user:alice@acme.example"
+        assert event.data["after"] == {"reason": reason, "credentials_revoked": 2}
 
     def test_s41_being_added_with_manage_ends_sessions_and_api_tokens(
         self, runtime, factories, alice
@@ -144,20 +155,6 @@ class TestRotationAtPrivilegeChange:
         token = factories.token(alice)
         members.add_member(runtime.uow(), "acme-corp", alice.email, ["view"], actor=OPERATOR)
         assert token_works(runtime, token)
-
-    def test_s41_losing_manage_ends_sessions_and_api_tokens(self, runtime, factories, alice):
-        account = factories.account("acme-corp")
-        factories.admin_of(account)  # so alice is not the last admin
-        factories.member(account, alice, "view,manage")
-        session, token = log_in(runtime, alice), factories.token(alice)
-        members.set_member_permissions(
-            runtime.uow(), "acme-corp", alice.email, ["view", "billing"], actor=OPERATOR
-        )
-        assert not session_works(runtime, session)
-        assert not token_works(runtime, token)
-        [event] = list_events(runtime.uow(), action="user.credentials_revoke")
-        assert event.target == "user:alice@acme.example"
-        assert event.data["after"] == {"reason": "manage_lost", "credentials_revoked": 2}
 
     def test_s41_removing_a_member_who_manages_ends_sessions_and_api_tokens(
         self, runtime, factories, alice
