@@ -55,7 +55,6 @@ from typing import Any
 from urllib.parse import quote
 
 import psycopg
-import pyotp
 from member_lookup import (
     DEFAULT_POSTGRESQL,
     HELLO_APP,
@@ -63,8 +62,12 @@ from member_lookup import (
     Run,
     Server,
     cpu_busy_share,
+    create_mfa_staff,
     free_port,
     get,
+    issue_api_token,
+    keyholder_env,
+    make_runtime,
     median_run,
     run_wrk,
 )
@@ -72,12 +75,10 @@ from sqlalchemy import Engine, event, insert, inspect, text
 from sqlalchemy.engine import make_url
 
 from keyholder.accounts.models import EnterpriseAccount
-from keyholder.bootstrap import Runtime, bootstrap
-from keyholder.config import Settings
+from keyholder.bootstrap import Runtime
 from keyholder.db import migrate
 from keyholder.db.engine import make_engine
 from keyholder.desk.queue import QueueFilter, list_queue_rows
-from keyholder.identity import mfa
 from keyholder.identity import service as identity
 from keyholder.identity.actor import Actor
 from keyholder.identity.models import StaffRole
@@ -297,19 +298,6 @@ def recreate(target: Target, server_url: str) -> None:
         admin.dispose()
 
 
-def keyholder_env(url: str) -> dict[str, str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith("KEYHOLDER_")}
-    return base | {
-        "KEYHOLDER_ENV": "development",
-        "KEYHOLDER_DATABASE_URL": url,
-        "KEYHOLDER_RELAY_IN_PROCESS": "false",
-    }
-
-
-def make_runtime(url: str) -> Runtime:
-    return bootstrap(Settings(env="development", database_url=url, _env_file=None))  # type: ignore[call-arg]
-
-
 def build(target: Target, server_url: str) -> dict[str, Any]:
     """Drop and rebuild the desk; return its marker (with the timings)."""
     timings: dict[str, float] = {}
@@ -359,20 +347,7 @@ def build(target: Target, server_url: str) -> dict[str, Any]:
 def create_people(runtime: Runtime) -> list[uuid.UUID]:
     """The staff user who asks (MFA enrolled for real) and the agents tickets are assigned to."""
     operator = Actor.operator("desk-bench")
-    staff = identity.create_user(
-        runtime.uow(),
-        STAFF_EMAIL,
-        name="Desk Bench",
-        password=STAFF_PASSWORD,
-        staff_role=StaffRole.AGENT,
-        actor=operator,
-    )
-    enrolment = mfa.begin_mfa_enrolment(
-        runtime.uow(), actor=Actor.for_user(staff), password=STAFF_PASSWORD
-    )
-    mfa.confirm_mfa_enrolment(
-        runtime.uow(), pyotp.TOTP(enrolment.secret).now(), actor=Actor.for_user(staff)
-    )
+    create_mfa_staff(runtime, STAFF_EMAIL, STAFF_PASSWORD, "Desk Bench")
     return [
         identity.create_user(
             runtime.uow(),
@@ -587,9 +562,7 @@ def print_plans(runtime: Runtime, queries: list[Query], staff: Actor) -> None:
 
 def issue_token(runtime: Runtime) -> str:
     """A fresh API token for the benchmark's staff user (made after MFA: it carries it)."""
-    return identity.create_api_token(
-        runtime.uow(), STAFF_EMAIL, name="desk bench", actor=Actor.operator("desk-bench")
-    ).token
+    return issue_api_token(runtime, STAFF_EMAIL, "desk bench")
 
 
 def staff_actor(runtime: Runtime) -> Actor:
