@@ -547,6 +547,10 @@ def main(argv: list[str] | None = None) -> int:
         default="staff",
         help="whose API token the requests carry (default: a staff agent)",
     )
+    parser.add_argument(
+        "--accounts", type=int, default=ACCOUNTS, help="smaller for a quick check only"
+    )
+    parser.add_argument("--users", type=int, default=USERS, help=f"at least {MEMBERS_PER_ACCOUNT}")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
@@ -574,12 +578,12 @@ def main(argv: list[str] | None = None) -> int:
             runtime = make_runtime(url)
             try:
                 migrate.upgrade(runtime.engine)
-                seeded = seed(runtime)
+                seeded = seed(runtime, accounts=args.accounts, users=args.users)
             finally:
                 runtime.close()
             print(
-                f"seeded {ACCOUNTS:,} accounts, {USERS:,} users, "
-                f"{ACCOUNTS * MEMBERS_PER_ACCOUNT:,} memberships on {engine_name} "
+                f"seeded {args.accounts:,} accounts, {args.users:,} users, "
+                f"{args.accounts * MEMBERS_PER_ACCOUNT:,} memberships on {engine_name} "
                 f"in {time.monotonic() - started:.1f}s",
                 flush=True,
             )
