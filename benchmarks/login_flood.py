@@ -95,6 +95,10 @@ DEFAULT_LIMITS = {
     if name.startswith("login_limit_")
 }
 
+# The flood's JSON body, formatted with (account number, account number) by Lua's
+# string.format or Python's %.
+FLOOD_BODY = '{"email": "flood%05d@flood.example", "password": "wrong password %d"}'
+
 # POST /api/session with a wrong password for a random flood account; counts
 # 401 (the expected answer), 429 (throttled: the limits were not raised) and
 # anything else, and prints one machine-readable line.
@@ -112,8 +116,7 @@ function init(args)
    local accounts = tonumber(args[1])
    requests_ = {}
    for i = 0, accounts - 1 do
-      local body = string.format(
-         '{"email": "flood%05d@flood.example", "password": "wrong password %d"}', i, i)
+      local body = string.format('FLOOD_BODY', i, i)
       table.insert(requests_, wrk.format(
          "POST", "/api/session", {["Content-Type"] = "application/json"}, body))
    end
@@ -145,7 +148,7 @@ function done(summary, latency, requests)
       summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
       d, t, o, e.timeout, e.connect + e.read + e.write))
 end
-"""
+""".replace("FLOOD_BODY", FLOOD_BODY)
 
 
 @dataclass(frozen=True)
