@@ -70,7 +70,7 @@ class AbandonedRun:
         )
 
 
-def _request(port: int, email: str, password: str) -> bytes:
+def sign_in_request(port: int, email: str, password: str) -> bytes:
     body = json.dumps({"email": email, "password": password}).encode()
     head = (
         f"POST /api/session HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
@@ -94,7 +94,7 @@ async def _abandon(port: int, source: str, payload: bytes, abandon_after: float)
     return True
 
 
-async def _sign_in(
+async def sign_in(
     port: int, source: str, payload: bytes, timeout: float
 ) -> tuple[int | None, float]:
     started = time.monotonic()
@@ -162,10 +162,10 @@ class Plan:
 
 
 async def _quiet(port: int, round_: int, plan: Plan) -> list[float]:
-    payload = _request(port, plan.quiet_email, plan.password)
+    payload = sign_in_request(port, plan.quiet_email, plan.password)
     seconds = []
     for _ in range(plan.quiet_probes):
-        status, took = await _sign_in(port, f"127.3.{round_}.1", payload, plan.probe_timeout)
+        status, took = await sign_in(port, f"127.3.{round_}.1", payload, plan.probe_timeout)
         seconds.append(took if status == 200 else float("inf"))
     return seconds
 
@@ -178,17 +178,17 @@ async def _flood(
         sent = []
         for n in range(plan.per_address):
             email = plan.flood_email % (a * plan.per_address + n)  # a new account each time
-            payload = _request(port, email, f"wrong password {a}-{n}")
+            payload = sign_in_request(port, email, f"wrong password {a}-{n}")
             sent.append(await _abandon(port, source, payload, plan.abandon_after))
         return sent
 
     async def real_user() -> list[tuple[int | None, float]]:
-        payload = _request(port, plan.real_email, plan.password)
+        payload = sign_in_request(port, plan.real_email, plan.password)
         source = f"127.2.{round_}.1"
 
         async def probe(i: int) -> tuple[int | None, float]:
             await asyncio.sleep(1.0 + i * plan.interval)  # the flood is under way by then
-            return await _sign_in(port, source, payload, plan.probe_timeout)
+            return await sign_in(port, source, payload, plan.probe_timeout)
 
         return list(await asyncio.gather(*(probe(i) for i in range(plan.probes))))
 

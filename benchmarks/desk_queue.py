@@ -55,7 +55,6 @@ from typing import Any
 from urllib.parse import quote
 
 import psycopg
-import pyotp
 from member_lookup import (
     DEFAULT_POSTGRESQL,
     HELLO_APP,
@@ -63,8 +62,12 @@ from member_lookup import (
     Run,
     Server,
     cpu_busy_share,
+    create_mfa_staff,
     free_port,
     get,
+    issue_api_token,
+    keyholder_env,
+    make_runtime,
     median_run,
     run_wrk,
 )
@@ -72,12 +75,10 @@ from sqlalchemy import Engine, event, insert, inspect, text
 from sqlalchemy.engine import make_url
 
 from keyholder.accounts.models import EnterpriseAccount
-from keyholder.bootstrap import Runtime, bootstrap
-from keyholder.config import Settings
+from keyholder.bootstrap import Runtime
 from keyholder.db import migrate
 from keyholder.db.engine import make_engine
 from keyholder.desk.queue import QueueFilter, list_queue_rows
-from keyholder.identity import mfa
 from keyholder.identity import service as identity
 from keyholder.identity.actor import Actor
 from keyholder.identity.models import StaffRole
@@ -172,35 +173,42 @@ def _utc_text(moment: datetime) -> str:
     return moment.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
-def ticket_rows(account_ids: list[str], agent_ids: list[str]) -> Iterator[tuple[Any, ...]]:
-    """TICKETS rows in TICKET_COLUMNS order; UUIDs as 32 hex digits, times as UTC text."""
+def ticket_rows(
+    account_ids: list[str], agent_ids: list[str], *, scale: int = 1
+) -> Iterator[tuple[Any, ...]]:
+    """TICKETS / scale rows (OPEN / scale open, ...) in TICKET_COLUMNS order; UUIDs as
+    32 hex digits, times as UTC text. ``scale`` > 1 only for a quick check of the load."""
+    tickets, open_count = TICKETS // scale, OPEN // scale
+    recent, open_recent = RECENT // scale, OPEN_RECENT // scale
     rng = random.Random(SEED)
-    is_open = bytearray(TICKETS)
-    for i in rng.sample(range(TICKETS - RECENT, TICKETS), OPEN_RECENT):
+    is_open = bytearray(tickets)
+    for i in rng.sample(range(tickets - recent, tickets), open_recent):
         is_open[i] = 1
-    for i in rng.sample(range(TICKETS - RECENT), OPEN - OPEN_RECENT):
+    for i in rng.sample(range(tickets - recent), open_count - open_recent):
         is_open[i] = 1
-    open_statuses = iter(_weighted(rng, OPEN_STATUSES, OPEN))
-    done_statuses = iter(_weighted(rng, DONE_STATUSES, TICKETS - OPEN))
-    groups = _weighted(rng, GROUPS, TICKETS)
-    priorities = _weighted(rng, PRIORITIES, TICKETS)
-    cumulative = list(itertools.accumulate(1 / (k + 1) ** ZIPF_S for k in range(ACCOUNTS)))
+    open_statuses = iter(_weighted(rng, OPEN_STATUSES, open_count))
+    done_statuses = iter(_weighted(rng, DONE_STATUSES, tickets - open_count))
+    groups = _weighted(rng, GROUPS, tickets)
+    priorities = _weighted(rng, PRIORITIES, tickets)
+    cumulative = list(itertools.accumulate(1 / (k + 1) ** ZIPF_S for k in range(len(account_ids))))
     total = cumulative[-1]
     # Every time is a ticket's creation time plus whole hours, and an hour is a
     # whole number of SPACINGs: one formatted string per step serves them all.
     hour = 3600 // SPACING
     times = [
         _utc_text(FIRST_CREATED + timedelta(seconds=SPACING * step))
-        for step in range(TICKETS + 96 * hour)
+        for step in range(tickets + 96 * hour)
     ]
-    for i in range(TICKETS):
+    for i in range(tickets):
         open_ = bool(is_open[i])
         status = next(open_statuses) if open_ else next(done_statuses)
         if rng.random() < NO_ACCOUNT:
             account = None
         else:
             account = account_ids[bisect.bisect(cumulative, rng.random() * total)]
-        assignee = None if open_ and rng.random() < 0.3 else agent_ids[rng.randrange(AGENTS)]
+        assignee = (
+            None if open_ and rng.random() < 0.3 else agent_ids[rng.randrange(len(agent_ids))]
+        )
         if open_:
             updated = times[i + hour // 2]
             solved = closed = None
@@ -297,47 +305,11 @@ def recreate(target: Target, server_url: str) -> None:
         admin.dispose()
 
 
-def keyholder_env(url: str) -> dict[str, str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith("KEYHOLDER_")}
-    return base | {
-        "KEYHOLDER_ENV": "development",
-        "KEYHOLDER_DATABASE_URL": url,
-        "KEYHOLDER_RELAY_IN_PROCESS": "false",
-    }
-
-
-def make_runtime(url: str) -> Runtime:
-    return bootstrap(Settings(env="development", database_url=url, _env_file=None))  # type: ignore[call-arg]
-
-
 def build(target: Target, server_url: str) -> dict[str, Any]:
     """Drop and rebuild the desk; return its marker (with the timings)."""
-    timings: dict[str, float] = {}
     started = time.monotonic()
     recreate(target, server_url)
-    subprocess.run(
-        [sys.executable, "-m", "keyholder", "db", "upgrade"],
-        env=keyholder_env(target.url),
-        check=True,
-        capture_output=True,
-    )
-    timings["schema"] = time.monotonic() - started
-
-    step = time.monotonic()
-    runtime = make_runtime(target.url)
-    try:
-        agent_ids = [uuid.UUID(str(u)).hex for u in create_people(runtime)]
-        account_ids = create_accounts(runtime.engine)
-    finally:
-        runtime.close()
-    timings["people and accounts"] = time.monotonic() - step
-
-    rows = ticket_rows(account_ids, agent_ids)
-    if target.engine_name == "sqlite":
-        timings |= load_sqlite(make_url(target.url).database or "", rows)
-    else:
-        timings |= load_postgresql(target.url, rows)
-
+    timings = populate(target)
     built = marker() | {
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "seconds": {k: round(v, 1) for k, v in timings.items()},
@@ -356,23 +328,37 @@ def build(target: Target, server_url: str) -> dict[str, Any]:
     return built
 
 
+def populate(target: Target, *, scale: int = 1) -> dict[str, float]:
+    """Schema, people, accounts and tickets on an empty database; returns the timings.
+    ``scale`` > 1 loads that many times fewer tickets (a quick check only)."""
+    timings: dict[str, float] = {}
+    started = time.monotonic()
+    subprocess.run(
+        [sys.executable, "-m", "keyholder", "db", "upgrade"],
+        env=keyholder_env(target.url),
+        check=True,
+        capture_output=True,
+    )
+    timings["schema"] = time.monotonic() - started
+
+    step = time.monotonic()
+    runtime = make_runtime(target.url)
+    try:
+        agent_ids = [uuid.UUID(str(u)).hex for u in create_people(runtime)]
+        account_ids = create_accounts(runtime.engine)
+    finally:
+        runtime.close()
+    timings["people and accounts"] = time.monotonic() - step
+
+    timings |= load_tickets(target, ticket_rows(account_ids, agent_ids, scale=scale))
+
+    return timings
+
+
 def create_people(runtime: Runtime) -> list[uuid.UUID]:
     """The staff user who asks (MFA enrolled for real) and the agents tickets are assigned to."""
     operator = Actor.operator("desk-bench")
-    staff = identity.create_user(
-        runtime.uow(),
-        STAFF_EMAIL,
-        name="Desk Bench",
-        password=STAFF_PASSWORD,
-        staff_role=StaffRole.AGENT,
-        actor=operator,
-    )
-    enrolment = mfa.begin_mfa_enrolment(
-        runtime.uow(), actor=Actor.for_user(staff), password=STAFF_PASSWORD
-    )
-    mfa.confirm_mfa_enrolment(
-        runtime.uow(), pyotp.TOTP(enrolment.secret).now(), actor=Actor.for_user(staff)
-    )
+    create_mfa_staff(runtime, STAFF_EMAIL, STAFF_PASSWORD, "Desk Bench")
     return [
         identity.create_user(
             runtime.uow(),
@@ -404,6 +390,13 @@ def create_accounts(engine: Engine) -> list[str]:
             ],
         )
     return [i.hex for i in ids]
+
+
+def load_tickets(target: Target, rows: Iterator[tuple[Any, ...]]) -> dict[str, float]:
+    """The bulk load of the target's engine; returns its timings."""
+    if target.engine_name == "sqlite":
+        return load_sqlite(make_url(target.url).database or "", rows)
+    return load_postgresql(target.url, rows)
 
 
 def load_sqlite(path: str, rows: Iterator[tuple[Any, ...]]) -> dict[str, float]:
@@ -587,9 +580,7 @@ def print_plans(runtime: Runtime, queries: list[Query], staff: Actor) -> None:
 
 def issue_token(runtime: Runtime) -> str:
     """A fresh API token for the benchmark's staff user (made after MFA: it carries it)."""
-    return identity.create_api_token(
-        runtime.uow(), STAFF_EMAIL, name="desk bench", actor=Actor.operator("desk-bench")
-    ).token
+    return issue_api_token(runtime, STAFF_EMAIL, "desk bench")
 
 
 def staff_actor(runtime: Runtime) -> Actor:

@@ -63,23 +63,29 @@ from member_lookup import (
     check_answers,
     cpu_busy_share,
     database,
-    free_port,
     make_probes,
+    make_runtime,
     median_run,
     run_wrk,
     seed,
+    start_keyholder,
 )
 from sqlalchemy import Engine, insert
 
 from keyholder.config import Settings
 from keyholder.db import migrate
-from keyholder.db.engine import make_engine
 from keyholder.identity.models import User
 from keyholder.identity.passwords import hash_password
 
 FLOOD_PASSWORD = "flood account pass phrase 7f3a"  # noqa: S105 - benchmark data
 FLOOD_EMAIL = "flood%05d@flood.example"
 UNLIMITED = "1000000 per 1 minute"
+# Every flood request from loopback must really hash, so the sign-in limits are raised.
+RAISED_LIMITS = {
+    "KEYHOLDER_LOGIN_LIMIT_PER_ACCOUNT": UNLIMITED,
+    "KEYHOLDER_LOGIN_LIMIT_PER_CLIENT": UNLIMITED,
+    "KEYHOLDER_LOGIN_LIMIT_PER_ACCOUNT_CLIENT": UNLIMITED,
+}
 DEFAULT_HASHING_WORKERS = Settings.model_fields["hashing_workers"].default
 DEFAULT_NICENESS = Settings.model_fields["hashing_niceness"].default
 # The real sign-in limits, for the abandoned-sign-ins server.
@@ -88,6 +94,10 @@ DEFAULT_LIMITS = {
     for name, field in Settings.model_fields.items()
     if name.startswith("login_limit_")
 }
+
+# The flood's JSON body, formatted with (account number, account number) by Lua's
+# string.format or Python's %.
+FLOOD_BODY = '{"email": "flood%05d@flood.example", "password": "wrong password %d"}'
 
 # POST /api/session with a wrong password for a random flood account; counts
 # 401 (the expected answer), 429 (throttled: the limits were not raised) and
@@ -106,8 +116,7 @@ function init(args)
    local accounts = tonumber(args[1])
    requests_ = {}
    for i = 0, accounts - 1 do
-      local body = string.format(
-         '{"email": "flood%05d@flood.example", "password": "wrong password %d"}', i, i)
+      local body = string.format('FLOOD_BODY', i, i)
       table.insert(requests_, wrk.format(
          "POST", "/api/session", {["Content-Type"] = "application/json"}, body))
    end
@@ -139,7 +148,7 @@ function done(summary, latency, requests)
       summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
       d, t, o, e.timeout, e.connect + e.read + e.write))
 end
-"""
+""".replace("FLOOD_BODY", FLOOD_BODY)
 
 
 @dataclass(frozen=True)
@@ -331,13 +340,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with database(args.postgresql, args.postgresql_url, workdir) as url:
             started = time.monotonic()
-            engine = make_engine(url)
+            runtime = make_runtime(url)
             try:
-                migrate.upgrade(engine)
-                seeded = seed(engine)
-                seed_flood_accounts(engine, args.flood_accounts)
+                migrate.upgrade(runtime.engine)
+                seeded = seed(runtime)
+                seed_flood_accounts(runtime.engine, args.flood_accounts)
             finally:
-                engine.dispose()
+                runtime.close()
             print(
                 f"seeded the member-lookup data and {args.flood_accounts:,} flood accounts "
                 f"on {engine_name} in {time.monotonic() - started:.1f}s",
@@ -353,36 +362,9 @@ def main(argv: list[str] | None = None) -> int:
             flood_script = workdir / "flood.lua"
             flood_script.write_text(FLOOD_SCRIPT)
 
-            base_env = {k: v for k, v in os.environ.items() if not k.startswith("KEYHOLDER_")}
-            server_env = base_env | {
-                "KEYHOLDER_ENV": "development",
-                "KEYHOLDER_DATABASE_URL": url,
-                "KEYHOLDER_RELAY_IN_PROCESS": "false",
-                "KEYHOLDER_LOGIN_LIMIT_PER_ACCOUNT": UNLIMITED,
-                "KEYHOLDER_LOGIN_LIMIT_PER_CLIENT": UNLIMITED,
-                "KEYHOLDER_LOGIN_LIMIT_PER_ACCOUNT_CLIENT": UNLIMITED,  # ignored before it existed
-            }
-
             def serve(name: str, extra: dict[str, str]) -> Server:
-                port = free_port()
-                server = Server(
-                    name,
-                    [
-                        sys.executable,
-                        "-m",
-                        "keyholder",
-                        "serve",
-                        "--host",
-                        "127.0.0.1",
-                        "--port",
-                        str(port),
-                        "--workers",
-                        str(args.workers),
-                        "--no-access-log",
-                    ],
-                    server_env | extra,
-                    workdir,
-                    port,
+                server = start_keyholder(
+                    url, workdir, args.workers, RAISED_LIMITS | extra, name=name
                 )
                 servers.append(server)
                 server.wait_ready("/healthz")

@@ -39,9 +39,11 @@ from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from cryptography.fernet import Fernet
 from sqlalchemy import Engine, select, text
 from sqlalchemy.engine import make_url
 
+from keyholder.audit.keys import new_chain_key, new_signing_key
 from keyholder.bootstrap import bootstrap
 from keyholder.config import Settings
 from keyholder.db import migrate
@@ -140,16 +142,26 @@ class RunResult:
         return self.lost == self.doubled == self.not_sent == 0
 
 
+def production_settings(engine: Engine, workdir: Path) -> Settings:
+    """Production settings on ``engine``, with fresh keys of the kinds production requires
+    (audit chain and signing keys, as ``keyholder audit keygen`` makes them; a TOTP key)."""
+    return Settings(
+        env="production",
+        database_url=engine.url.render_as_string(hide_password=False),
+        secret_key=SECRET,
+        mail_from="Keyholder <support@keyholder.bench>",
+        audit_keys={"bench": new_chain_key()},
+        audit_signing_key=new_signing_key(),
+        audit_checkpoint_file=workdir / "audit-checkpoint.json",
+        totp_keys=[Fernet.generate_key().decode()],
+        _env_file=None,
+    )
+
+
 def one_run(engine: Engine, *, messages: int, relays: int, batch_size: int) -> RunResult:
     handler = CountingHandler()
-    with smtp_server(handler) as url:
-        settings = Settings(
-            env="production",
-            database_url=engine.url.render_as_string(hide_password=False),
-            secret_key=SECRET,
-            mail_from="Keyholder <support@keyholder.bench>",
-            _env_file=None,
-        )
+    with smtp_server(handler) as url, tempfile.TemporaryDirectory(prefix="kh-relay-") as workdir:
+        settings = production_settings(engine, Path(workdir))
         runtime = bootstrap(settings, engine=engine, mail_transport=SMTPTransport(url))
         queued: list[str] = []
         for start in range(0, messages, ENQUEUE_CHUNK):

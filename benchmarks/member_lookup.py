@@ -9,8 +9,11 @@ requests) and prints req/s, p50, p99 and errors for each, and their ratio.
 
 80% of the member lookups hit (200) and 20% miss (404: half an existing user
 who is not a member of that account, half an email nobody has). By default
-every request carries the API token of a staff user (role ``agent``): the
-staff path is "find the account, find the member". ``--actor member`` sends
+every request carries the API token of a staff user (role ``agent``), the
+identity a platform's back end asks with about any account: made through the
+identity services with MFA enrolled by a real TOTP code (S18: staff act only
+with MFA; an API token of a user with MFA counts as verified), so the path is
+"check the token, find the account, find the member". ``--actor member`` sends
 instead the token of a member of the account being asked about, which adds
 the "is the caller a member" check.
 
@@ -45,12 +48,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, insert, text
+import pyotp
+from sqlalchemy import insert, text
 from sqlalchemy.engine import make_url
 
 from keyholder.accounts.models import EnterpriseAccount, Membership
+from keyholder.bootstrap import Runtime, bootstrap
+from keyholder.config import Settings
 from keyholder.db import migrate
 from keyholder.db.engine import make_engine
+from keyholder.identity import mfa
+from keyholder.identity import service as identity
+from keyholder.identity.actor import Actor
 from keyholder.identity.models import ApiToken, StaffRole, User
 from keyholder.identity.service import API_TOKEN_PREFIX
 from keyholder.identity.tokens import new_token
@@ -60,6 +69,8 @@ USERS = 100_000
 MEMBERS_PER_ACCOUNT = 30  # 10,000 x 30 = 300,000 memberships, 3 per user
 HIT_RATIO = 0.8
 PERMISSIONS = ("view", "view,create", "view,billing", "view,create,manage,billing")
+STAFF_EMAIL = "bench-agent@keyholder.example"
+STAFF_PASSWORD = "member bench correct horse battery"  # noqa: S105 - a throwaway database
 DEFAULT_POSTGRESQL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 TARGETS = {"sqlite": 6_000, "postgresql": 3_000}
 P99_TARGET_MS = 30.0
@@ -184,34 +195,71 @@ def user_email(i: int) -> str:
     return f"user{i:06d}@bench{i % 97:02d}.example"
 
 
-def seed(engine: Engine) -> Seeded:
-    """10k accounts, 100k users (+1 staff), 300k memberships, tokens; Core inserts."""
+# Checkpoints of the seeding's audit events: kept out of the checkout's var/, whose
+# checkpoints belong to the developer's own database.
+SEED_AUDIT_CHECKPOINTS = Path(tempfile.gettempdir()) / "keyholder-bench-audit-checkpoints.jsonl"
+
+
+def make_runtime(url: str) -> Runtime:
+    """A runtime on the benchmark's database with the settings ``keyholder serve`` gets."""
+    settings = Settings(
+        env="development",
+        database_url=url,
+        audit_checkpoint_file=SEED_AUDIT_CHECKPOINTS,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    return bootstrap(settings)
+
+
+def create_mfa_staff(runtime: Runtime, email: str, password: str, name: str) -> None:
+    """A staff agent made through the identity services, MFA enrolled with a real TOTP code.
+
+    S18: staff act only with MFA, so a staff user inserted bare is refused (403).
+    Enrolling the way a person does keeps the benchmark on the product's path."""
+    staff = identity.create_user(
+        runtime.uow(),
+        email,
+        name=name,
+        password=password,
+        staff_role=StaffRole.AGENT,
+        actor=Actor.operator("bench"),
+    )
+    enrolment = mfa.begin_mfa_enrolment(
+        runtime.uow(), actor=Actor.for_user(staff), password=password
+    )
+    mfa.confirm_mfa_enrolment(
+        runtime.uow(), pyotp.TOTP(enrolment.secret).now(), actor=Actor.for_user(staff)
+    )
+
+
+def issue_api_token(runtime: Runtime, email: str, name: str) -> str:
+    """A fresh API token for ``email`` (made after MFA: it counts as verified)."""
+    return identity.create_api_token(
+        runtime.uow(), email, name=name, actor=Actor.operator("bench")
+    ).token
+
+
+def seed(runtime: Runtime, *, accounts: int = ACCOUNTS, users: int = USERS) -> Seeded:
+    """``accounts`` accounts, ``users`` users, 30 memberships per account, one token per
+    account for one of its members (Core inserts), and the staff agent with MFA."""
+    if users < MEMBERS_PER_ACCOUNT:
+        raise ValueError(f"need at least {MEMBERS_PER_ACCOUNT} users, one per member")
     now = datetime.now(UTC)
     rng = random.Random(20260115)
-    user_ids = [uuid.uuid4() for _ in range(USERS)]
-    emails = [user_email(i) for i in range(USERS)]
-    account_ids = [uuid.uuid4() for _ in range(ACCOUNTS)]
-    names = [f"bench-{i:05d}" for i in range(ACCOUNTS)]
+    user_ids = [uuid.uuid4() for _ in range(users)]
+    emails = [user_email(i) for i in range(users)]
+    account_ids = [uuid.uuid4() for _ in range(accounts)]
+    names = [f"bench-{i:05d}" for i in range(accounts)]
     # Each account gets 30 consecutive users of a shuffled order; every user is in 3 accounts.
-    order = list(range(USERS))
+    order = list(range(users))
     rng.shuffle(order)
     members = [
-        [order[(a * MEMBERS_PER_ACCOUNT + j) % USERS] for j in range(MEMBERS_PER_ACCOUNT)]
-        for a in range(ACCOUNTS)
+        [order[(a * MEMBERS_PER_ACCOUNT + j) % users] for j in range(MEMBERS_PER_ACCOUNT)]
+        for a in range(accounts)
     ]
-    staff_id = uuid.uuid4()
-    staff_token, staff_hash = new_token(API_TOKEN_PREFIX)
     member_tokens: list[str] = []
-    token_rows = [
-        {
-            "id": uuid.uuid4(),
-            "user_id": staff_id,
-            "name": "bench",
-            "token_hash": staff_hash,
-            "created_at": now,
-        }
-    ]
-    for a in range(ACCOUNTS):
+    token_rows = []
+    for a in range(accounts):
         token, token_hash = new_token(API_TOKEN_PREFIX)
         member_tokens.append(token)
         token_rows.append(
@@ -234,19 +282,8 @@ def seed(engine: Engine) -> Seeded:
             "is_active": True,
             "created_at": now,
         }
-        for i in range(USERS)
+        for i in range(users)
     ]
-    user_rows.append(
-        {
-            "id": staff_id,
-            "email": "bench-agent@keyholder.example",
-            "name": "Bench Agent",
-            "password_hash": None,
-            "staff_role": StaffRole.AGENT.value,
-            "is_active": True,
-            "created_at": now,
-        }
-    )
     account_rows = [
         {
             "id": account_ids[a],
@@ -256,7 +293,7 @@ def seed(engine: Engine) -> Seeded:
             "created_at": now,
             "updated_at": now,
         }
-        for a in range(ACCOUNTS)
+        for a in range(accounts)
     ]
     membership_rows = [
         {
@@ -268,21 +305,24 @@ def seed(engine: Engine) -> Seeded:
             "created_at": now,
             "updated_at": now,
         }
-        for a in range(ACCOUNTS)
+        for a in range(accounts)
         for j, u in enumerate(members[a])
     ]
+    engine = runtime.engine
     with engine.begin() as connection:
         connection.execute(insert(User), user_rows)
         connection.execute(insert(EnterpriseAccount), account_rows)
     with engine.begin() as connection:
         connection.execute(insert(Membership), membership_rows)
         connection.execute(insert(ApiToken), token_rows)
+    create_mfa_staff(runtime, STAFF_EMAIL, STAFF_PASSWORD, "Bench Agent")
+    staff_token = issue_api_token(runtime, STAFF_EMAIL, "bench")
     with engine.begin() as connection:
         connection.execute(text("ANALYZE"))
     return Seeded(
         staff_token=staff_token,
         account_names=names,
-        member_emails=[[emails[u] for u in members[a]] for a in range(ACCOUNTS)],
+        member_emails=[[emails[u] for u in members[a]] for a in range(accounts)],
         member_tokens=member_tokens,
         user_emails=emails,
     )
@@ -299,7 +339,7 @@ class Probe:
 def make_probes(seeded: Seeded, count: int, actor: str, rng: random.Random) -> list[Probe]:
     probes = []
     for _ in range(count):
-        a = rng.randrange(ACCOUNTS)
+        a = rng.randrange(len(seeded.account_names))
         roll = rng.random()
         if roll < HIT_RATIO:
             email, hit = rng.choice(seeded.member_emails[a]), True
@@ -377,6 +417,31 @@ class Server:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGKILL)
         self._log.close()
+
+
+def keyholder_env(url: str) -> dict[str, str]:
+    """``keyholder serve``'s environment: development settings on the benchmark's database."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith("KEYHOLDER_")}
+    return base | {
+        "KEYHOLDER_ENV": "development",
+        "KEYHOLDER_DATABASE_URL": url,
+        "KEYHOLDER_RELAY_IN_PROCESS": "false",
+    }
+
+
+def start_keyholder(
+    url: str,
+    workdir: Path,
+    workers: int,
+    extra_env: dict[str, str] | None = None,
+    *,
+    name: str = "keyholder",
+) -> Server:
+    """``keyholder serve --workers N --no-access-log`` on a free loopback port (not yet ready)."""
+    port = free_port()
+    argv = [sys.executable, "-m", "keyholder", "serve", "--host", "127.0.0.1", "--port"]
+    argv += [str(port), "--workers", str(workers), "--no-access-log"]
+    return Server(name, argv, keyholder_env(url) | (extra_env or {}), workdir, port)
 
 
 def cpu_busy_share(seconds: float = 1.0) -> float:
@@ -482,6 +547,10 @@ def main(argv: list[str] | None = None) -> int:
         default="staff",
         help="whose API token the requests carry (default: a staff agent)",
     )
+    parser.add_argument(
+        "--accounts", type=int, default=ACCOUNTS, help="smaller for a quick check only"
+    )
+    parser.add_argument("--users", type=int, default=USERS, help=f"at least {MEMBERS_PER_ACCOUNT}")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
@@ -506,15 +575,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with database(args.postgresql, args.postgresql_url, workdir) as url:
             started = time.monotonic()
-            engine = make_engine(url)
+            runtime = make_runtime(url)
             try:
-                migrate.upgrade(engine)
-                seeded = seed(engine)
+                migrate.upgrade(runtime.engine)
+                seeded = seed(runtime, accounts=args.accounts, users=args.users)
             finally:
-                engine.dispose()
+                runtime.close()
             print(
-                f"seeded {ACCOUNTS:,} accounts, {USERS:,} users, "
-                f"{ACCOUNTS * MEMBERS_PER_ACCOUNT:,} memberships on {engine_name} "
+                f"seeded {args.accounts:,} accounts, {args.users:,} users, "
+                f"{args.accounts * MEMBERS_PER_ACCOUNT:,} memberships on {engine_name} "
                 f"in {time.monotonic() - started:.1f}s",
                 flush=True,
             )
@@ -529,32 +598,9 @@ def main(argv: list[str] | None = None) -> int:
 
             python = sys.executable
             base_env = {k: v for k, v in os.environ.items() if not k.startswith("KEYHOLDER_")}
-            keyholder_env = base_env | {
-                "KEYHOLDER_ENV": "development",
-                "KEYHOLDER_DATABASE_URL": url,
-                "KEYHOLDER_RELAY_IN_PROCESS": "false",
-            }
-            kport, hport = free_port(), free_port()
-            keyholder = Server(
-                "keyholder",
-                [
-                    python,
-                    "-m",
-                    "keyholder",
-                    "serve",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(kport),
-                    "--workers",
-                    str(args.workers),
-                    "--no-access-log",
-                ],
-                keyholder_env,
-                workdir,
-                kport,
-            )
+            keyholder = start_keyholder(url, workdir, args.workers)
             servers.append(keyholder)
+            kport, hport = keyholder.port, free_port()
             hello = Server(
                 "hello",
                 [
