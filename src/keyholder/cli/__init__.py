@@ -17,7 +17,6 @@ import typer
 from keyholder.accounts import service as accounts_service
 from keyholder.cli import access, accounts, audit, db, desk, keys, letters, mail, members, users
 from keyholder.cli.common import handle_errors, operator, remember_context, runtime
-from keyholder.demo import DEMO_PASSWORD, load_demo_data, require_development
 from keyholder.worker import run_jobs_forever, run_jobs_once
 
 app = typer.Typer(
@@ -47,6 +46,9 @@ def demo(
     ),
 ) -> None:
     """Load demo accounts, members and staff (idempotent; KEYHOLDER_ENV=development only)."""
+    # The demo draws its letters with Pillow: loaded for this command only.
+    from keyholder.demo import DEMO_PASSWORD, load_demo_data, require_development  # noqa: PLC0415
+
     rt = runtime()
     require_development(rt.settings)
     if if_empty and accounts_service.list_accounts(rt.uow(read_only=True), actor=operator()):
