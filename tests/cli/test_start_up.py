@@ -81,6 +81,7 @@ def test_help_loads_no_heavy_library(tmp_path: Path) -> None:
 
     assert "typer" in loaded  # the probe sees what the command loaded
     assert loaded & HEAVY == set()
+    assert "cryptography" not in loaded  # nothing is signed, verified or decrypted
 
 
 @pytest.mark.parametrize("group", ["members", "access-requests", "letters", "mail", "users"])
