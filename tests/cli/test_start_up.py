@@ -2,9 +2,10 @@
 
 Every operator command used to take 2-7 s because importing the CLI loaded
 OpenCV, NumPy, PDFium, FastAPI, Alembic, Redis and more. Those load now in
-the commands and functions that use them. These tests run real processes and
-look at ``sys.modules`` after the command: no timing, so they hold on a busy
-machine (benchmarks/cli_start.py measures the time).
+the commands and functions that use them, and each command group's module
+loads only when that group runs. These tests run real processes and look at
+``sys.modules`` after the command: no timing, so they hold on a busy machine
+(benchmarks/cli_start.py measures the time).
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ import sys
 from pathlib import Path
 
 import pytest
+import typer
+
+from keyholder.cli import COMMANDS, LoadedLater, app
 
 # Loaded only by the commands that need them: letters, serve, mail listen,
 # DNS checks, Redis rate limits, migrations, emails, MFA enrolment, demo.
@@ -82,6 +86,22 @@ def test_help_loads_no_heavy_library(tmp_path: Path) -> None:
     assert "typer" in loaded  # the probe sees what the command loaded
     assert loaded & HEAVY == set()
     assert "cryptography" not in loaded  # nothing is signed, verified or decrypted
+    # No command group is loaded to list them: their names and help come from COMMANDS.
+    assert {"sqlalchemy", "pydantic", "pydantic_settings"} & loaded == set()
+
+
+def test_listed_help_is_each_commands_own() -> None:
+    root = typer.main.get_group(app)
+    context = typer.Context(root)
+    assert root.list_commands(context) == list(COMMANDS)
+    for name in COMMANDS:
+        listed = root.get_command(context, name)
+        assert isinstance(listed, LoadedLater)
+        loaded = listed.load()
+
+        assert loaded.name == name
+        first_paragraph = " ".join((loaded.help or "").strip().split("\n\n")[0].split())
+        assert listed.help == first_paragraph, name
 
 
 @pytest.mark.parametrize("group", ["members", "access-requests", "letters", "mail", "users"])
