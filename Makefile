@@ -69,7 +69,8 @@ bench: $(READY)
 	$(BIN)/python benchmarks/desk_queue.py; $(BIN)/python benchmarks/desk_queue.py --postgresql; \
 	$(BIN)/python benchmarks/login_flood.py; \
 	$(BIN)/python benchmarks/mail_relay.py; \
-	$(BIN)/python benchmarks/letters.py
+	$(BIN)/python benchmarks/letters.py; \
+	$(BIN)/python benchmarks/cli_start.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

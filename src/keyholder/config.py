@@ -9,7 +9,6 @@ from typing import Self
 
 import limits
 from argon2.profiles import RFC_9106_LOW_MEMORY
-from cryptography.fernet import Fernet
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -260,6 +259,8 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _check_totp_keys(self) -> Self:
+        from cryptography.fernet import Fernet  # noqa: PLC0415 - as above: not for `--help`
+
         for key in self.totp_keys:
             try:
                 Fernet(key.get_secret_value().encode())

@@ -14,7 +14,7 @@ from typer.core import TyperGroup
 from keyholder.accounts.models import AccountContact, ContactKind
 from keyholder.accounts.service import ContactInput, create_account
 from keyholder.bootstrap import Runtime, bootstrap
-from keyholder.cli import app
+from keyholder.cli import LoadedLater, app
 from keyholder.config import Settings
 from keyholder.db import migrate
 from keyholder.identity.models import User
@@ -30,8 +30,11 @@ def command_paths() -> list[list[str]]:
     def walk(command: object, path: list[str]) -> None:
         paths.append(path)
         if isinstance(command, TyperGroup):
-            for name, sub in command.commands.items():
-                walk(sub, [*path, name])
+            context = typer.Context(command)
+            for name in command.list_commands(context):
+                sub = command.get_command(context, name)
+                # The top level lists its groups without importing them: load each here.
+                walk(sub.load() if isinstance(sub, LoadedLater) else sub, [*path, name])
 
     walk(typer.main.get_command(app), [])
     return paths

@@ -30,10 +30,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-import dns.exception
-import dns.rdtypes.txtbase
-import dns.resolver
-
 from keyholder.config import Settings
 from keyholder.errors import ConfigurationError, DnsLookupError
 
@@ -135,6 +131,9 @@ class DnsPythonResolver:
     """
 
     def __init__(self, nameservers: Sequence[str], port: int = 53, timeout: float = 2.0) -> None:
+        # dnspython loads with the first resolver, not with every command that imports access.
+        import dns.resolver  # noqa: PLC0415
+
         try:
             self._resolver = dns.resolver.Resolver(configure=not nameservers)
             if nameservers:
@@ -152,6 +151,10 @@ class DnsPythonResolver:
         self.timeout = timeout
 
     def txt_records(self, name: str) -> list[str]:
+        import dns.exception  # noqa: PLC0415 - loaded by __init__ already: a dict look-up
+        import dns.rdtypes.txtbase  # noqa: PLC0415
+        import dns.resolver  # noqa: PLC0415
+
         try:
             answer = self._resolver.resolve(name, "TXT", search=False)
         except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):

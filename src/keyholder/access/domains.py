@@ -40,8 +40,6 @@ from functools import cache
 from importlib import resources
 from typing import Literal
 
-from rapidfuzz.distance import DamerauLevenshtein
-
 # ruff: noqa: RUF001  -- the confusables table is made of ambiguous letters on purpose
 
 # The Latin letter each confusable lower-case character imitates (after NFKC,
@@ -212,6 +210,8 @@ def _extends(candidate: _Domain, verified: _Domain) -> bool:
 
 def _typo_budget(candidate: _Domain, verified: _Domain) -> int:
     """1 or 2 edits (by the verified name's length) when the names are that close, else 0."""
+    from rapidfuzz.distance import DamerauLevenshtein  # noqa: PLC0415 - not at CLI start
+
     name = verified.name
     budget = 0 if len(name) < 4 else 1 if len(name) <= 8 else 2
     if budget and DamerauLevenshtein.distance(candidate.name, name, score_cutoff=budget) <= budget:

@@ -25,16 +25,10 @@ from keyholder.audit.service import record_event
 from keyholder.desk.blobs import load_blob, store_blob
 from keyholder.errors import KeyholderError
 from keyholder.identity.actor import Actor
-from keyholder.letters import (
-    AccountRecords,
-    ExecutiveContact,
-    LetterReport,
-    TypedFields,
-    prescreen_in_subprocess,
-)
 
 if TYPE_CHECKING:
     from keyholder.bootstrap import Runtime
+    from keyholder.letters import AccountRecords, LetterReport, TypedFields
 
 SCREENER = Actor(label="worker:letter-prescreen")
 SOURCE = "letter pre-screen"
@@ -64,6 +58,9 @@ def prescreen_due(runtime: Runtime, *, limit: int = 5) -> int:
 
 def prescreen_request(runtime: Runtime, request_id: uuid.UUID) -> bool:
     """Screen one request's letter and keep the result; False if nothing was waiting."""
+    # The letters stack (OpenCV, NumPy, PDFium) loads here, not when the CLI starts.
+    from keyholder.letters import prescreen_in_subprocess  # noqa: PLC0415
+
     work = _gather(runtime, request_id)
     if work is None:
         return False
@@ -107,6 +104,8 @@ def prescreen_request(runtime: Runtime, request_id: uuid.UUID) -> bool:
 
 
 def _gather(runtime: Runtime, request_id: uuid.UUID) -> _Work | None:
+    from keyholder.letters import AccountRecords, ExecutiveContact, TypedFields  # noqa: PLC0415
+
     with runtime.uow(read_only=True) as uow:
         request = uow.session.get(AccessRequest, request_id)
         if request is None or not request.prescreen_due:

@@ -21,8 +21,8 @@ import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import func, select, text
 
 from keyholder.audit.keys import key_fingerprint, signature_is_valid
@@ -30,6 +30,12 @@ from keyholder.audit.models import AuditCheckpoint, AuditEvent
 from keyholder.audit.sinks import CheckpointSink
 from keyholder.db.uow import UnitOfWork
 from keyholder.errors import ServiceUnavailable
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+        Ed25519PrivateKey,
+        Ed25519PublicKey,
+    )
 
 log = logging.getLogger(__name__)
 

@@ -20,10 +20,15 @@ import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+# `cryptography` is imported by the functions that sign, verify or read keys: the
+# settings import this module, and `keyholder --help` should not load OpenSSL.
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+        Ed25519PrivateKey,
+        Ed25519PublicKey,
+    )
 
 MIN_CHAIN_KEY_BYTES = 32
 KEY_ID_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,32}")
@@ -82,6 +87,11 @@ def parse_chain_keyring(encoded: Mapping[str, str], current: str | None) -> Chai
 
 def load_signing_key(text: str) -> Ed25519PrivateKey:
     """An Ed25519 private key from PEM (PKCS#8) or the base64 of its 32-byte seed."""
+    from cryptography.hazmat.primitives import serialization  # noqa: PLC0415
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (  # noqa: PLC0415
+        Ed25519PrivateKey,
+    )
+
     if "-----BEGIN" in text:
         try:
             key = serialization.load_pem_private_key(text.encode(), password=None)
@@ -100,6 +110,11 @@ def load_signing_key(text: str) -> Ed25519PrivateKey:
 
 def load_public_key(text: str, name: str = "KEYHOLDER_AUDIT_PUBLIC_KEYS") -> Ed25519PublicKey:
     """An Ed25519 public key from PEM (SubjectPublicKeyInfo) or the base64 of its 32 bytes."""
+    from cryptography.hazmat.primitives import serialization  # noqa: PLC0415
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (  # noqa: PLC0415
+        Ed25519PublicKey,
+    )
+
     if "-----BEGIN" in text:
         try:
             key = serialization.load_pem_public_key(text.encode())
@@ -125,6 +140,8 @@ def key_fingerprint(key: Ed25519PublicKey) -> str:
 
 
 def signature_is_valid(key: Ed25519PublicKey, signature: bytes, message: bytes) -> bool:
+    from cryptography.exceptions import InvalidSignature  # noqa: PLC0415
+
     try:
         key.verify(signature, message)
     except InvalidSignature:
@@ -144,6 +161,11 @@ def new_chain_key() -> str:
 
 
 def new_signing_key() -> str:
+    from cryptography.hazmat.primitives import serialization  # noqa: PLC0415
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (  # noqa: PLC0415
+        Ed25519PrivateKey,
+    )
+
     seed = Ed25519PrivateKey.generate().private_bytes(
         serialization.Encoding.Raw,
         serialization.PrivateFormat.Raw,
@@ -153,6 +175,8 @@ def new_signing_key() -> str:
 
 
 def _raw_public(key: Ed25519PublicKey) -> bytes:
+    from cryptography.hazmat.primitives import serialization  # noqa: PLC0415
+
     return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-
 from keyholder.audit.keys import (
     ChainKeyring,
     key_fingerprint,
@@ -17,6 +15,11 @@ from keyholder.audit.keys import (
 from keyholder.audit.sinks import CheckpointSink, FileSink, SyslogSink, parse_syslog_address
 
 if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+        Ed25519PrivateKey,
+        Ed25519PublicKey,
+    )
+
     from keyholder.config import Settings
 
 

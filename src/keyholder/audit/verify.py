@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import ScalarResult, select
 
 from keyholder.audit.chain import GENESIS_HASH, compute_hash
@@ -23,6 +23,9 @@ from keyholder.audit.models import AuditEvent
 from keyholder.audit.settings import chain_keyring
 from keyholder.audit.sinks import read_checkpoint_lines
 from keyholder.db.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 
 class CheckpointFileProblem(Exception):

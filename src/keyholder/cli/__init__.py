@@ -3,140 +3,107 @@
 Commands get their Runtime from ``cli.common.runtime()``: the one passed in as
 the context object (``app(obj=runtime)``, as tests do), else one built from the
 ``KEYHOLDER_*`` environment.
+
+This module imports no command: each command group's module (with the
+services, SQLAlchemy and pydantic it needs) is imported when that group runs,
+so ``keyholder --help`` lists them from ``COMMANDS`` below and ``keyholder
+members list`` loads only ``keyholder.cli.members`` (issue 16: a CLI that
+starts fast). ``tests/cli/test_start_up.py`` checks the help texts against the
+modules'.
 """
 
 from __future__ import annotations
 
-import logging
-import signal
-import threading
-from types import FrameType
+import importlib
+from typing import Any
 
 import typer
+from typer import _click as click  # typer's own copy of click: TyperGroup's methods take its types
+from typer.core import TyperCommand, TyperGroup
 
-from keyholder.accounts import service as accounts_service
-from keyholder.cli import access, accounts, audit, db, desk, keys, letters, mail, members, users
-from keyholder.cli.common import handle_errors, operator, remember_context, runtime
-from keyholder.demo import DEMO_PASSWORD, load_demo_data, require_development
-from keyholder.worker import run_jobs_forever, run_jobs_once
+
+class LoadedLater(TyperCommand):
+    """Stands in for a command until it runs: its name and one-line help, for ``--help``."""
+
+    def __init__(self, name: str, module: str, attribute: str, help_line: str) -> None:
+        super().__init__(name, help=help_line)
+        self.module = module
+        self.attribute = attribute
+
+    def load(self) -> click.Command:
+        module = importlib.import_module(self.module)
+        if self.attribute:  # a command group: the module's Typer of that name
+            group = typer.main.get_group(getattr(module, self.attribute))
+            group.name = self.name
+            return group
+        return typer.main.get_group(module.app).commands[self.name or ""]  # a top-level command
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        # Click runs the command its context names: the real one, loaded now.
+        return self.load().make_context(info_name, args, parent=parent, **extra)
+
+
+# name: (module, its Typer holding the group, or "" for a command of its `app`, help line).
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "demo": (
+        "keyholder.cli.run",
+        "",
+        "Load demo accounts, members and staff (idempotent; KEYHOLDER_ENV=development only).",
+    ),
+    "serve": (
+        "keyholder.cli.run",
+        "",
+        "Serve the API (with an in-process mail relay unless KEYHOLDER_RELAY_IN_PROCESS=false).",
+    ),
+    "worker": (
+        "keyholder.cli.run",
+        "",
+        "Run the mail relay and the background jobs (as many workers as you like, side by side).",
+    ),
+    "db": ("keyholder.cli.db", "app", "Database schema."),
+    "users": ("keyholder.cli.users", "users_app", "Users and platform staff."),
+    "tokens": ("keyholder.cli.users", "tokens_app", "API tokens."),
+    "accounts": ("keyholder.cli.accounts", "app", "Enterprise accounts."),
+    "members": ("keyholder.cli.members", "app", "Members of an enterprise account."),
+    "tickets": ("keyholder.cli.desk", "app", "Support tickets."),
+    "access-requests": ("keyholder.cli.access", "app", "Admin-access requests."),
+    "audit": ("keyholder.cli.audit", "app", "The tamper-evident audit log."),
+    "mail": ("keyholder.cli.mail", "app", "Outgoing email, and support mail coming in."),
+    "letters": ("keyholder.cli.letters", "app", "Letter pre-screening."),
+    "keys": ("keyholder.cli.keys", "app", "Encryption keys of secrets at rest."),
+}
+
+
+class _CommandsLoadedLater(TyperGroup):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [*super().list_commands(ctx), *COMMANDS]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in COMMANDS:
+            return LoadedLater(cmd_name, *COMMANDS[cmd_name])
+        return super().get_command(ctx, cmd_name)
+
+
+def _remember_context(ctx: typer.Context) -> None:
+    """The app's callback: lets runtime() find this invocation's context object."""
+    from keyholder.cli.common import remember_context  # noqa: PLC0415 - see the docstring
+
+    remember_context(ctx)
+
 
 app = typer.Typer(
+    cls=_CommandsLoadedLater,
     help="Keyholder: enterprise accounts, their admins, and reviewed recovery of admin access.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    callback=remember_context,
+    callback=_remember_context,
 )
-app.add_typer(db.app, name="db")
-app.add_typer(users.users_app, name="users")
-app.add_typer(users.tokens_app, name="tokens")
-app.add_typer(accounts.app, name="accounts")
-app.add_typer(members.app, name="members")
-app.add_typer(desk.app, name="tickets")
-app.add_typer(access.app, name="access-requests")
-app.add_typer(audit.app, name="audit")
-app.add_typer(mail.app, name="mail")
-app.add_typer(letters.app, name="letters")
-app.add_typer(keys.app, name="keys")
-
-
-@app.command("demo")
-@handle_errors
-def demo(
-    if_empty: bool = typer.Option(
-        False, "--if-empty", help="Load nothing when any enterprise account exists already."
-    ),
-) -> None:
-    """Load demo accounts, members and staff (idempotent; KEYHOLDER_ENV=development only)."""
-    rt = runtime()
-    require_development(rt.settings)
-    if if_empty and accounts_service.list_accounts(rt.uow(read_only=True), actor=operator()):
-        typer.echo("the database already holds accounts: demo data not loaded")
-        return
-    created = load_demo_data(rt)
-    for line in created:
-        typer.echo(f"created {line}")
-    typer.echo(
-        f"demo data ready ({len(created)} new items); "
-        f"every demo user's password is {DEMO_PASSWORD!r}"
-    )
-
-
-@app.command("serve")
-@handle_errors
-def serve(
-    host: str = typer.Option("127.0.0.1", "--host"),
-    port: int = typer.Option(8000, "--port"),
-    workers: int = typer.Option(1, "--workers", min=1),
-    access_log: bool = typer.Option(True, "--access-log/--no-access-log"),
-) -> None:
-    """Serve the API (with an in-process mail relay unless KEYHOLDER_RELAY_IN_PROCESS=false)."""
-    import uvicorn  # noqa: PLC0415 - only this command needs the server; keeps other commands quick
-
-    db.require_current_schema()
-    audit.require_checkpoint_signer()
-    uvicorn.run(
-        "keyholder.web.app:create_server_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        access_log=access_log,
-        proxy_headers=False,
-        server_header=False,  # no "server: uvicorn" banner naming what to attack (S41)
-    )
-
-
-@app.command("worker")
-@handle_errors
-def worker(
-    once: bool = typer.Option(False, "--once", help="Do what is due now, then exit."),
-) -> None:
-    """Run the mail relay and the background jobs (as many workers as you like, side by side).
-
-    Jobs: granting access requests whose cooling-off has ended, letter pre-screens,
-    signed checkpoints of the audit log.
-    """
-    rt = runtime()
-    db.require_current_schema()
-    audit.require_checkpoint_signer()
-    relay = rt.relay()
-    if relay is None:
-        typer.echo("KEYHOLDER_SMTP_URL is not set: mail stays in the outbox", err=True)
-    if once:
-        if relay is not None:
-            result = relay.run_until_idle()
-            typer.echo(f"{result.sent} sent, {result.retrying} to retry, {result.failed} failed")
-        jobs = run_jobs_once(rt)
-        typer.echo(
-            f"{jobs.executed} access requests executed, {jobs.prescreened} letters screened, "
-            f"{jobs.checkpointed} audit checkpoints written"
-        )
-        return
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    stop = threading.Event()
-
-    def _stop(_signum: int, _frame: FrameType | None) -> None:
-        stop.set()
-        rt.mail_queued.set()
-
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
-    jobs_thread = threading.Thread(
-        target=run_jobs_forever,
-        args=(rt, stop),
-        kwargs={"interval": rt.settings.jobs_interval_seconds},
-        name="background-jobs",
-        daemon=True,
-    )
-    jobs_thread.start()
-    typer.echo("worker running (mail relay and jobs); Ctrl-C to stop", err=True)
-    if relay is not None:
-        relay.run_forever(stop, interval=rt.settings.relay_interval_seconds, wakeup=rt.mail_queued)
-    else:
-        stop.wait()
-    jobs_thread.join(timeout=15)
 
 
 def main() -> None:

@@ -24,7 +24,6 @@ from keyholder.cli.common import (
 )
 from keyholder.identity.actor import Actor
 from keyholder.identity.service import find_user
-from keyholder.web.api.access import request_out
 
 app = typer.Typer(help="Admin-access requests.", no_args_is_help=True)
 
@@ -53,6 +52,9 @@ def list_(
     as_json: bool = JsonOption,
 ) -> None:
     """List requests, newest first."""
+    # The API's request shape imports FastAPI: only the commands that print it load it.
+    from keyholder.web.api.access import request_out  # noqa: PLC0415
+
     found = queries.list_requests(runtime().uow(read_only=True), actor=operator(), state=state)
     if as_json:
         print_json([request_out(r, []).model_dump(mode="json") for r in found])
@@ -78,6 +80,8 @@ def list_(
 @handle_errors
 def show(request_id: str, as_json: bool = JsonOption) -> None:
     """Show a request with its risk summary (failing and unknown checks first)."""
+    from keyholder.web.api.access import request_out  # noqa: PLC0415 - see list_()
+
     detail = queries.get_request(
         runtime().uow(read_only=True), _request_id(request_id), actor=operator()
     )

@@ -7,7 +7,7 @@ import ipaddress
 import logging
 import signal
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from sqlalchemy.exc import DBAPIError
@@ -23,11 +23,13 @@ from keyholder.cli.common import (
 )
 from keyholder.cli.db import require_current_schema
 from keyholder.desk.inbound import Received, receive_email
-from keyholder.desk.listener import MailListener
 from keyholder.desk.mailparse import max_message_bytes
 from keyholder.errors import InvalidInput, KeyholderError, PayloadTooLarge
 from keyholder.mail.models import OutboxMessage, OutboxStatus
 from keyholder.mail.outbox import list_outbox
+
+if TYPE_CHECKING:
+    from keyholder.desk.listener import MailListener
 
 app = typer.Typer(help="Outgoing email, and support mail coming in.", no_args_is_help=True)
 
@@ -178,6 +180,9 @@ def listen(
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # aiosmtpd loads here: only this command needs an SMTP server.
+    from keyholder.desk.listener import MailListener  # noqa: PLC0415
+
     listener = MailListener(rt, host=host, port=port, lmtp=lmtp)
     try:
         asyncio.run(_serve(listener))

@@ -22,8 +22,6 @@ import zlib
 from dataclasses import dataclass
 from enum import StrEnum
 
-from PIL import Image
-
 from keyholder.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 
 
@@ -200,6 +198,8 @@ def _check_image(data: bytes, media_type: MediaType, max_pixels: int) -> None:
     (``Image.MAX_IMAGE_PIXELS``), which we leave alone since other code in the
     process shares it; ours comes from the settings and is checked right after.
     """
+    from PIL import Image  # noqa: PLC0415 - Pillow loads with the first image, not at CLI start
+
     too_many = f"an image may have at most {max_pixels} pixels"
     formats = ["PNG"] if media_type is MediaType.PNG else ["JPEG"]
     try:

@@ -33,7 +33,6 @@ from dataclasses import dataclass
 from typing import NoReturn
 
 import pyotp
-import segno
 from sqlalchemy import delete, or_, select, update
 
 from keyholder.audit.service import record_event
@@ -86,6 +85,8 @@ def begin_mfa_enrolment(uow: UnitOfWork, *, actor: Actor, password: str) -> Enro
         email = user.email
         uow.commit()
     uri = pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=ISSUER)
+    import segno  # noqa: PLC0415 - the QR code is drawn at enrolment only, not at CLI start
+
     qr_svg = segno.make(uri, error="m").svg_inline(scale=4)
     return Enrolment(secret=secret, otpauth_uri=uri, qr_svg=qr_svg)
 

@@ -22,7 +22,6 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
-import redis
 from limits import RateLimitItem, parse
 from limits.errors import StorageError
 from limits.storage import MemoryStorage, RedisStorage, Storage
@@ -32,6 +31,8 @@ from keyholder.errors import InvalidInput, TooManyRequests
 from keyholder.identity.emails import normalize_email
 
 if TYPE_CHECKING:
+    import redis
+
     from keyholder.config import Settings
     from keyholder.db.uow import UnitOfWork
 
@@ -146,6 +147,8 @@ def make_rate_limiter(settings: Settings) -> LimitsRateLimiter:
     storage: Storage
     redis_pool = None
     if settings.redis_url:
+        import redis  # noqa: PLC0415 - only with a Redis configured; it is slow to import
+
         redis_pool = redis.ConnectionPool.from_url(
             settings.redis_url,
             socket_timeout=REDIS_TIMEOUT_SECONDS,

@@ -22,8 +22,8 @@ import base64
 import hashlib
 import hmac
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy import select
 
 from keyholder.audit.service import record_event
@@ -32,6 +32,10 @@ from keyholder.db.uow import UnitOfWork
 from keyholder.errors import ConfigurationError
 from keyholder.identity.actor import Actor
 from keyholder.identity.models import User
+
+# `cryptography` loads when a secret is encrypted or decrypted, not at CLI start.
+if TYPE_CHECKING:
+    from cryptography.fernet import MultiFernet
 
 SETTING = "KEYHOLDER_TOTP_KEYS"
 LOST_KEY = (
@@ -51,6 +55,8 @@ def fernet_keys(settings: Settings) -> list[bytes]:
 
 
 def _cipher(settings: Settings) -> MultiFernet:
+    from cryptography.fernet import Fernet, MultiFernet  # noqa: PLC0415
+
     return MultiFernet([Fernet(key) for key in fernet_keys(settings)])
 
 
@@ -61,6 +67,8 @@ def encrypt_totp_secret(settings: Settings, secret: str) -> str:
 
 def decrypt_totp_secret(settings: Settings, stored: str) -> str:
     """The TOTP secret back; ``ConfigurationError`` naming the setting when no key opens it."""
+    from cryptography.fernet import InvalidToken  # noqa: PLC0415
+
     try:
         return _cipher(settings).decrypt(stored.encode()).decode()
     except InvalidToken:
@@ -94,6 +102,8 @@ def rotate_totp_secrets(uow: UnitOfWork, *, actor: Actor) -> Rotation:
     Idempotent: a secret the first key already opens is left as it is, so a
     second run rotates nothing. Secrets no key opens are reported, not touched.
     """
+    from cryptography.fernet import Fernet, InvalidToken, MultiFernet  # noqa: PLC0415
+
     keys = fernet_keys(uow.settings)
     current_key, every_key = Fernet(keys[0]), MultiFernet([Fernet(k) for k in keys])
     rotated = current = 0

@@ -14,12 +14,17 @@ sends them as multipart/alternative.
 from __future__ import annotations
 
 from functools import cache
+from typing import TYPE_CHECKING
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 
 @cache
 def _environment() -> Environment:
+    # Jinja loads with the first email rendered, not with every module that can send one.
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape  # noqa: PLC0415
+
     return Environment(
         loader=PackageLoader("keyholder.mail", "templates"),
         # Escaped in .html templates only: plain text and subjects have nothing to escape.

@@ -30,7 +30,7 @@ from keyholder.web.api import (
 )
 from keyholder.web.csrf import ApiRequestGuard
 from keyholder.web.headers import SecurityHeaders
-from keyholder.web.inputs import LimitApiBodies, RefuseNulInUrl
+from keyholder.web.input_guards import LimitApiBodies, RefuseNulInUrl
 from keyholder.web.problems import install_problem_handlers
 from keyholder.web.redaction import install_log_redaction
 from keyholder.worker import run_jobs_forever

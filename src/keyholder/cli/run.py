@@ -1,0 +1,124 @@
+"""``keyholder demo``, ``serve`` and ``worker``: the commands at the top level.
+
+They live here, not in ``keyholder.cli``, so that the top level imports none of
+their services (see ``keyholder.cli``).
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from types import FrameType
+
+import typer
+
+from keyholder.accounts import service as accounts_service
+from keyholder.cli import audit, db
+from keyholder.cli.common import handle_errors, operator, runtime
+from keyholder.worker import run_jobs_forever, run_jobs_once
+
+app = typer.Typer()
+
+
+@app.command("demo")
+@handle_errors
+def demo(
+    if_empty: bool = typer.Option(
+        False, "--if-empty", help="Load nothing when any enterprise account exists already."
+    ),
+) -> None:
+    """Load demo accounts, members and staff (idempotent; KEYHOLDER_ENV=development only)."""
+    # The demo draws its letters with Pillow: loaded for this command only.
+    from keyholder.demo import DEMO_PASSWORD, load_demo_data, require_development  # noqa: PLC0415
+
+    rt = runtime()
+    require_development(rt.settings)
+    if if_empty and accounts_service.list_accounts(rt.uow(read_only=True), actor=operator()):
+        typer.echo("the database already holds accounts: demo data not loaded")
+        return
+    created = load_demo_data(rt)
+    for line in created:
+        typer.echo(f"created {line}")
+    typer.echo(
+        f"demo data ready ({len(created)} new items); "
+        f"every demo user's password is {DEMO_PASSWORD!r}"
+    )
+
+
+@app.command("serve")
+@handle_errors
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host"),
+    port: int = typer.Option(8000, "--port"),
+    workers: int = typer.Option(1, "--workers", min=1),
+    access_log: bool = typer.Option(True, "--access-log/--no-access-log"),
+) -> None:
+    """Serve the API (with an in-process mail relay unless KEYHOLDER_RELAY_IN_PROCESS=false)."""
+    import uvicorn  # noqa: PLC0415 - only this command needs the server; keeps other commands quick
+
+    db.require_current_schema()
+    audit.require_checkpoint_signer()
+    uvicorn.run(
+        "keyholder.web.app:create_server_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=access_log,
+        proxy_headers=False,
+        server_header=False,  # no "server: uvicorn" banner naming what to attack (S41)
+    )
+
+
+@app.command("worker")
+@handle_errors
+def worker(
+    once: bool = typer.Option(False, "--once", help="Do what is due now, then exit."),
+) -> None:
+    """Run the mail relay and the background jobs (as many workers as you like, side by side).
+
+    Jobs: granting access requests whose cooling-off has ended, letter pre-screens,
+    signed checkpoints of the audit log.
+    """
+    rt = runtime()
+    db.require_current_schema()
+    audit.require_checkpoint_signer()
+    relay = rt.relay()
+    if relay is None:
+        typer.echo("KEYHOLDER_SMTP_URL is not set: mail stays in the outbox", err=True)
+    if once:
+        if relay is not None:
+            result = relay.run_until_idle()
+            typer.echo(f"{result.sent} sent, {result.retrying} to retry, {result.failed} failed")
+        jobs = run_jobs_once(rt)
+        typer.echo(
+            f"{jobs.executed} access requests executed, {jobs.prescreened} letters screened, "
+            f"{jobs.checkpointed} audit checkpoints written"
+        )
+        return
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    stop = threading.Event()
+
+    def _stop(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+        rt.mail_queued.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    jobs_thread = threading.Thread(
+        target=run_jobs_forever,
+        args=(rt, stop),
+        kwargs={"interval": rt.settings.jobs_interval_seconds},
+        name="background-jobs",
+        daemon=True,
+    )
+    jobs_thread.start()
+    typer.echo("worker running (mail relay and jobs); Ctrl-C to stop", err=True)
+    if relay is not None:
+        relay.run_forever(stop, interval=rt.settings.relay_interval_seconds, wakeup=rt.mail_queued)
+    else:
+        stop.wait()
+    jobs_thread.join(timeout=15)
