@@ -11,6 +11,7 @@ from keyholder.audit.service import list_events
 from keyholder.errors import AlreadyExists, InvalidInput, NotAuthenticated, PermissionDenied
 from keyholder.identity import service
 from keyholder.identity.models import ApiToken, StaffRole
+from keyholder.identity.tokens import hash_token
 from tests.factories import OPERATOR, PASSWORD
 
 
@@ -71,9 +72,14 @@ class TestApiTokens:
         user = factories.user()
         revoked, expiring = factories.token(user), factories.token(user)
         with runtime.uow() as uow:
-            rows = uow.session.scalars(select(ApiToken).order_by(ApiToken.created_at)).all()
-            rows[0].revoked_at = clock.now()
-            rows[1].expires_at = clock.now() + timedelta(seconds=1)
+            # By hash, not by creation time: the fixed clock gives both the same instant.
+            def row(token: str) -> ApiToken:
+                return uow.session.scalars(
+                    select(ApiToken).where(ApiToken.token_hash == hash_token(token))
+                ).one()
+
+            row(revoked).revoked_at = clock.now()
+            row(expiring).expires_at = clock.now() + timedelta(seconds=1)
             uow.commit()
         assert service.authenticate_api_token(runtime.uow(), revoked) is None
         assert service.authenticate_api_token(runtime.uow(), expiring) is not None
