@@ -16,11 +16,12 @@ from enum import StrEnum
 
 from sqlalchemy import delete, func, select
 
-from keyholder.access import evidence, intake, notices, proofs
+from keyholder.access import evidence, notices, proofs
 from keyholder.access.evidence import Check, Item, Status
-from keyholder.access.intake import finish, lock_request, move, request_target
+from keyholder.access.lifecycle import finish, lock_request, move, request_target
 from keyholder.access.links import spend_link
 from keyholder.access.models import AccessRequest, AccountFreeze, Approval, LinkPurpose
+from keyholder.access.queries import all_admins
 from keyholder.access.states import FINAL_STATES, RequestState
 from keyholder.accounts.models import ContactKind, EnterpriseAccount
 from keyholder.accounts.staff_addresses import is_staff_address
@@ -191,7 +192,7 @@ def _approve(
 def _veto_holders(uow: UnitOfWork, account: EnterpriseAccount) -> list[tuple[str, str]]:
     """Every current admin, billing and security contact and executive on record (S25)."""
     holders: dict[str, str] = {}
-    for user in intake.all_admins(uow, account):
+    for user in all_admins(uow, account):
         holders.setdefault(user.email, "an admin of the account")
     roles = {
         ContactKind.EXECUTIVE: "the executive on record",

@@ -12,7 +12,7 @@ from keyholder.access.dns_proof import (
     resolver_from_settings,
 )
 from keyholder.access.evidence import Check, Item, Status
-from keyholder.access.intake import lock_request, request_target
+from keyholder.access.lifecycle import lock_request, request_target
 from keyholder.access.models import AccessRequest
 from keyholder.access.states import OPEN_STATES
 from keyholder.accounts.models import EnterpriseAccount

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
-from keyholder.access import intake, notices, proofs
-from keyholder.access.intake import finish, lock_request, move, request_target
+from keyholder.access import notices, proofs
+from keyholder.access.lifecycle import ask_active_admins, finish, lock_request, move, request_target
 from keyholder.access.models import AccessRequest, Approval
 from keyholder.access.states import RequestState
 from keyholder.accounts import repository
@@ -93,10 +93,8 @@ def execute_request(
             finish(uow, request, RequestState.REJECTED, actor=actor, outcome="account is gone")
             uow.commit()
             return request.state
-        active = intake.active_admins(uow, account, now=now)
         ticket = notices.ticket_of(uow, request)
-        if active:
-            notices.routed_to_admins(uow, ticket, request, account, [u.email for u in active])
+        if ask_active_admins(uow, ticket, request, account, now=now):
             finish(
                 uow,
                 request,

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from keyholder.access import evidence
 from keyholder.access.evidence import Check, Item, Status
-from keyholder.access.intake import lock_request, request_target
+from keyholder.access.lifecycle import lock_request, request_target
 from keyholder.access.models import AccessRequest
 from keyholder.accounts.models import ContactKind, EnterpriseAccount
 from keyholder.audit.service import record_event
