@@ -101,27 +101,69 @@ def add_member(
             return AddedMember(invitation=invitation)
         if repository.membership(uow.session, account.id, user.id) is not None:
             raise AlreadyExists(f"{email} is already a member of {account.name!r}")
-        now = uow.clock.now()
+        membership = grant_membership(uow, account, user, granted, actor=actor)
+        uow.commit()
+        return AddedMember(membership=membership)
+
+
+def grant_membership(
+    uow: UnitOfWork,
+    account: EnterpriseAccount,
+    user: User,
+    permissions: PermissionSet,
+    *,
+    actor: Actor,
+    mfa_required: bool = False,
+) -> Membership:
+    """Give ``user`` ``permissions`` on ``account``, in the caller's transaction.
+
+    A new membership (audited ``member.add``), or the permissions added to the
+    one the user holds (``member.update``). ``mfa_required`` (the grant of an
+    access request, S18): the member acts as admin only once enrolled. The
+    user's sessions and API tokens end when they gain ``manage``, and when
+    ``manage`` is granted with MFA required, so no session from before the
+    grant acts without it (S15, S41). The caller checks who may grant (and S31).
+    """
+    now = uow.clock.now()
+    membership = repository.membership(uow.session, account.id, user.id)
+    if membership is None:
+        before: PermissionSet = frozenset()
         membership = Membership(
             account_id=account.id,
             user_id=user.id,
             user=user,
-            permissions=granted,
+            permissions=permissions,
             added_by_id=actor.user_id,
             created_at=now,
             updated_at=now,
         )
+        if mfa_required:
+            membership.mfa_required = True
         uow.session.add(membership)
-        record_event(
-            uow,
-            actor=actor,
-            action="member.add",
-            target=member_target(account, email),
-            after={"permissions": ordered(granted)},
-        )
-        _rotate_if_manage_changed(uow, user, frozenset(), granted, actor=actor)
-        uow.commit()
-        return AddedMember(membership=membership)
+        audit_before = None
+    else:
+        before = membership.permissions
+        audit_before = {"permissions": ordered(before)}
+        membership.permissions = before | permissions
+        if mfa_required:
+            membership.mfa_required = True
+        membership.updated_at = now
+    after: dict[str, object] = {"permissions": ordered(membership.permissions)}
+    if mfa_required:
+        after["mfa_required"] = True
+    record_event(
+        uow,
+        actor=actor,
+        action="member.add" if audit_before is None else "member.update",
+        target=member_target(account, user.email),
+        before=audit_before,
+        after=after,
+    )
+    if mfa_required and ADMIN_PERMISSION in membership.permissions:
+        rotate_after_privilege_change(uow, user, reason="manage", actor=actor)
+    else:
+        _rotate_if_manage_changed(uow, user, before, membership.permissions, actor=actor)
+    return membership
 
 
 def set_member_permissions(
