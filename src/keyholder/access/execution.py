@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select
 
 from keyholder.access import notices, proofs
-from keyholder.access.lifecycle import ask_active_admins, finish, lock_request, move, request_target
+from keyholder.access.lifecycle import ask_active_admins, finish, lock_request, move
 from keyholder.access.models import AccessRequest, Approval
 from keyholder.access.states import RequestState
 from keyholder.accounts.invitations import invite
@@ -25,7 +25,9 @@ from keyholder.accounts.members import grant_membership
 from keyholder.accounts.models import ContactKind, EnterpriseAccount
 from keyholder.accounts.permissions import ADMIN_PERMISSION, parse_permissions
 from keyholder.accounts.staff_addresses import is_staff_address
+from keyholder.audit.actions import AuditAction
 from keyholder.audit.service import record_event
+from keyholder.audit.targets import request_target
 from keyholder.db.uow import UnitOfWork
 from keyholder.desk.models import TicketStatus
 from keyholder.desk.thread import change_status
@@ -110,8 +112,8 @@ def execute_request(
         record_event(
             uow,
             actor=actor,
-            action="access_request.execute",
-            target=request_target(request),
+            action=AuditAction.ACCESS_REQUEST_EXECUTE,
+            target=request_target(request.id),
             after={"account": account.name, "email": request.email_to_add, "grant": grant},
         )
         notices.granted(

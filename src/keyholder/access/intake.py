@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from keyholder.access import evidence, notices, states
 from keyholder.access.dns_proof import new_dns_token
 from keyholder.access.evidence import Check, Item, Status
-from keyholder.access.lifecycle import ask_active_admins, lock_request, move, request_target
+from keyholder.access.lifecycle import ask_active_admins, lock_request, move
 from keyholder.access.links import issue_link, spend_link
 from keyholder.access.models import AccessRequest, AccountFreeze, LinkPurpose
 from keyholder.access.queries import all_admins, find_account, open_request_for
@@ -27,7 +27,9 @@ from keyholder.access.states import RequestState
 from keyholder.accounts.models import EnterpriseAccount
 from keyholder.accounts.service import normalize_contract_number
 from keyholder.accounts.staff_addresses import is_staff_address
+from keyholder.audit.actions import AuditAction
 from keyholder.audit.service import record_event
+from keyholder.audit.targets import request_target
 from keyholder.db.uow import UnitOfWork
 from keyholder.desk.attachments import NewAttachment, attach_files, check_attachment
 from keyholder.desk.links import ticket_path
@@ -172,8 +174,8 @@ def submit_access_request(
         record_event(
             uow,
             actor=actor,
-            action="access_request.submit",
-            target=request_target(request),
+            action=AuditAction.ACCESS_REQUEST_SUBMIT,
+            target=request_target(request.id),
             after={
                 "ticket": ticket.id,
                 "account_name": account_name,
@@ -229,7 +231,10 @@ def confirm_requester(uow: UnitOfWork, request_id: uuid.UUID, token: str) -> Con
         now = uow.clock.now()
         request.requester_confirmed_at = now
         record_event(
-            uow, actor=actor, action="access_request.confirm_email", target=request_target(request)
+            uow,
+            actor=actor,
+            action=AuditAction.ACCESS_REQUEST_CONFIRM_EMAIL,
+            target=request_target(request.id),
         )
         ticket = notices.ticket_of(uow, request)
         account = find_account(uow, request.account_name)

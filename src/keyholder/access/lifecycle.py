@@ -18,17 +18,15 @@ from keyholder.access.models import AccessRequest
 from keyholder.access.queries import active_admins
 from keyholder.access.states import RequestState
 from keyholder.accounts.models import EnterpriseAccount
+from keyholder.audit.actions import AuditAction
 from keyholder.audit.service import record_event
+from keyholder.audit.targets import request_target
 from keyholder.db.uow import UnitOfWork
 from keyholder.desk.models import Ticket, TicketStatus
 from keyholder.desk.thread import change_status
 from keyholder.errors import NotFound
 from keyholder.identity.actor import Actor
 from keyholder.identity.models import User
-
-
-def request_target(request: AccessRequest) -> str:
-    return f"access_request:{request.id}"
 
 
 def lock_request(uow: UnitOfWork, request_id: uuid.UUID) -> AccessRequest:
@@ -55,8 +53,8 @@ def move(uow: UnitOfWork, request: AccessRequest, target: RequestState, *, actor
     record_event(
         uow,
         actor=actor,
-        action="access_request.state",
-        target=request_target(request),
+        action=AuditAction.ACCESS_REQUEST_STATE,
+        target=request_target(request.id),
         before={"state": before.value},
         after={"state": target.value},
     )

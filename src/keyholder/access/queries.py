@@ -20,7 +20,9 @@ from keyholder.access.states import RequestState
 from keyholder.accounts.models import EnterpriseAccount, Membership
 from keyholder.accounts.permissions import ADMIN_PERMISSION
 from keyholder.accounts.service import normalize_account_name
+from keyholder.audit.actions import AuditAction
 from keyholder.audit.service import record_event
+from keyholder.audit.targets import request_target
 from keyholder.db.uow import UnitOfWork
 from keyholder.desk.blobs import load_blob
 from keyholder.desk.models import Attachment
@@ -81,8 +83,8 @@ def annotated_letter(uow: UnitOfWork, request_id: uuid.UUID, *, actor: Actor) ->
         record_event(
             uow,
             actor=actor,
-            action="access_request.view_annotated_letter",
-            target=f"access_request:{request.id}",
+            action=AuditAction.ACCESS_REQUEST_VIEW_ANNOTATED_LETTER,
+            target=request_target(request.id),
         )
         uow.commit()
         return data

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from keyholder.accounts import repository
 from keyholder.accounts.invitations import invite
-from keyholder.accounts.models import EnterpriseAccount, Invitation, Membership, member_target
+from keyholder.accounts.models import EnterpriseAccount, Invitation, Membership
 from keyholder.accounts.permissions import (
     ADMIN_PERMISSION,
     PermissionSet,
@@ -20,7 +20,9 @@ from keyholder.accounts.policy import (
     readable_member_lookup,
 )
 from keyholder.accounts.staff_addresses import refuse_staff_admin
+from keyholder.audit.actions import AuditAction
 from keyholder.audit.service import record_event
+from keyholder.audit.targets import member_target
 from keyholder.db.uow import UnitOfWork
 from keyholder.errors import AlreadyExists, LastAdminError, NotFound
 from keyholder.identity.actor import Actor
@@ -154,8 +156,8 @@ def grant_membership(
     record_event(
         uow,
         actor=actor,
-        action="member.add" if audit_before is None else "member.update",
-        target=member_target(account, user.email),
+        action=AuditAction.MEMBER_ADD if audit_before is None else AuditAction.MEMBER_UPDATE,
+        target=member_target(account.name, user.email),
         before=audit_before,
         after=after,
     )
@@ -194,8 +196,8 @@ def set_member_permissions(
         record_event(
             uow,
             actor=actor,
-            action="member.update",
-            target=member_target(account, membership.user.email),
+            action=AuditAction.MEMBER_UPDATE,
+            target=member_target(account.name, membership.user.email),
             before={"permissions": ordered(before)},
             after={"permissions": ordered(granted)},
         )
@@ -218,8 +220,8 @@ def remove_member(uow: UnitOfWork, account_name: str, email: str, *, actor: Acto
         record_event(
             uow,
             actor=actor,
-            action="member.remove",
-            target=member_target(account, membership.user.email),
+            action=AuditAction.MEMBER_REMOVE,
+            target=member_target(account.name, membership.user.email),
             before={"permissions": ordered(membership.permissions)},
         )
         _rotate_if_manage_changed(
