@@ -127,38 +127,31 @@ def grant_membership(
     grant acts without it (S15, S41). The caller checks who may grant (and S31).
     """
     now = uow.clock.now()
-    membership = repository.membership(uow.session, account.id, user.id)
-    if membership is None:
-        before: PermissionSet = frozenset()
-        membership = Membership(
-            account_id=account.id,
-            user_id=user.id,
-            user=user,
-            permissions=permissions,
-            added_by_id=actor.user_id,
-            created_at=now,
-            updated_at=now,
-        )
-        if mfa_required:
-            membership.mfa_required = True
+    existing = repository.membership(uow.session, account.id, user.id)
+    membership = existing or Membership(
+        account_id=account.id,
+        user_id=user.id,
+        user=user,
+        permissions=frozenset(),
+        mfa_required=False,
+        added_by_id=actor.user_id,
+        created_at=now,
+    )
+    before = membership.permissions
+    membership.permissions = before | permissions
+    membership.mfa_required = membership.mfa_required or mfa_required
+    membership.updated_at = now
+    if existing is None:
         uow.session.add(membership)
-        audit_before = None
-    else:
-        before = membership.permissions
-        audit_before = {"permissions": ordered(before)}
-        membership.permissions = before | permissions
-        if mfa_required:
-            membership.mfa_required = True
-        membership.updated_at = now
     after: dict[str, object] = {"permissions": ordered(membership.permissions)}
     if mfa_required:
         after["mfa_required"] = True
     record_event(
         uow,
         actor=actor,
-        action=AuditAction.MEMBER_ADD if audit_before is None else AuditAction.MEMBER_UPDATE,
+        action=AuditAction.MEMBER_ADD if existing is None else AuditAction.MEMBER_UPDATE,
         target=member_target(account.name, user.email),
-        before=audit_before,
+        before=None if existing is None else {"permissions": ordered(before)},
         after=after,
     )
     if mfa_required and ADMIN_PERMISSION in membership.permissions:
