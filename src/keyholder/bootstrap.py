@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from keyholder.access.wiring import register_desk_hooks
 from keyholder.audit.checkpoints import CheckpointWriter
 from keyholder.audit.settings import checkpoint_sinks, signing_key
 from keyholder.clock import Clock, SystemClock
@@ -74,6 +75,7 @@ def bootstrap(
     rate_limiter: RateLimiter | None = None,
 ) -> Runtime:
     settings = settings or Settings()
+    register_desk_hooks()  # the desk asks access through these (desk.hooks)
     configure_passwords(settings)  # argon2 parameters for this process (S12)
     engine = engine or make_engine(settings.database_url)
     if mail_transport is None and settings.smtp_url:

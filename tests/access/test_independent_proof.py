@@ -14,7 +14,7 @@ from keyholder.access import dns_check
 from keyholder.access.decisions import Decision
 from keyholder.access.dns_proof import record_value
 from keyholder.access.execution import execute_due
-from keyholder.access.intake import lock_request, move
+from keyholder.access.lifecycle import lock_request, move
 from keyholder.access.models import Approval
 from keyholder.access.proofs import independent_proofs
 from keyholder.access.states import RequestState

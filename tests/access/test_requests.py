@@ -13,6 +13,7 @@ from keyholder.access.models import Approval, LinkPurpose
 from keyholder.access.states import RequestState
 from keyholder.accounts import members
 from keyholder.accounts.models import Invitation, Membership
+from keyholder.audit.service import list_events
 from keyholder.desk.attachments import NewAttachment
 from keyholder.desk.customer import record_customer_reply
 from keyholder.desk.models import MessageChannel, Ticket
@@ -335,6 +336,27 @@ class TestExecution:
         assert service.authenticate_api_token(story.runtime.uow(), token) is not None
         story.execute_after_cooling_off(request_id)
         assert service.authenticate_api_token(story.runtime.uow(), token) is None
+
+    def test_a_member_keeps_their_permissions_and_gains_manage_with_mfa_s26(self, story, factories):
+        user = factories.user(NEW_ADMIN)
+        factories.member(story.account, user, "view,billing")
+        token = factories.token(user)
+        request_id = story.ready()
+        story.execute_after_cooling_off(request_id)
+        with story.runtime.uow(read_only=True) as uow:
+            membership = uow.session.scalars(
+                select(Membership).where(Membership.user_id == user.id)
+            ).one()
+            assert sorted(membership.permissions) == ["billing", "manage", "view"]
+            assert membership.mfa_required
+        [event] = list_events(story.runtime.uow(read_only=True), action="member.update")
+        assert event.target == f"account:acme-corp/member:{NEW_ADMIN}"
+        assert event.actor == "worker:access-requests"
+        assert event.data == {
+            "before": {"permissions": ["view", "billing"]},
+            "after": {"permissions": ["view", "manage", "billing"], "mfa_required": True},
+        }
+        assert service.authenticate_api_token(story.runtime.uow(), token) is None  # S41
 
     def test_an_admin_who_came_back_gets_it_instead_s21(self, story, factories, runtime):
         request_id = story.ready()

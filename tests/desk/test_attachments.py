@@ -13,11 +13,11 @@ import pytest
 from sqlalchemy import func, select
 
 from keyholder.audit.service import list_events, verify_chain
+from keyholder.audit.targets import attachment_target
 from keyholder.desk import customer, service
 from keyholder.desk.attachments import (
     MAX_ATTACHMENTS,
     NewAttachment,
-    attachment_target,
     download_attachment,
 )
 from keyholder.desk.models import Attachment, Blob, Ticket, TicketMessage

@@ -22,8 +22,9 @@ from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
 
 from keyholder.audit.service import list_events
+from keyholder.audit.targets import attachment_target
 from keyholder.desk import customer, service
-from keyholder.desk.attachments import NewAttachment, attachment_target
+from keyholder.desk.attachments import NewAttachment
 from keyholder.desk.models import Ticket, TicketMessage
 from keyholder.identity.actor import Actor
 from keyholder.identity.models import StaffRole

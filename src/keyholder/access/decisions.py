@@ -16,15 +16,18 @@ from enum import StrEnum
 
 from sqlalchemy import delete, func, select
 
-from keyholder.access import evidence, intake, notices, proofs
+from keyholder.access import evidence, notices, proofs
 from keyholder.access.evidence import Check, Item, Status
-from keyholder.access.intake import finish, lock_request, move, request_target
+from keyholder.access.lifecycle import finish, lock_request, move
 from keyholder.access.links import spend_link
 from keyholder.access.models import AccessRequest, AccountFreeze, Approval, LinkPurpose
+from keyholder.access.queries import all_admins
 from keyholder.access.states import FINAL_STATES, RequestState
 from keyholder.accounts.models import ContactKind, EnterpriseAccount
 from keyholder.accounts.staff_addresses import is_staff_address
+from keyholder.audit.actions import AuditAction
 from keyholder.audit.service import record_event
+from keyholder.audit.targets import request_target
 from keyholder.db.uow import UnitOfWork
 from keyholder.desk import notify
 from keyholder.desk.models import (
@@ -46,6 +49,13 @@ class Decision(StrEnum):
     REQUEST_INFO = "request_info"
     REJECT = "reject"
     APPROVE = "approve"
+
+
+_AUDITED = {
+    Decision.REQUEST_INFO: AuditAction.ACCESS_REQUEST_REQUEST_INFO,
+    Decision.REJECT: AuditAction.ACCESS_REQUEST_REJECT,
+    Decision.APPROVE: AuditAction.ACCESS_REQUEST_APPROVE,
+}
 
 
 def require_reviewer(actor: Actor) -> None:
@@ -88,8 +98,8 @@ def decide(
         record_event(
             uow,
             actor=actor,
-            action=f"access_request.{decision.value}",
-            target=request_target(request),
+            action=_AUDITED[decision],
+            target=request_target(request.id),
             after={"note": note, "state": request.state.value},
         )
         uow.commit()
@@ -191,7 +201,7 @@ def _approve(
 def _veto_holders(uow: UnitOfWork, account: EnterpriseAccount) -> list[tuple[str, str]]:
     """Every current admin, billing and security contact and executive on record (S25)."""
     holders: dict[str, str] = {}
-    for user in intake.all_admins(uow, account):
+    for user in all_admins(uow, account):
         holders.setdefault(user.email, "an admin of the account")
     roles = {
         ContactKind.EXECUTIVE: "the executive on record",
@@ -227,7 +237,12 @@ def veto(uow: UnitOfWork, request_id: uuid.UUID, token: str) -> AccessRequest:
                 freeze.until, freeze.request_id = max(freeze.until, until), request.id
         ticket = notices.ticket_of(uow, request)
         _alert_staff(uow, ticket, f"VETOED by {link.email}: the request is cancelled.", actor)
-        record_event(uow, actor=actor, action="access_request.veto", target=request_target(request))
+        record_event(
+            uow,
+            actor=actor,
+            action=AuditAction.ACCESS_REQUEST_VETO,
+            target=request_target(request.id),
+        )
         uow.commit()
         return request
 
@@ -301,8 +316,12 @@ def executive_response(
         record_event(
             uow,
             actor=actor,
-            action="access_request.executive_" + ("confirm" if confirm else "deny"),
-            target=request_target(request),
+            action=(
+                AuditAction.ACCESS_REQUEST_EXECUTIVE_CONFIRM
+                if confirm
+                else AuditAction.ACCESS_REQUEST_EXECUTIVE_DENY
+            ),
+            target=request_target(request.id),
         )
         uow.commit()
         return request

@@ -12,11 +12,13 @@ from keyholder.access.dns_proof import (
     resolver_from_settings,
 )
 from keyholder.access.evidence import Check, Item, Status
-from keyholder.access.intake import lock_request, request_target
+from keyholder.access.lifecycle import lock_request
 from keyholder.access.models import AccessRequest
 from keyholder.access.states import OPEN_STATES
 from keyholder.accounts.models import EnterpriseAccount
+from keyholder.audit.actions import AuditAction
 from keyholder.audit.service import record_event
+from keyholder.audit.targets import request_target
 from keyholder.db.uow import UnitOfWork
 from keyholder.desk.policy import require_staff
 from keyholder.errors import Conflict, NotFound
@@ -55,8 +57,8 @@ def check_request(uow: UnitOfWork, request_id: uuid.UUID, *, actor: Actor) -> St
         record_event(
             uow,
             actor=actor,
-            action="access_request.dns_check",
-            target=request_target(request),
+            action=AuditAction.ACCESS_REQUEST_DNS_CHECK,
+            target=request_target(request.id),
             after={"status": item.status.value},
         )
         uow.commit()

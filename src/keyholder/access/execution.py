@@ -16,23 +16,24 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
-from keyholder.access import intake, notices, proofs
-from keyholder.access.intake import finish, lock_request, move, request_target
+from keyholder.access import notices, proofs
+from keyholder.access.lifecycle import ask_active_admins, finish, lock_request, move
 from keyholder.access.models import AccessRequest, Approval
 from keyholder.access.states import RequestState
-from keyholder.accounts import repository
 from keyholder.accounts.invitations import invite
-from keyholder.accounts.models import ContactKind, EnterpriseAccount, Membership
-from keyholder.accounts.permissions import ADMIN_PERMISSION, ordered, parse_permissions
+from keyholder.accounts.members import grant_membership
+from keyholder.accounts.models import ContactKind, EnterpriseAccount
+from keyholder.accounts.permissions import ADMIN_PERMISSION, parse_permissions
 from keyholder.accounts.staff_addresses import is_staff_address
+from keyholder.audit.actions import AuditAction
 from keyholder.audit.service import record_event
+from keyholder.audit.targets import request_target
 from keyholder.db.uow import UnitOfWork
 from keyholder.desk.models import TicketStatus
 from keyholder.desk.thread import change_status
 from keyholder.errors import Conflict
 from keyholder.identity.actor import Actor
 from keyholder.identity.service import find_user
-from keyholder.identity.sessions import rotate_after_privilege_change
 
 if TYPE_CHECKING:
     from keyholder.bootstrap import Runtime
@@ -93,10 +94,8 @@ def execute_request(
             finish(uow, request, RequestState.REJECTED, actor=actor, outcome="account is gone")
             uow.commit()
             return request.state
-        active = intake.active_admins(uow, account, now=now)
         ticket = notices.ticket_of(uow, request)
-        if active:
-            notices.routed_to_admins(uow, ticket, request, account, [u.email for u in active])
+        if ask_active_admins(uow, ticket, request, account, now=now):
             finish(
                 uow,
                 request,
@@ -113,8 +112,8 @@ def execute_request(
         record_event(
             uow,
             actor=actor,
-            action="access_request.execute",
-            target=request_target(request),
+            action=AuditAction.ACCESS_REQUEST_EXECUTE,
+            target=request_target(request.id),
             after={"account": account.name, "email": request.email_to_add, "grant": grant},
         )
         notices.granted(
@@ -132,34 +131,7 @@ def _grant(uow: UnitOfWork, account: EnterpriseAccount, email: str, *, actor: Ac
     if user is None:
         invite(uow, account, email, admin, actor=actor, mfa_required=True)
         return "invitation"
-    membership = repository.membership(uow.session, account.id, user.id)
-    now = uow.clock.now()
-    if membership is None:
-        membership = Membership(
-            account_id=account.id,
-            user_id=user.id,
-            user=user,
-            permissions=admin,
-            mfa_required=True,
-            created_at=now,
-            updated_at=now,
-        )
-        uow.session.add(membership)
-        before = None
-    else:
-        before = {"permissions": ordered(membership.permissions)}
-        membership.permissions = membership.permissions | admin
-        membership.mfa_required = True
-        membership.updated_at = now
-    record_event(
-        uow,
-        actor=actor,
-        action="member.add" if before is None else "member.update",
-        target=f"account:{account.name}/member:{email}",
-        before=before,
-        after={"permissions": ordered(membership.permissions), "mfa_required": True},
-    )
-    rotate_after_privilege_change(uow, user, reason="manage", actor=actor)
+    grant_membership(uow, account, user, admin, actor=actor, mfa_required=True)
     return "membership"
 
 

@@ -16,17 +16,20 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from keyholder.access import evidence, notices, proofs, states
+from keyholder.access import evidence, notices, states
 from keyholder.access.dns_proof import new_dns_token
 from keyholder.access.evidence import Check, Item, Status
+from keyholder.access.lifecycle import ask_active_admins, lock_request, move
 from keyholder.access.links import issue_link, spend_link
 from keyholder.access.models import AccessRequest, AccountFreeze, LinkPurpose
+from keyholder.access.queries import all_admins, find_account, open_request_for
 from keyholder.access.states import RequestState
-from keyholder.accounts.models import EnterpriseAccount, Membership
-from keyholder.accounts.permissions import ADMIN_PERMISSION
-from keyholder.accounts.service import normalize_account_name, normalize_contract_number
+from keyholder.accounts.models import EnterpriseAccount
+from keyholder.accounts.service import normalize_contract_number
 from keyholder.accounts.staff_addresses import is_staff_address
+from keyholder.audit.actions import AuditAction
 from keyholder.audit.service import record_event
+from keyholder.audit.targets import request_target
 from keyholder.db.uow import UnitOfWork
 from keyholder.desk.attachments import NewAttachment, attach_files, check_attachment
 from keyholder.desk.links import ticket_path
@@ -39,7 +42,7 @@ from keyholder.desk.models import (
 )
 from keyholder.desk.sniff import MediaType
 from keyholder.desk.thread import Requester, add_message, change_status, create_ticket
-from keyholder.errors import InvalidInput, NotFound, TooManyRequests, UnsupportedMediaType
+from keyholder.errors import InvalidInput, TooManyRequests, UnsupportedMediaType
 from keyholder.identity.actor import Actor
 from keyholder.identity.emails import normalize_email
 from keyholder.identity.models import User, UserSession
@@ -62,10 +65,6 @@ class AccessRequestForm:
     executive_title: str
     executive_email: str
     requester_name: str = ""
-
-
-def request_target(request: AccessRequest) -> str:
-    return f"access_request:{request.id}"
 
 
 def _system(label: str) -> Actor:
@@ -175,8 +174,8 @@ def submit_access_request(
         record_event(
             uow,
             actor=actor,
-            action="access_request.submit",
-            target=request_target(request),
+            action=AuditAction.ACCESS_REQUEST_SUBMIT,
+            target=request_target(request.id),
             after={
                 "ticket": ticket.id,
                 "account_name": account_name,
@@ -209,15 +208,6 @@ def _summary(
     )
 
 
-def lock_request(uow: UnitOfWork, request_id: uuid.UUID) -> AccessRequest:
-    request = uow.session.scalars(
-        select(AccessRequest).where(AccessRequest.id == request_id).with_for_update()
-    ).one_or_none()
-    if request is None:
-        raise NotFound("no such access request")
-    return request
-
-
 @dataclass(frozen=True, slots=True)
 class Confirmed:
     state: RequestState
@@ -241,7 +231,10 @@ def confirm_requester(uow: UnitOfWork, request_id: uuid.UUID, token: str) -> Con
         now = uow.clock.now()
         request.requester_confirmed_at = now
         record_event(
-            uow, actor=actor, action="access_request.confirm_email", target=request_target(request)
+            uow,
+            actor=actor,
+            action=AuditAction.ACCESS_REQUEST_CONFIRM_EMAIL,
+            target=request_target(request.id),
         )
         ticket = notices.ticket_of(uow, request)
         account = find_account(uow, request.account_name)
@@ -257,22 +250,6 @@ def confirm_requester(uow: UnitOfWork, request_id: uuid.UUID, token: str) -> Con
         return Confirmed(
             request.state, ticket_path(uow.settings, request.ticket_id, request.requester_email)
         )
-
-
-def find_account(uow: UnitOfWork, typed: str) -> EnterpriseAccount | None:
-    """The account a typed name means: its name, or else its display name (any case)."""
-    try:
-        by_name = select(EnterpriseAccount).where(
-            EnterpriseAccount.name == normalize_account_name(typed)
-        )
-        account = uow.session.scalars(by_name).one_or_none()
-    except InvalidInput:
-        account = None
-    if account is None:
-        matches = uow.session.scalars(select(EnterpriseAccount)).all()
-        found = [a for a in matches if a.display_name.casefold() == typed.casefold()]
-        account = found[0] if len(found) == 1 else None
-    return account
 
 
 def _start(
@@ -343,9 +320,8 @@ def _blocker(
             f"request on ticket #{other.ticket_id} for this account is still open "
             "(one at a time, S28); close this one",
         )
-    active = active_admins(uow, account, now=now)
+    active = ask_active_admins(uow, ticket, request, account, now=now)
     if active:
-        notices.routed_to_admins(uow, ticket, request, account, [u.email for u in active])
         return Item(
             Check.EXISTING_ADMINS,
             Status.FAIL,
@@ -380,77 +356,3 @@ def _admins_item(uow: UnitOfWork, admins: list[User], *, now: datetime) -> Item:
         "memberships and sessions",
         f"admins not seen recently, emailed and asked to act: {'; '.join(seen)}",
     )
-
-
-def all_admins(uow: UnitOfWork, account: EnterpriseAccount) -> list[User]:
-    memberships = uow.session.scalars(
-        select(Membership).where(Membership.account_id == account.id)
-    ).all()
-    return [m.user for m in memberships if ADMIN_PERMISSION in m.permissions]
-
-
-def active_admins(uow: UnitOfWork, account: EnterpriseAccount, *, now: datetime) -> list[User]:
-    """Admins who can act: an active user who signed in within the window (S21)."""
-    since = now - uow.settings.access_admin_active_window
-    return [
-        u
-        for u in all_admins(uow, account)
-        if u.is_active and u.last_login_at is not None and u.last_login_at >= since
-    ]
-
-
-def open_request_for(
-    uow: UnitOfWork, account_id: uuid.UUID, *, besides: uuid.UUID
-) -> AccessRequest | None:
-    return uow.session.scalars(
-        select(AccessRequest).where(
-            AccessRequest.account_id == account_id,
-            AccessRequest.state.in_(sorted(states.OPEN_STATES)),
-            AccessRequest.id != besides,
-        )
-    ).first()
-
-
-def move(uow: UnitOfWork, request: AccessRequest, target: RequestState, *, actor: Actor) -> None:
-    """Change the request's state if the lifecycle allows it (409 otherwise); audited.
-
-    The cooling-off and the grant also need a proof from outside the request
-    (S23b): checked here, on the move itself, so that no path can skip it.
-    """
-    before = request.state
-    states.check_move(before, target)
-    if target in proofs.GATED_STATES:
-        proofs.require_independent_proof(request, to=f"A request becoming {target}")
-    request.state = target
-    request.updated_at = uow.clock.now()
-    record_event(
-        uow,
-        actor=actor,
-        action="access_request.state",
-        target=request_target(request),
-        before={"state": before.value},
-        after={"state": target.value},
-    )
-
-
-def finish(
-    uow: UnitOfWork,
-    request: AccessRequest,
-    target: RequestState,
-    *,
-    actor: Actor,
-    outcome: str,
-    notify: bool = True,
-) -> None:
-    """End the request (rejected, cancelled, routed), solve its ticket and tell the requester.
-
-    ``outcome`` is for staff; the requester hears the same "closed" whatever it
-    says (S31a).
-    """
-    move(uow, request, target, actor=actor)
-    request.outcome = outcome
-    ticket = notices.ticket_of(uow, request)
-    if notify:
-        notices.closed_to_requester(uow, ticket)
-    if ticket.status is not TicketStatus.CLOSED:
-        change_status(uow, ticket, TicketStatus.SOLVED, actor=actor, reason=outcome)

@@ -18,10 +18,12 @@ from sqlalchemy import select
 
 from keyholder.access import evidence
 from keyholder.access.evidence import Check, Item, Status
-from keyholder.access.intake import lock_request, request_target
+from keyholder.access.lifecycle import lock_request
 from keyholder.access.models import AccessRequest
 from keyholder.accounts.models import ContactKind, EnterpriseAccount
+from keyholder.audit.actions import AuditAction
 from keyholder.audit.service import record_event
+from keyholder.audit.targets import request_target
 from keyholder.desk.blobs import load_blob, store_blob
 from keyholder.errors import KeyholderError
 from keyholder.identity.actor import Actor
@@ -95,8 +97,8 @@ def prescreen_request(runtime: Runtime, request_id: uuid.UUID) -> bool:
         record_event(
             uow,
             actor=SCREENER,
-            action="access_request.prescreen",
-            target=request_target(request),
+            action=AuditAction.ACCESS_REQUEST_PRESCREEN,
+            target=request_target(request.id),
             after={"letter": next(i.status.value for i in items if i.check == Check.LETTER)},
         )
         uow.commit()

@@ -6,7 +6,7 @@ the request: the executive on record clicking the link we emailed to the
 address on record (never one from the form, S22), and the request's token
 published in DNS on a verified domain of the account. A request starts its
 cooling-off, and is executed, only while one of them holds; no reviewer's note
-stands in for them. ``intake.move`` asks ``require_independent_proof`` on the
+stands in for them. ``lifecycle.move`` asks ``require_independent_proof`` on the
 state change itself, so no path (API, web page, CLI, worker) can skip it.
 
 A look-alike address (S23a) is different: it is a positive sign of an attack,

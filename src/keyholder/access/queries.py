@@ -1,22 +1,35 @@
-"""Reading requests: for staff only (the requester follows the ticket instead)."""
+"""Reading requests, and what the lifecycle looks up about an account.
+
+Listing and opening requests is for staff only (the requester follows the
+ticket instead). The look-ups below them (the account a typed name means, its
+admins, its other open request) run inside the caller's transaction.
+"""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 
+from keyholder.access import states
 from keyholder.access.models import AccessRequest, Approval
 from keyholder.access.states import RequestState
+from keyholder.accounts.models import EnterpriseAccount, Membership
+from keyholder.accounts.permissions import ADMIN_PERMISSION
+from keyholder.accounts.service import normalize_account_name
+from keyholder.audit.actions import AuditAction
 from keyholder.audit.service import record_event
+from keyholder.audit.targets import request_target
 from keyholder.db.uow import UnitOfWork
 from keyholder.desk.blobs import load_blob
 from keyholder.desk.models import Attachment
 from keyholder.desk.policy import require_staff
-from keyholder.errors import NotFound
+from keyholder.errors import InvalidInput, NotFound
 from keyholder.identity.actor import Actor
+from keyholder.identity.models import User
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,8 +83,53 @@ def annotated_letter(uow: UnitOfWork, request_id: uuid.UUID, *, actor: Actor) ->
         record_event(
             uow,
             actor=actor,
-            action="access_request.view_annotated_letter",
-            target=f"access_request:{request.id}",
+            action=AuditAction.ACCESS_REQUEST_VIEW_ANNOTATED_LETTER,
+            target=request_target(request.id),
         )
         uow.commit()
         return data
+
+
+def find_account(uow: UnitOfWork, typed: str) -> EnterpriseAccount | None:
+    """The account a typed name means: its name, or else its display name (any case)."""
+    try:
+        by_name = select(EnterpriseAccount).where(
+            EnterpriseAccount.name == normalize_account_name(typed)
+        )
+        account = uow.session.scalars(by_name).one_or_none()
+    except InvalidInput:
+        account = None
+    if account is None:
+        matches = uow.session.scalars(select(EnterpriseAccount)).all()
+        found = [a for a in matches if a.display_name.casefold() == typed.casefold()]
+        account = found[0] if len(found) == 1 else None
+    return account
+
+
+def all_admins(uow: UnitOfWork, account: EnterpriseAccount) -> list[User]:
+    memberships = uow.session.scalars(
+        select(Membership).where(Membership.account_id == account.id)
+    ).all()
+    return [m.user for m in memberships if ADMIN_PERMISSION in m.permissions]
+
+
+def active_admins(uow: UnitOfWork, account: EnterpriseAccount, *, now: datetime) -> list[User]:
+    """Admins who can act: an active user who signed in within the window (S21)."""
+    since = now - uow.settings.access_admin_active_window
+    return [
+        u
+        for u in all_admins(uow, account)
+        if u.is_active and u.last_login_at is not None and u.last_login_at >= since
+    ]
+
+
+def open_request_for(
+    uow: UnitOfWork, account_id: uuid.UUID, *, besides: uuid.UUID
+) -> AccessRequest | None:
+    return uow.session.scalars(
+        select(AccessRequest).where(
+            AccessRequest.account_id == account_id,
+            AccessRequest.state.in_(sorted(states.OPEN_STATES)),
+            AccessRequest.id != besides,
+        )
+    ).first()

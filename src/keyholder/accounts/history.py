@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from sqlalchemy import or_, select
 
 from keyholder.accounts import repository
-from keyholder.accounts.models import account_target
 from keyholder.accounts.permissions import ADMIN_PERMISSION
 from keyholder.accounts.policy import readable_account
 from keyholder.audit.models import AuditEvent
+from keyholder.audit.targets import account_target, inside_account_prefix
 from keyholder.db.uow import UnitOfWork
 from keyholder.errors import PermissionDenied
 from keyholder.identity.actor import Actor
@@ -34,13 +34,14 @@ def account_history(
                     f"the history of {account.name!r} is for members with the "
                     f"{ADMIN_PERMISSION} permission"
                 )
-        target = account_target(account)
         query = (
             select(AuditEvent)
             .where(
                 or_(
-                    AuditEvent.target == target,
-                    AuditEvent.target.startswith(f"{target}/", autoescape=True),
+                    AuditEvent.target == account_target(account.name),
+                    AuditEvent.target.startswith(
+                        inside_account_prefix(account.name), autoescape=True
+                    ),
                 )
             )
             .order_by(AuditEvent.seq.desc())

@@ -15,13 +15,13 @@ from keyholder.accounts.models import (
     EnterpriseAccount,
     Invitation,
     Membership,
-    invitation_target,
-    member_target,
 )
 from keyholder.accounts.permissions import ADMIN_PERMISSION, PermissionSet, ordered
 from keyholder.accounts.policy import managed_account
 from keyholder.accounts.staff_addresses import refuse_staff_admin
+from keyholder.audit.actions import AuditAction
 from keyholder.audit.service import record_event
+from keyholder.audit.targets import invitation_target, member_target
 from keyholder.db.uow import UnitOfWork
 from keyholder.errors import AlreadyExists, Gone, NotAuthenticated, NotFound, PermissionDenied
 from keyholder.identity.actor import Actor
@@ -54,8 +54,8 @@ def invite(
         record_event(
             uow,
             actor=actor,
-            action="invitation.revoke",
-            target=invitation_target(account, older),
+            action=AuditAction.INVITATION_REVOKE,
+            target=invitation_target(account.name, older.id),
             before={"state": "pending"},
             after={"state": "revoked", "reason": "replaced"},
         )
@@ -75,8 +75,8 @@ def invite(
     record_event(
         uow,
         actor=actor,
-        action="invitation.create",
-        target=invitation_target(account, invitation),
+        action=AuditAction.INVITATION_CREATE,
+        target=invitation_target(account.name, invitation.id),
         after={
             "email": email,
             "permissions": ordered(permissions),
@@ -121,8 +121,8 @@ def revoke_invitation(
         record_event(
             uow,
             actor=actor,
-            action="invitation.revoke",
-            target=invitation_target(account, invitation),
+            action=AuditAction.INVITATION_REVOKE,
+            target=invitation_target(account.name, invitation.id),
             before={"state": "pending"},
             after={"state": "revoked"},
         )
@@ -194,16 +194,16 @@ def accept_invitation(
         record_event(
             uow,
             actor=accepting,
-            action="invitation.accept",
-            target=invitation_target(account, invitation),
+            action=AuditAction.INVITATION_ACCEPT,
+            target=invitation_target(account.name, invitation.id),
             before={"state": "pending"},
             after={"state": "accepted"},
         )
         record_event(
             uow,
             actor=accepting,
-            action="member.add",
-            target=member_target(account, user.email),
+            action=AuditAction.MEMBER_ADD,
+            target=member_target(account.name, user.email),
             after={"permissions": ordered(invitation.permissions), "via": "invitation"},
         )
         if ADMIN_PERMISSION in invitation.permissions:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from keyholder.accounts import repository
 from keyholder.accounts.invitations import invite
-from keyholder.accounts.models import EnterpriseAccount, Invitation, Membership, member_target
+from keyholder.accounts.models import EnterpriseAccount, Invitation, Membership
 from keyholder.accounts.permissions import (
     ADMIN_PERMISSION,
     PermissionSet,
@@ -20,7 +20,9 @@ from keyholder.accounts.policy import (
     readable_member_lookup,
 )
 from keyholder.accounts.staff_addresses import refuse_staff_admin
+from keyholder.audit.actions import AuditAction
 from keyholder.audit.service import record_event
+from keyholder.audit.targets import member_target
 from keyholder.db.uow import UnitOfWork
 from keyholder.errors import AlreadyExists, LastAdminError, NotFound
 from keyholder.identity.actor import Actor
@@ -101,27 +103,62 @@ def add_member(
             return AddedMember(invitation=invitation)
         if repository.membership(uow.session, account.id, user.id) is not None:
             raise AlreadyExists(f"{email} is already a member of {account.name!r}")
-        now = uow.clock.now()
-        membership = Membership(
-            account_id=account.id,
-            user_id=user.id,
-            user=user,
-            permissions=granted,
-            added_by_id=actor.user_id,
-            created_at=now,
-            updated_at=now,
-        )
-        uow.session.add(membership)
-        record_event(
-            uow,
-            actor=actor,
-            action="member.add",
-            target=member_target(account, email),
-            after={"permissions": ordered(granted)},
-        )
-        _rotate_if_manage_changed(uow, user, frozenset(), granted, actor=actor)
+        membership = grant_membership(uow, account, user, granted, actor=actor)
         uow.commit()
         return AddedMember(membership=membership)
+
+
+def grant_membership(
+    uow: UnitOfWork,
+    account: EnterpriseAccount,
+    user: User,
+    permissions: PermissionSet,
+    *,
+    actor: Actor,
+    mfa_required: bool = False,
+) -> Membership:
+    """Give ``user`` ``permissions`` on ``account``, in the caller's transaction.
+
+    A new membership (audited ``member.add``), or the permissions added to the
+    one the user holds (``member.update``). ``mfa_required`` (the grant of an
+    access request, S18): the member acts as admin only once enrolled. The
+    user's sessions and API tokens end when they gain ``manage``, and when
+    ``manage`` is granted with MFA required, so no session from before the
+    grant acts without it (S15, S41). The caller checks who may grant (and S31).
+    """
+    now = uow.clock.now()
+    existing = repository.membership(uow.session, account.id, user.id)
+    membership = existing or Membership(
+        account_id=account.id,
+        user_id=user.id,
+        user=user,
+        permissions=frozenset(),
+        mfa_required=False,
+        added_by_id=actor.user_id,
+        created_at=now,
+    )
+    before = membership.permissions
+    membership.permissions = before | permissions
+    membership.mfa_required = membership.mfa_required or mfa_required
+    membership.updated_at = now
+    if existing is None:
+        uow.session.add(membership)
+    after: dict[str, object] = {"permissions": ordered(membership.permissions)}
+    if mfa_required:
+        after["mfa_required"] = True
+    record_event(
+        uow,
+        actor=actor,
+        action=AuditAction.MEMBER_ADD if existing is None else AuditAction.MEMBER_UPDATE,
+        target=member_target(account.name, user.email),
+        before=None if existing is None else {"permissions": ordered(before)},
+        after=after,
+    )
+    if mfa_required and ADMIN_PERMISSION in membership.permissions:
+        rotate_after_privilege_change(uow, user, reason="manage", actor=actor)
+    else:
+        _rotate_if_manage_changed(uow, user, before, membership.permissions, actor=actor)
+    return membership
 
 
 def set_member_permissions(
@@ -152,8 +189,8 @@ def set_member_permissions(
         record_event(
             uow,
             actor=actor,
-            action="member.update",
-            target=member_target(account, membership.user.email),
+            action=AuditAction.MEMBER_UPDATE,
+            target=member_target(account.name, membership.user.email),
             before={"permissions": ordered(before)},
             after={"permissions": ordered(granted)},
         )
@@ -176,8 +213,8 @@ def remove_member(uow: UnitOfWork, account_name: str, email: str, *, actor: Acto
         record_event(
             uow,
             actor=actor,
-            action="member.remove",
-            target=member_target(account, membership.user.email),
+            action=AuditAction.MEMBER_REMOVE,
+            target=member_target(account.name, membership.user.email),
             before={"permissions": ordered(membership.permissions)},
         )
         _rotate_if_manage_changed(

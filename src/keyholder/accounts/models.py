@@ -122,15 +122,3 @@ class Invitation(Base):
 
     def is_pending(self, now: datetime) -> bool:
         return self.accepted_at is None and self.revoked_at is None and now < self.expires_at
-
-
-def account_target(account: EnterpriseAccount) -> str:
-    return f"account:{account.name}"
-
-
-def member_target(account: EnterpriseAccount, email: str) -> str:
-    return f"account:{account.name}/member:{email}"
-
-
-def invitation_target(account: EnterpriseAccount, invitation: Invitation) -> str:
-    return f"account:{account.name}/invitation:{invitation.id}"

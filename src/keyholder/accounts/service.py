@@ -14,10 +14,11 @@ from keyholder.accounts.models import (
     AccountDomain,
     ContactKind,
     EnterpriseAccount,
-    account_target,
 )
 from keyholder.accounts.policy import readable_account
+from keyholder.audit.actions import AuditAction
 from keyholder.audit.service import record_event
+from keyholder.audit.targets import account_target
 from keyholder.db.uow import UnitOfWork
 from keyholder.errors import AlreadyExists, InvalidInput, PermissionDenied
 from keyholder.identity.actor import Actor
@@ -129,8 +130,8 @@ def create_account(
         record_event(
             uow,
             actor=actor,
-            action="account.create",
-            target=account_target(account),
+            action=AuditAction.ACCOUNT_CREATE,
+            target=account_target(account.name),
             after=describe_account(account),
         )
         uow.commit()

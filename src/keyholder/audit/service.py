@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import select, text
 
+from keyholder.audit.actions import AuditAction
 from keyholder.audit.chain import GENESIS_HASH, compute_hash
 from keyholder.audit.models import AuditEvent
 from keyholder.audit.settings import chain_keyring
@@ -48,12 +49,15 @@ def record_event(
     uow: UnitOfWork,
     *,
     actor: Actor,
-    action: str,
+    action: AuditAction,
     target: str,
     before: Mapping[str, Any] | None = None,
     after: Mapping[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append an event in the caller's transaction; it commits with the change."""
+    """Append an event in the caller's transaction; it commits with the change.
+
+    ``target`` comes from ``audit.targets``, so searches by target find it.
+    """
     session = uow.session
     if uow.dialect == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK_KEY})
@@ -66,7 +70,7 @@ def record_event(
         seq=seq,
         at=uow.clock.now(),
         actor=actor.label,
-        action=action,
+        action=str(action),  # the value: rows hold the vocabulary's strings
         target=target,
         data={"before": dict(before) if before else None, "after": dict(after) if after else None},
         client_address=uow.context.client_address,

@@ -19,7 +19,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from keyholder.audit.actions import AuditAction
 from keyholder.audit.service import record_event
+from keyholder.audit.targets import attachment_target
 from keyholder.config import Settings
 from keyholder.db.uow import UnitOfWork
 from keyholder.desk.blobs import load_blob, store_blob
@@ -87,10 +89,6 @@ def attach_files(
     return attachments
 
 
-def attachment_target(attachment_id: uuid.UUID) -> str:
-    return f"attachment:{attachment_id}"
-
-
 def download_attachment(
     uow: UnitOfWork, number: int, attachment_id: uuid.UUID, *, actor: Actor
 ) -> tuple[Attachment, bytes]:
@@ -128,7 +126,7 @@ def read_attachment(
     record_event(
         uow,
         actor=actor,
-        action="attachment.view",
+        action=AuditAction.ATTACHMENT_VIEW,
         target=attachment_target(attachment.id),
         after={
             "ticket": number,

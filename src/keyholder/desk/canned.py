@@ -12,7 +12,9 @@ from collections.abc import Mapping, Sequence
 from sqlalchemy import select
 
 from keyholder.accounts.models import EnterpriseAccount
+from keyholder.audit.actions import AuditAction
 from keyholder.audit.service import record_event
+from keyholder.audit.targets import canned_reply_target
 from keyholder.db.uow import UnitOfWork
 from keyholder.desk.models import CannedReply
 from keyholder.desk.policy import readable_ticket, require_staff
@@ -80,7 +82,9 @@ def save_canned_reply(
             uow.session.add(existing)
         else:
             existing.body, existing.updated_at = body, now
-        record_event(uow, actor=actor, action="canned_reply.save", target=f"canned_reply:{name}")
+        record_event(
+            uow, actor=actor, action=AuditAction.CANNED_REPLY_SAVE, target=canned_reply_target(name)
+        )
         uow.commit()
         return existing
 
@@ -89,7 +93,12 @@ def delete_canned_reply(uow: UnitOfWork, name: str, *, actor: Actor) -> None:
     require_staff(actor)
     with uow:
         uow.session.delete(_by_name(uow, name))
-        record_event(uow, actor=actor, action="canned_reply.delete", target=f"canned_reply:{name}")
+        record_event(
+            uow,
+            actor=actor,
+            action=AuditAction.CANNED_REPLY_DELETE,
+            target=canned_reply_target(name),
+        )
         uow.commit()
 
 

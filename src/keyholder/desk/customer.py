@@ -14,13 +14,12 @@ from sqlalchemy import select
 
 from keyholder.accounts.policy import readable_account
 from keyholder.db.uow import UnitOfWork
-from keyholder.desk import notify
+from keyholder.desk import hooks, notify
 from keyholder.desk.attachments import NewAttachment, attach_files
 from keyholder.desk.models import (
     MessageChannel,
     MessageVisibility,
     Ticket,
-    TicketKind,
     TicketMessage,
     TicketStatus,
 )
@@ -181,9 +180,6 @@ def record_customer_reply(
         notify.send_follow_up_opened(uow, ticket, previous)
     elif ticket.status in REOPENED_BY_CUSTOMER:
         change_status(uow, ticket, TicketStatus.OPEN, actor=actor, reason="customer replied")
-    if ticket.kind is TicketKind.ADMIN_ACCESS and previous is None:
-        # Imported here: access builds on the desk, not the other way round.
-        from keyholder.access.decisions import on_requester_reply  # noqa: PLC0415
-
-        on_requester_reply(uow, ticket)
+    if previous is None:
+        hooks.requester_replied(uow, ticket)  # e.g. an access request back in review
     return CustomerMessage(ticket, message, previous)

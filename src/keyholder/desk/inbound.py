@@ -43,7 +43,9 @@ from enum import StrEnum
 
 from sqlalchemy import select
 
+from keyholder.audit.actions import AuditAction
 from keyholder.audit.service import record_event
+from keyholder.audit.targets import ticket_target
 from keyholder.db.types import INTEGER_MAX
 from keyholder.db.uow import UnitOfWork
 from keyholder.desk import notify
@@ -65,7 +67,6 @@ from keyholder.desk.thread import (
     add_message,
     change_status,
     create_ticket,
-    ticket_target,
 )
 from keyholder.errors import Conflict, InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from keyholder.identity.actor import Actor
@@ -334,7 +335,7 @@ def _note(
     record_event(
         uow,
         actor=actor,
-        action="ticket.note",
+        action=AuditAction.TICKET_NOTE,
         target=ticket_target(ticket.id),
         after={"message": message.id, "needs_review": reason},
     )

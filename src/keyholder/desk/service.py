@@ -15,7 +15,9 @@ from sqlalchemy.orm import selectinload
 
 from keyholder.accounts.models import EnterpriseAccount
 from keyholder.accounts.repository import account_by_name
+from keyholder.audit.actions import AuditAction
 from keyholder.audit.service import record_event
+from keyholder.audit.targets import ticket_target
 from keyholder.db.uow import UnitOfWork
 from keyholder.desk import notify, sla, states
 from keyholder.desk.attachments import NewAttachment, attach_files
@@ -34,7 +36,6 @@ from keyholder.desk.thread import (
     change_status,
     check_group,
     get_ticket_for_update,
-    ticket_target,
 )
 from keyholder.errors import InvalidInput, NotFound
 from keyholder.identity.actor import Actor
@@ -180,7 +181,7 @@ def add_internal_note(
         record_event(
             uow,
             actor=actor,
-            action="ticket.note",
+            action=AuditAction.TICKET_NOTE,
             target=ticket_target(number),
             after={"message": message.id, "length": len(body)},
         )
@@ -225,11 +226,25 @@ def update_ticket(
         if priority is not None and priority is not ticket.priority:
             before = ticket.priority.value
             sla.change_priority(ticket, priority, uow.settings)
-            _audit_change(uow, actor, target, "priority", (before, priority.value))
+            _audit_change(
+                uow,
+                actor,
+                target,
+                AuditAction.TICKET_PRIORITY,
+                field="priority",
+                change=(before, priority.value),
+            )
         if group is not None and group != ticket.group:
             before_group = ticket.group
             ticket.group = check_group(uow, group)
-            _audit_change(uow, actor, target, "group", (before_group, group))
+            _audit_change(
+                uow,
+                actor,
+                target,
+                AuditAction.TICKET_GROUP,
+                field="group",
+                change=(before_group, group),
+            )
         if not isinstance(assignee_email, _Unset):
             _assign(uow, ticket, assignee_email, actor=actor)
         if not isinstance(account_name, _Unset):
@@ -240,15 +255,21 @@ def update_ticket(
 
 
 def _audit_change(
-    uow: UnitOfWork, actor: Actor, target: str, name: str, change: tuple[object, object]
+    uow: UnitOfWork,
+    actor: Actor,
+    target: str,
+    action: AuditAction,
+    *,
+    field: str,
+    change: tuple[object, object],
 ) -> None:
     record_event(
         uow,
         actor=actor,
-        action=f"ticket.{name}",
+        action=action,
         target=target,
-        before={name: change[0]},
-        after={name: change[1]},
+        before={field: change[0]},
+        after={field: change[1]},
     )
 
 
@@ -266,7 +287,12 @@ def _assign(uow: UnitOfWork, ticket: Ticket, email: str | None, *, actor: Actor)
     old = uow.session.get(User, ticket.assignee_id) if ticket.assignee_id else None
     ticket.assignee_id = new_id
     _audit_change(
-        uow, actor, ticket_target(ticket.id), "assign", (old.email if old else None, email)
+        uow,
+        actor,
+        ticket_target(ticket.id),
+        AuditAction.TICKET_ASSIGN,
+        field="assign",
+        change=(old.email if old else None, email),
     )
 
 
@@ -282,7 +308,12 @@ def _set_account(uow: UnitOfWork, ticket: Ticket, name: str | None, *, actor: Ac
     old = uow.session.get(EnterpriseAccount, ticket.account_id) if ticket.account_id else None
     ticket.account_id = account_id
     _audit_change(
-        uow, actor, ticket_target(ticket.id), "account", (old.name if old else None, name)
+        uow,
+        actor,
+        ticket_target(ticket.id),
+        AuditAction.TICKET_ACCOUNT,
+        field="account",
+        change=(old.name if old else None, name),
     )
 
 

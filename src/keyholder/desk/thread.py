@@ -13,7 +13,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from keyholder.audit.actions import AuditAction
 from keyholder.audit.service import record_event
+from keyholder.audit.targets import ticket_target
 from keyholder.db.uow import UnitOfWork
 from keyholder.desk import sla, states
 from keyholder.desk.models import (
@@ -32,10 +34,6 @@ from keyholder.mail.models import OutboxMessage
 
 MAX_SUBJECT = 300
 MAX_BODY = 200_000  # characters: a long email thread fits, a denial of service does not
-
-
-def ticket_target(number: int) -> str:
-    return f"ticket:{number}"
 
 
 def clean_subject(subject: str) -> str:
@@ -113,7 +111,7 @@ def create_ticket(
     record_event(
         uow,
         actor=actor,
-        action="ticket.open",
+        action=AuditAction.TICKET_OPEN,
         target=ticket_target(ticket.id),
         after={
             "subject": ticket.subject,
@@ -222,7 +220,7 @@ def change_status(
     record_event(
         uow,
         actor=actor,
-        action="ticket.status",
+        action=AuditAction.TICKET_STATUS,
         target=ticket_target(ticket.id),
         before={"status": old.value},
         after=after,

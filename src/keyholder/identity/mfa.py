@@ -35,7 +35,9 @@ from typing import NoReturn
 import pyotp
 from sqlalchemy import delete, or_, select, update
 
+from keyholder.audit.actions import AuditAction
 from keyholder.audit.service import record_event
+from keyholder.audit.targets import user_target
 from keyholder.db.uow import UnitOfWork
 from keyholder.errors import (
     Conflict,
@@ -116,8 +118,8 @@ def confirm_mfa_enrolment(
         record_event(
             uow,
             actor=actor,
-            action="mfa.enable",
-            target=f"user:{user.email}",
+            action=AuditAction.MFA_ENABLE,
+            target=user_target(user.email),
             after={"mfa": True, "recovery_codes": len(codes)},
         )
         uow.commit()
@@ -139,8 +141,8 @@ def disable_mfa(uow: UnitOfWork, *, actor: Actor, password: str, code: str) -> N
         record_event(
             uow,
             actor=actor,
-            action="mfa.disable",
-            target=f"user:{user.email}",
+            action=AuditAction.MFA_DISABLE,
+            target=user_target(user.email),
             before={"mfa": True},
             after={"mfa": False},
         )
@@ -156,8 +158,8 @@ def regenerate_recovery_codes(uow: UnitOfWork, *, actor: Actor, password: str) -
         record_event(
             uow,
             actor=actor,
-            action="mfa.recovery_codes",
-            target=f"user:{user.email}",
+            action=AuditAction.MFA_RECOVERY_CODES,
+            target=user_target(user.email),
             after={"recovery_codes": len(codes)},
         )
         uow.commit()
@@ -222,8 +224,8 @@ def reset_mfa(uow: UnitOfWork, email: str, *, actor: Actor) -> None:
         record_event(
             uow,
             actor=actor,
-            action="mfa.reset",
-            target=f"user:{user.email}",
+            action=AuditAction.MFA_RESET,
+            target=user_target(user.email),
             before={"mfa": True},
             after={"mfa": False, "credentials_revoked": revoked},
         )
@@ -359,8 +361,8 @@ def _record_failure(
     record_event(
         uow,
         actor=actor,
-        action="mfa.verify_failed",
-        target=f"user:{email}",
+        action=AuditAction.MFA_VERIFY_FAILED,
+        target=user_target(email),
         after={"during": during},
     )
     uow.commit()

@@ -28,7 +28,9 @@ from sqlalchemy import bindparam, exists, select
 
 from keyholder.accounts.models import Membership
 from keyholder.accounts.permissions import ADMIN_PERMISSION, grants
+from keyholder.audit.actions import AuditAction
 from keyholder.audit.service import record_event
+from keyholder.audit.targets import user_target
 from keyholder.db.uow import UnitOfWork
 from keyholder.errors import (
     Conflict,
@@ -93,8 +95,8 @@ def request_password_reset(uow: UnitOfWork, email: str) -> None:
             record_event(
                 uow,
                 actor=ANONYMOUS,
-                action="password_reset.request_refused",
-                target=f"user:{address}" if address else "user:?",
+                action=AuditAction.PASSWORD_RESET_REQUEST_REFUSED,
+                target=user_target(address or "?"),
                 after={"reason": refusal},
             )
         uow.commit()
@@ -279,8 +281,8 @@ def _audit_request(
     record_event(
         uow,
         actor=actor,
-        action="password_reset.request",
-        target=f"user:{user.email}",
+        action=AuditAction.PASSWORD_RESET_REQUEST,
+        target=user_target(user.email),
         after={
             "token_id": str(record.id),
             "via": via,
@@ -376,8 +378,8 @@ def _complete(uow: UnitOfWork, record: UserToken, password_hash: str, now: datet
     record_event(
         uow,
         actor=Actor.for_user(user),  # proved by reading the user's mailbox
-        action="password_reset.complete",
-        target=f"user:{user.email}",
+        action=AuditAction.PASSWORD_RESET_COMPLETE,
+        target=user_target(user.email),
         after={"token_id": str(record.id), "credentials_revoked": revoked},
     )
     send_templated_email(
@@ -395,8 +397,8 @@ def _refuse(uow: UnitOfWork, failure: _Failure) -> None:
         record_event(
             uow,
             actor=ANONYMOUS,
-            action="password_reset.failed",
-            target=f"user:{failure.email}",
+            action=AuditAction.PASSWORD_RESET_FAILED,
+            target=user_target(failure.email),
             after={"token_id": str(failure.token_id), "reason": failure.reason},
         )
         uow.commit()

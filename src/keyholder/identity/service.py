@@ -9,7 +9,9 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, select
 
+from keyholder.audit.actions import AuditAction
 from keyholder.audit.service import record_event
+from keyholder.audit.targets import user_target
 from keyholder.db.engine import single_read
 from keyholder.db.uow import UnitOfWork
 from keyholder.errors import (
@@ -100,8 +102,8 @@ def create_user(
         record_event(
             uow,
             actor=actor,
-            action="user.create",
-            target=f"user:{user.email}",
+            action=AuditAction.USER_CREATE,
+            target=user_target(user.email),
             after={"email": user.email, "name": user.name, "staff_role": staff_role},
         )
         uow.commit()
@@ -125,8 +127,8 @@ def set_staff_role(uow: UnitOfWork, email: str, role: StaffRole | None, *, actor
         record_event(
             uow,
             actor=actor,
-            action="user.staff_role",
-            target=f"user:{user.email}",
+            action=AuditAction.USER_STAFF_ROLE,
+            target=user_target(user.email),
             before={"staff_role": before},
             after={"staff_role": role},
         )
@@ -162,8 +164,8 @@ def create_api_token(uow: UnitOfWork, email: str, *, name: str = "", actor: Acto
         record_event(
             uow,
             actor=actor,
-            action="token.create",
-            target=f"user:{user.email}",
+            action=AuditAction.TOKEN_CREATE,
+            target=user_target(user.email),
             after={"token_id": str(record.id), "name": record.name},
         )
         uow.commit()

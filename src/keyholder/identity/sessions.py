@@ -35,7 +35,9 @@ import uuid
 
 from sqlalchemy import select, update
 
+from keyholder.audit.actions import AuditAction
 from keyholder.audit.service import record_event
+from keyholder.audit.targets import user_target
 from keyholder.db.uow import UnitOfWork
 from keyholder.errors import NotAuthenticated, NotFound
 from keyholder.identity.actor import Actor
@@ -102,8 +104,8 @@ def rotate_at_second_factor(
     record_event(
         uow,
         actor=actor,
-        action="user.session_rotate",
-        target=f"user:{user.email}",
+        action=AuditAction.USER_SESSION_ROTATE,
+        target=user_target(user.email),
         after={"reason": "second_factor"},
     )
     return token
@@ -120,8 +122,8 @@ def rotate_after_privilege_change(uow: UnitOfWork, user: User, *, reason: str, a
         record_event(
             uow,
             actor=actor,
-            action="user.credentials_revoke",
-            target=f"user:{user.email}",
+            action=AuditAction.USER_CREDENTIALS_REVOKE,
+            target=user_target(user.email),
             after={"reason": reason, "credentials_revoked": revoked},
         )
     return revoked
@@ -154,8 +156,8 @@ def log_out_everywhere(
         record_event(
             uow,
             actor=actor,
-            action="user.log_out_everywhere",
-            target=f"user:{user.email}",
+            action=AuditAction.USER_LOG_OUT_EVERYWHERE,
+            target=user_target(user.email),
             after={"credentials_revoked": revoked, "kept_current_session": kept is not None},
         )
         uow.commit()

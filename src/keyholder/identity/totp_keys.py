@@ -26,7 +26,9 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from keyholder.audit.actions import AuditAction
 from keyholder.audit.service import record_event
+from keyholder.audit.targets import setting_target
 from keyholder.config import Settings
 from keyholder.db.uow import UnitOfWork
 from keyholder.errors import ConfigurationError
@@ -130,8 +132,8 @@ def rotate_totp_secrets(uow: UnitOfWork, *, actor: Actor) -> Rotation:
         record_event(
             uow,
             actor=actor,
-            action="keys.rotate",
-            target="setting:totp_keys",
+            action=AuditAction.KEYS_ROTATE,
+            target=setting_target("totp_keys"),
             after={"rotated": rotated, "current": current, "unreadable": len(unreadable)},
         )
         uow.commit()

@@ -26,7 +26,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.sql.elements import ColumnElement
 
+from keyholder.audit.actions import AuditAction
 from keyholder.audit.service import record_event
+from keyholder.audit.targets import user_target
 from keyholder.db.uow import UnitOfWork
 from keyholder.errors import (
     AlreadyExists,
@@ -112,8 +114,8 @@ def _issue_verification(
     record_event(
         uow,
         actor=actor,
-        action="email_verification.request",
-        target=f"user:{user.email}",
+        action=AuditAction.EMAIL_VERIFICATION_REQUEST,
+        target=user_target(user.email),
         after={
             "token_id": str(record.id),
             "via": via,
@@ -144,14 +146,14 @@ def verify_email(uow: UnitOfWork, token: str) -> None:
             record_event(
                 uow,
                 actor=Actor.for_user(user),  # proved by reading the mailbox
-                action="email_verification.complete",
-                target=f"user:{user.email}",
+                action=AuditAction.EMAIL_VERIFICATION_COMPLETE,
+                target=user_target(user.email),
                 after={"token_id": str(record.id)},
             )
             uow.commit()
             return
         token_id, email = record.id, user.email
-    _refuse(uow, "email_verification.failed", token_id, email, failure)
+    _refuse(uow, AuditAction.EMAIL_VERIFICATION_FAILED, token_id, email, failure)
 
 
 def request_email_change(uow: UnitOfWork, new_email: str, *, actor: Actor, password: str) -> None:
@@ -170,7 +172,9 @@ def request_email_change(uow: UnitOfWork, new_email: str, *, actor: Actor, passw
     count_login_attempt(uow, current, client_address=None)
     # Checked between transactions, so argon2's slowness holds no lock.
     if not verify_password(password_hash, password):
-        _audit_alone(uow, actor, "user.email_change_refused", current, {"reason": "password"})
+        _audit_alone(
+            uow, actor, AuditAction.USER_EMAIL_CHANGE_REFUSED, current, {"reason": "password"}
+        )
         raise PermissionDenied("the password is not correct")
     with uow:
         user = _signed_in_user(uow, actor)
@@ -186,8 +190,8 @@ def request_email_change(uow: UnitOfWork, new_email: str, *, actor: Actor, passw
         record_event(
             uow,
             actor=actor,
-            action="user.email_change_request",
-            target=f"user:{user.email}",
+            action=AuditAction.USER_EMAIL_CHANGE_REQUEST,
+            target=user_target(user.email),
             after={
                 "new_email": address,
                 "token_id": str(record.id),
@@ -244,8 +248,8 @@ def confirm_email_change(uow: UnitOfWork, token: str) -> None:
             record_event(
                 uow,
                 actor=Actor.for_user(user),
-                action="user.email_change",
-                target=f"user:{user.email}",
+                action=AuditAction.USER_EMAIL_CHANGE,
+                target=user_target(user.email),
                 before={"email": old},
                 after={"email": user.email, "token_id": str(record.id)},
             )
@@ -261,7 +265,7 @@ def confirm_email_change(uow: UnitOfWork, token: str) -> None:
             uow.commit()
             return
         token_id, email = record.id, user.email
-    _refuse(uow, "user.email_change_failed", token_id, email, failure)
+    _refuse(uow, AuditAction.USER_EMAIL_CHANGE_FAILED, token_id, email, failure)
 
 
 # --- helpers -----------------------------------------------------------------------
@@ -348,14 +352,16 @@ def _consume(uow: UnitOfWork, record: UserToken, now: datetime) -> str | None:
 
 
 def _audit_alone(
-    uow: UnitOfWork, actor: Actor, action: str, email: str, after: dict[str, str]
+    uow: UnitOfWork, actor: Actor, action: AuditAction, email: str, after: dict[str, str]
 ) -> None:
     with uow:
-        record_event(uow, actor=actor, action=action, target=f"user:{email}", after=after)
+        record_event(uow, actor=actor, action=action, target=user_target(email), after=after)
         uow.commit()
 
 
-def _refuse(uow: UnitOfWork, action: str, token_id: uuid.UUID, email: str, reason: str) -> None:
+def _refuse(
+    uow: UnitOfWork, action: AuditAction, token_id: uuid.UUID, email: str, reason: str
+) -> None:
     """Audit a refused link in a transaction of its own, then raise Gone (S35)."""
     _audit_alone(uow, ANONYMOUS, action, email, {"token_id": str(token_id), "reason": reason})
     if reason == "used":
