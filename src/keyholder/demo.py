@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import select, update
 
@@ -20,6 +20,7 @@ from keyholder.accounts.models import AccountContact, ContactKind
 from keyholder.accounts.service import ContactInput
 from keyholder.bootstrap import Runtime
 from keyholder.config import Environment, Settings
+from keyholder.demo_letter import demo_letter_png
 from keyholder.desk import canned, customer
 from keyholder.desk.models import Ticket
 from keyholder.errors import AlreadyExists, ConfigurationError
@@ -90,6 +91,21 @@ ACCOUNTS = (
         (("peter@initech.example", "view,create"),),
     ),
 )
+
+
+def initech_letter_png(dated: date) -> bytes:
+    """A signed letter for a demo request on Initech, which has no admin left: Peter asks."""
+    return demo_letter_png(
+        account="initech",
+        display_name="Initech LLC",
+        contract="ENT-2025-000777",
+        email_to_add="peter@initech.example",
+        reason="Our only administrator left the company and his mailbox was deleted.",
+        executive_name="Bill Lumbergh",
+        executive_title="Owner",
+        executive_email="bill@initech.example",
+        dated=dated,
+    )
 
 
 def require_development(settings: Settings) -> None:

@@ -100,6 +100,25 @@ class TestNoAdminLeft:
         expect(page.get_by_label("Your email address")).to_have_value(peter.email)
         page.screenshot(path=screenshots / "access-request-form-prefilled.png", full_page=True)
 
+    def test_peter_asks_with_the_demo_letter(self, page, factories, tmp_path, outbox):
+        initech = factories.account("initech", contract_number="ENT-2025-000777")
+        peter = factories.user("peter@initech.example", password=PASSWORD)
+        factories.member(initech, peter, "view,create")
+        sign_in(page, peter.email)
+        page.goto("/help/no-admin/request?account=initech")
+        with page.expect_download() as download:
+            page.get_by_role("link", name="download a signed letter for Initech").click()
+        letter = tmp_path / "initech-letter.png"
+        download.value.save_as(letter)
+        page.get_by_label("Why is the change needed?").fill("Our only admin left.")
+        page.get_by_label("Executive's name").fill("Bill Lumbergh")
+        page.get_by_label("Executive's title").fill("Owner")
+        page.get_by_label("Executive's email address").fill("bill@initech.example")
+        page.get_by_label("Letter signed by the executive").set_input_files(letter)
+        page.get_by_role("button", name="Send the request").click()
+        expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+        assert [m.kind for m in outbox.to(peter.email)] == ["access_confirm_requester"]
+
     def test_the_form_echoes_but_never_looks_up_an_account_the_reader_is_not_in(
         self, page, factories
     ):

@@ -47,7 +47,10 @@
     var section = button.closest("section");
     var status = section && section.querySelector(".copied");
     navigator.clipboard.writeText(source.textContent.trim()).then(function () {
-      if (status) { status.textContent = "Copied: " + source.textContent.trim(); }
+      if (status) {
+        status.textContent = "Copied: " + source.textContent.trim();
+        status.hidden = false;
+      }
     });
   });
 
