@@ -10,12 +10,10 @@ from __future__ import annotations
 import contextlib
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import select, update
 
-from keyholder.access.intake import AccessRequestForm, submit_access_request
-from keyholder.access.models import AccessRequest
 from keyholder.accounts import members
 from keyholder.accounts import service as accounts
 from keyholder.accounts.models import AccountContact, ContactKind
@@ -24,7 +22,6 @@ from keyholder.bootstrap import Runtime
 from keyholder.config import Environment, Settings
 from keyholder.demo_letter import demo_letter_png
 from keyholder.desk import canned, customer
-from keyholder.desk.attachments import NewAttachment
 from keyholder.desk.models import Ticket
 from keyholder.errors import AlreadyExists, ConfigurationError
 from keyholder.identity import service as identity
@@ -96,6 +93,21 @@ ACCOUNTS = (
 )
 
 
+def initech_letter_png(dated: date) -> bytes:
+    """A signed letter for a demo request on Initech, which has no admin left: Peter asks."""
+    return demo_letter_png(
+        account="initech",
+        display_name="Initech LLC",
+        contract="ENT-2025-000777",
+        email_to_add="peter@initech.example",
+        reason="Our only administrator left the company and his mailbox was deleted.",
+        executive_name="Bill Lumbergh",
+        executive_title="Owner",
+        executive_email="bill@initech.example",
+        dated=dated,
+    )
+
+
 def require_development(settings: Settings) -> None:
     """Refuse to touch a database that is not a development one."""
     if settings.env is not Environment.DEVELOPMENT:
@@ -149,7 +161,8 @@ def load_demo_data(runtime: Runtime) -> list[str]:
                 )
                 created.append(f"member {email} of {demo.name} ({permissions})")
     created.extend(_load_desk(runtime, actor))
-    created.extend(_load_access_request(runtime))
+    # No access request is seeded: an unconfirmed one only left a second, unexplained
+    # confirmation email in /dev/mail. Peter (Initech, no admin) asks for one himself.
     return created
 
 
@@ -166,42 +179,6 @@ def _backdate_contacts(runtime: Runtime, account_id: uuid.UUID) -> None:
             .values(added_at=uow.clock.now() - timedelta(days=365))
         )
         uow.commit()
-
-
-def _load_access_request(runtime: Runtime) -> list[str]:
-    """Initech has no admin left: a request waits for its requester's confirmation.
-
-    The confirmation link is in the development mailbox.
-    """
-    with runtime.uow(read_only=True) as uow:
-        if uow.session.scalar(select(AccessRequest.id).limit(1)) is not None:
-            return []
-    form = AccessRequestForm(
-        account_name="initech",
-        requester_email="peter@initech.example",
-        requester_name="Peter Gibbons",
-        email_to_add="peter@initech.example",
-        reason="Our only administrator left the company and his mailbox was deleted.",
-        contract_number="ENT-2025-000777",
-        executive_name="Bill Lumbergh",
-        executive_title="Owner",
-        executive_email="bill@initech.example",
-    )
-    letter = demo_letter_png(
-        account=form.account_name,
-        display_name="Initech LLC",
-        contract=form.contract_number,
-        email_to_add=form.email_to_add,
-        reason=form.reason,
-        executive_name=form.executive_name,
-        executive_title=form.executive_title,
-        executive_email=form.executive_email,
-        dated=runtime.clock.now().date(),
-    )
-    submit_access_request(
-        runtime.uow(), form, NewAttachment("initech-letter.png", letter), client_address=None
-    )
-    return ["access request for initech from peter@initech.example (confirm it: /dev/mail)"]
 
 
 # Each: requester, account, subject, first message.

@@ -53,7 +53,7 @@ class TestStaffAreNeverCustomerAdminsS31:
     def test_a_customer_admin_cannot_invite_a_staff_domain_address_as_admin(
         self, runtime, factories, alice, email
     ):
-        with pytest.raises(PermissionDenied, match="S31"):
+        with pytest.raises(PermissionDenied, match="cannot be given manage"):
             members.add_member(
                 runtime.uow(), "acme-corp", email, ["manage"], actor=factories.actor(alice)
             )
@@ -63,7 +63,7 @@ class TestStaffAreNeverCustomerAdminsS31:
         self, runtime, factories, alice
     ):
         staff = factories.staff("helper@acme.example")
-        with pytest.raises(PermissionDenied, match="S31"):
+        with pytest.raises(PermissionDenied, match="cannot be given manage"):
             members.add_member(
                 runtime.uow(), "acme-corp", staff.email, ["view", "manage"], actor=OPERATOR
             )
@@ -81,7 +81,7 @@ class TestStaffAreNeverCustomerAdminsS31:
             runtime.uow(), "acme-corp", "eve@keyholder.example", ["view", "billing"],
             actor=factories.actor(alice),
         )  # fmt: skip
-        with pytest.raises(PermissionDenied, match="S31"):
+        with pytest.raises(PermissionDenied, match="cannot be given manage"):
             members.set_member_permissions(
                 runtime.uow(), "acme-corp", "eve@keyholder.example", ["view", "manage"],
                 actor=factories.actor(alice),
@@ -100,7 +100,7 @@ class TestStaffAreNeverCustomerAdminsS31:
         )  # fmt: skip
         token = factories.last_invitation_token()
         sam = factories.staff("sam@acme.example")  # hired by the platform meanwhile
-        with pytest.raises(PermissionDenied, match="S31"):
+        with pytest.raises(PermissionDenied, match="cannot be given manage"):
             invitations.accept_invitation(runtime.uow(), token, actor=factories.actor(sam))
         listed = members.list_members(runtime.uow(), "acme-corp", actor=OPERATOR)
         assert [m.user.email for m in listed] == [alice.email]
@@ -112,4 +112,4 @@ class TestStaffAreNeverCustomerAdminsS31:
             headers=factories.auth(alice),
         )
         assert response.status_code == 403, response.text
-        assert "S31" in response.json()["detail"]
+        assert "cannot be given manage on a customer account" in response.json()["detail"]

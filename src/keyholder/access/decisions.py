@@ -16,7 +16,7 @@ from enum import StrEnum
 
 from sqlalchemy import delete, func, select
 
-from keyholder.access import evidence, notices, proofs
+from keyholder.access import cooling_off_notice, evidence, notices, proofs
 from keyholder.access.evidence import Check, Item, Status
 from keyholder.access.lifecycle import finish, lock_request, move
 from keyholder.access.links import spend_link
@@ -194,15 +194,19 @@ def _approve(
     request.cooling_off_until = uow.clock.now() + uow.settings.cooling_off
     account = uow.session.get(EnterpriseAccount, request.account_id)
     assert account is not None  # approvable requests have an account
-    for email, role in _veto_holders(uow, account):
+    holders = _veto_holders(uow, account)
+    for email, role in holders:
         notices.veto_notice(uow, ticket, request, account, email=email, role=role)
+    cooling_off_notice.tell_requester(
+        uow, ticket, request, account, told=[role for _, role in holders]
+    )
 
 
 def _veto_holders(uow: UnitOfWork, account: EnterpriseAccount) -> list[tuple[str, str]]:
     """Every current admin, billing and security contact and executive on record (S25)."""
     holders: dict[str, str] = {}
     for user in all_admins(uow, account):
-        holders.setdefault(user.email, "an admin of the account")
+        holders.setdefault(user.email, cooling_off_notice.ADMIN_ROLE)
     roles = {
         ContactKind.EXECUTIVE: "the executive on record",
         ContactKind.SECURITY: "the security contact on record",
@@ -351,3 +355,16 @@ def on_requester_reply(uow: UnitOfWork, ticket: Ticket) -> None:
     ).first()
     if request is not None:
         move(uow, request, RequestState.IN_REVIEW, actor=Actor(label="requester-replied"))
+
+
+def open_decisions(state: RequestState) -> tuple[Decision, ...]:
+    """The decisions a reviewer can still make on a request in ``state``, for the review page.
+
+    ``decide`` refuses the others (409); offering them would only invite that.
+    In the cooling-off only a rejection is left: the approvals are in.
+    """
+    if state in {RequestState.IN_REVIEW, RequestState.APPROVED_ONCE}:
+        return (Decision.APPROVE, Decision.REQUEST_INFO, Decision.REJECT)
+    if state in FINAL_STATES:
+        return ()
+    return (Decision.REJECT,)

@@ -16,10 +16,10 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from keyholder.access import evidence, notices, states
+from keyholder.access import evidence, notices, overtaken, states
 from keyholder.access.dns_proof import new_dns_token
 from keyholder.access.evidence import Check, Item, Status
-from keyholder.access.lifecycle import ask_active_admins, lock_request, move
+from keyholder.access.lifecycle import ask_active_admins, finish, lock_request, move
 from keyholder.access.links import issue_link, spend_link
 from keyholder.access.models import AccessRequest, AccountFreeze, LinkPurpose
 from keyholder.access.queries import all_admins, find_account, open_request_for
@@ -117,7 +117,8 @@ def submit_access_request(
             )
     checked = check_attachment(uow.settings, letter)  # 413/415 before anything is written
     if checked.media_type not in LETTER_TYPES:
-        raise UnsupportedMediaType("the letter must be a PDF, PNG or JPEG file (S32)")
+        # Read by the requester: plain words, no requirement code (S32 is the test's).
+        raise UnsupportedMediaType("the letter must be a PDF, PNG or JPEG file")
     with uow:
         actor = _system(f"requester:{requester_email}")
         ticket = create_ticket(
@@ -212,6 +213,7 @@ def _summary(
 class Confirmed:
     state: RequestState
     ticket_path: str  # the requester's page for the request's ticket (desk.links)
+    closed_because: str | None = None  # overtaken by a grant: why, for the requester
 
 
 def confirm_requester(uow: UnitOfWork, request_id: uuid.UUID, token: str) -> Confirmed:
@@ -238,6 +240,14 @@ def confirm_requester(uow: UnitOfWork, request_id: uuid.UUID, token: str) -> Con
         )
         ticket = notices.ticket_of(uow, request)
         account = find_account(uow, request.account_name)
+        why = overtaken.overtaken_because(uow, request, account) if account else None
+        if why is not None:
+            outcome = f"closed at confirmation, overtaken: {why}"
+            finish(uow, request, RequestState.REJECTED, actor=actor, outcome=outcome, notify=False)
+            overtaken.tell_requester(uow, ticket, why)
+            uow.commit()
+            path = ticket_path(uow.settings, request.ticket_id, request.requester_email)
+            return Confirmed(request.state, path, closed_because=why)
         if account is None:
             evidence.record(request, evidence.unknown_account(request))
         else:

@@ -12,20 +12,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select
 
 from keyholder.access import dns_check
+from keyholder.access.dns_proof import CHALLENGE_LABEL, record_value
 from keyholder.access.models import AccessRequest
-from keyholder.access.requester_view import Wording, requester_wording
+from keyholder.access.requester_view import Stage, Wording, requester_wording
 from keyholder.access.states import RequestState
 from keyholder.db.uow import UnitOfWork
 from keyholder.desk.links import ticket_by_link
 from keyholder.desk.models import Ticket, TicketKind
 from keyholder.desk.policy import readable_ticket
 from keyholder.identity.actor import Actor
+from keyholder.when import aware, countdown
 
 # Where a proof from outside the request (S23b) can still help. The record is
 # the same random per-request value whether or not the account exists (S31a).
@@ -57,6 +60,7 @@ class LetterStatus(StrEnum):
     READING = "reading"
     READ = "read"
     BY_REVIEWER = "by_reviewer"  # not read automatically (unreadable, or not screened)
+    OVER = "over"  # the request ended before its letter was read: nothing more to say
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +76,12 @@ class RequestProgress:
     readings: tuple[LetterReading, ...] = ()
     # The DNS proof the customer can give (S23b), while reviewers may still need it.
     dns_record: str | None = None
+    dns_value: str | None = None  # the TXT record's text, to copy on its own
+    dns_name: str = CHALLENGE_LABEL  # the record's name, under the verified domain
+    # Approved: when the change is made unless someone on record stops it, and how long
+    # that is from now ("2 days 3 hours left").
+    changes_at: datetime | None = None
+    time_left: str | None = None
 
     @property
     def settled(self) -> bool:
@@ -100,13 +110,26 @@ def _progress(uow: UnitOfWork, ticket: Ticket) -> RequestProgress | None:
     if request is None:
         return None
     letter, readings = _letter(request)
+    stage = requester_wording(request.state)
+    if stage.stage in {Stage.CLOSED, Stage.DONE} and letter is not LetterStatus.READ:
+        # "A reviewer reads it" would be untrue of a request that is over.
+        letter = LetterStatus.OVER
+    proof_helps = request.state in _PROOF_STATES
+    changes_at = time_left = None
+    if request.state is RequestState.COOLING_OFF and request.cooling_off_until is not None:
+        changes_at = aware(request.cooling_off_until)
+        now = uow.clock.now()
+        time_left = countdown(changes_at, now) if changes_at > aware(now) else "any moment now"
     # No ``outcome``: it is written for staff and may name the account's admins or its
     # state; a reviewer's words reach the requester as a message on the ticket.
     return RequestProgress(
-        stage=requester_wording(request.state),
+        stage=stage,
         letter=letter,
         readings=readings,
-        dns_record=dns_check.record_for(request) if request.state in _PROOF_STATES else None,
+        dns_record=dns_check.record_for(request) if proof_helps else None,
+        dns_value=record_value(request.dns_token) if proof_helps else None,
+        changes_at=changes_at,
+        time_left=time_left,
     )
 
 

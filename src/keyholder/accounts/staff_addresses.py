@@ -29,9 +29,12 @@ def is_staff_address(uow: UnitOfWork, email: str) -> bool:
 
 
 def refuse_staff_admin(uow: UnitOfWork, email: str, permissions: PermissionSet) -> None:
-    """403 when ``permissions`` hold ``manage`` and ``email`` is staff's (S31)."""
+    """403 when ``permissions`` hold ``manage`` and ``email`` is staff's (S31).
+
+    The message reaches customers (account admins): plain words, no requirement code.
+    """
     if ADMIN_PERMISSION in permissions and is_staff_address(uow, email):
         raise PermissionDenied(
             f"{email} is platform staff's, or on (or like) a staff email domain: it cannot "
-            f"be given {ADMIN_PERMISSION} on a customer account (S31)"
+            f"be given {ADMIN_PERMISSION} on a customer account"
         )

@@ -101,6 +101,18 @@ class TestIntake:
         again = client.post(f"{URL}/{request_id}/confirm-email/{token}")
         assert again.status_code == 410
 
+    def test_a_request_overtaken_by_a_grant_is_closed_and_the_answer_says_why(
+        self, client, story, factories
+    ):
+        submit(client, requester_email="sam@acme.example", email_to_add="sam@acme.example")
+        factories.member(story.account, factories.user("sam@acme.example"), "view,manage")
+        email = story.emails("access_confirm_requester")[0]
+        request_id, token = link_token(email.body, "confirm-email")
+        response = client.post(f"{URL}/{request_id}/confirm-email/{token}")
+        assert response.status_code == 200
+        assert "sam@acme.example is already an admin" in response.json()["detail"]
+        assert story.request(request_id).state is RequestState.REJECTED
+
 
 class TestStaffOnly:
     def test_customers_and_anonymous_cannot_read_or_decide(self, client, story, factories):

@@ -140,6 +140,14 @@ class TestDevMail:
         [row] = outbox.rows()
         assert browser.get(f"/dev/mail/{row.id}").status_code == 404
 
+    def test_the_demo_letter_is_a_404_outside_development(self, browser, dev_runtime):
+        assert browser.get("/dev/letters/initech.png").status_code == 404
+        with make_browser(dev_runtime) as dev:
+            letter = dev.get("/dev/letters/initech.png")
+        assert letter.status_code == 200
+        assert letter.content.startswith(b"\x89PNG")
+        assert letter.headers["content-disposition"].startswith("attachment")
+
     def test_dev_mail_shows_the_outbox_with_clickable_links_and_escaped_html(
         self, dev_runtime, outbox
     ):

@@ -198,7 +198,9 @@ async def submit(request: Request, uow: UoW) -> Accepted:
 @router.post("/{request_id}/confirm-email/{token}", response_model=Accepted)
 def confirm_email(request_id: uuid.UUID, token: str, uow: UoW) -> Accepted:
     """The requester's own address is confirmed; the review starts, whatever the account (S31a)."""
-    confirm_requester(uow, request_id, token)
+    confirmed = confirm_requester(uow, request_id, token)
+    if confirmed.closed_because is not None:  # overtaken by a grant (access.overtaken)
+        return Accepted(detail=confirmed.closed_because)
     return Accepted(detail="Thank you: your request goes ahead. We will write to you by email.")
 
 

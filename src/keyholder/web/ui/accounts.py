@@ -14,7 +14,8 @@ from fastapi import APIRouter, Request, Response
 
 from keyholder.accounts import history, invitations, members
 from keyholder.accounts import service as accounts
-from keyholder.accounts.permissions import Permission, ordered
+from keyholder.accounts.admin_presence import accounts_without_admin
+from keyholder.accounts.permissions import ADMIN_PERMISSION, Permission, ordered
 from keyholder.accounts.policy import ADMIN_NEEDS_MFA
 from keyholder.errors import KeyholderError, PermissionDenied
 from keyholder.identity.actor import Actor
@@ -36,7 +37,14 @@ NOTICES = {
 @router.get("/accounts")
 def my_accounts(request: Request, actor: SignedIn) -> Response:
     found = accounts.list_accounts(uow_for(request, read_only=True), actor=actor)
-    return render(request, "accounts.html", {"title": "Your accounts", "accounts": found})
+    # Staff see every account: the way to recovery is for the customers' own ones.
+    orphaned = (
+        frozenset()
+        if actor.staff_role is not None
+        else accounts_without_admin(uow_for(request, read_only=True), found)
+    )
+    context = {"title": "Your accounts", "accounts": found, "without_admin": orphaned}
+    return render(request, "accounts.html", context)
 
 
 def _account_page(
@@ -63,6 +71,7 @@ def _account_page(
         "title": account.display_name,
         "account": account,
         "members": [(m, [p.value for p in ordered(m.permissions)]) for m in member_list],
+        "has_admin": any(ADMIN_PERMISSION in m.permissions for m in member_list),
         "invitations": [(i, [p.value for p in ordered(i.permissions)]) for i in pending],
         "events": events,
         "can_manage": can_manage,

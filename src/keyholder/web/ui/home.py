@@ -19,7 +19,10 @@ _STATIC_FILES = {
 DEMO_LOGINS = [
     ("alice@acme.example", "admin of Acme (acme-corp)"),
     ("bob@acme.example", "member of Acme"),
-    ("peter@initech.example", "member of Initech, which has no admin left"),
+    (
+        "peter@initech.example",
+        "member of Initech, which has no admin left: sign in and ask for admin access",
+    ),
     ("agent@keyholder.example", "support agent (enrols MFA on first sign-in)"),
     ("reviewer@keyholder.example", "reviewer of access requests (enrols MFA on first sign-in)"),
     ("reviewer2@keyholder.example", "the second reviewer: two must approve"),

@@ -49,6 +49,13 @@ def confirm_email(request: Request, request_id: uuid.UUID, token: str) -> Respon
         confirmed = confirm_requester(uow_for(request), request_id, token)
     except KeyholderError as exc:
         return _dead(request, exc)
+    if confirmed.closed_because is not None:
+        context = {
+            "title": "Your request is closed",
+            "message": confirmed.closed_because,
+            "link": (confirmed.ticket_path, "See the request's ticket"),
+        }
+        return render(request, "message.html", context)
     return redirect(f"{confirmed.ticket_path}?done=confirmed")
 
 

@@ -14,10 +14,12 @@ from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from keyholder.access.intake import AccessRequestForm, submit_access_request
+from keyholder.accounts import service as accounts
 from keyholder.errors import InvalidInput, KeyholderError, TooManyRequests
+from keyholder.identity.actor import Actor
 from keyholder.web.api.access import FORM_FIELDS, SUBMITTED
 from keyholder.web.ui.csrf import CsrfRefused
-from keyholder.web.ui.forms import checked_upload, runtime_of, uow_for, upload_field
+from keyholder.web.ui.forms import MaybeActor, checked_upload, runtime_of, uow_for, upload_field
 from keyholder.web.ui.rendering import PageRoute, redirect, render
 from keyholder.web.ui.threads import human_size
 
@@ -36,9 +38,16 @@ LABELS = {
 }
 
 
+def _account_hint(account: str) -> str:
+    """An account name carried in a link (from the account page): a short line, or nothing."""
+    text = " ".join(account.split())
+    return text if len(text) <= 200 and text.isprintable() else ""
+
+
 @router.get("")
-def guide(request: Request) -> Response:
-    return render(request, "no_admin.html", {"title": "I can't reach an admin of my account"})
+def guide(request: Request, account: str = "") -> Response:
+    context = {"title": "I can't reach an admin of my account", "account": _account_hint(account)}
+    return render(request, "no_admin.html", context)
 
 
 def _form_page(
@@ -53,9 +62,30 @@ def _form_page(
     return render(request, "access_request_form.html", context, status_code=status)
 
 
+def _prefilled(request: Request, actor: Actor | None, account: str) -> dict[str, str]:
+    """What a signed-in member need not type again: their address, the account they came from.
+
+    The contract number only for an account the reader may see (as on its page);
+    any other name is just echoed back into the field, as if they had typed it.
+    """
+    values = {"account_name": _account_hint(account)}
+    if actor is None or actor.email is None:
+        return values
+    values |= {"requester_email": actor.email, "email_to_add": actor.email}
+    if values["account_name"]:
+        try:
+            found = accounts.get_account(
+                uow_for(request, read_only=True), values["account_name"], actor=actor
+            )
+        except KeyholderError:
+            return values
+        values |= {"account_name": found.name, "contract_number": found.contract_number}
+    return values
+
+
 @router.get("/request")
-def request_form(request: Request) -> Response:
-    return _form_page(request, {})
+def request_form(request: Request, actor: MaybeActor, account: str = "") -> Response:
+    return _form_page(request, _prefilled(request, actor, account))
 
 
 @router.post("/request")

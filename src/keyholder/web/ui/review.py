@@ -10,7 +10,6 @@ download link; beside it the risk summary, failing items first.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -25,6 +24,7 @@ from keyholder.errors import InvalidInput, KeyholderError, NotAuthenticated, Not
 from keyholder.identity.actor import Actor
 from keyholder.web.ui.forms import CSRF_CHECKED, CheckedForm, DeskUser, field, uow_for
 from keyholder.web.ui.rendering import PageRoute, redirect, render
+from keyholder.when import countdown
 
 router = APIRouter(prefix="/desk/access-requests", route_class=PageRoute, include_in_schema=False)
 
@@ -55,35 +55,17 @@ STATE_TEXT = {
     RequestState.CANCELLED: "Cancelled by a veto",
     RequestState.ROUTED: "Routed to an active admin of the account",
 }
+DECISION_LABELS = {
+    Decision.APPROVE: "Approve",
+    Decision.REQUEST_INFO: "Ask the requester for information",
+    Decision.REJECT: "Reject",
+}
 NOTICES = {
     "approve": "Your approval is recorded.",
     "reject": "The request is rejected; the requester is told why.",
     "request_info": "Your question is sent to the requester.",
     "dns": "The DNS record was looked up; see the DNS proof below.",
 }
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def countdown(until: datetime, now: datetime) -> str:
-    """'2 days 3 hours left', '40 minutes left', or 'ended'."""
-    left = _aware(until) - _aware(now)
-    seconds = int(left.total_seconds())
-    if seconds <= 0:
-        return "ended: the worker grants access on its next run"
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes = max(1, rest // 60) if not (days or hours) else rest // 60
-    parts = []
-    if days:
-        parts.append(f"{days} day{'s' if days != 1 else ''}")
-    if hours:
-        parts.append(f"{hours} hour{'s' if hours != 1 else ''}")
-    if not days and minutes:
-        parts.append(f"{minutes} minute{'s' if minutes != 1 else ''}")
-    return " ".join(parts) + " left"
 
 
 def _items(evidence: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -161,6 +143,7 @@ def _review_page(
         if found.cooling_off_until and found.state is RequestState.COOLING_OFF
         else None,
         "is_open": found.state in OPEN_STATES,
+        "decisions": [(d.value, DECISION_LABELS[d]) for d in decisions.open_decisions(found.state)],
         "note": note,
         "error": error,
         "notice": notice,

@@ -109,7 +109,13 @@ def confirm_enrolment(request: Request, actor: SignedIn, form: CheckedForm) -> R
     return render(
         request,
         "recovery_codes.html",
-        {"title": "Your recovery codes", "codes": codes, "enrolled": True},
+        {
+            "title": "Your recovery codes",
+            "codes": codes,
+            "enrolled": True,
+            # Staff enrolled to work the desk (S18): that is where they go next.
+            "done_url": "/desk" if actor.staff_role is not None else "/accounts",
+        },
     )
 
 

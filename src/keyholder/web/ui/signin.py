@@ -64,12 +64,14 @@ def _login_form(
 def login_page(request: Request, actor: MaybeActor, next: str = "") -> Response:
     if actor is not None:
         return redirect(local_path(next))
-    return _login_form(request, next_page=local_path(next))
+    # No ``next``: none in the form either, so staff get the desk and customers their accounts.
+    return _login_form(request, next_page=local_path(next) if next else "")
 
 
 @router.post("/login")
 async def log_in(request: Request, form: CheckedForm) -> Response:
-    email, next_page = field(form, "email"), local_path(field(form, "next"))
+    email, wanted = field(form, "email"), field(form, "next")
+    next_page = local_path(wanted) if wanted else ""  # none: each lands on their own home
     uow = uow_for(request)
     try:
         # Limits, then the bounded hashing pool, like the API (S16, S40).
@@ -102,6 +104,8 @@ async def log_in(request: Request, form: CheckedForm) -> Response:
             request, email=email, next_page=next_page, error=WRONG_PASSWORD, status=401
         )
     user = signed_in.user
+    # Staff work at the desk, customers on their accounts, unless a link took them elsewhere.
+    next_page = local_path(wanted, default="/desk" if user.staff_role is not None else "/accounts")
     if user.mfa_enabled_at is not None:
         target = f"/login/mfa?next={quote(next_page, safe='/')}"
     elif user.staff_role is not None:

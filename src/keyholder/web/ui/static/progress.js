@@ -25,13 +25,37 @@
           var fresh = holder.querySelector("section[id]");
           if (!fresh || fresh.id !== section.id) { throw new Error("unexpected answer"); }
           section.replaceWith(fresh);
+          showCopyButtons(fresh);
           poll(fresh, remaining - 1);
         })
         .catch(function () { poll(section, remaining - 1); });
     }, INTERVAL_MS);
   }
 
+  // Copy buttons (button[data-copy] names the element whose text it copies). They stay
+  // hidden without this script, or where the browser offers no clipboard (plain http).
+  function showCopyButtons(root) {
+    if (!navigator.clipboard) { return; }
+    root.querySelectorAll("button[data-copy]").forEach(function (button) { button.hidden = false; });
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("button[data-copy]");
+    if (!button) { return; }
+    var source = document.getElementById(button.getAttribute("data-copy"));
+    if (!source) { return; }
+    var section = button.closest("section");
+    var status = section && section.querySelector(".copied");
+    navigator.clipboard.writeText(source.textContent.trim()).then(function () {
+      if (status) {
+        status.textContent = "Copied: " + source.textContent.trim();
+        status.hidden = false;
+      }
+    });
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
+    showCopyButtons(document);
     document.querySelectorAll("section[data-poll]").forEach(function (section) {
       poll(section, MAX_POLLS);
     });
