@@ -7,6 +7,7 @@ import typer
 from keyholder.accounts import members
 from keyholder.accounts.members import AddedMember
 from keyholder.accounts.permissions import ordered
+from keyholder.accounts.schemas import invitation_out, member_out
 from keyholder.cli.common import (
     JsonOption,
     handle_errors,
@@ -15,7 +16,6 @@ from keyholder.cli.common import (
     print_table,
     runtime,
 )
-from keyholder.web.api.schemas import invitation_out, member_out
 
 app = typer.Typer(help="Members of an enterprise account.", no_args_is_help=True)
 
