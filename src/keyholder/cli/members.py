@@ -7,7 +7,6 @@ import typer
 from keyholder.accounts import members
 from keyholder.accounts.members import AddedMember
 from keyholder.accounts.permissions import ordered
-from keyholder.accounts.schemas import invitation_out, member_out
 from keyholder.cli.common import (
     JsonOption,
     handle_errors,
@@ -35,6 +34,9 @@ def list_(account: str = AccountOption, as_json: bool = JsonOption) -> None:
     """List the members of an account."""
     found = members.list_members(runtime().uow(read_only=True), account, actor=operator())
     if as_json:
+        # Only --json prints the API's shape: the table needs no pydantic models.
+        from keyholder.accounts.schemas import member_out  # noqa: PLC0415
+
         print_json([member_out(m).model_dump(mode="json") for m in found])
         return
     print_table(
@@ -59,6 +61,8 @@ def add(
 
 
 def _print_added(added: AddedMember, account: str, *, as_json: bool) -> None:
+    from keyholder.accounts.schemas import invitation_out, member_out  # noqa: PLC0415 - see list_()
+
     if added.membership is not None:
         membership = added.membership
         if as_json:
@@ -91,6 +95,8 @@ def set_(
         runtime().uow(), account, email, split(permissions), actor=operator()
     )
     if as_json:
+        from keyholder.accounts.schemas import member_out  # noqa: PLC0415 - see list_()
+
         print_json(member_out(membership).model_dump(mode="json"))
     else:
         granted = ",".join(ordered(membership.permissions))
