@@ -58,6 +58,7 @@ lint: $(READY)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy src
+	$(BIN)/lint-imports
 
 ## bench: the benchmarks (member lookup needs wrk: installed with apt when missing and allowed)
 bench: $(READY)
@@ -73,4 +74,4 @@ bench: $(READY)
 	$(BIN)/python benchmarks/cli_start.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .grimp_cache

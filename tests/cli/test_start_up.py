@@ -118,3 +118,37 @@ def test_members_list_loads_no_heavy_library(tmp_path: Path) -> None:
 
     assert "sqlalchemy" in loaded
     assert loaded & HEAVY == set()
+
+
+# The same probe, printing every module's full name.
+RUN_AND_LIST_FULL_NAMES = RUN_AND_LIST_MODULES.replace(
+    'sorted({m.split(".")[0] for m in sys.modules})', "sorted(sys.modules)"
+)
+
+
+def test_members_list_loads_neither_the_web_package_nor_email_validator(tmp_path: Path) -> None:
+    """Issue 16: the CLI prints the slices' models, not the API's, and parses no address here."""
+    assert RUN_AND_LIST_FULL_NAMES != RUN_AND_LIST_MODULES
+    db = {"env": "development", "database_url": f"sqlite:///{tmp_path / 'x.db'}"}
+    loaded_by(["db", "upgrade"], tmp_path, **db)
+    loaded_by(["accounts", "create", "acme-corp", "--contract", "ENT-2024-001234"], tmp_path, **db)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KEYHOLDER_")}
+    env.update({f"KEYHOLDER_{name.upper()}": value for name, value in db.items()})
+
+    result = subprocess.run(  # noqa: S603 - our own interpreter, fixed arguments
+        [sys.executable, "-c", RUN_AND_LIST_FULL_NAMES, "members", "list", "-a", "acme-corp"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    outcome = json.loads(result.stdout.strip().splitlines()[-1])
+
+    assert outcome["code"] == 0, result.stdout + result.stderr
+    loaded = set(outcome["modules"])
+    assert "keyholder.accounts.members" in loaded  # the probe sees the command's modules
+    assert not {m for m in loaded if m.startswith("keyholder.web")}
+    assert "email_validator" not in loaded
+    assert "keyholder.accounts.schemas" not in loaded  # the table needs no pydantic models

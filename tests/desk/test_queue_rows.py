@@ -1,7 +1,7 @@
 """The API's queue page from plain rows is byte for byte the page the models made.
 
 ``GET /api/desk/tickets`` answers from ``queue.list_queue_rows`` through
-``desk_schemas.staff_summaries_json``, not from ORM tickets through
+``desk.schemas.staff_summaries_json``, not from ORM tickets through
 ``StaffTicketSummary`` and FastAPI's response validation (the desk's hottest
 read; benchmarks/README.md). Here both paths run on the same tickets, which
 cover every field and every SLA state, for every kind of filter, and must
@@ -29,14 +29,14 @@ from keyholder.desk.queue import (
     list_queue,
     list_queue_rows,
 )
-from keyholder.errors import InvalidInput, PermissionDenied
-from keyholder.identity.actor import Actor
-from keyholder.identity.models import StaffRole
-from keyholder.web.api.desk_schemas import (
+from keyholder.desk.schemas import (
     StaffTicketSummary,
     staff_summaries_json,
     staff_summary,
 )
+from keyholder.errors import InvalidInput, PermissionDenied
+from keyholder.identity.actor import Actor
+from keyholder.identity.models import StaffRole
 from tests.factories import Factories
 
 DESK = "/api/desk/tickets"

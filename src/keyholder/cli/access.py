@@ -10,9 +10,12 @@ import uuid
 
 import typer
 
-from keyholder.access import decisions, queries
+from keyholder.access import decisions, queries, schemas
 from keyholder.access.decisions import Decision
+from keyholder.access.models import AccessRequest, Approval
+from keyholder.access.schemas import AccessRequestOut
 from keyholder.access.states import RequestState
+from keyholder.cli import api_links
 from keyholder.cli.common import (
     JsonOption,
     fail,
@@ -45,6 +48,19 @@ def _request_id(value: str) -> uuid.UUID:
         fail(f"{value!r} is not a request id (a UUID, as `access-requests list` shows)")
 
 
+def request_out(
+    request: AccessRequest, approvals: list[Approval], letter_id: uuid.UUID | None = None
+) -> AccessRequestOut:
+    """The request as the API shows it, addresses included."""
+    return schemas.request_out(
+        request,
+        approvals,
+        letter_id,
+        attachment_url=api_links.attachment_url,
+        annotated_letter_url=api_links.annotated_letter_url,
+    )
+
+
 @app.command("list")
 @handle_errors
 def list_(
@@ -52,9 +68,6 @@ def list_(
     as_json: bool = JsonOption,
 ) -> None:
     """List requests, newest first."""
-    # The API's request shape imports FastAPI: only the commands that print it load it.
-    from keyholder.web.api.access import request_out  # noqa: PLC0415
-
     found = queries.list_requests(runtime().uow(read_only=True), actor=operator(), state=state)
     if as_json:
         print_json([request_out(r, []).model_dump(mode="json") for r in found])
@@ -80,8 +93,6 @@ def list_(
 @handle_errors
 def show(request_id: str, as_json: bool = JsonOption) -> None:
     """Show a request with its risk summary (failing and unknown checks first)."""
-    from keyholder.web.api.access import request_out  # noqa: PLC0415 - see list_()
-
     detail = queries.get_request(
         runtime().uow(read_only=True), _request_id(request_id), actor=operator()
     )

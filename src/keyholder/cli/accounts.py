@@ -6,6 +6,7 @@ import typer
 
 from keyholder.accounts import service
 from keyholder.accounts.models import ContactKind
+from keyholder.accounts.schemas import account_out
 from keyholder.accounts.service import ContactInput
 from keyholder.cli.common import (
     JsonOption,
@@ -16,7 +17,6 @@ from keyholder.cli.common import (
     print_table,
     runtime,
 )
-from keyholder.web.api.schemas import account_out
 
 app = typer.Typer(help="Enterprise accounts.", no_args_is_help=True)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from keyholder.cli.api_links import attachment_url
 from keyholder.cli.common import (
     JsonOption,
     handle_errors,
@@ -16,7 +17,7 @@ from keyholder.db.types import INTEGER_MAX
 from keyholder.desk import queue, service
 from keyholder.desk.models import MessageVisibility, TicketKind, TicketStatus
 from keyholder.desk.queue import QueueFilter, QueueSort, QueueState
-from keyholder.web.api.desk_schemas import staff_summary, staff_ticket_out
+from keyholder.desk.schemas import staff_summary, staff_ticket_out
 
 app = typer.Typer(help="Support tickets.", no_args_is_help=True)
 
@@ -80,7 +81,8 @@ def show(
     uow = runtime().uow(read_only=True)
     thread = service.get_ticket(uow, number, actor=operator(), staff_view=True)
     if as_json:
-        print_json(staff_ticket_out(thread, uow.clock.now()).model_dump(mode="json"))
+        out = staff_ticket_out(thread, uow.clock.now(), attachment_url=attachment_url)
+        print_json(out.model_dump(mode="json"))
         return
     ticket = thread.ticket
     typer.echo(f"ticket:     #{ticket.id} {ticket.subject}")

@@ -15,7 +15,6 @@ from keyholder.cli.common import (
     print_table,
     runtime,
 )
-from keyholder.web.api.schemas import invitation_out, member_out
 
 app = typer.Typer(help="Members of an enterprise account.", no_args_is_help=True)
 
@@ -35,6 +34,9 @@ def list_(account: str = AccountOption, as_json: bool = JsonOption) -> None:
     """List the members of an account."""
     found = members.list_members(runtime().uow(read_only=True), account, actor=operator())
     if as_json:
+        # Only --json prints the API's shape: the table needs no pydantic models.
+        from keyholder.accounts.schemas import member_out  # noqa: PLC0415
+
         print_json([member_out(m).model_dump(mode="json") for m in found])
         return
     print_table(
@@ -59,6 +61,8 @@ def add(
 
 
 def _print_added(added: AddedMember, account: str, *, as_json: bool) -> None:
+    from keyholder.accounts.schemas import invitation_out, member_out  # noqa: PLC0415 - see list_()
+
     if added.membership is not None:
         membership = added.membership
         if as_json:
@@ -91,6 +95,8 @@ def set_(
         runtime().uow(), account, email, split(permissions), actor=operator()
     )
     if as_json:
+        from keyholder.accounts.schemas import member_out  # noqa: PLC0415 - see list_()
+
         print_json(member_out(membership).model_dump(mode="json"))
     else:
         granted = ",".join(ordered(membership.permissions))

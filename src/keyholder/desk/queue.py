@@ -42,7 +42,7 @@ _ACCOUNTS = EnterpriseAccount.__table__
 _ASSIGNEES = User.__table__.alias("assignee")
 # Only what the API shows and the SLA rules read: every column costs a
 # conversion (a UUID, a UTC datetime) per row. In this order, which
-# desk_schemas.staff_summaries_json unpacks rows by.
+# desk.schemas.staff_summaries_json unpacks rows by.
 ROW_FIELDS = (
     "id",
     "subject",

@@ -58,7 +58,7 @@ def resume(ticket: Ticket, now: datetime) -> None:
 
 
 class SlaTimes(Protocol):
-    """What the breach rules read: a Ticket, or a queue row's columns (``desk_schemas``)."""
+    """What the breach rules read: a Ticket, or a queue row's columns (``desk.schemas``)."""
 
     @property
     def first_response_due_at(self) -> datetime: ...

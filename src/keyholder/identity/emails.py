@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from email_validator import EmailNotValidError, validate_email
-
 from keyholder.errors import InvalidInput
 
 
@@ -14,6 +12,10 @@ def normalize_email(address: str) -> str:
     ``Jane@ACME.example`` and ``jane@acme.example`` are one person, which is what
     every customer expects even though RFC 5321 allows case-sensitive local parts.
     """
+    # Imported on first use: the CLI's read-only commands never parse an address,
+    # and email-validator takes a noticeable part of their start-up (issue 16).
+    from email_validator import EmailNotValidError, validate_email  # noqa: PLC0415
+
     candidate = address.strip()
     if "\r" in candidate or "\n" in candidate:
         raise InvalidInput("an email address cannot contain line breaks")

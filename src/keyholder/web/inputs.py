@@ -14,9 +14,8 @@ with a 422, the same on both databases:
   an upload off at ``MAX_API_BODY_BYTES`` (413), as ``web.uploads`` does
   uploads: FastAPI would otherwise read any body whole before looking at it.
 
-This module needs only pydantic, so the response schemas (which the CLI
-prints) can use it without loading the web framework; the ASGI middleware is
-in ``web.input_guards``.
+This module needs only pydantic; the ASGI middleware is in
+``web.input_guards``.
 """
 
 from __future__ import annotations

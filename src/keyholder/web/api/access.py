@@ -8,23 +8,22 @@ else is for staff; decisions for reviewers.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from keyholder.access import decisions, dns_check, queries
+from keyholder.access import decisions, dns_check, queries, schemas
 from keyholder.access.decisions import Decision
-from keyholder.access.evidence import risk_summary
 from keyholder.access.execution import execute_request
 from keyholder.access.intake import AccessRequestForm, confirm_requester, submit_access_request
 from keyholder.access.models import AccessRequest, Approval
-from keyholder.access.proofs import independent_proofs
+from keyholder.access.schemas import AccessRequestOut
 from keyholder.access.states import RequestState
 from keyholder.errors import InvalidInput
+from keyholder.web.api import links
 from keyholder.web.api.schemas import Body
 from keyholder.web.deps import CurrentActor, ReadUoW, UoW, request_context
 from keyholder.web.uploads import read_upload_form
@@ -66,90 +65,16 @@ class ExecutiveAnswerIn(Body):
     answer: ExecutiveAnswer
 
 
-class ApprovalOut(BaseModel):
-    reviewer: str
-    note: str
-    at: datetime
-
-
-class ProofOut(BaseModel):
-    """One proof from outside the request (S23b) and what the customer can do to provide it."""
-
-    check: str
-    status: str
-    explanation: str
-    how_to_provide: str
-
-
-class ProofsOut(BaseModel):
-    """``held``: one proof passed, so a second approval may start the cooling-off."""
-
-    held: bool
-    items: list[ProofOut]
-
-
-class AccessRequestOut(BaseModel):
-    id: uuid.UUID
-    ticket: int
-    state: RequestState
-    account_name: str
-    account_matched: bool
-    requester_email: str
-    email_to_add: str
-    reason: str
-    contract_number: str
-    executive_name: str
-    executive_title: str
-    executive_email: str
-    letter: dict[str, Any]
-    risk_summary: list[dict[str, Any]]
-    proofs: ProofsOut
-    dns_record: str
-    approvals: list[ApprovalOut]
-    cooling_off_until: datetime | None
-    executed_at: datetime | None
-    outcome: str | None
-    created_at: datetime
-
-
 def request_out(
     request: AccessRequest, approvals: list[Approval], letter_id: uuid.UUID | None = None
 ) -> AccessRequestOut:
-    return AccessRequestOut(
-        id=request.id,
-        ticket=request.ticket_id,
-        state=request.state,
-        account_name=request.account_name,
-        account_matched=request.account_id is not None,
-        requester_email=request.requester_email,
-        email_to_add=request.email_to_add,
-        reason=request.reason,
-        contract_number=request.contract_number,
-        executive_name=request.executive_name,
-        executive_title=request.executive_title,
-        executive_email=request.executive_email,
-        letter={
-            "filename": request.letter_filename,
-            "content_type": request.letter_content_type,
-            "sha256": request.letter_sha256,
-            "url": f"/api/tickets/{request.ticket_id}/attachments/{letter_id}"
-            if letter_id
-            else None,
-            "annotated_url": f"/api/access-requests/{request.id}/letter/annotated.png"
-            if (request.prescreen or {}).get("annotated_png_sha256")
-            else None,
-            "prescreen": request.prescreen,
-        },
-        risk_summary=risk_summary(request.evidence),
-        proofs=ProofsOut.model_validate(independent_proofs(request).as_json()),
-        dns_record=dns_check.record_for(request),
-        approvals=[
-            ApprovalOut(reviewer=a.reviewer_email, note=a.note, at=a.created_at) for a in approvals
-        ],
-        cooling_off_until=request.cooling_off_until,
-        executed_at=request.executed_at,
-        outcome=request.outcome,
-        created_at=request.created_at,
+    """The request as the API shows it, with the API's addresses of its letter."""
+    return schemas.request_out(
+        request,
+        approvals,
+        letter_id,
+        attachment_url=links.attachment_url,
+        annotated_letter_url=links.annotated_letter_url,
     )
 
 

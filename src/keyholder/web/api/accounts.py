@@ -9,18 +9,16 @@ from fastapi.responses import JSONResponse
 
 from keyholder.accounts import invitations, members
 from keyholder.accounts import service as accounts
-from keyholder.accounts.service import ContactInput
-from keyholder.web.api.schemas import (
-    AccountCreate,
+from keyholder.accounts.schemas import (
     AccountOut,
     InvitationOut,
-    MemberCreate,
     MemberOut,
-    MemberUpdate,
     account_out,
     invitation_out,
     member_out,
 )
+from keyholder.accounts.service import ContactInput
+from keyholder.web.api.schemas import AccountCreate, MemberCreate, MemberUpdate
 from keyholder.web.deps import CurrentActor, ReadUoW, UoW
 
 router = APIRouter(prefix="/enterprise-accounts", tags=["enterprise accounts"])

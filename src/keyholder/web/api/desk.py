@@ -14,22 +14,25 @@ from starlette.concurrency import run_in_threadpool
 from keyholder.desk import canned, queue, service
 from keyholder.desk.models import TicketKind, TicketStatus
 from keyholder.desk.queue import QueueFilter, QueueSort, QueueState
-from keyholder.web.api.desk_schemas import (
-    BulkStatusIn,
+from keyholder.desk.schemas import (
     BulkStatusOut,
-    CannedReplyIn,
     CannedReplyOut,
-    MessageIn,
     RenderedReply,
-    ReplyIn,
     StaffMessageOut,
     StaffTicketOut,
     StaffTicketSummary,
-    TicketUpdate,
     staff_message_out,
     staff_summaries_json,
     staff_ticket_out,
 )
+from keyholder.web.api.desk_schemas import (
+    BulkStatusIn,
+    CannedReplyIn,
+    MessageIn,
+    ReplyIn,
+    TicketUpdate,
+)
+from keyholder.web.api.links import attachment_url
 from keyholder.web.api.message_input import body_schema, read_message
 from keyholder.web.deps import CurrentActor, ReadUoW, UoW
 from keyholder.web.inputs import RowNumber
@@ -90,7 +93,7 @@ def bulk_status(body: BulkStatusIn, uow: UoW, actor: CurrentActor) -> BulkStatus
 def get_ticket(number: RowNumber, uow: ReadUoW, actor: CurrentActor) -> StaffTicketOut:
     """The ticket with its whole thread, internal notes included."""
     thread = service.get_ticket(uow, number, actor=actor, staff_view=True)
-    return staff_ticket_out(thread, uow.clock.now())
+    return staff_ticket_out(thread, uow.clock.now(), attachment_url=attachment_url)
 
 
 @router.patch("/tickets/{number}", response_model=StaffTicketOut)
@@ -110,7 +113,7 @@ def update_ticket(
         account_name=body.account if "account" in sent else service.UNSET,
     )
     thread = service.get_ticket(read, number, actor=actor, staff_view=True)
-    return staff_ticket_out(thread, read.clock.now())
+    return staff_ticket_out(thread, read.clock.now(), attachment_url=attachment_url)
 
 
 @router.post(
@@ -135,7 +138,7 @@ async def reply(
         actor=actor,
         attachments=files,
     )
-    return staff_message_out(number, message)
+    return staff_message_out(number, message, attachment_url=attachment_url)
 
 
 @router.post(
@@ -154,7 +157,7 @@ async def add_note(
     message = await run_in_threadpool(
         service.add_internal_note, uow, number, body=body.body, actor=actor, attachments=files
     )
-    return staff_message_out(number, message)
+    return staff_message_out(number, message, attachment_url=attachment_url)
 
 
 @router.get("/tickets/{number}/canned-replies/{name}", response_model=RenderedReply)

@@ -1,15 +1,18 @@
-"""Request and response bodies of the JSON API."""
+"""Request bodies of the JSON API, and the session's answers.
+
+The accounts', requests' and tickets' response models are their slices'
+(``accounts.schemas``, ``access.schemas``, ``desk.schemas``): the CLI prints
+them too.
+"""
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from keyholder.accounts.models import ContactKind, EnterpriseAccount, Invitation, Membership
-from keyholder.accounts.permissions import PermissionSet, ordered
+from keyholder.accounts.models import ContactKind
 from keyholder.identity.models import StaffRole, User
 from keyholder.web.inputs import NUL_REFUSED, contains_nul
 
@@ -89,56 +92,6 @@ class PasswordResetComplete(Body):
     password: str = Field(max_length=4096)
 
 
-class PermissionOut(BaseModel):
-    name: str
-
-
-class UserOut(BaseModel):
-    id: uuid.UUID
-    email: str
-
-
-class MemberOut(BaseModel):
-    id: uuid.UUID
-    user: UserOut
-    permissions: list[PermissionOut]
-    federated: bool = False
-    created_at: datetime
-    updated_at: datetime
-
-
-class InvitationOut(BaseModel):
-    id: uuid.UUID
-    email: str
-    permissions: list[PermissionOut]
-    created_at: datetime
-    expires_at: datetime
-
-
-class DomainOut(BaseModel):
-    domain: str
-    verified_at: datetime | None
-
-
-class ContactOut(BaseModel):
-    kind: ContactKind
-    name: str
-    title: str
-    email: str
-    added_at: datetime
-
-
-class AccountOut(BaseModel):
-    id: uuid.UUID
-    name: str
-    display_name: str
-    contract_number: str
-    domains: list[DomainOut]
-    contacts: list[ContactOut]
-    created_at: datetime
-    updated_at: datetime
-
-
 class SessionUserOut(BaseModel):
     id: uuid.UUID
     email: str
@@ -153,46 +106,6 @@ class SessionUserOut(BaseModel):
 
 class SessionsEndedOut(BaseModel):
     credentials_revoked: int
-
-
-def permissions_out(permissions: PermissionSet) -> list[PermissionOut]:
-    return [PermissionOut(name=p.value) for p in ordered(permissions)]
-
-
-def member_out(membership: Membership) -> MemberOut:
-    return MemberOut(
-        id=membership.id,
-        user=UserOut(id=membership.user.id, email=membership.user.email),
-        permissions=permissions_out(membership.permissions),
-        created_at=membership.created_at,
-        updated_at=membership.updated_at,
-    )
-
-
-def invitation_out(invitation: Invitation) -> InvitationOut:
-    return InvitationOut(
-        id=invitation.id,
-        email=invitation.email,
-        permissions=permissions_out(invitation.permissions),
-        created_at=invitation.created_at,
-        expires_at=invitation.expires_at,
-    )
-
-
-def account_out(account: EnterpriseAccount) -> AccountOut:
-    return AccountOut(
-        id=account.id,
-        name=account.name,
-        display_name=account.display_name,
-        contract_number=account.contract_number,
-        domains=[DomainOut(domain=d.domain, verified_at=d.verified_at) for d in account.domains],
-        contacts=[
-            ContactOut(kind=c.kind, name=c.name, title=c.title, email=c.email, added_at=c.added_at)
-            for c in account.contacts
-        ],
-        created_at=account.created_at,
-        updated_at=account.updated_at,
-    )
 
 
 def session_user_out(user: User) -> SessionUserOut:

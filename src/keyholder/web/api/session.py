@@ -12,16 +12,15 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response, status
 
 from keyholder.accounts import invitations
+from keyholder.accounts.schemas import MemberOut, member_out
 from keyholder.identity import service as identity
 from keyholder.identity import sessions
 from keyholder.web import csrf
 from keyholder.web.api.schemas import (
     InvitationAccept,
-    MemberOut,
     SessionCreate,
     SessionsEndedOut,
     SessionUserOut,
-    member_out,
     session_user_out,
 )
 from keyholder.web.deps import (

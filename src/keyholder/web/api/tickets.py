@@ -8,16 +8,16 @@ from fastapi import APIRouter, Query, Request, status
 from starlette.concurrency import run_in_threadpool
 
 from keyholder.desk import customer, service
-from keyholder.web.api.desk_schemas import (
+from keyholder.desk.schemas import (
     CustomerMessageOut,
     CustomerTicketOut,
     CustomerTicketSummary,
-    MessageIn,
-    TicketOpen,
     customer_message_out,
     customer_summary,
     customer_ticket_out,
 )
+from keyholder.web.api.desk_schemas import MessageIn, TicketOpen
+from keyholder.web.api.links import attachment_url
 from keyholder.web.api.message_input import body_schema, read_message
 from keyholder.web.deps import CurrentActor, ReadUoW, UoW
 from keyholder.web.inputs import RowNumber
@@ -62,13 +62,14 @@ async def open_ticket(
         attachments=files,
     )
     thread = await run_in_threadpool(service.get_ticket, read, opened.ticket.id, actor=actor)
-    return customer_ticket_out(thread)
+    return customer_ticket_out(thread, attachment_url=attachment_url)
 
 
 @router.get("/{number}", response_model=CustomerTicketOut)
 def get_my_ticket(number: RowNumber, uow: ReadUoW, actor: CurrentActor) -> CustomerTicketOut:
     """One of your tickets and its public thread."""
-    return customer_ticket_out(service.get_ticket(uow, number, actor=actor))
+    thread = service.get_ticket(uow, number, actor=actor)
+    return customer_ticket_out(thread, attachment_url=attachment_url)
 
 
 @router.post(
@@ -86,4 +87,4 @@ async def reply(
     landed = await run_in_threadpool(
         customer.reply_as_customer, uow, number, body=body.body, actor=actor, attachments=files
     )
-    return customer_message_out(landed.ticket.id, landed.message)
+    return customer_message_out(landed.ticket.id, landed.message, attachment_url=attachment_url)
