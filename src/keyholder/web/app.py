@@ -17,6 +17,7 @@ from keyholder import __version__
 from keyholder.bootstrap import Runtime, bootstrap
 from keyholder.config import Settings
 from keyholder.web import ui
+from keyholder.web.api_docs import docs_router
 from keyholder.web.api import (
     access,
     accounts,
@@ -115,6 +116,8 @@ def create_app(
     app.include_router(access.router, prefix="/api")
     app.include_router(attachments.router, prefix="/api")
     app.include_router(ui.router)
+    if runtime.settings.serves_api_docs:
+        app.include_router(docs_router(OPENAPI_URL))
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:
@@ -140,12 +143,18 @@ class _DocsUrls(TypedDict):
     docs_url: str | None
 
 
+OPENAPI_URL = "/api/openapi.json"
+
+
 def _api_docs(settings: Settings) -> _DocsUrls:
-    """Where the OpenAPI document and its page are served: nowhere when switched off."""
-    served = settings.serves_api_docs
+    """Where the OpenAPI document is served: nowhere when switched off.
+
+    FastAPI's own docs page is off: it loads Swagger UI from a CDN. ``docs_router``
+    serves the page at ``/api/docs`` with the files from this package.
+    """
     return _DocsUrls(
-        openapi_url="/api/openapi.json" if served else None,
-        docs_url="/api/docs" if served else None,
+        openapi_url=OPENAPI_URL if settings.serves_api_docs else None,
+        docs_url=None,
     )
 
 
