@@ -7,8 +7,9 @@ Content-Security-Policy does not govern (a ``<script>`` tag would be refused).
 ``AxeWatch`` checks each page state before the test leaves it: before a click,
 a key press or a navigation, axe runs on the document shown now (after the test
 filled it in, got its error summary...), and on the last one when the test
-ends. In step with the test, so no check races a navigation. A page with a serious or critical violation of the
-WCAG 2.2 A/AA rules fails the test, with the rules and the elements named.
+ends. In step with the test, so no check races a navigation. A page with a
+serious or critical violation of the WCAG 2.2 A/AA rules fails the test, with
+the rules and the elements named.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ def describe(violations: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-FINGERPRINT = "() => location.href + '|' + document.body.innerHTML.length"
+FINGERPRINT = "() => [location.href, innerWidth, document.body.innerHTML.length].join('|')"
 GONE = ("Execution context was destroyed", "navigat", "Target page, context or browser")
 
 # What a test does to leave a page, or to change it for good: the page is checked first.
@@ -79,8 +80,8 @@ class AxeWatch:
 
     ``install`` wraps the Playwright actions above: before one runs on a watched
     page, the document it shows now is checked, once per document and content
-    (its address and the length of its markup: a part replaced by a script is a
-    new state). The last state is checked by ``check`` when the test ends.
+    (its address, the window's width and the length of its markup: a phone-sized
+    window or a part replaced by a script is a new state). The last state is checked by ``check`` when the test ends.
     """
 
     origin: str

@@ -48,7 +48,7 @@ DOCS_PAGE = """<!doctype html>
 
 
 def docs_router(openapi_url: str) -> APIRouter:
-    """The docs page at ``/api/docs`` and Swagger UI's files, for the document at ``openapi_url``."""
+    """The page at ``/api/docs`` and Swagger UI's files, for the document at ``openapi_url``."""
     router = APIRouter(include_in_schema=False)
     page = DOCS_PAGE.replace("{openapi_url}", openapi_url)
 

@@ -17,7 +17,6 @@ from keyholder import __version__
 from keyholder.bootstrap import Runtime, bootstrap
 from keyholder.config import Settings
 from keyholder.web import ui
-from keyholder.web.api_docs import docs_router
 from keyholder.web.api import (
     access,
     accounts,
@@ -29,6 +28,7 @@ from keyholder.web.api import (
     session,
     tickets,
 )
+from keyholder.web.api_docs import docs_router
 from keyholder.web.csrf import ApiRequestGuard
 from keyholder.web.headers import SecurityHeaders
 from keyholder.web.input_guards import LimitApiBodies, RefuseNulInUrl
@@ -115,9 +115,7 @@ def create_app(
     app.include_router(tickets.router, prefix="/api")
     app.include_router(access.router, prefix="/api")
     app.include_router(attachments.router, prefix="/api")
-    app.include_router(ui.router)
-    if runtime.settings.serves_api_docs:
-        app.include_router(docs_router(OPENAPI_URL))
+    _include_pages(app, runtime.settings)
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:
@@ -156,6 +154,13 @@ def _api_docs(settings: Settings) -> _DocsUrls:
         openapi_url=OPENAPI_URL if settings.serves_api_docs else None,
         docs_url=None,
     )
+
+
+def _include_pages(app: FastAPI, settings: Settings) -> None:
+    """The web UI's pages, and the API docs page unless it is switched off."""
+    app.include_router(ui.router)
+    if settings.serves_api_docs:
+        app.include_router(docs_router(OPENAPI_URL))
 
 
 def _install_middleware(app: FastAPI, settings: Settings) -> None:

@@ -127,6 +127,7 @@ def _review_page(
     actor: Actor,
     *,
     error: str = "",
+    error_field: str | None = None,
     notice: str = "",
     note: str = "",
     status: int = 200,
@@ -163,6 +164,7 @@ def _review_page(
         "is_open": found.state in OPEN_STATES,
         "note": note,
         "error": error,
+        "error_field": error_field,  # the summary links to it (and moves focus there)
         "notice": notice,
     }
     return render(request, "review.html", context, status_code=status)
@@ -181,14 +183,22 @@ def decide(request: Request, request_id: uuid.UUID, actor: DeskUser, form: Check
     try:
         choice = field(form, "decision")
         if choice not in set(Decision):
-            raise InvalidInput("choose approve, reject or request information")
+            raise InvalidInput(
+                "choose approve, reject or request information", field="decision-approve"
+            )
         decisions.decide(uow_for(request), request_id, Decision(choice), actor=actor, note=note)
     except KeyholderError as exc:
         if isinstance(exc, NotAuthenticated | NotFound):
             raise
         message = exc.detail[:1].upper() + exc.detail[1:]
         return _review_page(
-            request, request_id, actor, error=message, note=note, status=exc.status_code
+            request,
+            request_id,
+            actor,
+            error=message,
+            error_field=exc.field if isinstance(exc, InvalidInput) else None,
+            note=note,
+            status=exc.status_code,
         )
     return redirect(f"/desk/access-requests/{request_id}?done={choice}")
 
