@@ -81,7 +81,8 @@ class AxeWatch:
     ``install`` wraps the Playwright actions above: before one runs on a watched
     page, the document it shows now is checked, once per document and content
     (its address, the window's width and the length of its markup: a phone-sized
-    window or a part replaced by a script is a new state). The last state is checked by ``check`` when the test ends.
+    window or a part replaced by a script is a new state). The last state is
+    checked by ``check`` when the test ends.
     """
 
     origin: str

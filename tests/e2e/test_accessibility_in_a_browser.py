@@ -337,7 +337,8 @@ class TestTimesInTheReadersZone:
             text = page.locator("main").inner_text()
             assert not re.search(r"\b\d{1,2}/\d{1,2}/\d{2,4}\b", text), path
             assert not re.search(r"\b\d{4}-\d{2}-\d{2}\b", text), path  # a month by name
-            expect(page.locator("main time").first).to_have_attribute("title", re.compile(r"UTC\)?$"))
+            stamp = page.locator("main time").first
+            expect(stamp).to_have_attribute("title", re.compile(r"UTC\)?$"))
 
 
 class TestApiDocsOffline:
