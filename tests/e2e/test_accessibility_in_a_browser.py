@@ -194,7 +194,7 @@ class TestEveryPageOfEachRole:
 
 
 class TestKeyboardOnly:
-    def test_the_request_form_with_tab_and_enter(self, page, story, outbox, axe_watch):
+    def test_the_request_form_with_tab_and_enter(self, page, story, outbox, axe_watch, screenshots):
         page.goto("/help/no-admin/request")
         page.keyboard.press("Tab")
         assert focused(page)["text"] == "Skip to the content"
@@ -239,6 +239,7 @@ class TestKeyboardOnly:
         assert focused(page)["tag"] == "a"
         page.keyboard.press("Enter")  # the summary's link moves focus to the field
         expect(page.locator("#contract_number")).to_be_focused()
+        page.screenshot(path=screenshots / "request-form-error-link-focus.png")
         page.keyboard.type(FORM.contract_number)
         expect(page.locator("#email_to_add")).to_have_value(NEW_ADMIN)  # kept
         stops = tab_to(page, lambda s: s["id"] == "letter")
@@ -251,7 +252,7 @@ class TestKeyboardOnly:
         visited(axe_watch, page, "/help/no-admin/request", "/help/no-admin/sent")
 
     def test_the_review_decision_with_tab_arrows_space_and_enter(
-        self, page, story, factories, clock, axe_watch
+        self, page, story, factories, clock, axe_watch, screenshots
     ):
         request_id = story.submit()
         story.confirm(request_id)
@@ -282,6 +283,8 @@ class TestKeyboardOnly:
         page.keyboard.press("ArrowUp")
         page.keyboard.press("Space")
         expect(page.get_by_label("Approve")).to_be_checked()
+        page.locator("#decision-approve").scroll_into_view_if_needed()
+        page.screenshot(path=screenshots / "review-decision-keyboard-focus.png")
         page.keyboard.press("Tab")
         assert focused(page)["id"] == "note"
         expect(page.locator("#note")).to_have_value(
