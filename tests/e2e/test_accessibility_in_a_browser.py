@@ -82,6 +82,20 @@ def story(runtime, factories) -> Story:
     return Story.begin(runtime, factories)
 
 
+class TestTheWatch:
+    def test_a_violation_on_a_page_is_reported_with_its_rule_and_element(self, page, axe_watch):
+        page.goto("/login")
+        page.locator("main").evaluate(
+            "main => main.insertAdjacentHTML('beforeend', '<input id=unnamed><a href=/></a>')"
+        )
+        page.get_by_role("link", name="Forgot your password?").click()  # leaving: checked
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+        rules = {v["id"]: v["nodes"] for v in axe_watch.found.pop("/login")}
+        assert set(rules) == {"label", "link-name"}
+        assert rules["label"][0].startswith("#unnamed")
+        assert axe_watch.found == {}  # the next page passed
+
+
 class TestEveryPageOfEachRole:
     """axe-core on each role's pages; ``visited`` proves the check ran on them."""
 
