@@ -8,6 +8,9 @@ browser context (cookies and all) and its own app over its own ``runtime``
 behind the running server. The runtime is in development mode: cookies are not
 Secure on plain http, and ``/dev/mail`` shows the emails a flow sends.
 
+Every page the ``page`` and ``open_page`` fixtures show is checked by axe-core
+(``axe.py``): a serious or critical WCAG 2.2 A/AA violation fails the test.
+
 Chromium is the one on PATH (``apt-get install chromium``; ``make test``
 installs it): Playwright never downloads a browser here. Without it these tests
 are skipped, saying why (in CI, where ``CI`` is set, they fail instead).
