@@ -8,6 +8,9 @@ browser context (cookies and all) and its own app over its own ``runtime``
 behind the running server. The runtime is in development mode: cookies are not
 Secure on plain http, and ``/dev/mail`` shows the emails a flow sends.
 
+Every page the ``page`` and ``open_page`` fixtures show is checked by axe-core
+(``axe.py``): a serious or critical WCAG 2.2 A/AA violation fails the test.
+
 Chromium is the one on PATH (``apt-get install chromium``; ``make test``
 installs it): Playwright never downloads a browser here. Without it these tests
 are skipped, saying why (in CI, where ``CI`` is set, they fail instead).
@@ -22,6 +25,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -30,6 +34,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from keyholder.bootstrap import Runtime, bootstrap
 from keyholder.config import Environment
 from keyholder.web.app import create_app
+from tests.e2e.axe import AxeWatch
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 
@@ -119,11 +124,44 @@ def base_url(live_server, dev_runtime: Runtime) -> Iterator[str]:
 
 
 @pytest.fixture
-def page(chromium, base_url: str):
-    context = chromium.new_context(base_url=base_url)
-    context.set_default_timeout(TIMEOUT_MS)
-    yield context.new_page()
-    context.close()
+def axe_watch(base_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[AxeWatch]:
+    """axe-core on every page of the app this test's browsers show (see ``axe.py``)."""
+    watch = AxeWatch(origin=base_url)
+    watch.install(monkeypatch)
+    yield watch
+    if watch.found:
+        pytest.fail("axe-core found serious or critical violations:\n" + watch.report(), False)
+
+
+@pytest.fixture
+def open_page(chromium, base_url: str, axe_watch: AxeWatch):
+    """A page in a browser context of its own (another person, other cookies).
+
+    Options are those of ``Browser.new_context`` (``timezone_id``...). Each page's
+    documents are checked by axe-core, its last one when the test ends.
+    """
+    opened: list[tuple[Any, Any]] = []
+
+    def open_one(**options: Any):
+        context = chromium.new_context(base_url=base_url, **options)
+        context.set_default_timeout(TIMEOUT_MS)
+        page = context.new_page()
+        axe_watch.watch(page)
+        opened.append((context, page))
+        return page
+
+    yield open_one
+    try:
+        for _, page in opened:
+            axe_watch.check(page)
+    finally:
+        for context, _ in opened:
+            context.close()
+
+
+@pytest.fixture
+def page(open_page):
+    return open_page()
 
 
 @pytest.fixture(scope="session")

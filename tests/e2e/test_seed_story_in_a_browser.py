@@ -64,22 +64,6 @@ WATCH_PROGRESS = """() => {
 }"""
 
 
-@pytest.fixture
-def open_page(chromium, base_url):
-    """A page in a browser context of its own (another person, other cookies)."""
-    contexts = []
-
-    def opened():
-        context = chromium.new_context(base_url=base_url)
-        context.set_default_timeout(TIMEOUT_MS)
-        contexts.append(context)
-        return context.new_page()
-
-    yield opened
-    for context in contexts:
-        context.close()
-
-
 def follow_mail_link(page, outbox, kind: str, to: str, fragment: str) -> None:
     """Open the newest ``kind`` email to ``to`` in /dev/mail and follow its link."""
     row = [m for m in outbox.of_kind(kind) if to in m.recipients][-1]

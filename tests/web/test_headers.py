@@ -3,6 +3,7 @@ default in production); the API's documents can be switched off."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -136,3 +137,26 @@ class TestApiDocs:
         assert settings(env="production", api_docs=True).serves_api_docs
         assert settings(env="development").serves_api_docs
         assert not settings(env="development", api_docs=False).serves_api_docs
+
+
+class TestApiDocsOffline:
+    """Issue 15 item 4: the docs page loads nothing from another site."""
+
+    def test_the_page_names_only_files_of_this_site(self, client):
+        answer = client.get("/api/docs")
+        assert answer.status_code == 200
+        sources = re.findall(r'(?:src|href)="([^"]+)"', answer.text)
+        assert sources
+        assert all(source.startswith("/") and not source.startswith("//") for source in sources)
+        assert "script-src 'self';" in answer.headers["content-security-policy"]
+        for source in sources:
+            asset = client.get(source)
+            assert asset.status_code == 200, source
+            assert asset.headers["x-content-type-options"] == "nosniff"
+
+    def test_swagger_ui_files_only_those_shipped(self, client):
+        bundle = client.get("/static/swagger-ui/swagger-ui-bundle.js")
+        assert bundle.headers["content-type"].startswith("text/javascript")
+        assert len(bundle.content) > 1_000_000
+        assert client.get("/static/swagger-ui/LICENSE").status_code == 404
+        assert client.get("/static/swagger-ui/..%2Fapp.css").status_code == 404

@@ -28,6 +28,7 @@ from keyholder.web.api import (
     session,
     tickets,
 )
+from keyholder.web.api_docs import docs_router
 from keyholder.web.csrf import ApiRequestGuard
 from keyholder.web.headers import SecurityHeaders
 from keyholder.web.input_guards import LimitApiBodies, RefuseNulInUrl
@@ -114,7 +115,7 @@ def create_app(
     app.include_router(tickets.router, prefix="/api")
     app.include_router(access.router, prefix="/api")
     app.include_router(attachments.router, prefix="/api")
-    app.include_router(ui.router)
+    _include_pages(app, runtime.settings)
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:
@@ -140,13 +141,26 @@ class _DocsUrls(TypedDict):
     docs_url: str | None
 
 
+OPENAPI_URL = "/api/openapi.json"
+
+
 def _api_docs(settings: Settings) -> _DocsUrls:
-    """Where the OpenAPI document and its page are served: nowhere when switched off."""
-    served = settings.serves_api_docs
+    """Where the OpenAPI document is served: nowhere when switched off.
+
+    FastAPI's own docs page is off: it loads Swagger UI from a CDN. ``docs_router``
+    serves the page at ``/api/docs`` with the files from this package.
+    """
     return _DocsUrls(
-        openapi_url="/api/openapi.json" if served else None,
-        docs_url="/api/docs" if served else None,
+        openapi_url=OPENAPI_URL if settings.serves_api_docs else None,
+        docs_url=None,
     )
+
+
+def _include_pages(app: FastAPI, settings: Settings) -> None:
+    """The web UI's pages, and the API docs page unless it is switched off."""
+    app.include_router(ui.router)
+    if settings.serves_api_docs:
+        app.include_router(docs_router(OPENAPI_URL))
 
 
 def _install_middleware(app: FastAPI, settings: Settings) -> None:

@@ -122,7 +122,8 @@ class TestManage:
         sign_in_staff(browser, agent, clock)
         text = browser.get(PAGE).text
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
-        assert "<script" not in text
+        assert "<script>" not in text
+        assert text.count("<script") == text.count('<script src="/static/')
         assert " style=" not in text
         assert "<style" not in text
 

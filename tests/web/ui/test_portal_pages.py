@@ -50,7 +50,9 @@ class TestGuide:
             assert f'id="{name}"' in page, name
             assert f'for="{name}"' in page, name
         assert '<script src="/static/upload.js" defer></script>' in page
-        assert page.count("<script") == 1  # that one, from 'self' (CSP script-src 'self')
+        # That one and the local-time one on every page, from 'self' (CSP script-src 'self').
+        assert page.count("<script") == 2
+        assert '<script src="/static/local-time.js" defer></script>' in page
         assert " style=" not in page
 
     def test_the_upload_script_is_served_as_javascript_with_nosniff(self, browser):

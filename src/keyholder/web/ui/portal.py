@@ -51,13 +51,19 @@ def guide(request: Request, account: str = "") -> Response:
 
 
 def _form_page(
-    request: Request, values: dict[str, str], *, error: str = "", status: int = 200
+    request: Request,
+    values: dict[str, str],
+    *,
+    error: str = "",
+    error_field: str | None = None,
+    status: int = 200,
 ) -> Response:
     context = {
         "title": "Ask for admin access",
         "values": {name: values.get(name, "") for name in ALL_FIELDS},
         "max_size": human_size(runtime_of(request).settings.attachment_max_bytes),
         "error": error,
+        "error_field": error_field,  # the summary links to it (and moves focus there)
     }
     return render(request, "access_request_form.html", context, status_code=status)
 
@@ -98,11 +104,12 @@ async def submit_request(request: Request) -> Response:
         return _form_page(request, {}, error=exc.detail, status=exc.status_code)
     values = {name: upload_field(form, name, 5000) for name in ALL_FIELDS}
     try:
-        missing = [LABELS[name] for name in FORM_FIELDS if not values[name].strip()]
+        missing = [name for name in FORM_FIELDS if not values[name].strip()]
         if missing:
-            raise InvalidInput(f"Fill in {', '.join(missing)}.")
+            labels = ", ".join(LABELS[name] for name in missing)
+            raise InvalidInput(f"Fill in {labels}.", field=missing[0])
         if len(form.files) != 1:
-            raise InvalidInput("Attach the signed letter (PDF, PNG or JPEG).")
+            raise InvalidInput("Attach the signed letter (PDF, PNG or JPEG).", field="letter")
         typed = AccessRequestForm(**values)
         uow = uow_for(request)
         await run_in_threadpool(
@@ -114,7 +121,10 @@ async def submit_request(request: Request) -> Response:
         )
     except KeyholderError as exc:
         message = exc.detail[:1].upper() + exc.detail[1:]
-        response = _form_page(request, values, error=message, status=exc.status_code)
+        field = exc.field if isinstance(exc, InvalidInput) else None
+        response = _form_page(
+            request, values, error=message, error_field=field, status=exc.status_code
+        )
         if isinstance(exc, TooManyRequests):
             response.headers["Retry-After"] = str(exc.retry_after or 60)
         return response

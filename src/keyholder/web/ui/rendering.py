@@ -31,6 +31,7 @@ from keyholder.identity.actor import Actor
 from keyholder.web.deps import SESSION_COOKIE
 from keyholder.web.redaction import redact
 from keyholder.web.ui import csrf
+from keyholder.web.ui.times import when
 from keyholder.when import long_utc
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,7 @@ def as_sentence(text: str) -> str:
 
 _environment.filters["sentence"] = as_sentence
 _environment.filters["long_utc"] = long_utc
+_environment.filters["when"] = when
 
 
 class SignInRequired(Exception):

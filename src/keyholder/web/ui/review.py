@@ -109,6 +109,7 @@ def _review_page(
     actor: Actor,
     *,
     error: str = "",
+    error_field: str | None = None,
     notice: str = "",
     note: str = "",
     status: int = 200,
@@ -123,6 +124,9 @@ def _review_page(
         else None
     )
     prescreen = found.prescreen or {}
+    offered = [(d.value, DECISION_LABELS[d]) for d in decisions.open_decisions(found.state)]
+    if error_field == "decision" and offered:
+        error_field = f"decision-{offered[0][0]}"  # the first choice the page offers
     context = {
         "title": f"Access request for {found.account_name}",
         "req": found,
@@ -143,9 +147,10 @@ def _review_page(
         if found.cooling_off_until and found.state is RequestState.COOLING_OFF
         else None,
         "is_open": found.state in OPEN_STATES,
-        "decisions": [(d.value, DECISION_LABELS[d]) for d in decisions.open_decisions(found.state)],
+        "decisions": offered,
         "note": note,
         "error": error,
+        "error_field": error_field,  # the summary links to it (and moves focus there)
         "notice": notice,
     }
     return render(request, "review.html", context, status_code=status)
@@ -164,14 +169,20 @@ def decide(request: Request, request_id: uuid.UUID, actor: DeskUser, form: Check
     try:
         choice = field(form, "decision")
         if choice not in set(Decision):
-            raise InvalidInput("choose approve, reject or request information")
+            raise InvalidInput("choose approve, reject or request information", field="decision")
         decisions.decide(uow_for(request), request_id, Decision(choice), actor=actor, note=note)
     except KeyholderError as exc:
         if isinstance(exc, NotAuthenticated | NotFound):
             raise
         message = exc.detail[:1].upper() + exc.detail[1:]
         return _review_page(
-            request, request_id, actor, error=message, note=note, status=exc.status_code
+            request,
+            request_id,
+            actor,
+            error=message,
+            error_field=exc.field if isinstance(exc, InvalidInput) else None,
+            note=note,
+            status=exc.status_code,
         )
     return redirect(f"/desk/access-requests/{request_id}?done={choice}")
 

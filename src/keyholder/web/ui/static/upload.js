@@ -62,7 +62,7 @@
     document.title = doc.title;
     main.replaceWith(fresh);
     enhance(fresh);
-    fresh.focus();
+    (fresh.querySelector("[autofocus]") || fresh).focus();  // an error summary, if any
   }
 
   function enhanceForm(form) {
