@@ -168,10 +168,41 @@ def _cpu_seconds() -> float:
 
 
 def run_all(rows: list[dict[str, Any]], jobs: int) -> list[dict[str, Any]]:
+    """Every row's raw result, in order; a line on stderr every 10 pages (runs are long
+    on a shared machine)."""
+    started = time.perf_counter()
+    results: list[dict[str, Any]] = []
+
+    def progress(result: dict[str, Any]) -> None:
+        results.append(result)
+        if len(results) % 10 == 0 or len(results) == len(rows):
+            elapsed = time.perf_counter() - started
+            print(f"  {len(results)}/{len(rows)} pages, {elapsed:.0f} s", file=sys.stderr)
+
     if jobs <= 1:
-        return [run_page(row) for row in rows]
+        for row in rows:
+            progress(run_page(row))
+        return results
     with ProcessPoolExecutor(jobs) as pool:
-        return list(pool.map(run_page, rows, chunksize=1))
+        for result in pool.map(run_page, rows, chunksize=1):
+            progress(result)
+    return results
+
+
+def load_results(
+    paths: list[Path], *, held_out_final: bool
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """(manifest row, raw result) pairs from earlier ``--json`` files, to score again or
+    to put runs made in parts together; the held-out rule holds here too."""
+    pairs = []
+    for path in paths:
+        for page in json.loads(path.read_text())["pages"]:
+            if is_held_out(page["manifest"]) and not held_out_final:
+                raise HeldOutRefused(
+                    f"{path} holds results on the held-out generator: --held-out-final"
+                )
+            pairs.append((page["manifest"], page["result"]))
+    return pairs
 
 
 def cli_start_seconds(runs: int = 5) -> float:
@@ -277,6 +308,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--conditions", default=",".join(CONDITIONS), help="only these conditions (comma-separated)"
     )
+    parser.add_argument(
+        "--rescore",
+        type=Path,
+        action="append",
+        default=[],
+        help="score the raw results in this --json file instead (repeat to combine runs)",
+    )
     parser.add_argument("--limit", type=int, help="only the first N letters of each corpus")
     parser.add_argument("--no-cli-start", action="store_true", help="skip timing the CLI")
     parser.add_argument(
@@ -293,8 +331,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.generate and args.seed is None:
         parser.error("--generate needs --seed")
-    if not args.generate and not args.corpora:
-        parser.error("give corpus directories or --generate")
+    if not args.generate and not args.corpora and not args.rescore:
+        parser.error("give corpus directories, --generate or --rescore")
     return args
 
 
@@ -309,32 +347,30 @@ def load_rows(
     return rows
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse(argv)
-    if args.generate == HELD_OUT and not args.held_out_final:
-        print(f"refused: {HELD_OUT!r} is the held-out generator (--held-out-final)")
-        return 2
-    directories = list(args.corpora)
-    if args.generate:
-        directories.append(generate(args))
-    try:
-        rows = load_rows(directories, set(args.conditions.split(",")), args)
-    except HeldOutRefused as exc:
-        print(f"refused: {exc}")
-        return 2
-    if any(is_held_out(row) for row in rows):
-        print(HELD_OUT_WARNING, file=sys.stderr)
-        print(HELD_OUT_WARNING)
-    print(
-        f"{len(rows)} files from {', '.join(map(str, directories))}; {args.jobs} at once; "
-        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}"
-    )
-    started = time.perf_counter()
-    results = run_all(rows, args.jobs)
-    print(
-        f"pre-screened in {time.perf_counter() - started:.0f} s; "
-        f"load average {os.getloadavg()[0]:.2f}\n"
-    )
+def write_json(
+    path: Path,
+    rows: list[dict[str, Any]],
+    results: list[dict[str, Any]],
+    scored: list[dict[str, Any]],
+) -> None:
+    """The raw per-page results, with their manifest rows and scores (``--rescore`` reads it)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pages = [
+        {
+            "manifest": row,
+            "result": result,
+            "score": score,
+        }
+        for row, result, score in zip(rows, results, scored, strict=True)
+    ]
+    path.write_text(json.dumps({"pages": pages}, indent=1, default=str))
+    print(f"raw results: {path}")
+
+
+def report(
+    args: argparse.Namespace, rows: list[dict[str, Any]], results: list[dict[str, Any]]
+) -> int:
+    """Score, print the tables (held-out generator last), write the JSON; the exit status."""
     scored = [score_page(row, result) for row, result in zip(rows, results, strict=True)]
     failures: list[str] = []
     generators = sorted({s["generator"] for s in scored}, key=lambda g: (g == HELD_OUT, g))
@@ -351,17 +387,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {line}")
         print()
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        pages = [
-            {
-                "manifest": {k: v for k, v in row.items() if k != "directory"},
-                "result": result,
-                "score": score,
-            }
-            for row, result, score in zip(rows, results, scored, strict=True)
-        ]
-        args.json.write_text(json.dumps({"pages": pages}, indent=1, default=str))
-        print(f"raw results: {args.json}")
+        write_json(args.json, rows, results, scored)
     if failures:
         print("Targets missed (issue 14):")
         for failure in failures:
@@ -369,6 +395,43 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print("Every issue-14 target met.")
     return 2 if failures else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    if args.generate == HELD_OUT and not args.held_out_final:
+        print(f"refused: {HELD_OUT!r} is the held-out generator (--held-out-final)")
+        return 2
+    directories = list(args.corpora)
+    if args.generate:
+        directories.append(generate(args))
+    try:
+        rows = load_rows(directories, set(args.conditions.split(",")), args)
+        earlier = load_results(args.rescore, held_out_final=args.held_out_final)
+    except HeldOutRefused as exc:
+        print(f"refused: {exc}")
+        return 2
+    if any(is_held_out(row) for row in [*rows, *(row for row, _ in earlier)]):
+        print(HELD_OUT_WARNING, file=sys.stderr)
+        print(HELD_OUT_WARNING)
+    results: list[dict[str, Any]] = []
+    if rows:
+        sources = ", ".join(map(str, directories))
+        print(
+            f"{len(rows)} files from {sources}; {args.jobs} at once; "
+            f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}"
+        )
+        started = time.perf_counter()
+        results = run_all(rows, args.jobs)
+        print(
+            f"pre-screened in {time.perf_counter() - started:.0f} s; "
+            f"load average {os.getloadavg()[0]:.2f}\n"
+        )
+    if earlier:
+        print(f"{len(earlier)} earlier results from {', '.join(map(str, args.rescore))}\n")
+        rows += [row for row, _ in earlier]
+        results += [result for _, result in earlier]
+    return report(args, rows, results)
 
 
 if __name__ == "__main__":

@@ -172,6 +172,11 @@ def test_held_out_corpus_is_refused_without_the_final_flag(
     with pytest.raises(AssertionError, match="held-out letter was pre-screened"):
         letters_corpora.main([str(tmp_path / "h"), "--no-cli-start", "--held-out-final"])
     assert "HELD-OUT FINAL RUN" in capsys.readouterr().out
+    earlier = tmp_path / "earlier.json"
+    row = _row(generator="html", held_out=True)
+    earlier.write_text(json.dumps({"pages": [{"manifest": row, "result": _result(row)}]}))
+    assert letters_corpora.main(["--rescore", str(earlier), "--no-cli-start"]) == 2
+    assert "refused" in capsys.readouterr().out
 
 
 def test_end_to_end_on_two_text_pdfs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -190,3 +195,8 @@ def test_end_to_end_on_two_text_pdfs(tmp_path: Path, capsys: pytest.CaptureFixtu
             assert found["ok"] == item_correct(item, read, page["manifest"])
     assert "=== reportlab: 2 pages" in printed
     assert status == (2 if "Targets missed" in printed else 0)
+    # Scored again from the raw results: the same tables.
+    assert letters_corpora.main(["--rescore", str(out), "--no-cli-start"]) == status
+    again = capsys.readouterr().out
+    tables = printed[printed.index("=== reportlab") : printed.index("Misses")]
+    assert tables in again
