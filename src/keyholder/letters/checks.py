@@ -331,7 +331,7 @@ def _date_recent(found: Found | None, today: date, max_age_days: int) -> Check:
 def _signature(finding: SignatureFinding) -> Check:
     box = finding.ink_box or finding.band
     flags = "; ".join(finding.flags)
-    evidence = f"{finding.level.value if finding.level else 'not measured'}: {finding.evidence}"
+    evidence = f"{finding.verdict}: {finding.evidence}" if finding.evidence else finding.verdict
     evidence += f"; {flags}" if flags else ""
     if finding.level is None:
         status = Status.UNKNOWN
