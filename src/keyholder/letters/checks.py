@@ -335,15 +335,12 @@ def _signature(finding: SignatureFinding) -> Check:
     evidence += f"; {flags}" if flags else ""
     if finding.level is None:
         status = Status.UNKNOWN
-    elif (
-        any(f.startswith("typed") for f in finding.flags)
-        and finding.level is not SignatureLevel.INK
-    ):
-        status = Status.FAIL
     elif finding.level is SignatureLevel.INK:
         status = Status.UNKNOWN if finding.flags else Status.PASS
     elif finding.level is SignatureLevel.UNCERTAIN:
+        # Even with typed text ("/s/ Name") in the band: ink that may be a pen's is
+        # never reported as no signature.
         status = Status.UNKNOWN
-    else:
+    else:  # an empty band, typed signature or not
         status = Status.FAIL
     return Check("signature", LABELS["signature"], status, evidence, box, round(finding.score, 3))
