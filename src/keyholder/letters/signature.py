@@ -44,6 +44,11 @@ UNCERTAIN_SCORE = 0.4
 # squared, below which the band counts as empty: "no ink where the signature
 # belongs" is only said of a band with less (the dot of an "i" is about 0.02).
 EMPTY_BAND = 0.05
+FAINT_SPECK = 4
+# Rules and stamp frames are looked for at these tilts (degrees).
+RULE_TILTS = (0, -2, 2, -4, 4, -6, 6, -8, 8, -10, 10, -12, 12, -14, 14)
+# A band less than this many line heights high takes in the closing and the name.
+THIN_BAND = 2.0
 # Printed words as OCR reads them: lower or Title Case, "/s/", or a number.
 # Scribbles come out as short capitals ("WAN") or punctuation, so they stay.
 _PRINTED_WORD = re.compile(r"^(?:[A-Z]?[a-z][a-z'.,-]+|[/|]s[/|]|[0-9][0-9.,/-]*)$")
@@ -71,6 +76,11 @@ SEAL_RADIUS = 4.0
 RING_BAND = 0.3
 SEAL_MAX_RADIUS = 8.0
 SOLID_HULL = 0.6
+# ... and thicker than a pen's line: its widest inscribed circle has a radius of
+# THICKEST_PEN pixels (a 1 mm felt tip at 200 dpi: 4) and THICK_SHAPE of its
+# box's shorter side; a felt tip's dense scribble fills as much, thinly.
+THICKEST_PEN = 5.0
+THICK_SHAPE = 0.1
 
 # A word read in the signature's ink this similar to a word of the typed name
 # (rapidfuzz ratio, 0-100; one letter wrong in five is 80) means the "signature"
@@ -167,6 +177,10 @@ def _band(page: Page, fields: LetterFields, line_height: int) -> Box:
         top = max(0, bottom - 5 * line_height)
     if bottom is None or bottom - top < line_height:
         bottom = min(page.height, top + 5 * line_height)
+    elif closing is not None and name is not None and bottom - top < THIN_BAND * line_height:
+        # Closing and name close together: the signature's strokes reach into their
+        # lines, so those rows are taken in too (their printed words are blanked).
+        top, bottom = closing.box.y, name.box.bottom
     anchors = [line.box.x for line in (closing, name) if line is not None]
     left = max(0, min(anchors) - 2 * line_height)
     right = min(page.width, left + int(page.width * 0.6))
@@ -194,7 +208,8 @@ def _measure_ink(page: Page, band: Box, line_height: int, fields: LetterFields) 
     min_area = max(6, (line_height * line_height) // 60)
     kept, marks = _strokes(ink, line_height, min_area)
     if not kept:
-        faint_kept, _ = _strokes(_closed(faint), line_height, min_area)
+        # Specks down to FAINT_SPECK pixels count here: a hairline's dotted trail.
+        faint_kept, faint_marks = _strokes(_closed(faint), line_height, FAINT_SPECK)
         faint_score = _stroke_score(faint_kept, line_height)[0] if faint_kept else 0.0
         if faint_score >= UNCERTAIN_SCORE:
             evidence = (
@@ -202,11 +217,17 @@ def _measure_ink(page: Page, band: Box, line_height: int, fields: LetterFields) 
                 f"(score {faint_score:.2f})"
             )
             return SignatureFinding(SignatureLevel.UNCERTAIN, 0.0, band, None, flags, evidence)
-        residue = sum(int(m[cv2.CC_STAT_AREA]) for m in marks) / line_height**2
+        residue, marks = max(
+            (
+                (sum(int(m[cv2.CC_STAT_AREA]) for m in found) / line_height**2, found)
+                for found in (marks, faint_marks)
+            ),
+            key=lambda measured: measured[0],
+        )
         if residue >= EMPTY_BAND:
             # Letter-sized marks are a stamp's or a logo's lettering as often as a
-            # small or broken-up signature's strokes (both measured 0.1-0.6 line
-            # heights squared): a person tells them apart at a glance.
+            # small, faint or broken-up signature's strokes (both measured 0.1-0.6
+            # line heights squared): a person tells them apart at a glance.
             evidence = (
                 "marks between the closing and the name that are neither clearly "
                 f"handwriting nor clearly printed ({len(marks)} marks, "
@@ -250,9 +271,7 @@ def _strokes(
     # ______") and what is left of a frame, touching handwriting or not; then
     # the shapes those lines had joined.
     ink = _erase_printed_shapes(ink, line_height, min_area)
-    for size in ((max(15, 3 * line_height), 1), (1, max(15, 2 * line_height))):
-        kernel = cv2.getStructuringElement(cv2.MORPH_RECT, size)
-        ink = np.asarray(cv2.subtract(ink, cv2.morphologyEx(ink, cv2.MORPH_OPEN, kernel)))
+    ink = _erase_rules(ink, line_height)
     ink = _erase_printed_shapes(ink, line_height, min_area)
     count, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     marks = [i for i in range(1, count) if stats[i][cv2.CC_STAT_AREA] >= min_area]
@@ -261,6 +280,30 @@ def _strokes(
     return [stats[i] for i in marks if _long_stroke(stats[i], line_height)], [
         stats[i] for i in marks
     ]
+
+
+def _erase_rules(ink: np.ndarray, line_height: int) -> np.ndarray:
+    """Straight lines, level or tilted as a rubber stamp is (RULE_TILT degrees either
+    way): horizontal runs of three line heights, vertical ones of two. Faint ink joins
+    a stamp's frame to its lettering; the frame's sides go, the letters stay letters."""
+    lines = np.zeros_like(ink)
+    h, w = ink.shape
+    for angle in RULE_TILTS:
+        if angle:
+            turn = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+            turned = cv2.warpAffine(ink, turn, (w, h), flags=cv2.INTER_NEAREST)
+        else:
+            turned = ink
+        found = np.zeros_like(ink)
+        for size in ((max(15, 3 * line_height), 1), (1, max(15, 2 * line_height))):
+            kernel = cv2.getStructuringElement(cv2.MORPH_RECT, size)
+            found |= np.asarray(cv2.morphologyEx(turned, cv2.MORPH_OPEN, kernel))
+        if angle:
+            back = cv2.invertAffineTransform(turn)
+            found = cv2.warpAffine(found, back, (w, h), flags=cv2.INTER_NEAREST)
+            found = cv2.dilate(found, np.ones((3, 3), np.uint8))  # rounding on the way back
+        lines |= found
+    return np.asarray(cv2.subtract(ink, lines))
 
 
 def _stroke_score(
@@ -350,10 +393,9 @@ def _printed_shape(labels: np.ndarray, stat: np.ndarray, label: int, line_height
     # tip's dense scribble can fill as much: what is left of it keeps the band from
     # being called empty (see ``_measure_ink``).
     hull = float(cv2.contourArea(cv2.convexHull(points)))
-    if (
-        area > SOLID_FILL * w * h
-        or area > SOLID_HULL * max(hull, 1.0)
-        or _ring_of_lettering(xs.astype(np.float64), ys.astype(np.float64), line_height)
+    solid = area > SOLID_FILL * w * h or area > SOLID_HULL * max(hull, 1.0)
+    if (solid and _thick(labels[y : y + h, x : x + w] == label, min(w, h))) or _ring_of_lettering(
+        xs.astype(np.float64), ys.astype(np.float64), line_height
     ):
         return True
     radius, residual = _circle_fit(xs.astype(np.float64), ys.astype(np.float64))
@@ -367,6 +409,12 @@ def _printed_shape(labels: np.ndarray, stat: np.ndarray, label: int, line_height
     ):
         return True  # a piece of a seal's ring that blur or a rule broke up
     return _frame(xs, ys, w, h) or _frame(*_in_rectangle(points), *_rectangle_size(points))
+
+
+def _thick(mask: np.ndarray, side: int) -> bool:
+    """The widest circle inside the mark is wider than a pen's line."""
+    widest = float(cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 3).max())
+    return widest >= max(THICKEST_PEN, THICK_SHAPE * side)
 
 
 def _frame(xs: np.ndarray, ys: np.ndarray, w: float, h: float) -> bool:
