@@ -169,7 +169,7 @@ class TestInkAgainstThePaper:
         ]
 
         assert SignatureLevel.NONE not in levels
-        assert levels.count(SignatureLevel.INK) >= len(levels) // 2
+        assert levels.count(SignatureLevel.INK) >= len(levels) // 2, levels
 
     @pytest.mark.parametrize("number", [1, 2])
     @pytest.mark.parametrize("kind", ["stamp", "seal", "logo"])
