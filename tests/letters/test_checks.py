@@ -180,10 +180,32 @@ class TestSignatureCheck:
             (SignatureFinding(SignatureLevel.UNCERTAIN, 0.5), Status.UNKNOWN),
             (SignatureFinding(SignatureLevel.NONE, 0.0), Status.FAIL),
             (SignatureFinding(SignatureLevel.NONE, 0.0, flags=["typed signature"]), Status.FAIL),
+            (
+                SignatureFinding(SignatureLevel.UNCERTAIN, 0.3, flags=["typed text ..."]),
+                Status.UNKNOWN,
+            ),
             (SignatureFinding(SignatureLevel.INK, 2.0, flags=["a pasted image"]), Status.UNKNOWN),
             (SignatureFinding(None), Status.UNKNOWN),
         ],
-        ids=["ink", "uncertain", "none", "slash-s", "pasted", "no-band"],
+        ids=["ink", "uncertain", "none", "slash-s", "typed-and-faint-ink", "pasted", "no-band"],
     )  # fmt: skip
     def test_statuses(self, finding: SignatureFinding, expected: Status) -> None:
         assert statuses(letter_fields(), signature=finding)["signature"] is expected
+
+    @pytest.mark.parametrize(
+        ("level", "words"),
+        [
+            (SignatureLevel.INK, "signature-like ink"),
+            (SignatureLevel.UNCERTAIN, "unclear \N{EM DASH} look at the letter"),
+            (SignatureLevel.NONE, "no ink where the signature belongs"),
+            (None, "unclear"),
+        ],
+    )
+    def test_evidence_gives_the_verdict(self, level: SignatureLevel | None, words: str) -> None:
+        finding = SignatureFinding(level, evidence="measured")
+
+        checks = run_checks(
+            letter_fields(), finding, typed=TYPED, records=RECORDS, today=TODAY, max_age_days=30
+        )
+
+        assert next(c for c in checks if c.id == "signature").evidence.startswith(words)

@@ -5,10 +5,19 @@ from __future__ import annotations
 import random
 from dataclasses import replace
 
+import cv2
+import numpy as np
 import pytest
+from PIL import Image, ImageDraw
 
+from benchmarks.corpora.clutter import MAKERS
+from benchmarks.corpora.signatures import Band, InkLayer, multiply, signature_ink
+from benchmarks.corpora.spec import SignatureSpec, random_spec
 from keyholder.letters import PRESENCE_NOTE, SignatureLevel, prescreen_letter
+from keyholder.letters.document import Box, Line, Page, TextSource, Word
+from keyholder.letters.fields import LetterFields
 from keyholder.letters.report import LetterReport
+from keyholder.letters.signature import find_signature
 from tests.letters import corpus, drawing
 from tests.letters.conftest import needs_tesseract
 
@@ -93,3 +102,104 @@ class TestScriptFontInAnImage:
 def screen(letter: corpus.Letter, condition: str) -> LetterReport:
     data, filename = corpus.letter_file(letter, condition, random.Random(3))
     return prescreen_letter(data, today=corpus.TODAY, filename=filename)
+
+
+# --- ink judged against the paper: bands drawn with the corpora's pens -------------------
+
+MM_PX = drawing.DPI / 25.4
+BAND = Band(gap=22.0, text_height=3.0, width=120.0)  # mm, as the corpora's generators
+
+
+def band_page(
+    layers: list[InkLayer], *, paper: int = 238, noise: float = 3.0, blur: float = 0.7
+) -> tuple[list[Page], LetterFields]:
+    """A page holding the closing, the typed name ``BAND.gap`` below it and ``layers``
+    between them, like a grey scan: paper tone, sensor noise, a little blur."""
+    font = drawing.load_font("sans", 3.8 * MM_PX)
+    image = Image.new("RGB", (1400, 620), (255, 255, 255))
+    draw = ImageDraw.Draw(image)
+    left, baseline = 160, 140
+    lines = []
+    for text, y in (("Sincerely,", baseline), ("Jane Doe", baseline + round(BAND.gap * MM_PX))):
+        draw.text((left, y), text, fill=(20, 20, 20), font=font, anchor="ls")
+        x0, y0, x1, y1 = draw.textbbox((left, y), text, font=font, anchor="ls")
+        lines.append(Line((Word(text, Box(1, x0, y0, x1 - x0, y1 - y0), 100.0),)))
+    array = np.asarray(image).copy()
+    for layer in layers:
+        multiply(
+            array, layer, round(left + layer.x_mm * MM_PX), round(baseline + layer.y_mm * MM_PX)
+        )
+    rng = np.random.default_rng(5)
+    scanned = cv2.GaussianBlur(array.astype(np.float32) * paper / 255, (0, 0), blur)
+    scanned += rng.normal(0, noise, scanned.shape)
+    pixels = np.clip(scanned, 0, 255).astype(np.uint8)
+    page = Page(1, pixels, "image", TextSource.TEXT_LAYER, lines)
+    return [page], LetterFields(closing=lines[0], name_line=lines[1])
+
+
+def ballpoint(seed: int, *, strength: float) -> InkLayer:
+    """A thin ballpoint signature (0.14-0.36 mm, semi-transparent, skipping), its ink's
+    coverage scaled by ``strength`` (a pen running dry, a light hand)."""
+    spec = SignatureSpec(kind="full", pen="ballpoint", ink="blue", overlap="none", seed=seed)
+    layer = signature_ink("Jane Doe", spec, BAND, drawing.DPI)
+    return replace(layer, alpha=layer.alpha * strength)
+
+
+def clutter_layer(kind: str, number: int) -> InkLayer:
+    spec = random_spec(3, number)
+    return MAKERS[kind](spec, BAND, drawing.DPI, random.Random(f"test/{kind}/{number}"))
+
+
+class TestInkAgainstThePaper:
+    """Thin, faint pen strokes are ink; drawn marks are not handwriting; "no ink
+    where the signature belongs" only for a band that holds nothing ink-like."""
+
+    @pytest.mark.parametrize("seed", [12, 13, 14])
+    def test_thin_faint_ballpoint_is_signature_like(self, seed: int) -> None:
+        finding = find_signature(*band_page([ballpoint(seed, strength=0.55)]))
+
+        assert finding.level is SignatureLevel.INK, finding.evidence
+        assert finding.verdict == "signature-like ink"
+
+    def test_a_faint_signature_is_never_no_ink(self) -> None:
+        # Some hairlines break up too much to be sure of: unclear, never "no ink".
+        levels = [
+            find_signature(*band_page([ballpoint(seed, strength=0.55)])).level
+            for seed in range(15, 21)
+        ]
+
+        assert SignatureLevel.NONE not in levels
+        assert levels.count(SignatureLevel.INK) >= len(levels) // 2, levels
+
+    @pytest.mark.parametrize("number", [1, 2])
+    @pytest.mark.parametrize("kind", ["stamp", "seal", "logo"])
+    def test_stamp_seal_or_logo_alone_is_not_signature_ink(self, kind: str, number: int) -> None:
+        finding = find_signature(*band_page([clutter_layer(kind, number)]))
+
+        assert finding.level is not SignatureLevel.INK, finding.evidence
+
+    def test_signature_over_a_stamp_is_found(self) -> None:
+        layers = [clutter_layer("stamp", 1), ballpoint(12, strength=0.8)]
+
+        assert find_signature(*band_page(layers)).level is SignatureLevel.INK
+
+    def test_very_faint_strokes_are_unclear_not_none(self) -> None:
+        finding = find_signature(*band_page([ballpoint(11, strength=0.4)]))
+
+        assert finding.level is SignatureLevel.UNCERTAIN, finding.evidence
+        assert finding.verdict.startswith("unclear")
+
+    @pytest.mark.parametrize("noise", [1.0, 6.0])
+    def test_empty_band_is_no_ink(self, noise: float) -> None:
+        finding = find_signature(*band_page([], noise=noise))
+
+        assert finding.level is SignatureLevel.NONE, finding.evidence
+        assert finding.verdict == "no ink where the signature belongs"
+
+    def test_no_band_is_unclear_never_none(self) -> None:
+        pages, _ = band_page([ballpoint(11, strength=1.0)])
+
+        finding = find_signature(pages, LetterFields())
+
+        assert finding.level is None
+        assert finding.verdict.startswith("unclear")

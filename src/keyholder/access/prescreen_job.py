@@ -170,7 +170,8 @@ def letter_items(report: dict[str, Any]) -> list[Item]:
         for s in (Status.FAIL, Status.UNKNOWN, Status.PASS)
     )
     signature = report.get("signature") or {}
-    level = signature.get("level") or "not found"
+    # Reports stored before verdicts were worded have only the level.
+    level = signature.get("verdict") or signature.get("level") or "not found"
     items.append(
         Item(
             Check.LETTER,

@@ -105,4 +105,4 @@ def check(
         ["check", "status", "evidence"],
         [(c["label"], c["status"], c["evidence"]) for c in report.json["checks"]],
     )
-    typer.echo(f"signature: {report.signature_level or 'not measured'} ({PRESENCE_NOTE})")
+    typer.echo(f"signature: {report.signature_verdict} ({PRESENCE_NOTE})")

@@ -331,19 +331,16 @@ def _date_recent(found: Found | None, today: date, max_age_days: int) -> Check:
 def _signature(finding: SignatureFinding) -> Check:
     box = finding.ink_box or finding.band
     flags = "; ".join(finding.flags)
-    evidence = f"{finding.level.value if finding.level else 'not measured'}: {finding.evidence}"
+    evidence = f"{finding.verdict}: {finding.evidence}" if finding.evidence else finding.verdict
     evidence += f"; {flags}" if flags else ""
     if finding.level is None:
         status = Status.UNKNOWN
-    elif (
-        any(f.startswith("typed") for f in finding.flags)
-        and finding.level is not SignatureLevel.INK
-    ):
-        status = Status.FAIL
     elif finding.level is SignatureLevel.INK:
         status = Status.UNKNOWN if finding.flags else Status.PASS
     elif finding.level is SignatureLevel.UNCERTAIN:
+        # Even with typed text ("/s/ Name") in the band: ink that may be a pen's is
+        # never reported as no signature.
         status = Status.UNKNOWN
-    else:
+    else:  # an empty band, typed signature or not
         status = Status.FAIL
     return Check("signature", LABELS["signature"], status, evidence, box, round(finding.score, 3))

@@ -28,9 +28,11 @@ class LetterReport:
     address that OCR confusions, listed in ``confusions``, explain the reading
     ``corrected_from`` as: see ``reconcile``), ``checks`` (each: ``id``, ``label``,
     ``status`` pass|fail|unknown, ``evidence``, ``box``, ``score``),
-    ``signature`` (``level``, ``score``, ``band``, ``ink_box``, ``flags``,
-    ``evidence``, ``note``), ``summary`` (counts per status), ``typed`` and
-    ``records`` (what the letter was compared with), ``today``, ``seconds``.
+    ``signature`` (``level`` "signature-like ink" | "uncertain" | "no handwriting"
+    or null when the band was not found, ``verdict`` the same in a reviewer's words,
+    ``score``, ``band``, ``ink_box``, ``flags``, ``evidence``, ``note``),
+    ``summary`` (counts per status), ``typed`` and ``records`` (what the letter
+    was compared with), ``today``, ``seconds``.
     Boxes are ``{"page", "x", "y", "w", "h"}`` in pixels of the page image
     (PDF pages rendered at 200 dpi; scans and photos after clean-up).
     """
@@ -51,6 +53,10 @@ class LetterReport:
     def signature_level(self) -> str | None:
         level = self.json["signature"]["level"]
         return str(level) if level else None
+
+    @property
+    def signature_verdict(self) -> str:
+        return str(self.json["signature"]["verdict"])
 
 
 def annotate(pages: list[Page], report: dict[str, Any]) -> bytes:
