@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from keyholder.letters import AccountRecords, ExecutiveContact, Status, TypedFields
-from keyholder.letters.checks import domain_is_verified, run_checks
+from keyholder.letters.checks import run_checks
 from keyholder.letters.document import Box
 from keyholder.letters.fields import Found, LetterFields
 from keyholder.letters.signature import SignatureFinding, SignatureLevel
@@ -162,9 +162,26 @@ class TestExecutiveDomain:
 
         assert result["executive_email_domain"] is Status.FAIL
 
-    def test_subdomain_of_a_verified_domain_passes(self) -> None:
-        assert domain_is_verified("mail.acme.example", ("acme.example",))
-        assert not domain_is_verified("notacme.example", ("acme.example",))
+    def test_s23_a_subdomain_fails_as_it_does_on_the_form(self) -> None:
+        # One rule for the letter and the request form (keyholder.domains): the
+        # account proved control of the domain itself, not of its subdomains.
+        checks = run_checks(
+            letter_fields(executive_email=found("dana@mail.acme.example")), SIGNED,
+            typed=TYPED, records=RECORDS, today=TODAY, max_age_days=30,
+        )  # fmt: skip
+
+        domain = next(c for c in checks if c.id == "executive_email_domain")
+        assert domain.status is Status.FAIL
+        assert "subdomain of the verified domain acme.example" in domain.evidence
+
+    def test_s23_a_look_alike_is_named(self) -> None:
+        checks = run_checks(
+            letter_fields(executive_email=found("dana@acrne.example")), SIGNED,
+            typed=TYPED, records=RECORDS, today=TODAY, max_age_days=30,
+        )  # fmt: skip
+
+        domain = next(c for c in checks if c.id == "executive_email_domain")
+        assert "looks like the verified domain acme.example" in domain.evidence
 
     def test_s23_letter_and_form_disagreeing_fails(self) -> None:
         typed = replace(TYPED, executive_email="someone@acme.example")

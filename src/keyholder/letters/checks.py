@@ -15,6 +15,7 @@ from enum import StrEnum
 
 from rapidfuzz import fuzz
 
+from keyholder.domains import check_email_domain
 from keyholder.letters.document import Box
 from keyholder.letters.fields import Found, LetterFields, canonical_contract
 from keyholder.letters.signature import SignatureFinding, SignatureLevel
@@ -235,17 +236,6 @@ def _executive_on_record(fields: LetterFields, records: AccountRecords | None) -
     )  # fmt: skip
 
 
-def domain_is_verified(domain: str, verified: tuple[str, ...]) -> bool:
-    """Exactly a verified domain or a subdomain of one; look-alikes (punycode too) are not."""
-    try:
-        ascii_domain = domain.strip().rstrip(".").encode("idna").decode("ascii").lower()
-    except UnicodeError:
-        return False
-    return any(
-        ascii_domain == d.lower() or ascii_domain.endswith("." + d.lower()) for d in verified
-    )
-
-
 def _executive_email_domain(
     found: Found | None, typed: TypedFields, records: AccountRecords | None
 ) -> Check:
@@ -263,29 +253,21 @@ def _executive_email_domain(
             f"{source} reads {email!r}; no records to compare with",
             found,
         )
-    domain = email.rsplit("@", 1)[-1]
-    verified = ", ".join(records.verified_domains) or "none"
+    # The same rule (S23) as for the address typed in the request form.
+    verdict = check_email_domain(email, records.verified_domains)
     if found and found.corrected_from is not None:
         read_domain = found.corrected_from.rsplit("@", 1)[-1]
-        if read_domain != domain or not domain_is_verified(domain, records.verified_domains):
+        if read_domain != email.rsplit("@", 1)[-1] or verdict.status != "pass":
             # A look-alike domain blurred reads the same: only a person can tell.
             evidence = _corrected(found, "the executive's address on record")
             return _check("executive_email_domain", Status.UNKNOWN, evidence, found)
-    if domain_is_verified(domain, records.verified_domains):
+    if verdict.status == "pass":
         # Only the part before the "@" can have been corrected here: still said.
         read = f" (read {found.corrected_from!r})" if found and found.corrected_from else ""
         return _check(
-            "executive_email_domain",
-            Status.PASS,
-            f"{email!r}{read} is on a verified domain ({verified})",
-            found,
+            "executive_email_domain", Status.PASS, f"{email!r}{read}: {verdict.explanation}", found
         )
-    return _check(
-        "executive_email_domain",
-        Status.FAIL,
-        f"{email!r}: {domain!r} is not a verified domain ({verified})",
-        found,
-    )
+    return _check("executive_email_domain", Status.FAIL, f"{email!r}: {verdict.explanation}", found)
 
 
 def _corrected(found: Found, what: str) -> str:
