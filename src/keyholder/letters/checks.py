@@ -20,7 +20,11 @@ from keyholder.letters.document import Box
 from keyholder.letters.fields import Found, LetterFields, canonical_contract
 from keyholder.letters.signature import SignatureFinding, SignatureLevel
 
-ACCOUNT_NAME_PASS = 90.0  # rapidfuzz ratio, 0-100
+# rapidfuzz ratio (0-100) of the name as read with the slug or display name,
+# case, spaces and punctuation folded: from PASS a match, below UNCLEAR a
+# different account, in between for the reviewer to look at.
+ACCOUNT_NAME_PASS = 90.0
+ACCOUNT_NAME_UNCLEAR = 70.0
 EXECUTIVE_NAME_PASS = 88.0
 C_LEVEL_TITLE = re.compile(
     r"\b(chief\s+[a-z]+(?:\s+[a-z]+)?\s+officer|ceo|cfo|coo|cto|cio|ciso|cso|cmo|cro|"
@@ -143,20 +147,29 @@ def _missing(id_: str, what: str) -> Check:
 
 
 def _account_name(found: Found | None, typed: TypedFields, records: AccountRecords | None) -> Check:
+    """Pass on a near-exact match with the account's slug, display name or the form's
+    account name; fail when clearly different; in between, ask the reviewer."""
     if found is None:
         return _missing("account_name", "the account name")
-    expected = [v for v in (records.name if records else None, typed.account_name) if v]
-    if not expected:
+    names = [records.name, records.display_name] if records else []
+    names += [typed.account_name] if typed.account_name else []
+    names = [name for name in dict.fromkeys(names) if name]
+    if not names:
         return _check(
             "account_name", Status.UNKNOWN, f"reads {found.text!r}; nothing to compare with", found
         )
-    names = [records.name, records.display_name] if records else []
-    names += [typed.account_name] if typed.account_name else []
-    score = max(fuzz.ratio(_fold(found.value), _fold(name)) for name in names)
-    status = Status.PASS if score >= ACCOUNT_NAME_PASS else Status.FAIL
+    score, closest = max((fuzz.ratio(_fold(found.value), _fold(name)), name) for name in names)
+    if score >= ACCOUNT_NAME_PASS:
+        status, verdict = Status.PASS, "matches"
+    elif score >= ACCOUNT_NAME_UNCLEAR:
+        status, verdict = Status.UNKNOWN, "is close to, but not the same as"
+    else:
+        status, verdict = Status.FAIL, "differs from"
+    on_record = " / ".join(repr(name) for name in names)
     return _check(
         "account_name", status,
-        f"reads {found.text!r}; on record {' / '.join(names)!r} (similarity {score:.0f}%)",
+        f"reads {found.text!r}, which {verdict} {closest!r} ({score:.0f}% similar; "
+        f"on record and typed: {on_record})",
         found, round(score, 1),
     )  # fmt: skip
 

@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
+from rapidfuzz import fuzz
+
 from keyholder.letters.document import Box, Line, Page, Word
 
 MONTHS = {
@@ -60,14 +62,36 @@ CONTRACT_LABEL = re.compile(
     r"\b(?:contract|agreement)\s*(?:number|no\.?|#)?\s*[:.]?\s*(?P<value>[A-Z0-9][A-Z0-9-]{5,})",
     re.IGNORECASE,
 )
-# The account's name follows "enterprise account" or "account name" (with or
-# without a colon) or "account:"; after a bare "account" it must end at
-# punctuation, which keeps "our account retired and ..." from naming an account.
-_SLUG = r"[\"'\u201c\u2018]?(?P<value>[a-z0-9][a-z0-9-]*[a-z0-9])"
+# The account's name follows "enterprise account", "company account", "account
+# name" or "account" (with or without a colon, dot leaders in a form:
+# "Company account ......: Fabrikam, Inc."). People write it as the slug
+# ("northwind-traders"), as the display name in quotes ("“Northwind Traders -
+# Enterprise”", spaces, dashes and all), or as the display name bare. After a
+# bare "account" a slug must end at punctuation and a display name start with a
+# capital, which keeps "our account retired and ..." from naming an account.
+_OPEN_QUOTE = "\"'\u201c\u2018\u201e\u00ab"
+_CLOSE_QUOTE = "\"'\u201d\u2019\u00bb"
+_QUOTED = rf"[{_OPEN_QUOTE}](?P<quoted>[^{_CLOSE_QUOTE}\n]{{2,80}}(?:\n[^{_CLOSE_QUOTE}\n]{{1,60}})?)[{_CLOSE_QUOTE}]"
+_SLUG_VALUE = r"(?P<slug>[a-z0-9][a-z0-9-]*[a-z0-9])"
+# A display name written bare runs to the end of its line or of its phrase
+# ("..., contract ...", "(contract number ...)", "be given to").
+_DISPLAY = (
+    r"(?P<display>[A-Z0-9][^\n]{1,80}?)"
+    r"(?=\s*[,(]?\s*\(?(?:contract|agreement)\b|\s+be\s|;|\.\s+(?=[A-Z][a-z])|$)"
+)
+_LEADER = r"\s*(?:\.{2,}\s*)?[:|]?\s*"
+_LABEL = r"\b(?:(?:enterprise|company)\s+account|account\s+name|account\s*(?=\.{2}|[:|]))"
+_LABELLED = re.compile(rf"{_LABEL}|\bcontract\b", re.IGNORECASE)
 ACCOUNT_LABELS = (
-    re.compile(rf"\b(?:enterprise\s+account|account\s+name)\s*:?\s*{_SLUG}", re.IGNORECASE),
-    re.compile(rf"\baccount\s*:\s*{_SLUG}", re.IGNORECASE),
-    re.compile(rf"\baccount\s+{_SLUG}(?=[\"'\u201d\u2019]?\s*[(),.;])", re.IGNORECASE),
+    re.compile(rf"{_LABEL}{_LEADER}{_QUOTED}", re.IGNORECASE | re.MULTILINE),
+    re.compile(rf"{_LABEL}{_LEADER}(?-i:{_SLUG_VALUE})(?![\w.@])", re.IGNORECASE | re.MULTILINE),
+    re.compile(rf"{_LABEL}{_LEADER}(?-i:{_DISPLAY})", re.IGNORECASE | re.MULTILINE),
+    re.compile(rf"\baccount\s+{_QUOTED}", re.IGNORECASE | re.MULTILINE),
+    re.compile(
+        rf"\baccount\s+[\"'\u201c\u2018]?(?-i:{_SLUG_VALUE})(?=[\"'\u201d\u2019]?\s*[(),.;])",
+        re.IGNORECASE | re.MULTILINE,
+    ),
+    re.compile(rf"\baccount\s+(?-i:{_DISPLAY})", re.IGNORECASE | re.MULTILINE),
 )
 _NOT_ACCOUNT_NAMES = {
     "of", "is", "to", "the", "and", "for", "holder", "name", "number", "has", "was", "with",
@@ -80,12 +104,32 @@ REASON = re.compile(
     re.IGNORECASE,
 )
 CLOSING = re.compile(
-    r"^(?:yours\s+(?:sincerely|faithfully|truly)|sincerely(?:\s+yours)?|kind\s+regards|"
-    r"best\s+regards|regards|respectfully(?:\s+yours)?|with\s+thanks)\b",
+    r"^(?:yours\s+(?:sincerely|faithfully|truly)|sincerely(?:\s+yours)?|"
+    r"(?:with\s+)?(?:kind|best|warm|warmest|kindest)\s+regards|regards|best\s+wishes|"
+    r"respectfully(?:\s+yours)?|with\s+thanks|cordially)\b",
     re.IGNORECASE,
 )
+# A closing that the signature's loops ran into reads mangled ("sinc rely, i y"):
+# its first letters still look like one of these.
+CLOSING_WORDS = (
+    "yourssincerely", "yoursfaithfully", "yourstruly", "sincerely", "kindregards",
+    "bestregards", "withbestregards", "withkindregards", "warmregards", "regards",
+    "respectfully", "withthanks", "bestwishes",
+)  # fmt: skip
+MANGLED_CLOSING_SCORE = 80.0
+# A line this many times the page's typical line height may be two read as one;
+# one under FRAGMENT of it is a piece of a letter (a descender read as a line).
+TALL_LINE = 1.6
+FRAGMENT = 0.5
+BODY_CONFIDENCE = 80.0
 TYPED_SIGNATURE = re.compile(r"^\s*[/|lI1]\s?[sS5]\s?[/|lI1]\s*\S")
-NAME_LINE = re.compile(r"^(?:[A-Z][A-Za-z.'-]*\s+){1,3}[A-Z][A-Za-z'-]+$")
+# A person's name: two to five words, each capitalised ("O'Donnell", "Al-Mansouri",
+# "Schäfer", "J.") or a lower-case particle ("van der Berg").
+NAME_PARTICLES = frozenset(
+    {"van", "der", "den", "de", "del", "della", "di", "da", "dos", "das", "du", "von", "le",
+     "la", "ten", "ter", "bin", "ibn", "al", "el", "y"}
+)  # fmt: skip
+_NAME_WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|['\u2019.-])*")
 TITLE_WORDS = re.compile(
     r"\b(officer|director|manager|president|owner|founder|chair\w*|ceo|cfo|coo|cto|cio|"
     r"ciso|partner|head|vp|counsel|administrator|secretary|treasurer)\b",
@@ -209,33 +253,91 @@ def extract_fields(pages: list[Page]) -> LetterFields:
     lines = all_lines(pages)
     index = TextIndex(lines)
     fields = LetterFields()
-    closing_at = _find_closing(index, fields)
-    body_end = index.line_offsets[closing_at][0] if closing_at is not None else len(index.text)
+    height = _typical_height(lines)
+    closing_at = _find_closing(index, fields, height)
+    block_at = closing_at + 1 if closing_at is not None else None
+    if closing_at is None:
+        # No closing read (the signature ran into it, or OCR skipped it): the
+        # block is found from the typed name up.
+        name_at = _name_from_below(lines, height)
+        if name_at is not None:
+            block_at = _block_top(lines, name_at)
+    body_ends_at = closing_at if closing_at is not None else block_at
+    body_end = len(index.text) if body_ends_at is None else index.line_offsets[body_ends_at][0]
     fields.account_name = _account_name(index, body_end)
     fields.contract_number = _contract_number(index)
     fields.reason = _reason(index, body_end)
     fields.date = _date(index)
     _emails(index, fields, body_end)
-    _signature_block(index, fields, closing_at)
+    if block_at is not None:
+        _signature_block(lines[block_at:], fields, height)
     return fields
 
 
-def _find_closing(index: TextIndex, fields: LetterFields) -> int | None:
-    for i in range(len(index.line_offsets) - 1, -1, -1):
-        line = index.line_offsets[i][2]
-        if CLOSING.match(line.text.strip()):
-            fields.closing = line
-            return i
-    return None
+def _typical_height(lines: list[Line]) -> float:
+    heights = sorted(line.box.height for line in lines if _letters(line.text) >= 3)
+    return float(heights[len(heights) // 2]) if heights else 0.0
+
+
+def _letters(text: str) -> int:
+    return sum(c.isalnum() for c in text)
+
+
+def _find_closing(index: TextIndex, fields: LetterFields, height: float) -> int | None:
+    """The last line that is a closing, or failing that reads like a mangled one.
+
+    A closing line as tall as two is the closing and the signature read as one
+    line: it ends the body but is not given as ``fields.closing`` (the
+    signature band would start under the signature); the typed name places it.
+    """
+    lines = [entry[2] for entry in index.line_offsets]
+    found = next(
+        (i for i in range(len(lines) - 1, -1, -1) if CLOSING.match(lines[i].text.strip())), None
+    )
+    if found is None:
+        found = next(
+            (i for i in range(len(lines) - 1, -1, -1) if _mangled_closing(lines[i].text)), None
+        )
+    if found is not None and not (height and lines[found].box.height > TALL_LINE * height):
+        fields.closing = lines[found]
+    return found
+
+
+def _mangled_closing(text: str) -> bool:
+    words = text.split()
+    if not words or len(words) > 6 or "@" in text or any(c.isdigit() for c in text):
+        return False
+    folded = re.sub(r"[^a-z]", "", text.lower())
+    return any(
+        len(folded) >= len(word) - 1
+        and fuzz.ratio(folded[: len(word) + 1], word) >= MANGLED_CLOSING_SCORE
+        for word in CLOSING_WORDS
+    )
 
 
 def _account_name(index: TextIndex, body_end: int) -> Found | None:
     for pattern in ACCOUNT_LABELS:
         for match in pattern.finditer(index.text, 0, body_end):
-            value = match.group("value").lower()
-            if value not in _NOT_ACCOUNT_NAMES:
-                return index.found(value, match, "value")
+            group = next(g for g in ("quoted", "slug", "display") if match.groupdict().get(g))
+            value = _account_value(match.group(group), slug=group == "slug")
+            # A label with nothing after it on its line ("... as follows: account")
+            # must not take the next line's label for a display name.
+            if value and value.lower() not in _NOT_ACCOUNT_NAMES and not _LABELLED.search(value):
+                return index.found(value, match, group)
     return None
+
+
+def _account_value(text: str, *, slug: bool) -> str:
+    """The account name as written, tidied: a slug in lower case, a display name as
+    it reads with its spaces made single and punctuation after it dropped (a last
+    dot stays after an abbreviation: "Inc.", "B.V.")."""
+    if slug:
+        return text.lower()
+    value = " ".join(text.split()).strip(" ,;:")
+    last = value.rsplit(" ", 1)[-1]
+    if value.endswith(".") and len(last) > 4 and "." not in last[:-1]:
+        value = value[:-1]
+    return value
 
 
 def _contract_number(index: TextIndex) -> Found | None:
@@ -320,57 +422,96 @@ def _emails(index: TextIndex, fields: LetterFields, body_end: int) -> None:
         fields.executive_email = index.found(_email(after[0]), after[0])
 
 
-def _signature_block(index: TextIndex, fields: LetterFields, closing_at: int | None) -> None:
+def _signature_block(following: list[Line], fields: LetterFields, height: float) -> None:
     """The typed name and title under the signature, and what lies between.
 
     The name is the line just above the title (or above the email when there is
-    no title); failing that, the most confidently read Title Case line after the
-    closing: a script-font or scribbled "signature" above it reads worse.
+    no title); failing that, the most confidently read name-like line before
+    the title or email: a script-font or scribbled "signature" above it reads
+    worse, and the company's name under the title is no signer. Fragments (a
+    descender read as a line of its own) are passed over.
     """
-    if closing_at is None:
-        return
-    following = [entry[2] for entry in index.line_offsets[closing_at + 1 :]]
-    candidates: list[tuple[float, int]] = []
+    usable: list[tuple[int, Line]] = []
     for position, line in enumerate(following):
         text = line.text.strip()
         if TYPED_SIGNATURE.match(text):
             fields.typed_signature = Found(text, text, line.box)
-            continue
-        # OCR reads some scribbles as capitalised "words": names are in Title Case
-        # and read with confidence.
-        if (
-            "@" in text
-            or not NAME_LINE.match(text)
-            or text.isupper()
-            or TITLE_WORDS.search(text)
-            or line.confidence < 50
-        ):
-            continue
-        candidates.append((line.confidence, position))
-    above_title = _line_above_title_or_email(following)
-    if above_title is not None:
-        position = above_title
-    elif candidates:
-        _, position = max(candidates)  # ties: the later line, nearest the title
-    else:
-        return
-    line = following[position]
+        elif not _fragment(line, height):
+            usable.append((position, line))
+    chosen = _name_above_title_or_email(usable)
+    if chosen is None:
+        before_title = []
+        for entry in usable:
+            if _title_or_email(entry[1].text):
+                break
+            before_title.append(entry)
+        candidates = [
+            (line.confidence, n) for n, (_, line) in enumerate(before_title)
+            if _looks_like_name(line.text) and line.confidence >= 50
+        ]  # fmt: skip
+        if not candidates:
+            return
+        _, chosen = max(candidates)  # ties: the later line, nearest the title
+    position, line = usable[chosen]
     fields.name_line = line
     fields.signature_lines = following[:position]
     fields.executive_name = Found(line.text.strip(), line.text.strip(), line.box)
-    if position + 1 < len(following):
-        title_line = following[position + 1]
+    if chosen + 1 < len(usable):
+        title_line = usable[chosen + 1][1]
         title = title_line.text.strip()
         if "@" not in title and re.search(r"[A-Za-z]{2,}", title):
             fields.executive_title = Found(title, title, title_line.box)
 
 
-def _line_above_title_or_email(following: list[Line]) -> int | None:
-    for position, line in enumerate(following[1:], start=1):
-        text = line.text.strip()
-        if "@" in text or (TITLE_WORDS.search(text) and len(text.split()) <= 6):
-            above = following[position - 1].text.strip()
-            if NAME_LINE.match(above) and not above.isupper() and not TITLE_WORDS.search(above):
-                return position - 1
-            return None
+def _fragment(line: Line, height: float) -> bool:
+    """A line too small or too short to be one: a descender or a speck read as text."""
+    return _letters(line.text) < 3 or bool(height and line.box.height < FRAGMENT * height)
+
+
+def _looks_like_name(text: str) -> bool:
+    """Two to five words, capitalised or name particles, not all capitals, no title."""
+    words = text.strip().split()
+    if not 2 <= len(words) <= 5 or text.isupper() or TITLE_WORDS.search(text) or "@" in text:
+        return False
+    capitalised = 0
+    for word in words:
+        if word.lower() in NAME_PARTICLES:
+            continue
+        if not (_NAME_WORD.fullmatch(word) and word[0].isupper()):
+            return False
+        capitalised += 1
+    return capitalised >= 2
+
+
+def _title_or_email(text: str) -> bool:
+    return "@" in text or bool(TITLE_WORDS.search(text) and len(text.split()) <= 6)
+
+
+def _name_above_title_or_email(usable: list[tuple[int, Line]]) -> int | None:
+    for n in range(1, len(usable)):
+        if _title_or_email(usable[n][1].text):
+            return n - 1 if _looks_like_name(usable[n - 1][1].text) else None
     return None
+
+
+def _name_from_below(lines: list[Line], height: float) -> int | None:
+    """The last name-like line followed by a title or an email: the typed name."""
+    usable = [(i, line) for i, line in enumerate(lines) if not _fragment(line, height)]
+    for n in range(len(usable) - 2, -1, -1):
+        if _looks_like_name(usable[n][1].text) and _title_or_email(usable[n + 1][1].text):
+            return usable[n][0]
+    return None
+
+
+def _block_top(lines: list[Line], name_at: int) -> int:
+    """The first line of the block whose typed name is ``lines[name_at]``: up to
+    three lines above it that are not the body's (a mangled closing, the
+    signature read as text), stopping at a sentence or a long confident line."""
+    top = name_at
+    while top > 0 and name_at - top < 3:
+        text = lines[top - 1].text.strip()
+        confident = lines[top - 1].confidence >= BODY_CONFIDENCE
+        if text.endswith((".", ":")) or (len(text.split()) >= 6 and confident):
+            break
+        top -= 1
+    return top
