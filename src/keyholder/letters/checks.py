@@ -123,7 +123,7 @@ def run_checks(
         _account_name(fields.account_name, typed, records),
         _contract_number(fields.contract_number, typed, records),
         _email_to_add(fields.email_to_add, typed),
-        _executive_on_record(fields, records),
+        _executive_on_record(fields, typed, records),
         _executive_email_domain(fields.executive_email, typed, records),
         _executive_title(fields.executive_title),
         _reason(fields.reason),
@@ -221,7 +221,15 @@ def _email_to_add(found: Found | None, typed: TypedFields) -> Check:
     )
 
 
-def _executive_on_record(fields: LetterFields, records: AccountRecords | None) -> Check:
+def _executive_on_record(
+    fields: LetterFields, typed: TypedFields, records: AccountRecords | None
+) -> Check:
+    """The signer is an executive on record: the name, and the email beside it.
+
+    A letter signed with an executive's name but another address may come from
+    someone else of that name (or someone posing as them): it fails. An address
+    explained only as OCR confusions is never enough to pass.
+    """
     found = fields.executive_name
     if found is None:
         return _missing("executive_on_record", "the executive's name under the signature")
@@ -239,13 +247,34 @@ def _executive_on_record(fields: LetterFields, records: AccountRecords | None) -
             f"signed by {found.value!r}; the account has no executive on record",
             found,
         )
-    best = max(records.executive_contacts, key=lambda c: fuzz.token_sort_ratio(found.value, c.name))
-    score = fuzz.token_sort_ratio(found.value, best.name)
-    status = Status.PASS if score >= EXECUTIVE_NAME_PASS else Status.FAIL
+    scored = [(fuzz.token_sort_ratio(found.value, c.name), c) for c in records.executive_contacts]
+    score, best = max(scored, key=lambda pair: pair[0])
+    signed = f"signed by {found.value!r}; closest executive on record {best.name!r} ({score:.0f}%)"
+    if score < EXECUTIVE_NAME_PASS:
+        return _check("executive_on_record", Status.FAIL, signed, found, round(score, 1))
+    same_name = [c for s, c in scored if s >= EXECUTIVE_NAME_PASS]
+    on_record = {c.email.strip().lower() for c in same_name}
+    stated = fields.executive_email
+    email = stated.value if stated else (typed.executive_email or "").strip().lower()
+    where = "the letter" if stated else "the form"
+    if not email:
+        return _check(
+            "executive_on_record", Status.PASS,
+            f"{signed}; no email on the letter or the form to compare", found, round(score, 1),
+        )  # fmt: skip
+    recorded = " / ".join(repr(e) for e in sorted(on_record))
+    if email not in on_record:
+        return _check(
+            "executive_on_record", Status.FAIL,
+            f"{signed}, but {where} gives {email!r} and the record {recorded}: "
+            "someone else of that name, or not the executive", found, round(score, 1),
+        )  # fmt: skip
+    if stated is not None and stated.corrected_from is not None:
+        evidence = f"{signed}; " + _corrected(stated, "the executive's address on record")
+        return _check("executive_on_record", Status.UNKNOWN, evidence, found, round(score, 1))
     return _check(
-        "executive_on_record", status,
-        f"signed by {found.value!r}; closest executive on record {best.name!r} ({score:.0f}%)",
-        found, round(score, 1),
+        "executive_on_record", Status.PASS,
+        f"{signed}, with the address on record {email!r} ({where})", found, round(score, 1),
     )  # fmt: skip
 
 

@@ -71,7 +71,11 @@ CONTRACT_LABEL = re.compile(
 # capital, which keeps "our account retired and ..." from naming an account.
 _OPEN_QUOTE = "\"'\u201c\u2018\u201e\u00ab"
 _CLOSE_QUOTE = "\"'\u201d\u2019\u00bb"
-_QUOTED = rf"[{_OPEN_QUOTE}](?P<quoted>[^{_CLOSE_QUOTE}\n]{{2,80}}(?:\n[^{_CLOSE_QUOTE}\n]{{1,60}})?)[{_CLOSE_QUOTE}]"
+_QUOTED = (
+    rf"[{_OPEN_QUOTE}]"
+    rf"(?P<quoted>[^{_CLOSE_QUOTE}\n]{{2,80}}(?:\n[^{_CLOSE_QUOTE}\n]{{1,60}})?)"
+    rf"[{_CLOSE_QUOTE}]"
+)
 _SLUG_VALUE = r"(?P<slug>[a-z0-9][a-z0-9-]*[a-z0-9])"
 # A display name written bare runs to the end of its line or of its phrase
 # ("..., contract ...", "(contract number ...)", "be given to").
