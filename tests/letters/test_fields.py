@@ -387,8 +387,9 @@ class TestAccountNameAsPeopleWriteIt:
         assert account(line) == expected
 
     def test_a_label_ending_its_line_does_not_take_the_next_label(self) -> None:
-        assert account("administrator access to our enterprise account:",
-                       "Company account litware", "Contract ref. ENT-2021-616897") == "litware"  # fmt: skip
+        lines = ("administrator access to our enterprise account:", "Company account litware")
+
+        assert account(*lines, "Contract ref. ENT-2021-616897") == "litware"
 
     @given(
         words=st.lists(

@@ -24,7 +24,7 @@ from keyholder.letters.signature import SignatureFinding, SignatureLevel
 # case, spaces and punctuation folded: from PASS a match, below UNCLEAR a
 # different account, in between for the reviewer to look at.
 ACCOUNT_NAME_PASS = 90.0
-ACCOUNT_NAME_UNCLEAR = 70.0
+ACCOUNT_NAME_UNCLEAR = 80.0
 EXECUTIVE_NAME_PASS = 88.0
 C_LEVEL_TITLE = re.compile(
     r"\b(chief\s+[a-z]+(?:\s+[a-z]+)?\s+officer|ceo|cfo|coo|cto|cio|ciso|cso|cmo|cro|"
@@ -253,29 +253,28 @@ def _executive_on_record(
     if score < EXECUTIVE_NAME_PASS:
         return _check("executive_on_record", Status.FAIL, signed, found, round(score, 1))
     same_name = [c for s, c in scored if s >= EXECUTIVE_NAME_PASS]
+    status, evidence = _executive_email_on_record(fields.executive_email, typed, same_name)
+    return _check("executive_on_record", status, f"{signed}{evidence}", found, round(score, 1))
+
+
+def _executive_email_on_record(
+    stated: Found | None, typed: TypedFields, same_name: list[ExecutiveContact]
+) -> tuple[Status, str]:
+    """The address given beside a name on record, compared with that contact's."""
     on_record = {c.email.strip().lower() for c in same_name}
-    stated = fields.executive_email
     email = stated.value if stated else (typed.executive_email or "").strip().lower()
     where = "the letter" if stated else "the form"
     if not email:
-        return _check(
-            "executive_on_record", Status.PASS,
-            f"{signed}; no email on the letter or the form to compare", found, round(score, 1),
-        )  # fmt: skip
-    recorded = " / ".join(repr(e) for e in sorted(on_record))
+        return Status.PASS, "; no email on the letter or the form to compare"
     if email not in on_record:
-        return _check(
-            "executive_on_record", Status.FAIL,
-            f"{signed}, but {where} gives {email!r} and the record {recorded}: "
-            "someone else of that name, or not the executive", found, round(score, 1),
-        )  # fmt: skip
+        recorded = " / ".join(repr(e) for e in sorted(on_record))
+        return Status.FAIL, (
+            f", but {where} gives {email!r} and the record {recorded}: "
+            "someone else of that name, or not the executive"
+        )
     if stated is not None and stated.corrected_from is not None:
-        evidence = f"{signed}; " + _corrected(stated, "the executive's address on record")
-        return _check("executive_on_record", Status.UNKNOWN, evidence, found, round(score, 1))
-    return _check(
-        "executive_on_record", Status.PASS,
-        f"{signed}, with the address on record {email!r} ({where})", found, round(score, 1),
-    )  # fmt: skip
+        return Status.UNKNOWN, "; " + _corrected(stated, "the executive's address on record")
+    return Status.PASS, f", with the address on record {email!r} ({where})"
 
 
 def _executive_email_domain(
