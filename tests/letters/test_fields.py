@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from keyholder.letters.document import Box, Line, Page, TextSource, Word
@@ -381,6 +381,7 @@ class TestAccountNameAsPeopleWriteIt:
             ("to our enterprise account Adventure Works Cycles - EMEA (contract number",
              "Adventure Works Cycles - EMEA"),
             ("Company account northwind-traders", "northwind-traders"),
+            ("Account contoso-eu", "contoso-eu"),  # a table's row
         ],
     )  # fmt: skip
     def test_read_whole(self, line: str, expected: str) -> None:
@@ -391,6 +392,7 @@ class TestAccountNameAsPeopleWriteIt:
 
         assert account(*lines, "Contract ref. ENT-2021-616897") == "litware"
 
+    @settings(deadline=None)
     @given(
         words=st.lists(
             st.text("abcdefghijklmnopqrstuvwxyz", min_size=2, max_size=9), min_size=1, max_size=4

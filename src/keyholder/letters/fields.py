@@ -96,6 +96,8 @@ ACCOUNT_LABELS = (
         re.IGNORECASE | re.MULTILINE,
     ),
     re.compile(rf"\baccount\s+(?-i:{_DISPLAY})", re.IGNORECASE | re.MULTILINE),
+    # A row of a table: "Account" and the value alone on their line.
+    re.compile(rf"^[ \t]*account[ \t]+(?-i:{_SLUG_VALUE})[ \t]*$", re.IGNORECASE | re.MULTILINE),
 )
 _NOT_ACCOUNT_NAMES = {
     "of", "is", "to", "the", "and", "for", "holder", "name", "number", "has", "was", "with",
@@ -326,7 +328,11 @@ def _account_name(index: TextIndex, body_end: int) -> Found | None:
             value = _account_value(match.group(group), slug=group == "slug")
             # A label with nothing after it on its line ("... as follows: account")
             # must not take the next line's label for a display name.
-            if value and value.lower() not in _NOT_ACCOUNT_NAMES and not _LABELLED.search(value):
+            # Quotes say where a name starts and ends; bare words need more care.
+            bare = group != "quoted"
+            if value and not (
+                bare and (value.lower() in _NOT_ACCOUNT_NAMES or _LABELLED.search(value))
+            ):
                 return index.found(value, match, group)
     return None
 
