@@ -97,6 +97,21 @@ class TestOcrTolerance:
         assert fields.contract_number is not None
         assert fields.contract_number.value == expected
 
+    @pytest.mark.parametrize(
+        ("read", "expected"),
+        [
+            ("Contract ref. ENT2026089684", "ENT2026089684"),
+            ("our account \u201cAcme\u201d, contract ENT2O26O89684.", "ENT2026089684"),
+        ],
+    )
+    def test_contract_number_written_without_dashes(self, read: str, expected: str) -> None:
+        lines = [read if line.startswith("Contract") else line for line in LABELLED]
+
+        fields = extract_fields([page_of(*lines)])
+
+        assert fields.contract_number is not None
+        assert fields.contract_number.value == expected
+
     def test_email_with_spaces_around_the_at_sign(self) -> None:
         lines = [
             line.replace("jordan.lee@acme.example", "jordan. lee @ acme .example")

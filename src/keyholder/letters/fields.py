@@ -58,6 +58,11 @@ CONTRACT_SHAPE = re.compile(
     rf"\b[A-Z0-9]{{2,5}} ?- ?{_DIGITS}{{3,4}}{_DIGIT} ?- ?{_DIGITS}{{3,9}}{_DIGIT}(?!\w)",
     re.IGNORECASE | re.MULTILINE,
 )
+# The same written without dashes ("ENT2026089684"): capitals, then the digits
+# in one run (a year and a serial number), read with the same confusions.
+CONTRACT_COMPACT = re.compile(
+    r"\b[A-Z]{2,5}(?=[0-9OISlIBZ|]{8,13}(?!\w))(?=(?:\D*\d){6})[0-9OISlIBZ|]+"
+)
 CONTRACT_LABEL = re.compile(
     r"\b(?:contract|agreement)\s*(?:number|no\.?|#)?\s*[:.]?\s*(?P<value>[A-Z0-9][A-Z0-9-]{5,})",
     re.IGNORECASE,
@@ -245,6 +250,10 @@ def canonical_contract(value: str) -> str:
 
 def readable_contract(value: str) -> str:
     """The contract number as shown: letters kept in the prefix, digits after it."""
+    compact = re.fullmatch(r"([A-Za-z]{2,5})([0-9OQDILJ|SZBl]{8,13})", value.strip())
+    if compact is not None:
+        digits = compact.group(2).upper().translate(str.maketrans("OQDILJ|SZB", "0001111528"))
+        return compact.group(1).upper() + digits
     parts = re.split(r"\s*-\s*", re.sub(r"(?<=[\w|])\s(?=[\w|])", "", value.strip().upper()))
     fixed = [parts[0].translate(str.maketrans("0158", "OISB"))]
     fixed += [p.translate(str.maketrans("OQDILJ|SZB", "0001111528")) for p in parts[1:]]
@@ -354,10 +363,12 @@ def _contract_number(index: TextIndex) -> Found | None:
     for match in CONTRACT_LABEL.finditer(index.text):
         # The shape read from the label on, which takes in a last digit group OCR
         # set apart ("ENT-2019-78341 1"): the label's value stops at the space.
-        shaped = CONTRACT_SHAPE.match(index.text, match.start("value"))
+        shaped = CONTRACT_SHAPE.match(index.text, match.start("value")) or CONTRACT_COMPACT.match(
+            index.text, match.start("value")
+        )
         if shaped is not None:
             return index.found(readable_contract(shaped.group(0)), shaped)
-    loose = CONTRACT_SHAPE.search(index.text)
+    loose = CONTRACT_SHAPE.search(index.text) or CONTRACT_COMPACT.search(index.text)
     if loose is None:
         return None
     return index.found(readable_contract(loose.group(0)), loose)
