@@ -323,6 +323,16 @@ class TestSignatureBlockFromEitherSide:
         assert fields.name_line is not None
         assert fields.executive_name.value == "Ibrahim Al-Mansouri"  # type: ignore[union-attr]
 
+    def test_a_body_line_like_a_closing_does_not_end_the_body(self) -> None:
+        lines = [*LABELLED[:3], "Regarding the account", *LABELLED[3:7], "WwW", *BLOCK]
+
+        fields = extract_fields([page_of(*lines)])
+
+        assert fields.account_name is not None
+        assert fields.email_to_add is not None
+        assert fields.email_to_add.value == "jordan.lee@acme.example"
+        assert fields.executive_name.value == "Ibrahim Al-Mansouri"  # type: ignore[union-attr]
+
     @pytest.mark.parametrize("fragment", ["y", "-", "g,", "~"])
     def test_a_descender_read_as_a_line_is_not_a_line(self, fragment: str) -> None:
         assert executive([*LABELLED[:7], "Sincerely,", BLOCK[0], fragment, *BLOCK[1:]]) == (

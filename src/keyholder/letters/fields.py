@@ -269,14 +269,17 @@ def extract_fields(pages: list[Page]) -> LetterFields:
     index = TextIndex(lines)
     fields = LetterFields()
     height = _typical_height(lines)
-    closing_at = _find_closing(index, fields, height)
+    closing_at = _find_closing(lines, fields, height)
     block_at = closing_at + 1 if closing_at is not None else None
     if closing_at is None:
         # No closing read (the signature ran into it, or OCR skipped it): the
-        # block is found from the typed name up.
+        # block is found from the typed name up, and a mangled closing in it.
         name_at = _name_from_below(lines, height)
         if name_at is not None:
             block_at = _block_top(lines, name_at)
+            closing_at = _find_closing(
+                lines[:name_at], fields, height, mangled=True, start=block_at
+            )
     body_ends_at = closing_at if closing_at is not None else block_at
     body_end = len(index.text) if body_ends_at is None else index.line_offsets[body_ends_at][0]
     fields.account_name = _account_name(index, body_end)
@@ -298,21 +301,17 @@ def _letters(text: str) -> int:
     return sum(c.isalnum() for c in text)
 
 
-def _find_closing(index: TextIndex, fields: LetterFields, height: float) -> int | None:
-    """The last line that is a closing, or failing that reads like a mangled one.
+def _find_closing(
+    lines: list[Line], fields: LetterFields, height: float, *, mangled: bool = False, start: int = 0
+) -> int | None:
+    """The last line from ``start`` that is a closing (or reads like a mangled one).
 
     A closing line as tall as two is the closing and the signature read as one
     line: it ends the body but is not given as ``fields.closing`` (the
     signature band would start under the signature); the typed name places it.
     """
-    lines = [entry[2] for entry in index.line_offsets]
-    found = next(
-        (i for i in range(len(lines) - 1, -1, -1) if CLOSING.match(lines[i].text.strip())), None
-    )
-    if found is None:
-        found = next(
-            (i for i in range(len(lines) - 1, -1, -1) if _mangled_closing(lines[i].text)), None
-        )
+    like = _mangled_closing if mangled else (lambda text: bool(CLOSING.match(text.strip())))
+    found = next((i for i in range(len(lines) - 1, start - 1, -1) if like(lines[i].text)), None)
     if found is not None and not (height and lines[found].box.height > TALL_LINE * height):
         fields.closing = lines[found]
     return found
