@@ -133,6 +133,7 @@ MANGLED_CLOSING_SCORE = 80.0
 TALL_LINE = 1.6
 FRAGMENT = 0.5
 BODY_CONFIDENCE = 80.0
+BLOCK_LINES = 6  # lines the typed name may have under it, when found from below
 TYPED_SIGNATURE = re.compile(r"^\s*[/|lI1]\s?[sS5]\s?[/|lI1]\s*\S")
 # A person's name: two to five words, each capitalised ("O'Donnell", "Al-Mansouri",
 # "Schäfer", "J.") or a lower-case particle ("van der Berg").
@@ -292,9 +293,13 @@ def extract_fields(pages: list[Page]) -> LetterFields:
     return fields
 
 
-def _typical_height(lines: list[Line]) -> float:
-    heights = sorted(line.box.height for line in lines if _letters(line.text) >= 3)
-    return float(heights[len(heights) // 2]) if heights else 0.0
+def _typical_height(lines: list[Line]) -> dict[int, float]:
+    """Each page's median height of a line of text (pages differ: a photo's scale)."""
+    heights: dict[int, list[int]] = {}
+    for line in lines:
+        if _letters(line.text) >= 3:
+            heights.setdefault(line.box.page, []).append(line.box.height)
+    return {page: float(sorted(h)[len(h) // 2]) for page, h in heights.items()}
 
 
 def _letters(text: str) -> int:
@@ -302,7 +307,12 @@ def _letters(text: str) -> int:
 
 
 def _find_closing(
-    lines: list[Line], fields: LetterFields, height: float, *, mangled: bool = False, start: int = 0
+    lines: list[Line],
+    fields: LetterFields,
+    height: dict[int, float],
+    *,
+    mangled: bool = False,
+    start: int = 0,
 ) -> int | None:
     """The last line from ``start`` that is a closing (or reads like a mangled one).
 
@@ -312,7 +322,8 @@ def _find_closing(
     """
     like = _mangled_closing if mangled else (lambda text: bool(CLOSING.match(text.strip())))
     found = next((i for i in range(len(lines) - 1, start - 1, -1) if like(lines[i].text)), None)
-    if found is not None and not (height and lines[found].box.height > TALL_LINE * height):
+    typical = height.get(lines[found].box.page, 0.0) if found is not None else 0.0
+    if found is not None and not (typical and lines[found].box.height > TALL_LINE * typical):
         fields.closing = lines[found]
     return found
 
@@ -442,7 +453,7 @@ def _emails(index: TextIndex, fields: LetterFields, body_end: int) -> None:
         fields.executive_email = index.found(_email(after[0]), after[0])
 
 
-def _signature_block(following: list[Line], fields: LetterFields, height: float) -> None:
+def _signature_block(following: list[Line], fields: LetterFields, height: dict[int, float]) -> None:
     """The typed name and title under the signature, and what lies between.
 
     The name is the line just above the title (or above the email when there is
@@ -483,9 +494,10 @@ def _signature_block(following: list[Line], fields: LetterFields, height: float)
             fields.executive_title = Found(title, title, title_line.box)
 
 
-def _fragment(line: Line, height: float) -> bool:
+def _fragment(line: Line, height: dict[int, float]) -> bool:
     """A line too small or too short to be one: a descender or a speck read as text."""
-    return _letters(line.text) < 3 or bool(height and line.box.height < FRAGMENT * height)
+    typical = height.get(line.box.page, 0.0)
+    return _letters(line.text) < 3 or bool(typical and line.box.height < FRAGMENT * typical)
 
 
 def _looks_like_name(text: str) -> bool:
@@ -503,8 +515,12 @@ def _looks_like_name(text: str) -> bool:
     return capitalised >= 2
 
 
-def _title_or_email(text: str) -> bool:
-    return "@" in text or bool(TITLE_WORDS.search(text) and len(text.split()) <= 6)
+def _title_or_email(text: str, *, alone: bool = False) -> bool:
+    """A title line, or a line with an address (``alone``: nothing but the address,
+    so that a labelled item or a sentence with one is not taken for it)."""
+    if "@" in text:
+        return not alone or len(text.split()) <= 2
+    return bool(TITLE_WORDS.search(text) and len(text.split()) <= 6)
 
 
 def _name_above_title_or_email(usable: list[tuple[int, Line]]) -> int | None:
@@ -514,11 +530,16 @@ def _name_above_title_or_email(usable: list[tuple[int, Line]]) -> int | None:
     return None
 
 
-def _name_from_below(lines: list[Line], height: float) -> int | None:
-    """The last name-like line followed by a title or an email: the typed name."""
+def _name_from_below(lines: list[Line], height: dict[int, float]) -> int | None:
+    """The last name-like line followed by a title or an address alone: the typed
+    name. The block ends the letter: only its own few lines (title, company,
+    address, telephone, a footer) may follow it."""
     usable = [(i, line) for i, line in enumerate(lines) if not _fragment(line, height)]
-    for n in range(len(usable) - 2, -1, -1):
-        if _looks_like_name(usable[n][1].text) and _title_or_email(usable[n + 1][1].text):
+    for n in range(len(usable) - 2, max(-1, len(usable) - 2 - BLOCK_LINES), -1):
+        below = usable[n + 1][1].text
+        if ":" in below and "@" not in below:  # "Re: Administrator access"
+            continue
+        if _looks_like_name(usable[n][1].text) and _title_or_email(below, alone=True):
             return usable[n][0]
     return None
 
