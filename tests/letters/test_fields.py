@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from keyholder.letters.document import Box, Line, Page, TextSource, Word
@@ -90,6 +90,21 @@ class TestOcrTolerance:
         ],
     )
     def test_contract_number_whose_last_digit_ocr_set_apart(self, read: str, expected: str) -> None:
+        lines = [read if line.startswith("Contract") else line for line in LABELLED]
+
+        fields = extract_fields([page_of(*lines)])
+
+        assert fields.contract_number is not None
+        assert fields.contract_number.value == expected
+
+    @pytest.mark.parametrize(
+        ("read", "expected"),
+        [
+            ("Contract ref. ENT2026089684", "ENT2026089684"),
+            ("our account \u201cAcme\u201d, contract ENT2O26O89684.", "ENT2026089684"),
+        ],
+    )
+    def test_contract_number_written_without_dashes(self, read: str, expected: str) -> None:
         lines = [read if line.startswith("Contract") else line for line in LABELLED]
 
         fields = extract_fields([page_of(*lines)])
@@ -258,3 +273,163 @@ class TestSignatureBlock:
         assert fields.executive_title is None
         assert fields.executive_email
         assert fields.executive_email.value == "dana@acme.example"
+
+
+BLOCK = ("Ibrahim Al-Mansouri", "Founder & CEO", "Fabrikam, Inc.", "ibrahim@fabrikam.example")
+
+
+def executive(lines: list[str]) -> tuple[str | None, str | None, str | None]:
+    fields = extract_fields([page_of(*lines)])
+    return tuple(  # type: ignore[return-value]
+        found.value if found else None
+        for found in (fields.executive_name, fields.executive_title, fields.executive_email)
+    )
+
+
+class TestSignatureBlockFromEitherSide:
+    """Issue 14, causes 2 and 3: the block is found from the typed name up as well."""
+
+    @pytest.mark.parametrize(
+        "closing",
+        ["sinc rely, i y", "Sincercly, Wn", "Kmd regards,", "Yours sincerelv"],
+        ids=["loops-through-it", "blurred", "misread", "last-letter"],
+    )
+    def test_a_mangled_closing_does_not_lose_the_block(self, closing: str) -> None:
+        name, title, email = executive([*LABELLED[:7], closing, *BLOCK])
+
+        assert (name, title, email) == ("Ibrahim Al-Mansouri", "Founder & CEO", BLOCK[3])
+
+    def test_no_closing_at_all_the_block_is_found_from_the_name_and_the_band_known(self) -> None:
+        fields = extract_fields([page_of(*LABELLED[:7], "WwW Mnn", *BLOCK)])
+
+        assert fields.executive_name is not None
+        assert fields.executive_name.value == "Ibrahim Al-Mansouri"
+        assert fields.name_line is not None  # what the signature band hangs from
+        assert [line.text for line in fields.signature_lines] == ["WwW Mnn"]
+        assert fields.executive_email is not None
+        assert fields.email_to_add is not None
+        assert fields.email_to_add.value == "jordan.lee@acme.example"
+
+    def test_a_closing_read_with_the_signature_as_one_tall_line_is_not_the_band_s_top(
+        self,
+    ) -> None:
+        page = page_of(*LABELLED[:7], "Sincerely, WwW", *BLOCK)
+        tall = page.lines[7]
+        page.lines[7] = Line(tuple(replace_height(w, 90) for w in tall.words))
+
+        fields = extract_fields([page])
+
+        assert fields.closing is None
+        assert fields.name_line is not None
+        assert fields.executive_name.value == "Ibrahim Al-Mansouri"  # type: ignore[union-attr]
+
+    def test_a_body_line_like_a_closing_does_not_end_the_body(self) -> None:
+        lines = [*LABELLED[:3], "Regarding the account", *LABELLED[3:7], "WwW", *BLOCK]
+
+        fields = extract_fields([page_of(*lines)])
+
+        assert fields.account_name is not None
+        assert fields.email_to_add is not None
+        assert fields.email_to_add.value == "jordan.lee@acme.example"
+        assert fields.executive_name.value == "Ibrahim Al-Mansouri"  # type: ignore[union-attr]
+
+    @pytest.mark.parametrize("fragment", ["y", "-", "g,", "~"])
+    def test_a_descender_read_as_a_line_is_not_a_line(self, fragment: str) -> None:
+        assert executive([*LABELLED[:7], "Sincerely,", BLOCK[0], fragment, *BLOCK[1:]]) == (
+            "Ibrahim Al-Mansouri",
+            "Founder & CEO",
+            BLOCK[3],
+        )
+
+    def test_a_short_low_line_between_name_and_title_is_passed_over(self) -> None:
+        page = page_of(*LABELLED[:7], "Sincerely,", BLOCK[0], "Jpy", *BLOCK[1:])
+        page.lines[9] = Line(tuple(replace_height(w, 9) for w in page.lines[9].words))
+
+        fields = extract_fields([page])
+
+        assert fields.executive_name.value == "Ibrahim Al-Mansouri"  # type: ignore[union-attr]
+        assert fields.executive_title.value == "Founder & CEO"  # type: ignore[union-attr]
+
+    def test_the_company_line_is_never_the_name(self) -> None:
+        # The name read badly: the company under the title must not stand in.
+        lines = [*LABELLED[:7], "Sincerely,", "lbrahim A1-Mansour!", *BLOCK[1:]]
+
+        name, _, _ = executive(lines)
+
+        assert name != "Fabrikam, Inc."
+        assert name != "Fabrikam Traders"
+        lines[-2] = "Fabrikam Traders"
+        assert executive(lines)[0] is None
+
+    @pytest.mark.parametrize(
+        "name",
+        ["Laura van der Berg", "Kwame Schäfer", "Aoife O'Donnell", "Grace J. Whitmore-Price"],
+    )
+    def test_names_as_people_have_them(self, name: str) -> None:
+        assert executive([*LABELLED[:7], "Kind regards,", name, "CEO", "x@acme.example"])[0] == (
+            name
+        )
+
+    @pytest.mark.parametrize(
+        "closing", ["With best regards,", "Warm regards,", "Best wishes,", "Respectfully yours,"]
+    )
+    def test_closings_as_people_write_them(self, closing: str) -> None:
+        fields = extract_fields([page_of(*LABELLED[:7], closing, *BLOCK)])
+
+        assert fields.closing is not None
+        assert fields.closing.text == closing
+
+
+def replace_height(word: Word, height: int) -> Word:
+    return Word(word.text, Box(word.box.page, word.box.x, word.box.y, word.box.width, height),
+                word.confidence)  # fmt: skip
+
+
+def account(*lines: str) -> str | None:
+    found = extract_fields([page_of(*lines, "Sincerely,", *BLOCK)]).account_name
+    return found.value if found else None
+
+
+class TestAccountNameAsPeopleWriteIt:
+    """Issue 14, cause 4: a slug or a display name, quoted or bare, read whole."""
+
+    @pytest.mark.parametrize(
+        ("line", "expected"),
+        [
+            ("our account \u201cNorthwind Traders - Enterprise\u201d, contract ENT-2024-001234.",
+             "Northwind Traders - Enterprise"),
+            ('Account name: "Tailspin Toys (UK) Ltd"', "Tailspin Toys (UK) Ltd"),
+            ('our account "Contoso Europe B.V." (contoso-eu), contract ENT-2024-001234.',
+             "Contoso Europe B.V."),
+            ("Company account ...............: Fabrikam, Inc.", "Fabrikam, Inc."),
+            ("Account | Wide World Importers", "Wide World Importers"),
+            ("to our enterprise account Adventure Works Cycles - EMEA (contract number",
+             "Adventure Works Cycles - EMEA"),
+            ("Company account northwind-traders", "northwind-traders"),
+            ("Account contoso-eu", "contoso-eu"),  # a table's row
+        ],
+    )  # fmt: skip
+    def test_read_whole(self, line: str, expected: str) -> None:
+        assert account(line) == expected
+
+    def test_a_label_ending_its_line_does_not_take_the_next_label(self) -> None:
+        lines = ("administrator access to our enterprise account:", "Company account litware")
+
+        assert account(*lines, "Contract ref. ENT-2021-616897") == "litware"
+
+    @settings(deadline=None)
+    @given(
+        words=st.lists(
+            st.text("abcdefghijklmnopqrstuvwxyz", min_size=2, max_size=9), min_size=1, max_size=4
+        ),
+        dash=st.booleans(),
+        quotes=st.sampled_from([("\u201c", "\u201d"), ('"', '"'), ("\u2018", "\u2019")]),
+    )
+    def test_any_display_name_in_quotes_is_read_whole(
+        self, words: list[str], dash: bool, quotes: tuple[str, str]
+    ) -> None:
+        name = " ".join(w.capitalize() for w in words) + (" - Enterprise" if dash else "")
+
+        line = f"of our account {quotes[0]}{name}{quotes[1]}, contract ENT-2024-001234."
+
+        assert account(line) == name

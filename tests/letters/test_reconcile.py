@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import PIL.Image
 import PIL.ImageDraw
@@ -114,6 +116,45 @@ class TestReconcile:
         assert fields.executive_email.value == "kenji@acme.example"
         assert checks["executive_email_domain"].startswith("pass:")
         assert "(read 'kenjl@acme.example')" in checks["executive_email_domain"]
+
+    def test_a_confident_capital_i_for_an_l_is_explained_but_not_passed(self) -> None:
+        # Issue 14: "Iisa@" read at 91% for "lisa@"; I and l are one stroke in many faces.
+        records = replace(RECORDS, executive_contacts=(
+            ExecutiveContact("Kenji Castillo", "CEO", "lisa.kenji@acme.example"),))  # fmt: skip
+        page = page_of(*letter("olivia.okafor@acme.example", "Iisa.kenji@acme.example"),
+                       confidence=91)  # fmt: skip
+        fields = extract_fields([page])
+
+        reconcile_emails([page], fields, typed=TYPED, records=records)
+
+        found = fields.executive_email
+        assert found is not None
+        assert (found.value, found.corrected_from) == (
+            "lisa.kenji@acme.example", "iisa.kenji@acme.example")  # fmt: skip
+        checks = run_checks(fields, SIGNED, typed=TYPED, records=records, today=TODAY,
+                            max_age_days=30)  # fmt: skip
+        on_record = next(c for c in checks if c.id == "executive_on_record")
+        assert on_record.status.value == "unknown"
+        assert "confirm by eye" in on_record.evidence
+
+    def test_an_underscore_read_as_a_space_keeps_the_whole_local_part(self) -> None:
+        typed = replace(TYPED, email_to_add="olivia_okafor@acme.example")
+        page = page_of(*letter("olivia okafor@acme.example", "kenji@acme.example"), confidence=93)
+
+        fields, checks = reconciled(page, typed)
+
+        assert fields.email_to_add is not None
+        assert fields.email_to_add.value == "olivia_okafor@acme.example"
+        assert fields.email_to_add.corrected_from == "olivia okafor@acme.example"
+        assert checks["email_to_add"].startswith("unknown:")
+
+    def test_a_confident_reading_with_other_confusions_is_still_taken_as_it_is(self) -> None:
+        page = page_of(*letter("olivia.okafor@acme.example", "kenjl@acme.cxample"), confidence=96)
+
+        fields, _ = reconciled(page)
+
+        assert fields.executive_email is not None
+        assert fields.executive_email.corrected_from is None
 
     def test_a_confident_reading_is_taken_as_it_is(self) -> None:
         page = page_of(*letter("olivia.okafor@acme.example", "kenji@acme.cxample"), confidence=96)

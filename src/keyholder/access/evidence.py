@@ -14,9 +14,9 @@ from enum import StrEnum
 from typing import Any
 
 from keyholder.access.dns_proof import CHALLENGE_LABEL, record_value
-from keyholder.access.domains import check_email_domain
 from keyholder.access.models import AccessRequest
 from keyholder.accounts.models import AccountContact, ContactKind, EnterpriseAccount
+from keyholder.domains import check_email_domain
 
 
 class Status(StrEnum):

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from keyholder.access.domains import staff_domain_conflict
 from keyholder.accounts.permissions import ADMIN_PERMISSION, PermissionSet
 from keyholder.db.uow import UnitOfWork
+from keyholder.domains import staff_domain_conflict
 from keyholder.errors import PermissionDenied
 from keyholder.identity.models import User
 

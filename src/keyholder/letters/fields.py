@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
+from rapidfuzz import fuzz
+
 from keyholder.letters.document import Box, Line, Page, Word
 
 MONTHS = {
@@ -56,18 +58,51 @@ CONTRACT_SHAPE = re.compile(
     rf"\b[A-Z0-9]{{2,5}} ?- ?{_DIGITS}{{3,4}}{_DIGIT} ?- ?{_DIGITS}{{3,9}}{_DIGIT}(?!\w)",
     re.IGNORECASE | re.MULTILINE,
 )
+# The same written without dashes ("ENT2026089684"): capitals, then the digits
+# in one run (a year and a serial number), read with the same confusions.
+CONTRACT_COMPACT = re.compile(
+    r"\b[A-Z]{2,5}(?=[0-9OISlIBZ|]{8,13}(?!\w))(?=(?:\D*\d){6})[0-9OISlIBZ|]+"
+)
 CONTRACT_LABEL = re.compile(
     r"\b(?:contract|agreement)\s*(?:number|no\.?|#)?\s*[:.]?\s*(?P<value>[A-Z0-9][A-Z0-9-]{5,})",
     re.IGNORECASE,
 )
-# The account's name follows "enterprise account" or "account name" (with or
-# without a colon) or "account:"; after a bare "account" it must end at
-# punctuation, which keeps "our account retired and ..." from naming an account.
-_SLUG = r"[\"'\u201c\u2018]?(?P<value>[a-z0-9][a-z0-9-]*[a-z0-9])"
+# The account's name follows "enterprise account", "company account", "account
+# name" or "account" (with or without a colon, dot leaders in a form:
+# "Company account ......: Fabrikam, Inc."). People write it as the slug
+# ("northwind-traders"), as the display name in quotes ("“Northwind Traders -
+# Enterprise”", spaces, dashes and all), or as the display name bare. After a
+# bare "account" a slug must end at punctuation and a display name start with a
+# capital, which keeps "our account retired and ..." from naming an account.
+_OPEN_QUOTE = "\"'\u201c\u2018\u201e\u00ab"
+_CLOSE_QUOTE = "\"'\u201d\u2019\u00bb"
+_QUOTED = (
+    rf"[{_OPEN_QUOTE}]"
+    rf"(?P<quoted>[^{_CLOSE_QUOTE}\n]{{2,80}}(?:\n[^{_CLOSE_QUOTE}\n]{{1,60}})?)"
+    rf"[{_CLOSE_QUOTE}]"
+)
+_SLUG_VALUE = r"(?P<slug>[a-z0-9][a-z0-9-]*[a-z0-9])"
+# A display name written bare runs to the end of its line or of its phrase
+# ("..., contract ...", "(contract number ...)", "be given to").
+_DISPLAY = (
+    r"(?P<display>[A-Z0-9][^\n]{1,80}?)"
+    r"(?=\s*[,(]?\s*\(?(?:contract|agreement)\b|\s+be\s|;|\.\s+(?=[A-Z][a-z])|$)"
+)
+_LEADER = r"\s*(?:\.{2,}\s*)?[:|]?\s*"
+_LABEL = r"\b(?:(?:enterprise|company)\s+account|account\s+name|account\s*(?=\.{2}|[:|]))"
+_LABELLED = re.compile(rf"{_LABEL}|\bcontract\b", re.IGNORECASE)
 ACCOUNT_LABELS = (
-    re.compile(rf"\b(?:enterprise\s+account|account\s+name)\s*:?\s*{_SLUG}", re.IGNORECASE),
-    re.compile(rf"\baccount\s*:\s*{_SLUG}", re.IGNORECASE),
-    re.compile(rf"\baccount\s+{_SLUG}(?=[\"'\u201d\u2019]?\s*[(),.;])", re.IGNORECASE),
+    re.compile(rf"{_LABEL}{_LEADER}{_QUOTED}", re.IGNORECASE | re.MULTILINE),
+    re.compile(rf"{_LABEL}{_LEADER}(?-i:{_SLUG_VALUE})(?![\w.@])", re.IGNORECASE | re.MULTILINE),
+    re.compile(rf"{_LABEL}{_LEADER}(?-i:{_DISPLAY})", re.IGNORECASE | re.MULTILINE),
+    re.compile(rf"\baccount\s+{_QUOTED}", re.IGNORECASE | re.MULTILINE),
+    re.compile(
+        rf"\baccount\s+[\"'\u201c\u2018]?(?-i:{_SLUG_VALUE})(?=[\"'\u201d\u2019]?\s*[(),.;])",
+        re.IGNORECASE | re.MULTILINE,
+    ),
+    re.compile(rf"\baccount\s+(?-i:{_DISPLAY})", re.IGNORECASE | re.MULTILINE),
+    # A row of a table: "Account" and the value alone on their line.
+    re.compile(rf"^[ \t]*account[ \t]+(?-i:{_SLUG_VALUE})[ \t]*$", re.IGNORECASE | re.MULTILINE),
 )
 _NOT_ACCOUNT_NAMES = {
     "of", "is", "to", "the", "and", "for", "holder", "name", "number", "has", "was", "with",
@@ -80,12 +115,33 @@ REASON = re.compile(
     re.IGNORECASE,
 )
 CLOSING = re.compile(
-    r"^(?:yours\s+(?:sincerely|faithfully|truly)|sincerely(?:\s+yours)?|kind\s+regards|"
-    r"best\s+regards|regards|respectfully(?:\s+yours)?|with\s+thanks)\b",
+    r"^(?:yours\s+(?:sincerely|faithfully|truly)|sincerely(?:\s+yours)?|"
+    r"(?:with\s+)?(?:kind|best|warm|warmest|kindest)\s+regards|regards|best\s+wishes|"
+    r"respectfully(?:\s+yours)?|with\s+thanks|cordially)\b",
     re.IGNORECASE,
 )
+# A closing that the signature's loops ran into reads mangled ("sinc rely, i y"):
+# its first letters still look like one of these.
+CLOSING_WORDS = (
+    "yourssincerely", "yoursfaithfully", "yourstruly", "sincerely", "kindregards",
+    "bestregards", "withbestregards", "withkindregards", "warmregards", "regards",
+    "respectfully", "withthanks", "bestwishes",
+)  # fmt: skip
+MANGLED_CLOSING_SCORE = 80.0
+# A line this many times the page's typical line height may be two read as one;
+# one under FRAGMENT of it is a piece of a letter (a descender read as a line).
+TALL_LINE = 1.6
+FRAGMENT = 0.5
+BODY_CONFIDENCE = 80.0
+BLOCK_LINES = 6  # lines the typed name may have under it, when found from below
 TYPED_SIGNATURE = re.compile(r"^\s*[/|lI1]\s?[sS5]\s?[/|lI1]\s*\S")
-NAME_LINE = re.compile(r"^(?:[A-Z][A-Za-z.'-]*\s+){1,3}[A-Z][A-Za-z'-]+$")
+# A person's name: two to five words, each capitalised ("O'Donnell", "Al-Mansouri",
+# "Schäfer", "J.") or a lower-case particle ("van der Berg").
+NAME_PARTICLES = frozenset(
+    {"van", "der", "den", "de", "del", "della", "di", "da", "dos", "das", "du", "von", "le",
+     "la", "ten", "ter", "bin", "ibn", "al", "el", "y"}
+)  # fmt: skip
+_NAME_WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|['\u2019.-])*")
 TITLE_WORDS = re.compile(
     r"\b(officer|director|manager|president|owner|founder|chair\w*|ceo|cfo|coo|cto|cio|"
     r"ciso|partner|head|vp|counsel|administrator|secretary|treasurer)\b",
@@ -195,6 +251,10 @@ def canonical_contract(value: str) -> str:
 
 def readable_contract(value: str) -> str:
     """The contract number as shown: letters kept in the prefix, digits after it."""
+    compact = re.fullmatch(r"([A-Za-z]{2,5})([0-9OQDILJ|SZBl]{8,13})", value.strip())
+    if compact is not None:
+        digits = compact.group(2).upper().translate(str.maketrans("OQDILJ|SZB", "0001111528"))
+        return compact.group(1).upper() + digits
     parts = re.split(r"\s*-\s*", re.sub(r"(?<=[\w|])\s(?=[\w|])", "", value.strip().upper()))
     fixed = [parts[0].translate(str.maketrans("0158", "OISB"))]
     fixed += [p.translate(str.maketrans("OQDILJ|SZB", "0001111528")) for p in parts[1:]]
@@ -209,43 +269,116 @@ def extract_fields(pages: list[Page]) -> LetterFields:
     lines = all_lines(pages)
     index = TextIndex(lines)
     fields = LetterFields()
-    closing_at = _find_closing(index, fields)
-    body_end = index.line_offsets[closing_at][0] if closing_at is not None else len(index.text)
+    height = _typical_height(lines)
+    closing_at = _find_closing(lines, fields, height)
+    block_at = closing_at + 1 if closing_at is not None else None
+    if closing_at is None:
+        # No closing read (the signature ran into it, or OCR skipped it): the
+        # block is found from the typed name up, and a mangled closing in it.
+        name_at = _name_from_below(lines, height)
+        if name_at is not None:
+            block_at = _block_top(lines, name_at)
+            closing_at = _find_closing(
+                lines[:name_at], fields, height, mangled=True, start=block_at
+            )
+    body_ends_at = closing_at if closing_at is not None else block_at
+    body_end = len(index.text) if body_ends_at is None else index.line_offsets[body_ends_at][0]
     fields.account_name = _account_name(index, body_end)
     fields.contract_number = _contract_number(index)
     fields.reason = _reason(index, body_end)
     fields.date = _date(index)
     _emails(index, fields, body_end)
-    _signature_block(index, fields, closing_at)
+    if block_at is not None:
+        _signature_block(lines[block_at:], fields, height)
     return fields
 
 
-def _find_closing(index: TextIndex, fields: LetterFields) -> int | None:
-    for i in range(len(index.line_offsets) - 1, -1, -1):
-        line = index.line_offsets[i][2]
-        if CLOSING.match(line.text.strip()):
-            fields.closing = line
-            return i
-    return None
+def _typical_height(lines: list[Line]) -> dict[int, float]:
+    """Each page's median height of a line of text (pages differ: a photo's scale)."""
+    heights: dict[int, list[int]] = {}
+    for line in lines:
+        if _letters(line.text) >= 3:
+            heights.setdefault(line.box.page, []).append(line.box.height)
+    return {page: float(sorted(h)[len(h) // 2]) for page, h in heights.items()}
+
+
+def _letters(text: str) -> int:
+    return sum(c.isalnum() for c in text)
+
+
+def _find_closing(
+    lines: list[Line],
+    fields: LetterFields,
+    height: dict[int, float],
+    *,
+    mangled: bool = False,
+    start: int = 0,
+) -> int | None:
+    """The last line from ``start`` that is a closing (or reads like a mangled one).
+
+    A closing line as tall as two is the closing and the signature read as one
+    line: it ends the body but is not given as ``fields.closing`` (the
+    signature band would start under the signature); the typed name places it.
+    """
+    like = _mangled_closing if mangled else (lambda text: bool(CLOSING.match(text.strip())))
+    found = next((i for i in range(len(lines) - 1, start - 1, -1) if like(lines[i].text)), None)
+    typical = height.get(lines[found].box.page, 0.0) if found is not None else 0.0
+    if found is not None and not (typical and lines[found].box.height > TALL_LINE * typical):
+        fields.closing = lines[found]
+    return found
+
+
+def _mangled_closing(text: str) -> bool:
+    words = text.split()
+    if not words or len(words) > 6 or "@" in text or any(c.isdigit() for c in text):
+        return False
+    folded = re.sub(r"[^a-z]", "", text.lower())
+    return any(
+        len(folded) >= len(word) - 1
+        and fuzz.ratio(folded[: len(word) + 1], word) >= MANGLED_CLOSING_SCORE
+        for word in CLOSING_WORDS
+    )
 
 
 def _account_name(index: TextIndex, body_end: int) -> Found | None:
     for pattern in ACCOUNT_LABELS:
         for match in pattern.finditer(index.text, 0, body_end):
-            value = match.group("value").lower()
-            if value not in _NOT_ACCOUNT_NAMES:
-                return index.found(value, match, "value")
+            group = next(g for g in ("quoted", "slug", "display") if match.groupdict().get(g))
+            value = _account_value(match.group(group), slug=group == "slug")
+            # A label with nothing after it on its line ("... as follows: account")
+            # must not take the next line's label for a display name.
+            # Quotes say where a name starts and ends; bare words need more care.
+            bare = group != "quoted"
+            if value and not (
+                bare and (value.lower() in _NOT_ACCOUNT_NAMES or _LABELLED.search(value))
+            ):
+                return index.found(value, match, group)
     return None
+
+
+def _account_value(text: str, *, slug: bool) -> str:
+    """The account name as written, tidied: a slug in lower case, a display name as
+    it reads with its spaces made single and punctuation after it dropped (a last
+    dot stays after an abbreviation: "Inc.", "B.V.")."""
+    if slug:
+        return text.lower()
+    value = " ".join(text.split()).strip(" ,;:")
+    last = value.rsplit(" ", 1)[-1]
+    if value.endswith(".") and len(last) > 4 and "." not in last[:-1]:
+        value = value[:-1]
+    return value
 
 
 def _contract_number(index: TextIndex) -> Found | None:
     for match in CONTRACT_LABEL.finditer(index.text):
         # The shape read from the label on, which takes in a last digit group OCR
         # set apart ("ENT-2019-78341 1"): the label's value stops at the space.
-        shaped = CONTRACT_SHAPE.match(index.text, match.start("value"))
+        shaped = CONTRACT_SHAPE.match(index.text, match.start("value")) or CONTRACT_COMPACT.match(
+            index.text, match.start("value")
+        )
         if shaped is not None:
             return index.found(readable_contract(shaped.group(0)), shaped)
-    loose = CONTRACT_SHAPE.search(index.text)
+    loose = CONTRACT_SHAPE.search(index.text) or CONTRACT_COMPACT.search(index.text)
     if loose is None:
         return None
     return index.found(readable_contract(loose.group(0)), loose)
@@ -320,57 +453,106 @@ def _emails(index: TextIndex, fields: LetterFields, body_end: int) -> None:
         fields.executive_email = index.found(_email(after[0]), after[0])
 
 
-def _signature_block(index: TextIndex, fields: LetterFields, closing_at: int | None) -> None:
+def _signature_block(following: list[Line], fields: LetterFields, height: dict[int, float]) -> None:
     """The typed name and title under the signature, and what lies between.
 
     The name is the line just above the title (or above the email when there is
-    no title); failing that, the most confidently read Title Case line after the
-    closing: a script-font or scribbled "signature" above it reads worse.
+    no title); failing that, the most confidently read name-like line before
+    the title or email: a script-font or scribbled "signature" above it reads
+    worse, and the company's name under the title is no signer. Fragments (a
+    descender read as a line of its own) are passed over.
     """
-    if closing_at is None:
-        return
-    following = [entry[2] for entry in index.line_offsets[closing_at + 1 :]]
-    candidates: list[tuple[float, int]] = []
+    usable: list[tuple[int, Line]] = []
     for position, line in enumerate(following):
         text = line.text.strip()
         if TYPED_SIGNATURE.match(text):
             fields.typed_signature = Found(text, text, line.box)
-            continue
-        # OCR reads some scribbles as capitalised "words": names are in Title Case
-        # and read with confidence.
-        if (
-            "@" in text
-            or not NAME_LINE.match(text)
-            or text.isupper()
-            or TITLE_WORDS.search(text)
-            or line.confidence < 50
-        ):
-            continue
-        candidates.append((line.confidence, position))
-    above_title = _line_above_title_or_email(following)
-    if above_title is not None:
-        position = above_title
-    elif candidates:
-        _, position = max(candidates)  # ties: the later line, nearest the title
-    else:
-        return
-    line = following[position]
+        elif not _fragment(line, height):
+            usable.append((position, line))
+    chosen = _name_above_title_or_email(usable)
+    if chosen is None:
+        before_title = []
+        for entry in usable:
+            if _title_or_email(entry[1].text):
+                break
+            before_title.append(entry)
+        candidates = [
+            (line.confidence, n) for n, (_, line) in enumerate(before_title)
+            if _looks_like_name(line.text) and line.confidence >= 50
+        ]  # fmt: skip
+        if not candidates:
+            return
+        _, chosen = max(candidates)  # ties: the later line, nearest the title
+    position, line = usable[chosen]
     fields.name_line = line
     fields.signature_lines = following[:position]
     fields.executive_name = Found(line.text.strip(), line.text.strip(), line.box)
-    if position + 1 < len(following):
-        title_line = following[position + 1]
+    if chosen + 1 < len(usable):
+        title_line = usable[chosen + 1][1]
         title = title_line.text.strip()
         if "@" not in title and re.search(r"[A-Za-z]{2,}", title):
             fields.executive_title = Found(title, title, title_line.box)
 
 
-def _line_above_title_or_email(following: list[Line]) -> int | None:
-    for position, line in enumerate(following[1:], start=1):
-        text = line.text.strip()
-        if "@" in text or (TITLE_WORDS.search(text) and len(text.split()) <= 6):
-            above = following[position - 1].text.strip()
-            if NAME_LINE.match(above) and not above.isupper() and not TITLE_WORDS.search(above):
-                return position - 1
-            return None
+def _fragment(line: Line, height: dict[int, float]) -> bool:
+    """A line too small or too short to be one: a descender or a speck read as text."""
+    typical = height.get(line.box.page, 0.0)
+    return _letters(line.text) < 3 or bool(typical and line.box.height < FRAGMENT * typical)
+
+
+def _looks_like_name(text: str) -> bool:
+    """Two to five words, capitalised or name particles, not all capitals, no title."""
+    words = text.strip().split()
+    if not 2 <= len(words) <= 5 or text.isupper() or TITLE_WORDS.search(text) or "@" in text:
+        return False
+    capitalised = 0
+    for word in words:
+        if word.lower() in NAME_PARTICLES:
+            continue
+        if not (_NAME_WORD.fullmatch(word) and word[0].isupper()):
+            return False
+        capitalised += 1
+    return capitalised >= 2
+
+
+def _title_or_email(text: str, *, alone: bool = False) -> bool:
+    """A title line, or a line with an address (``alone``: nothing but the address,
+    so that a labelled item or a sentence with one is not taken for it)."""
+    if "@" in text:
+        return not alone or len(text.split()) <= 2
+    return bool(TITLE_WORDS.search(text) and len(text.split()) <= 6)
+
+
+def _name_above_title_or_email(usable: list[tuple[int, Line]]) -> int | None:
+    for n in range(1, len(usable)):
+        if _title_or_email(usable[n][1].text):
+            return n - 1 if _looks_like_name(usable[n - 1][1].text) else None
     return None
+
+
+def _name_from_below(lines: list[Line], height: dict[int, float]) -> int | None:
+    """The last name-like line followed by a title or an address alone: the typed
+    name. The block ends the letter: only its own few lines (title, company,
+    address, telephone, a footer) may follow it."""
+    usable = [(i, line) for i, line in enumerate(lines) if not _fragment(line, height)]
+    for n in range(len(usable) - 2, max(-1, len(usable) - 2 - BLOCK_LINES), -1):
+        below = usable[n + 1][1].text
+        if ":" in below and "@" not in below:  # "Re: Administrator access"
+            continue
+        if _looks_like_name(usable[n][1].text) and _title_or_email(below, alone=True):
+            return usable[n][0]
+    return None
+
+
+def _block_top(lines: list[Line], name_at: int) -> int:
+    """The first line of the block whose typed name is ``lines[name_at]``: up to
+    three lines above it that are not the body's (a mangled closing, the
+    signature read as text), stopping at a sentence or a long confident line."""
+    top = name_at
+    while top > 0 and name_at - top < 3:
+        text = lines[top - 1].text.strip()
+        confident = lines[top - 1].confidence >= BODY_CONFIDENCE
+        if text.endswith((".", ":")) or (len(text.split()) >= 6 and confident):
+            break
+        top -= 1
+    return top

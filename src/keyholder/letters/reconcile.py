@@ -6,8 +6,10 @@ from the one it should be (the form's email to add, an executive contact's
 address on record), its line is first read again, enlarged and sharpened. If
 that still differs, the reading is compared with the expected address: when
 every difference is a known OCR confusion (a lost dot, "c" for "e", "rn" for
-"m", "1" for "l", ...) and the words were read with low confidence, the item
-takes the expected value and keeps what was read in ``corrected_from``.
+"m", "1" for "l", ...) and the words were read with low confidence (or the
+only confusions are ones a confident reading makes too: a capital I for an l,
+a space for an underscore), the item takes the expected value and keeps what
+was read in ``corrected_from``.
 
 This is a security boundary: look-alike domains ("acrne.example",
 "acme-corp.example", a Cyrillic letter) are exactly what the checks exist to
@@ -41,8 +43,12 @@ CONFUSIONS: tuple[tuple[str, str], ...] = (
     ("l", "i"), ("i", "l"), ("1", "l"), ("l", "1"), ("1", "i"), ("i", "1"), ("|", "l"),
     ("!", "l"), ("0", "o"), ("o", "0"), ("cl", "d"), ("vv", "w"), ("s", "5"), ("5", "s"),
     ("", "."), (" ", "."), (",", "."), ("_", "."), (" ", ""), ("j", "l"), ("j", "i"),
-    ("g", "q"), ("q", "g"), ("o", "b"),
+    ("g", "q"), ("q", "g"), ("o", "b"), (" ", "_"),
 )  # fmt: skip
+# Confusions that a confident reading makes too: in many typefaces a capital I
+# and a small l are the same stroke ("Iisa@" at 91% for "lisa@"), and a thin
+# underscore is lost to the line under it, leaving a space.
+CONFIDENT_CONFUSIONS = frozenset({"'i' for 'l'", "'l' for 'i'", "'|' for 'l'", "' ' for '_'"})
 REREAD_SCALE = 3.0
 REREAD_CONFIG = "--oem 1 --psm 7 -c tessedit_do_invert=0"
 
@@ -114,13 +120,12 @@ def _reconcile(pages: list[Page], found: Found, expected: list[str]) -> Found:
     if exact:
         text, read = exact[0]
         return Found(read, text, found.box)
-    if _confidence(line, found.box) >= CORRECTABLE_BELOW:
-        return found
+    confident = _confidence(line, found.box) >= CORRECTABLE_BELOW
     explained: list[tuple[int, str, str, str, tuple[str, ...]]] = []
     for text, read in readings:
         for value in expected:
             how = explain_by_confusions(read, value)
-            if how:
+            if how and not (confident and not CONFIDENT_CONFUSIONS.issuperset(how)):
                 explained.append((len(how), text, read, value, tuple(how)))
     if not explained:
         return found

@@ -24,6 +24,10 @@ domain or name inside another domain (``acme.example.evil.test``,
 Damerau-Levenshtein edits on the registrable label. Labels that mix scripts
 (Latin with Cyrillic, ...) are named too.
 
+A leaf module (it imports nothing of Keyholder's), so that the access
+requests, the staff-address rule and the letter pre-screen (which depends on
+nothing of ours but config and errors) judge a domain by one rule.
+
 The registrable label is the one left of the suffix: the last label, or the last
 two for common second-level suffixes (``co.uk``); a heuristic, not the Public
 Suffix List (a download).

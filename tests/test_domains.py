@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from keyholder.access.domains import (
+from keyholder.accounts.service import normalize_domain
+from keyholder.domains import (
     CONFUSABLES,
     check_email_domain,
     is_lookalike,
@@ -21,7 +22,6 @@ from keyholder.access.domains import (
     staff_domain_conflict,
     uts39_confusables,
 )
-from keyholder.accounts.service import normalize_domain
 
 VERIFIED = ["acme.example", "globex-corp.co.uk", "northwind.example", "xn--mnchen-3ya.example"]
 
