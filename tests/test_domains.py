@@ -372,6 +372,9 @@ DIGIT_FOR = {"o": "0", "l": "1", "e": "3", "a": "4", "s": "5", "t": "7", "b": "8
 def _passes_for(char: str, letter: str) -> bool:
     """In a domain name, ``char`` still reads as ``letter`` (IDNA may refuse or change it)."""
     domain = check_email_domain(f"ceo@x{char}y.example", []).domain
+    if domain == f"x{letter}y.example":
+        # Folded to the letter itself (the Kelvin sign is a "k"): the same domain, no look-alike.
+        return False
     try:
         shown = domain.encode().decode("idna") if domain else None
     except UnicodeError:
