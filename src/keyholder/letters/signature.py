@@ -83,14 +83,17 @@ SEAL_RADIUS = 4.0
 # badge fills more than SOLID_HULL of its convex outline (a pen's loops, far less).
 RING_BAND = 0.3
 SEAL_MAX_RADIUS = 8.0
-# A seal found as a circle (Hough) at least SEAL_MIN_RADIUS line heights in radius,
-# SEAL_IN_BAND of its ring inside the band and SEAL_RING_COVER of that inked.
+# A seal found as a circle (Hough; the SEAL_CANDIDATES strongest) at least
+# SEAL_MIN_RADIUS line heights in radius, SEAL_IN_BAND of its ring inside the band
+# and SEAL_RING_COVER of that inked. Its edge is the widest ring about it inked for
+# SEAL_EDGE_COVER of its length; failing that, SEAL_MARGIN times the circle found.
+# Set on the reportlab and Pillow letters (seed 1401) and the corpora's seals.
 SEAL_MIN_RADIUS = 1.5
 SEAL_IN_BAND = 0.35
 SEAL_RING_COVER = 0.75
 SEAL_CANDIDATES = 8
-SEAL_MARGIN = 1.3
 SEAL_EDGE_COVER = 0.85
+SEAL_MARGIN = 1.3
 SOLID_HULL = 0.6
 # ... and thicker than a pen's line: its widest inscribed circle has a radius of
 # THICKEST_PEN pixels (a 1 mm felt tip at 200 dpi: 4) and THICK_SHAPE of its
@@ -485,21 +488,20 @@ def _erase_printed_shapes(
     ]
     if printed:
         ink = np.where(np.isin(labels, printed), 0, ink).astype(np.uint8)
-    framed = False
+    boxed = False
     for i in printed if blank else []:
         ys, xs = np.nonzero(labels == i)
-        corners = cv2.boxPoints(cv2.minAreaRect(np.column_stack([xs, ys]).astype(np.float32)))
-        (_, _), (a, b), _ = cv2.minAreaRect(corners)
-        inside = np.zeros_like(ink)
-        cv2.fillPoly(inside, [np.round(corners).astype(np.int32)], 1)
-        if min(a, b) >= line_height and _frame(
-            *_in_rectangle(np.column_stack([xs, ys]).astype(np.float32)), a, b
-        ):
+        points = np.column_stack([xs, ys]).astype(np.float32)
+        corners = cv2.boxPoints(cv2.minAreaRect(points))
+        a, b = _rectangle_size(points)
+        if min(a, b) >= line_height and _frame(*_in_rectangle(points), a, b):
             # A stamp's frame: its lettering goes with it; a signature crossing
             # the stamp keeps what lies outside the frame.
+            inside = np.zeros_like(ink)
+            cv2.fillPoly(inside, [np.round(corners).astype(np.int32)], 1)
             ink = np.where(inside > 0, 0, ink).astype(np.uint8)
-            framed = True
-    return ink, framed
+            boxed = True
+    return ink, boxed
 
 
 def _long_stroke(stat: np.ndarray, line_height: int) -> bool:
