@@ -178,6 +178,30 @@ class TestInkAgainstThePaper:
 
         assert finding.level is not SignatureLevel.INK, finding.evidence
 
+    # Issue 14: grainy stamp ink broke these seals' rings and this stamp's lettering
+    # into pieces that looked like pen strokes ("signature-like ink" on unsigned
+    # letters). The seal's disc and the stamp's box are blanked whole: "unclear".
+    @pytest.mark.parametrize(
+        ("kind", "number"), [("seal", 0), ("seal", 11), ("seal", 27), ("stamp", 12)]
+    )
+    def test_grainy_seal_or_stamp_alone_is_unclear(self, kind: str, number: int) -> None:
+        finding = find_signature(*band_page([clutter_layer(kind, number)]))
+
+        assert finding.level is SignatureLevel.UNCERTAIN, finding.evidence
+        assert finding.verdict.startswith("unclear")
+
+    @pytest.mark.parametrize(("number", "seed"), [(0, 12), (0, 13), (11, 14), (27, 13)])
+    def test_signature_across_a_seal_is_found(self, number: int, seed: int) -> None:
+        layers = [clutter_layer("seal", number), ballpoint(seed, strength=0.8)]
+
+        assert find_signature(*band_page(layers)).level is SignatureLevel.INK
+
+    def test_signature_inside_a_seal_is_unclear_never_none(self) -> None:
+        # Its strokes go with the seal's disc; what is left says "a person looks".
+        layers = [clutter_layer("seal", 11), ballpoint(13, strength=0.8)]
+
+        assert find_signature(*band_page(layers)).level is SignatureLevel.UNCERTAIN
+
     def test_signature_over_a_stamp_is_found(self) -> None:
         layers = [clutter_layer("stamp", 1), ballpoint(12, strength=0.8)]
 

@@ -66,6 +66,9 @@ PRINTED_CONFIDENCE = 80.0
 LONG_STROKE = 1.5
 TALLER_THAN_PRINT = 1.1
 VERY_LONG = 6.0
+# A signature has one stroke at least LETTER_SIZED line heights long; a stamp's
+# capitals, fused by grainy ink, measured up to 1.7 (pillow letters, seed 1401).
+LETTER_SIZED = 2.0
 # Drawn shapes: a mark filling more than SOLID_FILL of its box is a block; one
 # whose pixels lie within RING_SPREAD of the radius of the circle fitted through
 # them is a ring (ARC_SPREAD, tighter, for a piece of one).
@@ -80,6 +83,17 @@ SEAL_RADIUS = 4.0
 # badge fills more than SOLID_HULL of its convex outline (a pen's loops, far less).
 RING_BAND = 0.3
 SEAL_MAX_RADIUS = 8.0
+# A seal found as a circle (Hough; the SEAL_CANDIDATES strongest) at least
+# SEAL_MIN_RADIUS line heights in radius, SEAL_IN_BAND of its ring inside the band
+# and SEAL_RING_COVER of that inked. Its edge is the widest ring about it inked for
+# SEAL_EDGE_COVER of its length; failing that, SEAL_MARGIN times the circle found.
+# Set on the reportlab and Pillow letters (seed 1401) and the corpora's seals.
+SEAL_MIN_RADIUS = 1.5
+SEAL_IN_BAND = 0.35
+SEAL_RING_COVER = 0.75
+SEAL_CANDIDATES = 8
+SEAL_EDGE_COVER = 0.85
+SEAL_MARGIN = 1.3
 SOLID_HULL = 0.6
 # ... and thicker than a pen's line: its widest inscribed circle has a radius of
 # THICKEST_PEN pixels (a 1 mm felt tip at 200 dpi: 4) and THICK_SHAPE of its
@@ -211,10 +225,15 @@ def _measure_ink(page: Page, band: Box, line_height: int, fields: LetterFields) 
     ):  # a small image in a text PDF; a scanned PDF is one page-sized image
         flags.append("the signature is an image pasted into the PDF")
     min_area = max(6, (line_height * line_height) // 60)
-    kept, marks = _strokes(ink, line_height, min_area)
+    kept, marks, drawn = _strokes(ink, line_height, min_area)
+    if not kept and drawn is Drawn.BLANKED:
+        # A signature written inside a seal or a stamp's box went with it: a person
+        # looks, never "no ink".
+        evidence = "a seal or stamp between the closing and the name, and no pen strokes beyond it"
+        return SignatureFinding(SignatureLevel.UNCERTAIN, 0.0, band, None, flags, evidence)
     if not kept:
         # Specks down to FAINT_SPECK pixels count here: a hairline's dotted trail.
-        faint_kept, faint_marks = _strokes(_closed(faint), line_height, FAINT_SPECK)
+        faint_kept, faint_marks, _ = _strokes(_closed(faint), line_height, FAINT_SPECK)
         faint_score = _stroke_score(faint_kept, line_height)[0] if faint_kept else 0.0
         if faint_score >= UNCERTAIN_SCORE:
             evidence = (
@@ -249,7 +268,16 @@ def _measure_ink(page: Page, band: Box, line_height: int, fields: LetterFields) 
     )
     # Long strokes that score low are too little to call a signature and too
     # much to call the band empty: "no signature" is only said of an empty band.
-    level = SignatureLevel.INK if score >= SIGNATURE_SCORE else SignatureLevel.UNCERTAIN
+    # Strokes that are all letter-sized, next to a stamp's frame or other drawn
+    # shapes, are the stamp's lettering as often as a signature's pieces: a person
+    # looks (issue 14).
+    longest = max(max(s[cv2.CC_STAT_WIDTH], s[cv2.CC_STAT_HEIGHT]) for s in kept)
+    letter_sized = drawn is not None and longest < LETTER_SIZED * line_height
+    level = (
+        SignatureLevel.INK
+        if score >= SIGNATURE_SCORE and not letter_sized
+        else SignatureLevel.UNCERTAIN
+    )
     if page.text_source is TextSource.OCR:
         reading = _reads_as_the_name(page, ink_box, fields, line_height)
         if reading is not None:
@@ -266,33 +294,110 @@ def _measure_ink(page: Page, band: Box, line_height: int, fields: LetterFields) 
     return SignatureFinding(level, score, band, ink_box, flags, evidence)
 
 
+class Drawn(StrEnum):
+    """What drawn (not written) marks were erased from the band: a seal's disc or a
+    stamp's box blanked whole, or a frame's side (a tilted or upright rule; a level
+    one is a signature line)."""
+
+    BLANKED = "blanked"
+    FRAME = "frame"
+
+
 def _strokes(
     ink: np.ndarray, line_height: int, min_area: int
-) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """The long strokes left once printed shapes and rules are erased, and how many
-    marks of any shape were left."""
+) -> tuple[list[np.ndarray], list[np.ndarray], Drawn | None]:
+    """The long strokes left once printed shapes and rules are erased, the marks of
+    any shape left, and what drawn marks were erased. Only where long strokes are
+    left are seals' discs and stamps' boxes blanked whole (grainy stamp ink breaks
+    rings and lettering into stroke-like pieces, issue 14); what that blanked makes
+    the band "unclear" at most, since a signature inside the seal went too."""
+    kept, marks, framed, _ = _erased(ink, line_height, min_area, blank=False)
+    if not kept:
+        return kept, marks, Drawn.FRAME if framed else None
+    kept, marks, framed, blanked = _erased(ink, line_height, min_area, blank=True)
+    return kept, marks, Drawn.BLANKED if blanked else Drawn.FRAME if framed else None
+
+
+def _erased(
+    ink: np.ndarray, line_height: int, min_area: int, *, blank: bool
+) -> tuple[list[np.ndarray], list[np.ndarray], bool, bool]:
     # Drawn shapes go whole, before the rules are cut out of them (which would
     # leave a logo's block as odd fragments); then ruled lines ("signature:
     # ______") and what is left of a frame, touching handwriting or not; then
     # the shapes those lines had joined.
-    ink = _erase_printed_shapes(ink, line_height, min_area)
-    ink = _erase_rules(ink, line_height)
-    ink = _erase_printed_shapes(ink, line_height, min_area)
+    before = int(np.count_nonzero(ink))
+    if blank:
+        ink = _erase_seals(ink, line_height)
+    seal = int(np.count_nonzero(ink)) < before
+    ink, box = _erase_printed_shapes(ink, line_height, min_area, blank=blank)
+    ink, framed = _erase_rules(ink, line_height)
+    ink, box_left = _erase_printed_shapes(ink, line_height, min_area, blank=blank)
     count, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     marks = [i for i in range(1, count) if stats[i][cv2.CC_STAT_AREA] >= min_area]
     # Handwriting has at least one long stroke; printed lettering (a stamp's
     # "RECEIVED", a logo's name) and a seal's letters are letter-sized marks.
-    return [stats[i] for i in marks if _long_stroke(stats[i], line_height)], [
-        stats[i] for i in marks
-    ]
+    long = [stats[i] for i in marks if _long_stroke(stats[i], line_height)]
+    return long, [stats[i] for i in marks], framed, seal or box or box_left
 
 
-def _erase_rules(ink: np.ndarray, line_height: int) -> np.ndarray:
+def _erase_seals(ink: np.ndarray, line_height: int) -> np.ndarray:
+    """A seal's disc, blanked whole: its ring drawn round most of a circle, its
+    lettering and star inside. Grainy stamp ink breaks the ring and the lettering
+    into pieces that one by one look like a pen's arcs (issue 14: unsigned letters
+    with a seal called "signature-like ink"). A pen's loop seldom runs round most of
+    a circle this large; a signature crossing the seal keeps what lies outside it."""
+    h, w = ink.shape
+    low, high = int(SEAL_MIN_RADIUS * line_height), int(SEAL_MAX_RADIUS * line_height)
+    if min(h, w) < low or not ink.any():
+        return ink
+    smooth = cv2.GaussianBlur(ink * 255, (5, 5), 1.5)
+    found = cv2.HoughCircles(
+        smooth, cv2.HOUGH_GRADIENT, dp=2, minDist=max(1, low),
+        param1=100, param2=20, minRadius=low, maxRadius=high,
+    )  # fmt: skip
+    if found is None:
+        return ink
+    near = cv2.dilate(ink, np.ones((5, 5), np.uint8))
+    angles = np.linspace(0, 2 * np.pi, 180, endpoint=False)
+    out = ink.copy()
+
+    def cover(cx: float, cy: float, radius: float) -> float:
+        xs = np.round(cx + radius * np.cos(angles)).astype(int)
+        ys = np.round(cy + radius * np.sin(angles)).astype(int)
+        inside = (xs >= 0) & (xs < w) & (ys >= 0) & (ys < h)
+        if np.mean(inside) < SEAL_IN_BAND:
+            return 0.0
+        return float(np.mean(near[ys[inside], xs[inside]] > 0))
+
+    for cx, cy, radius in found[0][:SEAL_CANDIDATES]:
+        if cover(cx, cy, radius) < SEAL_RING_COVER:
+            continue
+        # Hough's centre is a few pixels off, and it finds the inner ring as often
+        # as the outer: the seal's edge is the widest well-inked ring near there.
+        step = max(2.0, radius / 20)
+        shifts = np.arange(-0.2 * radius, 0.2 * radius + 1, step)
+        edge = max(
+            (
+                (r, x, y)
+                for r in np.arange(radius, 1.6 * radius, step)
+                for x in cx + shifts
+                for y in cy + shifts
+                if cover(x, y, r) >= SEAL_EDGE_COVER
+            ),
+            default=(radius * SEAL_MARGIN, cx, cy),
+        )
+        cv2.circle(out, (int(edge[1]), int(edge[2])), int(edge[0]) + 5, 0, thickness=-1)
+    return out
+
+
+def _erase_rules(ink: np.ndarray, line_height: int) -> tuple[np.ndarray, bool]:
     """Straight lines, level or tilted as a rubber stamp is (RULE_TILTS): level
     horizontal runs of three line heights and vertical ones of two, tilted ones of
     TILTED_RULE. Faint ink joins
-    a stamp's frame to its lettering; the frame's sides go, the letters stay letters."""
+    a stamp's frame to its lettering; the frame's sides go, the letters stay letters.
+    Also whether anything but a level rule went: a frame's side, tilted or upright."""
     lines = np.zeros_like(ink)
+    framed = False
     h, w = ink.shape
     for angle in RULE_TILTS:
         if angle:
@@ -309,13 +414,15 @@ def _erase_rules(ink: np.ndarray, line_height: int) -> np.ndarray:
             (1, max(15, int(long[1] * line_height))),
         ):
             kernel = cv2.getStructuringElement(cv2.MORPH_RECT, size)
-            found |= np.asarray(cv2.morphologyEx(turned, cv2.MORPH_OPEN, kernel))
+            opened = np.asarray(cv2.morphologyEx(turned, cv2.MORPH_OPEN, kernel))
+            framed = framed or bool((angle or size[0] == 1) and opened.any())
+            found |= opened
         if angle:
             back = cv2.invertAffineTransform(turn)
             found = cv2.warpAffine(found, back, (w, h), flags=cv2.INTER_NEAREST)
             found = cv2.dilate(found, np.ones((3, 3), np.uint8))  # rounding on the way back
         lines |= found
-    return np.asarray(cv2.subtract(ink, lines))
+    return np.asarray(cv2.subtract(ink, lines)), framed
 
 
 def _stroke_score(
@@ -367,7 +474,11 @@ def _faint_level(dark: np.ndarray) -> float:
     return max(FAINT_INK, middle + NOISE_MARGIN * spread)
 
 
-def _erase_printed_shapes(ink: np.ndarray, line_height: int, min_area: int) -> np.ndarray:
+def _erase_printed_shapes(
+    ink: np.ndarray, line_height: int, min_area: int, *, blank: bool = False
+) -> tuple[np.ndarray, bool]:
+    """The drawn shapes erased, and (``blank``) stamps' boxes with what is in them;
+    whether a box was blanked."""
     count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     printed = [
         i
@@ -377,7 +488,20 @@ def _erase_printed_shapes(ink: np.ndarray, line_height: int, min_area: int) -> n
     ]
     if printed:
         ink = np.where(np.isin(labels, printed), 0, ink).astype(np.uint8)
-    return ink
+    boxed = False
+    for i in printed if blank else []:
+        ys, xs = np.nonzero(labels == i)
+        points = np.column_stack([xs, ys]).astype(np.float32)
+        corners = cv2.boxPoints(cv2.minAreaRect(points))
+        a, b = _rectangle_size(points)
+        if min(a, b) >= line_height and _frame(*_in_rectangle(points), a, b):
+            # A stamp's frame: its lettering goes with it; a signature crossing
+            # the stamp keeps what lies outside the frame.
+            inside = np.zeros_like(ink)
+            cv2.fillPoly(inside, [np.round(corners).astype(np.int32)], 1)
+            ink = np.where(inside > 0, 0, ink).astype(np.uint8)
+            boxed = True
+    return ink, boxed
 
 
 def _long_stroke(stat: np.ndarray, line_height: int) -> bool:
