@@ -27,6 +27,7 @@ from rapidfuzz import fuzz
 
 from keyholder.letters.clean import even_out_lighting
 from keyholder.letters.document import Box, Image, Page, TextSource
+from keyholder.letters.drawn_marks import Drawn, strokes
 from keyholder.letters.fields import LetterFields
 from keyholder.letters.ocr import REREAD_CONFIG, OcrUnavailable, read_region
 
@@ -49,57 +50,15 @@ UNCERTAIN_SCORE = 0.4
 # belongs" is only said of a band with less (the dot of an "i" is about 0.02).
 EMPTY_BAND = 0.05
 FAINT_SPECK = 4
-# Rules and stamp frames are looked for at these tilts (degrees).
-RULE_TILTS = (0, -2, 2, -4, 4, -6, 6, -8, 8, -10, 10, -12, 12, -14, 14)
-TILTED_RULE = (4.0, 4.0)  # line heights: horizontal, vertical
 # A band less than this many line heights high takes in the closing and the name.
 THIN_BAND = 2.0
 # Printed words as OCR reads them: lower or Title Case, "/s/", or a number.
 # Scribbles come out as short capitals ("WAN") or punctuation, so they stay.
 _PRINTED_WORD = re.compile(r"^(?:[A-Z]?[a-z][a-z'.,-]+|[/|]s[/|]|[0-9][0-9.,/-]*)$")
 PRINTED_CONFIDENCE = 80.0
-# A long stroke (in line heights): at least LONG_STROKE long and TALLER_THAN_PRINT
-# tall (printed words that blur merges stay a line high), or VERY_LONG wide.
-# Set on calibration seed 7 with clutter in the band (--unsigned 300): stamp
-# lettering and logo names measured up to ~1.0 line high, generated signatures'
-# strokes 1.2 or more.
-LONG_STROKE = 1.5
-TALLER_THAN_PRINT = 1.1
-VERY_LONG = 6.0
 # A signature has one stroke at least LETTER_SIZED line heights long; a stamp's
 # capitals, fused by grainy ink, measured up to 1.7 (pillow letters, seed 1401).
 LETTER_SIZED = 2.0
-# Drawn shapes: a mark filling more than SOLID_FILL of its box is a block; one
-# whose pixels lie within RING_SPREAD of the radius of the circle fitted through
-# them is a ring (ARC_SPREAD, tighter, for a piece of one).
-SOLID_FILL = 0.45
-RING_SPREAD = 0.12
-ARC_SPREAD = 0.04
-# Arcs of a circle at most this many line heights in radius are pieces of a seal;
-# a signature's flourish, when it is an arc, is a much flatter one.
-SEAL_RADIUS = 4.0
-# A seal's rings and lettering lie within RING_BAND of the radius of the circle
-# fitted through them, at most SEAL_MAX_RADIUS line heights; a filled star or
-# badge fills more than SOLID_HULL of its convex outline (a pen's loops, far less).
-RING_BAND = 0.3
-SEAL_MAX_RADIUS = 8.0
-# A seal found as a circle (Hough; the SEAL_CANDIDATES strongest) at least
-# SEAL_MIN_RADIUS line heights in radius, SEAL_IN_BAND of its ring inside the band
-# and SEAL_RING_COVER of that inked. Its edge is the widest ring about it inked for
-# SEAL_EDGE_COVER of its length; failing that, SEAL_MARGIN times the circle found.
-# Set on the reportlab and Pillow letters (seed 1401) and the corpora's seals.
-SEAL_MIN_RADIUS = 1.5
-SEAL_IN_BAND = 0.35
-SEAL_RING_COVER = 0.75
-SEAL_CANDIDATES = 8
-SEAL_EDGE_COVER = 0.85
-SEAL_MARGIN = 1.3
-SOLID_HULL = 0.6
-# ... and thicker than a pen's line: its widest inscribed circle has a radius of
-# THICKEST_PEN pixels (a 1 mm felt tip at 200 dpi: 4) and THICK_SHAPE of its
-# box's shorter side; a felt tip's dense scribble fills as much, thinly.
-THICKEST_PEN = 5.0
-THICK_SHAPE = 0.1
 
 # A word read in the signature's ink this similar to a word of the typed name
 # (rapidfuzz ratio, 0-100; one letter wrong in five is 80) means the "signature"
@@ -225,7 +184,7 @@ def _measure_ink(page: Page, band: Box, line_height: int, fields: LetterFields) 
     ):  # a small image in a text PDF; a scanned PDF is one page-sized image
         flags.append("the signature is an image pasted into the PDF")
     min_area = max(6, (line_height * line_height) // 60)
-    kept, marks, drawn = _strokes(ink, line_height, min_area)
+    kept, marks, drawn = strokes(ink, line_height, min_area)
     if not kept and drawn is Drawn.BLANKED:
         # A signature written inside a seal or a stamp's box went with it: a person
         # looks, never "no ink".
@@ -233,7 +192,7 @@ def _measure_ink(page: Page, band: Box, line_height: int, fields: LetterFields) 
         return SignatureFinding(SignatureLevel.UNCERTAIN, 0.0, band, None, flags, evidence)
     if not kept:
         # Specks down to FAINT_SPECK pixels count here: a hairline's dotted trail.
-        faint_kept, faint_marks, _ = _strokes(_closed(faint), line_height, FAINT_SPECK)
+        faint_kept, faint_marks, _ = strokes(_closed(faint), line_height, FAINT_SPECK)
         faint_score = _stroke_score(faint_kept, line_height)[0] if faint_kept else 0.0
         if faint_score >= UNCERTAIN_SCORE:
             evidence = (
@@ -294,137 +253,6 @@ def _measure_ink(page: Page, band: Box, line_height: int, fields: LetterFields) 
     return SignatureFinding(level, score, band, ink_box, flags, evidence)
 
 
-class Drawn(StrEnum):
-    """What drawn (not written) marks were erased from the band: a seal's disc or a
-    stamp's box blanked whole, or a frame's side (a tilted or upright rule; a level
-    one is a signature line)."""
-
-    BLANKED = "blanked"
-    FRAME = "frame"
-
-
-def _strokes(
-    ink: np.ndarray, line_height: int, min_area: int
-) -> tuple[list[np.ndarray], list[np.ndarray], Drawn | None]:
-    """The long strokes left once printed shapes and rules are erased, the marks of
-    any shape left, and what drawn marks were erased. Only where long strokes are
-    left are seals' discs and stamps' boxes blanked whole (grainy stamp ink breaks
-    rings and lettering into stroke-like pieces, issue 14); what that blanked makes
-    the band "unclear" at most, since a signature inside the seal went too."""
-    kept, marks, framed, _ = _erased(ink, line_height, min_area, blank=False)
-    if not kept:
-        return kept, marks, Drawn.FRAME if framed else None
-    kept, marks, framed, blanked = _erased(ink, line_height, min_area, blank=True)
-    return kept, marks, Drawn.BLANKED if blanked else Drawn.FRAME if framed else None
-
-
-def _erased(
-    ink: np.ndarray, line_height: int, min_area: int, *, blank: bool
-) -> tuple[list[np.ndarray], list[np.ndarray], bool, bool]:
-    # Drawn shapes go whole, before the rules are cut out of them (which would
-    # leave a logo's block as odd fragments); then ruled lines ("signature:
-    # ______") and what is left of a frame, touching handwriting or not; then
-    # the shapes those lines had joined.
-    before = int(np.count_nonzero(ink))
-    if blank:
-        ink = _erase_seals(ink, line_height)
-    seal = int(np.count_nonzero(ink)) < before
-    ink, box = _erase_printed_shapes(ink, line_height, min_area, blank=blank)
-    ink, framed = _erase_rules(ink, line_height)
-    ink, box_left = _erase_printed_shapes(ink, line_height, min_area, blank=blank)
-    count, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
-    marks = [i for i in range(1, count) if stats[i][cv2.CC_STAT_AREA] >= min_area]
-    # Handwriting has at least one long stroke; printed lettering (a stamp's
-    # "RECEIVED", a logo's name) and a seal's letters are letter-sized marks.
-    long = [stats[i] for i in marks if _long_stroke(stats[i], line_height)]
-    return long, [stats[i] for i in marks], framed, seal or box or box_left
-
-
-def _erase_seals(ink: np.ndarray, line_height: int) -> np.ndarray:
-    """A seal's disc, blanked whole: its ring drawn round most of a circle, its
-    lettering and star inside. Grainy stamp ink breaks the ring and the lettering
-    into pieces that one by one look like a pen's arcs (issue 14: unsigned letters
-    with a seal called "signature-like ink"). A pen's loop seldom runs round most of
-    a circle this large; a signature crossing the seal keeps what lies outside it."""
-    h, w = ink.shape
-    low, high = int(SEAL_MIN_RADIUS * line_height), int(SEAL_MAX_RADIUS * line_height)
-    if min(h, w) < low or not ink.any():
-        return ink
-    smooth = cv2.GaussianBlur(ink * 255, (5, 5), 1.5)
-    found = cv2.HoughCircles(
-        smooth, cv2.HOUGH_GRADIENT, dp=2, minDist=max(1, low),
-        param1=100, param2=20, minRadius=low, maxRadius=high,
-    )  # fmt: skip
-    if found is None:
-        return ink
-    near = cv2.dilate(ink, np.ones((5, 5), np.uint8))
-    angles = np.linspace(0, 2 * np.pi, 180, endpoint=False)
-    out = ink.copy()
-
-    def cover(cx: float, cy: float, radius: float) -> float:
-        xs = np.round(cx + radius * np.cos(angles)).astype(int)
-        ys = np.round(cy + radius * np.sin(angles)).astype(int)
-        inside = (xs >= 0) & (xs < w) & (ys >= 0) & (ys < h)
-        if np.mean(inside) < SEAL_IN_BAND:
-            return 0.0
-        return float(np.mean(near[ys[inside], xs[inside]] > 0))
-
-    for cx, cy, radius in found[0][:SEAL_CANDIDATES]:
-        if cover(cx, cy, radius) < SEAL_RING_COVER:
-            continue
-        # Hough's centre is a few pixels off, and it finds the inner ring as often
-        # as the outer: the seal's edge is the widest well-inked ring near there.
-        step = max(2.0, radius / 20)
-        shifts = np.arange(-0.2 * radius, 0.2 * radius + 1, step)
-        edge = max(
-            (
-                (r, x, y)
-                for r in np.arange(radius, 1.6 * radius, step)
-                for x in cx + shifts
-                for y in cy + shifts
-                if cover(x, y, r) >= SEAL_EDGE_COVER
-            ),
-            default=(radius * SEAL_MARGIN, cx, cy),
-        )
-        cv2.circle(out, (int(edge[1]), int(edge[2])), int(edge[0]) + 5, 0, thickness=-1)
-    return out
-
-
-def _erase_rules(ink: np.ndarray, line_height: int) -> tuple[np.ndarray, bool]:
-    """Straight lines, level or tilted as a rubber stamp is (RULE_TILTS): level
-    horizontal runs of three line heights and vertical ones of two, tilted ones of
-    TILTED_RULE. Faint ink joins
-    a stamp's frame to its lettering; the frame's sides go, the letters stay letters.
-    Also whether anything but a level rule went: a frame's side, tilted or upright."""
-    lines = np.zeros_like(ink)
-    framed = False
-    h, w = ink.shape
-    for angle in RULE_TILTS:
-        if angle:
-            turn = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
-            turned = cv2.warpAffine(ink, turn, (w, h), flags=cv2.INTER_NEAREST)
-        else:
-            turned = ink
-        found = np.zeros_like(ink)
-        # Tilted, only longer lines: a pen's straight downstroke is two or three
-        # line heights long, a stamp's frame four or more.
-        long = TILTED_RULE if angle else (3.0, 2.0)
-        for size in (
-            (max(15, int(long[0] * line_height)), 1),
-            (1, max(15, int(long[1] * line_height))),
-        ):
-            kernel = cv2.getStructuringElement(cv2.MORPH_RECT, size)
-            opened = np.asarray(cv2.morphologyEx(turned, cv2.MORPH_OPEN, kernel))
-            framed = framed or bool((angle or size[0] == 1) and opened.any())
-            found |= opened
-        if angle:
-            back = cv2.invertAffineTransform(turn)
-            found = cv2.warpAffine(found, back, (w, h), flags=cv2.INTER_NEAREST)
-            found = cv2.dilate(found, np.ones((3, 3), np.uint8))  # rounding on the way back
-        lines |= found
-    return np.asarray(cv2.subtract(ink, lines)), framed
-
-
 def _stroke_score(
     kept: list[np.ndarray], line_height: int
 ) -> tuple[float, tuple[int, int, int, int], int]:
@@ -472,140 +300,6 @@ def _faint_level(dark: np.ndarray) -> float:
     middle = float(np.median(dark))
     spread = 1.4826 * float(np.median(np.abs(dark.astype(np.float32) - middle)))
     return max(FAINT_INK, middle + NOISE_MARGIN * spread)
-
-
-def _erase_printed_shapes(
-    ink: np.ndarray, line_height: int, min_area: int, *, blank: bool = False
-) -> tuple[np.ndarray, bool]:
-    """The drawn shapes erased, and (``blank``) stamps' boxes with what is in them;
-    whether a box was blanked."""
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
-    printed = [
-        i
-        for i in range(1, count)
-        if stats[i][cv2.CC_STAT_AREA] >= min_area
-        and _printed_shape(labels, stats[i], i, line_height)
-    ]
-    if printed:
-        ink = np.where(np.isin(labels, printed), 0, ink).astype(np.uint8)
-    boxed = False
-    for i in printed if blank else []:
-        ys, xs = np.nonzero(labels == i)
-        points = np.column_stack([xs, ys]).astype(np.float32)
-        corners = cv2.boxPoints(cv2.minAreaRect(points))
-        a, b = _rectangle_size(points)
-        if min(a, b) >= line_height and _frame(*_in_rectangle(points), a, b):
-            # A stamp's frame: its lettering goes with it; a signature crossing
-            # the stamp keeps what lies outside the frame.
-            inside = np.zeros_like(ink)
-            cv2.fillPoly(inside, [np.round(corners).astype(np.int32)], 1)
-            ink = np.where(inside > 0, 0, ink).astype(np.uint8)
-            boxed = True
-    return ink, boxed
-
-
-def _long_stroke(stat: np.ndarray, line_height: int) -> bool:
-    """Longer than a few letters and taller than a line of print (blur merges printed
-    letters into word-sized marks, but not taller ones), or very long."""
-    w, h = int(stat[cv2.CC_STAT_WIDTH]), int(stat[cv2.CC_STAT_HEIGHT])
-    return (
-        max(w, h) >= LONG_STROKE * line_height and h >= TALLER_THAN_PRINT * line_height
-    ) or w >= VERY_LONG * line_height
-
-
-def _printed_shape(labels: np.ndarray, stat: np.ndarray, label: int, line_height: int) -> bool:
-    """A solid block (a logo), a ring or arc of one (a seal), a frame (a stamp) or a
-    straight rule left over from a tilted line: drawn, not written."""
-    x, y = stat[cv2.CC_STAT_LEFT], stat[cv2.CC_STAT_TOP]
-    w, h, area = stat[cv2.CC_STAT_WIDTH], stat[cv2.CC_STAT_HEIGHT], stat[cv2.CC_STAT_AREA]
-    ys, xs = np.nonzero(labels[y : y + h, x : x + w] == label)
-    points = np.column_stack([xs, ys]).astype(np.float32)
-    (_, _), (side_a, side_b), _ = cv2.minAreaRect(points)
-    if max(side_a, side_b) >= line_height and min(side_a, side_b) <= max(3.0, 0.15 * line_height):
-        return True  # a straight line, however tilted
-    if min(w, h) < 12:
-        return False
-    # Solid: filling its box (a logo's block) or its outline (a star, a badge). A felt
-    # tip's dense scribble can fill as much: what is left of it keeps the band from
-    # being called empty (see ``_measure_ink``).
-    hull = float(cv2.contourArea(cv2.convexHull(points)))
-    solid = area > SOLID_FILL * w * h or area > SOLID_HULL * max(hull, 1.0)
-    if (solid and _thick(labels[y : y + h, x : x + w] == label, min(w, h))) or _ring_of_lettering(
-        xs.astype(np.float64), ys.astype(np.float64), line_height
-    ):
-        return True
-    radius, residual = _circle_fit(xs.astype(np.float64), ys.astype(np.float64))
-    if residual < RING_SPREAD * radius and 1.2 * radius <= min(w, h) <= max(w, h) <= 2.6 * radius:
-        return True  # most of a circle: a seal, even cut by the band's edge or a rule
-    if (
-        residual < ARC_SPREAD * radius
-        and radius <= SEAL_RADIUS * line_height
-        and min(w, h) >= 0.3 * radius
-        and max(w, h) >= 0.6 * radius
-    ):
-        return True  # a piece of a seal's ring that blur or a rule broke up
-    return _frame(xs, ys, w, h) or _frame(*_in_rectangle(points), *_rectangle_size(points))
-
-
-def _thick(mask: np.ndarray, side: int) -> bool:
-    """The widest circle inside the mark is wider than a pen's line."""
-    widest = float(cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 3).max())
-    return widest >= max(THICKEST_PEN, THICK_SHAPE * side)
-
-
-def _frame(xs: np.ndarray, ys: np.ndarray, w: float, h: float) -> bool:
-    """Nearly all of the mark on the edge of its box: a frame, or what the band's
-    edge left of one (three sides)."""
-    border = np.minimum(np.minimum(xs, w - 1 - xs), np.minimum(ys, h - 1 - ys))
-    return bool(np.mean(border <= max(3.0, 0.08 * min(w, h))) > 0.85)
-
-
-def _rectangle_size(points: np.ndarray) -> tuple[float, float]:
-    (_, _), (w, h), _ = cv2.minAreaRect(points)
-    return float(w), float(h)
-
-
-def _in_rectangle(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The points in the frame of their smallest rotated rectangle (a tilted stamp's
-    box, upright), origin at its corner."""
-    (cx, cy), (w, h), angle = cv2.minAreaRect(points)
-    theta = np.deg2rad(angle)
-    dx, dy = points[:, 0] - cx, points[:, 1] - cy
-    u = dx * np.cos(theta) + dy * np.sin(theta) + w / 2
-    v = -dx * np.sin(theta) + dy * np.cos(theta) + h / 2
-    return u, v
-
-
-def _ring_of_lettering(xs: np.ndarray, ys: np.ndarray, line_height: int) -> bool:
-    """A seal's rings with the lettering round them, joined into one mark: nearly
-    all of it within RING_BAND of a circle's radius, round at least half of it."""
-    cx, cy, radius = _circle(xs, ys)
-    if not line_height <= radius <= SEAL_MAX_RADIUS * line_height:
-        return False
-    distance = np.hypot(xs - cx, ys - cy)
-    if np.mean(np.abs(distance - radius) < RING_BAND * radius) < 0.92:
-        return False
-    sectors = np.histogram(np.arctan2(ys - cy, xs - cx), bins=16, range=(-np.pi, np.pi))[0]
-    return bool(np.count_nonzero(sectors) >= 9)
-
-
-def _circle(xs: np.ndarray, ys: np.ndarray) -> tuple[float, float, float]:
-    """Centre and radius of the least-squares circle through the points (Kasa's fit)."""
-    matrix = np.column_stack([xs, ys, np.ones_like(xs)])
-    (a, b, c), *_ = np.linalg.lstsq(matrix, xs * xs + ys * ys, rcond=None)
-    cx, cy = a / 2, b / 2
-    return float(cx), float(cy), float(np.sqrt(max(c + cx * cx + cy * cy, 0.0)))
-
-
-def _circle_fit(xs: np.ndarray, ys: np.ndarray) -> tuple[float, float]:
-    """Radius of the least-squares circle through the points, and the points' spread
-    about it (Kasa's algebraic fit)."""
-    matrix = np.column_stack([xs, ys, np.ones_like(xs)])
-    target = xs * xs + ys * ys
-    (a, b, c), *_ = np.linalg.lstsq(matrix, target, rcond=None)
-    cx, cy = a / 2, b / 2
-    radius = float(np.sqrt(max(c + cx * cx + cy * cy, 0.0)))
-    return radius, float(np.std(np.hypot(xs - cx, ys - cy)))
 
 
 def _score(ink_pixels: int, width: int, height: int, largest: int, line_height: int) -> float:
