@@ -56,7 +56,9 @@ def get_member(uow: UnitOfWork, account_name: str, email: str, *, actor: Actor) 
     with uow:
         found = readable_member_lookup(
             account_name,
-            repository.member_lookup(uow.session, account_name, typed, caller_id=actor.user_id),
+            repository.member_lookup(
+                uow.read_engine(), account_name, typed, caller_id=actor.user_id
+            ),
             actor=actor,
         )
         member = found.member

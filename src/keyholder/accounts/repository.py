@@ -8,14 +8,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar, cast
 
-from sqlalchemy import Select, and_, bindparam, false, func, inspect, select
+from sqlalchemy import Engine, Select, and_, bindparam, false, func, inspect, select
 from sqlalchemy.orm import Session, aliased, make_transient_to_detached, selectinload
 from sqlalchemy.orm.attributes import instance_dict
 
 from keyholder.accounts.models import EnterpriseAccount, Invitation, Membership
 from keyholder.accounts.permissions import ADMIN_PERMISSION, grants
 from keyholder.db.base import Base
-from keyholder.db.engine import single_read
+from keyholder.db.prepared import PreparedRead
 from keyholder.identity.actor import Actor
 from keyholder.identity.models import User
 
@@ -73,7 +73,7 @@ class MemberLookup:
 _CALLER = aliased(Membership, name="caller_membership")
 # users.email and (memberships.account_id, memberships.user_id) are unique, so
 # the left joins add at most one row each to the one account found by name.
-_MEMBER_LOOKUP = (
+_MEMBER_LOOKUP = PreparedRead(
     select(
         EnterpriseAccount.id.label("account_id"),
         EnterpriseAccount.name.label("account_name"),
@@ -101,21 +101,19 @@ _MEMBER_LOOKUP = (
 
 
 def member_lookup(
-    session: Session, account_name: str, email: str | None, *, caller_id: uuid.UUID | None
+    engine: Engine, account_name: str, email: str | None, *, caller_id: uuid.UUID | None
 ) -> MemberLookup | None:
     """The account, whether ``caller_id`` is a member of it, and the member with ``email``.
 
     One indexed query returning a plain row, not ORM loading: this is the API's
-    hottest read. It must be the first statement of its unit of work (see
-    ``single_read``). None when no account has the name; ``member`` is None when
+    hottest read, run as a ``PreparedRead`` (``engine`` from the unit of work's
+    ``read_engine``). None when no account has the name; ``member`` is None when
     ``email`` (None matches nobody) is not a member. The membership comes back
     detached, as from a closed session: its user has ``id`` and ``email``
     loaded, and reading anything not loaded raises instead of returning None.
     """
-    row = (
-        single_read(session)
-        .execute(_MEMBER_LOOKUP, {"name": account_name, "email": email, "caller_id": caller_id})
-        .first()
+    row = _MEMBER_LOOKUP.first(
+        engine, {"name": account_name, "email": email, "caller_id": caller_id}
     )
     if row is None:
         return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.dialects import registry
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session
 
 # Execution option a write unit of work sets on its connection. On SQLite it
@@ -19,11 +21,48 @@ from sqlalchemy.orm import Session
 WRITE_OPTION = "keyholder_write"
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+# A pooled PostgreSQL connection idle longer than this is pinged before use.
+PING_AFTER_IDLE_SECONDS = 10.0
+
+
+def make_engine(
+    url: str, *, ping_after_idle_seconds: float = PING_AFTER_IDLE_SECONDS, **kwargs: Any
+) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _make_sqlite_engine(url, **kwargs)
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, **kwargs)
+    _ping_idle_connections(engine, ping_after_idle_seconds)
+    return engine
+
+
+def _ping_idle_connections(engine: Engine, idle_seconds: float) -> None:
+    """Ping a pooled connection before use only when it has been idle a while.
+
+    ``pool_pre_ping`` pings on every checkout: one extra round trip for each
+    short read, half the database work of a member lookup. A connection in
+    steady use needs none; one that sat idle may have been closed by the
+    server, a restart or a firewall, and is pinged. A ping that fails raises
+    ``DisconnectionError``, on which the pool drops that connection and every
+    older one and hands out a new connection instead (SQLAlchemy's
+    "pessimistic" disconnect handling). A connection that dies mid-use fails
+    that statement, as it would with pre-ping too, and the pool is refreshed.
+    """
+
+    @event.listens_for(engine.pool, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info["keyholder_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.pool, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("keyholder_idle_since")
+        if idle_since is None or time.monotonic() - idle_since < idle_seconds:
+            return  # new, or in steady use
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            raise DisconnectionError("an idle pooled connection was closed") from error
 
 
 def _make_sqlite_engine(url: str, **kwargs: Any) -> Engine:

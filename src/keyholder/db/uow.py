@@ -58,13 +58,29 @@ class UnitOfWork:
         self.hashing = hashing  # the bounded argon2 pool (S16)
         self.audit_checkpoints = audit_checkpoints  # anchors the audit chain after commit (S36)
         self._after_commit: list[Callable[[], None]] = []
+        self._open = False
+        # Made on first use: a use case that is one prepared read never needs one.
         self._session: Session | None = None
 
     @property
     def session(self) -> Session:
-        if self._session is None:
+        if not self._open:
             raise RuntimeError("the unit of work is not open; use it in a with block")
+        if self._session is None:
+            self._session = self._session_factory()
         return self._session
+
+    def read_engine(self) -> Engine:
+        """The engine for a ``PreparedRead`` that is this unit of work's whole work.
+
+        Refused once the session has begun: the read would run on another
+        connection, outside the transaction the session holds."""
+        if not self._open:
+            raise RuntimeError("the unit of work is not open; use it in a with block")
+        if self._session is not None and self._session.in_transaction():
+            raise RuntimeError("a prepared read must be the first work of its unit of work")
+        engine: Engine = self._session_factory.kw["bind"]
+        return engine
 
     @property
     def dialect(self) -> str:
@@ -72,9 +88,9 @@ class UnitOfWork:
         return bind.dialect.name
 
     def __enter__(self) -> Self:
-        if self._session is not None:
+        if self._open:
             raise RuntimeError("this unit of work is already open; make a new one")
-        self._session = self._session_factory()
+        self._open = True
         return self
 
     def __exit__(
@@ -85,8 +101,10 @@ class UnitOfWork:
     ) -> None:
         # close() rolls back whatever was not committed and detaches objects
         # without expiring them, so callers can still render what they loaded.
-        self.session.close()
+        if self._session is not None:
+            self._session.close()
         self._session = None
+        self._open = False
         if isinstance(exc, IntegrityError):
             # A unique key taken by a concurrent transaction between our check and our write.
             raise Conflict(

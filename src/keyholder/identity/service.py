@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, select
 from keyholder.audit.actions import AuditAction
 from keyholder.audit.service import record_event
 from keyholder.audit.targets import user_target
-from keyholder.db.engine import single_read
+from keyholder.db.prepared import PreparedRead
 from keyholder.db.uow import UnitOfWork
 from keyholder.errors import (
     AlreadyExists,
@@ -176,7 +176,7 @@ def create_api_token(uow: UnitOfWork, email: str, *, name: str = "", actor: Acto
 # statements are built once: only the token hash changes between calls, and
 # SQLAlchemy reuses the compiled form. Neither caches any answer: a token or
 # session revoked a moment ago is refused on the very next request.
-_API_TOKEN_ACTOR = (
+_API_TOKEN_ACTOR = PreparedRead(
     select(
         User.id,
         User.email,
@@ -192,7 +192,7 @@ _API_TOKEN_ACTOR = (
         User.is_active.is_(True),
     )
 )
-_SESSION_ACTOR = (
+_SESSION_ACTOR = PreparedRead(
     select(
         User.id,
         User.email,
@@ -215,11 +215,7 @@ def authenticate_api_token(uow: UnitOfWork, token: str) -> Actor | None:
     now = uow.clock.now()
     with uow:
         # One Core row, no ORM entity: this runs before every authenticated request.
-        row = (
-            single_read(uow.session)
-            .execute(_API_TOKEN_ACTOR, {"token_hash": hash_token(token)})
-            .first()
-        )
+        row = _API_TOKEN_ACTOR.first(uow.read_engine(), {"token_hash": hash_token(token)})
     if row is None or (row.expires_at is not None and row.expires_at <= now):
         return None
     # A token minted before MFA was switched on (say, with a stolen password)
@@ -340,11 +336,7 @@ def log_out(uow: UnitOfWork, session_token: str) -> None:
 def authenticate_session(uow: UnitOfWork, session_token: str) -> Actor | None:
     now = uow.clock.now()
     with uow:
-        row = (
-            single_read(uow.session)
-            .execute(_SESSION_ACTOR, {"token_hash": hash_token(session_token)})
-            .first()
-        )
+        row = _SESSION_ACTOR.first(uow.read_engine(), {"token_hash": hash_token(session_token)})
     if row is None or row.expires_at <= now:
         return None
     if row.mfa_enabled_at is not None and (
