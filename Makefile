@@ -67,6 +67,7 @@ bench: $(READY)
 		{ echo "bench needs wrk: install it with your package manager"; exit 1; }; }
 	$(BIN)/python benchmarks/member_lookup.py; \
 	$(BIN)/python benchmarks/member_lookup.py --postgresql; \
+	$(BIN)/python benchmarks/hot_path_cpu.py; $(BIN)/python benchmarks/hot_path_cpu.py --postgresql; \
 	$(BIN)/python benchmarks/desk_queue.py; $(BIN)/python benchmarks/desk_queue.py --postgresql; \
 	$(BIN)/python benchmarks/login_flood.py; \
 	$(BIN)/python benchmarks/mail_relay.py; \

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from keyholder.identity.credentials import revoke_all_credentials
 from tests.conftest import TEST_SECRET
 from tests.smtp_server import LoopbackSMTPServer, free_port
 
@@ -158,3 +159,25 @@ def test_serve_sends_no_server_banner_and_reads_the_header_settings(processes, p
     assert headers["x-content-type-options"] == "nosniff"
     assert headers_of("/api/openapi.json")[0] == 404
     assert headers_of("/api/docs")[0] == 404
+
+
+def test_a_revoked_token_is_refused_at_once_by_every_app_process(processes, runtime, factories):
+    """Issue 17: the member lookup's fast path caches nothing that could outlive a
+    revocation. Two app processes, each with its connection pool warm, refuse a
+    token on the very next request after another process revoked it."""
+    account = factories.account("acme-corp")
+    admin = factories.admin_of(account, "alice@acme.example")
+    token = factories.token(admin)
+    bases = [serve(processes), serve(processes)]
+    path = "/api/enterprise-accounts/acme-corp/members/alice@acme.example"
+    for _ in range(20):  # pooled connections and compiled statements in place
+        for base in bases:
+            assert request(f"{base}{path}", token=token)[0] == 200
+
+    with runtime.uow() as uow:  # "log out everywhere" from a third process's view
+        revoke_all_credentials(uow, admin.id)
+        uow.commit()
+
+    for base in bases:
+        status, problem = request(f"{base}{path}", token=token)
+        assert status == 401, problem

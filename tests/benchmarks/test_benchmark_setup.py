@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import http.client
 import json
+import os
 import random
 import sys
 from collections.abc import Iterator
@@ -25,7 +26,7 @@ from sqlalchemy.engine import make_url
 
 from keyholder.bootstrap import Runtime
 from keyholder.letters.ocr import tesseract_available
-from tests.conftest import throwaway_postgresql_database
+from tests.conftest import DEFAULT_POSTGRESQL, throwaway_postgresql_database
 
 # The benchmarks are scripts that import each other by module name, as
 # ``python benchmarks/x.py`` does; the tests import them the same way.
@@ -33,6 +34,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
 import abandoned_signins
 import desk_queue
+import hot_path_cpu
+import hot_path_profile
 import login_flood
 import mail_relay
 import member_lookup
@@ -165,3 +168,33 @@ def test_letters_prescreens_one_letter() -> None:
     result = letters.run_case(case)
     assert result["pages"] >= 1
     assert set(result["items"]) == set(letters.ITEMS)
+
+
+def test_hot_path_cpu_measures_the_lookup_on_a_tiny_data_set(
+    request: pytest.FixtureRequest, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Its own throwaway database, as a run from the command line makes one.
+    args = ["--accounts", str(TINY_ACCOUNTS), "--users", str(TINY_USERS)]
+    args += ["--requests", "30", "--rounds", "1"]
+    if request.config.getoption("--db") == "postgresql":
+        server = os.environ.get("KEYHOLDER_TEST_POSTGRESQL_URL", DEFAULT_POSTGRESQL)
+        args += ["--postgresql", "--postgresql-url", server]
+    assert hot_path_cpu.main(args) == 0
+    assert "us CPU per request" in capsys.readouterr().out
+
+
+def test_hot_path_profile_puts_a_stack_in_the_part_of_its_innermost_named_frame() -> None:
+    route = "run (asyncio/runners.py:1);app (starlette/routing.py:2);app (fastapi/routing.py:3)"
+    raw = "\n".join(
+        [
+            f"{route};get_member (keyholder/accounts/members.py:4);execute (sqlalchemy/x.py:5) 7",
+            f"{route};_authenticate (keyholder/web/deps.py:6);hash_token (keyholder/t.py:7) 5",
+            f"{route};serialize_response (fastapi/routing.py:8);to_json (pydantic/x.py:9) 3",
+            f"{route};send (uvicorn/protocols/http/httptools_impl.py:10) 11",
+            f"{route} 2",
+            "run (asyncio/runners.py:1) 1",
+        ]
+    )
+    parts, leaves = hot_path_profile.fold(raw)
+    assert parts == {"lookup": 7, "auth": 5, "serialisation": 3, "server": 12, "routing": 2}
+    assert leaves.most_common(1) == [("send (uvicorn/protocols/http/httptools_impl.py:10)", 11)]
