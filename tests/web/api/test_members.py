@@ -43,6 +43,15 @@ class TestListAndGet:
         assert response.status_code == 200
         assert response.json()["permissions"] == [{"name": "view"}, {"name": "manage"}]
 
+    def test_one_member_reads_as_its_entry_in_the_list(self, client, factories, acme, alice):
+        # The lookup writes its JSON itself (the hot path); the list goes through
+        # FastAPI's response model. A client must not see two shapes of a member.
+        headers = factories.auth(alice)
+        listed = client.get(MEMBERS.format("acme-corp"), headers=headers)
+        one = client.get(MEMBERS.format("acme-corp") + "/alice@acme.example", headers=headers)
+        assert one.headers["content-type"] == listed.headers["content-type"]
+        assert one.json() == listed.json()[0]
+
     def test_unknown_member_is_404(self, client, factories, acme, alice):
         response = client.get(
             MEMBERS.format("acme-corp") + "/nobody@acme.example", headers=factories.auth(alice)
