@@ -63,6 +63,23 @@ class TestApiAnswers:
         assert response.status_code == 200
         assert_private(response)
 
+    def test_a_crash_answer(self, runtime):
+        # A crash's 500 is answered by Starlette's outermost middleware, outside the
+        # others: it must carry the headers all the same (S41).
+        app = create_app(runtime=runtime, run_relay=False)
+
+        @app.get("/api/test-crash")
+        @app.get("/test-crash")
+        def crash() -> None:
+            raise RuntimeError("a bug")
+
+        with TestClient(app, raise_server_exceptions=False) as crashing:
+            api, page = crashing.get("/api/test-crash"), crashing.get("/test-crash")
+        assert api.status_code == page.status_code == 500
+        assert api.headers["content-type"] == "application/problem+json"
+        assert_private(api)
+        assert page.headers["x-content-type-options"] == "nosniff"
+
     def test_problem_answers(self, client, factories, alice):
         for response in [
             client.get(MEMBER),  # 401

@@ -12,6 +12,7 @@ from typing import TypedDict
 from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
+from starlette.types import ASGIApp
 
 from keyholder import __version__
 from keyholder.bootstrap import Runtime, bootstrap
@@ -94,7 +95,7 @@ def create_app(
                 if running is not None:
                     running.join(timeout=15)
 
-    app = FastAPI(
+    app = _KeyholderAPI(
         title="Keyholder",
         version=__version__,
         summary="Enterprise accounts, their admins, and reviewed recovery of admin access.",
@@ -163,13 +164,27 @@ def _include_pages(app: FastAPI, settings: Settings) -> None:
         app.include_router(docs_router(OPENAPI_URL))
 
 
+class _KeyholderAPI(FastAPI):
+    """FastAPI with the security headers outside Starlette's crash handler too.
+
+    Starlette answers an unhandled exception in ``ServerErrorMiddleware``,
+    which it always puts outside every added middleware; a middleware added
+    the usual way would never see that 500 (S41)."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        runtime: Runtime = self.state.runtime
+        return SecurityHeaders(
+            super().build_middleware_stack(), hsts_max_age=runtime.settings.hsts_seconds
+        )
+
+
 def _install_middleware(app: FastAPI, settings: Settings) -> None:
-    # The last added runs first: the security headers go on every answer, the
-    # refusals of a URL with NUL, of another origin (S38) and of a body too large included.
+    # The last added runs first: the refusals of a URL with NUL, of another
+    # origin (S38) and of a body too large. The security headers wrap them
+    # all, and the crash handler (see _KeyholderAPI).
     app.add_middleware(LimitApiBodies)
     app.add_middleware(ApiRequestGuard, settings=settings)
     app.add_middleware(RefuseNulInUrl)
-    app.add_middleware(SecurityHeaders, hsts_max_age=settings.hsts_seconds)
 
 
 def create_server_app() -> FastAPI:

@@ -11,8 +11,8 @@
 
 A middleware, not each route: problem answers are built by the exception
 handlers after the route, and pages, downloads and the OpenAPI document all pass
-here. (A crash's 500 is answered outside every middleware, by Starlette's
-``ServerErrorMiddleware``: its body says only that something went wrong.)
+here. It wraps Starlette's ``ServerErrorMiddleware`` too (see ``web.app``), so a
+crash's 500, whose body says only that something went wrong, carries them.
 """
 
 from __future__ import annotations
