@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
 
 from keyholder.accounts import repository
+from keyholder.accounts.models import EnterpriseAccount
 from keyholder.accounts.permissions import ADMIN_PERMISSION
 from keyholder.accounts.policy import readable_account
 from keyholder.audit.models import AuditEvent
@@ -34,17 +36,22 @@ def account_history(
                     f"the history of {account.name!r} is for members with the "
                     f"{ADMIN_PERMISSION} permission"
                 )
-        query = (
-            select(AuditEvent)
-            .where(
-                or_(
-                    AuditEvent.target == account_target(account.name),
-                    AuditEvent.target.startswith(
-                        inside_account_prefix(account.name), autoescape=True
-                    ),
-                )
+        return recent_events(uow.session, account, limit=limit)
+
+
+def recent_events(
+    session: Session, account: EnterpriseAccount, *, limit: int = 50
+) -> Sequence[AuditEvent]:
+    """The newest audit events about ``account`` (for a reader already allowed to see them)."""
+    query = (
+        select(AuditEvent)
+        .where(
+            or_(
+                AuditEvent.target == account_target(account.name),
+                AuditEvent.target.startswith(inside_account_prefix(account.name), autoescape=True),
             )
-            .order_by(AuditEvent.seq.desc())
-            .limit(limit)
         )
-        return uow.session.scalars(query).all()
+        .order_by(AuditEvent.seq.desc())
+        .limit(limit)
+    )
+    return session.scalars(query).all()

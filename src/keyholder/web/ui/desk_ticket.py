@@ -18,17 +18,10 @@ from keyholder.desk.models import TicketPriority, TicketStatus
 from keyholder.errors import InvalidInput, KeyholderError, NotFound
 from keyholder.identity.actor import Actor
 from keyholder.web.api.desk_schemas import MAX_MESSAGE
+from keyholder.web.deps import runtime_of, uow_for
 from keyholder.web.inputs import RowNumber
 from keyholder.web.ui.csrf import CsrfRefused
-from keyholder.web.ui.forms import (
-    CheckedForm,
-    DeskUser,
-    checked_upload,
-    field,
-    runtime_of,
-    uow_for,
-    upload_field,
-)
+from keyholder.web.ui.forms import CheckedForm, DeskUser, checked_upload, field, upload_field
 from keyholder.web.ui.rendering import PageRoute, redirect, render
 from keyholder.web.ui.threads import human_size, message_views
 
