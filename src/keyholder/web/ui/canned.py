@@ -16,8 +16,7 @@ from starlette.datastructures import FormData
 from keyholder.desk import canned
 from keyholder.errors import InvalidInput, KeyholderError
 from keyholder.identity.actor import Actor
-from keyholder.web.deps import uow_for
-from keyholder.web.ui.forms import CSRF_CHECKED, CheckedForm, DeskUser, field
+from keyholder.web.ui.forms import CSRF_CHECKED, CheckedForm, DeskUser, field, uow_for
 from keyholder.web.ui.rendering import PageRoute, redirect, render
 
 router = APIRouter(prefix="/desk/canned-replies", route_class=PageRoute, include_in_schema=False)

@@ -18,9 +18,8 @@ from keyholder.desk.models import TicketKind, TicketStatus
 from keyholder.desk.queue import QueueFilter, QueueSort, QueueState
 from keyholder.errors import InvalidInput, KeyholderError
 from keyholder.identity.actor import Actor
-from keyholder.web.deps import runtime_of, uow_for
 from keyholder.web.inputs import row_number
-from keyholder.web.ui.forms import CheckedForm, DeskUser, field, fields
+from keyholder.web.ui.forms import CheckedForm, DeskUser, field, fields, runtime_of, uow_for
 from keyholder.web.ui.rendering import PageRoute, local_path, redirect, render
 
 router = APIRouter(prefix="/desk", route_class=PageRoute, include_in_schema=False)

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request, Response
 
 from keyholder.demo import initech_letter_png
 from keyholder.errors import NotFound
-from keyholder.web.deps import runtime_of
+from keyholder.web.ui.forms import runtime_of
 from keyholder.web.ui.rendering import PageRoute
 
 router = APIRouter(prefix="/dev/letters", route_class=PageRoute, include_in_schema=False)

@@ -14,8 +14,8 @@ from fastapi import APIRouter, Request, Response
 from keyholder.errors import NotFound
 from keyholder.mail.models import OutboxMessage
 from keyholder.mail.outbox import list_outbox
-from keyholder.web.deps import runtime_of, uow_for
 from keyholder.web.inputs import RowNumber
+from keyholder.web.ui.forms import runtime_of, uow_for
 from keyholder.web.ui.rendering import PageRoute, render
 
 router = APIRouter(prefix="/dev/mail", route_class=PageRoute, include_in_schema=False)

@@ -13,12 +13,30 @@ from starlette.datastructures import FormData
 
 from keyholder.errors import InvalidInput, KeyholderError
 from keyholder.identity.actor import Actor
-from keyholder.web.deps import runtime_of
+from keyholder.web.deps import runtime_of, uow_for
 from keyholder.web.inputs import NUL_REFUSED, contains_nul
 from keyholder.web.problems import error_headers
 from keyholder.web.ui import csrf
 from keyholder.web.ui.rendering import EnrolMfaFirst, ShowPage, page_actor, require_actor
 from keyholder.web.uploads import UploadForm, read_upload_form
+
+__all__ = [
+    "CSRF_CHECKED",
+    "MAX_FIELD",
+    "CheckedForm",
+    "DeskUser",
+    "FormError",
+    "MaybeActor",
+    "SignedIn",
+    "checked_upload",
+    "field",
+    "fields",
+    "form_errors",
+    # Defined in web.deps beside the API's aliases; the page modules take them from here.
+    "runtime_of",
+    "uow_for",
+    "upload_field",
+]
 
 MAX_FIELD = 4096
 

@@ -16,8 +16,7 @@ from fastapi import APIRouter, Request, Response
 from keyholder.access import decisions
 from keyholder.access.intake import confirm_requester
 from keyholder.errors import KeyholderError
-from keyholder.web.deps import uow_for
-from keyholder.web.ui.forms import CSRF_CHECKED, CheckedForm, field
+from keyholder.web.ui.forms import CSRF_CHECKED, CheckedForm, field, uow_for
 from keyholder.web.ui.rendering import TokenPageRoute, redirect, render
 
 router = APIRouter(prefix="/access-requests", route_class=TokenPageRoute, include_in_schema=False)

@@ -18,9 +18,8 @@ from keyholder.accounts import service as accounts
 from keyholder.errors import InvalidInput, KeyholderError, TooManyRequests
 from keyholder.identity.actor import Actor
 from keyholder.web.api.access import FORM_FIELDS, SUBMITTED
-from keyholder.web.deps import runtime_of, uow_for
 from keyholder.web.ui.csrf import CsrfRefused
-from keyholder.web.ui.forms import MaybeActor, checked_upload, upload_field
+from keyholder.web.ui.forms import MaybeActor, checked_upload, runtime_of, uow_for, upload_field
 from keyholder.web.ui.rendering import PageRoute, redirect, render
 from keyholder.web.ui.threads import human_size
 

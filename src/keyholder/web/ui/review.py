@@ -22,8 +22,7 @@ from keyholder.access.proofs import independent_proofs, lookalike_items
 from keyholder.access.states import OPEN_STATES, RequestState
 from keyholder.errors import InvalidInput, KeyholderError, NotAuthenticated, NotFound
 from keyholder.identity.actor import Actor
-from keyholder.web.deps import uow_for
-from keyholder.web.ui.forms import CSRF_CHECKED, CheckedForm, DeskUser, field
+from keyholder.web.ui.forms import CSRF_CHECKED, CheckedForm, DeskUser, field, uow_for
 from keyholder.web.ui.rendering import PageRoute, redirect, render
 from keyholder.when import countdown
 

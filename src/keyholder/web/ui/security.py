@@ -20,8 +20,8 @@ from keyholder.errors import KeyholderError, NotAuthenticated
 from keyholder.identity import mfa, sessions, verification
 from keyholder.identity import service as identity
 from keyholder.identity.actor import Actor
-from keyholder.web.deps import SESSION_COOKIE, uow_for
-from keyholder.web.ui.forms import CSRF_CHECKED, CheckedForm, MaybeActor, SignedIn, field
+from keyholder.web.deps import SESSION_COOKIE
+from keyholder.web.ui.forms import CSRF_CHECKED, CheckedForm, MaybeActor, SignedIn, field, uow_for
 from keyholder.web.ui.rendering import PageRoute, TokenPageRoute, redirect, render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)

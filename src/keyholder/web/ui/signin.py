@@ -23,9 +23,15 @@ from keyholder.errors import (
 from keyholder.identity import mfa, reset, verification
 from keyholder.identity import service as identity
 from keyholder.web.api.password_resets import ACCEPTED
-from keyholder.web.deps import SESSION_COOKIE, set_session_cookie, uow_for
+from keyholder.web.deps import SESSION_COOKIE, set_session_cookie
 from keyholder.web.disconnect import unless_disconnected
-from keyholder.web.ui.forms import CSRF_CHECKED, CheckedForm, MaybeActor, field
+from keyholder.web.ui.forms import (
+    CSRF_CHECKED,
+    CheckedForm,
+    MaybeActor,
+    field,
+    uow_for,
+)
 from keyholder.web.ui.rendering import (
     PageRoute,
     TokenPageRoute,

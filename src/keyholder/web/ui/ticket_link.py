@@ -19,10 +19,9 @@ from keyholder.desk.links import ticket_path
 from keyholder.errors import KeyholderError
 from keyholder.web.api.attachments import download_response
 from keyholder.web.api.desk_schemas import MAX_MESSAGE
-from keyholder.web.deps import runtime_of, uow_for
 from keyholder.web.inputs import RowNumber
 from keyholder.web.ui.csrf import CsrfRefused
-from keyholder.web.ui.forms import checked_upload, upload_field
+from keyholder.web.ui.forms import checked_upload, runtime_of, uow_for, upload_field
 from keyholder.web.ui.rendering import TokenPageRoute, redirect, render
 from keyholder.web.ui.threads import message_views
 from keyholder.web.ui.tickets import NOTICES, message_text, progress_section, thread_context
