@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from keyholder.access.progress import customer_ticket, progress_for
+from keyholder.access.progress import customer_ticket, linked_ticket, progress_for
 from keyholder.access.requester_view import Stage
 from keyholder.desk import service
+from keyholder.desk.links import ticket_link_mac
 from keyholder.errors import NotFound
 from tests.access.flow import Story
 
@@ -35,3 +36,19 @@ class TestCustomerTicket:
         assert page.progress is not None
         assert page.progress.stage.stage is Stage.CONFIRM_EMAIL
         assert page.progress == progress_for(runtime.uow(read_only=True), ticket_id, actor=reviewer)
+
+
+class TestLinkedTicket:
+    def test_the_link_opens_the_public_thread(self, runtime, factories):
+        ticket = factories.ticket(factories.user("carol@acme.example"), body="Hello")
+        agent = factories.actor(factories.staff())
+        service.add_internal_note(runtime.uow(), ticket.id, body="internal", actor=agent)
+        mac = ticket_link_mac(runtime.settings, ticket.id, ticket.requester_email)
+        page = linked_ticket(runtime.uow(read_only=True), ticket.id, mac)
+        assert [m.body for m in page.thread.messages] == ["Hello"]
+        assert page.progress is None
+
+    def test_a_wrong_link_is_404(self, runtime, factories):
+        ticket = factories.ticket(factories.user("carol@acme.example"))
+        with pytest.raises(NotFound):
+            linked_ticket(runtime.uow(read_only=True), ticket.id, "not-the-mac")

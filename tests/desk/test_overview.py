@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 
 from keyholder.desk import canned, service
-from keyholder.desk.overview import desk_ticket
-from keyholder.errors import NotFound, PermissionDenied
+from keyholder.desk.models import TicketStatus
+from keyholder.desk.overview import desk_queue, desk_ticket
+from keyholder.desk.queue import QueueFilter, QueueSort
+from keyholder.errors import InvalidInput, NotFound, PermissionDenied
 
 
 @pytest.fixture
@@ -52,3 +54,21 @@ class TestDeskTicket:
     def test_no_such_ticket_is_404_whatever_the_canned_reply(self, runtime, agent):
         with pytest.raises(NotFound):
             desk_ticket(runtime.uow(read_only=True), 9999, actor=agent, canned="nope")
+
+
+class TestDeskQueue:
+    def test_staff_see_the_rows_and_the_open_counts(self, runtime, factories, ticket, agent):
+        factories.ticket(factories.user("dan@acme.example"), subject="Second")
+        page = desk_queue(runtime.uow(read_only=True), QueueFilter(limit=10), actor=agent)
+        assert sorted(row.ticket.subject for row in page.rows) == ["Export fails", "Second"]
+        assert page.open_counts == {TicketStatus.NEW: 2}
+        assert page.now == runtime.clock.now()
+
+    def test_s29_customers_get_403(self, runtime, factories, carol, ticket):
+        with pytest.raises(PermissionDenied):
+            desk_queue(runtime.uow(read_only=True), QueueFilter(), actor=factories.actor(carol))
+
+    def test_a_filter_the_queue_cannot_answer_is_refused(self, runtime, agent):
+        wanted = QueueFilter(sort=QueueSort.DUE, after=5)
+        with pytest.raises(InvalidInput):
+            desk_queue(runtime.uow(read_only=True), wanted, actor=agent)

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import Engine, event
 
+from keyholder.desk.links import ticket_path
 from keyholder.identity.models import StaffRole
 from tests.access.flow import Story
 from tests.factories import PASSWORD
@@ -82,6 +83,21 @@ class TestTicketPages:
         sign_in_staff(browser, agent, clock)
         path = f"/desk/tickets/{ticket.id}{query}"
         assert transactions_of(browser, runtime.engine, path) == 1
+
+    def test_a_ticket_page_by_link_is_one_transaction(self, browser, runtime, factories):
+        ticket = factories.ticket(factories.user("carol@acme.example"))
+        path = ticket_path(runtime.settings, ticket.id, ticket.requester_email)
+        assert transactions_of(browser, runtime.engine, path) == 1
+
+
+class TestDeskPages:
+    def test_the_queue_is_one_transaction(self, browser, runtime, factories, clock):
+        factories.ticket(factories.user("carol@acme.example"))
+        agent = factories.user(
+            "agent@keyholder.example", password=PASSWORD, staff_role=StaffRole.AGENT
+        )
+        sign_in_staff(browser, agent, clock)
+        assert transactions_of(browser, runtime.engine, "/desk?status=new") == 1
 
 
 class TestReviewPage:
