@@ -4,7 +4,7 @@ and ``form_errors``, the one way a refused form is shown again."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -17,7 +17,7 @@ from keyholder.web.deps import runtime_of, uow_for
 from keyholder.web.inputs import NUL_REFUSED, contains_nul
 from keyholder.web.problems import error_headers
 from keyholder.web.ui import csrf
-from keyholder.web.ui.rendering import EnrolMfaFirst, ShowPage, page_actor, require_actor
+from keyholder.web.ui.rendering import EnrolMfaFirst, ShowPage, page_actor, render, require_actor
 from keyholder.web.uploads import UploadForm, read_upload_form
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "field",
     "fields",
     "form_errors",
+    "link_errors",
     # Defined in web.deps beside the API's aliases; the page modules take them from here.
     "runtime_of",
     "uow_for",
@@ -135,3 +136,14 @@ def form_errors(
         for name, value in error_headers(exc).items():
             response.headers.setdefault(name, value)
         raise ShowPage(response) from exc
+
+
+def link_errors(request: Request) -> AbstractContextManager[None]:
+    """``form_errors`` for a page behind a link in an email: a refused link (used, expired,
+    wrong) shows why instead of the page or form behind it."""
+
+    def show(refusal: FormError) -> Response:
+        context = {"title": "This link does not work", "detail": refusal.detail, "reset": False}
+        return render(request, "link_dead.html", context, status_code=refusal.status)
+
+    return form_errors(show)

@@ -10,27 +10,16 @@ The form post (with its CSRF token) calls the same use cases as the API.
 from __future__ import annotations
 
 import uuid
-from contextlib import AbstractContextManager
 
 from fastapi import APIRouter, Request, Response
 
 from keyholder.access import decisions
 from keyholder.access.intake import confirm_requester
 from keyholder.web.deps import UoW
-from keyholder.web.ui.forms import CSRF_CHECKED, CheckedForm, FormError, field, form_errors
+from keyholder.web.ui.forms import CSRF_CHECKED, CheckedForm, field, link_errors
 from keyholder.web.ui.rendering import TokenPageRoute, redirect, render
 
 router = APIRouter(prefix="/access-requests", route_class=TokenPageRoute, include_in_schema=False)
-
-
-def _dead(request: Request) -> AbstractContextManager[None]:
-    """A refused link (used, expired, wrong) shows why instead of the page behind it."""
-
-    def show(refusal: FormError) -> Response:
-        context = {"title": "This link does not work", "detail": refusal.detail, "reset": False}
-        return render(request, "link_dead.html", context, status_code=refusal.status)
-
-    return form_errors(show)
 
 
 def _done(request: Request, title: str, message: str) -> Response:
@@ -51,7 +40,7 @@ def confirm_email_page(request: Request) -> Response:
 
 @router.post("/{request_id}/confirm-email/{token}", dependencies=[CSRF_CHECKED])
 def confirm_email(request: Request, request_id: uuid.UUID, token: str, uow: UoW) -> Response:
-    with _dead(request):
+    with link_errors(request):
         confirmed = confirm_requester(uow, request_id, token)
     if confirmed.closed_because is not None:
         context = {
@@ -83,7 +72,7 @@ def executive_answer(
     if answer not in {"confirm", "deny"}:
         return executive_page(request)
     confirm = answer == "confirm"
-    with _dead(request):
+    with link_errors(request):
         decisions.executive_response(uow, request_id, token, confirm=confirm)
     if confirm:
         return _done(request, "Thank you", "Thank you: your confirmation is recorded.")
@@ -110,7 +99,7 @@ def veto_page(request: Request) -> Response:
 
 @router.post("/{request_id}/veto/{token}", dependencies=[CSRF_CHECKED])
 def veto(request: Request, request_id: uuid.UUID, token: str, uow: UoW) -> Response:
-    with _dead(request):
+    with link_errors(request):
         decisions.veto(uow, request_id, token)
     return _done(
         request, "Request cancelled", "The request is cancelled. Nobody was given admin access."

@@ -28,6 +28,7 @@ from keyholder.web.ui.forms import (
     FormError,
     checked_upload,
     form_errors,
+    link_errors,
     runtime_of,
     uow_for,
     upload_field,
@@ -51,11 +52,8 @@ def _page(
     status: int = 200,
 ) -> Response:
     settings = runtime_of(request).settings
-    try:
+    with link_errors(request):
         page = linked_ticket(uow, number, mac)
-    except KeyholderError as exc:
-        context = {"title": "This link does not work", "detail": exc.detail, "reset": False}
-        return render(request, "link_dead.html", context, status_code=exc.status_code)
     thread = page.thread
     email = thread.ticket.requester_email
     here = f"/t/{number}/{mac}"
