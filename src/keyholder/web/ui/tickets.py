@@ -56,11 +56,10 @@ def _max_size(request: Request) -> str:
 def my_tickets(
     request: Request,
     actor: SignedIn,
+    uow: ReadUoW,
     before: RowNumber | None = None,
 ) -> Response:
-    found = customer.list_my_tickets(
-        uow_for(request, read_only=True), actor=actor, limit=PAGE, before=before
-    )
+    found = customer.list_my_tickets(uow, actor=actor, limit=PAGE, before=before)
     context = {
         "title": "Your tickets",
         "tickets": found,
@@ -72,6 +71,7 @@ def my_tickets(
 
 def _new_page(
     request: Request,
+    uow: UnitOfWork,
     actor: Actor,
     values: dict[str, str],
     *,
@@ -80,7 +80,7 @@ def _new_page(
 ) -> Response:
     context = {
         "title": "Write to support",
-        "accounts": accounts.list_accounts(uow_for(request, read_only=True), actor=actor),
+        "accounts": accounts.list_accounts(uow, actor=actor),
         "subject": values.get("subject", ""),
         "account": values.get("account", ""),
         "body": values.get("body", ""),
@@ -91,8 +91,8 @@ def _new_page(
 
 
 @router.get("/new")
-def new_ticket_page(request: Request, actor: SignedIn) -> Response:
-    return _new_page(request, actor, {})
+def new_ticket_page(request: Request, actor: SignedIn, uow: ReadUoW) -> Response:
+    return _new_page(request, uow, actor, {})
 
 
 def message_text(body: str) -> str:
@@ -132,7 +132,8 @@ def _refused_new(
     request: Request, actor: Actor, values: dict[str, str]
 ) -> AbstractContextManager[None]:
     def show(refusal: FormError) -> Response:
-        return _new_page(request, actor, values, error=refusal.detail, status=refusal.status)
+        read = uow_for(request, read_only=True)
+        return _new_page(request, read, actor, values, error=refusal.detail, status=refusal.status)
 
     # A CSRF refusal is the error page (S19), as everywhere.
     return form_errors(show, as_error_page=(CsrfRefused,))
