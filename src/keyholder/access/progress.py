@@ -179,7 +179,7 @@ def customer_ticket(uow: UnitOfWork, number: int, *, actor: Actor) -> CustomerTi
 
 def linked_ticket(uow: UnitOfWork, number: int, mac: str) -> CustomerTicket:
     """``customer_ticket`` for the link in desk emails (404 for a wrong or expired link):
-    the thread as ``desk.by_link.get_ticket_by_link`` gives it, and ``progress_by_link``."""
+    its public messages, and ``progress_by_link``."""
     with uow:
         ticket = ticket_by_link(uow, number, mac)
         return CustomerTicket(

@@ -7,42 +7,19 @@ from collections.abc import Sequence
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from keyholder.accounts import repository
 from keyholder.accounts.models import EnterpriseAccount
-from keyholder.accounts.permissions import ADMIN_PERMISSION
-from keyholder.accounts.policy import readable_account
 from keyholder.audit.models import AuditEvent
 from keyholder.audit.targets import account_target, inside_account_prefix
-from keyholder.db.uow import UnitOfWork
-from keyholder.errors import PermissionDenied
-from keyholder.identity.actor import Actor
-
-
-def account_history(
-    uow: UnitOfWork, account_name: str, *, actor: Actor, limit: int = 50
-) -> Sequence[AuditEvent]:
-    """The newest audit events about an account, its members and invitations.
-
-    For staff and the account's admins (``manage``); other members get 403,
-    strangers 404 as for a missing account.
-    """
-    with uow:
-        account = readable_account(uow, account_name, actor=actor)
-        if not actor.is_staff:
-            assert actor.user_id is not None  # readable_account found their membership
-            own = repository.membership(uow.session, account.id, actor.user_id)
-            if own is None or ADMIN_PERMISSION not in own.permissions:
-                raise PermissionDenied(
-                    f"the history of {account.name!r} is for members with the "
-                    f"{ADMIN_PERMISSION} permission"
-                )
-        return recent_events(uow.session, account, limit=limit)
 
 
 def recent_events(
     session: Session, account: EnterpriseAccount, *, limit: int = 50
 ) -> Sequence[AuditEvent]:
-    """The newest audit events about ``account`` (for a reader already allowed to see them)."""
+    """The newest audit events about an account, its members and invitations.
+
+    For a reader already allowed to see them: the account page shows them to
+    those who may manage the account (``overview.account_overview``).
+    """
     query = (
         select(AuditEvent)
         .where(
