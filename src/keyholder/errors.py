@@ -3,6 +3,7 @@
     KeyholderError
     ├── NotAuthenticated        no or bad credentials                 → 401
     ├── PermissionDenied        known actor, not allowed              → 403
+    │   └── AdminNeedsMfa       an admin by access request, no MFA yet
     ├── NotFound                absent, or hidden from this actor     → 404
     ├── Conflict                valid request, clashes with state     → 409
     │   ├── LastAdminError      would leave an account without admin
@@ -48,6 +49,14 @@ class NotAuthenticated(KeyholderError):
 class PermissionDenied(KeyholderError):
     status_code = 403
     title = "Forbidden"
+
+
+class AdminNeedsMfa(PermissionDenied):
+    """An admin granted through an access request acts only once MFA is on (S18).
+
+    Its own class so that a page can offer the way to enrol without reading the message;
+    the API answers it as any other 403.
+    """
 
 
 class NotFound(KeyholderError):

@@ -27,6 +27,7 @@ from keyholder.db.uow import UnitOfWork
 from keyholder.desk.links import ticket_by_link
 from keyholder.desk.models import Ticket, TicketKind
 from keyholder.desk.policy import readable_ticket
+from keyholder.desk.service import TicketThread, thread_of
 from keyholder.identity.actor import Actor
 from keyholder.when import aware, countdown
 
@@ -155,3 +156,32 @@ def _readings(report: Mapping[str, Any]) -> tuple[LetterReading, ...]:
     signature = _SIGNATURE_WORDS.get(str(level), "unclear")
     readings.append(LetterReading("The executive's handwritten signature", signature))
     return tuple(readings)
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerTicket:
+    """A ticket as its requester's page shows it: public messages, and the request's progress."""
+
+    thread: TicketThread
+    progress: RequestProgress | None  # None unless the ticket is a request for admin access
+
+
+def customer_ticket(uow: UnitOfWork, number: int, *, actor: Actor) -> CustomerTicket:
+    """Ticket ``number`` for a signed-in reader (404 if they may not read it, S30), in one
+    transaction: the thread as ``desk.service.get_ticket`` gives it, and ``progress_for``."""
+    with uow:
+        ticket = readable_ticket(uow, number, actor=actor)
+        return CustomerTicket(
+            thread=thread_of(uow, ticket, staff=actor.is_staff),
+            progress=_progress(uow, ticket),
+        )
+
+
+def linked_ticket(uow: UnitOfWork, number: int, mac: str) -> CustomerTicket:
+    """``customer_ticket`` for the link in desk emails (404 for a wrong or expired link):
+    its public messages, and ``progress_by_link``."""
+    with uow:
+        ticket = ticket_by_link(uow, number, mac)
+        return CustomerTicket(
+            thread=thread_of(uow, ticket, staff=False), progress=_progress(uow, ticket)
+        )

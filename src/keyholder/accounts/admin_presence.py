@@ -10,24 +10,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from keyholder.accounts.models import EnterpriseAccount, Membership
 from keyholder.accounts.permissions import ADMIN_PERMISSION
-from keyholder.db.uow import UnitOfWork
 
 
-def accounts_without_admin(
-    uow: UnitOfWork, accounts: Sequence[EnterpriseAccount]
-) -> frozenset[str]:
+def without_admin(session: Session, accounts: Sequence[EnterpriseAccount]) -> frozenset[str]:
     """The names of those of ``accounts`` (already visible to the reader) with no admin."""
     if not accounts:
         return frozenset()
     ids = {account.id: account.name for account in accounts}
-    with uow:
-        rows = uow.session.execute(
-            select(Membership.account_id, Membership.permissions).where(
-                Membership.account_id.in_(ids)
-            )
-        ).all()
+    rows = session.execute(
+        select(Membership.account_id, Membership.permissions).where(Membership.account_id.in_(ids))
+    ).all()
     managed = {account_id for account_id, permissions in rows if ADMIN_PERMISSION in permissions}
     return frozenset(name for account_id, name in ids.items() if account_id not in managed)

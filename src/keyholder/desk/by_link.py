@@ -16,7 +16,6 @@ from keyholder.desk.attachments import NewAttachment, attach_files, read_attachm
 from keyholder.desk.customer import CustomerMessage, record_customer_reply
 from keyholder.desk.links import ticket_by_link
 from keyholder.desk.models import Attachment, MessageChannel, Ticket
-from keyholder.desk.service import TicketThread, thread_of
 from keyholder.desk.thread import Requester
 from keyholder.identity.actor import Actor
 
@@ -24,12 +23,6 @@ from keyholder.identity.actor import Actor
 def link_actor(ticket: Ticket) -> Actor:
     """Whoever holds the link: known only as the requester's address; no powers."""
     return Actor(label=f"ticket-link:{ticket.requester_email}"[:320])
-
-
-def get_ticket_by_link(uow: UnitOfWork, number: int, mac: str) -> TicketThread:
-    """The ticket and its public messages (404 for a wrong or expired link)."""
-    with uow:
-        return thread_of(uow, ticket_by_link(uow, number, mac), staff=False)
 
 
 def download_by_link(

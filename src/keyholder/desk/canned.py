@@ -16,7 +16,7 @@ from keyholder.audit.actions import AuditAction
 from keyholder.audit.service import record_event
 from keyholder.audit.targets import canned_reply_target
 from keyholder.db.uow import UnitOfWork
-from keyholder.desk.models import CannedReply
+from keyholder.desk.models import CannedReply, Ticket
 from keyholder.desk.policy import readable_ticket, require_staff
 from keyholder.errors import AlreadyExists, InvalidInput, NotFound
 from keyholder.identity.actor import Actor
@@ -107,17 +107,23 @@ def render_canned_reply(uow: UnitOfWork, number: int, name: str, *, actor: Actor
     require_staff(actor)
     with uow:
         reply = _by_name(uow, name)
-        ticket = readable_ticket(uow, number, actor=actor)
-        account = (
-            uow.session.get(EnterpriseAccount, ticket.account_id) if ticket.account_id else None
-        )
-        agent = uow.session.get(User, actor.user_id) if actor.user_id else None
-        values = {
-            "ticket_number": str(ticket.id),
-            "subject": ticket.subject,
-            "requester_name": ticket.requester_name or ticket.requester_email,
-            "requester_email": ticket.requester_email,
-            "account_name": account.display_name if account else "",
-            "agent_name": (agent.name or agent.email) if agent else actor.label,
-        }
-        return fill(reply.body, values)
+        return _filled(uow, reply, readable_ticket(uow, number, actor=actor), actor=actor)
+
+
+def filled_reply(uow: UnitOfWork, name: str, ticket: Ticket, *, actor: Actor) -> str:
+    """``render_canned_reply`` in the caller's transaction, for a ticket it may read."""
+    return _filled(uow, _by_name(uow, name), ticket, actor=actor)
+
+
+def _filled(uow: UnitOfWork, reply: CannedReply, ticket: Ticket, *, actor: Actor) -> str:
+    account = uow.session.get(EnterpriseAccount, ticket.account_id) if ticket.account_id else None
+    agent = uow.session.get(User, actor.user_id) if actor.user_id else None
+    values = {
+        "ticket_number": str(ticket.id),
+        "subject": ticket.subject,
+        "requester_name": ticket.requester_name or ticket.requester_email,
+        "requester_email": ticket.requester_email,
+        "account_name": account.display_name if account else "",
+        "agent_name": (agent.name or agent.email) if agent else actor.label,
+    }
+    return fill(reply.body, values)

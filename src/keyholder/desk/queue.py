@@ -16,7 +16,7 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from sqlalchemy import Row, Select, func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, aliased
 
 from keyholder.accounts.models import EnterpriseAccount
 from keyholder.db.engine import single_read
@@ -116,20 +116,25 @@ class QueueRow:
 
 def list_queue(uow: UnitOfWork, wanted: QueueFilter, *, actor: Actor) -> Sequence[QueueRow]:
     """A page of the queue for staff (S29): filtered, sorted, at most ``MAX_PAGE`` rows."""
-    _check(wanted, actor)
+    check_filter(wanted, actor)
     with uow:
-        tickets = _filtered(uow, wanted, select(Ticket), Ticket, actor=actor)
-        if tickets is None:
-            return []
-        # Joined flat, not around a subquery: both plan the same index walk, and
-        # the flat statement costs half as much to build on every request.
-        query = (
-            tickets.add_columns(EnterpriseAccount.name, _ASSIGNEE.email)
-            .outerjoin(EnterpriseAccount, EnterpriseAccount.id == Ticket.account_id)
-            .outerjoin(_ASSIGNEE, _ASSIGNEE.id == Ticket.assignee_id)
-            .limit(wanted.limit)
-        )
-        return [QueueRow(t, name, email) for t, name, email in uow.session.execute(query)]
+        return queue_rows(uow, wanted, actor=actor)
+
+
+def queue_rows(uow: UnitOfWork, wanted: QueueFilter, *, actor: Actor) -> Sequence[QueueRow]:
+    """``list_queue`` in the caller's transaction, after ``check_filter``."""
+    tickets = _filtered(uow, wanted, select(Ticket), Ticket, actor=actor)
+    if tickets is None:
+        return []
+    # Joined flat, not around a subquery: both plan the same index walk, and
+    # the flat statement costs half as much to build on every request.
+    query = (
+        tickets.add_columns(EnterpriseAccount.name, _ASSIGNEE.email)
+        .outerjoin(EnterpriseAccount, EnterpriseAccount.id == Ticket.account_id)
+        .outerjoin(_ASSIGNEE, _ASSIGNEE.id == Ticket.assignee_id)
+        .limit(wanted.limit)
+    )
+    return [QueueRow(t, name, email) for t, name, email in uow.session.execute(query)]
 
 
 def list_queue_rows(uow: UnitOfWork, wanted: QueueFilter, *, actor: Actor) -> Sequence[PageRow]:
@@ -139,7 +144,7 @@ def list_queue_rows(uow: UnitOfWork, wanted: QueueFilter, *, actor: Actor) -> Se
     the ORM's statement handling were most of its time (benchmarks/README.md).
     Same checks, filters, order and plan as ``list_queue``.
     """
-    _check(wanted, actor)
+    check_filter(wanted, actor)
     with uow:
         # Autocommit on PostgreSQL: the page, after an account's or an assignee's
         # lookup, each statement with its own snapshot, as READ COMMITTED gives.
@@ -150,7 +155,8 @@ def list_queue_rows(uow: UnitOfWork, wanted: QueueFilter, *, actor: Actor) -> Se
         return connection.execute(query.limit(wanted.limit)).all()
 
 
-def _check(wanted: QueueFilter, actor: Actor) -> None:
+def check_filter(wanted: QueueFilter, actor: Actor) -> None:
+    """Refuses anyone but staff (S29), and a filter the queue cannot answer."""
     require_staff(actor)
     if not 1 <= wanted.limit <= MAX_PAGE:
         raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}")
@@ -247,10 +253,15 @@ def count_open_by_status(uow: UnitOfWork, *, actor: Actor) -> dict[TicketStatus,
     """How many open tickets are in each open status (the queue's header)."""
     require_staff(actor)
     with uow:
-        # By status IN (…), not is_open: a covering walk of ix_tickets_status.
-        rows = uow.session.execute(
-            select(Ticket.status, func.count())
-            .where(Ticket.status.in_(sorted(OPEN_STATUSES)))
-            .group_by(Ticket.status)
-        ).all()
+        return open_counts(uow.session)
+
+
+def open_counts(session: Session) -> dict[TicketStatus, int]:
+    """``count_open_by_status`` in the caller's transaction, for a reader who is staff."""
+    # By status IN (…), not is_open: a covering walk of ix_tickets_status.
+    rows = session.execute(
+        select(Ticket.status, func.count())
+        .where(Ticket.status.in_(sorted(OPEN_STATUSES)))
+        .group_by(Ticket.status)
+    ).all()
     return {status: count for status, count in rows}  # noqa: C416 - typed keys

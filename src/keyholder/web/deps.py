@@ -26,13 +26,14 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 # dependency would be sent to the thread pool, one hop per dependency.
 
 
-def _runtime(request: Request) -> Runtime:
+def runtime_of(request: Request) -> Runtime:
+    """The application's runtime, for the API and the pages alike."""
     runtime: Runtime = request.app.state.runtime
     return runtime
 
 
 async def get_runtime(request: Request) -> Runtime:
-    return _runtime(request)
+    return runtime_of(request)
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
@@ -40,7 +41,7 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 def set_session_cookie(request: Request, response: Response, token: str) -> None:
     """The session cookie, for the API and the pages alike (HttpOnly, SameSite=Lax, Secure; S19)."""
-    settings = _runtime(request).settings
+    settings = runtime_of(request).settings
     response.set_cookie(
         SESSION_COOKIE,
         token,
@@ -60,12 +61,21 @@ def request_context(request: Request) -> RequestContext:
     )
 
 
+def uow_for(request: Request, *, read_only: bool = False) -> UnitOfWork:
+    """A unit of work that records this request's client address and id in the audit log.
+
+    For a route that runs a second use case (a page shown again after a refused
+    form): ``UoW`` and ``ReadUoW`` give one each, and a unit of work opens once.
+    """
+    return runtime_of(request).uow(request_context(request), read_only=read_only)
+
+
 async def get_uow(request: Request) -> UnitOfWork:
-    return _runtime(request).uow(request_context(request))
+    return uow_for(request)
 
 
 async def get_read_uow(request: Request) -> UnitOfWork:
-    return _runtime(request).uow(request_context(request), read_only=True)
+    return uow_for(request, read_only=True)
 
 
 UoW = Annotated[UnitOfWork, Depends(get_uow)]
@@ -89,7 +99,7 @@ def _authenticate(request: Request) -> Actor | None:
     Nothing is cached: every request checks its token or session afresh, so a
     revocation takes effect on the next request.
     """
-    runtime = _runtime(request)
+    runtime = runtime_of(request)
     token = bearer_token(request)
     if token is not None:
         actor = identity.authenticate_api_token(runtime.uow(read_only=True), token)

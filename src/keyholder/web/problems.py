@@ -114,6 +114,14 @@ def document_problems(openapi: dict[str, Any]) -> None:
                 }
 
 
+def error_headers(exc: KeyholderError) -> dict[str, str]:
+    """The headers an error's answer carries besides its status (``exc.status_code``):
+    the API's problems and the pages' errors alike."""
+    if isinstance(exc, TooManyRequests | ServiceUnavailable) and exc.retry_after is not None:
+        return {"Retry-After": str(exc.retry_after)}
+    return {}
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     """Answer every error as problem+json, and say so in the OpenAPI document."""
     build_openapi = app.openapi
@@ -136,9 +144,7 @@ def install_problem_handlers(app: FastAPI) -> None:
             extra["errors"] = [{"loc": ["body", exc.field], "msg": exc.detail}]
         if isinstance(exc, NoIndependentProof):
             extra["missing_proofs"] = exc.missing
-        headers = {}
-        if isinstance(exc, TooManyRequests | ServiceUnavailable) and exc.retry_after is not None:
-            headers["Retry-After"] = str(exc.retry_after)
+        headers = error_headers(exc)
         if exc.status_code >= 500:
             # "Busy, retry later" (a full hashing queue, S40) comes in floods: a warning.
             level = logging.WARNING if "Retry-After" in headers else logging.ERROR

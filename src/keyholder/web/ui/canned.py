@@ -9,14 +9,25 @@ back as a message on this page, with what was typed kept in its form.
 from __future__ import annotations
 
 import re
+from contextlib import AbstractContextManager
 
 from fastapi import APIRouter, Request, Response
 from starlette.datastructures import FormData
 
+from keyholder.db.uow import UnitOfWork
 from keyholder.desk import canned
-from keyholder.errors import InvalidInput, KeyholderError
+from keyholder.errors import InvalidInput, NotAuthenticated, PermissionDenied
 from keyholder.identity.actor import Actor
-from keyholder.web.ui.forms import CSRF_CHECKED, CheckedForm, DeskUser, field, uow_for
+from keyholder.web.deps import ReadUoW, UoW
+from keyholder.web.ui.forms import (
+    CSRF_CHECKED,
+    CheckedForm,
+    DeskUser,
+    FormError,
+    field,
+    form_errors,
+    uow_for,
+)
 from keyholder.web.ui.rendering import PageRoute, redirect, render
 
 router = APIRouter(prefix="/desk/canned-replies", route_class=PageRoute, include_in_schema=False)
@@ -58,6 +69,7 @@ def _body(form: FormData) -> str:
 
 def _canned_page(
     request: Request,
+    uow: UnitOfWork,
     actor: Actor,
     *,
     new_name: str = "",
@@ -67,7 +79,7 @@ def _canned_page(
     notice: str = "",
     status: int = 200,
 ) -> Response:
-    replies = canned.list_canned_replies(uow_for(request, read_only=True), actor=actor)
+    replies = canned.list_canned_replies(uow, actor=actor)
     context = {
         "title": "Canned replies",
         "replies": [(r, _preview(r.body)) for r in replies],
@@ -84,59 +96,53 @@ def _canned_page(
 def _refused(
     request: Request,
     actor: Actor,
-    exc: KeyholderError,
     *,
     new_name: str = "",
     new_body: str = "",
     drafts: dict[str, str] | None = None,
-) -> Response:
+) -> AbstractContextManager[None]:
     """The page again with the service's refusal as a message; 401 and 403 stay error pages."""
-    if exc.status_code in {401, 403}:
-        raise exc
-    return _canned_page(
-        request,
-        actor,
-        new_name=new_name,
-        new_body=new_body,
-        drafts=drafts,
-        error=exc.detail,
-        status=exc.status_code,
-    )
+
+    def show(refusal: FormError) -> Response:
+        return _canned_page(
+            request,
+            uow_for(request, read_only=True),
+            actor,
+            new_name=new_name,
+            new_body=new_body,
+            drafts=drafts,
+            error=refusal.detail,
+            status=refusal.status,
+        )
+
+    return form_errors(show, as_error_page=(NotAuthenticated, PermissionDenied))
 
 
 @router.get("")
-def canned_page(request: Request, actor: DeskUser, done: str = "") -> Response:
-    return _canned_page(request, actor, notice=NOTICES.get(done, ""))
+def canned_page(request: Request, actor: DeskUser, uow: ReadUoW, done: str = "") -> Response:
+    return _canned_page(request, uow, actor, notice=NOTICES.get(done, ""))
 
 
 @router.post("")
-def create(request: Request, actor: DeskUser, form: CheckedForm) -> Response:
+def create(request: Request, actor: DeskUser, uow: UoW, form: CheckedForm) -> Response:
     typed_name, typed_body = field(form, "name"), form.get("body")
     kept_body = typed_body[:MAX_BODY] if isinstance(typed_body, str) else ""
-    try:
-        canned.save_canned_reply(
-            uow_for(request), _name(typed_name), _body(form), actor=actor, create=True
-        )
-    except KeyholderError as exc:
-        return _refused(request, actor, exc, new_name=typed_name, new_body=kept_body)
+    with _refused(request, actor, new_name=typed_name, new_body=kept_body):
+        canned.save_canned_reply(uow, _name(typed_name), _body(form), actor=actor, create=True)
     return redirect("/desk/canned-replies?done=created")
 
 
 @router.post("/{name}")
-def edit(request: Request, name: str, actor: DeskUser, form: CheckedForm) -> Response:
+def edit(request: Request, name: str, actor: DeskUser, uow: UoW, form: CheckedForm) -> Response:
     typed_body = form.get("body")
     kept_body = typed_body[:MAX_BODY] if isinstance(typed_body, str) else ""
-    try:
-        canned.save_canned_reply(uow_for(request), name, _body(form), actor=actor, create=False)
-    except KeyholderError as exc:
-        return _refused(request, actor, exc, drafts={name: kept_body})
+    with _refused(request, actor, drafts={name: kept_body}):
+        canned.save_canned_reply(uow, name, _body(form), actor=actor, create=False)
     return redirect("/desk/canned-replies?done=saved")
 
 
 @router.post("/{name}/delete", dependencies=[CSRF_CHECKED])
-def delete(request: Request, name: str, actor: DeskUser) -> Response:
-    try:
-        canned.delete_canned_reply(uow_for(request), name, actor=actor)
-    except KeyholderError as exc:
-        return _refused(request, actor, exc)
+def delete(request: Request, name: str, actor: DeskUser, uow: UoW) -> Response:
+    with _refused(request, actor):
+        canned.delete_canned_reply(uow, name, actor=actor)
     return redirect("/desk/canned-replies?done=deleted")

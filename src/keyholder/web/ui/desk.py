@@ -13,13 +13,24 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, Response
 
-from keyholder.desk import queue, service
+from keyholder.db.uow import UnitOfWork
+from keyholder.desk import overview, service
 from keyholder.desk.models import TicketKind, TicketStatus
 from keyholder.desk.queue import QueueFilter, QueueSort, QueueState
-from keyholder.errors import InvalidInput, KeyholderError
+from keyholder.errors import InvalidInput, NotAuthenticated, PermissionDenied
 from keyholder.identity.actor import Actor
+from keyholder.web.deps import ReadUoW, UoW
 from keyholder.web.inputs import row_number
-from keyholder.web.ui.forms import CheckedForm, DeskUser, field, fields, runtime_of, uow_for
+from keyholder.web.ui.forms import (
+    CheckedForm,
+    DeskUser,
+    FormError,
+    field,
+    fields,
+    form_errors,
+    runtime_of,
+    uow_for,
+)
 from keyholder.web.ui.rendering import PageRoute, local_path, redirect, render
 
 router = APIRouter(prefix="/desk", route_class=PageRoute, include_in_schema=False)
@@ -77,21 +88,28 @@ def _query(wanted: QueueFilter, **changes: object) -> str:
 
 
 def _queue_page(
-    request: Request, actor: Actor, *, error: str = "", notice: str = "", status: int = 200
+    request: Request,
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    error: str = "",
+    notice: str = "",
+    status: int = 200,
 ) -> Response:
     try:
         wanted = _wanted(request)
     except InvalidInput as exc:
         wanted, error, status = QueueFilter(limit=PAGE), exc.detail, 422
-    counts = queue.count_open_by_status(uow_for(request, read_only=True), actor=actor)
-    rows = queue.list_queue(uow_for(request, read_only=True), wanted, actor=actor)
+    page = overview.desk_queue(uow, wanted, actor=actor)
+    rows = page.rows
     next_page = None
     if len(rows) == PAGE and wanted.sort is not QueueSort.DUE:
         next_page = "/desk?" + _query(wanted, after=rows[-1].ticket.id)
+    counts = page.open_counts
     context = {
         "title": "Support desk",
         "rows": rows,
-        "now": uow_for(request, read_only=True).clock.now(),
+        "now": page.now,
         "counts": [(s, counts.get(s, 0)) for s in TicketStatus if s not in DONE_STATUSES],
         "wanted": wanted,
         "statuses": list(TicketStatus),
@@ -109,15 +127,20 @@ def _queue_page(
 
 
 @router.get("")
-def queue_page(request: Request, actor: DeskUser, done: str = "") -> Response:
+def queue_page(request: Request, actor: DeskUser, uow: ReadUoW, done: str = "") -> Response:
     notice = f"{done} ticket(s) updated." if done.isdigit() else ""
-    return _queue_page(request, actor, notice=notice)
+    return _queue_page(request, uow, actor, notice=notice)
 
 
 @router.post("/bulk-status")
-def bulk_status(request: Request, actor: DeskUser, form: CheckedForm) -> Response:
+def bulk_status(request: Request, actor: DeskUser, uow: UoW, form: CheckedForm) -> Response:
     back = local_path(field(form, "back"), "/desk")
-    try:
+
+    def show(refusal: FormError) -> Response:
+        read = uow_for(request, read_only=True)
+        return _queue_page(request, read, actor, error=refusal.detail, status=refusal.status)
+
+    with form_errors(show, as_error_page=(NotAuthenticated, PermissionDenied)):
         ticked = [row_number(n) for n in fields(form, "ticket")]
         numbers = [n for n in ticked if n is not None]
         if len(numbers) < len(ticked):
@@ -127,10 +150,6 @@ def bulk_status(request: Request, actor: DeskUser, form: CheckedForm) -> Respons
         target = _choice(TicketStatus, field(form, "status"), "status")
         if target is None:
             raise InvalidInput("choose the status to move the tickets to")
-        moved = service.bulk_change_status(uow_for(request), numbers, target, actor=actor)
-    except KeyholderError as exc:
-        if exc.status_code in {401, 403}:
-            raise
-        return _queue_page(request, actor, error=exc.detail, status=exc.status_code)
+        moved = service.bulk_change_status(uow, numbers, target, actor=actor)
     separator = "&" if "?" in back else "?"
     return redirect(f"{back}{separator}done={len(moved)}")

@@ -3,28 +3,39 @@
 The same use cases as ``/api/desk/tickets/{n}``. Public replies and internal
 notes are told apart in words and by their frame (not by colour alone). A
 canned reply is inserted without JavaScript: the select is a GET form, and
-the page comes back with the reply box filled in by ``render_canned_reply``.
+the page comes back with the reply box filled in. The page is read in one
+transaction (``desk.overview.desk_ticket``).
 """
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from keyholder.desk import canned, service
+from keyholder.db.uow import UnitOfWork
+from keyholder.desk import overview, service
 from keyholder.desk.models import TicketPriority, TicketStatus
-from keyholder.errors import InvalidInput, KeyholderError, NotFound
+from keyholder.errors import (
+    InvalidInput,
+    KeyholderError,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+)
 from keyholder.identity.actor import Actor
 from keyholder.web.api.desk_schemas import MAX_MESSAGE
+from keyholder.web.deps import ReadUoW, UoW
 from keyholder.web.inputs import RowNumber
-from keyholder.web.ui.csrf import CsrfRefused
 from keyholder.web.ui.forms import (
     CheckedForm,
     DeskUser,
+    FormError,
     checked_upload,
     field,
+    form_errors,
     runtime_of,
     uow_for,
     upload_field,
@@ -43,6 +54,7 @@ NOTICES = {
 
 def _ticket_page(
     request: Request,
+    uow: UnitOfWork,
     number: int,
     actor: Actor,
     *,
@@ -53,28 +65,59 @@ def _ticket_page(
     notice: str = "",
     status: int = 200,
 ) -> Response:
-    thread = service.get_ticket(
-        uow_for(request, read_only=True), number, actor=actor, staff_view=True
-    )
+    page = overview.desk_ticket(uow, number, actor=actor, canned=chosen)
+    thread = page.thread
     ticket = thread.ticket
-    replies = canned.list_canned_replies(uow_for(request, read_only=True), actor=actor)
+    settings = runtime_of(request).settings
     context = {
         "title": f"#{ticket.id} {ticket.subject}",
         "ticket": ticket,
         "thread": thread,
         "messages": message_views(ticket.id, thread.messages, for_staff=True),
-        "canned_replies": replies,
+        "canned_replies": page.canned_replies,
         "chosen": chosen,
-        "reply": reply,
+        # ?canned=name: the reply box comes back filled with that reply, ready to edit.
+        "reply": page.reply or reply,
         "note": note,
         "statuses": list(TicketStatus),
         "priorities": list(TicketPriority),
-        "groups": runtime_of(request).settings.desk_groups,
-        "max_size": human_size(runtime_of(request).settings.attachment_max_bytes),
-        "error": error,
+        "groups": settings.desk_groups,
+        "max_size": human_size(settings.attachment_max_bytes),
+        "error": error or page.reply_error,
         "notice": notice,
     }
     return render(request, "desk_ticket.html", context, status_code=status)
+
+
+# Someone who may not see the ticket gets the error page, not the form again.
+_NOT_THEIRS = (NotAuthenticated, PermissionDenied, NotFound)
+
+
+def _refused(
+    request: Request,
+    number: int,
+    actor: Actor,
+    *,
+    as_error_page: tuple[type[KeyholderError], ...] = _NOT_THEIRS,
+    reply: str = "",
+    note: str = "",
+) -> AbstractContextManager[None]:
+    """The ticket page again with the service's message and what was typed."""
+
+    def show(refusal: FormError) -> Response:
+        read = uow_for(request, read_only=True)
+        return _ticket_page(
+            request,
+            read,
+            number,
+            actor,
+            error=refusal.detail,
+            status=refusal.status,
+            reply=reply,
+            note=note,
+        )
+
+    return form_errors(show, as_error_page=as_error_page)
 
 
 @router.get("/{number}")
@@ -82,26 +125,13 @@ def ticket_page(
     request: Request,
     number: RowNumber,
     actor: DeskUser,
+    uow: ReadUoW,
+    *,
     canned_reply: Annotated[str, Query(alias="canned", max_length=100)] = "",
     done: str = "",
 ) -> Response:
-    # ?canned=name: the reply box comes back filled with that reply, ready to edit.
-    reply, error = "", ""
-    if canned_reply:
-        try:
-            reply = canned.render_canned_reply(
-                uow_for(request, read_only=True), number, canned_reply, actor=actor
-            )
-        except NotFound as exc:
-            error = exc.detail  # no such reply; no such ticket is the page's own 404 below
     return _ticket_page(
-        request,
-        number,
-        actor,
-        reply=reply,
-        chosen=canned_reply,
-        error=error,
-        notice=NOTICES.get(done, ""),
+        request, uow, number, actor, chosen=canned_reply, notice=NOTICES.get(done, "")
     )
 
 
@@ -113,20 +143,20 @@ def _text(body: str) -> str:
     return body
 
 
-async def _post_message(request: Request, number: int, actor: Actor, *, internal: bool) -> Response:
-    box = "note" if internal else "reply"
-    try:
+async def _post_message(
+    request: Request, uow: UnitOfWork, number: int, actor: Actor, *, internal: bool
+) -> Response:
+    # Too large, malformed: the page comes back without what was typed (it is lost with it).
+    with _refused(request, number, actor):
         form = await checked_upload(request)
-    except CsrfRefused:
-        raise
-    except KeyholderError as exc:
-        return _ticket_page(request, number, actor, error=exc.detail, status=exc.status_code)
     body = upload_field(form, "body", MAX_MESSAGE + 1)
-    try:
+    with _refused(
+        request, number, actor, note=body if internal else "", reply="" if internal else body
+    ):
         if internal:
             await run_in_threadpool(
                 service.add_internal_note,
-                uow_for(request),
+                uow,
                 number,
                 body=_text(body),
                 actor=actor,
@@ -136,42 +166,39 @@ async def _post_message(request: Request, number: int, actor: Actor, *, internal
             wanted = upload_field(form, "status", 20)
             await run_in_threadpool(
                 service.reply_to_ticket,
-                uow_for(request),
+                uow,
                 number,
                 body=_text(body),
                 actor=actor,
                 status=TicketStatus(wanted) if wanted in set(TicketStatus) else None,
                 attachments=form.files,
             )
-    except KeyholderError as exc:
-        if exc.status_code in {401, 403, 404}:
-            raise
-        return _ticket_page(
-            request, number, actor, error=exc.detail, status=exc.status_code, **{box: body}
-        )
     return redirect(f"/desk/tickets/{number}?done={'noted' if internal else 'replied'}")
 
 
 @router.post("/{number}/replies")
-async def reply(request: Request, number: RowNumber, actor: DeskUser) -> Response:
-    return await _post_message(request, number, actor, internal=False)
+async def reply(request: Request, number: RowNumber, actor: DeskUser, uow: UoW) -> Response:
+    return await _post_message(request, uow, number, actor, internal=False)
 
 
 @router.post("/{number}/notes")
-async def add_note(request: Request, number: RowNumber, actor: DeskUser) -> Response:
-    return await _post_message(request, number, actor, internal=True)
+async def add_note(request: Request, number: RowNumber, actor: DeskUser, uow: UoW) -> Response:
+    return await _post_message(request, uow, number, actor, internal=True)
 
 
 @router.post("/{number}")
-def update(request: Request, number: RowNumber, actor: DeskUser, form: CheckedForm) -> Response:
+def update(
+    request: Request, number: RowNumber, actor: DeskUser, uow: UoW, form: CheckedForm
+) -> Response:
     assignee = field(form, "assignee").strip()
     if assignee == "me":
         assignee = actor.email or ""
     account = field(form, "account").strip()
-    try:
+    # An unknown assignee or account is a 404 the form shows (the ticket itself is there).
+    with _refused(request, number, actor, as_error_page=(NotAuthenticated, PermissionDenied)):
         status, priority = field(form, "status"), field(form, "priority")
         service.update_ticket(
-            uow_for(request),
+            uow,
             number,
             actor=actor,
             status=TicketStatus(status) if status in set(TicketStatus) else None,
@@ -180,8 +207,4 @@ def update(request: Request, number: RowNumber, actor: DeskUser, form: CheckedFo
             assignee_email=assignee or None,
             account_name=account or None,
         )
-    except KeyholderError as exc:
-        if exc.status_code in {401, 403}:
-            raise
-        return _ticket_page(request, number, actor, error=exc.detail, status=exc.status_code)
     return redirect(f"/desk/tickets/{number}?done=updated")

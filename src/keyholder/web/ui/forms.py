@@ -1,33 +1,45 @@
-"""Dependencies of page routes: the signed-in user, and form posts checked for CSRF (S19)."""
+"""Dependencies of page routes: the signed-in user, and form posts checked for CSRF (S19);
+and ``form_errors``, the one way a refused form is shown again."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from starlette.datastructures import FormData
 
-from keyholder.bootstrap import Runtime
-from keyholder.db.uow import UnitOfWork
-from keyholder.errors import InvalidInput
+from keyholder.errors import InvalidInput, KeyholderError
 from keyholder.identity.actor import Actor
-from keyholder.web.deps import request_context
+from keyholder.web.deps import runtime_of, uow_for
 from keyholder.web.inputs import NUL_REFUSED, contains_nul
+from keyholder.web.problems import error_headers
 from keyholder.web.ui import csrf
-from keyholder.web.ui.rendering import EnrolMfaFirst, page_actor, require_actor
+from keyholder.web.ui.rendering import EnrolMfaFirst, ShowPage, page_actor, render, require_actor
 from keyholder.web.uploads import UploadForm, read_upload_form
 
+__all__ = [
+    "CSRF_CHECKED",
+    "MAX_FIELD",
+    "CheckedForm",
+    "DeskUser",
+    "FormError",
+    "MaybeActor",
+    "SignedIn",
+    "checked_upload",
+    "field",
+    "fields",
+    "form_errors",
+    "link_errors",
+    # Defined in web.deps beside the API's aliases; the page modules take them from here.
+    "runtime_of",
+    "uow_for",
+    "upload_field",
+]
+
 MAX_FIELD = 4096
-
-
-def runtime_of(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
-
-
-def uow_for(request: Request, *, read_only: bool = False) -> UnitOfWork:
-    """A unit of work that records this request's client address and id in the audit log."""
-    return runtime_of(request).uow(request_context(request), read_only=read_only)
 
 
 async def _optional_actor(request: Request) -> Actor | None:
@@ -88,3 +100,50 @@ def field(form: FormData, name: str) -> str:
 def fields(form: FormData, name: str) -> list[str]:
     """Every value of a repeated field (checkboxes)."""
     return [value[:MAX_FIELD] for value in form.getlist(name) if isinstance(value, str)]
+
+
+@dataclass(frozen=True, slots=True)
+class FormError:
+    """A refused form, as the page that shows it again needs it."""
+
+    detail: str  # the service's message
+    status: int  # the status the API answers for the same error
+    field: str | None = None  # the input at fault, when the service named one
+
+    @property
+    def sentence(self) -> str:
+        """``detail`` with a capital first letter, for pages that show it as typed."""
+        return self.detail[:1].upper() + self.detail[1:]
+
+
+@contextmanager
+def form_errors(
+    show: Callable[[FormError], Response],
+    *,
+    as_error_page: tuple[type[KeyholderError], ...] = (),
+) -> Iterator[None]:
+    """A service's refusal inside the block shows the form again: ``show`` renders it
+    with the user's input kept, at the error's status and with its headers (Retry-After),
+    as the API would answer. Errors of ``as_error_page`` are left to the error page
+    (someone else's ticket is a 404 page, not a form, S30)."""
+    try:
+        yield
+    except KeyholderError as exc:
+        if isinstance(exc, as_error_page):
+            raise
+        field = exc.field if isinstance(exc, InvalidInput) else None
+        response = show(FormError(exc.detail, exc.status_code, field))
+        for name, value in error_headers(exc).items():
+            response.headers.setdefault(name, value)
+        raise ShowPage(response) from exc
+
+
+def link_errors(request: Request) -> AbstractContextManager[None]:
+    """``form_errors`` for a page behind a link in an email: a refused link (used, expired,
+    wrong) shows why instead of the page or form behind it."""
+
+    def show(refusal: FormError) -> Response:
+        context = {"title": "This link does not work", "detail": refusal.detail, "reset": False}
+        return render(request, "link_dead.html", context, status_code=refusal.status)
+
+    return form_errors(show)

@@ -15,16 +15,11 @@ from fastapi import APIRouter, Request, Response
 
 from keyholder.access import decisions
 from keyholder.access.intake import confirm_requester
-from keyholder.errors import KeyholderError
-from keyholder.web.ui.forms import CSRF_CHECKED, CheckedForm, field, uow_for
+from keyholder.web.deps import UoW
+from keyholder.web.ui.forms import CSRF_CHECKED, CheckedForm, field, link_errors
 from keyholder.web.ui.rendering import TokenPageRoute, redirect, render
 
 router = APIRouter(prefix="/access-requests", route_class=TokenPageRoute, include_in_schema=False)
-
-
-def _dead(request: Request, exc: KeyholderError) -> Response:
-    context = {"title": "This link does not work", "detail": exc.detail, "reset": False}
-    return render(request, "link_dead.html", context, status_code=exc.status_code)
 
 
 def _done(request: Request, title: str, message: str) -> Response:
@@ -44,11 +39,9 @@ def confirm_email_page(request: Request) -> Response:
 
 
 @router.post("/{request_id}/confirm-email/{token}", dependencies=[CSRF_CHECKED])
-def confirm_email(request: Request, request_id: uuid.UUID, token: str) -> Response:
-    try:
-        confirmed = confirm_requester(uow_for(request), request_id, token)
-    except KeyholderError as exc:
-        return _dead(request, exc)
+def confirm_email(request: Request, request_id: uuid.UUID, token: str, uow: UoW) -> Response:
+    with link_errors(request):
+        confirmed = confirm_requester(uow, request_id, token)
     if confirmed.closed_because is not None:
         context = {
             "title": "Your request is closed",
@@ -73,16 +66,14 @@ def executive_page(request: Request) -> Response:
 
 @router.post("/{request_id}/executive-confirmation/{token}")
 def executive_answer(
-    request: Request, request_id: uuid.UUID, token: str, form: CheckedForm
+    request: Request, request_id: uuid.UUID, token: str, uow: UoW, form: CheckedForm
 ) -> Response:
     answer = field(form, "answer")
     if answer not in {"confirm", "deny"}:
         return executive_page(request)
     confirm = answer == "confirm"
-    try:
-        decisions.executive_response(uow_for(request), request_id, token, confirm=confirm)
-    except KeyholderError as exc:
-        return _dead(request, exc)
+    with link_errors(request):
+        decisions.executive_response(uow, request_id, token, confirm=confirm)
     if confirm:
         return _done(request, "Thank you", "Thank you: your confirmation is recorded.")
     return _done(
@@ -107,11 +98,9 @@ def veto_page(request: Request) -> Response:
 
 
 @router.post("/{request_id}/veto/{token}", dependencies=[CSRF_CHECKED])
-def veto(request: Request, request_id: uuid.UUID, token: str) -> Response:
-    try:
-        decisions.veto(uow_for(request), request_id, token)
-    except KeyholderError as exc:
-        return _dead(request, exc)
+def veto(request: Request, request_id: uuid.UUID, token: str, uow: UoW) -> Response:
+    with link_errors(request):
+        decisions.veto(uow, request_id, token)
     return _done(
         request, "Request cancelled", "The request is cancelled. Nobody was given admin access."
     )

@@ -25,10 +25,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 
-from keyholder.errors import KeyholderError, TooManyRequests
+from keyholder.errors import KeyholderError
 from keyholder.identity import service as identity
 from keyholder.identity.actor import Actor
 from keyholder.web.deps import SESSION_COOKIE
+from keyholder.web.problems import error_headers
 from keyholder.web.redaction import redact
 from keyholder.web.ui import csrf
 from keyholder.web.ui.times import when
@@ -78,6 +79,14 @@ class SignInRequired(Exception):
 
 class EnrolMfaFirst(Exception):
     """Raised for staff without MFA on a staff page: they enrol before acting (S18)."""
+
+
+class ShowPage(Exception):
+    """Raised with a finished page (a form shown again with its error): the route's answer."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
 
 
 def page_actor(request: Request) -> Actor | None:
@@ -155,9 +164,7 @@ def local_path(candidate: str | None, default: str = "/accounts") -> str:
 
 
 def error_page(request: Request, exc: KeyholderError) -> HTMLResponse:
-    headers = {}
-    if isinstance(exc, TooManyRequests) and exc.retry_after is not None:
-        headers["Retry-After"] = str(exc.retry_after)
+    headers = error_headers(exc)
     if exc.status_code >= 500:
         log.error("%s: %s", type(exc).__name__, exc.detail)
     return render(
@@ -204,6 +211,8 @@ class PageRoute(APIRoute):
                 response = redirect(f"/login{target if request.method == 'GET' else ''}")
             except EnrolMfaFirst:
                 response = redirect("/account/security?staff=1")
+            except ShowPage as shown:
+                response = shown.response
             except KeyholderError as exc:
                 response = error_page(request, exc)
             except RequestValidationError:

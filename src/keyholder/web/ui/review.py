@@ -10,6 +10,7 @@ download link; beside it the risk summary, failing items first.
 from __future__ import annotations
 
 import uuid
+from contextlib import AbstractContextManager
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -20,9 +21,19 @@ from keyholder.access.decisions import Decision
 from keyholder.access.evidence import Check, Status, risk_summary
 from keyholder.access.proofs import independent_proofs, lookalike_items
 from keyholder.access.states import OPEN_STATES, RequestState
-from keyholder.errors import InvalidInput, KeyholderError, NotAuthenticated, NotFound
+from keyholder.db.uow import UnitOfWork
+from keyholder.errors import InvalidInput, NotAuthenticated, NotFound
 from keyholder.identity.actor import Actor
-from keyholder.web.ui.forms import CSRF_CHECKED, CheckedForm, DeskUser, field, uow_for
+from keyholder.web.deps import ReadUoW, UoW
+from keyholder.web.ui.forms import (
+    CSRF_CHECKED,
+    CheckedForm,
+    DeskUser,
+    FormError,
+    field,
+    form_errors,
+    uow_for,
+)
 from keyholder.web.ui.rendering import PageRoute, redirect, render
 from keyholder.when import countdown
 
@@ -84,11 +95,11 @@ def _evidence_of(evidence: list[dict[str, Any]], check: Check) -> dict[str, Any]
 
 
 @router.get("")
-def request_list(request: Request, actor: DeskUser, state: str = "", ticket: int = 0) -> Response:
+def request_list(
+    request: Request, actor: DeskUser, uow: ReadUoW, state: str = "", ticket: int = 0
+) -> Response:
     wanted = RequestState(state) if state in set(RequestState) else None
-    found = queries.list_requests(
-        uow_for(request, read_only=True), actor=actor, state=wanted, limit=100
-    )
+    found = queries.list_requests(uow, actor=actor, state=wanted, limit=100)
     if ticket:  # from a ticket's page: straight to its request
         match = next((r for r in found if r.ticket_id == ticket), None)
         if match is not None:
@@ -105,6 +116,7 @@ def request_list(request: Request, actor: DeskUser, state: str = "", ticket: int
 
 def _review_page(
     request: Request,
+    uow: UnitOfWork,
     request_id: uuid.UUID,
     actor: Actor,
     *,
@@ -114,7 +126,6 @@ def _review_page(
     note: str = "",
     status: int = 200,
 ) -> Response:
-    uow = uow_for(request, read_only=True)
     detail = queries.get_request(uow, request_id, actor=actor)
     found = detail.request
     now = uow.clock.now()
@@ -158,43 +169,48 @@ def _review_page(
 
 @router.get("/{request_id}")
 def review_page(
-    request: Request, request_id: uuid.UUID, actor: DeskUser, done: str = ""
+    request: Request, request_id: uuid.UUID, actor: DeskUser, uow: ReadUoW, done: str = ""
 ) -> Response:
-    return _review_page(request, request_id, actor, notice=NOTICES.get(done, ""))
+    return _review_page(request, uow, request_id, actor, notice=NOTICES.get(done, ""))
+
+
+def _refused(
+    request: Request, request_id: uuid.UUID, actor: Actor, *, note: str = ""
+) -> AbstractContextManager[None]:
+    """The review page again with the service's refusal; a request the reviewer may not
+    see (or that is not there) stays an error page."""
+
+    def show(refusal: FormError) -> Response:
+        return _review_page(
+            request,
+            uow_for(request, read_only=True),
+            request_id,
+            actor,
+            error=refusal.sentence,
+            error_field=refusal.field,
+            note=note,
+            status=refusal.status,
+        )
+
+    return form_errors(show, as_error_page=(NotAuthenticated, NotFound))
 
 
 @router.post("/{request_id}/decisions")
-def decide(request: Request, request_id: uuid.UUID, actor: DeskUser, form: CheckedForm) -> Response:
+def decide(
+    request: Request, request_id: uuid.UUID, actor: DeskUser, uow: UoW, form: CheckedForm
+) -> Response:
     note = field(form, "note")
-    try:
+    with _refused(request, request_id, actor, note=note):
         choice = field(form, "decision")
         if choice not in set(Decision):
             raise InvalidInput("choose approve, reject or request information", field="decision")
-        decisions.decide(uow_for(request), request_id, Decision(choice), actor=actor, note=note)
-    except KeyholderError as exc:
-        if isinstance(exc, NotAuthenticated | NotFound):
-            raise
-        message = exc.detail[:1].upper() + exc.detail[1:]
-        return _review_page(
-            request,
-            request_id,
-            actor,
-            error=message,
-            error_field=exc.field if isinstance(exc, InvalidInput) else None,
-            note=note,
-            status=exc.status_code,
-        )
+        decisions.decide(uow, request_id, Decision(choice), actor=actor, note=note)
     return redirect(f"/desk/access-requests/{request_id}?done={choice}")
 
 
 @router.post("/{request_id}/dns-check", dependencies=[CSRF_CHECKED])
-async def check_dns(request: Request, request_id: uuid.UUID, actor: DeskUser) -> Response:
-    try:
+async def check_dns(request: Request, request_id: uuid.UUID, actor: DeskUser, uow: UoW) -> Response:
+    with _refused(request, request_id, actor):
         # A DNS lookup may take seconds: off the event loop.
-        await run_in_threadpool(dns_check.check_request, uow_for(request), request_id, actor=actor)
-    except KeyholderError as exc:
-        if isinstance(exc, NotAuthenticated | NotFound):
-            raise
-        message = exc.detail[:1].upper() + exc.detail[1:]
-        return _review_page(request, request_id, actor, error=message, status=exc.status_code)
+        await run_in_threadpool(dns_check.check_request, uow, request_id, actor=actor)
     return redirect(f"/desk/access-requests/{request_id}?done=dns")

@@ -9,19 +9,30 @@ admin access, how far it has got, updated as soon as the letter is read.
 from __future__ import annotations
 
 import uuid
+from contextlib import AbstractContextManager
 
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from keyholder.access.progress import progress_by_link
+from keyholder.access.progress import linked_ticket, progress_by_link
+from keyholder.db.uow import UnitOfWork
 from keyholder.desk import by_link
 from keyholder.desk.links import ticket_path
 from keyholder.errors import KeyholderError
 from keyholder.web.api.attachments import download_response
 from keyholder.web.api.desk_schemas import MAX_MESSAGE
+from keyholder.web.deps import ReadUoW, UoW
 from keyholder.web.inputs import RowNumber
 from keyholder.web.ui.csrf import CsrfRefused
-from keyholder.web.ui.forms import checked_upload, runtime_of, uow_for, upload_field
+from keyholder.web.ui.forms import (
+    FormError,
+    checked_upload,
+    form_errors,
+    link_errors,
+    runtime_of,
+    uow_for,
+    upload_field,
+)
 from keyholder.web.ui.rendering import TokenPageRoute, redirect, render
 from keyholder.web.ui.threads import message_views
 from keyholder.web.ui.tickets import NOTICES, message_text, progress_section, thread_context
@@ -31,6 +42,7 @@ router = APIRouter(prefix="/t", route_class=TokenPageRoute, include_in_schema=Fa
 
 def _page(
     request: Request,
+    uow: UnitOfWork,
     number: int,
     mac: str,
     *,
@@ -40,12 +52,9 @@ def _page(
     status: int = 200,
 ) -> Response:
     settings = runtime_of(request).settings
-    try:
-        thread = by_link.get_ticket_by_link(uow_for(request, read_only=True), number, mac)
-        progress = progress_by_link(uow_for(request, read_only=True), number, mac)
-    except KeyholderError as exc:
-        context = {"title": "This link does not work", "detail": exc.detail, "reset": False}
-        return render(request, "link_dead.html", context, status_code=exc.status_code)
+    with link_errors(request):
+        page = linked_ticket(uow, number, mac)
+    thread = page.thread
     email = thread.ticket.requester_email
     here = f"/t/{number}/{mac}"
     context = {
@@ -59,7 +68,7 @@ def _page(
         "by_link": True,
         "ticket_url": lambda n: ticket_path(settings, n, email),
         "reply_url": f"{here}/replies",
-        "progress": progress,
+        "progress": page.progress,
         "progress_url": f"{here}/progress",
         "body": body,
         "error": error,
@@ -69,42 +78,58 @@ def _page(
 
 
 @router.get("/{number}/{mac}")
-def ticket_page(request: Request, number: RowNumber, mac: str, done: str = "") -> Response:
-    return _page(request, number, mac, notice=NOTICES.get(done, ""))
+def ticket_page(
+    request: Request, number: RowNumber, mac: str, uow: ReadUoW, done: str = ""
+) -> Response:
+    return _page(request, uow, number, mac, notice=NOTICES.get(done, ""))
 
 
 @router.get("/{number}/{mac}/progress")
-def progress(request: Request, number: RowNumber, mac: str) -> Response:
-    found = progress_by_link(uow_for(request, read_only=True), number, mac)
+def progress(request: Request, number: RowNumber, mac: str, uow: ReadUoW) -> Response:
+    found = progress_by_link(uow, number, mac)
     return progress_section(request, found, f"/t/{number}/{mac}/progress")
 
 
 @router.get("/{number}/{mac}/attachments/{attachment_id}")
-def attachment(number: RowNumber, mac: str, attachment_id: uuid.UUID, request: Request) -> Response:
-    found, data = by_link.download_by_link(uow_for(request), number, mac, attachment_id)
+def attachment(number: RowNumber, mac: str, attachment_id: uuid.UUID, uow: UoW) -> Response:
+    found, data = by_link.download_by_link(uow, number, mac, attachment_id)
     return download_response(found, data)
 
 
+def _refused(
+    request: Request,
+    number: int,
+    mac: str,
+    *,
+    as_error_page: tuple[type[KeyholderError], ...] = (),
+    body: str = "",
+) -> AbstractContextManager[None]:
+    """The ticket page again with the service's message and what was typed."""
+
+    def show(refusal: FormError) -> Response:
+        read = uow_for(request, read_only=True)
+        return _page(
+            request, read, number, mac, body=body, error=refusal.detail, status=refusal.status
+        )
+
+    return form_errors(show, as_error_page=as_error_page)
+
+
 @router.post("/{number}/{mac}/replies")
-async def reply(request: Request, number: RowNumber, mac: str) -> Response:
-    try:
+async def reply(request: Request, number: RowNumber, mac: str, uow: UoW) -> Response:
+    # Too large, malformed: the page comes back without what was typed (it is lost with it).
+    with _refused(request, number, mac, as_error_page=(CsrfRefused,)):
         form = await checked_upload(request)
-    except CsrfRefused:
-        raise
-    except KeyholderError as exc:
-        return _page(request, number, mac, error=exc.detail, status=exc.status_code)
     body = upload_field(form, "body", MAX_MESSAGE + 1)
-    try:
+    with _refused(request, number, mac, body=body):
         landed = await run_in_threadpool(
             by_link.reply_by_link,
-            uow_for(request),
+            uow,
             number,
             mac,
             body=message_text(body),
             attachments=form.files,
         )
-    except KeyholderError as exc:
-        return _page(request, number, mac, body=body, error=exc.detail, status=exc.status_code)
     done = "follow-up" if landed.follow_up_of is not None else "replied"
     ticket = landed.ticket
     url = ticket_path(runtime_of(request).settings, ticket.id, ticket.requester_email)

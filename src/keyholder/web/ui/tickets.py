@@ -7,20 +7,32 @@ tickets on the desk, where internal notes are marked as such.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
+
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from keyholder.access.progress import RequestProgress, progress_for
+from keyholder.access.progress import RequestProgress, customer_ticket, progress_for
 from keyholder.accounts import service as accounts
-from keyholder.desk import customer, service
+from keyholder.db.uow import UnitOfWork
+from keyholder.desk import customer
 from keyholder.desk.models import MessageChannel
 from keyholder.desk.service import TicketThread
 from keyholder.errors import InvalidInput, KeyholderError, NotFound
 from keyholder.identity.actor import Actor
 from keyholder.web.api.desk_schemas import MAX_MESSAGE
+from keyholder.web.deps import ReadUoW, UoW
 from keyholder.web.inputs import RowNumber
 from keyholder.web.ui.csrf import CsrfRefused
-from keyholder.web.ui.forms import SignedIn, checked_upload, runtime_of, uow_for, upload_field
+from keyholder.web.ui.forms import (
+    FormError,
+    SignedIn,
+    checked_upload,
+    form_errors,
+    runtime_of,
+    uow_for,
+    upload_field,
+)
 from keyholder.web.ui.rendering import PageRoute, redirect, render
 from keyholder.web.ui.threads import MessageView, human_size, message_views
 
@@ -44,11 +56,10 @@ def _max_size(request: Request) -> str:
 def my_tickets(
     request: Request,
     actor: SignedIn,
+    uow: ReadUoW,
     before: RowNumber | None = None,
 ) -> Response:
-    found = customer.list_my_tickets(
-        uow_for(request, read_only=True), actor=actor, limit=PAGE, before=before
-    )
+    found = customer.list_my_tickets(uow, actor=actor, limit=PAGE, before=before)
     context = {
         "title": "Your tickets",
         "tickets": found,
@@ -60,6 +71,7 @@ def my_tickets(
 
 def _new_page(
     request: Request,
+    uow: UnitOfWork,
     actor: Actor,
     values: dict[str, str],
     *,
@@ -68,7 +80,7 @@ def _new_page(
 ) -> Response:
     context = {
         "title": "Write to support",
-        "accounts": accounts.list_accounts(uow_for(request, read_only=True), actor=actor),
+        "accounts": accounts.list_accounts(uow, actor=actor),
         "subject": values.get("subject", ""),
         "account": values.get("account", ""),
         "body": values.get("body", ""),
@@ -79,8 +91,8 @@ def _new_page(
 
 
 @router.get("/new")
-def new_ticket_page(request: Request, actor: SignedIn) -> Response:
-    return _new_page(request, actor, {})
+def new_ticket_page(request: Request, actor: SignedIn, uow: ReadUoW) -> Response:
+    return _new_page(request, uow, actor, {})
 
 
 def message_text(body: str) -> str:
@@ -92,24 +104,20 @@ def message_text(body: str) -> str:
 
 
 @router.post("/new")
-async def open_ticket(request: Request, actor: SignedIn) -> Response:
-    try:
+async def open_ticket(request: Request, actor: SignedIn, uow: UoW) -> Response:
+    with _refused_new(request, actor, {}):  # too large, malformed: what was typed is lost
         form = await checked_upload(request)
-    except CsrfRefused:
-        raise
-    except KeyholderError as exc:
-        return _new_page(request, actor, {}, error=exc.detail, status=exc.status_code)
     values = {
         "subject": upload_field(form, "subject", 300),
         "account": upload_field(form, "account", 64),
         "body": upload_field(form, "body", MAX_MESSAGE + 1),
     }
-    try:
+    with _refused_new(request, actor, values):
         if not values["subject"].strip():
             raise InvalidInput("Give your ticket a subject.")
         opened = await run_in_threadpool(
             customer.open_ticket,
-            uow_for(request),
+            uow,
             subject=values["subject"].strip(),
             body=message_text(values["body"]),
             account_name=values["account"] or None,
@@ -117,13 +125,23 @@ async def open_ticket(request: Request, actor: SignedIn) -> Response:
             channel=MessageChannel.WEB,
             attachments=form.files,
         )
-    except KeyholderError as exc:
-        return _new_page(request, actor, values, error=exc.detail, status=exc.status_code)
     return redirect(f"/tickets/{opened.ticket.id}?done=opened")
+
+
+def _refused_new(
+    request: Request, actor: Actor, values: dict[str, str]
+) -> AbstractContextManager[None]:
+    def show(refusal: FormError) -> Response:
+        read = uow_for(request, read_only=True)
+        return _new_page(request, read, actor, values, error=refusal.detail, status=refusal.status)
+
+    # A CSRF refusal is the error page (S19), as everywhere.
+    return form_errors(show, as_error_page=(CsrfRefused,))
 
 
 def _ticket_page(
     request: Request,
+    uow: UnitOfWork,
     number: int,
     actor: Actor,
     *,
@@ -132,9 +150,10 @@ def _ticket_page(
     notice: str = "",
     status: int = 200,
 ) -> Response:
-    # Not staff_view: the customer's view. Staff get every message from the service, so
-    # message_views keeps the public ones only (the desk shows the rest).
-    thread = service.get_ticket(uow_for(request, read_only=True), number, actor=actor)
+    # The customer's view. Staff get every message from the service, so message_views
+    # keeps the public ones only (the desk shows the rest).
+    page = customer_ticket(uow, number, actor=actor)
+    thread = page.thread
     ticket = thread.ticket
     context = {
         **thread_context(
@@ -143,7 +162,7 @@ def _ticket_page(
         "by_link": False,
         "ticket_url": lambda n: f"/tickets/{n}",
         "reply_url": f"/tickets/{ticket.id}/replies",
-        "progress": progress_for(uow_for(request, read_only=True), number, actor=actor),
+        "progress": page.progress,
         "progress_url": f"/tickets/{ticket.id}/progress",
         "body": body,
         "error": error,
@@ -175,40 +194,52 @@ def progress_section(request: Request, progress: RequestProgress | None, url: st
 
 
 @router.get("/{number}")
-def ticket_page(request: Request, number: RowNumber, actor: SignedIn, done: str = "") -> Response:
-    return _ticket_page(request, number, actor, notice=NOTICES.get(done, ""))
+def ticket_page(
+    request: Request, number: RowNumber, actor: SignedIn, uow: ReadUoW, done: str = ""
+) -> Response:
+    return _ticket_page(request, uow, number, actor, notice=NOTICES.get(done, ""))
 
 
 @router.get("/{number}/progress")
-def progress_page(request: Request, number: RowNumber, actor: SignedIn) -> Response:
-    progress = progress_for(uow_for(request, read_only=True), number, actor=actor)
+def progress_page(request: Request, number: RowNumber, actor: SignedIn, uow: ReadUoW) -> Response:
+    progress = progress_for(uow, number, actor=actor)
     return progress_section(request, progress, f"/tickets/{number}/progress")
 
 
+def _refused(
+    request: Request,
+    number: int,
+    actor: Actor,
+    *,
+    as_error_page: tuple[type[KeyholderError], ...] = (CsrfRefused,),
+    body: str = "",
+) -> AbstractContextManager[None]:
+    """The ticket page again with the service's message and what was typed."""
+
+    def show(refusal: FormError) -> Response:
+        read = uow_for(request, read_only=True)
+        return _ticket_page(
+            request, read, number, actor, body=body, error=refusal.detail, status=refusal.status
+        )
+
+    return form_errors(show, as_error_page=as_error_page)
+
+
 @router.post("/{number}/replies")
-async def reply(request: Request, number: RowNumber, actor: SignedIn) -> Response:
-    try:
+async def reply(request: Request, number: RowNumber, actor: SignedIn, uow: UoW) -> Response:
+    with _refused(request, number, actor):  # too large, malformed: what was typed is lost
         form = await checked_upload(request)
-    except CsrfRefused:
-        raise
-    except KeyholderError as exc:
-        return _ticket_page(request, number, actor, error=exc.detail, status=exc.status_code)
     body = upload_field(form, "body", MAX_MESSAGE + 1)
-    try:
+    # Not theirs, or no such ticket: the 404 page (S30).
+    with _refused(request, number, actor, as_error_page=(NotFound,), body=body):
         landed = await run_in_threadpool(
             customer.reply_as_customer,
-            uow_for(request),
+            uow,
             number,
             body=message_text(body),
             actor=actor,
             channel=MessageChannel.WEB,
             attachments=form.files,
-        )
-    except KeyholderError as exc:
-        if exc.status_code == 404:
-            raise  # not theirs, or no such ticket: the 404 page (S30)
-        return _ticket_page(
-            request, number, actor, body=body, error=exc.detail, status=exc.status_code
         )
     done = "follow-up" if landed.follow_up_of is not None else "replied"
     return redirect(f"/tickets/{landed.ticket.id}?done={done}#message-{landed.message.id}")

@@ -1,0 +1,87 @@
+"""What the account pages show, each read in one transaction.
+
+A page that called the use cases one by one (the account, its members, its
+invitations, its history) opened a transaction for each and could show them
+from different moments; a refusal of one of them was how it learnt what the
+reader may do. Here each page is one query function: the same rules as the
+use cases (``policy``), asked rather than raised, and one snapshot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from keyholder.accounts import repository
+from keyholder.accounts.admin_presence import without_admin
+from keyholder.accounts.history import recent_events
+from keyholder.accounts.models import EnterpriseAccount, Invitation, Membership
+from keyholder.accounts.permissions import ADMIN_PERMISSION
+from keyholder.accounts.policy import manage_refusal, readable_account
+from keyholder.audit.models import AuditEvent
+from keyholder.db.uow import UnitOfWork
+from keyholder.errors import AdminNeedsMfa
+from keyholder.identity.actor import Actor
+
+
+@dataclass(frozen=True, slots=True)
+class AccountOverview:
+    """An account's page. Invitations and history only for those who may manage it."""
+
+    account: EnterpriseAccount
+    members: Sequence[Membership]
+    invitations: Sequence[Invitation]  # pending ones
+    events: Sequence[AuditEvent]  # newest first
+    can_manage: bool
+    # An admin granted through an access request who has no MFA yet (S18): the
+    # page tells them to enrol rather than offering forms that would be refused.
+    needs_mfa: bool
+
+    @property
+    def has_admin(self) -> bool:
+        return any(ADMIN_PERMISSION in m.permissions for m in self.members)
+
+
+def account_overview(uow: UnitOfWork, name: str, *, actor: Actor) -> AccountOverview:
+    """The account page of ``name``: visible to its members and to staff (else 404/403).
+
+    Members and staff see the account and its members; those who may change
+    its members (``policy.manage_refusal``) also its pending invitations and
+    its history. Read only: nothing is locked.
+    """
+    with uow:
+        account = readable_account(uow, name, actor=actor)
+        _ = account.domains, account.contacts  # rendered after the session closes
+        refusal = manage_refusal(uow.session, account, actor=actor)
+        can_manage = refusal is None
+        session = uow.session
+        return AccountOverview(
+            account=account,
+            members=repository.members(session, account.id),
+            invitations=repository.pending_invitations(session, account.id, uow.clock.now())
+            if can_manage
+            else (),
+            events=recent_events(session, account) if can_manage else (),
+            can_manage=can_manage,
+            needs_mfa=isinstance(refusal, AdminNeedsMfa),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AccountsOverview:
+    """The reader's accounts, and which of them have no admin left."""
+
+    accounts: Sequence[EnterpriseAccount]
+    without_admin: frozenset[str]
+
+
+def accounts_overview(uow: UnitOfWork, *, actor: Actor) -> AccountsOverview:
+    """The accounts this actor can see, by name; staff see every account, so for them
+    the accounts without an admin are not looked for (the way to recovery is for the
+    customers' own accounts)."""
+    with uow:
+        staff = actor.is_staff  # first: 403 for staff without MFA (S18), as list_accounts
+        query = repository.visible_accounts(actor).order_by(EnterpriseAccount.name)
+        found = uow.session.scalars(query).all()
+        orphaned = frozenset() if staff else without_admin(uow.session, found)
+        return AccountsOverview(accounts=found, without_admin=orphaned)
