@@ -14,6 +14,7 @@ from benchmarks.corpora.clutter import MAKERS
 from benchmarks.corpora.signatures import Band, InkLayer, multiply, signature_ink
 from benchmarks.corpora.spec import SignatureSpec, random_spec
 from keyholder.letters import PRESENCE_NOTE, SignatureLevel, prescreen_letter
+from keyholder.letters.clean import TWO_TONE, two_tone
 from keyholder.letters.document import Box, Line, Page, TextSource, Word
 from keyholder.letters.fields import LetterFields
 from keyholder.letters.report import LetterReport
@@ -253,6 +254,23 @@ class TestInkAgainstThePaper:
 
         assert finding.level is SignatureLevel.UNCERTAIN, finding.evidence
         assert "a guess" in finding.evidence
+
+    def test_an_empty_band_on_a_fax_is_unclear_never_none(self) -> None:
+        # A fax's threshold can drop a thin ballpoint signature whole.
+        pages, fields = band_page([])
+        pages[0].image = np.where(pages[0].image > 128, 255, 0).astype(np.uint8)
+        assert two_tone(pages[0].image)
+        pages[0].notes.append(TWO_TONE)
+
+        finding = find_signature(pages, fields)
+
+        assert finding.level is SignatureLevel.UNCERTAIN, finding.evidence
+        assert "black and white" in finding.evidence
+
+    def test_a_grey_scan_is_not_two_tone(self) -> None:
+        pages, _ = band_page([ballpoint(11, strength=1.0)])
+
+        assert not two_tone(pages[0].image)
 
     def test_no_band_is_unclear_never_none(self) -> None:
         pages, _ = band_page([ballpoint(11, strength=1.0)])

@@ -21,6 +21,8 @@ from keyholder.letters.document import Image
 # scaled down (OCR time grows with pixels), smaller ones up (Tesseract wants
 # capital letters 20+ pixels high).
 TARGET_WIDTH = 1650
+# The note on a page that came black and white only (see ``two_tone``).
+TWO_TONE = "a black-and-white image (a fax?): faint pen strokes may be lost"
 # The note on a page ``clean_page`` turned a quarter turn clockwise.
 TURNED_SIDEWAYS = "turned the page by 90 degrees"
 # The sheet must cover this share of the photo to count as found.
@@ -58,8 +60,14 @@ class CleanedPage:
         return np.where(smooth > PAPER_LEVEL, 255, self.grey).astype(np.uint8)
 
 
+def two_tone(image: Image) -> bool:
+    """Black and white only (a fax, a bilevel scan): a pen's faint strokes fall on one
+    side of its threshold or the other, so an empty-looking band proves little."""
+    return len(np.unique(image[:: max(1, image.shape[0] // 200)])) <= 2
+
+
 def clean_page(image: Image) -> CleanedPage:
-    notes: list[str] = []
+    notes: list[str] = [TWO_TONE] if two_tone(image) else []
     quad = find_page_quadrilateral(image)
     if quad is not None:
         image = flatten(image, quad)
