@@ -232,7 +232,10 @@ def print_generator(generator: str, scored: list[dict[str, Any]]) -> list[str]:
     summaries = {c: summarise(rows) for c, rows in by_condition.items()}
     total = summarise(scored)
     held = " (HELD OUT)" if any(s["held_out"] for s in scored) else ""
-    print(f"=== {generator}{held}: {total['pages']} pages, {total['errors']} refused/failed ===")
+    print(
+        f"=== {generator}{held}: {total['pages']} pages scored, {total['errors']} failed; "
+        f"refused: too large {total['too_large']} (not scored) ==="
+    )
     print("Signatures (verdict 'signature-like ink'); 95% Wilson intervals")
     print(
         f"{'condition':10} {'signed: found':>24} {'unclear':>8} {'told none':>9}  "

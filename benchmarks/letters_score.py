@@ -131,6 +131,9 @@ def score_page(row: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]:
         "signed": bool(row["signed"]),
         "clutter": row.get("clutter") or "none",
         "error": result.get("error"),
+        # A file over the upload limit is refused with a clear message, by design
+        # (``letters_max_bytes``): counted apart, not as a miss on every item.
+        "too_large": str(result.get("error") or "").startswith("PayloadTooLarge"),
         "items": {
             item: {
                 "ok": item_correct(item, (items.get(item) or {}).get("value"), row),
@@ -174,7 +177,10 @@ def percentile(values: list[float], fraction: float) -> float:
 
 
 def summarise(scored: list[dict[str, Any]]) -> dict[str, Any]:
-    """Counts for one group of pages (one generator and condition, or more)."""
+    """Counts for one group of pages (one generator and condition, or more); pages
+    refused as too large are only counted (``too_large``)."""
+    too_large = sum(bool(s.get("too_large")) for s in scored)
+    scored = [s for s in scored if not s.get("too_large")]
     signed = [s for s in scored if s["signed"]]
     unsigned = [s for s in scored if not s["signed"]]
     cluttered = [s for s in unsigned if s["clutter"] != "none"]
@@ -185,6 +191,7 @@ def summarise(scored: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "pages": len(scored),
         "errors": sum(s["error"] is not None for s in scored),
+        "too_large": too_large,
         "signed": len(signed),
         "signed_ink": sum(s["verdict"] == "ink" for s in signed),
         "signed_unclear": sum(s["verdict"] == "unclear" for s in signed),
@@ -246,6 +253,9 @@ def misses(scored: list[dict[str, Any]]) -> list[str]:
     """One line per miss: file, what, expected vs read."""
     lines = []
     for s in scored:
+        if s.get("too_large"):
+            lines.append(f"{s['file']}: refused: too large ({s['error']})")
+            continue
         if s["error"]:
             lines.append(f"{s['file']}: error {s['error']}")
         if s["signed"] and s["verdict"] != "ink":

@@ -112,6 +112,23 @@ def test_a_known_miss_is_counted_as_a_miss() -> None:
     assert summary["median_cpu_seconds"] == 0.5
 
 
+def test_a_file_refused_as_too_large_is_counted_apart_not_as_misses() -> None:
+    row = _row()
+    refused = {"file": row["file"], "error": "PayloadTooLarge: a letter may be at most 10 bytes"}
+    read = score_page(row, _result(row))
+    failed = score_page(_row(), {"file": row["file"], "error": "ValueError: broken"})
+
+    summary = summarise([score_page(row, refused), read, failed])
+
+    assert summary["too_large"] == 1
+    assert summary["pages"] == 2
+    assert summary["signed_ink"] == 1
+    assert summary["items"]["email_to_add"] == (1, 2)  # the broken file is a miss
+    assert misses([score_page(row, refused)]) == [
+        f"{row['file']}: refused: too large (PayloadTooLarge: a letter may be at most 10 bytes)"
+    ]
+
+
 def test_signed_page_told_no_signature_and_false_alarms_with_clutter() -> None:
     signed = _row()
     unsigned = _row(signed=False, clutter="seal")

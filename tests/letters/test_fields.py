@@ -370,6 +370,16 @@ class TestSignatureBlockFromEitherSide:
             name
         )
 
+    @pytest.mark.parametrize("mark", ["=", "~", "—", "|"])
+    def test_a_flourish_read_beside_the_name_is_not_part_of_it(self, mark: str) -> None:
+        # A photo: the signature's tail runs through the typed name, read as a mark.
+        lines = [*LABELLED[:7], "Best regards,", f"Kwame Schäfer {mark}", "Founder & CEO"]
+
+        assert executive([*lines, "kwame@litware.example"])[:2] == (
+            "Kwame Schäfer",
+            "Founder & CEO",
+        )
+
     @pytest.mark.parametrize(
         "closing", ["With best regards,", "Warm regards,", "Best wishes,", "Respectfully yours,"]
     )

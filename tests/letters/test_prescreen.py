@@ -6,6 +6,7 @@ import io
 import random
 from dataclasses import replace
 from datetime import date
+from typing import Any, NoReturn
 
 import pytesseract
 import pytest
@@ -16,11 +17,13 @@ from keyholder.letters import (
     AccountRecords,
     SignatureLevel,
     TypedFields,
+    prescreen,
     prescreen_letter,
 )
 from keyholder.letters.document import Line, Word
 from keyholder.letters.fields import extract_fields
 from keyholder.letters.load import Limits, load_pages
+from keyholder.letters.ocr import OcrFailed
 from keyholder.letters.prescreen import (
     read_page,
     read_skipped_ink,
@@ -310,6 +313,64 @@ class TestWithoutOcr:
         assert report.json["ocr"] == "unavailable"
         assert set(statuses(report.json).values()) == {"unknown"}
         assert "OCR unavailable" in report.check("signature")["evidence"]
+
+    @needs_tesseract
+    def test_tesseract_crashing_on_the_page_is_unclear_with_the_reason(
+        self, letter: corpus.Letter, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # Tesseract died of a floating-point exception on one photocopied page.
+        def crash(*args: object, **kwargs: object) -> NoReturn:
+            raise pytesseract.TesseractError(-8, "")
+
+        monkeypatch.setattr(pytesseract, "image_to_data", crash)
+
+        report = prescreen_letter(corpus.png_bytes(corpus.render(letter)[0]), today=corpus.TODAY)
+
+        assert set(statuses(report.json).values()) == {"unknown"}
+        assert "OCR failed on page 1" in report.check("signature")["evidence"]
+        assert report.signature_level is None
+        assert report.signature_verdict.startswith("unclear")
+        assert "OCR failed on page 1" in report.json["signature"]["evidence"]
+
+    @needs_tesseract
+    def test_tesseract_crashing_once_reads_the_page_again(
+        self, letter: corpus.Letter, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        real = pytesseract.image_to_data
+        calls: list[int] = []
+
+        def crash_first(*args: Any, **kwargs: Any) -> Any:
+            calls.append(1)
+            if len(calls) == 1:
+                raise pytesseract.TesseractError(-8, "")
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(pytesseract, "image_to_data", crash_first)
+
+        report = prescreen_letter(corpus.png_bytes(corpus.render(letter)[0]), today=corpus.TODAY)
+
+        assert report.json["ocr"] == "available"
+        assert values(report.json)["executive_email"] == letter.executive_email
+
+    @needs_tesseract
+    def test_a_second_reading_crashing_keeps_the_first(
+        self, letter: corpus.Letter, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        def crash(*args: object, **kwargs: object) -> NoReturn:
+            raise OcrFailed("Tesseract failed: (-8, '')")
+
+        def doubtful_block(*args: object, **kwargs: object) -> bool:
+            return True
+
+        monkeypatch.setattr(prescreen, "read_region", crash)
+        monkeypatch.setattr(prescreen, "_signature_block_doubtful", doubtful_block)
+
+        report = prescreen_letter(corpus.png_bytes(corpus.render(letter)[0]), today=corpus.TODAY)
+
+        assert report.json["ocr"] == "available"
+        assert values(report.json)["executive_name"] == letter.executive_name
+        notes = report.json["pages"][0]["notes"]
+        assert any("second reading failed" in note for note in notes), notes
 
     def test_text_pdfs_need_no_ocr(
         self, letter: corpus.Letter, typed: TypedFields, monkeypatch: pytest.MonkeyPatch

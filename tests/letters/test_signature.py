@@ -14,6 +14,7 @@ from benchmarks.corpora.clutter import MAKERS
 from benchmarks.corpora.signatures import Band, InkLayer, multiply, signature_ink
 from benchmarks.corpora.spec import SignatureSpec, random_spec
 from keyholder.letters import PRESENCE_NOTE, SignatureLevel, prescreen_letter
+from keyholder.letters.clean import TWO_TONE, two_tone
 from keyholder.letters.document import Box, Line, Page, TextSource, Word
 from keyholder.letters.fields import LetterFields
 from keyholder.letters.report import LetterReport
@@ -202,6 +203,24 @@ class TestInkAgainstThePaper:
 
         assert find_signature(*band_page(layers)).level is SignatureLevel.UNCERTAIN
 
+    # A stamp the band cuts (its lower half over the typed name, or hanging off the
+    # band's left end): the side left near the band's corner is a tilted rule.
+    @pytest.mark.parametrize(("number", "down", "left"), [(7, True, False), (10, False, True)])
+    def test_stamp_cut_by_the_band_is_not_signature_ink(
+        self, number: int, down: bool, left: bool
+    ) -> None:
+        stamp = clutter_layer("stamp", number)
+        h_mm, w_mm = (side / MM_PX for side in stamp.alpha.shape)
+        cut = replace(
+            stamp,
+            y_mm=BAND.gap - 0.55 * h_mm if down else stamp.y_mm,
+            x_mm=-0.6 * w_mm if left else stamp.x_mm,
+        )
+
+        finding = find_signature(*band_page([cut]))
+
+        assert finding.level is not SignatureLevel.INK, finding.evidence
+
     def test_signature_over_a_stamp_is_found(self) -> None:
         layers = [clutter_layer("stamp", 1), ballpoint(12, strength=0.8)]
 
@@ -219,6 +238,39 @@ class TestInkAgainstThePaper:
 
         assert finding.level is SignatureLevel.NONE, finding.evidence
         assert finding.verdict == "no ink where the signature belongs"
+
+    @pytest.mark.parametrize("edge", ["closing", "name"])
+    def test_a_band_with_one_edge_found_is_never_none(self, edge: str) -> None:
+        # Its place is a guess (five line heights from the one line found): it may
+        # lie beside the signature. An empty one is unclear, not "no ink".
+        pages, both = band_page([])
+        one = (
+            LetterFields(closing=both.closing)
+            if edge == "closing"
+            else LetterFields(name_line=both.name_line)
+        )
+
+        finding = find_signature(pages, one)
+
+        assert finding.level is SignatureLevel.UNCERTAIN, finding.evidence
+        assert "a guess" in finding.evidence
+
+    def test_an_empty_band_on_a_fax_is_unclear_never_none(self) -> None:
+        # A fax's threshold can drop a thin ballpoint signature whole.
+        pages, fields = band_page([])
+        pages[0].image = np.where(pages[0].image > 128, 255, 0).astype(np.uint8)
+        assert two_tone(pages[0].image)
+        pages[0].notes.append(TWO_TONE)
+
+        finding = find_signature(pages, fields)
+
+        assert finding.level is SignatureLevel.UNCERTAIN, finding.evidence
+        assert "black and white" in finding.evidence
+
+    def test_a_grey_scan_is_not_two_tone(self) -> None:
+        pages, _ = band_page([ballpoint(11, strength=1.0)])
+
+        assert not two_tone(pages[0].image)
 
     def test_no_band_is_unclear_never_none(self) -> None:
         pages, _ = band_page([ballpoint(11, strength=1.0)])

@@ -21,15 +21,23 @@ from keyholder.letters.document import Image
 # scaled down (OCR time grows with pixels), smaller ones up (Tesseract wants
 # capital letters 20+ pixels high).
 TARGET_WIDTH = 1650
+# The note on a page that came black and white only (see ``two_tone``).
+TWO_TONE = "a black-and-white image (a fax?): faint pen strokes may be lost"
 # The note on a page ``clean_page`` turned a quarter turn clockwise.
 TURNED_SIDEWAYS = "turned the page by 90 degrees"
 # The sheet must cover this share of the photo to count as found.
 MIN_PAGE_AREA = 0.2
 MAX_PAGE_AREA = 0.97
+# The sheet's edge: paper just inside it and desk just outside differ by this much in
+# one colour channel at least (0-255). Development photos: 45 or more; the outline
+# of a scan's or photocopy's text block: under 5.
+DESK_CONTRAST = 20.0
 DESKEW_RANGE_DEGREES = 8.0
 # Lighting evened out, paper is ~255 and ink well below; above this is paper (noise).
 PAPER_LEVEL = 200
 DESKEW_STEP_DEGREES = 0.25
+# Ink this many pixels thick (a page 1000 pixels high) is a printed block, no text.
+SOLID_BLOCK = 9
 # Mean of a 0/255 ink mask below which a page counts as blank (0.04% of its
 # pixels): a last page holding only the closing and the signature block has
 # about 0.4% ink, and its direction and tilt still need measuring.
@@ -52,14 +60,23 @@ class CleanedPage:
         return np.where(smooth > PAPER_LEVEL, 255, self.grey).astype(np.uint8)
 
 
+def two_tone(image: Image) -> bool:
+    """Black and white only (a fax, a bilevel scan): a pen's faint strokes fall on one
+    side of its threshold or the other, so an empty-looking band proves little."""
+    return len(np.unique(image[:: max(1, image.shape[0] // 200)])) <= 2
+
+
 def clean_page(image: Image) -> CleanedPage:
-    notes: list[str] = []
+    notes: list[str] = [TWO_TONE] if two_tone(image) else []
     quad = find_page_quadrilateral(image)
     if quad is not None:
         image = flatten(image, quad)
         notes.append("flattened the photographed page")
-    # Turned before scaling: the working width is a portrait page's width.
-    if _is_turned_sideways(image):
+    # Turned before scaling: the working width is a portrait page's width. A sheet
+    # found in a photo has its own outline: lying landscape, it is turned (letters
+    # are portrait), however little text there is to tell by.
+    landscape_sheet = quad is not None and image.shape[1] > 1.2 * image.shape[0]
+    if landscape_sheet or _is_turned_sideways(image):
         image = np.ascontiguousarray(np.rot90(image, k=-1))
         notes.append(TURNED_SIDEWAYS)
     image = _to_working_width(image)
@@ -86,7 +103,7 @@ def _is_turned_sideways(image: Image) -> bool:
     scale = 1000 / max(height, width)
     small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     grey = even_out_lighting(np.asarray(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY), dtype=np.uint8))
-    ink = _ink_mask(grey)
+    ink = _without_solid_blocks(_ink_mask(grey))
     if ink.mean() < BLANK_INK_LEVEL:
         return False
     across, down = _profile_sharpness(ink, axis=1), _profile_sharpness(ink, axis=0)
@@ -95,15 +112,28 @@ def _is_turned_sideways(image: Image) -> bool:
     return width > 1.2 * height and down > across / 1.5
 
 
+def _without_solid_blocks(ink: Image) -> Image:
+    """``ink`` (at about 1000 pixels a side) without solid blocks thicker than a
+    letter's stroke: a letterhead's dark sidebar or band. Its long side made a
+    whole page's text look vertical (issue 14: two photos read sideways)."""
+    solid = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((SOLID_BLOCK, SOLID_BLOCK), np.uint8))
+    solid = cv2.dilate(solid, np.ones((5, 5), np.uint8))
+    return np.asarray(cv2.subtract(ink, solid), dtype=np.uint8)
+
+
 def find_page_quadrilateral(image: Image) -> np.ndarray | None:
     """Corners of a sheet of paper lying on a darker background, or None.
 
-    Scans and rendered PDFs are all paper, so the brightest large region
-    covers (nearly) the whole image and nothing is returned.
+    The sheet's edges first (``_edge_quadrilateral``); failing that, the
+    brightest large region. Scans and rendered PDFs are all paper: neither
+    finds a sheet with desk around it, and nothing is returned.
     """
     height, width = image.shape[:2]
     scale = 800 / max(height, width)
     small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    edged = _edge_quadrilateral(np.asarray(small, dtype=np.uint8))
+    if edged is not None:
+        return _order_corners(edged / scale)
     grey = cv2.GaussianBlur(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY), (7, 7), 0)
     _, bright = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     bright = cv2.morphologyEx(bright, cv2.MORPH_CLOSE, np.ones((15, 15), np.uint8))
@@ -134,6 +164,44 @@ def find_page_quadrilateral(image: Image) -> np.ndarray | None:
     ):
         return None
     return _order_corners(corners / scale)
+
+
+def _edge_quadrilateral(small: Image) -> np.ndarray | None:
+    """The sheet as the outline of the edges found in the photo (Canny, each colour),
+    when that outline is four-sided and the paper inside its edge differs from the
+    desk outside it by DESK_CONTRAST.
+
+    A phone's shadow across the page splits the brightest region (Otsu) into lit
+    and shaded parts, and a letterhead's dark band or sidebar reads as desk: the
+    page went unflattened or was cut (issue 14, 12 of 30 development photos). The
+    sheet's edge is a sharp step, a shadow's a soft one that a blur removes.
+    """
+    blurred = cv2.GaussianBlur(small, (5, 5), 0)
+    edges = np.zeros(small.shape[:2], np.uint8)
+    for channel in range(3):
+        edges = np.maximum(edges, cv2.Canny(np.ascontiguousarray(blurred[:, :, channel]), 30, 90))
+    edges = np.asarray(cv2.dilate(edges, np.ones((3, 3), np.uint8)), dtype=np.uint8)
+    contours, _ = cv2.findContours(edges, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    if not contours:
+        return None
+    hull = cv2.convexHull(max(contours, key=cv2.contourArea))
+    area = cv2.contourArea(hull) / (small.shape[0] * small.shape[1])
+    if not MIN_PAGE_AREA <= area <= MAX_PAGE_AREA:
+        return None
+    approx = cv2.approxPolyDP(hull, 0.02 * cv2.arcLength(hull, closed=True), closed=True)
+    if len(approx) != 4:
+        return None
+    corners = approx.reshape(4, 2).astype(np.float32)
+    # A scan's block of text also has an outline, with paper on both sides of it.
+    inside = np.zeros(small.shape[:2], np.uint8)
+    cv2.fillPoly(inside, [np.round(corners).astype(np.int32)], 1)
+    ring = np.ones((9, 9), np.uint8)
+    inner, outer = inside - cv2.erode(inside, ring), cv2.dilate(inside, ring) - inside
+    if np.count_nonzero(outer) < 50:
+        return None
+    paper = np.median(small[inner > 0].astype(np.float32), axis=0)
+    desk = np.median(small[outer > 0].astype(np.float32), axis=0)
+    return corners if float(np.abs(paper - desk).max()) >= DESK_CONTRAST else None
 
 
 def _order_corners(corners: np.ndarray) -> np.ndarray:

@@ -486,7 +486,8 @@ def _signature_block(following: list[Line], fields: LetterFields, height: dict[i
     position, line = usable[chosen]
     fields.name_line = line
     fields.signature_lines = following[:position]
-    fields.executive_name = Found(line.text.strip(), line.text.strip(), line.box)
+    name = _without_marks(line.text)
+    fields.executive_name = Found(name, line.text.strip(), line.box)
     if chosen + 1 < len(usable):
         title_line = usable[chosen + 1][1]
         title = title_line.text.strip()
@@ -500,9 +501,20 @@ def _fragment(line: Line, height: dict[int, float]) -> bool:
     return _letters(line.text) < 3 or bool(typical and line.box.height < FRAGMENT * typical)
 
 
+def _without_marks(text: str) -> str:
+    """The line without the words that hold no letter at either end: a signature's
+    flourish through the typed name reads as "=" or "~" beside it (photos)."""
+    words = text.split()
+    while words and not _letters(words[-1]):
+        words.pop()
+    while words and not _letters(words[0]):
+        words.pop(0)
+    return " ".join(words)
+
+
 def _looks_like_name(text: str) -> bool:
     """Two to five words, capitalised or name particles, not all capitals, no title."""
-    words = text.strip().split()
+    words = _without_marks(text).split()
     if not 2 <= len(words) <= 5 or text.isupper() or TITLE_WORDS.search(text) or "@" in text:
         return False
     capitalised = 0

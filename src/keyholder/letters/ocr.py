@@ -13,6 +13,7 @@ import re
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import cv2
 import numpy as np
@@ -44,10 +45,16 @@ SPLIT_WORD_GAP = 0.12
 # Below this mean word confidence a page may be upside down or sideways.
 DOUBTFUL_CONFIDENCE = 60.0
 _REAL_WORD = re.compile(r"[A-Za-z]{3,}")
+# White (the page's own edge, repeated) added round an image Tesseract crashed on.
+CRASH_MARGIN = 8
 
 
 class OcrUnavailable(Exception):
     """Tesseract is not installed (or cannot run) on this machine."""
+
+
+class OcrFailed(OcrUnavailable):
+    """Tesseract ran and crashed on this image, twice (see ``read_words``)."""
 
 
 def tesseract_available() -> bool:
@@ -74,27 +81,46 @@ def read_words(
     """Lines of words Tesseract reads on ``grey``, boxes in its pixel coordinates."""
     if not tesseract_available():
         raise OcrUnavailable("Tesseract is not installed")
-    with _single_threaded():
+    try:
+        data, margin = _image_to_data(grey, config, timeout), 0
+    except pytesseract.TesseractError as exc:
+        # Tesseract can crash on one image (a floating-point exception, "(-8, '')",
+        # on a photocopied page): the same page with a white margin is another
+        # image to its layout analysis, and read again once.
+        margin = CRASH_MARGIN
+        padded = cv2.copyMakeBorder(grey, margin, margin, margin, margin, cv2.BORDER_REPLICATE)
         try:
-            data = pytesseract.image_to_data(
-                grey, config=config, output_type=pytesseract.Output.DICT,
-                timeout=timeout,
-            )  # fmt: skip
-        except (pytesseract.TesseractNotFoundError, pytesseract.TesseractError) as exc:
-            raise OcrUnavailable(f"Tesseract failed: {exc}") from exc
-        except RuntimeError as exc:  # pytesseract's way of saying it killed a slow Tesseract
-            raise OcrUnavailable(f"Tesseract did not finish within {timeout:g} s") from exc
+            data = _image_to_data(np.asarray(padded, dtype=np.uint8), config, timeout)
+        except pytesseract.TesseractError:
+            raise OcrFailed(f"Tesseract failed: {exc}") from exc
     lines: dict[tuple[int, int, int], list[Word]] = {}
     for i, raw in enumerate(data["text"]):
         text = raw.strip()
         confidence = float(data["conf"][i])
         if not text or confidence < 0:
             continue
-        box = Box(page_number, data["left"][i], data["top"][i], data["width"][i], data["height"][i])
+        box = Box(page_number, data["left"][i] - margin, data["top"][i] - margin,
+                  data["width"][i], data["height"][i])  # fmt: skip
         key = (data["block_num"][i], data["par_num"][i], data["line_num"][i])
         lines.setdefault(key, []).append(Word(text, box, confidence))
     ordered = [Line(tuple(words)) for words in lines.values()]
     return join_split_lines(sorted(ordered, key=lambda line: (line.box.y, line.box.x)))
+
+
+def _image_to_data(grey: Image, config: str, timeout: float) -> dict[str, list[Any]]:
+    """Tesseract's words and boxes; raises ``pytesseract.TesseractError`` when it crashes."""
+    with _single_threaded():
+        try:
+            data: dict[str, list[Any]] = pytesseract.image_to_data(
+                grey, config=config, output_type=pytesseract.Output.DICT, timeout=timeout
+            )
+        except pytesseract.TesseractNotFoundError as exc:
+            raise OcrUnavailable(f"Tesseract failed: {exc}") from exc
+        except pytesseract.TesseractError:  # a RuntimeError too: the caller reads again
+            raise
+        except RuntimeError as exc:  # pytesseract's way of saying it killed a slow Tesseract
+            raise OcrUnavailable(f"Tesseract did not finish within {timeout:g} s") from exc
+    return data
 
 
 def join_split_lines(lines: list[Line]) -> list[Line]:
@@ -176,9 +202,12 @@ def _reread(
     box = line.box
     pad = max(4, box.height // 3)
     region = Box(page_number, box.x - pad, box.y - pad, box.width + 2 * pad, box.height + 2 * pad)
-    lines = read_region(
-        grey, region, config=REREAD_CONFIG, scale=scale, timeout=timeout, one_line=one_line
-    )
+    try:
+        lines = read_region(
+            grey, region, config=REREAD_CONFIG, scale=scale, timeout=timeout, one_line=one_line
+        )
+    except OcrFailed:  # the first reading stands
+        return None
     words = tuple(word for again in lines for word in again.words)
     return Line(words) if words else None
 
@@ -248,7 +277,9 @@ def reading_quality(lines: list[Line], *, minimum_words: int = 5) -> float:
     return float(np.mean(scores)) if len(scores) >= minimum_words else 0.0
 
 
-def best_quarter_turns(page: Image, *, candidates: tuple[int, ...], timeout: float = 0) -> int:
+def best_quarter_turns(
+    page: Image, *, candidates: tuple[int, ...], timeout: float = 0, stay: int = 0
+) -> int:
     """How many quarter turns (counter-clockwise, as ``np.rot90``) make ``page`` read best.
 
     Reads the densest band of text (a few lines) in each candidate orientation
@@ -259,12 +290,12 @@ def best_quarter_turns(page: Image, *, candidates: tuple[int, ...], timeout: flo
     for turns in candidates:
         band = _densest_text_band(np.rot90(page, turns))
         if band is None:
-            return 0
+            return stay
         lines = read_words(band, 1, timeout=timeout, config=BAND_CONFIG)
         scores[turns] = reading_quality(lines, minimum_words=3)
     best = max(scores, key=lambda turns: scores[turns])
-    # Stay put unless another way round reads clearly better.
-    return best if scores[best] > scores.get(0, 0.0) + 10 else 0
+    # Stay put (``stay``) unless another way round reads clearly better.
+    return best if scores[best] > scores.get(stay, 0.0) + 10 else stay
 
 
 def _densest_text_band(page: Image) -> Image | None:

@@ -26,6 +26,7 @@ from keyholder.letters.ocr import (
     BAND_CONFIG,
     DOUBTFUL_CONFIDENCE,
     REREAD_CONFIG,
+    OcrFailed,
     OcrUnavailable,
     best_quarter_turns,
     read_region,
@@ -93,39 +94,26 @@ def prescreen_letter(
             continue
         try:
             read_page(page)
+        except OcrFailed as exc:
+            ocr_problem = f"OCR failed on page {page.number}: {exc}"
+            break
         except OcrUnavailable as exc:
             ocr_problem = f"OCR unavailable: {exc}"
             break
     fields = extract_fields(pages) if ocr_problem is None else LetterFields()
-    # Tesseract sometimes reads two typed lines under the signature as one tall
-    # line of nonsense (a script-font "signature" above them seems to set it
-    # off), or skips the typed name under a big signature: those lines are
-    # read apart, then the ink no line covers.
-    closing = fields.closing
-    if closing and _signature_block_doubtful(fields):
-        page = pages[closing.box.page - 1]
-        if read_tall_lines(page, below=closing):
-            fields = extract_fields(pages)
-        if _signature_block_doubtful(fields) and read_skipped_ink(page):
-            fields = extract_fields(pages)
-    # Its layout analysis also takes a big signature and the lines under it for
-    # a picture and skips them: then that block is read alone.
-    if (
-        closing
-        and not fields.name_line
-        and read_under_closing(pages[closing.box.page - 1], closing)
-    ):
-        fields = extract_fields(pages)
-    # It can also skip the closing with the signature under it, and with no
-    # closing the typed name, title and email are not looked for: then every
-    # band of ink no line covers is read (a few bands, only on such letters).
-    if ocr_problem is None and not closing:
-        skipped = [read_skipped_ink(page) for page in pages]  # every page, no short cut
-        if any(skipped):
-            fields = extract_fields(pages)
     if ocr_problem is None:
+        try:
+            fields = read_signature_block_again(pages, fields)
+        except OcrUnavailable as exc:
+            # A second reading that fails (Tesseract crashed on a crop) loses only
+            # what it would have added: the first reading stands, and says so.
+            pages[0].notes.append(f"a second reading failed ({exc}); the first reading is used")
         reconcile_emails(pages, fields, typed=typed, records=records)
-    signature = find_signature(pages, fields) if ocr_problem is None else SignatureFinding(None)
+    signature = (
+        find_signature(pages, fields)
+        if ocr_problem is None
+        else SignatureFinding(None, evidence=f"the letter was not read: {ocr_problem}")
+    )
     if ocr_problem is None:
         checks = run_checks(fields, signature, typed=typed, records=records, today=today,
                             max_age_days=max_age_days)  # fmt: skip
@@ -151,6 +139,49 @@ def prescreen_letter(
     png = annotate(pages, report) if annotated else None
     report["seconds"] = round(time.perf_counter() - started, 3)
     return LetterReport(report, png)
+
+
+def read_signature_block_again(pages: list[Page], fields: LetterFields) -> LetterFields:
+    """The letter's fields after reading the signature block again where OCR made
+    little of it; the block is found from the closing or, with no closing read,
+    from the typed name up (the signature's loops mangle the closing, issue 14)."""
+    closing = fields.closing
+    # Tesseract sometimes reads two typed lines under the signature as one tall
+    # line of nonsense (a script-font "signature" above them seems to set it
+    # off), or skips the typed name under a big signature: those lines are
+    # read apart, then the ink no line covers.
+    anchor = closing or _line_above(pages, fields.name_line)
+    if anchor is not None and _signature_block_doubtful(fields):
+        page = pages[anchor.box.page - 1]
+        if read_tall_lines(page, below=anchor):
+            fields = extract_fields(pages)
+        if closing and _signature_block_doubtful(fields) and read_skipped_ink(page):
+            fields = extract_fields(pages)
+    # Its layout analysis also takes a big signature and the lines under it for
+    # a picture and skips them: then that block is read alone.
+    if (
+        closing
+        and not fields.name_line
+        and read_under_closing(pages[closing.box.page - 1], closing)
+    ):
+        fields = extract_fields(pages)
+    # It can also skip the closing with the signature under it, and with no
+    # closing the typed name, title and email are not looked for: then every
+    # band of ink no line covers is read (a few bands, only on such letters).
+    if not closing:
+        skipped = [read_skipped_ink(page) for page in pages]  # every page, no short cut
+        if any(skipped):
+            fields = extract_fields(pages)
+    return fields
+
+
+def _line_above(pages: list[Page], line: Line | None) -> Line | None:
+    """The line read just above ``line`` on its page (the block's re-reads start
+    below it), or None."""
+    if line is None:
+        return None
+    above = [o for o in pages[line.box.page - 1].lines if o.box.bottom <= line.box.y + 2]
+    return max(above, key=lambda o: o.box.y, default=None)
 
 
 def read_under_closing(page: Page, closing: Line) -> bool:
@@ -278,7 +309,10 @@ def read_page(page: Page) -> None:
     if turned_by_cleanup:
         # Clean-up can also turn an upright page with little text on it (the
         # signature's strokes outweigh its few lines): every way round is read.
-        turns = best_quarter_turns(for_ocr, candidates=(0, 1, 2, 3), timeout=OCR_TIMEOUT_SECONDS)
+        # Its turn is undone unless another way round reads clearly better.
+        turns = best_quarter_turns(
+            for_ocr, candidates=(0, 1, 2, 3), timeout=OCR_TIMEOUT_SECONDS, stay=1
+        )
     else:
         lines = read_words(for_ocr, page.number, timeout=OCR_TIMEOUT_SECONDS)
         turns = 0

@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 from rapidfuzz import fuzz
 
-from keyholder.letters.clean import even_out_lighting
+from keyholder.letters.clean import TWO_TONE, even_out_lighting
 from keyholder.letters.document import Box, Image, Page, TextSource
 from keyholder.letters.drawn_marks import Drawn, strokes
 from keyholder.letters.fields import LetterFields
@@ -133,6 +133,23 @@ def find_signature(pages: list[Page], fields: LetterFields) -> SignatureFinding:
     line_height = _line_height(page)
     band = _band(page, fields, line_height)
     finding = _measure_ink(page, band, line_height, fields)
+    closing, name = fields.closing, fields.name_line
+    if finding.level is SignatureLevel.NONE and (
+        closing is None or name is None or closing.box.page != name.box.page
+    ):
+        # Without both its edges the band is a guess: on a page read sideways a
+        # "closing" in the garble put it over bare margin, and a signed letter was
+        # told "no ink" (issue 14). Only a band between closing and name is empty.
+        finding.level = SignatureLevel.UNCERTAIN
+        finding.evidence += (
+            f"; but the {'typed name' if name is None else 'closing'} that bounds the "
+            "signature's place was not found, so the place is a guess"
+        )
+    if finding.level is SignatureLevel.NONE and TWO_TONE in page.notes:
+        # A fax's threshold drops a thin ballpoint line whole (issue 14: four signed
+        # faxes of the development corpora were told "no ink").
+        finding.level = SignatureLevel.UNCERTAIN
+        finding.evidence += "; but the page is black and white only, which loses faint strokes"
     if fields.typed_signature is not None and not finding.flags:
         # Usually reported already as typed text in the band; said once.
         finding.flags.append(f"typed signature {fields.typed_signature.text!r}")

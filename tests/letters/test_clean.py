@@ -1,0 +1,60 @@
+"""Finding the sheet of paper in a phone photo (synthetic photos drawn here)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from keyholder.letters.clean import find_page_quadrilateral
+
+PAGE_W, PAGE_H = 620, 860
+CORNERS = np.array([[190, 150], [830, 120], [870, 1060], [150, 1090]], dtype=np.float32)
+
+
+def page(*, header: bool) -> np.ndarray:
+    """A letter: lines of dark 'text', and (``header``) a dark letterhead band."""
+    sheet = np.full((PAGE_H, PAGE_W, 3), 236, np.uint8)
+    if header:
+        sheet[:110] = (40, 45, 110)
+    for row in range(180, 760, 34):
+        cv2.rectangle(sheet, (70, row), (70 + (row * 7) % 380 + 150, row + 12), (30, 30, 30), -1)
+    return sheet
+
+
+def photo(sheet: np.ndarray, *, shadow: bool, desk: tuple[int, int, int]) -> np.ndarray:
+    """``sheet`` in perspective on a desk, a phone's soft shadow over part of it."""
+    source = np.array([[0, 0], [PAGE_W, 0], [PAGE_W, PAGE_H], [0, PAGE_H]], dtype=np.float32)
+    matrix = cv2.getPerspectiveTransform(source, CORNERS)
+    picture = np.empty((1200, 1000, 3), np.uint8)
+    picture[:] = desk
+    cv2.warpPerspective(sheet, matrix, (1000, 1200), dst=picture, borderMode=cv2.BORDER_TRANSPARENT)
+    light = np.ones(picture.shape[:2], np.float32)
+    if shadow:
+        blob = np.zeros_like(light)
+        cv2.ellipse(blob, (1000, 700), (520, 380), 20, 0, 360, 1.0, -1)
+        light -= 0.5 * cv2.GaussianBlur(blob, (0, 0), 45)
+    lit = picture.astype(np.float32) * light[..., None]
+    noise = np.random.default_rng(3).normal(0, 3, lit.shape)
+    return np.clip(lit + noise, 0, 255).astype(np.uint8)
+
+
+class TestFindPage:
+    # Issue 14: a phone's shadow split the bright page from its shaded part, and a
+    # letterhead's dark band read as desk: the page went unflattened or was cut.
+    @pytest.mark.parametrize(("shadow", "header"), [(True, False), (False, True), (True, True)])
+    def test_the_whole_sheet_is_found_under_a_shadow_or_a_dark_letterhead(
+        self, shadow: bool, header: bool
+    ) -> None:
+        picture = photo(page(header=header), shadow=shadow, desk=(95, 105, 45))
+
+        corners = find_page_quadrilateral(picture)
+
+        assert corners is not None
+        assert np.abs(corners - CORNERS).max() < 15
+
+    def test_a_scan_is_all_paper_and_has_no_sheet_to_find(self) -> None:
+        scan = np.full((1200, 860, 3), 240, np.uint8)
+        scan[170:1030, 120:740] = page(header=False)[:, :]
+
+        assert find_page_quadrilateral(scan) is None
