@@ -28,6 +28,7 @@ from keyholder.accounts.staff_addresses import is_staff_address
 from keyholder.audit.actions import AuditAction
 from keyholder.audit.service import record_event
 from keyholder.audit.targets import request_target
+from keyholder.db.tx import Tx
 from keyholder.db.uow import UnitOfWork
 from keyholder.desk.models import TicketStatus
 from keyholder.desk.thread import change_status
@@ -124,14 +125,14 @@ def execute_request(
         return request.state
 
 
-def _grant(uow: UnitOfWork, account: EnterpriseAccount, email: str, *, actor: Actor) -> str:
+def _grant(tx: Tx, account: EnterpriseAccount, email: str, *, actor: Actor) -> str:
     """``manage`` for ``email``: a membership if the user exists, else an invitation (S26)."""
     admin = parse_permissions([ADMIN_PERMISSION])
-    user = find_user(uow, email)
+    user = find_user(tx, email)
     if user is None:
-        invite(uow, account, email, admin, actor=actor, mfa_required=True)
+        invite(tx, account, email, admin, actor=actor, mfa_required=True)
         return "invitation"
-    grant_membership(uow, account, user, admin, actor=actor, mfa_required=True)
+    grant_membership(tx, account, user, admin, actor=actor, mfa_required=True)
     return "membership"
 
 

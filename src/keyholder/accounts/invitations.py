@@ -22,6 +22,7 @@ from keyholder.accounts.staff_addresses import refuse_staff_admin
 from keyholder.audit.actions import AuditAction
 from keyholder.audit.service import record_event
 from keyholder.audit.targets import invitation_target, member_target
+from keyholder.db.tx import Tx
 from keyholder.db.uow import UnitOfWork
 from keyholder.errors import AlreadyExists, Gone, NotAuthenticated, NotFound, PermissionDenied
 from keyholder.identity.actor import Actor
@@ -35,7 +36,7 @@ INVITATION_PREFIX = "khi"
 
 
 def invite(
-    uow: UnitOfWork,
+    tx: Tx,
     account: EnterpriseAccount,
     email: str,
     permissions: PermissionSet,
@@ -48,11 +49,11 @@ def invite(
     ``mfa_required``: the membership it makes acts as admin only once the
     person has enrolled MFA (an admin granted through an access request, S18).
     """
-    now = uow.clock.now()
-    for older in repository.pending_invitations(uow.session, account.id, now, email=email):
+    now = tx.clock.now()
+    for older in repository.pending_invitations(tx.session, account.id, now, email=email):
         older.revoked_at = now
         record_event(
-            uow,
+            tx,
             actor=actor,
             action=AuditAction.INVITATION_REVOKE,
             target=invitation_target(account.name, older.id),
@@ -66,14 +67,14 @@ def invite(
         permissions=permissions,
         token_hash=token_hash,
         created_at=now,
-        expires_at=now + uow.settings.invitation_ttl,
+        expires_at=now + tx.settings.invitation_ttl,
         invited_by_id=actor.user_id,
         mfa_required=mfa_required,
     )
-    uow.session.add(invitation)
-    uow.session.flush()
+    tx.session.add(invitation)
+    tx.session.flush()
     record_event(
-        uow,
+        tx,
         actor=actor,
         action=AuditAction.INVITATION_CREATE,
         target=invitation_target(account.name, invitation.id),
@@ -83,9 +84,9 @@ def invite(
             "expires_at": invitation.expires_at.isoformat(),
         },
     )
-    link = f"{uow.settings.base_url.rstrip('/')}/invitations/{token}"
+    link = f"{tx.settings.base_url.rstrip('/')}/invitations/{token}"
     send_templated_email(
-        uow,
+        tx,
         "invitation",
         to=[email],
         holds_secret=True,

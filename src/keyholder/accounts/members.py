@@ -23,6 +23,7 @@ from keyholder.accounts.staff_addresses import refuse_staff_admin
 from keyholder.audit.actions import AuditAction
 from keyholder.audit.service import record_event
 from keyholder.audit.targets import member_target
+from keyholder.db.tx import Tx
 from keyholder.db.uow import UnitOfWork
 from keyholder.errors import AlreadyExists, LastAdminError, NotFound
 from keyholder.identity.actor import Actor
@@ -109,7 +110,7 @@ def add_member(
 
 
 def grant_membership(
-    uow: UnitOfWork,
+    tx: Tx,
     account: EnterpriseAccount,
     user: User,
     permissions: PermissionSet,
@@ -126,8 +127,8 @@ def grant_membership(
     ``manage`` is granted with MFA required, so no session from before the
     grant acts without it (S15, S41). The caller checks who may grant (and S31).
     """
-    now = uow.clock.now()
-    existing = repository.membership(uow.session, account.id, user.id)
+    now = tx.clock.now()
+    existing = repository.membership(tx.session, account.id, user.id)
     membership = existing or Membership(
         account_id=account.id,
         user_id=user.id,
@@ -142,12 +143,12 @@ def grant_membership(
     membership.mfa_required = membership.mfa_required or mfa_required
     membership.updated_at = now
     if existing is None:
-        uow.session.add(membership)
+        tx.session.add(membership)
     after: dict[str, object] = {"permissions": ordered(membership.permissions)}
     if mfa_required:
         after["mfa_required"] = True
     record_event(
-        uow,
+        tx,
         actor=actor,
         action=AuditAction.MEMBER_ADD if existing is None else AuditAction.MEMBER_UPDATE,
         target=member_target(account.name, user.email),
@@ -155,9 +156,9 @@ def grant_membership(
         after=after,
     )
     if mfa_required and ADMIN_PERMISSION in membership.permissions:
-        rotate_after_privilege_change(uow, user, reason="manage", actor=actor)
+        rotate_after_privilege_change(tx, user, reason="manage", actor=actor)
     else:
-        _rotate_if_manage_changed(uow, user, before, membership.permissions, actor=actor)
+        _rotate_if_manage_changed(tx, user, before, membership.permissions, actor=actor)
     return membership
 
 
@@ -225,7 +226,7 @@ def remove_member(uow: UnitOfWork, account_name: str, email: str, *, actor: Acto
 
 
 def _rotate_if_manage_changed(
-    uow: UnitOfWork, user: User, before: PermissionSet, after: PermissionSet, *, actor: Actor
+    tx: Tx, user: User, before: PermissionSet, after: PermissionSet, *, actor: Actor
 ) -> None:
     """End the member's sessions and API tokens when they gain or lose ``manage``.
 
@@ -234,21 +235,21 @@ def _rotate_if_manage_changed(
     had, has = ADMIN_PERMISSION in before, ADMIN_PERMISSION in after
     if had != has:
         reason = "manage" if has else "manage_lost"
-        rotate_after_privilege_change(uow, user, reason=reason, actor=actor)
+        rotate_after_privilege_change(tx, user, reason=reason, actor=actor)
 
 
-def _existing_member(uow: UnitOfWork, account: EnterpriseAccount, email: str) -> Membership:
+def _existing_member(tx: Tx, account: EnterpriseAccount, email: str) -> Membership:
     email = normalize_email(email)
-    membership = repository.membership_by_email(uow.session, account.id, email)
+    membership = repository.membership_by_email(tx.session, account.id, email)
     if membership is None:
         raise NotFound(f"{email} is not a member of {account.name!r}")
     return membership
 
 
 def _refuse_if_last_admin(
-    uow: UnitOfWork, account: EnterpriseAccount, membership: Membership, *, verb: str
+    tx: Tx, account: EnterpriseAccount, membership: Membership, *, verb: str
 ) -> None:
-    if repository.count_admins(uow.session, account.id) <= 1:
+    if repository.count_admins(tx.session, account.id) <= 1:
         raise LastAdminError(
             f"cannot {verb} {membership.user.email}: they are the last member of "
             f"{account.name!r} with the {ADMIN_PERMISSION} permission. Give another member "

@@ -27,7 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from keyholder.config import Settings
-from keyholder.db.uow import UnitOfWork
+from keyholder.db.tx import Tx
 from keyholder.desk.models import Blob
 
 _DIGEST = re.compile(r"[0-9a-f]{64}")
@@ -42,11 +42,11 @@ class BlobCorrupted(LookupError):
 
 
 class BlobStore(Protocol):
-    def store(self, uow: UnitOfWork, data: bytes) -> str:
+    def store(self, tx: Tx, data: bytes) -> str:
         """Store ``data`` (once, however often it is stored) and return its SHA-256."""
         ...
 
-    def load(self, uow: UnitOfWork, digest: str) -> bytes:
+    def load(self, tx: Tx, digest: str) -> bytes:
         """The bytes whose SHA-256 is ``digest``; BlobMissing or BlobCorrupted otherwise."""
         ...
 
@@ -64,24 +64,24 @@ def _verified(digest: str, data: bytes) -> bytes:
 class DatabaseBlobStore:
     """Blobs in the ``blobs`` table, written in the caller's transaction."""
 
-    def store(self, uow: UnitOfWork, data: bytes) -> str:
+    def store(self, tx: Tx, data: bytes) -> str:
         """Store ``data`` (once, however often it is stored) and return its SHA-256."""
         digest = _digest(data)
-        session = uow.session
+        session = tx.session
         if session.scalar(select(Blob.sha256).where(Blob.sha256 == digest)) is None:
             # Two transactions storing the same new bytes at once: the second
             # waits for the first and then does nothing, instead of failing.
-            insert = postgresql.insert if uow.dialect == "postgresql" else sqlite.insert
+            insert = postgresql.insert if tx.dialect == "postgresql" else sqlite.insert
             session.execute(
                 insert(Blob)
-                .values(sha256=digest, size=len(data), data=data, created_at=uow.clock.now())
+                .values(sha256=digest, size=len(data), data=data, created_at=tx.clock.now())
                 .on_conflict_do_nothing(index_elements=[Blob.sha256])
             )
         return digest
 
-    def load(self, uow: UnitOfWork, digest: str) -> bytes:
+    def load(self, tx: Tx, digest: str) -> bytes:
         """The bytes whose SHA-256 is ``digest``; BlobMissing or BlobCorrupted otherwise."""
-        data = uow.session.scalar(select(Blob.data).where(Blob.sha256 == digest))
+        data = tx.session.scalar(select(Blob.data).where(Blob.sha256 == digest))
         if data is None:
             raise BlobMissing(f"blob {digest} is missing from the database")
         return _verified(digest, data)
@@ -102,7 +102,7 @@ class DirectoryBlobStore:
             raise BlobMissing(f"{digest!r} is not a SHA-256 digest")
         return self.root / digest[:2] / digest
 
-    def store(self, uow: UnitOfWork, data: bytes) -> str:
+    def store(self, tx: Tx, data: bytes) -> str:
         """Store ``data`` (once, however often it is stored) and return its SHA-256."""
         digest = _digest(data)
         path = self.path_for(digest)
@@ -125,7 +125,7 @@ class DirectoryBlobStore:
         _fsync_directory(path.parent)  # the rename itself survives a crash
         return digest
 
-    def load(self, uow: UnitOfWork, digest: str) -> bytes:
+    def load(self, tx: Tx, digest: str) -> bytes:
         """The bytes whose SHA-256 is ``digest``; BlobMissing or BlobCorrupted otherwise."""
         try:
             data = self.path_for(digest).read_bytes()
@@ -149,21 +149,21 @@ def blob_store(settings: Settings) -> BlobStore:
     return DatabaseBlobStore()
 
 
-def store_blob(uow: UnitOfWork, data: bytes) -> str:
+def store_blob(tx: Tx, data: bytes) -> str:
     """Store ``data`` in the configured store (once, however often) and return its SHA-256."""
-    return blob_store(uow.settings).store(uow, data)
+    return blob_store(tx.settings).store(tx, data)
 
 
-def load_blob(uow: UnitOfWork, digest: str) -> bytes:
+def load_blob(tx: Tx, digest: str) -> bytes:
     """The bytes stored under ``digest``, checked against it.
 
     With a directory configured, blobs stored in the database before it was
     set are still found there: switching stores loses nothing.
     """
-    store = blob_store(uow.settings)
+    store = blob_store(tx.settings)
     try:
-        return store.load(uow, digest)
+        return store.load(tx, digest)
     except BlobMissing:
         if isinstance(store, DatabaseBlobStore):
             raise
-        return DatabaseBlobStore().load(uow, digest)
+        return DatabaseBlobStore().load(tx, digest)

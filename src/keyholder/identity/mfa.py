@@ -38,6 +38,7 @@ from sqlalchemy import delete, or_, select, update
 from keyholder.audit.actions import AuditAction
 from keyholder.audit.service import record_event
 from keyholder.audit.targets import user_target
+from keyholder.db.tx import Tx
 from keyholder.db.uow import UnitOfWork
 from keyholder.errors import (
     Conflict,
@@ -247,15 +248,15 @@ def _reauthenticate(uow: UnitOfWork, actor: Actor, password: str) -> uuid.UUID:
     return user_id
 
 
-def _user(uow: UnitOfWork, user_id: uuid.UUID | None) -> User:
-    user = uow.session.get(User, user_id) if user_id else None
+def _user(tx: Tx, user_id: uuid.UUID | None) -> User:
+    user = tx.session.get(User, user_id) if user_id else None
     if user is None or not user.is_active:
         raise NotFound("this actor has no user record")
     return user
 
 
-def _enabled_user(uow: UnitOfWork, user_id: uuid.UUID | None) -> User:
-    user = _user(uow, user_id)
+def _enabled_user(tx: Tx, user_id: uuid.UUID | None) -> User:
+    user = _user(tx, user_id)
     if user.mfa_enabled_at is None or user.mfa_secret is None:
         raise Conflict("MFA is not enabled")
     return user
@@ -270,24 +271,24 @@ def _count_attempt(uow: UnitOfWork, actor: Actor) -> None:
         )
 
 
-def _accept_code(uow: UnitOfWork, user: User, code: str) -> bool:
+def _accept_code(tx: Tx, user: User, code: str) -> bool:
     cleaned = code.strip().replace(" ", "")
     if cleaned.isdigit() and len(cleaned) == 6:
-        return _accept_totp(uow, user, cleaned)
-    return _use_recovery_code(uow, user, cleaned)
+        return _accept_totp(tx, user, cleaned)
+    return _use_recovery_code(tx, user, cleaned)
 
 
-def _accept_totp(uow: UnitOfWork, user: User, code: str) -> bool:
+def _accept_totp(tx: Tx, user: User, code: str) -> bool:
     """Accept a TOTP code from a step after the last one accepted; record its step."""
     assert user.mfa_secret is not None
-    totp = pyotp.TOTP(decrypt_totp_secret(uow.settings, user.mfa_secret))
+    totp = pyotp.TOTP(decrypt_totp_secret(tx.settings, user.mfa_secret))
     code = code.strip().replace(" ", "")
-    now_step = int(uow.clock.now().timestamp()) // totp.interval
+    now_step = int(tx.clock.now().timestamp()) // totp.interval
     for step in range(now_step - VALID_WINDOW, now_step + VALID_WINDOW + 1):
         if not hmac.compare_digest(totp.generate_otp(step).encode(), code.encode()):
             continue
         # One conditional UPDATE: of two requests with the same code, one wins.
-        won = uow.session.execute(
+        won = tx.session.execute(
             update(User)
             .where(
                 User.id == user.id,
@@ -300,28 +301,28 @@ def _accept_totp(uow: UnitOfWork, user: User, code: str) -> bool:
     return False
 
 
-def _use_recovery_code(uow: UnitOfWork, user: User, code: str) -> bool:
-    used = uow.session.execute(
+def _use_recovery_code(tx: Tx, user: User, code: str) -> bool:
+    used = tx.session.execute(
         update(RecoveryCode)
         .where(
             RecoveryCode.user_id == user.id,
             RecoveryCode.code_hash == _hash_recovery_code(code),
             RecoveryCode.used_at.is_(None),
         )
-        .values(used_at=uow.clock.now())
+        .values(used_at=tx.clock.now())
     ).rowcount  # type: ignore[attr-defined]
     return bool(used)
 
 
-def _replace_recovery_codes(uow: UnitOfWork, user: User) -> list[str]:
-    uow.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
-    now = uow.clock.now()
+def _replace_recovery_codes(tx: Tx, user: User) -> list[str]:
+    tx.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    now = tx.clock.now()
     codes = [_new_recovery_code() for _ in range(RECOVERY_CODE_COUNT)]
-    uow.session.add_all(
+    tx.session.add_all(
         RecoveryCode(user_id=user.id, code_hash=_hash_recovery_code(code), created_at=now)
         for code in codes
     )
-    uow.session.flush()
+    tx.session.flush()
     return codes
 
 
@@ -335,15 +336,15 @@ def _hash_recovery_code(code: str) -> str:
     return hashlib.sha256(normalized.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _mark_verified(uow: UnitOfWork, user_id: uuid.UUID, session_token: str) -> None:
-    uow.session.execute(
+def _mark_verified(tx: Tx, user_id: uuid.UUID, session_token: str) -> None:
+    tx.session.execute(
         update(UserSession)
         .where(
             UserSession.token_hash == hash_token(session_token),
             UserSession.user_id == user_id,
             UserSession.revoked_at.is_(None),
         )
-        .values(mfa_verified_at=uow.clock.now())
+        .values(mfa_verified_at=tx.clock.now())
     )
 
 

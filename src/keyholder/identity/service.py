@@ -13,6 +13,7 @@ from keyholder.audit.actions import AuditAction
 from keyholder.audit.service import record_event
 from keyholder.audit.targets import user_target
 from keyholder.db.engine import single_read
+from keyholder.db.tx import Tx
 from keyholder.db.uow import UnitOfWork
 from keyholder.errors import (
     AlreadyExists,
@@ -41,12 +42,12 @@ from keyholder.identity.tokens import hash_token, new_token
 API_TOKEN_PREFIX = "kh"  # noqa: S105 - a label, not a secret
 
 
-def find_user(uow: UnitOfWork, email: str) -> User | None:
-    return uow.session.scalar(select(User).where(User.email == normalize_email(email)))
+def find_user(tx: Tx, email: str) -> User | None:
+    return tx.session.scalar(select(User).where(User.email == normalize_email(email)))
 
 
 def insert_user(
-    uow: UnitOfWork,
+    tx: Tx,
     email: str,
     *,
     name: str = "",
@@ -60,9 +61,9 @@ def insert_user(
     transaction, so argon2's deliberate slowness never holds a write lock.
     """
     email = normalize_email(email)
-    if find_user(uow, email) is not None:
+    if find_user(tx, email) is not None:
         raise AlreadyExists(f"a user with email {email} already exists")
-    now = uow.clock.now()
+    now = tx.clock.now()
     user = User(
         email=email,
         name=name.strip(),
@@ -72,8 +73,8 @@ def insert_user(
         staff_role=staff_role,
         created_at=now,
     )
-    uow.session.add(user)
-    uow.session.flush()
+    tx.session.add(user)
+    tx.session.flush()
     return user
 
 
