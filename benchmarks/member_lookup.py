@@ -225,10 +225,13 @@ def create_mfa_staff(runtime: Runtime, email: str, password: str, name: str) -> 
         actor=Actor.operator("bench"),
     )
     enrolment = mfa.begin_mfa_enrolment(
-        runtime.uow(), actor=Actor.for_user(staff), password=password
+        runtime.uow(), actor=Actor.for_user(staff), password=password, limiter=runtime.rate_limiter
     )
     mfa.confirm_mfa_enrolment(
-        runtime.uow(), pyotp.TOTP(enrolment.secret).now(), actor=Actor.for_user(staff)
+        runtime.uow(),
+        pyotp.TOTP(enrolment.secret).now(),
+        actor=Actor.for_user(staff),
+        limiter=runtime.rate_limiter,
     )
 
 

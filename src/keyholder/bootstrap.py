@@ -44,8 +44,6 @@ class Runtime:
             clock=self.clock,
             context=context or RequestContext(),
             mail_queued=self.mail_queued,
-            rate_limiter=self.rate_limiter,
-            hashing=self.hashing,
             audit_checkpoints=self.audit_checkpoints,
         )
 

@@ -76,6 +76,7 @@ class TestIntake:
                 FORM,
                 NewAttachment("letter.txt", b"I authorise it."),
                 client_address=None,
+                limiter=runtime.rate_limiter,
             )
         with pytest.raises(UnsupportedMediaType):
             intake.submit_access_request(
@@ -83,6 +84,7 @@ class TestIntake:
                 FORM,
                 NewAttachment("letter.pdf", b"<html><script>alert(1)</script>"),
                 client_address=None,
+                limiter=runtime.rate_limiter,
             )
         assert story.emails() == []
 

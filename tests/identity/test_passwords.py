@@ -74,16 +74,32 @@ class TestHashing:
         stronger = {"argon2_time_cost": 2, "argon2_memory_cost": 64, "argon2_parallelism": 2}
         with runtime_with(settings, clock, engine, **stronger) as restarted:
             assert needs_rehash(old)
-            service.log_in(restarted.uow(), "old@example.com", PASSWORD, client_address=None)
+            service.log_in(
+                restarted.uow(),
+                "old@example.com",
+                PASSWORD,
+                client_address=None,
+                limiter=restarted.rate_limiter,
+            )
             new = stored_hash(runtime, "old@example.com")
             assert cost(new) == (Type.ID, 2, 64, 2)
             assert not needs_rehash(new)
             # The password still works, and a second login changes nothing.
-            service.log_in(restarted.uow(), "old@example.com", PASSWORD, client_address=None)
+            service.log_in(
+                restarted.uow(),
+                "old@example.com",
+                PASSWORD,
+                client_address=None,
+                limiter=restarted.rate_limiter,
+            )
             assert stored_hash(runtime, "old@example.com") == new
             with pytest.raises(NotAuthenticated):
                 service.log_in(
-                    restarted.uow(), "old@example.com", "wrong" + PASSWORD, client_address=None
+                    restarted.uow(),
+                    "old@example.com",
+                    "wrong" + PASSWORD,
+                    client_address=None,
+                    limiter=restarted.rate_limiter,
                 )
 
     def test_s12_a_failed_login_does_not_rehash(self, runtime, factories, settings, clock, engine):
@@ -92,7 +108,11 @@ class TestHashing:
         with runtime_with(settings, clock, engine, argon2_time_cost=2) as restarted:
             with pytest.raises(NotAuthenticated):
                 service.log_in(
-                    restarted.uow(), "old@example.com", "not " + PASSWORD, client_address=None
+                    restarted.uow(),
+                    "old@example.com",
+                    "not " + PASSWORD,
+                    client_address=None,
+                    limiter=restarted.rate_limiter,
                 )
             assert stored_hash(runtime, "old@example.com") == old
 
@@ -100,7 +120,13 @@ class TestHashing:
         factories.user("legacy@example.com")
         legacy = argon2.PasswordHasher(time_cost=1, memory_cost=8, parallelism=1, type=Type.I)
         store_hash(runtime, "legacy@example.com", legacy.hash(PASSWORD))
-        service.log_in(runtime.uow(), "legacy@example.com", PASSWORD, client_address=None)
+        service.log_in(
+            runtime.uow(),
+            "legacy@example.com",
+            PASSWORD,
+            client_address=None,
+            limiter=runtime.rate_limiter,
+        )
         assert cost(stored_hash(runtime, "legacy@example.com"))[0] is Type.ID
 
     def test_s12_rehashing_skips_the_policy_so_tightening_it_locks_no_one_out(
@@ -111,7 +137,13 @@ class TestHashing:
         s = runtime.settings
         older = PasswordHasher(time_cost=s.argon2_time_cost + 1, memory_cost=8, parallelism=1)
         store_hash(runtime, "early@example.com", older.rehash("iloveyou"))
-        service.log_in(runtime.uow(), "early@example.com", "iloveyou", client_address=None)
+        service.log_in(
+            runtime.uow(),
+            "early@example.com",
+            "iloveyou",
+            client_address=None,
+            limiter=runtime.rate_limiter,
+        )
         assert cost(stored_hash(runtime, "early@example.com"))[1] == s.argon2_time_cost
         assert verify_password(stored_hash(runtime, "early@example.com"), "iloveyou")
 

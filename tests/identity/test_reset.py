@@ -60,13 +60,13 @@ def token_from(mail: OutboxMessage) -> str:
 
 def request_token(runtime: Runtime, email: str = CARA) -> str:
     """Ask for a reset as the user would and read the token from the email."""
-    request_password_reset(runtime.uow(), email)
+    request_password_reset(runtime.uow(), email, limiter=runtime.rate_limiter)
     return token_from(mails(runtime, "password_reset", email)[-1])
 
 
 def can_log_in(runtime: Runtime, email: str, password: str) -> bool:
     try:
-        log_in(runtime.uow(), email, password, client_address=None)
+        log_in(runtime.uow(), email, password, client_address=None, limiter=runtime.rate_limiter)
     except NotAuthenticated:
         return False
     return True
@@ -99,7 +99,9 @@ def cara(factories: Factories) -> User:
 
 class TestRequest:
     def test_eligible_customer_gets_one_link_by_email(self, runtime, cara):
-        request_password_reset(runtime.uow(), "  Cara@Customer.EXAMPLE ")
+        request_password_reset(
+            runtime.uow(), "  Cara@Customer.EXAMPLE ", limiter=runtime.rate_limiter
+        )
 
         [mail] = mails(runtime, "password_reset")
         assert mail.recipients == [CARA]
@@ -130,7 +132,7 @@ class TestRequest:
             factories.user(address, password=PASSWORD)
             edit_user(runtime, address, **change)
 
-        assert request_password_reset(runtime.uow(), address) is None
+        assert request_password_reset(runtime.uow(), address, limiter=runtime.rate_limiter) is None
 
         assert mails(runtime, "password_reset") == []
         assert count(runtime, UserToken) == 0
@@ -141,7 +143,7 @@ class TestRequest:
         """S4: the link is built from settings.base_url only (trailing slash or not)."""
         other = settings.model_copy(update={"base_url": "https://id.example.org/"})
         elsewhere = bootstrap(other, clock=clock, engine=engine)
-        request_password_reset(elsewhere.uow(), CARA)
+        request_password_reset(elsewhere.uow(), CARA, limiter=elsewhere.rate_limiter)
         elsewhere.hashing.close()  # not close(): the engine is the session's
 
         [mail] = mails(runtime, "password_reset")
@@ -153,14 +155,14 @@ class TestRequest:
         factories.admin_of(account, "boss@acme.example")
         edit_user(runtime, "boss@acme.example", email_changed_at=clock.now() - timedelta(days=1))
 
-        request_password_reset(runtime.uow(), "boss@acme.example")
+        request_password_reset(runtime.uow(), "boss@acme.example", limiter=runtime.rate_limiter)
 
         assert mails(runtime, "password_reset") == []
         [refused] = events(runtime, "password_reset.request_refused")
         assert refused.data["after"] == {"reason": "email_recently_changed"}
         # Once the block (7 days by default) has passed, the link goes out.
         clock.advance(runtime.settings.email_change_reset_block - timedelta(days=1) + SECOND)
-        request_password_reset(runtime.uow(), "boss@acme.example")
+        request_password_reset(runtime.uow(), "boss@acme.example", limiter=runtime.rate_limiter)
         assert len(mails(runtime, "password_reset")) == 1
 
     def test_s5_applies_to_admins_only(self, runtime, factories, clock):
@@ -169,7 +171,7 @@ class TestRequest:
         factories.member(account, factories.user("viewer@acme.example"), "view,billing")
         edit_user(runtime, "viewer@acme.example", email_changed_at=clock.now())
 
-        request_password_reset(runtime.uow(), "viewer@acme.example")
+        request_password_reset(runtime.uow(), "viewer@acme.example", limiter=runtime.rate_limiter)
 
         assert len(mails(runtime, "password_reset", "viewer@acme.example")) == 1
 
@@ -204,7 +206,7 @@ class TestRequest:
     def test_s35_request_is_audited_without_the_token(self, runtime, cara):
         """S35: UTC time, actor, target, client address, request id; never the token."""
         context = RequestContext(client_address="203.0.113.7", request_id="req-1")
-        request_password_reset(runtime.uow(context), CARA)
+        request_password_reset(runtime.uow(context), CARA, limiter=runtime.rate_limiter)
         token = token_from(mails(runtime, "password_reset")[0])
 
         [event] = events(runtime, "password_reset.request")
@@ -235,7 +237,7 @@ class TestRequest:
         def timed(address: str) -> float:
             uow = runtime.uow()
             started = time.perf_counter()
-            request_password_reset(uow, address)
+            request_password_reset(uow, address, limiter=runtime.rate_limiter)
             return time.perf_counter() - started
 
         for _ in range(20):  # warm up caches, the connection pool and the pacer
@@ -285,11 +287,13 @@ class TestReset:
 
     def test_s2_a_request_that_is_not_used_changes_nothing(self, runtime, cara):
         """S2: the old password still works; sessions and tokens live on."""
-        signed_in = log_in(runtime.uow(), CARA, PASSWORD, client_address=None)
+        signed_in = log_in(
+            runtime.uow(), CARA, PASSWORD, client_address=None, limiter=runtime.rate_limiter
+        )
         with runtime.uow(read_only=True) as uow:
             before = uow.session.scalars(select(User).where(User.email == CARA)).one()
 
-        request_password_reset(runtime.uow(), CARA)
+        request_password_reset(runtime.uow(), CARA, limiter=runtime.rate_limiter)
 
         assert can_log_in(runtime, CARA, PASSWORD)
         assert authenticate_session(runtime.uow(), signed_in.session_token) is not None
@@ -425,7 +429,9 @@ class TestReset:
             )
             uow.commit()
         api_token = factories.token(cara)
-        session = log_in(runtime.uow(), CARA, PASSWORD, client_address=None).session_token
+        session = log_in(
+            runtime.uow(), CARA, PASSWORD, client_address=None, limiter=runtime.rate_limiter
+        ).session_token
 
         for other in (invitation, verification, api_token, session):
             with pytest.raises(NotFound):
@@ -444,7 +450,10 @@ class TestReset:
         self, runtime, factories, cara
     ):
         """S14: all credentials stop working, no new session, a notice without secrets."""
-        sessions = [log_in(runtime.uow(), CARA, PASSWORD, client_address=None) for _ in "ab"]
+        sessions = [
+            log_in(runtime.uow(), CARA, PASSWORD, client_address=None, limiter=runtime.rate_limiter)
+            for _ in "ab"
+        ]
         api_tokens = [factories.token(cara) for _ in "ab"]
         bystander = factories.user("dave@customer.example", password=PASSWORD)
         bystander_token = factories.token(bystander)

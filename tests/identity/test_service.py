@@ -96,7 +96,13 @@ class TestApiTokens:
 class TestSessions:
     def test_session_expires(self, runtime, factories, clock):
         factories.user("a@example.com", password=PASSWORD)
-        signed_in = service.log_in(runtime.uow(), "a@example.com", PASSWORD, client_address=None)
+        signed_in = service.log_in(
+            runtime.uow(),
+            "a@example.com",
+            PASSWORD,
+            client_address=None,
+            limiter=runtime.rate_limiter,
+        )
         assert service.authenticate_session(runtime.uow(), signed_in.session_token) is not None
         clock.advance(runtime.settings.session_ttl)
         assert service.authenticate_session(runtime.uow(), signed_in.session_token) is None
@@ -104,4 +110,10 @@ class TestSessions:
     def test_user_without_password_cannot_log_in(self, runtime, factories):
         factories.user("nopw@example.com", password=None)
         with pytest.raises(NotAuthenticated):
-            service.log_in(runtime.uow(), "nopw@example.com", "", client_address=None)
+            service.log_in(
+                runtime.uow(),
+                "nopw@example.com",
+                "",
+                client_address=None,
+                limiter=runtime.rate_limiter,
+            )

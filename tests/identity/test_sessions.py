@@ -19,7 +19,12 @@ def alice(factories):
 
 def log_in(runtime, user, *, replaces: str | None = None) -> str:
     signed_in = service.log_in(
-        runtime.uow(), user.email, PASSWORD, client_address="192.0.2.1", replaces=replaces
+        runtime.uow(),
+        user.email,
+        PASSWORD,
+        client_address="192.0.2.1",
+        replaces=replaces,
+        limiter=runtime.rate_limiter,
     )
     return signed_in.session_token
 
@@ -52,7 +57,12 @@ class TestRotationAtLogin:
         held = log_in(runtime, alice)
         with pytest.raises(NotAuthenticated):
             service.log_in(
-                runtime.uow(), alice.email, "not the password", client_address=None, replaces=held
+                runtime.uow(),
+                alice.email,
+                "not the password",
+                client_address=None,
+                replaces=held,
+                limiter=runtime.rate_limiter,
             )
         assert session_works(runtime, held)
 

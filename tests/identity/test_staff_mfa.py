@@ -45,9 +45,11 @@ def without_mfa(factories, role: StaffRole):
 def enrol(runtime, user) -> None:
     """Enable MFA through the real use cases, with a code at the test clock."""
     actor = Actor.for_user(user)
-    secret = mfa.begin_mfa_enrolment(runtime.uow(), actor=actor, password=PASSWORD).secret
+    secret = mfa.begin_mfa_enrolment(
+        runtime.uow(), actor=actor, password=PASSWORD, limiter=runtime.rate_limiter
+    ).secret
     code = pyotp.TOTP(secret).at(runtime.clock.now())
-    mfa.confirm_mfa_enrolment(runtime.uow(), code, actor=actor)
+    mfa.confirm_mfa_enrolment(runtime.uow(), code, actor=actor, limiter=runtime.rate_limiter)
 
 
 def assert_needs_mfa(response) -> None:

@@ -47,7 +47,7 @@ from keyholder.errors import InvalidInput, TooManyRequests, UnsupportedMediaType
 from keyholder.identity.actor import Actor
 from keyholder.identity.emails import normalize_email
 from keyholder.identity.models import User, UserSession
-from keyholder.identity.throttle import Scope
+from keyholder.identity.throttle import RateLimiter, Scope
 
 ACCESS_GROUP = "access-review"
 LETTER_TYPES = frozenset({MediaType.PDF, MediaType.PNG, MediaType.JPEG})
@@ -87,6 +87,7 @@ def submit_access_request(
     letter: NewAttachment,
     *,
     client_address: str | None,
+    limiter: RateLimiter,
 ) -> uuid.UUID:
     """Record the request with its letter and email the requester a confirmation link.
 
@@ -106,7 +107,6 @@ def submit_access_request(
         raise InvalidInput("say why the change is needed")
     if len(reason) > 5000:
         raise InvalidInput("the reason can hold at most 5000 characters")
-    limiter = uow.rate_limiter
     for scope, key in (
         (Scope.ACCESS_REQUEST_CLIENT, client_address or "unknown"),
         (Scope.ACCESS_REQUEST_ACCOUNT, account_name.casefold()),

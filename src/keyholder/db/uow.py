@@ -24,8 +24,6 @@ from keyholder.errors import Conflict
 
 if TYPE_CHECKING:
     from keyholder.audit.checkpoints import CheckpointWriter
-    from keyholder.identity.hashing import HashingPool
-    from keyholder.identity.throttle import RateLimiter
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,8 +43,6 @@ class UnitOfWork:
         clock: Clock,
         context: RequestContext,
         mail_queued: threading.Event | None = None,
-        rate_limiter: RateLimiter,
-        hashing: HashingPool,
         audit_checkpoints: CheckpointWriter | None = None,
     ) -> None:
         self._session_factory = session_factory
@@ -54,8 +50,6 @@ class UnitOfWork:
         self.clock = clock
         self.context = context
         self.mail_queued = mail_queued
-        self.rate_limiter = rate_limiter  # sign-in and reset limits (S3, S16)
-        self.hashing = hashing  # the bounded argon2 pool (S16)
         self.audit_checkpoints = audit_checkpoints  # anchors the audit chain after commit (S36)
         self._after_commit: list[Callable[[], None]] = []
         self._session: Session | None = None

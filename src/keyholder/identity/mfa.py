@@ -55,7 +55,7 @@ from keyholder.identity.emails import normalize_email
 from keyholder.identity.models import RecoveryCode, User, UserSession
 from keyholder.identity.passwords import verify_password
 from keyholder.identity.sessions import rotate_at_second_factor
-from keyholder.identity.throttle import Scope, count_login_attempt
+from keyholder.identity.throttle import RateLimiter, Scope, count_login_attempt
 from keyholder.identity.tokens import hash_token
 from keyholder.identity.totp_keys import decrypt_totp_secret, encrypt_totp_secret
 
@@ -75,9 +75,11 @@ class Enrolment:
     qr_svg: str
 
 
-def begin_mfa_enrolment(uow: UnitOfWork, *, actor: Actor, password: str) -> Enrolment:
+def begin_mfa_enrolment(
+    uow: UnitOfWork, *, actor: Actor, password: str, limiter: RateLimiter
+) -> Enrolment:
     """Store a fresh TOTP secret for the actor, not yet enabled (S17: needs the password)."""
-    user_id = _reauthenticate(uow, actor, password)
+    user_id = _reauthenticate(uow, actor, password, limiter=limiter)
     secret = pyotp.random_base32()
     with uow:
         user = _user(uow, user_id)
@@ -95,14 +97,19 @@ def begin_mfa_enrolment(uow: UnitOfWork, *, actor: Actor, password: str) -> Enro
 
 
 def confirm_mfa_enrolment(
-    uow: UnitOfWork, code: str, *, actor: Actor, session_token: str | None = None
+    uow: UnitOfWork,
+    code: str,
+    *,
+    actor: Actor,
+    session_token: str | None = None,
+    limiter: RateLimiter,
 ) -> list[str]:
     """Enable MFA once the app shows a right code; return the recovery codes, shown once.
 
     ``session_token`` (the session asking) counts as verified: it just proved
     the second factor. The user's other sessions must verify before acting.
     """
-    _count_attempt(uow, actor)
+    _count_attempt(limiter, actor)
     with uow:
         user = _user(uow, actor.user_id)
         if user.mfa_enabled_at is not None:
@@ -127,10 +134,12 @@ def confirm_mfa_enrolment(
     return codes
 
 
-def disable_mfa(uow: UnitOfWork, *, actor: Actor, password: str, code: str) -> None:
+def disable_mfa(
+    uow: UnitOfWork, *, actor: Actor, password: str, code: str, limiter: RateLimiter
+) -> None:
     """Turn MFA off (S17: needs the password and a current code or a recovery code)."""
-    user_id = _reauthenticate(uow, actor, password)
-    _count_attempt(uow, actor)
+    user_id = _reauthenticate(uow, actor, password, limiter=limiter)
+    _count_attempt(limiter, actor)
     with uow:
         user = _enabled_user(uow, user_id)
         if not _accept_code(uow, user, code):
@@ -150,9 +159,11 @@ def disable_mfa(uow: UnitOfWork, *, actor: Actor, password: str, code: str) -> N
         uow.commit()
 
 
-def regenerate_recovery_codes(uow: UnitOfWork, *, actor: Actor, password: str) -> list[str]:
+def regenerate_recovery_codes(
+    uow: UnitOfWork, *, actor: Actor, password: str, limiter: RateLimiter
+) -> list[str]:
     """New recovery codes, shown once; the old ones stop working (S17: needs the password)."""
-    user_id = _reauthenticate(uow, actor, password)
+    user_id = _reauthenticate(uow, actor, password, limiter=limiter)
     with uow:
         user = _enabled_user(uow, user_id)
         codes = _replace_recovery_codes(uow, user)
@@ -167,7 +178,9 @@ def regenerate_recovery_codes(uow: UnitOfWork, *, actor: Actor, password: str) -
     return codes
 
 
-def verify_second_factor(uow: UnitOfWork, session_token: str, code: str) -> str:
+def verify_second_factor(
+    uow: UnitOfWork, session_token: str, code: str, *, limiter: RateLimiter
+) -> str:
     """Pass the second factor for a signed-in session; return the session that replaces it.
 
     ``code`` is a current TOTP code (not one used before) or an unused
@@ -192,7 +205,7 @@ def verify_second_factor(uow: UnitOfWork, session_token: str, code: str) -> str:
         if user.mfa_enabled_at is None:
             raise Conflict("this account has no second factor to verify")
         actor = Actor.for_user(user)
-    _count_attempt(uow, actor)
+    _count_attempt(limiter, actor)
     with uow:
         user = _enabled_user(uow, actor.user_id)
         if not _accept_code(uow, user, code):
@@ -233,7 +246,9 @@ def reset_mfa(uow: UnitOfWork, email: str, *, actor: Actor) -> None:
         uow.commit()
 
 
-def _reauthenticate(uow: UnitOfWork, actor: Actor, password: str) -> uuid.UUID:
+def _reauthenticate(
+    uow: UnitOfWork, actor: Actor, password: str, *, limiter: RateLimiter
+) -> uuid.UUID:
     """Check the actor's password outside any transaction (argon2 is slow on purpose).
 
     Counted as a sign-in attempt, so these endpoints cannot be used to guess
@@ -242,7 +257,7 @@ def _reauthenticate(uow: UnitOfWork, actor: Actor, password: str) -> uuid.UUID:
     with uow:
         user = _user(uow, actor.user_id)
         stored, user_id, email = user.password_hash, user.id, user.email
-    count_login_attempt(uow, email, client_address=uow.context.client_address)
+    count_login_attempt(limiter, email, client_address=uow.context.client_address)
     if not verify_password(stored, password) or stored is None:
         raise PermissionDenied("the password is wrong")
     return user_id
@@ -262,8 +277,8 @@ def _enabled_user(tx: Tx, user_id: uuid.UUID | None) -> User:
     return user
 
 
-def _count_attempt(uow: UnitOfWork, actor: Actor) -> None:
-    limiter, key = uow.rate_limiter, str(actor.user_id)
+def _count_attempt(limiter: RateLimiter, actor: Actor) -> None:
+    key = str(actor.user_id)
     if not limiter.hit(Scope.MFA_USER, key):
         raise TooManyRequests(
             "too many second-factor attempts; wait a while and try again",

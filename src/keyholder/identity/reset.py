@@ -46,7 +46,7 @@ from keyholder.identity.credentials import revoke_all_credentials
 from keyholder.identity.emails import normalize_email
 from keyholder.identity.models import TokenPurpose, User, UserToken
 from keyholder.identity.passwords import hash_password
-from keyholder.identity.throttle import allow_reset_email
+from keyholder.identity.throttle import RateLimiter, allow_reset_email
 from keyholder.identity.tokens import hash_token, new_token
 from keyholder.identity.user_tokens import add_token, find_token, revoke_tokens, spend_token
 from keyholder.mail.outbox import send_templated_email
@@ -65,7 +65,7 @@ _CANDIDATE = select(
 ).where(User.email == bindparam("email"))
 
 
-def request_password_reset(uow: UnitOfWork, email: str) -> None:
+def request_password_reset(uow: UnitOfWork, email: str, *, limiter: RateLimiter) -> None:
     """Email a one-time reset link to ``email`` if its user may reset that way.
 
     Returns nothing and raises nothing for any address, so the caller cannot
@@ -79,7 +79,7 @@ def request_password_reset(uow: UnitOfWork, email: str) -> None:
     except InvalidInput:
         address = None
     # Counted for every address; past the limit nothing is sent, silently (S3).
-    allowed = allow_reset_email(uow, email)
+    allowed = allow_reset_email(limiter, email, client_address=uow.context.client_address)
     with uow:
         now = uow.clock.now()
         user, manages = _candidate(uow, address)

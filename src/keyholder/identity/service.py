@@ -24,6 +24,7 @@ from keyholder.errors import (
 )
 from keyholder.identity.actor import Actor
 from keyholder.identity.emails import normalize_email
+from keyholder.identity.hashing import HashingPool
 from keyholder.identity.models import ApiToken, StaffRole, User, UserSession
 from keyholder.identity.passwords import (
     hash_password,
@@ -36,7 +37,7 @@ from keyholder.identity.sessions import (
     revoke_session,
     rotate_after_privilege_change,
 )
-from keyholder.identity.throttle import count_login_attempt, forget_login_failures
+from keyholder.identity.throttle import RateLimiter, count_login_attempt, forget_login_failures
 from keyholder.identity.tokens import hash_token, new_token
 
 API_TOKEN_PREFIX = "kh"  # noqa: S105 - a label, not a secret
@@ -247,6 +248,7 @@ def log_in(
     *,
     client_address: str | None,
     replaces: str | None = None,
+    limiter: RateLimiter,
 ) -> SignedIn:
     """Check a password and open a server-side session (the synchronous form).
 
@@ -254,8 +256,10 @@ def log_in(
     per account it raises ``TooManyRequests`` before looking anything up
     (S16, ``identity.throttle``). The web uses ``log_in_on_pool`` instead.
     """
-    count_login_attempt(uow, email, client_address=client_address)
-    return check_password(uow, email, password, client_address=client_address, replaces=replaces)
+    count_login_attempt(limiter, email, client_address=client_address)
+    return check_password(
+        uow, email, password, client_address=client_address, replaces=replaces, limiter=limiter
+    )
 
 
 async def log_in_on_pool(
@@ -265,6 +269,8 @@ async def log_in_on_pool(
     *,
     client_address: str | None,
     replaces: str | None = None,
+    limiter: RateLimiter,
+    hashing: HashingPool,
 ) -> SignedIn:
     """``log_in`` for the web: the limits first, then the hash on the bounded pool (S40).
 
@@ -274,9 +280,15 @@ async def log_in_on_pool(
     (the client hung up) takes the job out of the queue unhashed. A full queue,
     or a job that waited past its deadline, raises ``ServiceUnavailable``.
     """
-    await asyncio.to_thread(count_login_attempt, uow, email, client_address=client_address)
-    return await uow.hashing.run(
-        check_password, uow, email, password, client_address=client_address, replaces=replaces
+    await asyncio.to_thread(count_login_attempt, limiter, email, client_address=client_address)
+    return await hashing.run(
+        check_password,
+        uow,
+        email,
+        password,
+        client_address=client_address,
+        replaces=replaces,
+        limiter=limiter,
     )
 
 
@@ -287,6 +299,7 @@ def check_password(
     *,
     client_address: str | None,
     replaces: str | None = None,
+    limiter: RateLimiter,
 ) -> SignedIn:
     """The hashing half of a sign-in, the limits already counted; opens the session.
 
@@ -324,7 +337,7 @@ def check_password(
         if replaces:
             revoke_session(uow, replaces)
         uow.commit()
-    forget_login_failures(uow, typed, client_address=client_address)
+    forget_login_failures(limiter, typed, client_address=client_address)
     return SignedIn(session_token=token, actor=Actor.for_user(user), user=user)
 
 

@@ -34,7 +34,6 @@ if TYPE_CHECKING:
     import redis
 
     from keyholder.config import Settings
-    from keyholder.db.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -196,7 +195,7 @@ def _login_keys(email: str, client_address: str | None) -> list[tuple[Scope, str
     ]
 
 
-def count_login_attempt(uow: UnitOfWork, email: str, *, client_address: str | None) -> None:
+def count_login_attempt(limiter: RateLimiter, email: str, *, client_address: str | None) -> None:
     """Count a sign-in attempt; raise ``TooManyRequests`` past any limit (S16).
 
     Call it before the password is queued for hashing (S40): a refused
@@ -217,7 +216,6 @@ def count_login_attempt(uow: UnitOfWork, email: str, *, client_address: str | No
     addresses, and then the reset path stays open (it is never throttled by
     sign-in limits).
     """
-    limiter = uow.rate_limiter
     for scope, key in _login_keys(email, client_address):
         if not limiter.hit(scope, key):
             raise TooManyRequests(
@@ -227,28 +225,25 @@ def count_login_attempt(uow: UnitOfWork, email: str, *, client_address: str | No
             )
 
 
-def forget_login_failures(uow: UnitOfWork, email: str, *, client_address: str | None) -> None:
+def forget_login_failures(limiter: RateLimiter, email: str, *, client_address: str | None) -> None:
     """After a sign-in with the right password: the account's failure counts start over.
 
     The per-address count stays: a client working through a list of stolen
     passwords stays throttled even when some of them are right.
     """
-    limiter = uow.rate_limiter
     for scope, key in _login_keys(email, client_address):
         if scope is not Scope.LOGIN_CLIENT:
             limiter.forget(scope, key)
 
 
-def allow_reset_email(uow: UnitOfWork, email: str) -> bool:
+def allow_reset_email(limiter: RateLimiter, email: str, *, client_address: str | None) -> bool:
     """Whether a password-reset email may go to ``email`` now (S3).
 
-    Counts the request per email and per client address (``uow.context``).
-    When this says False the caller sends nothing and answers exactly as it
-    would have otherwise: the limit is never an error, and sign-in throttling
-    has no say here (S16).
+    Counts the request per email and per client address. When this says
+    False the caller sends nothing and answers exactly as it would have
+    otherwise: the limit is never an error, and sign-in throttling has no say
+    here (S16).
     """
-    limiter = uow.rate_limiter
-    client_address = uow.context.client_address
     if client_address and not limiter.hit(Scope.RESET_CLIENT, client_address):
         return False
     return limiter.hit(Scope.RESET_EMAIL, _account_key(email))

@@ -43,7 +43,7 @@ from keyholder.identity.actor import Actor
 from keyholder.identity.emails import normalize_email
 from keyholder.identity.models import TokenPurpose, User, UserToken
 from keyholder.identity.passwords import verify_password
-from keyholder.identity.throttle import count_login_attempt
+from keyholder.identity.throttle import RateLimiter, count_login_attempt
 from keyholder.identity.tokens import hash_token, new_token
 from keyholder.identity.user_tokens import add_token, find_token, revoke_tokens, spend_token
 from keyholder.mail.outbox import send_templated_email
@@ -155,7 +155,9 @@ def verify_email(uow: UnitOfWork, token: str) -> None:
     _refuse(uow, AuditAction.EMAIL_VERIFICATION_FAILED, token_id, email, failure)
 
 
-def request_email_change(uow: UnitOfWork, new_email: str, *, actor: Actor, password: str) -> None:
+def request_email_change(
+    uow: UnitOfWork, new_email: str, *, actor: Actor, password: str, limiter: RateLimiter
+) -> None:
     """Ask to change the signed-in user's email to ``new_email``.
 
     Needs the current password (S17): a wrong one is refused, and counts as
@@ -168,7 +170,7 @@ def request_email_change(uow: UnitOfWork, new_email: str, *, actor: Actor, passw
     with uow:
         user = _signed_in_user(uow, actor)
         password_hash, current = user.password_hash, user.email
-    count_login_attempt(uow, current, client_address=None)
+    count_login_attempt(limiter, current, client_address=None)
     # Checked between transactions, so argon2's slowness holds no lock.
     if not verify_password(password_hash, password):
         _audit_alone(
