@@ -83,14 +83,16 @@ class TestInvitations:
         token = factories.last_invitation_token()
         clock.advance(timedelta(days=7))
         with pytest.raises(Gone, match="expired"):
-            invitations.accept_invitation(runtime.uow(), token, actor=None, password=PASSWORD)
+            invitations.accept_invitation(
+                runtime.uow(), token, actor=None, password=PASSWORD, hasher=runtime.password_hasher
+            )
 
     def test_invitation_still_works_a_second_before_expiry(self, runtime, factories, acme, clock):
         self.invite(runtime, factories, acme)
         token = factories.last_invitation_token()
         clock.advance(timedelta(days=7) - timedelta(seconds=1))
         membership = invitations.accept_invitation(
-            runtime.uow(), token, actor=None, password=PASSWORD
+            runtime.uow(), token, actor=None, password=PASSWORD, hasher=runtime.password_hasher
         )
         assert membership.user.email == "new@acme.example"
 
@@ -101,7 +103,9 @@ class TestInvitations:
             runtime.uow(), "acme-corp", invitation.id, actor=factories.actor(admin)
         )
         with pytest.raises(Gone, match="revoked"):
-            invitations.accept_invitation(runtime.uow(), token, actor=None, password=PASSWORD)
+            invitations.accept_invitation(
+                runtime.uow(), token, actor=None, password=PASSWORD, hasher=runtime.password_hasher
+            )
         assert [e.action for e in events(runtime, action="invitation.revoke")] == [
             "invitation.revoke"
         ]
@@ -114,9 +118,11 @@ class TestInvitations:
         )
         new = factories.last_invitation_token()
         with pytest.raises(Gone):
-            invitations.accept_invitation(runtime.uow(), old, actor=None, password=PASSWORD)
+            invitations.accept_invitation(
+                runtime.uow(), old, actor=None, password=PASSWORD, hasher=runtime.password_hasher
+            )
         membership = invitations.accept_invitation(
-            runtime.uow(), new, actor=None, password=PASSWORD
+            runtime.uow(), new, actor=None, password=PASSWORD, hasher=runtime.password_hasher
         )
         assert membership.permissions == {"view"}
 

@@ -15,7 +15,11 @@ def test_operator_turns_off_a_users_mfa(cli: Cli, runtime, factories) -> None:
     user = factories.user("lost.phone@example.com", password=PASSWORD)
     actor = Actor.for_user(user)
     secret = mfa.begin_mfa_enrolment(
-        runtime.uow(), actor=actor, password=PASSWORD, limiter=runtime.rate_limiter
+        runtime.uow(),
+        actor=actor,
+        password=PASSWORD,
+        limiter=runtime.rate_limiter,
+        hasher=runtime.password_hasher,
     ).secret
     mfa.confirm_mfa_enrolment(
         runtime.uow(),

@@ -42,6 +42,7 @@ class TestCreate:
             PASSWORD,
             client_address=None,
             limiter=runtime.rate_limiter,
+            hasher=runtime.password_hasher,
         )
         assert signed_in.user.name == "Sam Agent"
         assert signed_in.actor.staff_role == StaffRole.AGENT
@@ -59,6 +60,7 @@ class TestCreate:
             PASSWORD,
             client_address=None,
             limiter=runtime.rate_limiter,
+            hasher=runtime.password_hasher,
         )
 
         assert signed_in.actor.staff_role is StaffRole.ADMIN
@@ -82,6 +84,7 @@ class TestCreate:
                 PASSWORD,
                 client_address=None,
                 limiter=runtime.rate_limiter,
+                hasher=runtime.password_hasher,
             )
 
     def test_unknown_role_names_the_valid_roles(self, cli: Cli) -> None:
@@ -224,13 +227,16 @@ class TestResetLink:
         assert match, line
         assert result.stderr.startswith("Give this link to dana@acme.example only;")
         assert "2026-01-15 13:00 UTC" in result.stderr  # the test clock + 60 minutes
-        reset_password(runtime.uow(), match.group(1), "dana's new pass phrase")
+        reset_password(
+            runtime.uow(), match.group(1), "dana's new pass phrase", hasher=runtime.password_hasher
+        )
         log_in(
             runtime.uow(),
             "dana@acme.example",
             "dana's new pass phrase",
             client_address=None,
             limiter=runtime.rate_limiter,
+            hasher=runtime.password_hasher,
         )
 
     def test_s35_audited_as_the_operator_without_the_token(
@@ -258,7 +264,12 @@ class TestResetLink:
 
         assert older
         with pytest.raises(Gone):
-            reset_password(cli.runtime.uow(), older.group(1), "dana's new pass phrase")
+            reset_password(
+                cli.runtime.uow(),
+                older.group(1),
+                "dana's new pass phrase",
+                hasher=cli.runtime.password_hasher,
+            )
 
     @pytest.mark.parametrize("role", list(StaffRole))
     def test_s31_refuses_staff(

@@ -38,7 +38,11 @@ def enrol(runtime, user) -> tuple[str, list[str]]:
     """Enable MFA for ``user``; the secret and the recovery codes."""
     actor = Actor.for_user(user)
     enrolment = mfa.begin_mfa_enrolment(
-        runtime.uow(), actor=actor, password=PASSWORD, limiter=runtime.rate_limiter
+        runtime.uow(),
+        actor=actor,
+        password=PASSWORD,
+        limiter=runtime.rate_limiter,
+        hasher=runtime.password_hasher,
     )
     codes = mfa.confirm_mfa_enrolment(
         runtime.uow(), totp(runtime, enrolment.secret), actor=actor, limiter=runtime.rate_limiter
@@ -48,7 +52,12 @@ def enrol(runtime, user) -> tuple[str, list[str]]:
 
 def log_in(runtime, user) -> str:
     return service.log_in(
-        runtime.uow(), user.email, PASSWORD, client_address=None, limiter=runtime.rate_limiter
+        runtime.uow(),
+        user.email,
+        PASSWORD,
+        client_address=None,
+        limiter=runtime.rate_limiter,
+        hasher=runtime.password_hasher,
     ).session_token
 
 
@@ -71,6 +80,7 @@ class TestEnrolment:
                 actor=Actor.for_user(alice),
                 password="not it",
                 limiter=runtime.rate_limiter,
+                hasher=runtime.password_hasher,
             )
         assert stored(runtime, alice).mfa_secret is None
 
@@ -80,6 +90,7 @@ class TestEnrolment:
             actor=Actor.for_user(alice),
             password=PASSWORD,
             limiter=runtime.rate_limiter,
+            hasher=runtime.password_hasher,
         )
         assert enrolment.otpauth_uri.startswith("otpauth://totp/Keyholder:alice%40acme.example?")
         assert f"secret={enrolment.secret}" in enrolment.otpauth_uri
@@ -89,7 +100,11 @@ class TestEnrolment:
     def test_a_wrong_code_does_not_enable(self, runtime, alice):
         actor = Actor.for_user(alice)
         enrolment = mfa.begin_mfa_enrolment(
-            runtime.uow(), actor=actor, password=PASSWORD, limiter=runtime.rate_limiter
+            runtime.uow(),
+            actor=actor,
+            password=PASSWORD,
+            limiter=runtime.rate_limiter,
+            hasher=runtime.password_hasher,
         )
         wrong = totp(runtime, enrolment.secret, steps=5)
         with pytest.raises(InvalidInput):
@@ -121,6 +136,7 @@ class TestEnrolment:
                 actor=Actor.for_user(alice),
                 password=PASSWORD,
                 limiter=runtime.rate_limiter,
+                hasher=runtime.password_hasher,
             )
 
 
@@ -256,10 +272,18 @@ class TestRecoveryCodesAndDisabling:
         actor = Actor.for_user(alice)
         with pytest.raises(PermissionDenied):
             mfa.regenerate_recovery_codes(
-                runtime.uow(), actor=actor, password="not it", limiter=runtime.rate_limiter
+                runtime.uow(),
+                actor=actor,
+                password="not it",
+                limiter=runtime.rate_limiter,
+                hasher=runtime.password_hasher,
             )
         new = mfa.regenerate_recovery_codes(
-            runtime.uow(), actor=actor, password=PASSWORD, limiter=runtime.rate_limiter
+            runtime.uow(),
+            actor=actor,
+            password=PASSWORD,
+            limiter=runtime.rate_limiter,
+            hasher=runtime.password_hasher,
         )
         assert not set(new) & set(old)
         token = log_in(runtime, alice)
@@ -279,6 +303,7 @@ class TestRecoveryCodesAndDisabling:
                 password="not it",
                 code=totp(runtime, secret),
                 limiter=runtime.rate_limiter,
+                hasher=runtime.password_hasher,
             )
         with pytest.raises(PermissionDenied):
             mfa.disable_mfa(
@@ -287,6 +312,7 @@ class TestRecoveryCodesAndDisabling:
                 password=PASSWORD,
                 code="123456",
                 limiter=runtime.rate_limiter,
+                hasher=runtime.password_hasher,
             )
         assert stored(runtime, alice).mfa_enabled_at is not None
         mfa.disable_mfa(
@@ -295,6 +321,7 @@ class TestRecoveryCodesAndDisabling:
             password=PASSWORD,
             code=totp(runtime, secret),
             limiter=runtime.rate_limiter,
+            hasher=runtime.password_hasher,
         )
         user = stored(runtime, alice)
         assert user.mfa_enabled_at is None
@@ -338,8 +365,13 @@ class TestOperatorReset:
                     actor=actor,
                     password="wrong guess!!",
                     limiter=limited.rate_limiter,
+                    hasher=limited.password_hasher,
                 )
         with pytest.raises(TooManyRequests):
             mfa.begin_mfa_enrolment(
-                limited.uow(), actor=actor, password=PASSWORD, limiter=limited.rate_limiter
+                limited.uow(),
+                actor=actor,
+                password=PASSWORD,
+                limiter=limited.rate_limiter,
+                hasher=limited.password_hasher,
             )

@@ -42,7 +42,12 @@ class TestUsers:
     def test_only_platform_admins_create_users_or_grant_staff_roles(self, runtime, factories):
         agent = factories.user(staff_role=StaffRole.AGENT)
         with pytest.raises(PermissionDenied):
-            service.create_user(runtime.uow(), "x@example.com", actor=factories.actor(agent))
+            service.create_user(
+                runtime.uow(),
+                "x@example.com",
+                actor=factories.actor(agent),
+                hasher=runtime.password_hasher,
+            )
         with pytest.raises(PermissionDenied):
             service.set_staff_role(
                 runtime.uow(), agent.email, StaffRole.ADMIN, actor=factories.actor(agent)
@@ -102,6 +107,7 @@ class TestSessions:
             PASSWORD,
             client_address=None,
             limiter=runtime.rate_limiter,
+            hasher=runtime.password_hasher,
         )
         assert service.authenticate_session(runtime.uow(), signed_in.session_token) is not None
         clock.advance(runtime.settings.session_ttl)
@@ -116,4 +122,5 @@ class TestSessions:
                 "",
                 client_address=None,
                 limiter=runtime.rate_limiter,
+                hasher=runtime.password_hasher,
             )

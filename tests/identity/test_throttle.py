@@ -53,6 +53,7 @@ def attempt(runtime, email, password, address):
         password,
         client_address=address,
         limiter=runtime.rate_limiter,
+        hasher=runtime.password_hasher,
     )
 
 

@@ -48,7 +48,11 @@ def stored_secret(runtime, email: str) -> str | None:
 def enrol(runtime, user) -> tuple[str, list[str]]:
     actor = Actor.for_user(user)
     secret = mfa.begin_mfa_enrolment(
-        runtime.uow(), actor=actor, password=PASSWORD, limiter=runtime.rate_limiter
+        runtime.uow(),
+        actor=actor,
+        password=PASSWORD,
+        limiter=runtime.rate_limiter,
+        hasher=runtime.password_hasher,
     ).secret
     code = pyotp.TOTP(secret).at(runtime.clock.now())
     return secret, mfa.confirm_mfa_enrolment(
@@ -58,7 +62,12 @@ def enrol(runtime, user) -> tuple[str, list[str]]:
 
 def sign_in_with_code(runtime, user, code: str) -> None:
     token = service.log_in(
-        runtime.uow(), user.email, PASSWORD, client_address=None, limiter=runtime.rate_limiter
+        runtime.uow(),
+        user.email,
+        PASSWORD,
+        client_address=None,
+        limiter=runtime.rate_limiter,
+        hasher=runtime.password_hasher,
     ).session_token
     mfa.verify_second_factor(runtime.uow(), token, code, limiter=runtime.rate_limiter)
 
@@ -86,6 +95,7 @@ class TestAtRest:
             actor=Actor.for_user(alice),
             password=PASSWORD,
             limiter=runtime.rate_limiter,
+            hasher=runtime.password_hasher,
         ).secret
         assert secret not in (stored_secret(runtime, alice.email) or "")
 

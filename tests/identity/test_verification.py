@@ -85,6 +85,7 @@ def change(runtime: Runtime, factories: Factories, user: User, email: str = NEW)
         actor=factories.actor(user),
         password=PASSWORD,
         limiter=runtime.rate_limiter,
+        hasher=runtime.password_hasher,
     )
     return last_token(runtime, "email_change_confirm", CHANGE_LINK)
 
@@ -122,7 +123,9 @@ def test_s11_verification_link_only_for_its_purpose(
 ) -> None:
     token = send(runtime, factories, unverified)
     with pytest.raises(NotFound):
-        reset_password(runtime.uow(), token, "a brand new pass phrase")
+        reset_password(
+            runtime.uow(), token, "a brand new pass phrase", hasher=runtime.password_hasher
+        )
     with pytest.raises(NotFound):
         confirm_email_change(runtime.uow(), token)  # not an email change link
     verify_email(runtime.uow(), token)  # still unused, so it works
@@ -185,6 +188,7 @@ def test_s17_email_change_needs_the_current_password(
             actor=factories.actor(cara),
             password="not the password",
             limiter=runtime.rate_limiter,
+            hasher=runtime.password_hasher,
         )
     assert mails(runtime, "email_change_confirm") == []
     assert mails(runtime, "email_change_requested") == []
@@ -195,7 +199,12 @@ def test_s17_email_change_needs_the_current_password(
 def test_s17_operator_without_a_user_cannot_change_emails(runtime: Runtime) -> None:
     with pytest.raises(PermissionDenied):
         request_email_change(
-            runtime.uow(), NEW, actor=OPERATOR, password=PASSWORD, limiter=runtime.rate_limiter
+            runtime.uow(),
+            NEW,
+            actor=OPERATOR,
+            password=PASSWORD,
+            limiter=runtime.rate_limiter,
+            hasher=runtime.password_hasher,
         )
 
 
@@ -237,7 +246,9 @@ def test_s9_reset_link_issued_before_the_change_dies(
     clock.advance(timedelta(minutes=1))
     confirm_email_change(runtime.uow(), change(runtime, factories, cara))
     with pytest.raises(Gone):
-        reset_password(runtime.uow(), reset_token, "a brand new pass phrase")
+        reset_password(
+            runtime.uow(), reset_token, "a brand new pass phrase", hasher=runtime.password_hasher
+        )
 
 
 def test_s9_newer_change_link_kills_older(
@@ -262,6 +273,7 @@ def test_address_of_another_user_is_refused(
             actor=factories.actor(cara),
             password=PASSWORD,
             limiter=runtime.rate_limiter,
+            hasher=runtime.password_hasher,
         )
     assert mails(runtime, "email_change_confirm") == []
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
@@ -29,15 +28,12 @@ from keyholder.audit.actions import AuditAction
 from keyholder.audit.service import record_event
 from keyholder.audit.targets import request_target
 from keyholder.db.tx import Tx
-from keyholder.db.uow import UnitOfWork
+from keyholder.db.uow import UnitOfWork, UnitOfWorkFactory
 from keyholder.desk.models import TicketStatus
 from keyholder.desk.thread import change_status
 from keyholder.errors import Conflict
 from keyholder.identity.actor import Actor
 from keyholder.identity.service import find_user
-
-if TYPE_CHECKING:
-    from keyholder.bootstrap import Runtime
 
 EXECUTOR = Actor(label="worker:access-requests")
 
@@ -144,12 +140,12 @@ def _executives(request: AccessRequest, account: EnterpriseAccount) -> list[str]
     return executives
 
 
-def execute_due(runtime: Runtime, *, limit: int = 20) -> int:
+def execute_due(uows: UnitOfWorkFactory, *, limit: int = 20) -> int:
     """Run every due request once; returns how many were handled. For the worker loop."""
     handled = 0
-    for request_id in due_request_ids(runtime.uow(), limit=limit):
+    for request_id in due_request_ids(uows(), limit=limit):
         try:
-            execute_request(runtime.uow(), request_id)
+            execute_request(uows(), request_id)
         except Conflict:
             continue  # another worker got there first
         handled += 1

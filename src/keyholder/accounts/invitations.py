@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from keyholder.accounts import repository
 from keyholder.accounts.models import (
@@ -26,11 +27,13 @@ from keyholder.db.tx import Tx
 from keyholder.db.uow import UnitOfWork
 from keyholder.errors import AlreadyExists, Gone, NotAuthenticated, NotFound, PermissionDenied
 from keyholder.identity.actor import Actor
-from keyholder.identity.passwords import hash_password
 from keyholder.identity.service import find_user, insert_user
 from keyholder.identity.sessions import rotate_after_privilege_change
 from keyholder.identity.tokens import hash_token, new_token
 from keyholder.mail.outbox import send_templated_email
+
+if TYPE_CHECKING:
+    from keyholder.identity.passwords import PasswordHasher
 
 INVITATION_PREFIX = "khi"
 
@@ -138,6 +141,7 @@ def accept_invitation(
     actor: Actor | None,
     name: str = "",
     password: str | None = None,
+    hasher: PasswordHasher,
 ) -> Membership:
     """Turn an invitation into a membership, for the invited email only.
 
@@ -147,7 +151,7 @@ def accept_invitation(
     ``identity.sessions``): they sign in again for a new session id.
     """
     # Hashed before the transaction so argon2 never holds a write lock.
-    password_hash = hash_password(password) if actor is None and password is not None else None
+    password_hash = hasher.hash(password) if actor is None and password is not None else None
     with uow:
         invitation = repository.invitation_by_token_hash(uow.session, hash_token(token))
         if invitation is None:

@@ -23,6 +23,18 @@ if TYPE_CHECKING:
     from keyholder.db.uow import RequestContext
 
 
+class BlobStore(Protocol):
+    """Content-addressed bytes (S34); the stores themselves are in ``desk.blobs``."""
+
+    def store(self, tx: Tx, data: bytes) -> str:
+        """Store ``data`` (once, however often it is stored) and return its SHA-256."""
+        ...
+
+    def load(self, tx: Tx, digest: str) -> bytes:
+        """The bytes whose SHA-256 is ``digest``; BlobMissing or BlobCorrupted otherwise."""
+        ...
+
+
 class Tx(Protocol):
     """An open transaction: its session and what a use case runs with."""
 
@@ -43,6 +55,11 @@ class Tx(Protocol):
     @property
     def dialect(self) -> str:
         """The database's dialect name (``sqlite``, ``postgresql``)."""
+        ...
+
+    @property
+    def blobs(self) -> BlobStore:
+        """The runtime's blob store, chosen by the settings (``desk.blobs``)."""
         ...
 
     @property

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Protocol, Self
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from keyholder.clock import Clock
 from keyholder.config import Settings
 from keyholder.db.engine import WRITE_OPTION
+from keyholder.db.tx import BlobStore
 from keyholder.errors import Conflict
 
 if TYPE_CHECKING:
@@ -43,14 +44,16 @@ class UnitOfWork:
         clock: Clock,
         context: RequestContext,
         mail_queued: threading.Event | None = None,
-        audit_checkpoints: CheckpointWriter | None = None,
+        blobs: BlobStore,
+        audit_checkpoints: Callable[[], CheckpointWriter | None] | None = None,
     ) -> None:
         self._session_factory = session_factory
         self.settings = settings
         self.clock = clock
         self.context = context
         self.mail_queued = mail_queued
-        self.audit_checkpoints = audit_checkpoints  # anchors the audit chain after commit (S36)
+        self.blobs = blobs  # where attachments' bytes go (the runtime's blob store, S34)
+        self._audit_checkpoints = audit_checkpoints
         self._after_commit: list[Callable[[], None]] = []
         self._session: Session | None = None
 
@@ -59,6 +62,11 @@ class UnitOfWork:
         if self._session is None:
             raise RuntimeError("the unit of work is not open; use it in a with block")
         return self._session
+
+    @property
+    def audit_checkpoints(self) -> CheckpointWriter | None:
+        """Anchors the audit chain after commit (S36); built when first asked for."""
+        return self._audit_checkpoints() if self._audit_checkpoints is not None else None
 
     @property
     def dialect(self) -> str:
@@ -99,6 +107,14 @@ class UnitOfWork:
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` once this unit of work has committed (never on rollback)."""
         self._after_commit.append(callback)
+
+
+class UnitOfWorkFactory(Protocol):
+    """Makes a fresh unit of work (``Runtime.uow``), for jobs that run several."""
+
+    def __call__(
+        self, context: RequestContext | None = None, *, read_only: bool = False
+    ) -> UnitOfWork: ...
 
 
 def make_session_factories(engine: Engine) -> tuple[sessionmaker[Session], sessionmaker[Session]]:

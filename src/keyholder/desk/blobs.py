@@ -1,6 +1,6 @@
 """Content-addressed file storage (S34): bytes are stored and found by their SHA-256.
 
-Two stores behind one Protocol, chosen by ``settings.blob_dir``:
+Two stores behind one Protocol (``db.tx.BlobStore``), chosen by ``settings.blob_dir``:
 
 * ``DatabaseBlobStore`` (the default) keeps bytes in the ``blobs`` table, in the
   caller's transaction: they commit or roll back with the message they belong to.
@@ -21,13 +21,12 @@ import os
 import re
 import tempfile
 from pathlib import Path
-from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from keyholder.config import Settings
-from keyholder.db.tx import Tx
+from keyholder.db.tx import BlobStore, Tx
 from keyholder.desk.models import Blob
 
 _DIGEST = re.compile(r"[0-9a-f]{64}")
@@ -39,16 +38,6 @@ class BlobMissing(LookupError):
 
 class BlobCorrupted(LookupError):
     """The stored bytes no longer match their hash."""
-
-
-class BlobStore(Protocol):
-    def store(self, tx: Tx, data: bytes) -> str:
-        """Store ``data`` (once, however often it is stored) and return its SHA-256."""
-        ...
-
-    def load(self, tx: Tx, digest: str) -> bytes:
-        """The bytes whose SHA-256 is ``digest``; BlobMissing or BlobCorrupted otherwise."""
-        ...
 
 
 def _digest(data: bytes) -> str:
@@ -143,15 +132,19 @@ def _fsync_directory(directory: Path) -> None:
 
 
 def blob_store(settings: Settings) -> BlobStore:
-    """The store the settings choose: a directory when ``blob_dir`` is set, else the database."""
+    """The store the settings choose: a directory when ``blob_dir`` is set, else the database.
+
+    ``bootstrap`` calls it once; the runtime hands the store to every unit of
+    work (``tx.blobs``), so the bytes go in the caller's transaction.
+    """
     if settings.blob_dir is not None:
         return DirectoryBlobStore(settings.blob_dir)
     return DatabaseBlobStore()
 
 
 def store_blob(tx: Tx, data: bytes) -> str:
-    """Store ``data`` in the configured store (once, however often) and return its SHA-256."""
-    return blob_store(tx.settings).store(tx, data)
+    """Store ``data`` in the runtime's store (once, however often) and return its SHA-256."""
+    return tx.blobs.store(tx, data)
 
 
 def load_blob(tx: Tx, digest: str) -> bytes:
@@ -160,7 +153,7 @@ def load_blob(tx: Tx, digest: str) -> bytes:
     With a directory configured, blobs stored in the database before it was
     set are still found there: switching stores loses nothing.
     """
-    store = blob_store(tx.settings)
+    store = tx.blobs
     try:
         return store.load(tx, digest)
     except BlobMissing:

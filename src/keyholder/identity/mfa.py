@@ -30,7 +30,7 @@ import hmac
 import secrets
 import uuid
 from dataclasses import dataclass
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import pyotp
 from sqlalchemy import delete, or_, select, update
@@ -53,11 +53,13 @@ from keyholder.identity.actor import Actor
 from keyholder.identity.credentials import revoke_all_credentials
 from keyholder.identity.emails import normalize_email
 from keyholder.identity.models import RecoveryCode, User, UserSession
-from keyholder.identity.passwords import verify_password
 from keyholder.identity.sessions import rotate_at_second_factor
 from keyholder.identity.throttle import RateLimiter, Scope, count_login_attempt
 from keyholder.identity.tokens import hash_token
 from keyholder.identity.totp_keys import decrypt_totp_secret, encrypt_totp_secret
+
+if TYPE_CHECKING:
+    from keyholder.identity.passwords import PasswordHasher
 
 ISSUER = "Keyholder"
 RECOVERY_CODE_COUNT = 10
@@ -76,10 +78,10 @@ class Enrolment:
 
 
 def begin_mfa_enrolment(
-    uow: UnitOfWork, *, actor: Actor, password: str, limiter: RateLimiter
+    uow: UnitOfWork, *, actor: Actor, password: str, limiter: RateLimiter, hasher: PasswordHasher
 ) -> Enrolment:
     """Store a fresh TOTP secret for the actor, not yet enabled (S17: needs the password)."""
-    user_id = _reauthenticate(uow, actor, password, limiter=limiter)
+    user_id = _reauthenticate(uow, actor, password, limiter=limiter, hasher=hasher)
     secret = pyotp.random_base32()
     with uow:
         user = _user(uow, user_id)
@@ -135,10 +137,16 @@ def confirm_mfa_enrolment(
 
 
 def disable_mfa(
-    uow: UnitOfWork, *, actor: Actor, password: str, code: str, limiter: RateLimiter
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    password: str,
+    code: str,
+    limiter: RateLimiter,
+    hasher: PasswordHasher,
 ) -> None:
     """Turn MFA off (S17: needs the password and a current code or a recovery code)."""
-    user_id = _reauthenticate(uow, actor, password, limiter=limiter)
+    user_id = _reauthenticate(uow, actor, password, limiter=limiter, hasher=hasher)
     _count_attempt(limiter, actor)
     with uow:
         user = _enabled_user(uow, user_id)
@@ -160,10 +168,10 @@ def disable_mfa(
 
 
 def regenerate_recovery_codes(
-    uow: UnitOfWork, *, actor: Actor, password: str, limiter: RateLimiter
+    uow: UnitOfWork, *, actor: Actor, password: str, limiter: RateLimiter, hasher: PasswordHasher
 ) -> list[str]:
     """New recovery codes, shown once; the old ones stop working (S17: needs the password)."""
-    user_id = _reauthenticate(uow, actor, password, limiter=limiter)
+    user_id = _reauthenticate(uow, actor, password, limiter=limiter, hasher=hasher)
     with uow:
         user = _enabled_user(uow, user_id)
         codes = _replace_recovery_codes(uow, user)
@@ -247,7 +255,7 @@ def reset_mfa(uow: UnitOfWork, email: str, *, actor: Actor) -> None:
 
 
 def _reauthenticate(
-    uow: UnitOfWork, actor: Actor, password: str, *, limiter: RateLimiter
+    uow: UnitOfWork, actor: Actor, password: str, *, limiter: RateLimiter, hasher: PasswordHasher
 ) -> uuid.UUID:
     """Check the actor's password outside any transaction (argon2 is slow on purpose).
 
@@ -258,7 +266,7 @@ def _reauthenticate(
         user = _user(uow, actor.user_id)
         stored, user_id, email = user.password_hash, user.id, user.email
     count_login_attempt(limiter, email, client_address=uow.context.client_address)
-    if not verify_password(stored, password) or stored is None:
+    if not hasher.verify(stored, password) or stored is None:
         raise PermissionDenied("the password is wrong")
     return user_id
 

@@ -23,6 +23,7 @@ import uuid
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import bindparam, exists, select
 
@@ -45,11 +46,13 @@ from keyholder.identity.actor import Actor
 from keyholder.identity.credentials import revoke_all_credentials
 from keyholder.identity.emails import normalize_email
 from keyholder.identity.models import TokenPurpose, User, UserToken
-from keyholder.identity.passwords import hash_password
 from keyholder.identity.throttle import RateLimiter, allow_reset_email
 from keyholder.identity.tokens import hash_token, new_token
 from keyholder.identity.user_tokens import add_token, find_token, revoke_tokens, spend_token
 from keyholder.mail.outbox import send_templated_email
+
+if TYPE_CHECKING:
+    from keyholder.identity.passwords import PasswordHasher
 
 RESET_PREFIX = "khr"
 # Whoever asks for a reset or holds a link is not signed in; the audit event
@@ -186,7 +189,9 @@ def issue_reset_link(uow: UnitOfWork, email: str, *, actor: Actor) -> ResetLink:
         return ResetLink(link=_link(uow, token), email=user.email, expires_at=record.expires_at)
 
 
-def reset_password(uow: UnitOfWork, token: str, new_password: str) -> None:
+def reset_password(
+    uow: UnitOfWork, token: str, new_password: str, *, hasher: PasswordHasher
+) -> None:
     """Set a new password with a reset token; the token is spent.
 
     Raises NotFound for a token that is not a reset token, Gone (audited) for
@@ -202,7 +207,7 @@ def reset_password(uow: UnitOfWork, token: str, new_password: str) -> None:
     if failure is not None:
         _refuse(uow, failure)
     # Hashed between transactions, so argon2's slowness holds no write lock.
-    password_hash = hash_password(new_password)
+    password_hash = hasher.hash(new_password)
     with uow:
         record = _find_token(uow, token_hash)
         now = uow.clock.now()

@@ -6,6 +6,7 @@ import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import bindparam, select
 
@@ -26,12 +27,6 @@ from keyholder.identity.actor import Actor
 from keyholder.identity.emails import normalize_email
 from keyholder.identity.hashing import HashingPool
 from keyholder.identity.models import ApiToken, StaffRole, User, UserSession
-from keyholder.identity.passwords import (
-    hash_password,
-    needs_rehash,
-    rehash_password,
-    verify_password,
-)
 from keyholder.identity.sessions import (
     open_session,
     revoke_session,
@@ -39,6 +34,9 @@ from keyholder.identity.sessions import (
 )
 from keyholder.identity.throttle import RateLimiter, count_login_attempt, forget_login_failures
 from keyholder.identity.tokens import hash_token, new_token
+
+if TYPE_CHECKING:
+    from keyholder.identity.passwords import PasswordHasher
 
 API_TOKEN_PREFIX = "kh"  # noqa: S105 - a label, not a secret
 
@@ -58,7 +56,7 @@ def insert_user(
 ) -> User:
     """Add a user to the caller's transaction (no audit, no commit).
 
-    Takes a hash, not a password: hash with ``hash_password`` before opening the
+    Takes a hash, not a password: hash with ``PasswordHasher.hash`` before opening the
     transaction, so argon2's deliberate slowness never holds a write lock.
     """
     email = normalize_email(email)
@@ -87,11 +85,12 @@ def create_user(
     password: str | None = None,
     staff_role: StaffRole | None = None,
     actor: Actor,
+    hasher: PasswordHasher,
 ) -> User:
     """Create a user; only platform admins create users or grant staff roles."""
     if not actor.is_staff_admin:
         raise PermissionDenied("only platform admins can create users")
-    password_hash = hash_password(password) if password is not None else None
+    password_hash = hasher.hash(password) if password is not None else None
     with uow:
         user = insert_user(
             uow,
@@ -249,6 +248,7 @@ def log_in(
     client_address: str | None,
     replaces: str | None = None,
     limiter: RateLimiter,
+    hasher: PasswordHasher,
 ) -> SignedIn:
     """Check a password and open a server-side session (the synchronous form).
 
@@ -258,7 +258,13 @@ def log_in(
     """
     count_login_attempt(limiter, email, client_address=client_address)
     return check_password(
-        uow, email, password, client_address=client_address, replaces=replaces, limiter=limiter
+        uow,
+        email,
+        password,
+        client_address=client_address,
+        replaces=replaces,
+        limiter=limiter,
+        hasher=hasher,
     )
 
 
@@ -289,6 +295,7 @@ async def log_in_on_pool(
         client_address=client_address,
         replaces=replaces,
         limiter=limiter,
+        hasher=hashing.hasher,
     )
 
 
@@ -300,6 +307,7 @@ def check_password(
     client_address: str | None,
     replaces: str | None = None,
     limiter: RateLimiter,
+    hasher: PasswordHasher,
 ) -> SignedIn:
     """The hashing half of a sign-in, the limits already counted; opens the session.
 
@@ -321,9 +329,9 @@ def check_password(
         stored = uow.session.scalar(
             select(User.password_hash).where(User.email == email, User.is_active.is_(True))
         )
-    if not verify_password(stored, password) or stored is None:
+    if not hasher.verify(stored, password) or stored is None:
         raise NotAuthenticated("email or password is wrong")
-    rehashed = rehash_password(password) if needs_rehash(stored) else None
+    rehashed = hasher.rehash(password) if hasher.needs_rehash(stored) else None
     with uow:
         user = uow.session.scalar(select(User).where(User.email == email, User.is_active.is_(True)))
         if user is None or user.password_hash != stored:

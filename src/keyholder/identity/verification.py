@@ -22,6 +22,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.sql.elements import ColumnElement
@@ -42,11 +43,13 @@ from keyholder.errors import (
 from keyholder.identity.actor import Actor
 from keyholder.identity.emails import normalize_email
 from keyholder.identity.models import TokenPurpose, User, UserToken
-from keyholder.identity.passwords import verify_password
 from keyholder.identity.throttle import RateLimiter, count_login_attempt
 from keyholder.identity.tokens import hash_token, new_token
 from keyholder.identity.user_tokens import add_token, find_token, revoke_tokens, spend_token
 from keyholder.mail.outbox import send_templated_email
+
+if TYPE_CHECKING:
+    from keyholder.identity.passwords import PasswordHasher
 
 VERIFICATION_PREFIX = "khv"
 ANONYMOUS = Actor(label="anonymous")
@@ -156,7 +159,13 @@ def verify_email(uow: UnitOfWork, token: str) -> None:
 
 
 def request_email_change(
-    uow: UnitOfWork, new_email: str, *, actor: Actor, password: str, limiter: RateLimiter
+    uow: UnitOfWork,
+    new_email: str,
+    *,
+    actor: Actor,
+    password: str,
+    limiter: RateLimiter,
+    hasher: PasswordHasher,
 ) -> None:
     """Ask to change the signed-in user's email to ``new_email``.
 
@@ -172,7 +181,7 @@ def request_email_change(
         password_hash, current = user.password_hash, user.email
     count_login_attempt(limiter, current, client_address=None)
     # Checked between transactions, so argon2's slowness holds no lock.
-    if not verify_password(password_hash, password):
+    if not hasher.verify(password_hash, password):
         _audit_alone(
             uow, actor, AuditAction.USER_EMAIL_CHANGE_REFUSED, current, {"reason": "password"}
         )

@@ -49,6 +49,7 @@ def create_app(
 ) -> FastAPI:
     """Build the ASGI app. Pass ``runtime`` to share one (tests); otherwise one is made."""
     runtime = runtime or bootstrap(settings)
+    runtime.build_all()
     relay_wanted = runtime.settings.relay_in_process if run_relay is None else run_relay
     jobs_wanted = runtime.settings.jobs_in_process if run_jobs is None else run_jobs
 

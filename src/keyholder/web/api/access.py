@@ -202,10 +202,10 @@ def decide(
 
 @router.post("/{request_id}/dns-proof/check", response_model=AccessRequestOut)
 def check_dns(
-    request_id: uuid.UUID, uow: UoW, read: ReadUoW, actor: CurrentActor
+    request_id: uuid.UUID, uow: UoW, read: ReadUoW, actor: CurrentActor, runtime: RuntimeDep
 ) -> AccessRequestOut:
     """Look up the request's TXT record on the account's verified domains now (staff)."""
-    dns_check.check_request(uow, request_id, actor=actor)
+    dns_check.check_request(uow, request_id, actor=actor, resolver=runtime.txt_resolver)
     detail = queries.get_request(read, request_id, actor=actor)
     return request_out(detail.request, list(detail.approvals), detail.letter_attachment_id)
 

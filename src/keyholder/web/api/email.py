@@ -62,6 +62,7 @@ async def request_email_change(
         actor=actor,
         password=body.password,
         limiter=runtime.rate_limiter,
+        hasher=runtime.password_hasher,
     )
     return JSONResponse({"status": "accepted"}, status_code=status.HTTP_202_ACCEPTED)
 

@@ -54,6 +54,7 @@ async def begin_enrolment(
         actor=actor,
         password=body.password,
         limiter=runtime.rate_limiter,
+        hasher=runtime.password_hasher,
     )
     return EnrolmentOut(
         secret=enrolment.secret, otpauth_uri=enrolment.otpauth_uri, qr_svg=enrolment.qr_svg
@@ -84,6 +85,7 @@ async def disable(body: DisableIn, actor: CurrentActor, uow: UoW, runtime: Runti
         password=body.password,
         code=body.code,
         limiter=runtime.rate_limiter,
+        hasher=runtime.password_hasher,
     )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -99,6 +101,7 @@ async def regenerate_recovery_codes(
         actor=actor,
         password=body.password,
         limiter=runtime.rate_limiter,
+        hasher=runtime.password_hasher,
     )
     return RecoveryCodesOut(recovery_codes=codes)
 

@@ -43,5 +43,7 @@ async def reset_password(
 ) -> Response:
     """Set a new password with a reset link. Signs nobody in; every session ends (S14)."""
     # The use case hashes the password: on the bounded hashing pool, as sign-in (S16).
-    await runtime.hashing.run(reset.reset_password, uow, token, body.password)
+    await runtime.hashing.run(
+        reset.reset_password, uow, token, body.password, hasher=runtime.password_hasher
+    )
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -96,9 +96,14 @@ def log_out_everywhere(
 
 @router.post("/invitations/{token}/accept", response_model=MemberOut)
 def accept_invitation(
-    token: str, body: InvitationAccept, uow: UoW, actor: OptionalActor
+    token: str, body: InvitationAccept, uow: UoW, actor: OptionalActor, runtime: RuntimeDep
 ) -> MemberOut:
     membership = invitations.accept_invitation(
-        uow, token, actor=actor, name=body.name, password=body.password
+        uow,
+        token,
+        actor=actor,
+        name=body.name,
+        password=body.password,
+        hasher=runtime.password_hasher,
     )
     return member_out(membership)

@@ -22,7 +22,14 @@ from keyholder.access.proofs import independent_proofs, lookalike_items
 from keyholder.access.states import OPEN_STATES, RequestState
 from keyholder.errors import InvalidInput, KeyholderError, NotAuthenticated, NotFound
 from keyholder.identity.actor import Actor
-from keyholder.web.ui.forms import CSRF_CHECKED, CheckedForm, DeskUser, field, uow_for
+from keyholder.web.ui.forms import (
+    CSRF_CHECKED,
+    CheckedForm,
+    DeskUser,
+    field,
+    runtime_of,
+    uow_for,
+)
 from keyholder.web.ui.rendering import PageRoute, redirect, render
 from keyholder.when import countdown
 
@@ -191,7 +198,13 @@ def decide(request: Request, request_id: uuid.UUID, actor: DeskUser, form: Check
 async def check_dns(request: Request, request_id: uuid.UUID, actor: DeskUser) -> Response:
     try:
         # A DNS lookup may take seconds: off the event loop.
-        await run_in_threadpool(dns_check.check_request, uow_for(request), request_id, actor=actor)
+        await run_in_threadpool(
+            dns_check.check_request,
+            uow_for(request),
+            request_id,
+            actor=actor,
+            resolver=runtime_of(request).txt_resolver,
+        )
     except KeyholderError as exc:
         if isinstance(exc, NotAuthenticated | NotFound):
             raise

@@ -97,6 +97,7 @@ async def begin_enrolment(request: Request, actor: SignedIn, form: CheckedForm) 
             actor=actor,
             password=field(form, "password"),
             limiter=runtime_of(request).rate_limiter,
+            hasher=runtime_of(request).password_hasher,
         )
     except KeyholderError as exc:
         return _security_page(request, actor, error=exc.detail, status=exc.status_code)
@@ -142,6 +143,7 @@ async def new_recovery_codes(request: Request, actor: SignedIn, form: CheckedFor
             actor=actor,
             password=field(form, "password"),
             limiter=runtime_of(request).rate_limiter,
+            hasher=runtime_of(request).password_hasher,
         )
     except KeyholderError as exc:
         return _security_page(request, actor, error=exc.detail, status=exc.status_code)
@@ -160,6 +162,7 @@ async def disable_mfa(request: Request, actor: SignedIn, form: CheckedForm) -> R
             password=field(form, "password"),
             code=field(form, "code"),
             limiter=runtime_of(request).rate_limiter,
+            hasher=runtime_of(request).password_hasher,
         )
     except KeyholderError as exc:
         return _security_page(request, actor, error=exc.detail, status=exc.status_code)
@@ -178,6 +181,7 @@ async def request_email_change(request: Request, actor: SignedIn, form: CheckedF
             actor=actor,
             password=field(form, "password"),
             limiter=runtime_of(request).rate_limiter,
+            hasher=runtime_of(request).password_hasher,
         )
     except KeyholderError as exc:
         return _security_page(request, actor, error=exc.detail, status=exc.status_code)
@@ -236,6 +240,7 @@ async def accept_invitation(
             actor=actor,
             name=field(form, "name"),
             password=password or None,
+            hasher=runtime_of(request).password_hasher,
         )
     except NotAuthenticated as exc:
         return _invitation_page(request, token, actor, error=exc.detail, status=exc.status_code)

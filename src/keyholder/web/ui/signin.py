@@ -187,7 +187,13 @@ async def set_password(request: Request, token: str, form: CheckedForm) -> Respo
     else:
         uow = uow_for(request)
         try:
-            await runtime_of(request).hashing.run(reset.reset_password, uow, token, password)
+            await runtime_of(request).hashing.run(
+                reset.reset_password,
+                uow,
+                token,
+                password,
+                hasher=runtime_of(request).password_hasher,
+            )
         except InvalidInput as exc:
             error = exc.detail  # a refused password: the link still works
         except KeyholderError as exc:
