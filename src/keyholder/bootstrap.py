@@ -141,14 +141,15 @@ class Runtime:
             max_attempts=self.settings.relay_max_attempts,
         )
 
-    def build_all(self) -> None:
-        """Build now what is otherwise built on first use.
+    def build_all(self) -> Runtime:
+        """Build now what is otherwise built on first use; returns the runtime.
 
         For a server, which uses them all: built once before requests start,
         rather than by whichever requests come first, possibly at once.
         """
         for name in ("password_hasher", "hashing", "rate_limiter", "audit_checkpoints"):
             getattr(self, name)
+        return self
 
     def close(self) -> None:
         """Let go of what was built: threads, connections, the engine's pool."""

@@ -78,6 +78,29 @@ class TestInvitations:
         assert added.invitation is not None
         return admin, added.invitation
 
+    def test_accepting_is_the_same_grant_as_adding_a_member(self, runtime, factories, acme):
+        """Audited as invitation.accept, then member.add by the invitee; added by the inviter."""
+        admin, _ = self.invite(runtime, factories, acme)
+        membership = invitations.accept_invitation(
+            runtime.uow(),
+            factories.last_invitation_token(),
+            actor=None,
+            password=PASSWORD,
+            hasher=runtime.password_hasher,
+        )
+        assert membership.added_by_id == admin.id
+        assert membership.account.name == "acme-corp"  # loaded: the page names the account
+        [accepted] = events(runtime, action="invitation.accept")
+        [added] = events(
+            runtime, action="member.add", target="account:acme-corp/member:new@acme.example"
+        )
+        assert added.seq == accepted.seq + 1
+        assert added.actor == accepted.actor
+        assert added.data == {
+            "before": None,
+            "after": {"permissions": ["view", "manage"], "via": "invitation"},
+        }
+
     def test_invitation_expires_after_seven_days(self, runtime, factories, acme, clock):
         self.invite(runtime, factories, acme)
         token = factories.last_invitation_token()

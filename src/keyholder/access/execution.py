@@ -19,8 +19,8 @@ from keyholder.access import notices, proofs
 from keyholder.access.lifecycle import ask_active_admins, finish, lock_request, move
 from keyholder.access.models import AccessRequest, Approval
 from keyholder.access.states import RequestState
+from keyholder.accounts.grants import grant_membership
 from keyholder.accounts.invitations import invite
-from keyholder.accounts.members import grant_membership
 from keyholder.accounts.models import ContactKind, EnterpriseAccount
 from keyholder.accounts.permissions import ADMIN_PERMISSION, parse_permissions
 from keyholder.accounts.staff_addresses import is_staff_address

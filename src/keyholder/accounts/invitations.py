@@ -12,23 +12,23 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from keyholder.accounts import repository
+from keyholder.accounts.grants import grant_membership
 from keyholder.accounts.models import (
     EnterpriseAccount,
     Invitation,
     Membership,
 )
-from keyholder.accounts.permissions import ADMIN_PERMISSION, PermissionSet, ordered
+from keyholder.accounts.permissions import PermissionSet, ordered
 from keyholder.accounts.policy import managed_account
 from keyholder.accounts.staff_addresses import refuse_staff_admin
 from keyholder.audit.actions import AuditAction
 from keyholder.audit.service import record_event
-from keyholder.audit.targets import invitation_target, member_target
+from keyholder.audit.targets import invitation_target
 from keyholder.db.tx import Tx
 from keyholder.db.uow import UnitOfWork
 from keyholder.errors import AlreadyExists, Gone, NotAuthenticated, NotFound, PermissionDenied
 from keyholder.identity.actor import Actor
 from keyholder.identity.service import find_user, insert_user
-from keyholder.identity.sessions import rotate_after_privilege_change
 from keyholder.identity.tokens import hash_token, new_token
 from keyholder.mail.outbox import send_templated_email
 
@@ -183,18 +183,6 @@ def accept_invitation(
             raise AlreadyExists(f"{user.email} is already a member of {account.name!r}")
         invitation.accepted_at = now
         invitation.accepted_by_id = user.id
-        membership = Membership(
-            account_id=account.id,
-            user_id=user.id,
-            user=user,
-            account=account,
-            permissions=invitation.permissions,
-            added_by_id=invitation.invited_by_id,
-            mfa_required=invitation.mfa_required,
-            created_at=now,
-            updated_at=now,
-        )
-        uow.session.add(membership)
         accepting = actor or Actor.for_user(user)
         record_event(
             uow,
@@ -204,15 +192,17 @@ def accept_invitation(
             before={"state": "pending"},
             after={"state": "accepted"},
         )
-        record_event(
+        # member.add, and when the invitee gains manage their sessions and API
+        # tokens end, the one accepting too: they sign in again (S15, S41).
+        membership = grant_membership(
             uow,
+            account,
+            user,
+            invitation.permissions,
             actor=accepting,
-            action=AuditAction.MEMBER_ADD,
-            target=member_target(account.name, user.email),
-            after={"permissions": ordered(invitation.permissions), "via": "invitation"},
+            mfa_required=invitation.mfa_required,
+            via="invitation",
         )
-        if ADMIN_PERMISSION in invitation.permissions:
-            # The invitee gains manage: their sessions and API tokens end (S15, S41).
-            rotate_after_privilege_change(uow, user, reason="manage", actor=accepting)
+        membership.added_by_id = invitation.invited_by_id  # whoever invited, not the invitee
         uow.commit()
         return membership
