@@ -6,9 +6,10 @@ password hasher, rate limiter, mail transport). Services never choose an
 adapter themselves: the entrypoint hands them the runtime's (``limiter=``,
 ``hasher=``, ``resolver=``, ...), and tests build a runtime with theirs.
 
-What is costly to build (the argon2 hasher and its thread pool, the rate
-limiter's storage, the audit checkpoint writer) is built on first use, so a
-CLI command that never hashes a password never pays for it (issue 16 item 7).
+Every adapter is built on first use (and its modules imported then), so a
+CLI command that never hashes a password or stores a file never pays for the
+argon2 pool, the rate limiter's storage or the letters (issue 16 item 7).
+``bootstrap``'s keyword arguments put a test's own adapter in its place.
 """
 
 from __future__ import annotations
@@ -17,21 +18,20 @@ import threading
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from keyholder.access.prescreen_job import LetterScreener, SandboxedLetterScreener
 from keyholder.access.wiring import register_desk_hooks
 from keyholder.clock import Clock, SystemClock
 from keyholder.config import Settings
 from keyholder.db.engine import make_engine
-from keyholder.db.tx import BlobStore
 from keyholder.db.uow import RequestContext, UnitOfWork, make_session_factories
-from keyholder.desk.blobs import blob_store
 from keyholder.mail.transports import MailTransport, SMTPTransport
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from keyholder.access.dns_proof import TxtResolver
+    from keyholder.access.prescreen_job import LetterScreener
     from keyholder.audit.checkpoints import CheckpointWriter
+    from keyholder.db.tx import BlobStore
     from keyholder.identity.hashing import HashingPool
     from keyholder.identity.passwords import PasswordHasher
     from keyholder.identity.throttle import RateLimiter
@@ -48,23 +48,23 @@ class Runtime:
         clock: Clock,
         *,
         mail_transport: MailTransport | None,
-        blob_store: BlobStore,
-        letter_screener: LetterScreener,
         rate_limiter: RateLimiter | None = None,
         txt_resolver: TxtResolver | None = None,
+        letter_screener: LetterScreener | None = None,
     ) -> None:
         self.settings = settings
         self.engine = engine
         self.clock = clock
         self.mail_transport = mail_transport
-        self.blob_store = blob_store
-        self.letter_screener = letter_screener
         self.mail_queued = threading.Event()
         self._read_sessions, self._write_sessions = make_session_factories(engine)
+        # An adapter given here fills its cached property: it is never built.
         if rate_limiter is not None:
-            self.rate_limiter = rate_limiter  # fills the cached property
+            self.rate_limiter = rate_limiter
         if txt_resolver is not None:
             self.txt_resolver = txt_resolver
+        if letter_screener is not None:
+            self.letter_screener = letter_screener
 
     def uow(self, context: RequestContext | None = None, *, read_only: bool = False) -> UnitOfWork:
         """A fresh unit of work. ``read_only`` skips SQLite's up-front write lock."""
@@ -74,10 +74,27 @@ class Runtime:
             clock=self.clock,
             context=context or RequestContext(),
             mail_queued=self.mail_queued,
-            blobs=self.blob_store,
+            blobs=self._blob_store,
             # Asked for after a commit that wrote audit events, not before.
             audit_checkpoints=self._audit_checkpoints,
         )
+
+    @cached_property
+    def blob_store(self) -> BlobStore:
+        """Attachments' bytes (S34): a directory when ``blob_dir`` is set, else the database."""
+        from keyholder.desk.blobs import blob_store  # noqa: PLC0415
+
+        return blob_store(self.settings)
+
+    def _blob_store(self) -> BlobStore:
+        return self.blob_store
+
+    @cached_property
+    def letter_screener(self) -> LetterScreener:
+        """Reads a request's letter in a sandboxed child process (S33)."""
+        from keyholder.access.prescreen_job import SandboxedLetterScreener  # noqa: PLC0415
+
+        return SandboxedLetterScreener(self.settings)
 
     @cached_property
     def password_hasher(self) -> PasswordHasher:
@@ -103,7 +120,7 @@ class Runtime:
     @cached_property
     def rate_limiter(self) -> RateLimiter:
         """Sign-in, reset and request limits (S3, S16, S28): in memory, or in Redis."""
-        from keyholder.identity.throttle import make_rate_limiter  # noqa: PLC0415
+        from keyholder.identity.rate_limits import make_rate_limiter  # noqa: PLC0415
 
         return make_rate_limiter(self.settings)
 
@@ -147,7 +164,13 @@ class Runtime:
         For a server, which uses them all: built once before requests start,
         rather than by whichever requests come first, possibly at once.
         """
-        for name in ("password_hasher", "hashing", "rate_limiter", "audit_checkpoints"):
+        for name in (
+            "password_hasher",
+            "hashing",
+            "rate_limiter",
+            "blob_store",
+            "audit_checkpoints",
+        ):
             getattr(self, name)
         return self
 
@@ -181,8 +204,7 @@ def bootstrap(
         engine or make_engine(settings.database_url),
         clock or SystemClock(),
         mail_transport=mail_transport,
-        blob_store=blob_store(settings),
-        letter_screener=letter_screener or SandboxedLetterScreener(settings),
         rate_limiter=rate_limiter,
         txt_resolver=txt_resolver,
+        letter_screener=letter_screener,
     )

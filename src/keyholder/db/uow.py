@@ -20,11 +20,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from keyholder.clock import Clock
 from keyholder.config import Settings
 from keyholder.db.engine import WRITE_OPTION
-from keyholder.db.tx import BlobStore
 from keyholder.errors import Conflict
 
 if TYPE_CHECKING:
     from keyholder.audit.checkpoints import CheckpointWriter
+    from keyholder.db.tx import BlobStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +44,7 @@ class UnitOfWork:
         clock: Clock,
         context: RequestContext,
         mail_queued: threading.Event | None = None,
-        blobs: BlobStore,
+        blobs: Callable[[], BlobStore],
         audit_checkpoints: Callable[[], CheckpointWriter | None] | None = None,
     ) -> None:
         self._session_factory = session_factory
@@ -52,7 +52,7 @@ class UnitOfWork:
         self.clock = clock
         self.context = context
         self.mail_queued = mail_queued
-        self.blobs = blobs  # where attachments' bytes go (the runtime's blob store, S34)
+        self._blobs = blobs
         self._audit_checkpoints = audit_checkpoints
         self._after_commit: list[Callable[[], None]] = []
         self._session: Session | None = None
@@ -62,6 +62,11 @@ class UnitOfWork:
         if self._session is None:
             raise RuntimeError("the unit of work is not open; use it in a with block")
         return self._session
+
+    @property
+    def blobs(self) -> BlobStore:
+        """Where attachments' bytes go: the runtime's blob store (S34)."""
+        return self._blobs()
 
     @property
     def audit_checkpoints(self) -> CheckpointWriter | None:
