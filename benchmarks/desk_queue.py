@@ -366,6 +366,7 @@ def create_people(runtime: Runtime) -> list[uuid.UUID]:
             name=f"Agent {n}",
             staff_role=StaffRole.AGENT,
             actor=operator,
+            hasher=runtime.password_hasher,
         ).id
         for n in range(AGENTS)
     ]

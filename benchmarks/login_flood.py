@@ -75,7 +75,7 @@ from sqlalchemy import Engine, insert
 from keyholder.config import Settings
 from keyholder.db import migrate
 from keyholder.identity.models import User
-from keyholder.identity.passwords import hash_password
+from keyholder.identity.passwords import PasswordHasher
 
 FLOOD_PASSWORD = "flood account pass phrase 7f3a"  # noqa: S105 - benchmark data
 FLOOD_EMAIL = "flood%05d@flood.example"
@@ -176,7 +176,7 @@ class Flood:
 
 def seed_flood_accounts(engine: Engine, count: int) -> None:
     """``count`` users with one real argon2id hash (made with the default parameters)."""
-    password_hash = hash_password(FLOOD_PASSWORD)
+    password_hash = PasswordHasher().hash(FLOOD_PASSWORD)
     now = datetime.now(UTC)
     rows = [
         {

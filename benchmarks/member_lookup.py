@@ -223,12 +223,20 @@ def create_mfa_staff(runtime: Runtime, email: str, password: str, name: str) -> 
         password=password,
         staff_role=StaffRole.AGENT,
         actor=Actor.operator("bench"),
+        hasher=runtime.password_hasher,
     )
     enrolment = mfa.begin_mfa_enrolment(
-        runtime.uow(), actor=Actor.for_user(staff), password=password
+        runtime.uow(),
+        actor=Actor.for_user(staff),
+        password=password,
+        limiter=runtime.rate_limiter,
+        hasher=runtime.password_hasher,
     )
     mfa.confirm_mfa_enrolment(
-        runtime.uow(), pyotp.TOTP(enrolment.secret).now(), actor=Actor.for_user(staff)
+        runtime.uow(),
+        pyotp.TOTP(enrolment.secret).now(),
+        actor=Actor.for_user(staff),
+        limiter=runtime.rate_limiter,
     )
 
 

@@ -10,7 +10,6 @@ from sqlalchemy import Engine
 from keyholder.bootstrap import Runtime, bootstrap
 from keyholder.clock import Clock
 from keyholder.config import Settings
-from keyholder.identity.passwords import configure as configure_passwords
 
 
 @contextmanager
@@ -19,9 +18,9 @@ def runtime_with(
 ) -> Iterator[Runtime]:
     """A runtime on the test database with ``changes`` applied to ``settings``.
 
-    Bootstrapping it configures its argon2 parameters for the process; leaving
-    the block puts the suite's own (``settings``) back. The database is the
-    test's: the ``runtime`` fixture empties it afterwards.
+    It has its own adapters (argon2 parameters, blob store, rate limits) from
+    the changed settings. The database is the test's: the ``runtime`` fixture
+    empties it afterwards.
     """
     changed = bootstrap(settings.model_copy(update=changes), clock=clock, engine=engine)
     try:
@@ -29,4 +28,3 @@ def runtime_with(
     finally:
         changed.hashing.close()
         changed.rate_limiter.close()
-        configure_passwords(settings)

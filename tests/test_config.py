@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import limits
 import pytest
 from argon2.profiles import RFC_9106_LOW_MEMORY
 from pydantic import ValidationError
@@ -111,3 +112,34 @@ def test_no_cooling_off_only_in_development():
 def test_desk_service_levels_need_every_priority():
     with pytest.raises(ValidationError, match="KEYHOLDER_DESK_RESOLUTION_HOURS"):
         settings(env="development", desk_resolution_hours={"urgent": 1, "high": 2, "normal": 3})
+
+
+RATE_LIMITS = [
+    "10 per 5 minutes",
+    "5/hour",
+    "5 PER HOUR",
+    "3 per 2 days",
+    "1/second; 5/minute",
+    "1/second|5/minutes,100/day",
+    "10/minute:,5/hour",
+    "10 per fortnight",
+    "10 per minutex",
+    "1/second; 5/weeks",
+    "ten per minute",
+    "10 per",
+    "per minute",
+    "",
+    "10 per 5 minutes extra",
+]
+
+
+@pytest.mark.parametrize("value", RATE_LIMITS)
+def test_rate_limits_are_read_as_the_limiter_reads_them(value):
+    """The settings check the notation without importing `limits` (CLI start-up)."""
+    try:
+        limits.parse(value)
+    except ValueError:
+        with pytest.raises(ValidationError, match=r"rate limit|granularity"):
+            settings(env="development", login_limit_per_account=value)
+    else:
+        assert settings(env="development", login_limit_per_account=value)

@@ -131,12 +131,18 @@ def load_demo_data(runtime: Runtime) -> list[str]:
                 password=DEMO_PASSWORD,
                 staff_role=role,
                 actor=actor,
+                hasher=runtime.password_hasher,
             )
             created.append(f"staff {role}: {email}")
     for email, name in PLATFORM_USERS:
         with contextlib.suppress(AlreadyExists):
             identity.create_user(
-                runtime.uow(), email, name=name, password=DEMO_PASSWORD, actor=actor
+                runtime.uow(),
+                email,
+                name=name,
+                password=DEMO_PASSWORD,
+                actor=actor,
+                hasher=runtime.password_hasher,
             )
             created.append(f"user {email} (on no account yet)")
     for demo in ACCOUNTS:
@@ -154,7 +160,13 @@ def load_demo_data(runtime: Runtime) -> list[str]:
             created.append(f"account {demo.name}")
         for email, permissions in demo.members:
             with contextlib.suppress(AlreadyExists):
-                identity.create_user(runtime.uow(), email, password=DEMO_PASSWORD, actor=actor)
+                identity.create_user(
+                    runtime.uow(),
+                    email,
+                    password=DEMO_PASSWORD,
+                    actor=actor,
+                    hasher=runtime.password_hasher,
+                )
             with contextlib.suppress(AlreadyExists):
                 members.add_member(
                     runtime.uow(), demo.name, email, permissions.split(","), actor=actor

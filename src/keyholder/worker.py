@@ -34,7 +34,10 @@ def checkpoint_audit_chain(runtime: Runtime) -> Checkpoint | None:
 
 def run_jobs_once(runtime: Runtime) -> JobsResult:
     """Run each job once over what is due now."""
-    executed, prescreened = execute_due(runtime), prescreen_due(runtime)
+    executed, prescreened = (
+        execute_due(runtime.uow),
+        prescreen_due(runtime.uow, screener=runtime.letter_screener),
+    )
     checkpoint = checkpoint_audit_chain(runtime)  # last: anchors what the jobs recorded
     return JobsResult(executed, prescreened, checkpointed=int(checkpoint is not None))
 

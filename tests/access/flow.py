@@ -120,7 +120,11 @@ class Story:
     def submit(self, letter: NewAttachment | None = None, **changes: str) -> uuid.UUID:
         form = replace(FORM, **changes)
         return intake.submit_access_request(
-            self.runtime.uow(), form, letter or letter_png(), client_address="192.0.2.7"
+            self.runtime.uow(),
+            form,
+            letter or letter_png(),
+            client_address="192.0.2.7",
+            limiter=self.runtime.rate_limiter,
         )
 
     def confirm(self, request_id: uuid.UUID, *, requester: str = REQUESTER) -> None:

@@ -38,7 +38,7 @@ def push_through(story: Story, request_id, note: str = "") -> list[str]:
         except KeyholderError as exc:
             refusals.append(exc.detail)
     story.runtime.clock.advance(story.runtime.settings.cooling_off)
-    execute_due(story.runtime)
+    execute_due(story.runtime.uow)
     return refusals
 
 
@@ -143,7 +143,7 @@ def test_an_existing_admin_vetoes(story, factories):
     _, token = link_token(notice.body, "veto")
     decisions.veto(story.runtime.uow(), request_id, token)
     story.runtime.clock.advance(story.runtime.settings.cooling_off)
-    assert execute_due(story.runtime) == 0
+    assert execute_due(story.runtime.uow) == 0
     assert story.request(request_id).state is RequestState.CANCELLED
     assert not granted(story)
 
@@ -156,7 +156,7 @@ def test_the_same_reviewer_approves_twice(story):
     with pytest.raises(KeyholderError, match="different reviewer"):
         story.decide(request_id, Decision.APPROVE, first)
     story.runtime.clock.advance(story.runtime.settings.cooling_off)
-    execute_due(story.runtime)
+    execute_due(story.runtime.uow)
     assert story.request(request_id).state is RequestState.APPROVED_ONCE
     assert not granted(story)
 
@@ -175,7 +175,7 @@ def test_execution_before_the_cooling_off_ends(story):
     request_id = story.ready()
     with pytest.raises(KeyholderError, match="S25"):
         execute_request(story.runtime.uow(), request_id)
-    assert execute_due(story.runtime) == 0
+    assert execute_due(story.runtime.uow) == 0
     assert not granted(story)
 
 

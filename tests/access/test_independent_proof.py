@@ -47,7 +47,9 @@ def reviewed(story: Story) -> object:
 
 def check_dns(story: Story, request_id) -> str:
     actor = story.factories.actor(story.reviewers[0])
-    return dns_check.check_request(story.runtime.uow(), request_id, actor=actor).value
+    return dns_check.check_request(
+        story.runtime.uow(), request_id, actor=actor, resolver=story.runtime.txt_resolver
+    ).value
 
 
 def approvals(story: Story, request_id) -> int:
@@ -59,7 +61,7 @@ def approvals(story: Story, request_id) -> int:
 
 def wait_and_run_the_worker(story: Story) -> None:
     story.runtime.clock.advance(story.runtime.settings.cooling_off)
-    execute_due(story.runtime)
+    execute_due(story.runtime.uow)
 
 
 class TestTheGateS23b:

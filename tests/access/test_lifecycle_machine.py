@@ -137,7 +137,11 @@ def test_request_lifecycle_keeps_its_invariants_s20_s23b(runtime, engine, dns_se
         @rule()
         def staff_check_dns(self):
             actor = self.story.factories.actor(self.reviewers[0])
-            self._try(lambda: dns_check.check_request(runtime.uow(), self.request_id, actor=actor))
+            self._try(
+                lambda: dns_check.check_request(
+                    runtime.uow(), self.request_id, actor=actor, resolver=runtime.txt_resolver
+                )
+            )
 
         @rule(hours=st.sampled_from([0, 1, 24, 71, 72, 73, 200]))
         def time_passes(self, hours):
@@ -146,7 +150,7 @@ def test_request_lifecycle_keeps_its_invariants_s20_s23b(runtime, engine, dns_se
         @rule(times=st.integers(1, 2))
         def worker_runs(self, times):
             for _ in range(times):  # a duplicate delivery of the same job
-                execute_due(runtime)
+                execute_due(runtime.uow)
 
         @rule()
         def someone_forces_execution(self):

@@ -76,6 +76,7 @@ class TestIntake:
                 FORM,
                 NewAttachment("letter.txt", b"I authorise it."),
                 client_address=None,
+                limiter=runtime.rate_limiter,
             )
         with pytest.raises(UnsupportedMediaType):
             intake.submit_access_request(
@@ -83,6 +84,7 @@ class TestIntake:
                 FORM,
                 NewAttachment("letter.pdf", b"<html><script>alert(1)</script>"),
                 client_address=None,
+                limiter=runtime.rate_limiter,
             )
         assert story.emails() == []
 
@@ -242,7 +244,7 @@ class TestDecisions:
         decisions.executive_response(story.runtime.uow(), request_id, token, confirm=False)
         assert story.request(request_id).state is RequestState.REJECTED
         story.runtime.clock.advance(story.runtime.settings.cooling_off)
-        assert execute_due(story.runtime) == 0
+        assert execute_due(story.runtime.uow) == 0
         assert no_grant(story)
 
     def test_reject_tells_the_requester_why(self, story):
@@ -275,7 +277,7 @@ class TestOneAtATime:
         decisions.veto(story.runtime.uow(), request_id, token)
         assert story.request(request_id).state is RequestState.CANCELLED
         story.runtime.clock.advance(story.runtime.settings.cooling_off)
-        assert execute_due(story.runtime) == 0
+        assert execute_due(story.runtime.uow) == 0
         assert no_grant(story)
         again = story.submit()
         story.confirm(again)
@@ -305,7 +307,7 @@ class TestExecution:
         assert sorted(outcome.recipients) == sorted([REQUESTER, EXECUTIVE])
         assert outcome.headers["In-Reply-To"]  # threaded with the ticket
         # Idempotent: the worker finds nothing more to do.
-        assert execute_due(story.runtime) == 0
+        assert execute_due(story.runtime.uow) == 0
 
     def test_an_existing_user_gains_manage_but_must_enrol_mfa_s18(self, story, factories):
         user = factories.user(NEW_ADMIN)

@@ -78,19 +78,44 @@ class TestInvitations:
         assert added.invitation is not None
         return admin, added.invitation
 
+    def test_accepting_is_the_same_grant_as_adding_a_member(self, runtime, factories, acme):
+        """Audited as invitation.accept, then member.add by the invitee; added by the inviter."""
+        admin, _ = self.invite(runtime, factories, acme)
+        membership = invitations.accept_invitation(
+            runtime.uow(),
+            factories.last_invitation_token(),
+            actor=None,
+            password=PASSWORD,
+            hasher=runtime.password_hasher,
+        )
+        assert membership.added_by_id == admin.id
+        assert membership.account.name == "acme-corp"  # loaded: the page names the account
+        [accepted] = events(runtime, action="invitation.accept")
+        [added] = events(
+            runtime, action="member.add", target="account:acme-corp/member:new@acme.example"
+        )
+        assert added.seq == accepted.seq + 1
+        assert added.actor == accepted.actor
+        assert added.data == {
+            "before": None,
+            "after": {"permissions": ["view", "manage"], "via": "invitation"},
+        }
+
     def test_invitation_expires_after_seven_days(self, runtime, factories, acme, clock):
         self.invite(runtime, factories, acme)
         token = factories.last_invitation_token()
         clock.advance(timedelta(days=7))
         with pytest.raises(Gone, match="expired"):
-            invitations.accept_invitation(runtime.uow(), token, actor=None, password=PASSWORD)
+            invitations.accept_invitation(
+                runtime.uow(), token, actor=None, password=PASSWORD, hasher=runtime.password_hasher
+            )
 
     def test_invitation_still_works_a_second_before_expiry(self, runtime, factories, acme, clock):
         self.invite(runtime, factories, acme)
         token = factories.last_invitation_token()
         clock.advance(timedelta(days=7) - timedelta(seconds=1))
         membership = invitations.accept_invitation(
-            runtime.uow(), token, actor=None, password=PASSWORD
+            runtime.uow(), token, actor=None, password=PASSWORD, hasher=runtime.password_hasher
         )
         assert membership.user.email == "new@acme.example"
 
@@ -101,7 +126,9 @@ class TestInvitations:
             runtime.uow(), "acme-corp", invitation.id, actor=factories.actor(admin)
         )
         with pytest.raises(Gone, match="revoked"):
-            invitations.accept_invitation(runtime.uow(), token, actor=None, password=PASSWORD)
+            invitations.accept_invitation(
+                runtime.uow(), token, actor=None, password=PASSWORD, hasher=runtime.password_hasher
+            )
         assert [e.action for e in events(runtime, action="invitation.revoke")] == [
             "invitation.revoke"
         ]
@@ -114,9 +141,11 @@ class TestInvitations:
         )
         new = factories.last_invitation_token()
         with pytest.raises(Gone):
-            invitations.accept_invitation(runtime.uow(), old, actor=None, password=PASSWORD)
+            invitations.accept_invitation(
+                runtime.uow(), old, actor=None, password=PASSWORD, hasher=runtime.password_hasher
+            )
         membership = invitations.accept_invitation(
-            runtime.uow(), new, actor=None, password=PASSWORD
+            runtime.uow(), new, actor=None, password=PASSWORD, hasher=runtime.password_hasher
         )
         assert membership.permissions == {"view"}
 

@@ -101,7 +101,9 @@ class TestStaffAreNeverCustomerAdminsS31:
         token = factories.last_invitation_token()
         sam = factories.staff("sam@acme.example")  # hired by the platform meanwhile
         with pytest.raises(PermissionDenied, match="cannot be given manage"):
-            invitations.accept_invitation(runtime.uow(), token, actor=factories.actor(sam))
+            invitations.accept_invitation(
+                runtime.uow(), token, actor=factories.actor(sam), hasher=runtime.password_hasher
+            )
         listed = members.list_members(runtime.uow(), "acme-corp", actor=OPERATOR)
         assert [m.user.email for m in listed] == [alice.email]
 

@@ -14,9 +14,18 @@ from tests.factories import PASSWORD
 def test_operator_turns_off_a_users_mfa(cli: Cli, runtime, factories) -> None:
     user = factories.user("lost.phone@example.com", password=PASSWORD)
     actor = Actor.for_user(user)
-    secret = mfa.begin_mfa_enrolment(runtime.uow(), actor=actor, password=PASSWORD).secret
+    secret = mfa.begin_mfa_enrolment(
+        runtime.uow(),
+        actor=actor,
+        password=PASSWORD,
+        limiter=runtime.rate_limiter,
+        hasher=runtime.password_hasher,
+    ).secret
     mfa.confirm_mfa_enrolment(
-        runtime.uow(), pyotp.TOTP(secret).at(runtime.clock.now()), actor=actor
+        runtime.uow(),
+        pyotp.TOTP(secret).at(runtime.clock.now()),
+        actor=actor,
+        limiter=runtime.rate_limiter,
     )
 
     result = cli.ok("users", "mfa-reset", "lost.phone@example.com")

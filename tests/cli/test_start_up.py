@@ -22,9 +22,13 @@ import typer
 from keyholder.cli import COMMANDS, LoadedLater, app
 
 # Loaded only by the commands that need them: letters, serve, mail listen,
-# DNS checks, Redis rate limits, migrations, emails, MFA enrolment, demo.
+# DNS checks, Redis rate limits, migrations, emails, MFA enrolment, demo; and
+# argon2 and limits by the hashing pool and the rate limiter, which the
+# runtime builds on first use (a sign-in, a password set), not at start.
 HEAVY = frozenset(
     {
+        "argon2",
+        "limits",
         "cv2",
         "numpy",
         "pypdfium2",

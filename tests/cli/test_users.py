@@ -36,7 +36,14 @@ class TestCreate:
         )  # fmt: skip
 
         assert result.stdout == "created user sam@keyholder.example (agent)\n"
-        signed_in = log_in(runtime.uow(), "sam@keyholder.example", PASSWORD, client_address=None)
+        signed_in = log_in(
+            runtime.uow(),
+            "sam@keyholder.example",
+            PASSWORD,
+            client_address=None,
+            limiter=runtime.rate_limiter,
+            hasher=runtime.password_hasher,
+        )
         assert signed_in.user.name == "Sam Agent"
         assert signed_in.actor.staff_role == StaffRole.AGENT
         assert not signed_in.actor.mfa_enabled  # S18: must enrol before acting as staff
@@ -47,7 +54,14 @@ class TestCreate:
         cli.ok("users", "create", "root@keyholder.example", "--staff", "admin", "--password-stdin",
                input=f"{PASSWORD}\n")  # fmt: skip
 
-        signed_in = log_in(runtime.uow(), "root@keyholder.example", PASSWORD, client_address=None)
+        signed_in = log_in(
+            runtime.uow(),
+            "root@keyholder.example",
+            PASSWORD,
+            client_address=None,
+            limiter=runtime.rate_limiter,
+            hasher=runtime.password_hasher,
+        )
 
         assert signed_in.actor.staff_role is StaffRole.ADMIN
 
@@ -64,7 +78,14 @@ class TestCreate:
 
         assert result.stdout == "created user dana@acme.example\n"
         with pytest.raises(NotAuthenticated):
-            log_in(runtime.uow(), "dana@acme.example", PASSWORD, client_address=None)
+            log_in(
+                runtime.uow(),
+                "dana@acme.example",
+                PASSWORD,
+                client_address=None,
+                limiter=runtime.rate_limiter,
+                hasher=runtime.password_hasher,
+            )
 
     def test_unknown_role_names_the_valid_roles(self, cli: Cli) -> None:
         result = cli("users", "create", "sam@keyholder.example", "--staff", "superuser")
@@ -206,8 +227,17 @@ class TestResetLink:
         assert match, line
         assert result.stderr.startswith("Give this link to dana@acme.example only;")
         assert "2026-01-15 13:00 UTC" in result.stderr  # the test clock + 60 minutes
-        reset_password(runtime.uow(), match.group(1), "dana's new pass phrase")
-        log_in(runtime.uow(), "dana@acme.example", "dana's new pass phrase", client_address=None)
+        reset_password(
+            runtime.uow(), match.group(1), "dana's new pass phrase", hasher=runtime.password_hasher
+        )
+        log_in(
+            runtime.uow(),
+            "dana@acme.example",
+            "dana's new pass phrase",
+            client_address=None,
+            limiter=runtime.rate_limiter,
+            hasher=runtime.password_hasher,
+        )
 
     def test_s35_audited_as_the_operator_without_the_token(
         self, cli: Cli, factories: Factories, runtime: Runtime
@@ -234,7 +264,12 @@ class TestResetLink:
 
         assert older
         with pytest.raises(Gone):
-            reset_password(cli.runtime.uow(), older.group(1), "dana's new pass phrase")
+            reset_password(
+                cli.runtime.uow(),
+                older.group(1),
+                "dana's new pass phrase",
+                hasher=cli.runtime.password_hasher,
+            )
 
     @pytest.mark.parametrize("role", list(StaffRole))
     def test_s31_refuses_staff(

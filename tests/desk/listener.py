@@ -17,7 +17,9 @@ class ThreadedListener:
 
     def __init__(self, runtime: Runtime, *, lmtp: bool = False) -> None:
         self.port = free_port()
-        self.listener = MailListener(runtime, host=HOST, port=self.port, lmtp=lmtp, workers=2)
+        self.listener = MailListener(
+            runtime.uow, runtime.settings, host=HOST, port=self.port, lmtp=lmtp, workers=2
+        )
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._stop: asyncio.Event | None = None

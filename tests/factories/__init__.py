@@ -54,6 +54,7 @@ class Factories:
             password=password,
             staff_role=staff_role,
             actor=OPERATOR,
+            hasher=self.runtime.password_hasher,
         )
         if mfa if mfa is not None else staff_role is not None:
             user = self.enable_mfa(user)

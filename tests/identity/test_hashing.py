@@ -14,14 +14,17 @@ import pytest
 
 from keyholder.errors import ServiceUnavailable
 from keyholder.identity.hashing import HashingPool
-from keyholder.identity.passwords import hash_password, verify_password
+from keyholder.identity.passwords import PasswordHasher
 from tests.factories import PASSWORD
 from tests.pools import busy_workers
+
+# Cheap parameters: these tests are about the pool, not about argon2.
+HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 
 
 @pytest.fixture
 def pool():
-    pool = HashingPool(2)
+    pool = HashingPool(2, hasher=HASHER)
     yield pool
     pool.close()
 
@@ -60,12 +63,12 @@ class TestHashingPool:
         assert counter.most == pool.workers
 
     def test_s16_real_hashes_from_many_callers_run_n_at_once(self, pool):
-        password_hash = hash_password(PASSWORD)
+        password_hash = HASHER.hash(PASSWORD)
         counter = ConcurrencyCounter()
 
         def counted_verify() -> bool:
             with counter.held():
-                verified = verify_password(password_hash, PASSWORD)
+                verified = HASHER.verify(password_hash, PASSWORD)
                 time.sleep(0.02)  # the test settings make argon2 cheap: overlap on purpose
                 return verified
 
@@ -82,7 +85,7 @@ class TestHashingPool:
         assert counter.most == pool.workers
 
     def test_verify_and_hash_from_a_pool_thread_run_in_place(self):
-        pool = HashingPool(1)
+        pool = HashingPool(1, hasher=HASHER)
         try:
             # With one worker, queueing behind itself would never finish.
             password_hash = pool.submit(pool.hash, PASSWORD).result(timeout=10)
@@ -100,7 +103,7 @@ class TestHashingPool:
 
     def test_a_pool_needs_a_worker(self):
         with pytest.raises(ValueError, match="at least one"):
-            HashingPool(0)
+            HashingPool(0, hasher=HASHER)
 
 
 class FakeMonotonic:
@@ -122,7 +125,7 @@ class TestBoundedQueue:
     """S40: the queue is bounded, with a deadline per job; cancelled jobs leave it."""
 
     def test_s40_a_full_queue_refuses_at_once_with_retry_after(self, clock):
-        pool = HashingPool(1, queue_limit=2, deadline_seconds=7.5, monotonic=clock)
+        pool = HashingPool(1, hasher=HASHER, queue_limit=2, deadline_seconds=7.5, monotonic=clock)
         try:
             with busy_workers(pool):
                 waiting = [pool.submit(time.sleep, 0) for _ in range(2)]
@@ -139,7 +142,7 @@ class TestBoundedQueue:
             pool.close()
 
     def test_s40_a_job_that_waited_past_its_deadline_is_never_run(self, clock):
-        pool = HashingPool(1, deadline_seconds=5, monotonic=clock)
+        pool = HashingPool(1, hasher=HASHER, deadline_seconds=5, monotonic=clock)
         calls: list[str] = []
         try:
             with busy_workers(pool):
@@ -157,7 +160,7 @@ class TestBoundedQueue:
             pool.close()
 
     def test_s40_a_job_whose_caller_gave_up_leaves_the_queue_unrun(self, clock):
-        pool = HashingPool(1, monotonic=clock)
+        pool = HashingPool(1, hasher=HASHER, monotonic=clock)
         calls: list[str] = []
 
         async def give_up() -> None:
@@ -178,7 +181,7 @@ class TestBoundedQueue:
             pool.close()
 
     def test_s40_a_synchronous_caller_is_refused_too_when_the_queue_is_full(self, clock):
-        pool = HashingPool(1, queue_limit=1, monotonic=clock)
+        pool = HashingPool(1, hasher=HASHER, queue_limit=1, monotonic=clock)
         try:
             with busy_workers(pool):
                 pool.submit(time.sleep, 0)
@@ -190,4 +193,4 @@ class TestBoundedQueue:
     @pytest.mark.parametrize(("queue_limit", "deadline"), [(0, 1.0), (1, 0.0)])
     def test_a_queue_needs_room_and_a_deadline(self, queue_limit, deadline):
         with pytest.raises(ValueError, match="positive deadline"):
-            HashingPool(1, queue_limit=queue_limit, deadline_seconds=deadline)
+            HashingPool(1, hasher=HASHER, queue_limit=queue_limit, deadline_seconds=deadline)

@@ -37,13 +37,28 @@ def totp(runtime, secret: str, *, steps: int = 0) -> str:
 def enrol(runtime, user) -> tuple[str, list[str]]:
     """Enable MFA for ``user``; the secret and the recovery codes."""
     actor = Actor.for_user(user)
-    enrolment = mfa.begin_mfa_enrolment(runtime.uow(), actor=actor, password=PASSWORD)
-    codes = mfa.confirm_mfa_enrolment(runtime.uow(), totp(runtime, enrolment.secret), actor=actor)
+    enrolment = mfa.begin_mfa_enrolment(
+        runtime.uow(),
+        actor=actor,
+        password=PASSWORD,
+        limiter=runtime.rate_limiter,
+        hasher=runtime.password_hasher,
+    )
+    codes = mfa.confirm_mfa_enrolment(
+        runtime.uow(), totp(runtime, enrolment.secret), actor=actor, limiter=runtime.rate_limiter
+    )
     return enrolment.secret, codes
 
 
 def log_in(runtime, user) -> str:
-    return service.log_in(runtime.uow(), user.email, PASSWORD, client_address=None).session_token
+    return service.log_in(
+        runtime.uow(),
+        user.email,
+        PASSWORD,
+        client_address=None,
+        limiter=runtime.rate_limiter,
+        hasher=runtime.password_hasher,
+    ).session_token
 
 
 def session_works(runtime, token: str) -> bool:
@@ -60,12 +75,22 @@ def stored(runtime, user) -> User:
 class TestEnrolment:
     def test_s17_enrolment_needs_the_password_and_changes_nothing_without_it(self, runtime, alice):
         with pytest.raises(PermissionDenied):
-            mfa.begin_mfa_enrolment(runtime.uow(), actor=Actor.for_user(alice), password="not it")
+            mfa.begin_mfa_enrolment(
+                runtime.uow(),
+                actor=Actor.for_user(alice),
+                password="not it",
+                limiter=runtime.rate_limiter,
+                hasher=runtime.password_hasher,
+            )
         assert stored(runtime, alice).mfa_secret is None
 
     def test_begin_gives_a_secret_uri_and_qr_code_but_does_not_enable(self, runtime, alice):
         enrolment = mfa.begin_mfa_enrolment(
-            runtime.uow(), actor=Actor.for_user(alice), password=PASSWORD
+            runtime.uow(),
+            actor=Actor.for_user(alice),
+            password=PASSWORD,
+            limiter=runtime.rate_limiter,
+            hasher=runtime.password_hasher,
         )
         assert enrolment.otpauth_uri.startswith("otpauth://totp/Keyholder:alice%40acme.example?")
         assert f"secret={enrolment.secret}" in enrolment.otpauth_uri
@@ -74,10 +99,18 @@ class TestEnrolment:
 
     def test_a_wrong_code_does_not_enable(self, runtime, alice):
         actor = Actor.for_user(alice)
-        enrolment = mfa.begin_mfa_enrolment(runtime.uow(), actor=actor, password=PASSWORD)
+        enrolment = mfa.begin_mfa_enrolment(
+            runtime.uow(),
+            actor=actor,
+            password=PASSWORD,
+            limiter=runtime.rate_limiter,
+            hasher=runtime.password_hasher,
+        )
         wrong = totp(runtime, enrolment.secret, steps=5)
         with pytest.raises(InvalidInput):
-            mfa.confirm_mfa_enrolment(runtime.uow(), wrong, actor=actor)
+            mfa.confirm_mfa_enrolment(
+                runtime.uow(), wrong, actor=actor, limiter=runtime.rate_limiter
+            )
         assert stored(runtime, alice).mfa_enabled_at is None
 
     def test_the_right_code_enables_and_gives_ten_recovery_codes(self, runtime, alice):
@@ -98,7 +131,13 @@ class TestEnrolment:
     def test_enrolling_again_while_enabled_is_refused(self, runtime, alice):
         enrol(runtime, alice)
         with pytest.raises(Conflict):
-            mfa.begin_mfa_enrolment(runtime.uow(), actor=Actor.for_user(alice), password=PASSWORD)
+            mfa.begin_mfa_enrolment(
+                runtime.uow(),
+                actor=Actor.for_user(alice),
+                password=PASSWORD,
+                limiter=runtime.rate_limiter,
+                hasher=runtime.password_hasher,
+            )
 
 
 class TestSecondFactorAtSignIn:
@@ -107,7 +146,9 @@ class TestSecondFactorAtSignIn:
         token = log_in(runtime, alice)
         assert not session_works(runtime, token)
         runtime.clock.advance(timedelta(seconds=30))
-        verified = mfa.verify_second_factor(runtime.uow(), token, totp(runtime, secret))
+        verified = mfa.verify_second_factor(
+            runtime.uow(), token, totp(runtime, secret), limiter=runtime.rate_limiter
+        )
         assert session_works(runtime, verified)
 
     def test_s15_passing_the_second_factor_replaces_the_session_id(self, runtime, alice):
@@ -116,7 +157,9 @@ class TestSecondFactorAtSignIn:
         secret, _ = enrol(runtime, alice)
         planted = log_in(runtime, alice)
         runtime.clock.advance(timedelta(seconds=30))
-        verified = mfa.verify_second_factor(runtime.uow(), planted, totp(runtime, secret))
+        verified = mfa.verify_second_factor(
+            runtime.uow(), planted, totp(runtime, secret), limiter=runtime.rate_limiter
+        )
         assert verified != planted
         assert not session_works(runtime, planted)
         assert session_works(runtime, verified)
@@ -142,7 +185,9 @@ class TestSecondFactorAtSignIn:
         service.log_out(runtime.uow(), token)
         runtime.clock.advance(timedelta(seconds=30))
         with pytest.raises(NotAuthenticated):
-            mfa.verify_second_factor(runtime.uow(), token, totp(runtime, secret))
+            mfa.verify_second_factor(
+                runtime.uow(), token, totp(runtime, secret), limiter=runtime.rate_limiter
+            )
         assert not list_events(runtime.uow(read_only=True), action="user.session_rotate")
 
     def test_users_without_mfa_are_unaffected(self, runtime, alice):
@@ -152,7 +197,9 @@ class TestSecondFactorAtSignIn:
         secret, _ = enrol(runtime, alice)
         runtime.clock.advance(timedelta(minutes=5))
         token = log_in(runtime, alice)
-        verified = mfa.verify_second_factor(runtime.uow(), token, totp(runtime, secret, steps=-1))
+        verified = mfa.verify_second_factor(
+            runtime.uow(), token, totp(runtime, secret, steps=-1), limiter=runtime.rate_limiter
+        )
         assert session_works(runtime, verified)
 
     def test_a_code_two_steps_off_is_refused_and_audited(self, runtime, alice):
@@ -160,7 +207,9 @@ class TestSecondFactorAtSignIn:
         runtime.clock.advance(timedelta(minutes=5))
         token = log_in(runtime, alice)
         with pytest.raises(NotAuthenticated):
-            mfa.verify_second_factor(runtime.uow(), token, totp(runtime, secret, steps=2))
+            mfa.verify_second_factor(
+                runtime.uow(), token, totp(runtime, secret, steps=2), limiter=runtime.rate_limiter
+            )
         assert not session_works(runtime, token)
         assert list_events(runtime.uow(read_only=True), action="mfa.verify_failed")
 
@@ -169,35 +218,47 @@ class TestSecondFactorAtSignIn:
         runtime.clock.advance(timedelta(seconds=30))
         first, second = log_in(runtime, alice), log_in(runtime, alice)
         code = totp(runtime, secret)
-        mfa.verify_second_factor(runtime.uow(), first, code)
+        mfa.verify_second_factor(runtime.uow(), first, code, limiter=runtime.rate_limiter)
         with pytest.raises(NotAuthenticated):
-            mfa.verify_second_factor(runtime.uow(), second, code)
+            mfa.verify_second_factor(runtime.uow(), second, code, limiter=runtime.rate_limiter)
         assert not session_works(runtime, second)
 
     def test_the_enrolment_code_cannot_be_replayed_at_sign_in(self, runtime, alice):
         secret, _ = enrol(runtime, alice)
         token = log_in(runtime, alice)
         with pytest.raises(NotAuthenticated):
-            mfa.verify_second_factor(runtime.uow(), token, totp(runtime, secret))
+            mfa.verify_second_factor(
+                runtime.uow(), token, totp(runtime, secret), limiter=runtime.rate_limiter
+            )
 
     def test_a_recovery_code_works_once(self, runtime, alice):
         _, codes = enrol(runtime, alice)
         first, second = log_in(runtime, alice), log_in(runtime, alice)
         assert session_works(
-            runtime, mfa.verify_second_factor(runtime.uow(), first, codes[0].upper())
+            runtime,
+            mfa.verify_second_factor(
+                runtime.uow(), first, codes[0].upper(), limiter=runtime.rate_limiter
+            ),
         )
         with pytest.raises(NotAuthenticated):
-            mfa.verify_second_factor(runtime.uow(), second, codes[0])
-        assert session_works(runtime, mfa.verify_second_factor(runtime.uow(), second, codes[1]))
+            mfa.verify_second_factor(runtime.uow(), second, codes[0], limiter=runtime.rate_limiter)
+        assert session_works(
+            runtime,
+            mfa.verify_second_factor(runtime.uow(), second, codes[1], limiter=runtime.rate_limiter),
+        )
 
     def test_wrong_codes_are_throttled(self, runtime, alice):
         enrol(runtime, alice)
         token = log_in(runtime, alice)
         for _ in range(9):  # the default limit is 10 per 15 minutes; enrolling used one
             with pytest.raises(NotAuthenticated):
-                mfa.verify_second_factor(runtime.uow(), token, "000000-not-a-code")
+                mfa.verify_second_factor(
+                    runtime.uow(), token, "000000-not-a-code", limiter=runtime.rate_limiter
+                )
         with pytest.raises(TooManyRequests):
-            mfa.verify_second_factor(runtime.uow(), token, "000000-not-a-code")
+            mfa.verify_second_factor(
+                runtime.uow(), token, "000000-not-a-code", limiter=runtime.rate_limiter
+            )
 
     def test_other_sessions_must_verify_once_mfa_is_enabled(self, runtime, alice):
         before = log_in(runtime, alice)
@@ -210,13 +271,25 @@ class TestRecoveryCodesAndDisabling:
         _, old = enrol(runtime, alice)
         actor = Actor.for_user(alice)
         with pytest.raises(PermissionDenied):
-            mfa.regenerate_recovery_codes(runtime.uow(), actor=actor, password="not it")
-        new = mfa.regenerate_recovery_codes(runtime.uow(), actor=actor, password=PASSWORD)
+            mfa.regenerate_recovery_codes(
+                runtime.uow(),
+                actor=actor,
+                password="not it",
+                limiter=runtime.rate_limiter,
+                hasher=runtime.password_hasher,
+            )
+        new = mfa.regenerate_recovery_codes(
+            runtime.uow(),
+            actor=actor,
+            password=PASSWORD,
+            limiter=runtime.rate_limiter,
+            hasher=runtime.password_hasher,
+        )
         assert not set(new) & set(old)
         token = log_in(runtime, alice)
         with pytest.raises(NotAuthenticated):
-            mfa.verify_second_factor(runtime.uow(), token, old[0])
-        mfa.verify_second_factor(runtime.uow(), token, new[0])
+            mfa.verify_second_factor(runtime.uow(), token, old[0], limiter=runtime.rate_limiter)
+        mfa.verify_second_factor(runtime.uow(), token, new[0], limiter=runtime.rate_limiter)
         assert list_events(runtime.uow(read_only=True), action="mfa.recovery_codes")
 
     def test_s17_disabling_needs_the_password_and_a_code(self, runtime, alice):
@@ -225,12 +298,31 @@ class TestRecoveryCodesAndDisabling:
         runtime.clock.advance(timedelta(seconds=30))
         with pytest.raises(PermissionDenied):
             mfa.disable_mfa(
-                runtime.uow(), actor=actor, password="not it", code=totp(runtime, secret)
+                runtime.uow(),
+                actor=actor,
+                password="not it",
+                code=totp(runtime, secret),
+                limiter=runtime.rate_limiter,
+                hasher=runtime.password_hasher,
             )
         with pytest.raises(PermissionDenied):
-            mfa.disable_mfa(runtime.uow(), actor=actor, password=PASSWORD, code="123456")
+            mfa.disable_mfa(
+                runtime.uow(),
+                actor=actor,
+                password=PASSWORD,
+                code="123456",
+                limiter=runtime.rate_limiter,
+                hasher=runtime.password_hasher,
+            )
         assert stored(runtime, alice).mfa_enabled_at is not None
-        mfa.disable_mfa(runtime.uow(), actor=actor, password=PASSWORD, code=totp(runtime, secret))
+        mfa.disable_mfa(
+            runtime.uow(),
+            actor=actor,
+            password=PASSWORD,
+            code=totp(runtime, secret),
+            limiter=runtime.rate_limiter,
+            hasher=runtime.password_hasher,
+        )
         user = stored(runtime, alice)
         assert user.mfa_enabled_at is None
         assert user.mfa_secret is None
@@ -268,6 +360,18 @@ class TestOperatorReset:
         actor = factories.actor(user)
         for _ in range(3):
             with pytest.raises(PermissionDenied):
-                mfa.begin_mfa_enrolment(limited.uow(), actor=actor, password="wrong guess!!")
+                mfa.begin_mfa_enrolment(
+                    limited.uow(),
+                    actor=actor,
+                    password="wrong guess!!",
+                    limiter=limited.rate_limiter,
+                    hasher=limited.password_hasher,
+                )
         with pytest.raises(TooManyRequests):
-            mfa.begin_mfa_enrolment(limited.uow(), actor=actor, password=PASSWORD)
+            mfa.begin_mfa_enrolment(
+                limited.uow(),
+                actor=actor,
+                password=PASSWORD,
+                limiter=limited.rate_limiter,
+                hasher=limited.password_hasher,
+            )

@@ -15,9 +15,6 @@ from keyholder.identity.passwords import (
     PasswordHasher,
     check_policy,
     common_passwords,
-    hash_password,
-    needs_rehash,
-    verify_password,
 )
 from tests.factories import PASSWORD
 from tests.runtimes import runtime_with
@@ -51,7 +48,7 @@ def cost(password_hash: str) -> tuple[Type, int, int, int]:
 class TestHashing:
     def test_s12_hashes_are_argon2id_with_the_configured_parameters(self, runtime):
         s = runtime.settings
-        assert cost(hash_password(PASSWORD)) == (
+        assert cost(runtime.password_hasher.hash(PASSWORD)) == (
             Type.ID,
             s.argon2_time_cost,
             s.argon2_memory_cost,
@@ -73,17 +70,36 @@ class TestHashing:
         )
         stronger = {"argon2_time_cost": 2, "argon2_memory_cost": 64, "argon2_parallelism": 2}
         with runtime_with(settings, clock, engine, **stronger) as restarted:
-            assert needs_rehash(old)
-            service.log_in(restarted.uow(), "old@example.com", PASSWORD, client_address=None)
+            assert restarted.password_hasher.needs_rehash(old)
+            service.log_in(
+                restarted.uow(),
+                "old@example.com",
+                PASSWORD,
+                client_address=None,
+                limiter=restarted.rate_limiter,
+                hasher=restarted.password_hasher,
+            )
             new = stored_hash(runtime, "old@example.com")
             assert cost(new) == (Type.ID, 2, 64, 2)
-            assert not needs_rehash(new)
+            assert not restarted.password_hasher.needs_rehash(new)
             # The password still works, and a second login changes nothing.
-            service.log_in(restarted.uow(), "old@example.com", PASSWORD, client_address=None)
+            service.log_in(
+                restarted.uow(),
+                "old@example.com",
+                PASSWORD,
+                client_address=None,
+                limiter=restarted.rate_limiter,
+                hasher=restarted.password_hasher,
+            )
             assert stored_hash(runtime, "old@example.com") == new
             with pytest.raises(NotAuthenticated):
                 service.log_in(
-                    restarted.uow(), "old@example.com", "wrong" + PASSWORD, client_address=None
+                    restarted.uow(),
+                    "old@example.com",
+                    "wrong" + PASSWORD,
+                    client_address=None,
+                    limiter=restarted.rate_limiter,
+                    hasher=restarted.password_hasher,
                 )
 
     def test_s12_a_failed_login_does_not_rehash(self, runtime, factories, settings, clock, engine):
@@ -92,7 +108,12 @@ class TestHashing:
         with runtime_with(settings, clock, engine, argon2_time_cost=2) as restarted:
             with pytest.raises(NotAuthenticated):
                 service.log_in(
-                    restarted.uow(), "old@example.com", "not " + PASSWORD, client_address=None
+                    restarted.uow(),
+                    "old@example.com",
+                    "not " + PASSWORD,
+                    client_address=None,
+                    limiter=restarted.rate_limiter,
+                    hasher=restarted.password_hasher,
                 )
             assert stored_hash(runtime, "old@example.com") == old
 
@@ -100,7 +121,14 @@ class TestHashing:
         factories.user("legacy@example.com")
         legacy = argon2.PasswordHasher(time_cost=1, memory_cost=8, parallelism=1, type=Type.I)
         store_hash(runtime, "legacy@example.com", legacy.hash(PASSWORD))
-        service.log_in(runtime.uow(), "legacy@example.com", PASSWORD, client_address=None)
+        service.log_in(
+            runtime.uow(),
+            "legacy@example.com",
+            PASSWORD,
+            client_address=None,
+            limiter=runtime.rate_limiter,
+            hasher=runtime.password_hasher,
+        )
         assert cost(stored_hash(runtime, "legacy@example.com"))[0] is Type.ID
 
     def test_s12_rehashing_skips_the_policy_so_tightening_it_locks_no_one_out(
@@ -111,9 +139,16 @@ class TestHashing:
         s = runtime.settings
         older = PasswordHasher(time_cost=s.argon2_time_cost + 1, memory_cost=8, parallelism=1)
         store_hash(runtime, "early@example.com", older.rehash("iloveyou"))
-        service.log_in(runtime.uow(), "early@example.com", "iloveyou", client_address=None)
+        service.log_in(
+            runtime.uow(),
+            "early@example.com",
+            "iloveyou",
+            client_address=None,
+            limiter=runtime.rate_limiter,
+            hasher=runtime.password_hasher,
+        )
         assert cost(stored_hash(runtime, "early@example.com"))[1] == s.argon2_time_cost
-        assert verify_password(stored_hash(runtime, "early@example.com"), "iloveyou")
+        assert runtime.password_hasher.verify(stored_hash(runtime, "early@example.com"), "iloveyou")
 
     def test_s12_garbage_hashes_never_verify_and_need_rehash(self, hasher):
         assert not hasher.verify("$2b$12$not-argon2", PASSWORD)

@@ -60,13 +60,20 @@ def token_from(mail: OutboxMessage) -> str:
 
 def request_token(runtime: Runtime, email: str = CARA) -> str:
     """Ask for a reset as the user would and read the token from the email."""
-    request_password_reset(runtime.uow(), email)
+    request_password_reset(runtime.uow(), email, limiter=runtime.rate_limiter)
     return token_from(mails(runtime, "password_reset", email)[-1])
 
 
 def can_log_in(runtime: Runtime, email: str, password: str) -> bool:
     try:
-        log_in(runtime.uow(), email, password, client_address=None)
+        log_in(
+            runtime.uow(),
+            email,
+            password,
+            client_address=None,
+            limiter=runtime.rate_limiter,
+            hasher=runtime.password_hasher,
+        )
     except NotAuthenticated:
         return False
     return True
@@ -99,7 +106,9 @@ def cara(factories: Factories) -> User:
 
 class TestRequest:
     def test_eligible_customer_gets_one_link_by_email(self, runtime, cara):
-        request_password_reset(runtime.uow(), "  Cara@Customer.EXAMPLE ")
+        request_password_reset(
+            runtime.uow(), "  Cara@Customer.EXAMPLE ", limiter=runtime.rate_limiter
+        )
 
         [mail] = mails(runtime, "password_reset")
         assert mail.recipients == [CARA]
@@ -130,7 +139,7 @@ class TestRequest:
             factories.user(address, password=PASSWORD)
             edit_user(runtime, address, **change)
 
-        assert request_password_reset(runtime.uow(), address) is None
+        assert request_password_reset(runtime.uow(), address, limiter=runtime.rate_limiter) is None
 
         assert mails(runtime, "password_reset") == []
         assert count(runtime, UserToken) == 0
@@ -141,7 +150,7 @@ class TestRequest:
         """S4: the link is built from settings.base_url only (trailing slash or not)."""
         other = settings.model_copy(update={"base_url": "https://id.example.org/"})
         elsewhere = bootstrap(other, clock=clock, engine=engine)
-        request_password_reset(elsewhere.uow(), CARA)
+        request_password_reset(elsewhere.uow(), CARA, limiter=elsewhere.rate_limiter)
         elsewhere.hashing.close()  # not close(): the engine is the session's
 
         [mail] = mails(runtime, "password_reset")
@@ -153,14 +162,14 @@ class TestRequest:
         factories.admin_of(account, "boss@acme.example")
         edit_user(runtime, "boss@acme.example", email_changed_at=clock.now() - timedelta(days=1))
 
-        request_password_reset(runtime.uow(), "boss@acme.example")
+        request_password_reset(runtime.uow(), "boss@acme.example", limiter=runtime.rate_limiter)
 
         assert mails(runtime, "password_reset") == []
         [refused] = events(runtime, "password_reset.request_refused")
         assert refused.data["after"] == {"reason": "email_recently_changed"}
         # Once the block (7 days by default) has passed, the link goes out.
         clock.advance(runtime.settings.email_change_reset_block - timedelta(days=1) + SECOND)
-        request_password_reset(runtime.uow(), "boss@acme.example")
+        request_password_reset(runtime.uow(), "boss@acme.example", limiter=runtime.rate_limiter)
         assert len(mails(runtime, "password_reset")) == 1
 
     def test_s5_applies_to_admins_only(self, runtime, factories, clock):
@@ -169,7 +178,7 @@ class TestRequest:
         factories.member(account, factories.user("viewer@acme.example"), "view,billing")
         edit_user(runtime, "viewer@acme.example", email_changed_at=clock.now())
 
-        request_password_reset(runtime.uow(), "viewer@acme.example")
+        request_password_reset(runtime.uow(), "viewer@acme.example", limiter=runtime.rate_limiter)
 
         assert len(mails(runtime, "password_reset", "viewer@acme.example")) == 1
 
@@ -197,14 +206,14 @@ class TestRequest:
         newer = request_token(runtime)
 
         with pytest.raises(Gone):
-            reset_password(runtime.uow(), older, NEW_PASSWORD)
-        reset_password(runtime.uow(), newer, NEW_PASSWORD)
+            reset_password(runtime.uow(), older, NEW_PASSWORD, hasher=runtime.password_hasher)
+        reset_password(runtime.uow(), newer, NEW_PASSWORD, hasher=runtime.password_hasher)
         assert can_log_in(runtime, CARA, NEW_PASSWORD)
 
     def test_s35_request_is_audited_without_the_token(self, runtime, cara):
         """S35: UTC time, actor, target, client address, request id; never the token."""
         context = RequestContext(client_address="203.0.113.7", request_id="req-1")
-        request_password_reset(runtime.uow(context), CARA)
+        request_password_reset(runtime.uow(context), CARA, limiter=runtime.rate_limiter)
         token = token_from(mails(runtime, "password_reset")[0])
 
         [event] = events(runtime, "password_reset.request")
@@ -235,7 +244,7 @@ class TestRequest:
         def timed(address: str) -> float:
             uow = runtime.uow()
             started = time.perf_counter()
-            request_password_reset(uow, address)
+            request_password_reset(uow, address, limiter=runtime.rate_limiter)
             return time.perf_counter() - started
 
         for _ in range(20):  # warm up caches, the connection pool and the pacer
@@ -273,7 +282,7 @@ class TestReset:
         token = request_token(runtime)
         clock.advance(timedelta(minutes=5))
 
-        reset_password(runtime.uow(), token, NEW_PASSWORD)
+        reset_password(runtime.uow(), token, NEW_PASSWORD, hasher=runtime.password_hasher)
 
         assert can_log_in(runtime, CARA, NEW_PASSWORD)
         assert not can_log_in(runtime, CARA, PASSWORD)
@@ -285,11 +294,18 @@ class TestReset:
 
     def test_s2_a_request_that_is_not_used_changes_nothing(self, runtime, cara):
         """S2: the old password still works; sessions and tokens live on."""
-        signed_in = log_in(runtime.uow(), CARA, PASSWORD, client_address=None)
+        signed_in = log_in(
+            runtime.uow(),
+            CARA,
+            PASSWORD,
+            client_address=None,
+            limiter=runtime.rate_limiter,
+            hasher=runtime.password_hasher,
+        )
         with runtime.uow(read_only=True) as uow:
             before = uow.session.scalars(select(User).where(User.email == CARA)).one()
 
-        request_password_reset(runtime.uow(), CARA)
+        request_password_reset(runtime.uow(), CARA, limiter=runtime.rate_limiter)
 
         assert can_log_in(runtime, CARA, PASSWORD)
         assert authenticate_session(runtime.uow(), signed_in.session_token) is not None
@@ -303,10 +319,12 @@ class TestReset:
     def test_s7_a_token_works_once(self, runtime, cara):
         """S7: reuse → Gone, and the password stays what the first use set."""
         token = request_token(runtime)
-        reset_password(runtime.uow(), token, NEW_PASSWORD)
+        reset_password(runtime.uow(), token, NEW_PASSWORD, hasher=runtime.password_hasher)
 
         with pytest.raises(Gone, match="already used"):
-            reset_password(runtime.uow(), token, "yet another pass phrase")
+            reset_password(
+                runtime.uow(), token, "yet another pass phrase", hasher=runtime.password_hasher
+            )
 
         assert can_log_in(runtime, CARA, NEW_PASSWORD)
         assert not can_log_in(runtime, CARA, "yet another pass phrase")
@@ -322,10 +340,10 @@ class TestReset:
         clock.advance(runtime.settings.password_reset_ttl + offset)
 
         if works:
-            reset_password(runtime.uow(), token, NEW_PASSWORD)
+            reset_password(runtime.uow(), token, NEW_PASSWORD, hasher=runtime.password_hasher)
         else:
             with pytest.raises(Gone, match="expired"):
-                reset_password(runtime.uow(), token, NEW_PASSWORD)
+                reset_password(runtime.uow(), token, NEW_PASSWORD, hasher=runtime.password_hasher)
         assert can_log_in(runtime, CARA, NEW_PASSWORD) is works
 
     def test_s9_a_password_change_kills_the_token(self, runtime, cara, clock):
@@ -335,7 +353,7 @@ class TestReset:
         edit_user(runtime, CARA, password_changed_at=clock.now())
 
         with pytest.raises(Gone):
-            reset_password(runtime.uow(), token, NEW_PASSWORD)
+            reset_password(runtime.uow(), token, NEW_PASSWORD, hasher=runtime.password_hasher)
         assert can_log_in(runtime, CARA, PASSWORD)
         assert events(runtime, "password_reset.failed")[0].data["after"]["reason"] == (
             "password_changed"
@@ -352,7 +370,7 @@ class TestReset:
             edit_user(runtime, "cara@elsewhere.example", email=CARA, email_changed_at=clock.now())
 
         with pytest.raises(Gone):
-            reset_password(runtime.uow(), token, NEW_PASSWORD)
+            reset_password(runtime.uow(), token, NEW_PASSWORD, hasher=runtime.password_hasher)
         assert events(runtime, "password_reset.failed")[0].data["after"]["reason"] == (
             "email_changed"
         )
@@ -368,7 +386,7 @@ class TestReset:
             def submit(password: str, token: str = token, barrier=barrier, outcomes=outcomes):
                 barrier.wait()
                 try:
-                    reset_password(runtime.uow(), token, password)
+                    reset_password(runtime.uow(), token, password, hasher=runtime.password_hasher)
                     outcomes[password] = "ok"
                 except Gone:
                     outcomes[password] = "gone"
@@ -392,11 +410,13 @@ class TestReset:
         """S10: even when the checks read a stale row, the UPDATE … WHERE used_at IS NULL
         matches nothing for a spent token, so it cannot be spent twice."""
         token = request_token(runtime)
-        reset_password(runtime.uow(), token, NEW_PASSWORD)
+        reset_password(runtime.uow(), token, NEW_PASSWORD, hasher=runtime.password_hasher)
         monkeypatch.setattr(reset, "_failure", lambda *_: None)  # as if the read were stale
 
         with pytest.raises(Gone, match="already used"):
-            reset_password(runtime.uow(), token, "yet another pass phrase")
+            reset_password(
+                runtime.uow(), token, "yet another pass phrase", hasher=runtime.password_hasher
+            )
 
         assert can_log_in(runtime, CARA, NEW_PASSWORD)
         assert len(events(runtime, "password_reset.complete")) == 1
@@ -425,17 +445,26 @@ class TestReset:
             )
             uow.commit()
         api_token = factories.token(cara)
-        session = log_in(runtime.uow(), CARA, PASSWORD, client_address=None).session_token
+        session = log_in(
+            runtime.uow(),
+            CARA,
+            PASSWORD,
+            client_address=None,
+            limiter=runtime.rate_limiter,
+            hasher=runtime.password_hasher,
+        ).session_token
 
         for other in (invitation, verification, api_token, session):
             with pytest.raises(NotFound):
-                reset_password(runtime.uow(), other, NEW_PASSWORD)
+                reset_password(runtime.uow(), other, NEW_PASSWORD, hasher=runtime.password_hasher)
         assert can_log_in(runtime, CARA, PASSWORD)
 
     def test_s11_a_token_resets_only_its_own_user(self, runtime, factories, cara):
         """S11: the token names its user; nothing the holder sends can pick another."""
         factories.user("dave@customer.example", password=PASSWORD)
-        reset_password(runtime.uow(), request_token(runtime), NEW_PASSWORD)
+        reset_password(
+            runtime.uow(), request_token(runtime), NEW_PASSWORD, hasher=runtime.password_hasher
+        )
 
         assert can_log_in(runtime, "dave@customer.example", PASSWORD)
         assert not can_log_in(runtime, "dave@customer.example", NEW_PASSWORD)
@@ -444,13 +473,26 @@ class TestReset:
         self, runtime, factories, cara
     ):
         """S14: all credentials stop working, no new session, a notice without secrets."""
-        sessions = [log_in(runtime.uow(), CARA, PASSWORD, client_address=None) for _ in "ab"]
+        sessions = [
+            log_in(
+                runtime.uow(),
+                CARA,
+                PASSWORD,
+                client_address=None,
+                limiter=runtime.rate_limiter,
+                hasher=runtime.password_hasher,
+            )
+            for _ in "ab"
+        ]
         api_tokens = [factories.token(cara) for _ in "ab"]
         bystander = factories.user("dave@customer.example", password=PASSWORD)
         bystander_token = factories.token(bystander)
         token = request_token(runtime)
 
-        assert reset_password(runtime.uow(), token, NEW_PASSWORD) is None
+        assert (
+            reset_password(runtime.uow(), token, NEW_PASSWORD, hasher=runtime.password_hasher)
+            is None
+        )
 
         for signed_in in sessions:
             assert authenticate_session(runtime.uow(), signed_in.session_token) is None
@@ -473,15 +515,17 @@ class TestReset:
         token = request_token(runtime)
 
         with pytest.raises(InvalidInput):
-            reset_password(runtime.uow(), token, "short")
+            reset_password(runtime.uow(), token, "short", hasher=runtime.password_hasher)
 
         assert events(runtime, "password_reset.failed") == []
-        reset_password(runtime.uow(), token, NEW_PASSWORD)
+        reset_password(runtime.uow(), token, NEW_PASSWORD, hasher=runtime.password_hasher)
         assert can_log_in(runtime, CARA, NEW_PASSWORD)
 
     def test_unknown_token_is_not_found(self, runtime, cara):
         with pytest.raises(NotFound):
-            reset_password(runtime.uow(), "khr_" + "A" * 43, NEW_PASSWORD)
+            reset_password(
+                runtime.uow(), "khr_" + "A" * 43, NEW_PASSWORD, hasher=runtime.password_hasher
+            )
         assert events(runtime, "password_reset.failed") == []
 
     def test_s31_a_user_made_staff_after_the_request_cannot_use_the_token(
@@ -492,20 +536,22 @@ class TestReset:
         edit_user(runtime, CARA, staff_role=StaffRole.AGENT)
 
         with pytest.raises(Gone):
-            reset_password(runtime.uow(), token, NEW_PASSWORD)
+            reset_password(runtime.uow(), token, NEW_PASSWORD, hasher=runtime.password_hasher)
         assert can_log_in(runtime, CARA, PASSWORD)
 
     def test_s35_completion_and_failures_are_audited(self, runtime, cara, clock):
         """S35: `complete` with the change, `failed` for a dead token in its own transaction."""
         used = request_token(runtime)
         context = RequestContext(client_address="198.51.100.4", request_id="req-2")
-        reset_password(runtime.uow(context), used, NEW_PASSWORD)
+        reset_password(runtime.uow(context), used, NEW_PASSWORD, hasher=runtime.password_hasher)
         expired = request_token(runtime)
         clock.advance(runtime.settings.password_reset_ttl)
 
         for dead in (used, expired):
             with pytest.raises(Gone):
-                reset_password(runtime.uow(context), dead, NEW_PASSWORD)
+                reset_password(
+                    runtime.uow(context), dead, NEW_PASSWORD, hasher=runtime.password_hasher
+                )
 
         [complete] = events(runtime, "password_reset.complete")
         assert (complete.actor, complete.target) == (CARA, f"user:{CARA}")
@@ -531,7 +577,12 @@ class TestIssueResetLink:
 
         assert issued.expires_at == runtime.clock.now() + runtime.settings.password_reset_ttl
         assert mails(runtime, "password_reset") == []
-        reset_password(runtime.uow(), LINK.fullmatch(issued.link).group(1), NEW_PASSWORD)
+        reset_password(
+            runtime.uow(),
+            LINK.fullmatch(issued.link).group(1),
+            NEW_PASSWORD,
+            hasher=runtime.password_hasher,
+        )
         assert can_log_in(runtime, CARA, NEW_PASSWORD)
 
     def test_only_platform_admins(self, runtime, factories, cara):

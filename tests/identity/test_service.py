@@ -42,7 +42,12 @@ class TestUsers:
     def test_only_platform_admins_create_users_or_grant_staff_roles(self, runtime, factories):
         agent = factories.user(staff_role=StaffRole.AGENT)
         with pytest.raises(PermissionDenied):
-            service.create_user(runtime.uow(), "x@example.com", actor=factories.actor(agent))
+            service.create_user(
+                runtime.uow(),
+                "x@example.com",
+                actor=factories.actor(agent),
+                hasher=runtime.password_hasher,
+            )
         with pytest.raises(PermissionDenied):
             service.set_staff_role(
                 runtime.uow(), agent.email, StaffRole.ADMIN, actor=factories.actor(agent)
@@ -96,7 +101,14 @@ class TestApiTokens:
 class TestSessions:
     def test_session_expires(self, runtime, factories, clock):
         factories.user("a@example.com", password=PASSWORD)
-        signed_in = service.log_in(runtime.uow(), "a@example.com", PASSWORD, client_address=None)
+        signed_in = service.log_in(
+            runtime.uow(),
+            "a@example.com",
+            PASSWORD,
+            client_address=None,
+            limiter=runtime.rate_limiter,
+            hasher=runtime.password_hasher,
+        )
         assert service.authenticate_session(runtime.uow(), signed_in.session_token) is not None
         clock.advance(runtime.settings.session_ttl)
         assert service.authenticate_session(runtime.uow(), signed_in.session_token) is None
@@ -104,4 +116,11 @@ class TestSessions:
     def test_user_without_password_cannot_log_in(self, runtime, factories):
         factories.user("nopw@example.com", password=None)
         with pytest.raises(NotAuthenticated):
-            service.log_in(runtime.uow(), "nopw@example.com", "", client_address=None)
+            service.log_in(
+                runtime.uow(),
+                "nopw@example.com",
+                "",
+                client_address=None,
+                limiter=runtime.rate_limiter,
+                hasher=runtime.password_hasher,
+            )

@@ -19,7 +19,13 @@ def alice(factories):
 
 def log_in(runtime, user, *, replaces: str | None = None) -> str:
     signed_in = service.log_in(
-        runtime.uow(), user.email, PASSWORD, client_address="192.0.2.1", replaces=replaces
+        runtime.uow(),
+        user.email,
+        PASSWORD,
+        client_address="192.0.2.1",
+        replaces=replaces,
+        limiter=runtime.rate_limiter,
+        hasher=runtime.password_hasher,
     )
     return signed_in.session_token
 
@@ -52,7 +58,13 @@ class TestRotationAtLogin:
         held = log_in(runtime, alice)
         with pytest.raises(NotAuthenticated):
             service.log_in(
-                runtime.uow(), alice.email, "not the password", client_address=None, replaces=held
+                runtime.uow(),
+                alice.email,
+                "not the password",
+                client_address=None,
+                replaces=held,
+                limiter=runtime.rate_limiter,
+                hasher=runtime.password_hasher,
             )
         assert session_works(runtime, held)
 
@@ -145,7 +157,10 @@ class TestRotationAtPrivilegeChange:
         newcomer = factories.user("new@acme.example", password=PASSWORD)
         session, token = log_in(runtime, newcomer), factories.token(newcomer)
         invitations.accept_invitation(
-            runtime.uow(), invitation_token, actor=factories.actor(newcomer)
+            runtime.uow(),
+            invitation_token,
+            actor=factories.actor(newcomer),
+            hasher=runtime.password_hasher,
         )
         assert not session_works(runtime, session)
         assert not token_works(runtime, token)

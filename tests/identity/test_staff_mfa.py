@@ -45,9 +45,15 @@ def without_mfa(factories, role: StaffRole):
 def enrol(runtime, user) -> None:
     """Enable MFA through the real use cases, with a code at the test clock."""
     actor = Actor.for_user(user)
-    secret = mfa.begin_mfa_enrolment(runtime.uow(), actor=actor, password=PASSWORD).secret
+    secret = mfa.begin_mfa_enrolment(
+        runtime.uow(),
+        actor=actor,
+        password=PASSWORD,
+        limiter=runtime.rate_limiter,
+        hasher=runtime.password_hasher,
+    ).secret
     code = pyotp.TOTP(secret).at(runtime.clock.now())
-    mfa.confirm_mfa_enrolment(runtime.uow(), code, actor=actor)
+    mfa.confirm_mfa_enrolment(runtime.uow(), code, actor=actor, limiter=runtime.rate_limiter)
 
 
 def assert_needs_mfa(response) -> None:
@@ -147,7 +153,9 @@ class TestStaffAdmin:
 
         assert_needs_mfa(client.post(ACCOUNTS, json=NEW_ACCOUNT, headers=headers))
         with pytest.raises(PermissionDenied, match=STAFF_NEED_MFA):
-            identity.create_user(runtime.uow(), "new@acme.example", actor=actor)
+            identity.create_user(
+                runtime.uow(), "new@acme.example", actor=actor, hasher=runtime.password_hasher
+            )
         with pytest.raises(PermissionDenied, match=STAFF_NEED_MFA):
             identity.set_staff_role(runtime.uow(), admin.email, StaffRole.ADMIN, actor=actor)
         assert_needs_mfa(
@@ -177,7 +185,9 @@ class TestStaffAdmin:
         assert actor is not None
 
         assert client.post(ACCOUNTS, json=NEW_ACCOUNT, headers=headers).status_code == 201
-        eve = identity.create_user(runtime.uow(), "eve@acme.example", actor=actor)
+        eve = identity.create_user(
+            runtime.uow(), "eve@acme.example", actor=actor, hasher=runtime.password_hasher
+        )
         added = client.post(
             f"{ACCOUNTS}/acme-corp/members",
             json={"user": {"email": eve.email}, "permissions": ["view"]},
@@ -194,7 +204,9 @@ class TestStaffAdmin:
             runtime.uow(), name="initech", contract_number="ENT-2024-000777", actor=OPERATOR
         )
         assert account.name == "initech"
-        identity.create_user(runtime.uow(), "root@keyholder.example", actor=OPERATOR)
+        identity.create_user(
+            runtime.uow(), "root@keyholder.example", actor=OPERATOR, hasher=runtime.password_hasher
+        )
         members.add_member(
             runtime.uow(), "initech", "root@keyholder.example", ["view"], actor=OPERATOR
         )

@@ -52,6 +52,8 @@ def attempt(runtime, email, password, address):
         email,
         password,
         client_address=address,
+        limiter=runtime.rate_limiter,
+        hasher=runtime.password_hasher,
     )
 
 
@@ -71,7 +73,9 @@ def reset_emails(runtime) -> int:
 
 
 def ask_for_reset(runtime, email, address):
-    return request_password_reset(runtime.uow(RequestContext(client_address=address)), email)
+    return request_password_reset(
+        runtime.uow(RequestContext(client_address=address)), email, limiter=runtime.rate_limiter
+    )
 
 
 class TestLoginThrottle:
@@ -202,8 +206,12 @@ class TestResetThrottle:
         assert reset_emails(limited) == 9
 
     def test_s3_requests_for_unknown_addresses_are_counted_alike(self, limited):
-        uow = limited.uow(RequestContext(client_address="198.51.100.1"))
-        allowed = [allow_reset_email(uow, "nobody@acme.example") for _ in range(6)]
+        allowed = [
+            allow_reset_email(
+                limited.rate_limiter, "nobody@acme.example", client_address="198.51.100.1"
+            )
+            for _ in range(6)
+        ]
         assert allowed == [True] * 5 + [False]
 
     def test_s16_login_throttling_never_blocks_the_reset_path(self, limited, alice):

@@ -47,14 +47,29 @@ def stored_secret(runtime, email: str) -> str | None:
 
 def enrol(runtime, user) -> tuple[str, list[str]]:
     actor = Actor.for_user(user)
-    secret = mfa.begin_mfa_enrolment(runtime.uow(), actor=actor, password=PASSWORD).secret
+    secret = mfa.begin_mfa_enrolment(
+        runtime.uow(),
+        actor=actor,
+        password=PASSWORD,
+        limiter=runtime.rate_limiter,
+        hasher=runtime.password_hasher,
+    ).secret
     code = pyotp.TOTP(secret).at(runtime.clock.now())
-    return secret, mfa.confirm_mfa_enrolment(runtime.uow(), code, actor=actor)
+    return secret, mfa.confirm_mfa_enrolment(
+        runtime.uow(), code, actor=actor, limiter=runtime.rate_limiter
+    )
 
 
 def sign_in_with_code(runtime, user, code: str) -> None:
-    token = service.log_in(runtime.uow(), user.email, PASSWORD, client_address=None).session_token
-    mfa.verify_second_factor(runtime.uow(), token, code)
+    token = service.log_in(
+        runtime.uow(),
+        user.email,
+        PASSWORD,
+        client_address=None,
+        limiter=runtime.rate_limiter,
+        hasher=runtime.password_hasher,
+    ).session_token
+    mfa.verify_second_factor(runtime.uow(), token, code, limiter=runtime.rate_limiter)
 
 
 def next_code(runtime, secret: str) -> str:
@@ -76,7 +91,11 @@ class TestAtRest:
 
     def test_the_secret_of_an_unfinished_enrolment_is_encrypted_too(self, runtime, alice):
         secret = mfa.begin_mfa_enrolment(
-            runtime.uow(), actor=Actor.for_user(alice), password=PASSWORD
+            runtime.uow(),
+            actor=Actor.for_user(alice),
+            password=PASSWORD,
+            limiter=runtime.rate_limiter,
+            hasher=runtime.password_hasher,
         ).secret
         assert secret not in (stored_secret(runtime, alice.email) or "")
 

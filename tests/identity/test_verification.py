@@ -79,7 +79,14 @@ def send(runtime: Runtime, factories: Factories, user: User) -> str:
 
 
 def change(runtime: Runtime, factories: Factories, user: User, email: str = NEW) -> str:
-    request_email_change(runtime.uow(), email, actor=factories.actor(user), password=PASSWORD)
+    request_email_change(
+        runtime.uow(),
+        email,
+        actor=factories.actor(user),
+        password=PASSWORD,
+        limiter=runtime.rate_limiter,
+        hasher=runtime.password_hasher,
+    )
     return last_token(runtime, "email_change_confirm", CHANGE_LINK)
 
 
@@ -116,7 +123,9 @@ def test_s11_verification_link_only_for_its_purpose(
 ) -> None:
     token = send(runtime, factories, unverified)
     with pytest.raises(NotFound):
-        reset_password(runtime.uow(), token, "a brand new pass phrase")
+        reset_password(
+            runtime.uow(), token, "a brand new pass phrase", hasher=runtime.password_hasher
+        )
     with pytest.raises(NotFound):
         confirm_email_change(runtime.uow(), token)  # not an email change link
     verify_email(runtime.uow(), token)  # still unused, so it works
@@ -125,7 +134,7 @@ def test_s11_verification_link_only_for_its_purpose(
 def test_s11_reset_and_change_links_do_not_verify(
     runtime: Runtime, factories: Factories, cara: User
 ) -> None:
-    request_password_reset(runtime.uow(), CARA)
+    request_password_reset(runtime.uow(), CARA, limiter=runtime.rate_limiter)
     reset_token = last_token(runtime, "password_reset", RESET_LINK)
     with pytest.raises(NotFound):
         verify_email(runtime.uow(), reset_token)
@@ -174,7 +183,12 @@ def test_s17_email_change_needs_the_current_password(
 ) -> None:
     with pytest.raises(PermissionDenied):
         request_email_change(
-            runtime.uow(), NEW, actor=factories.actor(cara), password="not the password"
+            runtime.uow(),
+            NEW,
+            actor=factories.actor(cara),
+            password="not the password",
+            limiter=runtime.rate_limiter,
+            hasher=runtime.password_hasher,
         )
     assert mails(runtime, "email_change_confirm") == []
     assert mails(runtime, "email_change_requested") == []
@@ -184,7 +198,14 @@ def test_s17_email_change_needs_the_current_password(
 
 def test_s17_operator_without_a_user_cannot_change_emails(runtime: Runtime) -> None:
     with pytest.raises(PermissionDenied):
-        request_email_change(runtime.uow(), NEW, actor=OPERATOR, password=PASSWORD)
+        request_email_change(
+            runtime.uow(),
+            NEW,
+            actor=OPERATOR,
+            password=PASSWORD,
+            limiter=runtime.rate_limiter,
+            hasher=runtime.password_hasher,
+        )
 
 
 def test_s5_email_change_notifies_old_address_and_new_address_must_confirm(
@@ -220,12 +241,14 @@ def test_s5_email_change_notifies_old_address_and_new_address_must_confirm(
 def test_s9_reset_link_issued_before_the_change_dies(
     runtime: Runtime, factories: Factories, cara: User, clock: FixedClock
 ) -> None:
-    request_password_reset(runtime.uow(), CARA)
+    request_password_reset(runtime.uow(), CARA, limiter=runtime.rate_limiter)
     reset_token = last_token(runtime, "password_reset", RESET_LINK)
     clock.advance(timedelta(minutes=1))
     confirm_email_change(runtime.uow(), change(runtime, factories, cara))
     with pytest.raises(Gone):
-        reset_password(runtime.uow(), reset_token, "a brand new pass phrase")
+        reset_password(
+            runtime.uow(), reset_token, "a brand new pass phrase", hasher=runtime.password_hasher
+        )
 
 
 def test_s9_newer_change_link_kills_older(
@@ -244,7 +267,14 @@ def test_address_of_another_user_is_refused(
 ) -> None:
     factories.user(NEW)
     with pytest.raises(AlreadyExists):
-        request_email_change(runtime.uow(), NEW, actor=factories.actor(cara), password=PASSWORD)
+        request_email_change(
+            runtime.uow(),
+            NEW,
+            actor=factories.actor(cara),
+            password=PASSWORD,
+            limiter=runtime.rate_limiter,
+            hasher=runtime.password_hasher,
+        )
     assert mails(runtime, "email_change_confirm") == []
 
 

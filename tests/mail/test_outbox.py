@@ -228,7 +228,11 @@ class TestServiceEmails:
         assert match is not None, received.body
         # The link in the email is the one that works.
         membership = accept_invitation(
-            runtime.uow(), match.group(1), actor=None, password="a long enough passphrase"
+            runtime.uow(),
+            match.group(1),
+            actor=None,
+            password="a long enough passphrase",
+            hasher=runtime.password_hasher,
         )
         assert membership.user.email == "new@x.example"
 

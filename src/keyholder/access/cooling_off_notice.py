@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from keyholder.access.models import AccessRequest
 from keyholder.accounts.models import EnterpriseAccount
-from keyholder.db.uow import UnitOfWork
+from keyholder.db.tx import Tx
 from keyholder.desk.models import Ticket
 from keyholder.desk.notify import send_ticket_email
 from keyholder.when import iso_utc, long_utc
@@ -40,7 +40,7 @@ def who_was_told(roles: Sequence[str]) -> str:
 
 
 def tell_requester(
-    uow: UnitOfWork,
+    tx: Tx,
     ticket: Ticket,
     request: AccessRequest,
     account: EnterpriseAccount,
@@ -50,7 +50,7 @@ def tell_requester(
     """Email the requester the end of the cooling-off (UTC, in words) and who can stop it."""
     assert request.cooling_off_until is not None
     send_ticket_email(
-        uow,
+        tx,
         ticket,
         "access_cooling_off",
         auto_submitted=True,

@@ -28,6 +28,7 @@ from keyholder.accounts.staff_addresses import is_staff_address
 from keyholder.audit.actions import AuditAction
 from keyholder.audit.service import record_event
 from keyholder.audit.targets import request_target
+from keyholder.db.tx import Tx
 from keyholder.db.uow import UnitOfWork
 from keyholder.desk import notify
 from keyholder.desk.models import (
@@ -106,16 +107,16 @@ def decide(
         return request
 
 
-def _reviewer(uow: UnitOfWork, actor: Actor) -> User:
-    user = uow.session.get(User, actor.user_id) if actor.user_id else None
+def _reviewer(tx: Tx, actor: Actor) -> User:
+    user = tx.session.get(User, actor.user_id) if actor.user_id else None
     if user is None:
         raise PermissionDenied("decisions are made by a named reviewer (use --as on the CLI)")
     return user
 
 
-def _public_reply(uow: UnitOfWork, ticket: Ticket, body: str, reviewer: User) -> None:
+def _public_reply(tx: Tx, ticket: Ticket, body: str, reviewer: User) -> None:
     message = add_message(
-        uow,
+        tx,
         ticket,
         body=body,
         visibility=MessageVisibility.PUBLIC,
@@ -125,11 +126,11 @@ def _public_reply(uow: UnitOfWork, ticket: Ticket, body: str, reviewer: User) ->
         author_user_id=reviewer.id,
         from_staff=True,
     )
-    notify.send_public_reply(uow, ticket, message)
+    notify.send_public_reply(tx, ticket, message)
 
 
 def _approve(
-    uow: UnitOfWork,
+    tx: Tx,
     request: AccessRequest,
     ticket: Ticket,
     reviewer: User,
@@ -147,9 +148,9 @@ def _approve(
         raise Conflict("this request matches no account it could be granted on; see the checks")
     if reviewer.email in {request.requester_email, request.email_to_add}:
         raise PermissionDenied("you cannot approve a request you made or that names you (S24)")
-    if is_staff_address(uow, request.email_to_add):
+    if is_staff_address(tx, request.email_to_add):
         raise PermissionDenied("staff addresses are never made customer admins (S31)")
-    already = uow.session.scalar(
+    already = tx.session.scalar(
         select(Approval.id).where(
             Approval.request_id == request.id, Approval.reviewer_id == reviewer.id
         )
@@ -174,38 +175,38 @@ def _approve(
             to="The second approval, which starts the cooling-off,",
             then="Your approval was not recorded: approve again once a proof has passed.",
         )
-    uow.session.add(
+    tx.session.add(
         Approval(
             request_id=request.id,
             reviewer_id=reviewer.id,
             reviewer_email=reviewer.email,
             note=note,
-            created_at=uow.clock.now(),
+            created_at=tx.clock.now(),
         )
     )
-    uow.session.flush()
-    count = uow.session.scalar(
+    tx.session.flush()
+    count = tx.session.scalar(
         select(func.count()).select_from(Approval).where(Approval.request_id == request.id)
     )
     if count == 1:
-        move(uow, request, RequestState.APPROVED_ONCE, actor=actor)
+        move(tx, request, RequestState.APPROVED_ONCE, actor=actor)
         return
-    move(uow, request, RequestState.COOLING_OFF, actor=actor)
-    request.cooling_off_until = uow.clock.now() + uow.settings.cooling_off
-    account = uow.session.get(EnterpriseAccount, request.account_id)
+    move(tx, request, RequestState.COOLING_OFF, actor=actor)
+    request.cooling_off_until = tx.clock.now() + tx.settings.cooling_off
+    account = tx.session.get(EnterpriseAccount, request.account_id)
     assert account is not None  # approvable requests have an account
-    holders = _veto_holders(uow, account)
+    holders = _veto_holders(tx, account)
     for email, role in holders:
-        notices.veto_notice(uow, ticket, request, account, email=email, role=role)
+        notices.veto_notice(tx, ticket, request, account, email=email, role=role)
     cooling_off_notice.tell_requester(
-        uow, ticket, request, account, told=[role for _, role in holders]
+        tx, ticket, request, account, told=[role for _, role in holders]
     )
 
 
-def _veto_holders(uow: UnitOfWork, account: EnterpriseAccount) -> list[tuple[str, str]]:
+def _veto_holders(tx: Tx, account: EnterpriseAccount) -> list[tuple[str, str]]:
     """Every current admin, billing and security contact and executive on record (S25)."""
     holders: dict[str, str] = {}
-    for user in all_admins(uow, account):
+    for user in all_admins(tx, account):
         holders.setdefault(user.email, cooling_off_notice.ADMIN_ROLE)
     roles = {
         ContactKind.EXECUTIVE: "the executive on record",
@@ -331,9 +332,9 @@ def executive_response(
         return request
 
 
-def _alert_staff(uow: UnitOfWork, ticket: Ticket, text: str, actor: Actor) -> None:
+def _alert_staff(tx: Tx, ticket: Ticket, text: str, actor: Actor) -> None:
     add_message(
-        uow,
+        tx,
         ticket,
         body=text,
         visibility=MessageVisibility.INTERNAL,
@@ -343,9 +344,9 @@ def _alert_staff(uow: UnitOfWork, ticket: Ticket, text: str, actor: Actor) -> No
     )
 
 
-def on_requester_reply(uow: UnitOfWork, ticket: Ticket) -> None:
+def on_requester_reply(tx: Tx, ticket: Ticket) -> None:
     """The requester answered on the ticket: a request waiting for information is reviewed again."""
-    request = uow.session.scalars(
+    request = tx.session.scalars(
         select(AccessRequest)
         .where(
             AccessRequest.ticket_id == ticket.id,
@@ -354,7 +355,7 @@ def on_requester_reply(uow: UnitOfWork, ticket: Ticket) -> None:
         .with_for_update()
     ).first()
     if request is not None:
-        move(uow, request, RequestState.IN_REVIEW, actor=Actor(label="requester-replied"))
+        move(tx, request, RequestState.IN_REVIEW, actor=Actor(label="requester-replied"))
 
 
 def open_decisions(state: RequestState) -> tuple[Decision, ...]:

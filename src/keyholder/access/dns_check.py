@@ -7,9 +7,9 @@ import uuid
 from keyholder.access import evidence
 from keyholder.access.dns_proof import (
     CHALLENGE_LABEL,
+    TxtResolver,
     check_dns_proof,
     record_value,
-    resolver_from_settings,
 )
 from keyholder.access.evidence import Check, Item, Status
 from keyholder.access.lifecycle import lock_request
@@ -30,10 +30,14 @@ def record_for(request: AccessRequest) -> str:
     return f'{CHALLENGE_LABEL}.<verified domain> TXT "{record_value(request.dns_token)}"'
 
 
-def check_request(uow: UnitOfWork, request_id: uuid.UUID, *, actor: Actor) -> Status:
-    """Look the record up on every verified domain of the account and keep the verdict."""
+def check_request(
+    uow: UnitOfWork, request_id: uuid.UUID, *, actor: Actor, resolver: TxtResolver
+) -> Status:
+    """Look the record up on every verified domain of the account and keep the verdict.
+
+    ``resolver`` is the runtime's (``Runtime.txt_resolver``, from the settings).
+    """
     require_staff(actor)
-    resolver = resolver_from_settings(uow.settings)
     with uow:
         request = uow.session.get(AccessRequest, request_id)
         if request is None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
@@ -20,23 +19,21 @@ from keyholder.access import notices, proofs
 from keyholder.access.lifecycle import ask_active_admins, finish, lock_request, move
 from keyholder.access.models import AccessRequest, Approval
 from keyholder.access.states import RequestState
+from keyholder.accounts.grants import grant_membership
 from keyholder.accounts.invitations import invite
-from keyholder.accounts.members import grant_membership
 from keyholder.accounts.models import ContactKind, EnterpriseAccount
 from keyholder.accounts.permissions import ADMIN_PERMISSION, parse_permissions
 from keyholder.accounts.staff_addresses import is_staff_address
 from keyholder.audit.actions import AuditAction
 from keyholder.audit.service import record_event
 from keyholder.audit.targets import request_target
-from keyholder.db.uow import UnitOfWork
+from keyholder.db.tx import Tx
+from keyholder.db.uow import UnitOfWork, UnitOfWorkFactory
 from keyholder.desk.models import TicketStatus
 from keyholder.desk.thread import change_status
 from keyholder.errors import Conflict
 from keyholder.identity.actor import Actor
 from keyholder.identity.service import find_user
-
-if TYPE_CHECKING:
-    from keyholder.bootstrap import Runtime
 
 EXECUTOR = Actor(label="worker:access-requests")
 
@@ -124,14 +121,14 @@ def execute_request(
         return request.state
 
 
-def _grant(uow: UnitOfWork, account: EnterpriseAccount, email: str, *, actor: Actor) -> str:
+def _grant(tx: Tx, account: EnterpriseAccount, email: str, *, actor: Actor) -> str:
     """``manage`` for ``email``: a membership if the user exists, else an invitation (S26)."""
     admin = parse_permissions([ADMIN_PERMISSION])
-    user = find_user(uow, email)
+    user = find_user(tx, email)
     if user is None:
-        invite(uow, account, email, admin, actor=actor, mfa_required=True)
+        invite(tx, account, email, admin, actor=actor, mfa_required=True)
         return "invitation"
-    grant_membership(uow, account, user, admin, actor=actor, mfa_required=True)
+    grant_membership(tx, account, user, admin, actor=actor, mfa_required=True)
     return "membership"
 
 
@@ -143,12 +140,12 @@ def _executives(request: AccessRequest, account: EnterpriseAccount) -> list[str]
     return executives
 
 
-def execute_due(runtime: Runtime, *, limit: int = 20) -> int:
+def execute_due(uows: UnitOfWorkFactory, *, limit: int = 20) -> int:
     """Run every due request once; returns how many were handled. For the worker loop."""
     handled = 0
-    for request_id in due_request_ids(runtime.uow(), limit=limit):
+    for request_id in due_request_ids(uows(), limit=limit):
         try:
-            execute_request(runtime.uow(), request_id)
+            execute_request(uows(), request_id)
         except Conflict:
             continue  # another worker got there first
         handled += 1

@@ -30,6 +30,7 @@ from keyholder.accounts.staff_addresses import is_staff_address
 from keyholder.audit.actions import AuditAction
 from keyholder.audit.service import record_event
 from keyholder.audit.targets import request_target
+from keyholder.db.tx import Tx
 from keyholder.db.uow import UnitOfWork
 from keyholder.desk.attachments import NewAttachment, attach_files, check_attachment
 from keyholder.desk.links import ticket_path
@@ -46,7 +47,7 @@ from keyholder.errors import InvalidInput, TooManyRequests, UnsupportedMediaType
 from keyholder.identity.actor import Actor
 from keyholder.identity.emails import normalize_email
 from keyholder.identity.models import User, UserSession
-from keyholder.identity.throttle import Scope
+from keyholder.identity.throttle import RateLimiter, Scope
 
 ACCESS_GROUP = "access-review"
 LETTER_TYPES = frozenset({MediaType.PDF, MediaType.PNG, MediaType.JPEG})
@@ -86,6 +87,7 @@ def submit_access_request(
     letter: NewAttachment,
     *,
     client_address: str | None,
+    limiter: RateLimiter,
 ) -> uuid.UUID:
     """Record the request with its letter and email the requester a confirmation link.
 
@@ -105,7 +107,6 @@ def submit_access_request(
         raise InvalidInput("say why the change is needed")
     if len(reason) > 5000:
         raise InvalidInput("the reason can hold at most 5000 characters")
-    limiter = uow.rate_limiter
     for scope, key in (
         (Scope.ACCESS_REQUEST_CLIENT, client_address or "unknown"),
         (Scope.ACCESS_REQUEST_ACCOUNT, account_name.casefold()),
@@ -263,7 +264,7 @@ def confirm_requester(uow: UnitOfWork, request_id: uuid.UUID, token: str) -> Con
 
 
 def _start(
-    uow: UnitOfWork,
+    tx: Tx,
     request: AccessRequest,
     account: EnterpriseAccount,
     ticket: Ticket,
@@ -271,8 +272,8 @@ def _start(
     now: datetime,
 ) -> None:
     ticket.account_id = account.id
-    with uow.session.no_autoflush:
-        blocker = _blocker(uow, request, account, ticket, now=now)
+    with tx.session.no_autoflush:
+        blocker = _blocker(tx, request, account, ticket, now=now)
         if blocker is not None:
             # Not approvable: no ``account_id``, so approval refuses it and the
             # one-open-request index (S28) does not count it.
@@ -280,7 +281,7 @@ def _start(
             return
         # Compare the form with the account's records and ask the people on record (S22).
         confirmers = evidence.executives_on_record(
-            account, now=now, min_age=uow.settings.access_contact_min_age
+            account, now=now, min_age=tx.settings.access_contact_min_age
         )
         chosen = [c for c in confirmers if c.email == request.executive_email] or confirmers
         evidence.record(
@@ -288,23 +289,23 @@ def _start(
             evidence.record_checks(
                 request,
                 account,
-                staff_address=is_staff_address(uow, request.email_to_add),
+                staff_address=is_staff_address(tx, request.email_to_add),
                 confirmers=chosen,
             ),
         )
-        dormant = all_admins(uow, account)
-        evidence.record(request, [_admins_item(uow, dormant, now=now)])
+        dormant = all_admins(tx, account)
+        evidence.record(request, [_admins_item(tx, dormant, now=now)])
         for contact in chosen:
-            notices.executive_confirmation(uow, ticket, request, account, contact)
+            notices.executive_confirmation(tx, ticket, request, account, contact)
         for user in dormant:
-            notices.dormant_admin(uow, ticket, request, account, user.email)
+            notices.dormant_admin(tx, ticket, request, account, user.email)
     # Set last: the one-open-request index (S28) must not see this request open
     # for the account while another one is.
     request.account_id = account.id
 
 
 def _blocker(
-    uow: UnitOfWork,
+    tx: Tx,
     request: AccessRequest,
     account: EnterpriseAccount,
     ticket: Ticket,
@@ -312,7 +313,7 @@ def _blocker(
     now: datetime,
 ) -> Item | None:
     """Why the account cannot take this request now, for the reviewers; None if it can."""
-    freeze = uow.session.get(AccountFreeze, account.id)
+    freeze = tx.session.get(AccountFreeze, account.id)
     if freeze is not None and freeze.until > now:
         return Item(
             Check.ACCOUNT,
@@ -321,7 +322,7 @@ def _blocker(
             f"new requests for this account are paused after a veto until "
             f"{freeze.until:%Y-%m-%d %H:%M} UTC (S25); close this one",
         )
-    other = open_request_for(uow, account.id, besides=request.id)
+    other = open_request_for(tx, account.id, besides=request.id)
     if other is not None:
         return Item(
             Check.ACCOUNT,
@@ -330,7 +331,7 @@ def _blocker(
             f"request on ticket #{other.ticket_id} for this account is still open "
             "(one at a time, S28); close this one",
         )
-    active = ask_active_admins(uow, ticket, request, account, now=now)
+    active = ask_active_admins(tx, ticket, request, account, now=now)
     if active:
         return Item(
             Check.EXISTING_ADMINS,
@@ -342,13 +343,13 @@ def _blocker(
     return None
 
 
-def _admins_item(uow: UnitOfWork, admins: list[User], *, now: datetime) -> Item:
+def _admins_item(tx: Tx, admins: list[User], *, now: datetime) -> Item:
     """Who still holds ``manage``: their last sign-in and sessions still alive."""
     if not admins:
         return Item(Check.EXISTING_ADMINS, Status.PASS, "memberships", "the account has no admin")
     seen = []
     for user in admins:
-        sessions = uow.session.scalar(
+        sessions = tx.session.scalar(
             select(func.count())
             .select_from(UserSession)
             .where(

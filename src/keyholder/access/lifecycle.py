@@ -21,7 +21,7 @@ from keyholder.accounts.models import EnterpriseAccount
 from keyholder.audit.actions import AuditAction
 from keyholder.audit.service import record_event
 from keyholder.audit.targets import request_target
-from keyholder.db.uow import UnitOfWork
+from keyholder.db.tx import Tx
 from keyholder.desk.models import Ticket, TicketStatus
 from keyholder.desk.thread import change_status
 from keyholder.errors import NotFound
@@ -29,8 +29,8 @@ from keyholder.identity.actor import Actor
 from keyholder.identity.models import User
 
 
-def lock_request(uow: UnitOfWork, request_id: uuid.UUID) -> AccessRequest:
-    request = uow.session.scalars(
+def lock_request(tx: Tx, request_id: uuid.UUID) -> AccessRequest:
+    request = tx.session.scalars(
         select(AccessRequest).where(AccessRequest.id == request_id).with_for_update()
     ).one_or_none()
     if request is None:
@@ -38,7 +38,7 @@ def lock_request(uow: UnitOfWork, request_id: uuid.UUID) -> AccessRequest:
     return request
 
 
-def move(uow: UnitOfWork, request: AccessRequest, target: RequestState, *, actor: Actor) -> None:
+def move(tx: Tx, request: AccessRequest, target: RequestState, *, actor: Actor) -> None:
     """Change the request's state if the lifecycle allows it (409 otherwise); audited.
 
     The cooling-off and the grant also need a proof from outside the request
@@ -49,9 +49,9 @@ def move(uow: UnitOfWork, request: AccessRequest, target: RequestState, *, actor
     if target in proofs.GATED_STATES:
         proofs.require_independent_proof(request, to=f"A request becoming {target}")
     request.state = target
-    request.updated_at = uow.clock.now()
+    request.updated_at = tx.clock.now()
     record_event(
-        uow,
+        tx,
         actor=actor,
         action=AuditAction.ACCESS_REQUEST_STATE,
         target=request_target(request.id),
@@ -61,7 +61,7 @@ def move(uow: UnitOfWork, request: AccessRequest, target: RequestState, *, actor
 
 
 def finish(
-    uow: UnitOfWork,
+    tx: Tx,
     request: AccessRequest,
     target: RequestState,
     *,
@@ -74,17 +74,17 @@ def finish(
     ``outcome`` is for staff; the requester hears the same "closed" whatever it
     says (S31a).
     """
-    move(uow, request, target, actor=actor)
+    move(tx, request, target, actor=actor)
     request.outcome = outcome
-    ticket = notices.ticket_of(uow, request)
+    ticket = notices.ticket_of(tx, request)
     if notify:
-        notices.closed_to_requester(uow, ticket)
+        notices.closed_to_requester(tx, ticket)
     if ticket.status is not TicketStatus.CLOSED:
-        change_status(uow, ticket, TicketStatus.SOLVED, actor=actor, reason=outcome)
+        change_status(tx, ticket, TicketStatus.SOLVED, actor=actor, reason=outcome)
 
 
 def ask_active_admins(
-    uow: UnitOfWork,
+    tx: Tx,
     ticket: Ticket,
     request: AccessRequest,
     account: EnterpriseAccount,
@@ -96,7 +96,7 @@ def ask_active_admins(
     Asked when the requester confirms and again when the grant is due: an admin
     may have become reachable during the review. An empty list asked nobody.
     """
-    active = active_admins(uow, account, now=now)
+    active = active_admins(tx, account, now=now)
     if active:
-        notices.routed_to_admins(uow, ticket, request, account, [u.email for u in active])
+        notices.routed_to_admins(tx, ticket, request, account, [u.email for u in active])
     return active

@@ -12,36 +12,34 @@ import uuid
 from sqlalchemy import select, update
 
 from keyholder.access.models import LinkPurpose, RequestLink
-from keyholder.db.uow import UnitOfWork
+from keyholder.db.tx import Tx
 from keyholder.errors import Gone, NotFound
 from keyholder.identity.tokens import hash_token, new_token
 
 LINK_PREFIX = "kha"
 
 
-def issue_link(uow: UnitOfWork, request_id: uuid.UUID, purpose: LinkPurpose, email: str) -> str:
+def issue_link(tx: Tx, request_id: uuid.UUID, purpose: LinkPurpose, email: str) -> str:
     """A new link token for ``email``; returns the token (the email carries it)."""
     token, token_hash = new_token(LINK_PREFIX)
-    now = uow.clock.now()
-    uow.session.add(
+    now = tx.clock.now()
+    tx.session.add(
         RequestLink(
             request_id=request_id,
             purpose=purpose,
             email=email,
             token_hash=token_hash,
             created_at=now,
-            expires_at=now + uow.settings.access_link_ttl,
+            expires_at=now + tx.settings.access_link_ttl,
         )
     )
     return token
 
 
-def spend_link(
-    uow: UnitOfWork, request_id: uuid.UUID, purpose: LinkPurpose, token: str
-) -> RequestLink:
+def spend_link(tx: Tx, request_id: uuid.UUID, purpose: LinkPurpose, token: str) -> RequestLink:
     """The link, now used. 404 for an unknown token (or one of another purpose or
     request), 410 when used or expired."""
-    link = uow.session.scalar(
+    link = tx.session.scalar(
         select(RequestLink).where(
             RequestLink.token_hash == hash_token(token),
             RequestLink.purpose == purpose,
@@ -50,12 +48,12 @@ def spend_link(
     )
     if link is None:
         raise NotFound("this link is not valid")
-    now = uow.clock.now()
+    now = tx.clock.now()
     if link.used_at is not None:
         raise Gone("this link was already used")
     if now >= link.expires_at:
         raise Gone("this link has expired")
-    spent = uow.session.execute(
+    spent = tx.session.execute(
         update(RequestLink)
         .where(RequestLink.id == link.id, RequestLink.used_at.is_(None))
         .values(used_at=now)

@@ -14,51 +14,49 @@ from keyholder.access.models import AccessRequest, LinkPurpose
 from keyholder.access.requester_view import CLOSED_HEADLINE, requester_wording
 from keyholder.access.states import RequestState
 from keyholder.accounts.models import AccountContact, EnterpriseAccount
-from keyholder.db.uow import UnitOfWork
+from keyholder.db.tx import Tx
 from keyholder.desk.models import Ticket
 from keyholder.desk.notify import send_ticket_email
 
 
-def ticket_of(uow: UnitOfWork, request: AccessRequest) -> Ticket:
-    ticket = uow.session.get(Ticket, request.ticket_id, with_for_update=True)
+def ticket_of(tx: Tx, request: AccessRequest) -> Ticket:
+    ticket = tx.session.get(Ticket, request.ticket_id, with_for_update=True)
     assert ticket is not None  # a foreign key
     return ticket
 
 
-def _link(uow: UnitOfWork, request: AccessRequest, kind: str, token: str) -> str:
-    return f"{uow.settings.base_url.rstrip('/')}/access-requests/{request.id}/{kind}/{token}"
+def _link(tx: Tx, request: AccessRequest, kind: str, token: str) -> str:
+    return f"{tx.settings.base_url.rstrip('/')}/access-requests/{request.id}/{kind}/{token}"
 
 
-def _expires(uow: UnitOfWork) -> str:
-    return f"{uow.clock.now() + uow.settings.access_link_ttl:%Y-%m-%d %H:%M}"
+def _expires(tx: Tx) -> str:
+    return f"{tx.clock.now() + tx.settings.access_link_ttl:%Y-%m-%d %H:%M}"
 
 
-def requester_confirmation(
-    uow: UnitOfWork, ticket: Ticket, request: AccessRequest, token: str
-) -> None:
+def requester_confirmation(tx: Tx, ticket: Ticket, request: AccessRequest, token: str) -> None:
     send_ticket_email(
-        uow,
+        tx,
         ticket,
         "access_confirm_requester",
         auto_submitted=True,
         holds_secret=True,
         account_name=request.account_name,
-        link=_link(uow, request, "confirm-email", token),
-        expires_at=_expires(uow),
+        link=_link(tx, request, "confirm-email", token),
+        expires_at=_expires(tx),
     )
 
 
 def executive_confirmation(
-    uow: UnitOfWork,
+    tx: Tx,
     ticket: Ticket,
     request: AccessRequest,
     account: EnterpriseAccount,
     contact: AccountContact,
 ) -> None:
     """Ask the executive on record (never the address typed in the form, S22)."""
-    token = issue_link(uow, request.id, LinkPurpose.EXECUTIVE_CONFIRMATION, contact.email)
+    token = issue_link(tx, request.id, LinkPurpose.EXECUTIVE_CONFIRMATION, contact.email)
     send_ticket_email(
-        uow,
+        tx,
         ticket,
         "access_executive",
         to=[contact.email],
@@ -69,20 +67,20 @@ def executive_confirmation(
         requester_email=request.requester_email,
         email_to_add=request.email_to_add,
         reason=request.reason,
-        link=_link(uow, request, "executive-confirmation", token),
-        expires_at=_expires(uow),
+        link=_link(tx, request, "executive-confirmation", token),
+        expires_at=_expires(tx),
     )
 
 
 def routed_to_admins(
-    uow: UnitOfWork,
+    tx: Tx,
     ticket: Ticket,
     request: AccessRequest,
     account: EnterpriseAccount,
     admins: list[str],
 ) -> None:
     send_ticket_email(
-        uow,
+        tx,
         ticket,
         "access_routed_admins",
         to=admins,
@@ -95,14 +93,14 @@ def routed_to_admins(
 
 
 def dormant_admin(
-    uow: UnitOfWork,
+    tx: Tx,
     ticket: Ticket,
     request: AccessRequest,
     account: EnterpriseAccount,
     email: str,
 ) -> None:
     send_ticket_email(
-        uow,
+        tx,
         ticket,
         "access_dormant_admin",
         to=[email],
@@ -115,7 +113,7 @@ def dormant_admin(
 
 
 def veto_notice(
-    uow: UnitOfWork,
+    tx: Tx,
     ticket: Ticket,
     request: AccessRequest,
     account: EnterpriseAccount,
@@ -123,10 +121,10 @@ def veto_notice(
     email: str,
     role: str,
 ) -> None:
-    token = issue_link(uow, request.id, LinkPurpose.VETO, email)
+    token = issue_link(tx, request.id, LinkPurpose.VETO, email)
     assert request.cooling_off_until is not None
     send_ticket_email(
-        uow,
+        tx,
         ticket,
         "access_veto_notice",
         to=[email],
@@ -140,14 +138,14 @@ def veto_notice(
         executive_title=request.executive_title,
         role=role,
         grant_at=f"{request.cooling_off_until:%Y-%m-%d %H:%M}",
-        veto_link=_link(uow, request, "veto", token),
+        veto_link=_link(tx, request, "veto", token),
     )
 
 
-def closed_to_requester(uow: UnitOfWork, ticket: Ticket) -> None:
+def closed_to_requester(tx: Tx, ticket: Ticket) -> None:
     """Any ending but a grant, in the same words whatever happened (S31a)."""
     send_ticket_email(
-        uow,
+        tx,
         ticket,
         "access_outcome_notice",
         auto_submitted=True,
@@ -156,10 +154,10 @@ def closed_to_requester(uow: UnitOfWork, ticket: Ticket) -> None:
     )
 
 
-def granted(uow: UnitOfWork, ticket: Ticket, request: AccessRequest, *, to: list[str]) -> None:
+def granted(tx: Tx, ticket: Ticket, request: AccessRequest, *, to: list[str]) -> None:
     """The grant, in words, to the requester and the executive on record."""
     send_ticket_email(
-        uow,
+        tx,
         ticket,
         "access_outcome_notice",
         to=to,

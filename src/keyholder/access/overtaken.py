@@ -23,22 +23,20 @@ from keyholder.access.states import RequestState
 from keyholder.accounts import repository
 from keyholder.accounts.models import EnterpriseAccount
 from keyholder.accounts.permissions import ADMIN_PERMISSION
-from keyholder.db.uow import UnitOfWork
+from keyholder.db.tx import Tx
 from keyholder.desk.models import Ticket
 from keyholder.desk.notify import send_ticket_email
 
 
-def overtaken_because(
-    uow: UnitOfWork, request: AccessRequest, account: EnterpriseAccount
-) -> str | None:
+def overtaken_because(tx: Tx, request: AccessRequest, account: EnterpriseAccount) -> str | None:
     """Why ``request`` is no longer needed, in words for its requester; None if it still is."""
     mine = request.requester_email
-    if mine == request.email_to_add and _is_admin(uow, account, mine):
+    if mine == request.email_to_add and _is_admin(tx, account, mine):
         return (
             f"{mine} is already an admin of {account.display_name}, so this request is no "
             "longer needed and is now closed. Sign in to manage the account's members."
         )
-    later = uow.session.scalars(
+    later = tx.session.scalars(
         select(AccessRequest)
         .where(
             AccessRequest.account_id == account.id,
@@ -58,15 +56,15 @@ def overtaken_because(
     return None
 
 
-def _is_admin(uow: UnitOfWork, account: EnterpriseAccount, email: str) -> bool:
-    membership = repository.membership_by_email(uow.session, account.id, email)
+def _is_admin(tx: Tx, account: EnterpriseAccount, email: str) -> bool:
+    membership = repository.membership_by_email(tx.session, account.id, email)
     return membership is not None and ADMIN_PERMISSION in membership.permissions
 
 
-def tell_requester(uow: UnitOfWork, ticket: Ticket, why: str) -> None:
+def tell_requester(tx: Tx, ticket: Ticket, why: str) -> None:
     """The closing email, with the reason the confirmer may know (see the module docstring)."""
     send_ticket_email(
-        uow,
+        tx,
         ticket,
         "access_outcome_notice",
         auto_submitted=True,

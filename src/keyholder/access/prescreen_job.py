@@ -5,6 +5,10 @@ S33) outside any transaction; its report and evidence are then saved on the
 request if it still waits for them. Two workers may screen the same letter
 at once: the second finds the work done and drops its copy, so the outcome is
 the same, only some CPU is spent twice.
+
+The reading itself is an adapter, ``LetterScreener``: the runtime's
+(``Runtime.letter_screener``, built by ``bootstrap``) runs the letters package
+in the sandbox; the worker hands it to ``prescreen_due``.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import select
 
@@ -29,7 +33,8 @@ from keyholder.errors import KeyholderError
 from keyholder.identity.actor import Actor
 
 if TYPE_CHECKING:
-    from keyholder.bootstrap import Runtime
+    from keyholder.config import Settings
+    from keyholder.db.uow import UnitOfWorkFactory
     from keyholder.letters import AccountRecords, LetterReport, TypedFields
 
 SCREENER = Actor(label="worker:letter-prescreen")
@@ -46,40 +51,80 @@ class _Work:
     today: date
 
 
-def prescreen_due(runtime: Runtime, *, limit: int = 5) -> int:
+class LetterScreener(Protocol):
+    def screen(
+        self,
+        letter: bytes,
+        *,
+        typed: TypedFields,
+        records: AccountRecords | None,
+        today: date,
+        filename: str,
+    ) -> LetterReport:
+        """Read the letter (with an annotated PNG); ``KeyholderError`` when it cannot be."""
+        ...
+
+
+class SandboxedLetterScreener:
+    """The letters package in a child process with time and memory limits (S33)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+
+    def screen(
+        self,
+        letter: bytes,
+        *,
+        typed: TypedFields,
+        records: AccountRecords | None,
+        today: date,
+        filename: str,
+    ) -> LetterReport:
+        # The letters stack (OpenCV, NumPy, PDFium) loads here, not when the CLI starts.
+        from keyholder.letters import prescreen_in_subprocess  # noqa: PLC0415
+
+        return prescreen_in_subprocess(
+            letter,
+            typed=typed,
+            records=records,
+            settings=self._settings,
+            today=today,
+            filename=filename,
+            annotated=True,
+        )
+
+
+def prescreen_due(uows: UnitOfWorkFactory, *, screener: LetterScreener, limit: int = 5) -> int:
     """Pre-screen the letters of requests waiting for it; returns how many were done."""
-    with runtime.uow(read_only=True) as uow:
+    with uows(read_only=True) as uow:
         due = uow.session.scalars(
             select(AccessRequest.id)
             .where(AccessRequest.prescreen_due.is_(True))
             .order_by(AccessRequest.created_at)
             .limit(limit)
         ).all()
-    return sum(prescreen_request(runtime, request_id) for request_id in due)
+    return sum(prescreen_request(uows, request_id, screener=screener) for request_id in due)
 
 
-def prescreen_request(runtime: Runtime, request_id: uuid.UUID) -> bool:
+def prescreen_request(
+    uows: UnitOfWorkFactory, request_id: uuid.UUID, *, screener: LetterScreener
+) -> bool:
     """Screen one request's letter and keep the result; False if nothing was waiting."""
-    # The letters stack (OpenCV, NumPy, PDFium) loads here, not when the CLI starts.
-    from keyholder.letters import prescreen_in_subprocess  # noqa: PLC0415
-
-    work = _gather(runtime, request_id)
+    work = _gather(uows, request_id)
     if work is None:
         return False
     try:
-        report = prescreen_in_subprocess(
+        report = screener.screen(
             work.letter,
             typed=work.typed,
             records=work.records,
-            settings=runtime.settings,
             today=work.today,
             filename=work.filename,
-            annotated=True,
         )
         outcome: LetterReport | str = report
     except KeyholderError as exc:  # unreadable, too big, too slow: the reviewer must know
         outcome = exc.detail
-    with runtime.uow() as uow:
+    with uows() as uow:
         request = lock_request(uow, request_id)
         if not request.prescreen_due:
             return False  # another worker saved its result first
@@ -105,10 +150,10 @@ def prescreen_request(runtime: Runtime, request_id: uuid.UUID) -> bool:
     return True
 
 
-def _gather(runtime: Runtime, request_id: uuid.UUID) -> _Work | None:
+def _gather(uows: UnitOfWorkFactory, request_id: uuid.UUID) -> _Work | None:
     from keyholder.letters import AccountRecords, ExecutiveContact, TypedFields  # noqa: PLC0415
 
-    with runtime.uow(read_only=True) as uow:
+    with uows(read_only=True) as uow:
         request = uow.session.get(AccessRequest, request_id)
         if request is None or not request.prescreen_due:
             return None

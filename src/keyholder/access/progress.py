@@ -23,6 +23,7 @@ from keyholder.access.dns_proof import CHALLENGE_LABEL, record_value
 from keyholder.access.models import AccessRequest
 from keyholder.access.requester_view import Stage, Wording, requester_wording
 from keyholder.access.states import RequestState
+from keyholder.db.tx import Tx
 from keyholder.db.uow import UnitOfWork
 from keyholder.desk.links import ticket_by_link
 from keyholder.desk.models import Ticket, TicketKind
@@ -102,10 +103,10 @@ def progress_by_link(uow: UnitOfWork, number: int, mac: str) -> RequestProgress 
         return _progress(uow, ticket_by_link(uow, number, mac))
 
 
-def _progress(uow: UnitOfWork, ticket: Ticket) -> RequestProgress | None:
+def _progress(tx: Tx, ticket: Ticket) -> RequestProgress | None:
     if ticket.kind is not TicketKind.ADMIN_ACCESS:
         return None
-    request = uow.session.scalars(
+    request = tx.session.scalars(
         select(AccessRequest).where(AccessRequest.ticket_id == ticket.id)
     ).one_or_none()
     if request is None:
@@ -119,7 +120,7 @@ def _progress(uow: UnitOfWork, ticket: Ticket) -> RequestProgress | None:
     changes_at = time_left = None
     if request.state is RequestState.COOLING_OFF and request.cooling_off_until is not None:
         changes_at = aware(request.cooling_off_until)
-        now = uow.clock.now()
+        now = tx.clock.now()
         time_left = countdown(changes_at, now) if changes_at > aware(now) else "any moment now"
     # No ``outcome``: it is written for staff and may name the account's admins or its
     # state; a reviewer's words reach the requester as a message on the ticket.

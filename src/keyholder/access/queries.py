@@ -23,6 +23,7 @@ from keyholder.accounts.service import normalize_account_name
 from keyholder.audit.actions import AuditAction
 from keyholder.audit.service import record_event
 from keyholder.audit.targets import request_target
+from keyholder.db.tx import Tx
 from keyholder.db.uow import UnitOfWork
 from keyholder.desk.blobs import load_blob
 from keyholder.desk.models import Attachment
@@ -90,43 +91,41 @@ def annotated_letter(uow: UnitOfWork, request_id: uuid.UUID, *, actor: Actor) ->
         return data
 
 
-def find_account(uow: UnitOfWork, typed: str) -> EnterpriseAccount | None:
+def find_account(tx: Tx, typed: str) -> EnterpriseAccount | None:
     """The account a typed name means: its name, or else its display name (any case)."""
     try:
         by_name = select(EnterpriseAccount).where(
             EnterpriseAccount.name == normalize_account_name(typed)
         )
-        account = uow.session.scalars(by_name).one_or_none()
+        account = tx.session.scalars(by_name).one_or_none()
     except InvalidInput:
         account = None
     if account is None:
-        matches = uow.session.scalars(select(EnterpriseAccount)).all()
+        matches = tx.session.scalars(select(EnterpriseAccount)).all()
         found = [a for a in matches if a.display_name.casefold() == typed.casefold()]
         account = found[0] if len(found) == 1 else None
     return account
 
 
-def all_admins(uow: UnitOfWork, account: EnterpriseAccount) -> list[User]:
-    memberships = uow.session.scalars(
+def all_admins(tx: Tx, account: EnterpriseAccount) -> list[User]:
+    memberships = tx.session.scalars(
         select(Membership).where(Membership.account_id == account.id)
     ).all()
     return [m.user for m in memberships if ADMIN_PERMISSION in m.permissions]
 
 
-def active_admins(uow: UnitOfWork, account: EnterpriseAccount, *, now: datetime) -> list[User]:
+def active_admins(tx: Tx, account: EnterpriseAccount, *, now: datetime) -> list[User]:
     """Admins who can act: an active user who signed in within the window (S21)."""
-    since = now - uow.settings.access_admin_active_window
+    since = now - tx.settings.access_admin_active_window
     return [
         u
-        for u in all_admins(uow, account)
+        for u in all_admins(tx, account)
         if u.is_active and u.last_login_at is not None and u.last_login_at >= since
     ]
 
 
-def open_request_for(
-    uow: UnitOfWork, account_id: uuid.UUID, *, besides: uuid.UUID
-) -> AccessRequest | None:
-    return uow.session.scalars(
+def open_request_for(tx: Tx, account_id: uuid.UUID, *, besides: uuid.UUID) -> AccessRequest | None:
+    return tx.session.scalars(
         select(AccessRequest).where(
             AccessRequest.account_id == account_id,
             AccessRequest.state.in_(sorted(states.OPEN_STATES)),

@@ -16,7 +16,7 @@ from keyholder.desk import hooks
 if TYPE_CHECKING:
     from sqlalchemy import ColumnElement
 
-    from keyholder.db.uow import UnitOfWork
+    from keyholder.db.tx import Tx
     from keyholder.desk.models import Ticket
 
 
@@ -25,13 +25,13 @@ def register_desk_hooks() -> None:
     hooks.limit_customer_view(_confirmed_by_requester)
 
 
-def _requester_replied(uow: UnitOfWork, ticket: Ticket) -> None:
+def _requester_replied(tx: Tx, ticket: Ticket) -> None:
     """A reply on an access request's ticket may put the request back in review."""
     from keyholder.access.decisions import on_requester_reply  # noqa: PLC0415
     from keyholder.desk.models import TicketKind  # noqa: PLC0415
 
     if ticket.kind is TicketKind.ADMIN_ACCESS:
-        on_requester_reply(uow, ticket)
+        on_requester_reply(tx, ticket)
 
 
 def _confirmed_by_requester() -> ColumnElement[bool]:

@@ -9,33 +9,37 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from keyholder.accounts import repository
+from keyholder.accounts.grants import grant_membership
 from keyholder.accounts.models import (
     EnterpriseAccount,
     Invitation,
     Membership,
 )
-from keyholder.accounts.permissions import ADMIN_PERMISSION, PermissionSet, ordered
+from keyholder.accounts.permissions import PermissionSet, ordered
 from keyholder.accounts.policy import managed_account
 from keyholder.accounts.staff_addresses import refuse_staff_admin
 from keyholder.audit.actions import AuditAction
 from keyholder.audit.service import record_event
-from keyholder.audit.targets import invitation_target, member_target
+from keyholder.audit.targets import invitation_target
+from keyholder.db.tx import Tx
 from keyholder.db.uow import UnitOfWork
 from keyholder.errors import AlreadyExists, Gone, NotAuthenticated, NotFound, PermissionDenied
 from keyholder.identity.actor import Actor
-from keyholder.identity.passwords import hash_password
 from keyholder.identity.service import find_user, insert_user
-from keyholder.identity.sessions import rotate_after_privilege_change
 from keyholder.identity.tokens import hash_token, new_token
 from keyholder.mail.outbox import send_templated_email
+
+if TYPE_CHECKING:
+    from keyholder.identity.passwords import PasswordHasher
 
 INVITATION_PREFIX = "khi"
 
 
 def invite(
-    uow: UnitOfWork,
+    tx: Tx,
     account: EnterpriseAccount,
     email: str,
     permissions: PermissionSet,
@@ -48,11 +52,11 @@ def invite(
     ``mfa_required``: the membership it makes acts as admin only once the
     person has enrolled MFA (an admin granted through an access request, S18).
     """
-    now = uow.clock.now()
-    for older in repository.pending_invitations(uow.session, account.id, now, email=email):
+    now = tx.clock.now()
+    for older in repository.pending_invitations(tx.session, account.id, now, email=email):
         older.revoked_at = now
         record_event(
-            uow,
+            tx,
             actor=actor,
             action=AuditAction.INVITATION_REVOKE,
             target=invitation_target(account.name, older.id),
@@ -66,14 +70,14 @@ def invite(
         permissions=permissions,
         token_hash=token_hash,
         created_at=now,
-        expires_at=now + uow.settings.invitation_ttl,
+        expires_at=now + tx.settings.invitation_ttl,
         invited_by_id=actor.user_id,
         mfa_required=mfa_required,
     )
-    uow.session.add(invitation)
-    uow.session.flush()
+    tx.session.add(invitation)
+    tx.session.flush()
     record_event(
-        uow,
+        tx,
         actor=actor,
         action=AuditAction.INVITATION_CREATE,
         target=invitation_target(account.name, invitation.id),
@@ -83,9 +87,9 @@ def invite(
             "expires_at": invitation.expires_at.isoformat(),
         },
     )
-    link = f"{uow.settings.base_url.rstrip('/')}/invitations/{token}"
+    link = f"{tx.settings.base_url.rstrip('/')}/invitations/{token}"
     send_templated_email(
-        uow,
+        tx,
         "invitation",
         to=[email],
         holds_secret=True,
@@ -137,6 +141,7 @@ def accept_invitation(
     actor: Actor | None,
     name: str = "",
     password: str | None = None,
+    hasher: PasswordHasher,
 ) -> Membership:
     """Turn an invitation into a membership, for the invited email only.
 
@@ -146,7 +151,7 @@ def accept_invitation(
     ``identity.sessions``): they sign in again for a new session id.
     """
     # Hashed before the transaction so argon2 never holds a write lock.
-    password_hash = hash_password(password) if actor is None and password is not None else None
+    password_hash = hasher.hash(password) if actor is None and password is not None else None
     with uow:
         invitation = repository.invitation_by_token_hash(uow.session, hash_token(token))
         if invitation is None:
@@ -178,18 +183,6 @@ def accept_invitation(
             raise AlreadyExists(f"{user.email} is already a member of {account.name!r}")
         invitation.accepted_at = now
         invitation.accepted_by_id = user.id
-        membership = Membership(
-            account_id=account.id,
-            user_id=user.id,
-            user=user,
-            account=account,
-            permissions=invitation.permissions,
-            added_by_id=invitation.invited_by_id,
-            mfa_required=invitation.mfa_required,
-            created_at=now,
-            updated_at=now,
-        )
-        uow.session.add(membership)
         accepting = actor or Actor.for_user(user)
         record_event(
             uow,
@@ -199,15 +192,17 @@ def accept_invitation(
             before={"state": "pending"},
             after={"state": "accepted"},
         )
-        record_event(
+        # member.add, and when the invitee gains manage their sessions and API
+        # tokens end, the one accepting too: they sign in again (S15, S41).
+        membership = grant_membership(
             uow,
+            account,
+            user,
+            invitation.permissions,
             actor=accepting,
-            action=AuditAction.MEMBER_ADD,
-            target=member_target(account.name, user.email),
-            after={"permissions": ordered(invitation.permissions), "via": "invitation"},
+            mfa_required=invitation.mfa_required,
+            via="invitation",
         )
-        if ADMIN_PERMISSION in invitation.permissions:
-            # The invitee gains manage: their sessions and API tokens end (S15, S41).
-            rotate_after_privilege_change(uow, user, reason="manage", actor=accepting)
+        membership.added_by_id = invitation.invited_by_id  # whoever invited, not the invitee
         uow.commit()
         return membership

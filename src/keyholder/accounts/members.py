@@ -6,11 +6,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from keyholder.accounts import repository
+from keyholder.accounts.grants import grant_membership, rotate_if_manage_changed
 from keyholder.accounts.invitations import invite
 from keyholder.accounts.models import EnterpriseAccount, Invitation, Membership
 from keyholder.accounts.permissions import (
     ADMIN_PERMISSION,
-    PermissionSet,
     ordered,
     parse_permissions,
 )
@@ -23,13 +23,12 @@ from keyholder.accounts.staff_addresses import refuse_staff_admin
 from keyholder.audit.actions import AuditAction
 from keyholder.audit.service import record_event
 from keyholder.audit.targets import member_target
+from keyholder.db.tx import Tx
 from keyholder.db.uow import UnitOfWork
 from keyholder.errors import AlreadyExists, LastAdminError, NotFound
 from keyholder.identity.actor import Actor
 from keyholder.identity.emails import normalize_email
-from keyholder.identity.models import User
 from keyholder.identity.service import find_user
-from keyholder.identity.sessions import rotate_after_privilege_change
 
 
 def list_members(uow: UnitOfWork, account_name: str, *, actor: Actor) -> Sequence[Membership]:
@@ -110,59 +109,6 @@ def add_member(
         return AddedMember(membership=membership)
 
 
-def grant_membership(
-    uow: UnitOfWork,
-    account: EnterpriseAccount,
-    user: User,
-    permissions: PermissionSet,
-    *,
-    actor: Actor,
-    mfa_required: bool = False,
-) -> Membership:
-    """Give ``user`` ``permissions`` on ``account``, in the caller's transaction.
-
-    A new membership (audited ``member.add``), or the permissions added to the
-    one the user holds (``member.update``). ``mfa_required`` (the grant of an
-    access request, S18): the member acts as admin only once enrolled. The
-    user's sessions and API tokens end when they gain ``manage``, and when
-    ``manage`` is granted with MFA required, so no session from before the
-    grant acts without it (S15, S41). The caller checks who may grant (and S31).
-    """
-    now = uow.clock.now()
-    existing = repository.membership(uow.session, account.id, user.id)
-    membership = existing or Membership(
-        account_id=account.id,
-        user_id=user.id,
-        user=user,
-        permissions=frozenset(),
-        mfa_required=False,
-        added_by_id=actor.user_id,
-        created_at=now,
-    )
-    before = membership.permissions
-    membership.permissions = before | permissions
-    membership.mfa_required = membership.mfa_required or mfa_required
-    membership.updated_at = now
-    if existing is None:
-        uow.session.add(membership)
-    after: dict[str, object] = {"permissions": ordered(membership.permissions)}
-    if mfa_required:
-        after["mfa_required"] = True
-    record_event(
-        uow,
-        actor=actor,
-        action=AuditAction.MEMBER_ADD if existing is None else AuditAction.MEMBER_UPDATE,
-        target=member_target(account.name, user.email),
-        before=None if existing is None else {"permissions": ordered(before)},
-        after=after,
-    )
-    if mfa_required and ADMIN_PERMISSION in membership.permissions:
-        rotate_after_privilege_change(uow, user, reason="manage", actor=actor)
-    else:
-        _rotate_if_manage_changed(uow, user, before, membership.permissions, actor=actor)
-    return membership
-
-
 def set_member_permissions(
     uow: UnitOfWork,
     account_name: str,
@@ -196,7 +142,7 @@ def set_member_permissions(
             before={"permissions": ordered(before)},
             after={"permissions": ordered(granted)},
         )
-        _rotate_if_manage_changed(uow, membership.user, before, granted, actor=actor)
+        rotate_if_manage_changed(uow, membership.user, before, granted, actor=actor)
         uow.commit()
         return membership
 
@@ -219,38 +165,25 @@ def remove_member(uow: UnitOfWork, account_name: str, email: str, *, actor: Acto
             target=member_target(account.name, membership.user.email),
             before={"permissions": ordered(membership.permissions)},
         )
-        _rotate_if_manage_changed(
+        rotate_if_manage_changed(
             uow, membership.user, membership.permissions, frozenset(), actor=actor
         )
         uow.session.delete(membership)
         uow.commit()
 
 
-def _rotate_if_manage_changed(
-    uow: UnitOfWork, user: User, before: PermissionSet, after: PermissionSet, *, actor: Actor
-) -> None:
-    """End the member's sessions and API tokens when they gain or lose ``manage``.
-
-    In the caller's transaction (S15, S41; why losing counts too: ``identity.sessions``).
-    """
-    had, has = ADMIN_PERMISSION in before, ADMIN_PERMISSION in after
-    if had != has:
-        reason = "manage" if has else "manage_lost"
-        rotate_after_privilege_change(uow, user, reason=reason, actor=actor)
-
-
-def _existing_member(uow: UnitOfWork, account: EnterpriseAccount, email: str) -> Membership:
+def _existing_member(tx: Tx, account: EnterpriseAccount, email: str) -> Membership:
     email = normalize_email(email)
-    membership = repository.membership_by_email(uow.session, account.id, email)
+    membership = repository.membership_by_email(tx.session, account.id, email)
     if membership is None:
         raise NotFound(f"{email} is not a member of {account.name!r}")
     return membership
 
 
 def _refuse_if_last_admin(
-    uow: UnitOfWork, account: EnterpriseAccount, membership: Membership, *, verb: str
+    tx: Tx, account: EnterpriseAccount, membership: Membership, *, verb: str
 ) -> None:
-    if repository.count_admins(uow.session, account.id) <= 1:
+    if repository.count_admins(tx.session, account.id) <= 1:
         raise LastAdminError(
             f"cannot {verb} {membership.user.email}: they are the last member of "
             f"{account.name!r} with the {ADMIN_PERMISSION} permission. Give another member "

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from keyholder.accounts import repository
 from keyholder.accounts.models import EnterpriseAccount
 from keyholder.accounts.permissions import ADMIN_PERMISSION
-from keyholder.db.uow import UnitOfWork
+from keyholder.db.tx import Tx
 from keyholder.errors import AdminNeedsMfa, KeyholderError, NotFound, PermissionDenied
 from keyholder.identity.actor import Actor
 
@@ -27,17 +27,17 @@ def _not_found(name: str) -> NotFound:
     return NotFound(f"no enterprise account named {name!r}")
 
 
-def readable_account(uow: UnitOfWork, name: str, *, actor: Actor) -> EnterpriseAccount:
+def readable_account(tx: Tx, name: str, *, actor: Actor) -> EnterpriseAccount:
     """The account if the actor is staff or a member of it; otherwise 404."""
     staff = actor.is_staff  # first: 403 for staff without MFA (S18)
-    account = repository.account_by_name(uow.session, name)
+    account = repository.account_by_name(tx.session, name)
     if account is None:
         raise _not_found(name)
     if staff:
         return account
     if (
         actor.user_id is None
-        or repository.membership(uow.session, account.id, actor.user_id) is None
+        or repository.membership(tx.session, account.id, actor.user_id) is None
     ):
         raise _not_found(name)
     return account
@@ -60,7 +60,7 @@ def readable_member_lookup(
     return found
 
 
-def managed_account(uow: UnitOfWork, name: str, *, actor: Actor) -> EnterpriseAccount:
+def managed_account(tx: Tx, name: str, *, actor: Actor) -> EnterpriseAccount:
     """The account, locked for change, if the actor may change its members.
 
     Members without ``manage`` get 403; strangers get 404 as for a missing
@@ -68,12 +68,12 @@ def managed_account(uow: UnitOfWork, name: str, *, actor: Actor) -> EnterpriseAc
     PostgreSQL, which keeps the last-admin guard true under concurrency.
     """
     staff_admin = actor.is_staff_admin  # first: 403 for staff without MFA (S18)
-    account = repository.account_by_name(uow.session, name, for_update=True)
+    account = repository.account_by_name(tx.session, name, for_update=True)
     if account is None:
         raise _not_found(name)
     if staff_admin:
         return account
-    refusal = manage_refusal(uow.session, account, actor=actor)
+    refusal = manage_refusal(tx.session, account, actor=actor)
     if refusal is not None:
         raise refusal
     return account

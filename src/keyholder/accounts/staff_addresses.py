@@ -13,27 +13,27 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from keyholder.accounts.permissions import ADMIN_PERMISSION, PermissionSet
-from keyholder.db.uow import UnitOfWork
+from keyholder.db.tx import Tx
 from keyholder.domains import staff_domain_conflict
 from keyholder.errors import PermissionDenied
 from keyholder.identity.models import User
 
 
-def is_staff_address(uow: UnitOfWork, email: str) -> bool:
+def is_staff_address(tx: Tx, email: str) -> bool:
     """Staff, or an address on (or like) a staff domain."""
-    staff = uow.session.scalar(
+    staff = tx.session.scalar(
         select(User.id).where(User.email == email, User.staff_role.is_not(None))
     )
-    domains = uow.settings.staff_email_domains
+    domains = tx.settings.staff_email_domains
     return staff is not None or bool(domains and staff_domain_conflict(email, domains))
 
 
-def refuse_staff_admin(uow: UnitOfWork, email: str, permissions: PermissionSet) -> None:
+def refuse_staff_admin(tx: Tx, email: str, permissions: PermissionSet) -> None:
     """403 when ``permissions`` hold ``manage`` and ``email`` is staff's (S31).
 
     The message reaches customers (account admins): plain words, no requirement code.
     """
-    if ADMIN_PERMISSION in permissions and is_staff_address(uow, email):
+    if ADMIN_PERMISSION in permissions and is_staff_address(tx, email):
         raise PermissionDenied(
             f"{email} is platform staff's, or on (or like) a staff email domain: it cannot "
             f"be given {ADMIN_PERMISSION} on a customer account"

@@ -27,6 +27,7 @@ from keyholder.audit.chain import GENESIS_HASH, compute_hash
 from keyholder.audit.models import AuditEvent
 from keyholder.audit.settings import chain_keyring
 from keyholder.audit.verify import ChainReport, verify_chain
+from keyholder.db.tx import Tx
 from keyholder.db.uow import UnitOfWork
 from keyholder.identity.actor import Actor
 
@@ -46,7 +47,7 @@ _CHECKPOINT_REQUESTED = "keyholder.audit.checkpoint_requested"
 
 
 def record_event(
-    uow: UnitOfWork,
+    tx: Tx,
     *,
     actor: Actor,
     action: AuditAction,
@@ -58,41 +59,41 @@ def record_event(
 
     ``target`` comes from ``audit.targets``, so searches by target find it.
     """
-    session = uow.session
-    if uow.dialect == "postgresql":
+    session = tx.session
+    if tx.dialect == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK_KEY})
     last = session.execute(
         select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
     ).first()
     seq, prev_hash = (last.seq + 1, last.hash) if last else (1, GENESIS_HASH)
-    keyring = chain_keyring(uow.settings)
+    keyring = chain_keyring(tx.settings)
     event = AuditEvent(
         seq=seq,
-        at=uow.clock.now(),
+        at=tx.clock.now(),
         actor=actor.label,
         action=str(action),  # the value: rows hold the vocabulary's strings
         target=target,
         data={"before": dict(before) if before else None, "after": dict(after) if after else None},
-        client_address=uow.context.client_address,
-        request_id=uow.context.request_id,
+        client_address=tx.context.client_address,
+        request_id=tx.context.request_id,
         prev_hash=prev_hash,
         key_id=keyring.current,
     )
     event.hash = compute_hash(event, keyring)
     session.add(event)
     session.flush()
-    _checkpoint_after_commit(uow, seq)
+    _checkpoint_after_commit(tx, seq)
     return event
 
 
-def _checkpoint_after_commit(uow: UnitOfWork, seq: int) -> None:
+def _checkpoint_after_commit(tx: Tx, seq: int) -> None:
     """Once per unit of work, anchor the new head outside the database after commit."""
-    checkpoints = uow.audit_checkpoints
-    if checkpoints is None or seq % uow.settings.audit_checkpoint_every:
+    checkpoints = tx.audit_checkpoints
+    if checkpoints is None or seq % tx.settings.audit_checkpoint_every:
         return
-    if not uow.session.info.get(_CHECKPOINT_REQUESTED):
-        uow.session.info[_CHECKPOINT_REQUESTED] = True
-        uow.after_commit(checkpoints.write_after_commit)
+    if not tx.session.info.get(_CHECKPOINT_REQUESTED):
+        tx.session.info[_CHECKPOINT_REQUESTED] = True
+        tx.after_commit(checkpoints.write_after_commit)
 
 
 def list_events(

@@ -22,6 +22,7 @@ from keyholder.audit.keys import ChainKeyring
 from keyholder.audit.models import AuditEvent
 from keyholder.audit.settings import chain_keyring
 from keyholder.audit.sinks import read_checkpoint_lines
+from keyholder.db.tx import Tx
 from keyholder.db.uow import UnitOfWork
 
 if TYPE_CHECKING:
@@ -100,7 +101,7 @@ class _Walk:
         self.checked = self.legacy = 0
         self.anchor: Checkpoint | None = None
 
-    def run(self, uow: UnitOfWork, events: ScalarResult[AuditEvent]) -> ChainReport:
+    def run(self, tx: Tx, events: ScalarResult[AuditEvent]) -> ChainReport:
         expected_seq, expected_prev = 1, GENESIS_HASH
         for event in events:
             if event.seq != expected_seq:
@@ -113,7 +114,7 @@ class _Walk:
                 return self.broken(event, problem)
             expected_seq, expected_prev = event.seq + 1, event.hash
             self.checked += 1
-            uow.session.expunge(event)  # keeps memory flat on long logs
+            tx.session.expunge(event)  # keeps memory flat on long logs
         if self.newest is not None and self.newest.seq >= expected_seq:
             return ChainReport(
                 self.checked,

@@ -183,7 +183,7 @@ def listen(
     # aiosmtpd loads here: only this command needs an SMTP server.
     from keyholder.desk.listener import MailListener  # noqa: PLC0415
 
-    listener = MailListener(rt, host=host, port=port, lmtp=lmtp)
+    listener = MailListener(rt.uow, rt.settings, host=host, port=port, lmtp=lmtp)
     try:
         asyncio.run(_serve(listener))
     except OSError as exc:

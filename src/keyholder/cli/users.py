@@ -44,6 +44,7 @@ def create(
         password=password,
         staff_role=parse_role(staff),
         actor=operator(),
+        hasher=runtime().password_hasher,
     )
     if as_json:
         print_json(

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Protocol, Self
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
@@ -24,8 +24,7 @@ from keyholder.errors import Conflict
 
 if TYPE_CHECKING:
     from keyholder.audit.checkpoints import CheckpointWriter
-    from keyholder.identity.hashing import HashingPool
-    from keyholder.identity.throttle import RateLimiter
+    from keyholder.db.tx import BlobStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,18 +44,16 @@ class UnitOfWork:
         clock: Clock,
         context: RequestContext,
         mail_queued: threading.Event | None = None,
-        rate_limiter: RateLimiter,
-        hashing: HashingPool,
-        audit_checkpoints: CheckpointWriter | None = None,
+        blobs: Callable[[], BlobStore],
+        audit_checkpoints: Callable[[], CheckpointWriter | None] | None = None,
     ) -> None:
         self._session_factory = session_factory
         self.settings = settings
         self.clock = clock
         self.context = context
         self.mail_queued = mail_queued
-        self.rate_limiter = rate_limiter  # sign-in and reset limits (S3, S16)
-        self.hashing = hashing  # the bounded argon2 pool (S16)
-        self.audit_checkpoints = audit_checkpoints  # anchors the audit chain after commit (S36)
+        self._blobs = blobs
+        self._audit_checkpoints = audit_checkpoints
         self._after_commit: list[Callable[[], None]] = []
         self._open = False
         # Made on first use: a use case that is one prepared read never needs one.
@@ -81,6 +78,16 @@ class UnitOfWork:
             raise RuntimeError("a prepared read must be the first work of its unit of work")
         engine: Engine = self._session_factory.kw["bind"]
         return engine
+
+    @property
+    def blobs(self) -> BlobStore:
+        """Where attachments' bytes go: the runtime's blob store (S34)."""
+        return self._blobs()
+
+    @property
+    def audit_checkpoints(self) -> CheckpointWriter | None:
+        """Anchors the audit chain after commit (S36); built when first asked for."""
+        return self._audit_checkpoints() if self._audit_checkpoints is not None else None
 
     @property
     def dialect(self) -> str:
@@ -123,6 +130,14 @@ class UnitOfWork:
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` once this unit of work has committed (never on rollback)."""
         self._after_commit.append(callback)
+
+
+class UnitOfWorkFactory(Protocol):
+    """Makes a fresh unit of work (``Runtime.uow``), for jobs that run several."""
+
+    def __call__(
+        self, context: RequestContext | None = None, *, read_only: bool = False
+    ) -> UnitOfWork: ...
 
 
 def make_session_factories(engine: Engine) -> tuple[sessionmaker[Session], sessionmaker[Session]]:

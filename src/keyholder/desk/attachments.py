@@ -23,6 +23,7 @@ from keyholder.audit.actions import AuditAction
 from keyholder.audit.service import record_event
 from keyholder.audit.targets import attachment_target
 from keyholder.config import Settings
+from keyholder.db.tx import Tx
 from keyholder.db.uow import UnitOfWork
 from keyholder.desk.blobs import load_blob, store_blob
 from keyholder.desk.models import Attachment, MessageVisibility, Ticket, TicketMessage
@@ -57,7 +58,7 @@ def check_attachment(settings: Settings, file: NewAttachment) -> CheckedFile:
 
 
 def attach_files(
-    uow: UnitOfWork, ticket: Ticket, message: TicketMessage, files: Sequence[NewAttachment]
+    tx: Tx, ticket: Ticket, message: TicketMessage, files: Sequence[NewAttachment]
 ) -> list[Attachment]:
     """Check, store and attach ``files`` to ``message``; raises 413/415 for bad files.
 
@@ -71,8 +72,8 @@ def attach_files(
         raise ValueError(f"message {message.id} is not on ticket #{ticket.id}")
     if len(files) > MAX_ATTACHMENTS:
         raise InvalidInput(f"a message can carry at most {MAX_ATTACHMENTS} attachments")
-    checked = [check_attachment(uow.settings, file) for file in files]
-    now = uow.clock.now()
+    checked = [check_attachment(tx.settings, file) for file in files]
+    now = tx.clock.now()
     attachments = []
     for file, verdict in zip(files, checked, strict=True):
         attachment = Attachment(
@@ -80,12 +81,12 @@ def attach_files(
             filename=verdict.filename,
             content_type=verdict.media_type.value,
             size=len(file.data),
-            sha256=store_blob(uow, file.data),
+            sha256=store_blob(tx, file.data),
             created_at=now,
         )
         message.attachments.append(attachment)  # sets message_id, and keeps it renderable
         attachments.append(attachment)
-    uow.session.flush()
+    tx.session.flush()
     return attachments
 
 
@@ -106,7 +107,7 @@ def download_attachment(
 
 
 def read_attachment(
-    uow: UnitOfWork, number: int, attachment_id: uuid.UUID, *, actor: Actor, staff: bool
+    tx: Tx, number: int, attachment_id: uuid.UUID, *, actor: Actor, staff: bool
 ) -> tuple[Attachment, bytes]:
     """The attachment and its bytes from a ticket the caller may read, audited; no commit.
 
@@ -119,12 +120,12 @@ def read_attachment(
     )
     if not staff:
         query = query.where(TicketMessage.visibility == MessageVisibility.PUBLIC)
-    attachment = uow.session.scalars(query).one_or_none()
+    attachment = tx.session.scalars(query).one_or_none()
     if attachment is None:
         raise NotFound(f"no attachment {attachment_id} on ticket #{number}")
-    data = load_blob(uow, attachment.sha256)
+    data = load_blob(tx, attachment.sha256)
     record_event(
-        uow,
+        tx,
         actor=actor,
         action=AuditAction.ATTACHMENT_VIEW,
         target=attachment_target(attachment.id),

@@ -1,6 +1,6 @@
 """Content-addressed file storage (S34): bytes are stored and found by their SHA-256.
 
-Two stores behind one Protocol, chosen by ``settings.blob_dir``:
+Two stores behind one Protocol (``db.tx.BlobStore``), chosen by ``settings.blob_dir``:
 
 * ``DatabaseBlobStore`` (the default) keeps bytes in the ``blobs`` table, in the
   caller's transaction: they commit or roll back with the message they belong to.
@@ -21,13 +21,12 @@ import os
 import re
 import tempfile
 from pathlib import Path
-from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from keyholder.config import Settings
-from keyholder.db.uow import UnitOfWork
+from keyholder.db.tx import BlobStore, Tx
 from keyholder.desk.models import Blob
 
 _DIGEST = re.compile(r"[0-9a-f]{64}")
@@ -39,16 +38,6 @@ class BlobMissing(LookupError):
 
 class BlobCorrupted(LookupError):
     """The stored bytes no longer match their hash."""
-
-
-class BlobStore(Protocol):
-    def store(self, uow: UnitOfWork, data: bytes) -> str:
-        """Store ``data`` (once, however often it is stored) and return its SHA-256."""
-        ...
-
-    def load(self, uow: UnitOfWork, digest: str) -> bytes:
-        """The bytes whose SHA-256 is ``digest``; BlobMissing or BlobCorrupted otherwise."""
-        ...
 
 
 def _digest(data: bytes) -> str:
@@ -64,24 +53,24 @@ def _verified(digest: str, data: bytes) -> bytes:
 class DatabaseBlobStore:
     """Blobs in the ``blobs`` table, written in the caller's transaction."""
 
-    def store(self, uow: UnitOfWork, data: bytes) -> str:
+    def store(self, tx: Tx, data: bytes) -> str:
         """Store ``data`` (once, however often it is stored) and return its SHA-256."""
         digest = _digest(data)
-        session = uow.session
+        session = tx.session
         if session.scalar(select(Blob.sha256).where(Blob.sha256 == digest)) is None:
             # Two transactions storing the same new bytes at once: the second
             # waits for the first and then does nothing, instead of failing.
-            insert = postgresql.insert if uow.dialect == "postgresql" else sqlite.insert
+            insert = postgresql.insert if tx.dialect == "postgresql" else sqlite.insert
             session.execute(
                 insert(Blob)
-                .values(sha256=digest, size=len(data), data=data, created_at=uow.clock.now())
+                .values(sha256=digest, size=len(data), data=data, created_at=tx.clock.now())
                 .on_conflict_do_nothing(index_elements=[Blob.sha256])
             )
         return digest
 
-    def load(self, uow: UnitOfWork, digest: str) -> bytes:
+    def load(self, tx: Tx, digest: str) -> bytes:
         """The bytes whose SHA-256 is ``digest``; BlobMissing or BlobCorrupted otherwise."""
-        data = uow.session.scalar(select(Blob.data).where(Blob.sha256 == digest))
+        data = tx.session.scalar(select(Blob.data).where(Blob.sha256 == digest))
         if data is None:
             raise BlobMissing(f"blob {digest} is missing from the database")
         return _verified(digest, data)
@@ -102,7 +91,7 @@ class DirectoryBlobStore:
             raise BlobMissing(f"{digest!r} is not a SHA-256 digest")
         return self.root / digest[:2] / digest
 
-    def store(self, uow: UnitOfWork, data: bytes) -> str:
+    def store(self, tx: Tx, data: bytes) -> str:
         """Store ``data`` (once, however often it is stored) and return its SHA-256."""
         digest = _digest(data)
         path = self.path_for(digest)
@@ -125,7 +114,7 @@ class DirectoryBlobStore:
         _fsync_directory(path.parent)  # the rename itself survives a crash
         return digest
 
-    def load(self, uow: UnitOfWork, digest: str) -> bytes:
+    def load(self, tx: Tx, digest: str) -> bytes:
         """The bytes whose SHA-256 is ``digest``; BlobMissing or BlobCorrupted otherwise."""
         try:
             data = self.path_for(digest).read_bytes()
@@ -143,27 +132,31 @@ def _fsync_directory(directory: Path) -> None:
 
 
 def blob_store(settings: Settings) -> BlobStore:
-    """The store the settings choose: a directory when ``blob_dir`` is set, else the database."""
+    """The store the settings choose: a directory when ``blob_dir`` is set, else the database.
+
+    ``bootstrap`` calls it once; the runtime hands the store to every unit of
+    work (``tx.blobs``), so the bytes go in the caller's transaction.
+    """
     if settings.blob_dir is not None:
         return DirectoryBlobStore(settings.blob_dir)
     return DatabaseBlobStore()
 
 
-def store_blob(uow: UnitOfWork, data: bytes) -> str:
-    """Store ``data`` in the configured store (once, however often) and return its SHA-256."""
-    return blob_store(uow.settings).store(uow, data)
+def store_blob(tx: Tx, data: bytes) -> str:
+    """Store ``data`` in the runtime's store (once, however often) and return its SHA-256."""
+    return tx.blobs.store(tx, data)
 
 
-def load_blob(uow: UnitOfWork, digest: str) -> bytes:
+def load_blob(tx: Tx, digest: str) -> bytes:
     """The bytes stored under ``digest``, checked against it.
 
     With a directory configured, blobs stored in the database before it was
     set are still found there: switching stores loses nothing.
     """
-    store = blob_store(uow.settings)
+    store = tx.blobs
     try:
-        return store.load(uow, digest)
+        return store.load(tx, digest)
     except BlobMissing:
         if isinstance(store, DatabaseBlobStore):
             raise
-        return DatabaseBlobStore().load(uow, digest)
+        return DatabaseBlobStore().load(tx, digest)

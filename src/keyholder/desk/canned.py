@@ -15,6 +15,7 @@ from keyholder.accounts.models import EnterpriseAccount
 from keyholder.audit.actions import AuditAction
 from keyholder.audit.service import record_event
 from keyholder.audit.targets import canned_reply_target
+from keyholder.db.tx import Tx
 from keyholder.db.uow import UnitOfWork
 from keyholder.desk.models import CannedReply, Ticket
 from keyholder.desk.policy import readable_ticket, require_staff
@@ -53,8 +54,8 @@ def list_canned_replies(uow: UnitOfWork, *, actor: Actor) -> Sequence[CannedRepl
         return uow.session.scalars(select(CannedReply).order_by(CannedReply.name)).all()
 
 
-def _by_name(uow: UnitOfWork, name: str) -> CannedReply:
-    reply = uow.session.scalars(select(CannedReply).where(CannedReply.name == name)).one_or_none()
+def _by_name(tx: Tx, name: str) -> CannedReply:
+    reply = tx.session.scalars(select(CannedReply).where(CannedReply.name == name)).one_or_none()
     if reply is None:
         raise NotFound(f"no canned reply named {name!r}")
     return reply

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from keyholder.accounts.policy import readable_account
+from keyholder.db.tx import Tx
 from keyholder.db.uow import UnitOfWork
 from keyholder.desk import hooks, notify
 from keyholder.desk.attachments import NewAttachment, attach_files
@@ -42,8 +43,8 @@ class CustomerMessage:
     follow_up_of: int | None = None
 
 
-def _signed_in_user(uow: UnitOfWork, actor: Actor) -> User:
-    user = uow.session.get(User, actor.user_id) if actor.user_id else None
+def _signed_in_user(tx: Tx, actor: Actor) -> User:
+    user = tx.session.get(User, actor.user_id) if actor.user_id else None
     if user is None or not user.is_active:
         raise NotAuthenticated("sign in to write to support")
     return user
@@ -131,7 +132,7 @@ def reply_as_customer(
 
 
 def record_customer_reply(
-    uow: UnitOfWork,
+    tx: Tx,
     ticket: Ticket,
     *,
     body: str,
@@ -150,7 +151,7 @@ def record_customer_reply(
     if ticket.status is TicketStatus.CLOSED:
         previous = ticket.id
         ticket = create_ticket(
-            uow,
+            tx,
             subject=ticket.subject,
             requester=Requester(
                 email=ticket.requester_email,
@@ -165,7 +166,7 @@ def record_customer_reply(
             actor=actor,
         )
     message = add_message(
-        uow,
+        tx,
         ticket,
         body=body,
         visibility=MessageVisibility.PUBLIC,
@@ -177,9 +178,9 @@ def record_customer_reply(
         raw_sha256=raw_sha256,
     )
     if previous is not None:
-        notify.send_follow_up_opened(uow, ticket, previous)
+        notify.send_follow_up_opened(tx, ticket, previous)
     elif ticket.status in REOPENED_BY_CUSTOMER:
-        change_status(uow, ticket, TicketStatus.OPEN, actor=actor, reason="customer replied")
+        change_status(tx, ticket, TicketStatus.OPEN, actor=actor, reason="customer replied")
     if previous is None:
-        hooks.requester_replied(uow, ticket)  # e.g. an access request back in review
+        hooks.requester_replied(tx, ticket)  # e.g. an access request back in review
     return CustomerMessage(ticket, message, previous)

@@ -14,14 +14,14 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from sqlalchemy import ColumnElement
 
-    from keyholder.db.uow import UnitOfWork
+    from keyholder.db.tx import Tx
     from keyholder.desk.models import Ticket
 
 
 class RequesterReplied(Protocol):
     """The requester wrote on their ticket (not on a follow-up of a closed one)."""
 
-    def __call__(self, uow: UnitOfWork, ticket: Ticket, /) -> None: ...
+    def __call__(self, tx: Tx, ticket: Ticket, /) -> None: ...
 
 
 class CustomerVisible(Protocol):
@@ -44,9 +44,9 @@ def limit_customer_view(hook: CustomerVisible) -> None:
         _customer_visible.append(hook)
 
 
-def requester_replied(uow: UnitOfWork, ticket: Ticket) -> None:
+def requester_replied(tx: Tx, ticket: Ticket) -> None:
     for hook in _requester_replied:
-        hook(uow, ticket)
+        hook(tx, ticket)
 
 
 def customer_visible() -> list[ColumnElement[bool]]:

@@ -46,6 +46,7 @@ from sqlalchemy import select
 from keyholder.audit.actions import AuditAction
 from keyholder.audit.service import record_event
 from keyholder.audit.targets import ticket_target
+from keyholder.db.tx import Tx
 from keyholder.db.types import INTEGER_MAX
 from keyholder.db.uow import UnitOfWork
 from keyholder.desk import notify
@@ -168,32 +169,32 @@ def ticket_subject(subject: str) -> str:
     return clean_line(text, 300) or NO_SUBJECT
 
 
-def _receive(uow: UnitOfWork, mail: ParsedMail) -> Received:
-    known = _known_ticket(uow, mail.message_id)
+def _receive(tx: Tx, mail: ParsedMail) -> Received:
+    known = _known_ticket(tx, mail.message_id)
     if known is not None:
         return Received(Outcome.DUPLICATE, known, mail.message_id)
     actor = Actor(label=f"email:{mail.sender}"[:320])  # no user and no role: nobody's powers
-    raw_sha256 = store_blob(uow, mail.raw)  # the whole email, whatever happens to its parts
-    ticket = _find_ticket(uow, mail)
+    raw_sha256 = store_blob(tx, mail.raw)  # the whole email, whatever happens to its parts
+    ticket = _find_ticket(tx, mail)
     if ticket is None:
-        return _open_ticket(uow, mail, actor=actor, raw_sha256=raw_sha256)
-    if mail.automated or not _is_requester(uow, ticket, mail.sender):
-        return _note(uow, ticket, mail, actor=actor, raw_sha256=raw_sha256)
-    if not _answers_our_mail(uow, ticket, mail):
-        return _note(uow, ticket, mail, actor=actor, raw_sha256=raw_sha256, unproven=True)
+        return _open_ticket(tx, mail, actor=actor, raw_sha256=raw_sha256)
+    if mail.automated or not _is_requester(tx, ticket, mail.sender):
+        return _note(tx, ticket, mail, actor=actor, raw_sha256=raw_sha256)
+    if not _answers_our_mail(tx, ticket, mail):
+        return _note(tx, ticket, mail, actor=actor, raw_sha256=raw_sha256, unproven=True)
     landed = record_customer_reply(
-        uow,
+        tx,
         ticket,
         body=mail.body,
         channel=MessageChannel.EMAIL,
         actor=actor,
         author=Requester(
-            email=mail.sender, name=mail.sender_name, user_id=_verified_user_id(uow, mail.sender)
+            email=mail.sender, name=mail.sender_name, user_id=_verified_user_id(tx, mail.sender)
         ),
         message_id=mail.message_id,
         raw_sha256=raw_sha256,
     )
-    refused = _attach(uow, landed.ticket, landed.message, mail)
+    refused = _attach(tx, landed.ticket, landed.message, mail)
     if landed.follow_up_of is not None:
         return Received(
             Outcome.FOLLOW_UP,
@@ -205,22 +206,22 @@ def _receive(uow: UnitOfWork, mail: ParsedMail) -> Received:
     return Received(Outcome.ADDED, ticket.id, mail.message_id, refused_files=refused)
 
 
-def _known_ticket(uow: UnitOfWork, message_id: str) -> int | None:
-    return uow.session.scalar(
+def _known_ticket(tx: Tx, message_id: str) -> int | None:
+    return tx.session.scalar(
         select(MailReference.ticket_id).where(MailReference.message_id == message_id)
     )
 
 
-def _locked_ticket(uow: UnitOfWork, number: int) -> Ticket | None:
+def _locked_ticket(tx: Tx, number: int) -> Ticket | None:
     query = select(Ticket).where(Ticket.id == number).with_for_update()
-    return uow.session.scalars(query).one_or_none()
+    return tx.session.scalars(query).one_or_none()
 
 
-def _find_ticket(uow: UnitOfWork, mail: ParsedMail) -> Ticket | None:
+def _find_ticket(tx: Tx, mail: ParsedMail) -> Ticket | None:
     """The ticket this message belongs to, by the threading order above; None for a new one."""
     candidates = list(dict.fromkeys([*mail.in_reply_to, *reversed(mail.references)]))
     if candidates:
-        rows = uow.session.execute(
+        rows = tx.session.execute(
             select(MailReference.message_id, MailReference.ticket_id).where(
                 MailReference.message_id.in_(candidates)
             )
@@ -228,40 +229,40 @@ def _find_ticket(uow: UnitOfWork, mail: ParsedMail) -> Ticket | None:
         tickets = {row.message_id: row.ticket_id for row in rows}
         for candidate in candidates:
             if candidate in tickets:
-                return _locked_ticket(uow, tickets[candidate])
+                return _locked_ticket(tx, tickets[candidate])
     numbers = [int(n) for n in _TAG.findall(mail.subject)]
     numbers += [
-        n for n in (ticket_from_address(uow.settings, a) for a in mail.recipients) if n is not None
+        n for n in (ticket_from_address(tx.settings, a) for a in mail.recipients) if n is not None
     ]
     for number in dict.fromkeys(n for n in numbers if n <= MAX_TICKET_NUMBER):
-        ticket = _locked_ticket(uow, number)
+        ticket = _locked_ticket(tx, number)
         if ticket is not None:
             return ticket
     return None
 
 
-def _verified_user_id(uow: UnitOfWork, email: str) -> uuid.UUID | None:
-    user = uow.session.scalars(select(User).where(User.email == email)).one_or_none()
+def _verified_user_id(tx: Tx, email: str) -> uuid.UUID | None:
+    user = tx.session.scalars(select(User).where(User.email == email)).one_or_none()
     if user is None or user.email_verified_at is None or not user.is_active:
         return None
     return user.id
 
 
-def _is_requester(uow: UnitOfWork, ticket: Ticket, sender: str) -> bool:
+def _is_requester(tx: Tx, ticket: Ticket, sender: str) -> bool:
     if sender == ticket.requester_email.casefold():
         return True
     # The requester's account may have a newer, verified address than the ticket.
-    user = uow.session.get(User, ticket.requester_user_id) if ticket.requester_user_id else None
+    user = tx.session.get(User, ticket.requester_user_id) if ticket.requester_user_id else None
     return user is not None and user.email_verified_at is not None and user.email == sender
 
 
-def _answers_our_mail(uow: UnitOfWork, ticket: Ticket, mail: ParsedMail) -> bool:
+def _answers_our_mail(tx: Tx, ticket: Ticket, mail: ParsedMail) -> bool:
     """Whether the message shows it answers an email we sent on ``ticket`` (S31b).
 
     Either secret works: the reply address carries a MAC only we can make, and
     our Message-IDs are random and went only to the ticket's recipients.
     """
-    if any(ticket_from_address(uow.settings, a) == ticket.id for a in mail.recipients):
+    if any(ticket_from_address(tx.settings, a) == ticket.id for a in mail.recipients):
         return True
     named = {*mail.in_reply_to, *mail.references}
     if not named:
@@ -271,21 +272,21 @@ def _answers_our_mail(uow: UnitOfWork, ticket: Ticket, mail: ParsedMail) -> bool
         MailReference.outgoing.is_(True),
         MailReference.message_id.in_(named),
     )
-    return uow.session.scalar(ours.limit(1)) is not None
+    return tx.session.scalar(ours.limit(1)) is not None
 
 
-def _open_ticket(uow: UnitOfWork, mail: ParsedMail, *, actor: Actor, raw_sha256: str) -> Received:
-    user_id = _verified_user_id(uow, mail.sender)
+def _open_ticket(tx: Tx, mail: ParsedMail, *, actor: Actor, raw_sha256: str) -> Received:
+    user_id = _verified_user_id(tx, mail.sender)
     ticket = create_ticket(
-        uow,
+        tx,
         subject=ticket_subject(mail.subject),
         requester=Requester(email=mail.sender, name=mail.sender_name, user_id=user_id),
         actor=actor,
     )
     if mail.automated:
-        return _note(uow, ticket, mail, actor=actor, raw_sha256=raw_sha256)
+        return _note(tx, ticket, mail, actor=actor, raw_sha256=raw_sha256)
     message = add_message(
-        uow,
+        tx,
         ticket,
         body=mail.body,
         visibility=MessageVisibility.PUBLIC,
@@ -296,13 +297,13 @@ def _open_ticket(uow: UnitOfWork, mail: ParsedMail, *, actor: Actor, raw_sha256:
         message_id=mail.message_id,
         raw_sha256=raw_sha256,
     )
-    refused = _attach(uow, ticket, message, mail)
-    notify.send_ticket_received(uow, ticket)
+    refused = _attach(tx, ticket, message, mail)
+    notify.send_ticket_received(tx, ticket)
     return Received(Outcome.CREATED, ticket.id, mail.message_id, refused_files=refused)
 
 
 def _note(
-    uow: UnitOfWork,
+    tx: Tx,
     ticket: Ticket,
     mail: ParsedMail,
     *,
@@ -317,7 +318,7 @@ def _note(
     """
     reason = mail.automated or (UNPROVEN if unproven else NOT_REQUESTER)
     message = add_message(
-        uow,
+        tx,
         ticket,
         body=mail.body,
         visibility=MessageVisibility.INTERNAL,
@@ -329,25 +330,23 @@ def _note(
         automated=mail.automated is not None,
         raw_sha256=raw_sha256,
     )
-    refused = _attach(uow, ticket, message, mail)
+    refused = _attach(tx, ticket, message, mail)
     if not mail.automated:  # staff see why on the ticket (automated notes say so themselves)
         _append_lines(message, [f"[needs review: {reason}]"])
     record_event(
-        uow,
+        tx,
         actor=actor,
         action=AuditAction.TICKET_NOTE,
         target=ticket_target(ticket.id),
         after={"message": message.id, "needs_review": reason},
     )
     if unproven and ticket.status in REOPENED_BY_CUSTOMER:
-        change_status(uow, ticket, TicketStatus.OPEN, actor=actor, reason="email needs review")
+        change_status(tx, ticket, TicketStatus.OPEN, actor=actor, reason="email needs review")
     outcome = Outcome.AUTOMATED if mail.automated else Outcome.FLAGGED
     return Received(outcome, ticket.id, mail.message_id, reason=reason, refused_files=refused)
 
 
-def _attach(
-    uow: UnitOfWork, ticket: Ticket, message: TicketMessage, mail: ParsedMail
-) -> tuple[str, ...]:
+def _attach(tx: Tx, ticket: Ticket, message: TicketMessage, mail: ParsedMail) -> tuple[str, ...]:
     """Attach the files the attachment rules take; note the others in the body.
 
     Each file is tried in a savepoint, so one refused file (S32, S33) neither
@@ -365,8 +364,8 @@ def _attach(
             )
             continue
         try:
-            with uow.session.begin_nested():
-                attach_files(uow, ticket, message, [NewAttachment(file.filename, file.data)])
+            with tx.session.begin_nested():
+                attach_files(tx, ticket, message, [NewAttachment(file.filename, file.data)])
             attached += 1
         except (UnsupportedMediaType, PayloadTooLarge, InvalidInput):
             refused.append(file.filename)

@@ -17,7 +17,7 @@ import hmac
 from sqlalchemy import select
 
 from keyholder.config import Settings
-from keyholder.db.uow import UnitOfWork
+from keyholder.db.tx import Tx
 from keyholder.desk.models import Ticket, TicketStatus
 from keyholder.errors import NotFound
 
@@ -48,7 +48,7 @@ def ticket_link(settings: Settings, ticket: Ticket) -> str:
     return f"{settings.base_url.rstrip('/')}{path}"
 
 
-def ticket_by_link(uow: UnitOfWork, number: int, mac: str, *, lock: bool = False) -> Ticket:
+def ticket_by_link(tx: Tx, number: int, mac: str, *, lock: bool = False) -> Ticket:
     """The ticket the link names, if its MAC is right and it is still alive; 404 otherwise.
 
     One answer for a wrong MAC, a missing ticket and an expired link, so the
@@ -57,11 +57,11 @@ def ticket_by_link(uow: UnitOfWork, number: int, mac: str, *, lock: bool = False
     query = select(Ticket).where(Ticket.id == number)
     if lock:
         query = query.with_for_update()
-    ticket = uow.session.scalars(query).one_or_none()
-    expected = ticket_link_mac(uow.settings, number, ticket.requester_email if ticket else "")
+    ticket = tx.session.scalars(query).one_or_none()
+    expected = ticket_link_mac(tx.settings, number, ticket.requester_email if ticket else "")
     if ticket is None or not hmac.compare_digest(mac.encode(), expected.encode()):
         raise NotFound(DEAD_LINK)
     closed_at = ticket.closed_at if ticket.status is TicketStatus.CLOSED else None
-    if closed_at is not None and uow.clock.now() - closed_at > uow.settings.desk_link_after_close:
+    if closed_at is not None and tx.clock.now() - closed_at > tx.settings.desk_link_after_close:
         raise NotFound(DEAD_LINK)
     return ticket

@@ -23,16 +23,19 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import SMTP
 
-from keyholder.bootstrap import Runtime
 from keyholder.desk.addresses import desk_mailbox
 from keyholder.desk.inbound import Received, receive_email
 from keyholder.desk.mailparse import max_message_bytes
 from keyholder.errors import InvalidInput, PayloadTooLarge
+
+if TYPE_CHECKING:
+    from keyholder.config import Settings
+    from keyholder.db.uow import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
@@ -103,21 +106,29 @@ class MailListener:
     """Serves SMTP (or LMTP) on ``host:port`` until ``stop`` is set."""
 
     def __init__(
-        self, runtime: Runtime, *, host: str, port: int, lmtp: bool = False, workers: int = 4
+        self,
+        uows: UnitOfWorkFactory,
+        settings: Settings,
+        *,
+        host: str,
+        port: int,
+        lmtp: bool = False,
+        workers: int = 4,
     ) -> None:
-        self.runtime = runtime
+        self._uows = uows
+        self.settings = settings
         self.host = host
         self.port = port
         self.lmtp = lmtp
         self._executor = ThreadPoolExecutor(workers, thread_name_prefix="mail-in")
-        _, _, domain = desk_mailbox(runtime.settings)
+        _, _, domain = desk_mailbox(settings)
         self.handler = DeskMailHandler(
             self._file, domain=domain, executor=self._executor, lmtp=lmtp
         )
 
     def _file(self, raw: bytes, recipients: Sequence[str], sender: str) -> Received:
         return receive_email(
-            self.runtime.uow(), raw, envelope_recipients=recipients, envelope_sender=sender
+            self._uows(), raw, envelope_recipients=recipients, envelope_sender=sender
         )
 
     def _protocol(self) -> SMTP:
@@ -125,8 +136,8 @@ class MailListener:
         server_class = LMTP if self.lmtp else SMTP
         return server_class(
             self.handler,
-            hostname=desk_mailbox(self.runtime.settings)[2] or "keyholder",
-            data_size_limit=max_message_bytes(self.runtime.settings),
+            hostname=desk_mailbox(self.settings)[2] or "keyholder",
+            data_size_limit=max_message_bytes(self.settings),
             enable_SMTPUTF8=True,
             loop=loop,
         )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from keyholder.db.uow import UnitOfWork
+from keyholder.db.tx import Tx
 from keyholder.desk.addresses import desk_mailbox, reply_address
 from keyholder.desk.links import ticket_link
 from keyholder.desk.models import Ticket, TicketMessage
@@ -24,14 +24,14 @@ from keyholder.mail.templates import render
 _MAX_REFERENCES = 10
 
 
-def team_name(uow: UnitOfWork) -> str:
-    name, _, _ = desk_mailbox(uow.settings)
+def team_name(tx: Tx) -> str:
+    name, _, _ = desk_mailbox(tx.settings)
     return name or "Support"
 
 
-def _threading_headers(uow: UnitOfWork, ticket: Ticket, to: Sequence[str]) -> dict[str, str]:
-    headers = {"Reply-To": reply_address(uow.settings, ticket.id)}
-    known = thread_message_ids(uow, ticket.id, seen_by=to)
+def _threading_headers(tx: Tx, ticket: Ticket, to: Sequence[str]) -> dict[str, str]:
+    headers = {"Reply-To": reply_address(tx.settings, ticket.id)}
+    known = thread_message_ids(tx, ticket.id, seen_by=to)
     if known:
         if len(known) > _MAX_REFERENCES:
             known = [known[0], *known[-(_MAX_REFERENCES - 1) :]]
@@ -41,7 +41,7 @@ def _threading_headers(uow: UnitOfWork, ticket: Ticket, to: Sequence[str]) -> di
 
 
 def send_ticket_email(
-    uow: UnitOfWork,
+    tx: Tx,
     ticket: Ticket,
     name: str,
     *,
@@ -59,52 +59,52 @@ def send_ticket_email(
     """
     recipients = list(to) if to is not None else [ticket.requester_email]
     for_requester = recipients == [ticket.requester_email]
-    link = ticket_link(uow.settings, ticket) if for_requester else None
+    link = ticket_link(tx.settings, ticket) if for_requester else None
     subject, text, html = render(
         name,
         number=ticket.id,
         subject=ticket.subject,
-        team=team_name(uow),
+        team=team_name(tx),
         ticket_link=link,
         **context,
     )
     row = enqueue_email(
-        uow,
+        tx,
         kind=name,
         to=recipients,
         subject=subject,
         body=text,
         html=html,
-        mail_from=uow.settings.desk_address,
-        headers=_threading_headers(uow, ticket, recipients),
+        mail_from=tx.settings.desk_address,
+        headers=_threading_headers(tx, ticket, recipients),
         auto_submitted=auto_submitted,
         holds_secret=holds_secret or link is not None,
     )
-    remember_message_id(uow, ticket.id, row.message_id, outgoing=True)
+    remember_message_id(tx, ticket.id, row.message_id, outgoing=True)
     return row
 
 
-def send_public_reply(uow: UnitOfWork, ticket: Ticket, message: TicketMessage) -> OutboxMessage:
+def send_public_reply(tx: Tx, ticket: Ticket, message: TicketMessage) -> OutboxMessage:
     """Email an agent's public reply to the requester and record its Message-ID."""
     row = send_ticket_email(
-        uow,
+        tx,
         ticket,
         "desk_reply",
         auto_submitted=False,
         body=message.body,
-        author=message.author_name or team_name(uow),
+        author=message.author_name or team_name(tx),
     )
     message.message_id = row.message_id
     return row
 
 
-def send_ticket_received(uow: UnitOfWork, ticket: Ticket) -> OutboxMessage:
-    return send_ticket_email(uow, ticket, "desk_ticket_received", auto_submitted=True)
+def send_ticket_received(tx: Tx, ticket: Ticket) -> OutboxMessage:
+    return send_ticket_email(tx, ticket, "desk_ticket_received", auto_submitted=True)
 
 
-def send_ticket_solved(uow: UnitOfWork, ticket: Ticket) -> OutboxMessage:
-    return send_ticket_email(uow, ticket, "desk_ticket_solved", auto_submitted=True)
+def send_ticket_solved(tx: Tx, ticket: Ticket) -> OutboxMessage:
+    return send_ticket_email(tx, ticket, "desk_ticket_solved", auto_submitted=True)
 
 
-def send_follow_up_opened(uow: UnitOfWork, ticket: Ticket, previous: int) -> OutboxMessage:
-    return send_ticket_email(uow, ticket, "desk_follow_up", auto_submitted=True, previous=previous)
+def send_follow_up_opened(tx: Tx, ticket: Ticket, previous: int) -> OutboxMessage:
+    return send_ticket_email(tx, ticket, "desk_follow_up", auto_submitted=True, previous=previous)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement, and_, false, or_, select
 
-from keyholder.db.uow import UnitOfWork
+from keyholder.db.tx import Tx
 from keyholder.desk import hooks
 from keyholder.desk.models import Ticket
 from keyholder.errors import NotAuthenticated, NotFound, PermissionDenied
@@ -30,11 +30,11 @@ def require_staff(actor: Actor) -> None:
         raise PermissionDenied(STAFF_ONLY)
 
 
-def customer_owns(uow: UnitOfWork, actor: Actor) -> ColumnElement[bool]:
+def customer_owns(tx: Tx, actor: Actor) -> ColumnElement[bool]:
     """The WHERE clause for "tickets this signed-in customer asked for"."""
     if actor.user_id is None:
         raise NotAuthenticated("sign in to see your tickets")
-    user = uow.session.get(User, actor.user_id)
+    user = tx.session.get(User, actor.user_id)
     if user is None or not user.is_active:
         return false()
     mine = Ticket.requester_user_id == user.id
@@ -46,14 +46,14 @@ def customer_owns(uow: UnitOfWork, actor: Actor) -> ColumnElement[bool]:
     return and_(or_(mine, Ticket.requester_email == user.email), *visible)
 
 
-def readable_ticket(uow: UnitOfWork, number: int, *, actor: Actor, lock: bool = False) -> Ticket:
+def readable_ticket(tx: Tx, number: int, *, actor: Actor, lock: bool = False) -> Ticket:
     """The ticket if the actor may see it; 404 otherwise (S30)."""
     query = select(Ticket).where(Ticket.id == number)
     if not actor.is_staff:  # first: 403 for staff without MFA
-        query = query.where(customer_owns(uow, actor))
+        query = query.where(customer_owns(tx, actor))
     if lock:
         query = query.with_for_update()
-    ticket = uow.session.scalars(query).one_or_none()
+    ticket = tx.session.scalars(query).one_or_none()
     if ticket is None:
         raise NotFound(f"no ticket #{number}")
     return ticket

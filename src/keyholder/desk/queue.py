@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, aliased
 
 from keyholder.accounts.models import EnterpriseAccount
 from keyholder.db.engine import single_read
+from keyholder.db.tx import Tx
 from keyholder.db.uow import UnitOfWork
 from keyholder.desk.models import Ticket, TicketKind, TicketStatus
 from keyholder.desk.policy import require_staff
@@ -164,9 +165,7 @@ def check_filter(wanted: QueueFilter, actor: Actor) -> None:
         raise InvalidInput("paging with 'after' works with the newest and oldest sorts")
 
 
-def _filtered(
-    uow: UnitOfWork, wanted: QueueFilter, query: _S, t: Any, *, actor: Actor
-) -> _S | None:
+def _filtered(tx: Tx, wanted: QueueFilter, query: _S, t: Any, *, actor: Actor) -> _S | None:
     """``query`` filtered and ordered; None when a filter names nothing that exists.
 
     ``t`` has the ticket's columns as attributes: ``Ticket`` for an ORM query,
@@ -188,14 +187,14 @@ def _filtered(
         # account, read all its 12,166 open tickets and sorted them (17 ms on
         # benchmarks/desk_queue.py's data) instead of walking 50 off the index.
         # The id alone, from the table: an ORM entity costs more than the page.
-        account_id = uow.session.scalar(
+        account_id = tx.session.scalar(
             select(_ACCOUNTS.c.id).where(_ACCOUNTS.c.name == wanted.account)
         )
         if account_id is None:
             return None
         query = query.where(t.account_id == account_id)
     if wanted.assignee is not None:
-        assignee_id = _assignee_id(uow, wanted.assignee, actor=actor)
+        assignee_id = _assignee_id(tx, wanted.assignee, actor=actor)
         if assignee_id is False:
             return None
         query = query.where(t.assignee_id == assignee_id)  # None: "IS NULL"
@@ -231,13 +230,13 @@ def _index_order(wanted: QueueFilter, t: Any) -> tuple[Any, ...]:
     return tuple(order)
 
 
-def _assignee_id(uow: UnitOfWork, assignee: str, *, actor: Actor) -> uuid.UUID | bool | None:
+def _assignee_id(tx: Tx, assignee: str, *, actor: Actor) -> uuid.UUID | bool | None:
     if assignee == NOBODY:
         return None
     if assignee == "me":
         return actor.user_id if actor.user_id is not None else False
     users = User.__table__.c
-    user_id = uow.session.scalar(select(users.id).where(users.email == normalize_email(assignee)))
+    user_id = tx.session.scalar(select(users.id).where(users.email == normalize_email(assignee)))
     return user_id if user_id is not None else False
 
 

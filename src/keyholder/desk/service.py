@@ -18,6 +18,7 @@ from keyholder.accounts.repository import account_by_name
 from keyholder.audit.actions import AuditAction
 from keyholder.audit.service import record_event
 from keyholder.audit.targets import ticket_target
+from keyholder.db.tx import Tx
 from keyholder.db.uow import UnitOfWork
 from keyholder.desk import notify, sla, states
 from keyholder.desk.attachments import NewAttachment, attach_files
@@ -71,7 +72,7 @@ def get_ticket(
         return thread_of(uow, ticket, staff=actor.is_staff)
 
 
-def thread_of(uow: UnitOfWork, ticket: Ticket, *, staff: bool) -> TicketThread:
+def thread_of(tx: Tx, ticket: Ticket, *, staff: bool) -> TicketThread:
     """The thread of a ticket the caller has already been allowed to read."""
     query = (
         select(TicketMessage)
@@ -81,13 +82,13 @@ def thread_of(uow: UnitOfWork, ticket: Ticket, *, staff: bool) -> TicketThread:
     )
     if not staff:
         query = query.where(TicketMessage.visibility == MessageVisibility.PUBLIC)
-    messages = uow.session.scalars(query).all()
+    messages = tx.session.scalars(query).all()
     # An admin-access ticket is linked to the account only if the account exists:
     # its requester must not learn that from the link (S31a), staff need it.
     shown = ticket.account_id if staff or ticket.kind is not TicketKind.ADMIN_ACCESS else None
-    account = uow.session.get(EnterpriseAccount, shown) if shown else None
-    assignee = uow.session.get(User, ticket.assignee_id) if ticket.assignee_id else None
-    follow_ups = uow.session.scalars(
+    account = tx.session.get(EnterpriseAccount, shown) if shown else None
+    assignee = tx.session.get(User, ticket.assignee_id) if ticket.assignee_id else None
+    follow_ups = tx.session.scalars(
         select(Ticket.id).where(Ticket.follow_up_of_id == ticket.id).order_by(Ticket.id)
     ).all()
     return TicketThread(
@@ -99,10 +100,10 @@ def thread_of(uow: UnitOfWork, ticket: Ticket, *, staff: bool) -> TicketThread:
     )
 
 
-def _staff_author(uow: UnitOfWork, actor: Actor) -> tuple[str, str]:
+def _staff_author(tx: Tx, actor: Actor) -> tuple[str, str]:
     if actor.user_id is None:
         return actor.label, ""
-    user = uow.session.get(User, actor.user_id)
+    user = tx.session.get(User, actor.user_id)
     assert user is not None
     return user.email, user.name
 
@@ -189,9 +190,9 @@ def add_internal_note(
         return message
 
 
-def _apply_status(uow: UnitOfWork, ticket: Ticket, status: TicketStatus, *, actor: Actor) -> None:
-    if change_status(uow, ticket, status, actor=actor) and status is TicketStatus.SOLVED:
-        notify.send_ticket_solved(uow, ticket)  # the customer must know it can be reopened
+def _apply_status(tx: Tx, ticket: Ticket, status: TicketStatus, *, actor: Actor) -> None:
+    if change_status(tx, ticket, status, actor=actor) and status is TicketStatus.SOLVED:
+        notify.send_ticket_solved(tx, ticket)  # the customer must know it can be reopened
 
 
 class _Unset:
@@ -255,7 +256,7 @@ def update_ticket(
 
 
 def _audit_change(
-    uow: UnitOfWork,
+    tx: Tx,
     actor: Actor,
     target: str,
     action: AuditAction,
@@ -264,7 +265,7 @@ def _audit_change(
     change: tuple[object, object],
 ) -> None:
     record_event(
-        uow,
+        tx,
         actor=actor,
         action=action,
         target=target,
@@ -273,10 +274,10 @@ def _audit_change(
     )
 
 
-def _assign(uow: UnitOfWork, ticket: Ticket, email: str | None, *, actor: Actor) -> None:
+def _assign(tx: Tx, ticket: Ticket, email: str | None, *, actor: Actor) -> None:
     new_id: uuid.UUID | None = None
     if email is not None:
-        user = uow.session.scalars(
+        user = tx.session.scalars(
             select(User).where(User.email == normalize_email(email))
         ).one_or_none()
         if user is None or user.staff_role is None or not user.is_active:
@@ -284,10 +285,10 @@ def _assign(uow: UnitOfWork, ticket: Ticket, email: str | None, *, actor: Actor)
         new_id = user.id
     if new_id == ticket.assignee_id:
         return
-    old = uow.session.get(User, ticket.assignee_id) if ticket.assignee_id else None
+    old = tx.session.get(User, ticket.assignee_id) if ticket.assignee_id else None
     ticket.assignee_id = new_id
     _audit_change(
-        uow,
+        tx,
         actor,
         ticket_target(ticket.id),
         AuditAction.TICKET_ASSIGN,
@@ -296,19 +297,19 @@ def _assign(uow: UnitOfWork, ticket: Ticket, email: str | None, *, actor: Actor)
     )
 
 
-def _set_account(uow: UnitOfWork, ticket: Ticket, name: str | None, *, actor: Actor) -> None:
+def _set_account(tx: Tx, ticket: Ticket, name: str | None, *, actor: Actor) -> None:
     account_id: uuid.UUID | None = None
     if name is not None:
-        account = account_by_name(uow.session, name)
+        account = account_by_name(tx.session, name)
         if account is None:
             raise NotFound(f"no enterprise account named {name!r}")
         account_id = account.id
     if account_id == ticket.account_id:
         return
-    old = uow.session.get(EnterpriseAccount, ticket.account_id) if ticket.account_id else None
+    old = tx.session.get(EnterpriseAccount, ticket.account_id) if ticket.account_id else None
     ticket.account_id = account_id
     _audit_change(
-        uow,
+        tx,
         actor,
         ticket_target(ticket.id),
         AuditAction.TICKET_ACCOUNT,

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from keyholder.audit.actions import AuditAction
 from keyholder.audit.service import record_event
 from keyholder.audit.targets import ticket_target
-from keyholder.db.uow import UnitOfWork
+from keyholder.db.tx import Tx
 from keyholder.desk import sla, states
 from keyholder.desk.models import (
     MailReference,
@@ -52,17 +52,17 @@ def check_body(body: str) -> str:
     return body
 
 
-def check_group(uow: UnitOfWork, group: str) -> str:
-    if group not in uow.settings.desk_groups:
+def check_group(tx: Tx, group: str) -> str:
+    if group not in tx.settings.desk_groups:
         raise InvalidInput(
-            f"unknown group {group!r}; groups are: {', '.join(uow.settings.desk_groups)}"
+            f"unknown group {group!r}; groups are: {', '.join(tx.settings.desk_groups)}"
         )
     return group
 
 
-def get_ticket_for_update(uow: UnitOfWork, number: int) -> Ticket:
+def get_ticket_for_update(tx: Tx, number: int) -> Ticket:
     """The ticket, locked against concurrent changes (PostgreSQL; SQLite locks the database)."""
-    ticket = uow.session.scalars(
+    ticket = tx.session.scalars(
         select(Ticket).where(Ticket.id == number).with_for_update()
     ).one_or_none()
     if ticket is None:
@@ -78,7 +78,7 @@ class Requester:
 
 
 def create_ticket(
-    uow: UnitOfWork,
+    tx: Tx,
     *,
     subject: str,
     requester: Requester,
@@ -89,14 +89,14 @@ def create_ticket(
     account_id: uuid.UUID | None = None,
     follow_up_of: int | None = None,
 ) -> Ticket:
-    now = uow.clock.now()
+    now = tx.clock.now()
     ticket = Ticket(
         subject=clean_subject(subject),
         kind=kind,
         status=TicketStatus.NEW,
         is_open=True,
         priority=priority,
-        group=check_group(uow, group or uow.settings.desk_groups[0]),
+        group=check_group(tx, group or tx.settings.desk_groups[0]),
         requester_email=requester.email,
         requester_name=" ".join(requester.name.split())[:200],
         requester_user_id=requester.user_id,
@@ -105,11 +105,11 @@ def create_ticket(
         created_at=now,
         updated_at=now,
     )
-    sla.start_clock(ticket, uow.settings)
-    uow.session.add(ticket)
-    uow.session.flush()  # assigns the number
+    sla.start_clock(ticket, tx.settings)
+    tx.session.add(ticket)
+    tx.session.flush()  # assigns the number
     record_event(
-        uow,
+        tx,
         actor=actor,
         action=AuditAction.TICKET_OPEN,
         target=ticket_target(ticket.id),
@@ -124,7 +124,7 @@ def create_ticket(
 
 
 def add_message(
-    uow: UnitOfWork,
+    tx: Tx,
     ticket: Ticket,
     *,
     body: str,
@@ -139,7 +139,7 @@ def add_message(
     automated: bool = False,
     raw_sha256: str | None = None,
 ) -> TicketMessage:
-    now = uow.clock.now()
+    now = tx.clock.now()
     message = TicketMessage(
         ticket_id=ticket.id,
         visibility=visibility,
@@ -156,24 +156,24 @@ def add_message(
         created_at=now,
         attachments=[],  # loaded (empty), so callers can render it after the session closes
     )
-    uow.session.add(message)
+    tx.session.add(message)
     if message_id is not None:
-        remember_message_id(uow, ticket.id, message_id, outgoing=False)
+        remember_message_id(tx, ticket.id, message_id, outgoing=False)
     ticket.updated_at = now
-    uow.session.flush()
+    tx.session.flush()
     return message
 
 
-def remember_message_id(uow: UnitOfWork, number: int, message_id: str, *, outgoing: bool) -> None:
+def remember_message_id(tx: Tx, number: int, message_id: str, *, outgoing: bool) -> None:
     """Record a Message-ID as belonging to ticket ``number`` (for threading replies)."""
-    uow.session.add(
+    tx.session.add(
         MailReference(
-            message_id=message_id, ticket_id=number, outgoing=outgoing, created_at=uow.clock.now()
+            message_id=message_id, ticket_id=number, outgoing=outgoing, created_at=tx.clock.now()
         )
     )
 
 
-def thread_message_ids(uow: UnitOfWork, number: int, *, seen_by: Sequence[str]) -> list[str]:
+def thread_message_ids(tx: Tx, number: int, *, seen_by: Sequence[str]) -> list[str]:
     """The Message-IDs of the ticket's mail that ``seen_by`` may know of, oldest first.
 
     That is mail we received, and mail we sent to one of them. The ids of mail
@@ -190,20 +190,20 @@ def thread_message_ids(uow: UnitOfWork, number: int, *, seen_by: Sequence[str]) 
     readers = set(seen_by)
     return [
         message_id
-        for message_id, outgoing, recipients in uow.session.execute(query)
+        for message_id, outgoing, recipients in tx.session.execute(query)
         if not outgoing or recipients is None or readers.intersection(recipients)
     ]
 
 
 def change_status(
-    uow: UnitOfWork, ticket: Ticket, new: TicketStatus, *, actor: Actor, reason: str | None = None
+    tx: Tx, ticket: Ticket, new: TicketStatus, *, actor: Actor, reason: str | None = None
 ) -> bool:
     """Move the ticket to ``new`` if the lifecycle allows it; audit it. False if unchanged."""
     old = ticket.status
     states.check_change(ticket.id, old, new)
     if new is old:
         return False
-    now = uow.clock.now()
+    now = tx.clock.now()
     sla.on_status_change(ticket, new, now)
     ticket.status = new
     ticket.is_open = states.is_open(new)
@@ -218,7 +218,7 @@ def change_status(
     if reason:
         after["reason"] = reason
     record_event(
-        uow,
+        tx,
         actor=actor,
         action=AuditAction.TICKET_STATUS,
         target=ticket_target(ticket.id),

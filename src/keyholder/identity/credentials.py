@@ -6,12 +6,12 @@ import uuid
 
 from sqlalchemy import update
 
-from keyholder.db.uow import UnitOfWork
+from keyholder.db.tx import Tx
 from keyholder.identity.models import ApiToken, UserSession
 
 
 def revoke_all_credentials(
-    uow: UnitOfWork, user_id: uuid.UUID, *, keep_session_id: uuid.UUID | None = None
+    tx: Tx, user_id: uuid.UUID, *, keep_session_id: uuid.UUID | None = None
 ) -> int:
     """Revoke the user's sessions and API tokens in the caller's transaction.
 
@@ -19,13 +19,13 @@ def revoke_all_credentials(
     ``keep_session_id`` spares the session the user is acting from. Returns how
     many credentials were revoked.
     """
-    now = uow.clock.now()
+    now = tx.clock.now()
     sessions = update(UserSession).where(
         UserSession.user_id == user_id, UserSession.revoked_at.is_(None)
     )
     if keep_session_id is not None:
         sessions = sessions.where(UserSession.id != keep_session_id)
-    revoked = uow.session.execute(sessions.values(revoked_at=now)).rowcount  # type: ignore[attr-defined]
+    revoked = tx.session.execute(sessions.values(revoked_at=now)).rowcount  # type: ignore[attr-defined]
     tokens = update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
-    revoked += uow.session.execute(tokens.values(revoked_at=now)).rowcount  # type: ignore[attr-defined]
+    revoked += tx.session.execute(tokens.values(revoked_at=now)).rowcount  # type: ignore[attr-defined]
     return int(revoked)

@@ -22,8 +22,9 @@ argon2 cannot be interrupted.
 
 ``run`` takes a whole use case (``identity.service.check_password``: a short
 read, the hash, a short write) so that its database work happens on the same
-thread. ``verify`` and ``hash`` are for synchronous callers; called from a
-pool thread they run in place instead of queueing behind themselves.
+thread. ``verify`` and ``hash`` use the pool's ``hasher`` (the runtime's, with
+the settings' argon2 parameters) and are for synchronous callers; called from
+a pool thread they run in place instead of queueing behind themselves.
 """
 
 from __future__ import annotations
@@ -36,10 +37,12 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import ParamSpec, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 from keyholder.errors import ServiceUnavailable
-from keyholder.identity.passwords import hash_password, verify_password
+
+if TYPE_CHECKING:
+    from keyholder.identity.passwords import PasswordHasher
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -63,6 +66,7 @@ class HashingPool:
         self,
         workers: int,
         *,
+        hasher: PasswordHasher,
         niceness: int = 19,
         queue_limit: int = 32,
         deadline_seconds: float = 10.0,
@@ -73,6 +77,7 @@ class HashingPool:
         if queue_limit < 1 or deadline_seconds <= 0:
             raise ValueError("the hashing queue needs room for a job and a positive deadline")
         self.workers = workers
+        self.hasher = hasher
         self.niceness = niceness
         self.queue_limit = queue_limit
         self.deadline_seconds = deadline_seconds
@@ -116,10 +121,10 @@ class HashingPool:
         return await asyncio.wrap_future(self.submit(fn, *args, **kwargs))
 
     def verify(self, password_hash: str | None, password: str) -> bool:
-        return self._call(verify_password, password_hash, password)
+        return self._call(self.hasher.verify, password_hash, password)
 
     def hash(self, password: str) -> str:
-        return self._call(hash_password, password)
+        return self._call(self.hasher.hash, password)
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)

@@ -30,7 +30,7 @@ import hmac
 import secrets
 import uuid
 from dataclasses import dataclass
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import pyotp
 from sqlalchemy import delete, or_, select, update
@@ -38,6 +38,7 @@ from sqlalchemy import delete, or_, select, update
 from keyholder.audit.actions import AuditAction
 from keyholder.audit.service import record_event
 from keyholder.audit.targets import user_target
+from keyholder.db.tx import Tx
 from keyholder.db.uow import UnitOfWork
 from keyholder.errors import (
     Conflict,
@@ -52,11 +53,13 @@ from keyholder.identity.actor import Actor
 from keyholder.identity.credentials import revoke_all_credentials
 from keyholder.identity.emails import normalize_email
 from keyholder.identity.models import RecoveryCode, User, UserSession
-from keyholder.identity.passwords import verify_password
 from keyholder.identity.sessions import rotate_at_second_factor
-from keyholder.identity.throttle import Scope, count_login_attempt
+from keyholder.identity.throttle import RateLimiter, Scope, count_login_attempt
 from keyholder.identity.tokens import hash_token
 from keyholder.identity.totp_keys import decrypt_totp_secret, encrypt_totp_secret
+
+if TYPE_CHECKING:
+    from keyholder.identity.passwords import PasswordHasher
 
 ISSUER = "Keyholder"
 RECOVERY_CODE_COUNT = 10
@@ -74,9 +77,11 @@ class Enrolment:
     qr_svg: str
 
 
-def begin_mfa_enrolment(uow: UnitOfWork, *, actor: Actor, password: str) -> Enrolment:
+def begin_mfa_enrolment(
+    uow: UnitOfWork, *, actor: Actor, password: str, limiter: RateLimiter, hasher: PasswordHasher
+) -> Enrolment:
     """Store a fresh TOTP secret for the actor, not yet enabled (S17: needs the password)."""
-    user_id = _reauthenticate(uow, actor, password)
+    user_id = _reauthenticate(uow, actor, password, limiter=limiter, hasher=hasher)
     secret = pyotp.random_base32()
     with uow:
         user = _user(uow, user_id)
@@ -94,14 +99,19 @@ def begin_mfa_enrolment(uow: UnitOfWork, *, actor: Actor, password: str) -> Enro
 
 
 def confirm_mfa_enrolment(
-    uow: UnitOfWork, code: str, *, actor: Actor, session_token: str | None = None
+    uow: UnitOfWork,
+    code: str,
+    *,
+    actor: Actor,
+    session_token: str | None = None,
+    limiter: RateLimiter,
 ) -> list[str]:
     """Enable MFA once the app shows a right code; return the recovery codes, shown once.
 
     ``session_token`` (the session asking) counts as verified: it just proved
     the second factor. The user's other sessions must verify before acting.
     """
-    _count_attempt(uow, actor)
+    _count_attempt(limiter, actor)
     with uow:
         user = _user(uow, actor.user_id)
         if user.mfa_enabled_at is not None:
@@ -126,10 +136,18 @@ def confirm_mfa_enrolment(
     return codes
 
 
-def disable_mfa(uow: UnitOfWork, *, actor: Actor, password: str, code: str) -> None:
+def disable_mfa(
+    uow: UnitOfWork,
+    *,
+    actor: Actor,
+    password: str,
+    code: str,
+    limiter: RateLimiter,
+    hasher: PasswordHasher,
+) -> None:
     """Turn MFA off (S17: needs the password and a current code or a recovery code)."""
-    user_id = _reauthenticate(uow, actor, password)
-    _count_attempt(uow, actor)
+    user_id = _reauthenticate(uow, actor, password, limiter=limiter, hasher=hasher)
+    _count_attempt(limiter, actor)
     with uow:
         user = _enabled_user(uow, user_id)
         if not _accept_code(uow, user, code):
@@ -149,9 +167,11 @@ def disable_mfa(uow: UnitOfWork, *, actor: Actor, password: str, code: str) -> N
         uow.commit()
 
 
-def regenerate_recovery_codes(uow: UnitOfWork, *, actor: Actor, password: str) -> list[str]:
+def regenerate_recovery_codes(
+    uow: UnitOfWork, *, actor: Actor, password: str, limiter: RateLimiter, hasher: PasswordHasher
+) -> list[str]:
     """New recovery codes, shown once; the old ones stop working (S17: needs the password)."""
-    user_id = _reauthenticate(uow, actor, password)
+    user_id = _reauthenticate(uow, actor, password, limiter=limiter, hasher=hasher)
     with uow:
         user = _enabled_user(uow, user_id)
         codes = _replace_recovery_codes(uow, user)
@@ -166,7 +186,9 @@ def regenerate_recovery_codes(uow: UnitOfWork, *, actor: Actor, password: str) -
     return codes
 
 
-def verify_second_factor(uow: UnitOfWork, session_token: str, code: str) -> str:
+def verify_second_factor(
+    uow: UnitOfWork, session_token: str, code: str, *, limiter: RateLimiter
+) -> str:
     """Pass the second factor for a signed-in session; return the session that replaces it.
 
     ``code`` is a current TOTP code (not one used before) or an unused
@@ -191,7 +213,7 @@ def verify_second_factor(uow: UnitOfWork, session_token: str, code: str) -> str:
         if user.mfa_enabled_at is None:
             raise Conflict("this account has no second factor to verify")
         actor = Actor.for_user(user)
-    _count_attempt(uow, actor)
+    _count_attempt(limiter, actor)
     with uow:
         user = _enabled_user(uow, actor.user_id)
         if not _accept_code(uow, user, code):
@@ -232,7 +254,9 @@ def reset_mfa(uow: UnitOfWork, email: str, *, actor: Actor) -> None:
         uow.commit()
 
 
-def _reauthenticate(uow: UnitOfWork, actor: Actor, password: str) -> uuid.UUID:
+def _reauthenticate(
+    uow: UnitOfWork, actor: Actor, password: str, *, limiter: RateLimiter, hasher: PasswordHasher
+) -> uuid.UUID:
     """Check the actor's password outside any transaction (argon2 is slow on purpose).
 
     Counted as a sign-in attempt, so these endpoints cannot be used to guess
@@ -241,28 +265,28 @@ def _reauthenticate(uow: UnitOfWork, actor: Actor, password: str) -> uuid.UUID:
     with uow:
         user = _user(uow, actor.user_id)
         stored, user_id, email = user.password_hash, user.id, user.email
-    count_login_attempt(uow, email, client_address=uow.context.client_address)
-    if not verify_password(stored, password) or stored is None:
+    count_login_attempt(limiter, email, client_address=uow.context.client_address)
+    if not hasher.verify(stored, password) or stored is None:
         raise PermissionDenied("the password is wrong")
     return user_id
 
 
-def _user(uow: UnitOfWork, user_id: uuid.UUID | None) -> User:
-    user = uow.session.get(User, user_id) if user_id else None
+def _user(tx: Tx, user_id: uuid.UUID | None) -> User:
+    user = tx.session.get(User, user_id) if user_id else None
     if user is None or not user.is_active:
         raise NotFound("this actor has no user record")
     return user
 
 
-def _enabled_user(uow: UnitOfWork, user_id: uuid.UUID | None) -> User:
-    user = _user(uow, user_id)
+def _enabled_user(tx: Tx, user_id: uuid.UUID | None) -> User:
+    user = _user(tx, user_id)
     if user.mfa_enabled_at is None or user.mfa_secret is None:
         raise Conflict("MFA is not enabled")
     return user
 
 
-def _count_attempt(uow: UnitOfWork, actor: Actor) -> None:
-    limiter, key = uow.rate_limiter, str(actor.user_id)
+def _count_attempt(limiter: RateLimiter, actor: Actor) -> None:
+    key = str(actor.user_id)
     if not limiter.hit(Scope.MFA_USER, key):
         raise TooManyRequests(
             "too many second-factor attempts; wait a while and try again",
@@ -270,24 +294,24 @@ def _count_attempt(uow: UnitOfWork, actor: Actor) -> None:
         )
 
 
-def _accept_code(uow: UnitOfWork, user: User, code: str) -> bool:
+def _accept_code(tx: Tx, user: User, code: str) -> bool:
     cleaned = code.strip().replace(" ", "")
     if cleaned.isdigit() and len(cleaned) == 6:
-        return _accept_totp(uow, user, cleaned)
-    return _use_recovery_code(uow, user, cleaned)
+        return _accept_totp(tx, user, cleaned)
+    return _use_recovery_code(tx, user, cleaned)
 
 
-def _accept_totp(uow: UnitOfWork, user: User, code: str) -> bool:
+def _accept_totp(tx: Tx, user: User, code: str) -> bool:
     """Accept a TOTP code from a step after the last one accepted; record its step."""
     assert user.mfa_secret is not None
-    totp = pyotp.TOTP(decrypt_totp_secret(uow.settings, user.mfa_secret))
+    totp = pyotp.TOTP(decrypt_totp_secret(tx.settings, user.mfa_secret))
     code = code.strip().replace(" ", "")
-    now_step = int(uow.clock.now().timestamp()) // totp.interval
+    now_step = int(tx.clock.now().timestamp()) // totp.interval
     for step in range(now_step - VALID_WINDOW, now_step + VALID_WINDOW + 1):
         if not hmac.compare_digest(totp.generate_otp(step).encode(), code.encode()):
             continue
         # One conditional UPDATE: of two requests with the same code, one wins.
-        won = uow.session.execute(
+        won = tx.session.execute(
             update(User)
             .where(
                 User.id == user.id,
@@ -300,28 +324,28 @@ def _accept_totp(uow: UnitOfWork, user: User, code: str) -> bool:
     return False
 
 
-def _use_recovery_code(uow: UnitOfWork, user: User, code: str) -> bool:
-    used = uow.session.execute(
+def _use_recovery_code(tx: Tx, user: User, code: str) -> bool:
+    used = tx.session.execute(
         update(RecoveryCode)
         .where(
             RecoveryCode.user_id == user.id,
             RecoveryCode.code_hash == _hash_recovery_code(code),
             RecoveryCode.used_at.is_(None),
         )
-        .values(used_at=uow.clock.now())
+        .values(used_at=tx.clock.now())
     ).rowcount  # type: ignore[attr-defined]
     return bool(used)
 
 
-def _replace_recovery_codes(uow: UnitOfWork, user: User) -> list[str]:
-    uow.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
-    now = uow.clock.now()
+def _replace_recovery_codes(tx: Tx, user: User) -> list[str]:
+    tx.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    now = tx.clock.now()
     codes = [_new_recovery_code() for _ in range(RECOVERY_CODE_COUNT)]
-    uow.session.add_all(
+    tx.session.add_all(
         RecoveryCode(user_id=user.id, code_hash=_hash_recovery_code(code), created_at=now)
         for code in codes
     )
-    uow.session.flush()
+    tx.session.flush()
     return codes
 
 
@@ -335,15 +359,15 @@ def _hash_recovery_code(code: str) -> str:
     return hashlib.sha256(normalized.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _mark_verified(uow: UnitOfWork, user_id: uuid.UUID, session_token: str) -> None:
-    uow.session.execute(
+def _mark_verified(tx: Tx, user_id: uuid.UUID, session_token: str) -> None:
+    tx.session.execute(
         update(UserSession)
         .where(
             UserSession.token_hash == hash_token(session_token),
             UserSession.user_id == user_id,
             UserSession.revoked_at.is_(None),
         )
-        .values(mfa_verified_at=uow.clock.now())
+        .values(mfa_verified_at=tx.clock.now())
     )
 
 

@@ -2,15 +2,12 @@
 
 Hashing (S12): argon2id with the time cost, memory cost and parallelism from
 the settings (``KEYHOLDER_ARGON2_*``; defaults are RFC 9106's second, "low
-memory" recommendation, which is also argon2-cffi's default). ``bootstrap``
-calls ``configure(settings)`` once, and ``hash_password``, ``verify_password``,
-``rehash_password`` and ``needs_rehash`` use that hasher from then on, in any
-thread. It is process-wide on purpose: a process serves one configuration, and
-these functions are called from worker threads (the hashing pool) with no unit
-of work at hand. Until ``configure`` runs, the library defaults apply, which are
-also the settings' defaults. A hash made with other parameters (or another
-argon2 variant) verifies, and ``needs_rehash`` says so; ``log_in`` then stores
-a new hash while it still has the password.
+memory" recommendation, which is also argon2-cffi's default). The runtime
+builds one ``PasswordHasher`` from the settings (``Runtime.password_hasher``)
+and hands it to the hashing pool and to the use cases that hash or verify
+(``hasher=``); it is safe to use from any thread. A hash made with other
+parameters (or another argon2 variant) verifies, and ``needs_rehash`` says so;
+``log_in`` then stores a new hash while it still has the password.
 
 Policy (S13, after NIST SP 800-63B): at least 8 and at most 1024 characters,
 any Unicode, no composition rules, and none of the ~20,000 most common
@@ -120,33 +117,6 @@ class PasswordHasher:
     def _burn_time(self) -> None:
         with contextlib.suppress(VerificationError, InvalidHashError):
             self._argon2.verify(self._dummy_hash, "not-the-equaliser")
-
-
-_hasher = PasswordHasher()
-
-
-def configure(settings: Settings) -> PasswordHasher:
-    """Use the settings' argon2 parameters from now on (called by ``bootstrap``)."""
-    global _hasher  # noqa: PLW0603 - one hasher per process, see the module docstring
-    _hasher = PasswordHasher.from_settings(settings)
-    common_passwords()  # read the list now rather than during someone's sign-up
-    return _hasher
-
-
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
-
-
-def rehash_password(password: str) -> str:
-    return _hasher.rehash(password)
-
-
-def verify_password(password_hash: str | None, password: str) -> bool:
-    return _hasher.verify(password_hash, password)
-
-
-def needs_rehash(password_hash: str) -> bool:
-    return _hasher.needs_rehash(password_hash)
 
 
 def normalize_password(password: str) -> str:

@@ -23,6 +23,7 @@ import uuid
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import bindparam, exists, select
 
@@ -31,6 +32,7 @@ from keyholder.accounts.permissions import ADMIN_PERMISSION, grants
 from keyholder.audit.actions import AuditAction
 from keyholder.audit.service import record_event
 from keyholder.audit.targets import user_target
+from keyholder.db.tx import Tx
 from keyholder.db.uow import UnitOfWork
 from keyholder.errors import (
     Conflict,
@@ -44,11 +46,13 @@ from keyholder.identity.actor import Actor
 from keyholder.identity.credentials import revoke_all_credentials
 from keyholder.identity.emails import normalize_email
 from keyholder.identity.models import TokenPurpose, User, UserToken
-from keyholder.identity.passwords import hash_password
-from keyholder.identity.throttle import allow_reset_email
+from keyholder.identity.throttle import RateLimiter, allow_reset_email
 from keyholder.identity.tokens import hash_token, new_token
 from keyholder.identity.user_tokens import add_token, find_token, revoke_tokens, spend_token
 from keyholder.mail.outbox import send_templated_email
+
+if TYPE_CHECKING:
+    from keyholder.identity.passwords import PasswordHasher
 
 RESET_PREFIX = "khr"
 # Whoever asks for a reset or holds a link is not signed in; the audit event
@@ -64,7 +68,7 @@ _CANDIDATE = select(
 ).where(User.email == bindparam("email"))
 
 
-def request_password_reset(uow: UnitOfWork, email: str) -> None:
+def request_password_reset(uow: UnitOfWork, email: str, *, limiter: RateLimiter) -> None:
     """Email a one-time reset link to ``email`` if its user may reset that way.
 
     Returns nothing and raises nothing for any address, so the caller cannot
@@ -78,7 +82,7 @@ def request_password_reset(uow: UnitOfWork, email: str) -> None:
     except InvalidInput:
         address = None
     # Counted for every address; past the limit nothing is sent, silently (S3).
-    allowed = allow_reset_email(uow, email)
+    allowed = allow_reset_email(limiter, email, client_address=uow.context.client_address)
     with uow:
         now = uow.clock.now()
         user, manages = _candidate(uow, address)
@@ -185,7 +189,9 @@ def issue_reset_link(uow: UnitOfWork, email: str, *, actor: Actor) -> ResetLink:
         return ResetLink(link=_link(uow, token), email=user.email, expires_at=record.expires_at)
 
 
-def reset_password(uow: UnitOfWork, token: str, new_password: str) -> None:
+def reset_password(
+    uow: UnitOfWork, token: str, new_password: str, *, hasher: PasswordHasher
+) -> None:
     """Set a new password with a reset token; the token is spent.
 
     Raises NotFound for a token that is not a reset token, Gone (audited) for
@@ -201,7 +207,7 @@ def reset_password(uow: UnitOfWork, token: str, new_password: str) -> None:
     if failure is not None:
         _refuse(uow, failure)
     # Hashed between transactions, so argon2's slowness holds no write lock.
-    password_hash = hash_password(new_password)
+    password_hash = hasher.hash(new_password)
     with uow:
         record = _find_token(uow, token_hash)
         now = uow.clock.now()
@@ -217,12 +223,12 @@ def reset_password(uow: UnitOfWork, token: str, new_password: str) -> None:
 # --- issuing -----------------------------------------------------------------------
 
 
-def _candidate(uow: UnitOfWork, address: str | None) -> tuple[User | None, bool]:
-    row = uow.session.execute(_CANDIDATE, {"email": address or ""}).first()
+def _candidate(tx: Tx, address: str | None) -> tuple[User | None, bool]:
+    row = tx.session.execute(_CANDIDATE, {"email": address or ""}).first()
     return (row[0], bool(row[1])) if row is not None else (None, False)
 
 
-def _refusal(uow: UnitOfWork, user: User | None, manages: bool, now: datetime) -> str | None:
+def _refusal(tx: Tx, user: User | None, manages: bool, now: datetime) -> str | None:
     """Why this user gets no reset link, or None when they may have one."""
     if user is None:
         return "unknown_email"
@@ -233,12 +239,12 @@ def _refusal(uow: UnitOfWork, user: User | None, manages: bool, now: datetime) -
     if user.staff_role is not None:
         return "staff"  # S31: staff recover through staff processes only
     changed = user.email_changed_at
-    if manages and changed is not None and now - changed < uow.settings.email_change_reset_block:
+    if manages and changed is not None and now - changed < tx.settings.email_change_reset_block:
         return "email_recently_changed"  # S5: a hijacked mailbox must not take an account
     return None
 
 
-def _refusal_error(reason: str, address: str, uow: UnitOfWork) -> KeyholderError:
+def _refusal_error(reason: str, address: str, tx: Tx) -> KeyholderError:
     """What an operator is told when a link cannot be made (self-service is told nothing)."""
     if reason == "unknown_email":
         return NotFound(f"no user with email {address}")
@@ -247,7 +253,7 @@ def _refusal_error(reason: str, address: str, uow: UnitOfWork) -> KeyholderError
             f"{address} is a staff account: staff cannot be recovered through customer flows"
         )
     if reason == "email_recently_changed":
-        days = uow.settings.email_change_reset_block.days
+        days = tx.settings.email_change_reset_block.days
         return Conflict(
             f"the email of {address} changed less than {days} days ago and it administers "
             "an account: no reset link until then"
@@ -257,29 +263,27 @@ def _refusal_error(reason: str, address: str, uow: UnitOfWork) -> KeyholderError
     return Conflict(f"{address} is deactivated")
 
 
-def _revoke_unused_tokens(uow: UnitOfWork, user_id: uuid.UUID, now: datetime) -> None:
+def _revoke_unused_tokens(tx: Tx, user_id: uuid.UUID, now: datetime) -> None:
     """Revoke the user's reset tokens not yet used (S9: a newer token kills older ones)."""
-    revoke_tokens(uow, user_id, now, purpose=TokenPurpose.PASSWORD_RESET)
+    revoke_tokens(tx, user_id, now, purpose=TokenPurpose.PASSWORD_RESET)
 
 
-def _insert_token(uow: UnitOfWork, user: User, token_hash: str, now: datetime) -> UserToken:
+def _insert_token(tx: Tx, user: User, token_hash: str, now: datetime) -> UserToken:
     return add_token(
-        uow,
+        tx,
         user_id=user.id,
         purpose=TokenPurpose.PASSWORD_RESET,
         email=user.email,
         token_hash=token_hash,
         now=now,
-        expires_at=now + uow.settings.password_reset_ttl,
+        expires_at=now + tx.settings.password_reset_ttl,
     )
 
 
-def _audit_request(
-    uow: UnitOfWork, actor: Actor, user: User, record: UserToken, *, via: str
-) -> None:
+def _audit_request(tx: Tx, actor: Actor, user: User, record: UserToken, *, via: str) -> None:
     # The token id names the token; the token itself is never in the log (S6).
     record_event(
-        uow,
+        tx,
         actor=actor,
         action=AuditAction.PASSWORD_RESET_REQUEST,
         target=user_target(user.email),
@@ -291,15 +295,15 @@ def _audit_request(
     )
 
 
-def _link(uow: UnitOfWork, token: str) -> str:
+def _link(tx: Tx, token: str) -> str:
     # Always the configured base URL, never the request's Host header (S4).
-    return f"{uow.settings.base_url.rstrip('/')}/reset/{token}"
+    return f"{tx.settings.base_url.rstrip('/')}/reset/{token}"
 
 
-def _queue_reset_email(uow: UnitOfWork, address: str, link: str, expires_at: datetime) -> None:
-    minutes = int(uow.settings.password_reset_ttl.total_seconds() // 60)
+def _queue_reset_email(tx: Tx, address: str, link: str, expires_at: datetime) -> None:
+    minutes = int(tx.settings.password_reset_ttl.total_seconds() // 60)
     send_templated_email(
-        uow,
+        tx,
         "password_reset",
         to=[address],
         holds_secret=True,
@@ -323,8 +327,8 @@ class _Failure:
     email: str
 
 
-def _find_token(uow: UnitOfWork, token_hash: str) -> UserToken:
-    record = find_token(uow, token_hash, TokenPurpose.PASSWORD_RESET)  # S11
+def _find_token(tx: Tx, token_hash: str) -> UserToken:
+    record = find_token(tx, token_hash, TokenPurpose.PASSWORD_RESET)  # S11
     if record is None:
         raise NotFound("this password reset link is not valid")
     return record
@@ -357,33 +361,33 @@ def _after(moment: datetime | None, reference: datetime) -> bool:
     return moment is not None and moment > reference
 
 
-def _consume(uow: UnitOfWork, record: UserToken, now: datetime) -> _Failure | None:
+def _consume(tx: Tx, record: UserToken, now: datetime) -> _Failure | None:
     """Mark the token used, or report that a concurrent request got there first (S10).
 
     A conditional UPDATE, not the row read above: on PostgreSQL the second of
     two concurrent updates waits for the first to commit, then re-checks the
     condition and matches nothing; on SQLite writers are serialised anyway.
     """
-    if spend_token(uow, record, now):
+    if spend_token(tx, record, now):
         return None
     return _Failure("used", "this password reset link was already used", record.id, record.email)
 
 
-def _complete(uow: UnitOfWork, record: UserToken, password_hash: str, now: datetime) -> None:
+def _complete(tx: Tx, record: UserToken, password_hash: str, now: datetime) -> None:
     user = record.user
     user.password_hash = password_hash
     user.password_changed_at = now
-    _revoke_unused_tokens(uow, user.id, now)
-    revoked = revoke_all_credentials(uow, user.id)  # S14; and no new session is opened
+    _revoke_unused_tokens(tx, user.id, now)
+    revoked = revoke_all_credentials(tx, user.id)  # S14; and no new session is opened
     record_event(
-        uow,
+        tx,
         actor=Actor.for_user(user),  # proved by reading the user's mailbox
         action=AuditAction.PASSWORD_RESET_COMPLETE,
         target=user_target(user.email),
         after={"token_id": str(record.id), "credentials_revoked": revoked},
     )
     send_templated_email(
-        uow,
+        tx,
         "password_changed",
         to=[user.email],
         address=user.email,

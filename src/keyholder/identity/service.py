@@ -6,6 +6,7 @@ import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import bindparam, select
 
@@ -13,6 +14,7 @@ from keyholder.audit.actions import AuditAction
 from keyholder.audit.service import record_event
 from keyholder.audit.targets import user_target
 from keyholder.db.prepared import PreparedRead
+from keyholder.db.tx import Tx
 from keyholder.db.uow import UnitOfWork
 from keyholder.errors import (
     AlreadyExists,
@@ -23,30 +25,28 @@ from keyholder.errors import (
 )
 from keyholder.identity.actor import Actor
 from keyholder.identity.emails import normalize_email
+from keyholder.identity.hashing import HashingPool
 from keyholder.identity.models import ApiToken, StaffRole, User, UserSession
-from keyholder.identity.passwords import (
-    hash_password,
-    needs_rehash,
-    rehash_password,
-    verify_password,
-)
 from keyholder.identity.sessions import (
     open_session,
     revoke_session,
     rotate_after_privilege_change,
 )
-from keyholder.identity.throttle import count_login_attempt, forget_login_failures
+from keyholder.identity.throttle import RateLimiter, count_login_attempt, forget_login_failures
 from keyholder.identity.tokens import hash_token, new_token
+
+if TYPE_CHECKING:
+    from keyholder.identity.passwords import PasswordHasher
 
 API_TOKEN_PREFIX = "kh"  # noqa: S105 - a label, not a secret
 
 
-def find_user(uow: UnitOfWork, email: str) -> User | None:
-    return uow.session.scalar(select(User).where(User.email == normalize_email(email)))
+def find_user(tx: Tx, email: str) -> User | None:
+    return tx.session.scalar(select(User).where(User.email == normalize_email(email)))
 
 
 def insert_user(
-    uow: UnitOfWork,
+    tx: Tx,
     email: str,
     *,
     name: str = "",
@@ -56,13 +56,13 @@ def insert_user(
 ) -> User:
     """Add a user to the caller's transaction (no audit, no commit).
 
-    Takes a hash, not a password: hash with ``hash_password`` before opening the
+    Takes a hash, not a password: hash with ``PasswordHasher.hash`` before opening the
     transaction, so argon2's deliberate slowness never holds a write lock.
     """
     email = normalize_email(email)
-    if find_user(uow, email) is not None:
+    if find_user(tx, email) is not None:
         raise AlreadyExists(f"a user with email {email} already exists")
-    now = uow.clock.now()
+    now = tx.clock.now()
     user = User(
         email=email,
         name=name.strip(),
@@ -72,8 +72,8 @@ def insert_user(
         staff_role=staff_role,
         created_at=now,
     )
-    uow.session.add(user)
-    uow.session.flush()
+    tx.session.add(user)
+    tx.session.flush()
     return user
 
 
@@ -85,11 +85,12 @@ def create_user(
     password: str | None = None,
     staff_role: StaffRole | None = None,
     actor: Actor,
+    hasher: PasswordHasher,
 ) -> User:
     """Create a user; only platform admins create users or grant staff roles."""
     if not actor.is_staff_admin:
         raise PermissionDenied("only platform admins can create users")
-    password_hash = hash_password(password) if password is not None else None
+    password_hash = hasher.hash(password) if password is not None else None
     with uow:
         user = insert_user(
             uow,
@@ -242,6 +243,8 @@ def log_in(
     *,
     client_address: str | None,
     replaces: str | None = None,
+    limiter: RateLimiter,
+    hasher: PasswordHasher,
 ) -> SignedIn:
     """Check a password and open a server-side session (the synchronous form).
 
@@ -249,8 +252,16 @@ def log_in(
     per account it raises ``TooManyRequests`` before looking anything up
     (S16, ``identity.throttle``). The web uses ``log_in_on_pool`` instead.
     """
-    count_login_attempt(uow, email, client_address=client_address)
-    return check_password(uow, email, password, client_address=client_address, replaces=replaces)
+    count_login_attempt(limiter, email, client_address=client_address)
+    return check_password(
+        uow,
+        email,
+        password,
+        client_address=client_address,
+        replaces=replaces,
+        limiter=limiter,
+        hasher=hasher,
+    )
 
 
 async def log_in_on_pool(
@@ -260,6 +271,8 @@ async def log_in_on_pool(
     *,
     client_address: str | None,
     replaces: str | None = None,
+    limiter: RateLimiter,
+    hashing: HashingPool,
 ) -> SignedIn:
     """``log_in`` for the web: the limits first, then the hash on the bounded pool (S40).
 
@@ -269,9 +282,16 @@ async def log_in_on_pool(
     (the client hung up) takes the job out of the queue unhashed. A full queue,
     or a job that waited past its deadline, raises ``ServiceUnavailable``.
     """
-    await asyncio.to_thread(count_login_attempt, uow, email, client_address=client_address)
-    return await uow.hashing.run(
-        check_password, uow, email, password, client_address=client_address, replaces=replaces
+    await asyncio.to_thread(count_login_attempt, limiter, email, client_address=client_address)
+    return await hashing.run(
+        check_password,
+        uow,
+        email,
+        password,
+        client_address=client_address,
+        replaces=replaces,
+        limiter=limiter,
+        hasher=hashing.hasher,
     )
 
 
@@ -282,6 +302,8 @@ def check_password(
     *,
     client_address: str | None,
     replaces: str | None = None,
+    limiter: RateLimiter,
+    hasher: PasswordHasher,
 ) -> SignedIn:
     """The hashing half of a sign-in, the limits already counted; opens the session.
 
@@ -303,9 +325,9 @@ def check_password(
         stored = uow.session.scalar(
             select(User.password_hash).where(User.email == email, User.is_active.is_(True))
         )
-    if not verify_password(stored, password) or stored is None:
+    if not hasher.verify(stored, password) or stored is None:
         raise NotAuthenticated("email or password is wrong")
-    rehashed = rehash_password(password) if needs_rehash(stored) else None
+    rehashed = hasher.rehash(password) if hasher.needs_rehash(stored) else None
     with uow:
         user = uow.session.scalar(select(User).where(User.email == email, User.is_active.is_(True)))
         if user is None or user.password_hash != stored:
@@ -319,7 +341,7 @@ def check_password(
         if replaces:
             revoke_session(uow, replaces)
         uow.commit()
-    forget_login_failures(uow, typed, client_address=client_address)
+    forget_login_failures(limiter, typed, client_address=client_address)
     return SignedIn(session_token=token, actor=Actor.for_user(user), user=user)
 
 

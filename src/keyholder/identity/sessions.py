@@ -38,6 +38,7 @@ from sqlalchemy import select, update
 from keyholder.audit.actions import AuditAction
 from keyholder.audit.service import record_event
 from keyholder.audit.targets import user_target
+from keyholder.db.tx import Tx
 from keyholder.db.uow import UnitOfWork
 from keyholder.errors import NotAuthenticated, NotFound
 from keyholder.identity.actor import Actor
@@ -49,21 +50,21 @@ SESSION_PREFIX = "khs"
 
 
 def open_session(
-    uow: UnitOfWork, user: User, *, client_address: str | None, mfa_verified: bool = False
+    tx: Tx, user: User, *, client_address: str | None, mfa_verified: bool = False
 ) -> str:
     """Add a new session for ``user`` to the caller's transaction; return its token.
 
     It lasts ``session_ttl`` from now, as every session does from its sign-in.
     """
-    now = uow.clock.now()
+    now = tx.clock.now()
     token, token_hash = new_token(SESSION_PREFIX)
-    uow.session.add(
+    tx.session.add(
         UserSession(
             user_id=user.id,
             token_hash=token_hash,
             created_at=now,
             last_seen_at=now,
-            expires_at=now + uow.settings.session_ttl,
+            expires_at=now + tx.settings.session_ttl,
             mfa_verified_at=now if mfa_verified else None,
             client_address=client_address,
         )
@@ -71,9 +72,7 @@ def open_session(
     return token
 
 
-def revoke_session(
-    uow: UnitOfWork, session_token: str, *, user_id: uuid.UUID | None = None
-) -> bool:
+def revoke_session(tx: Tx, session_token: str, *, user_id: uuid.UUID | None = None) -> bool:
     """Revoke the session behind a token, in the caller's transaction.
 
     With ``user_id``, only if it is that user's. Returns whether a live session
@@ -84,13 +83,11 @@ def revoke_session(
     )
     if user_id is not None:
         live = live.where(UserSession.user_id == user_id)
-    revoked = uow.session.execute(live.values(revoked_at=uow.clock.now())).rowcount  # type: ignore[attr-defined]
+    revoked = tx.session.execute(live.values(revoked_at=tx.clock.now())).rowcount  # type: ignore[attr-defined]
     return bool(revoked)
 
 
-def rotate_at_second_factor(
-    uow: UnitOfWork, user: User, session_token: str, *, actor: Actor
-) -> str:
+def rotate_at_second_factor(tx: Tx, user: User, session_token: str, *, actor: Actor) -> str:
     """Replace the session that just passed the second factor by a new, verified one (S15).
 
     Runs in the caller's transaction, after the code was accepted; audited.
@@ -98,11 +95,11 @@ def rotate_at_second_factor(
     session is not one of ``user``'s live sessions any more (signed out
     meanwhile): the caller's transaction then rolls back, code and all.
     """
-    if not revoke_session(uow, session_token, user_id=user.id):
+    if not revoke_session(tx, session_token, user_id=user.id):
         raise NotAuthenticated("your session has ended; sign in again")
-    token = open_session(uow, user, client_address=uow.context.client_address, mfa_verified=True)
+    token = open_session(tx, user, client_address=tx.context.client_address, mfa_verified=True)
     record_event(
-        uow,
+        tx,
         actor=actor,
         action=AuditAction.USER_SESSION_ROTATE,
         target=user_target(user.email),
@@ -111,16 +108,16 @@ def rotate_at_second_factor(
     return token
 
 
-def rotate_after_privilege_change(uow: UnitOfWork, user: User, *, reason: str, actor: Actor) -> int:
+def rotate_after_privilege_change(tx: Tx, user: User, *, reason: str, actor: Actor) -> int:
     """End ``user``'s sessions and API tokens after a privilege change (S15, S41).
 
     Runs in the caller's transaction, beside the change itself; writes an
     audit event when anything was revoked. Returns how many credentials were.
     """
-    revoked = revoke_all_credentials(uow, user.id)
+    revoked = revoke_all_credentials(tx, user.id)
     if revoked:
         record_event(
-            uow,
+            tx,
             actor=actor,
             action=AuditAction.USER_CREDENTIALS_REVOKE,
             target=user_target(user.email),

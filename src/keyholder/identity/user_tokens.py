@@ -12,12 +12,12 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, select, update
 
-from keyholder.db.uow import UnitOfWork
+from keyholder.db.tx import Tx
 from keyholder.identity.models import TokenPurpose, UserToken
 
 
 def add_token(
-    uow: UnitOfWork,
+    tx: Tx,
     *,
     user_id: uuid.UUID,
     purpose: TokenPurpose,
@@ -35,19 +35,19 @@ def add_token(
         created_at=now,
         expires_at=expires_at,
     )
-    uow.session.add(record)
+    tx.session.add(record)
     return record
 
 
-def find_token(uow: UnitOfWork, token_hash: str, purpose: TokenPurpose) -> UserToken | None:
-    return uow.session.scalar(
+def find_token(tx: Tx, token_hash: str, purpose: TokenPurpose) -> UserToken | None:
+    return tx.session.scalar(
         select(UserToken).where(UserToken.token_hash == token_hash, UserToken.purpose == purpose)
     )
 
 
-def spend_token(uow: UnitOfWork, record: UserToken, now: datetime) -> bool:
+def spend_token(tx: Tx, record: UserToken, now: datetime) -> bool:
     """Mark the token used; False when a concurrent request spent or revoked it first."""
-    spent = uow.session.execute(
+    spent = tx.session.execute(
         update(UserToken)
         .where(
             UserToken.id == record.id,
@@ -61,7 +61,7 @@ def spend_token(uow: UnitOfWork, record: UserToken, now: datetime) -> bool:
 
 
 def revoke_tokens(
-    uow: UnitOfWork,
+    tx: Tx,
     user_id: uuid.UUID,
     now: datetime,
     *,
@@ -78,4 +78,4 @@ def revoke_tokens(
         query = query.where(UserToken.purpose == purpose)
     if which is not None:
         query = query.where(which)
-    uow.session.execute(query.values(revoked_at=now).execution_options(synchronize_session=False))
+    tx.session.execute(query.values(revoked_at=now).execution_options(synchronize_session=False))

@@ -22,6 +22,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.sql.elements import ColumnElement
@@ -29,6 +30,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from keyholder.audit.actions import AuditAction
 from keyholder.audit.service import record_event
 from keyholder.audit.targets import user_target
+from keyholder.db.tx import Tx
 from keyholder.db.uow import UnitOfWork
 from keyholder.errors import (
     AlreadyExists,
@@ -41,11 +43,13 @@ from keyholder.errors import (
 from keyholder.identity.actor import Actor
 from keyholder.identity.emails import normalize_email
 from keyholder.identity.models import TokenPurpose, User, UserToken
-from keyholder.identity.passwords import verify_password
-from keyholder.identity.throttle import count_login_attempt
+from keyholder.identity.throttle import RateLimiter, count_login_attempt
 from keyholder.identity.tokens import hash_token, new_token
 from keyholder.identity.user_tokens import add_token, find_token, revoke_tokens, spend_token
 from keyholder.mail.outbox import send_templated_email
+
+if TYPE_CHECKING:
+    from keyholder.identity.passwords import PasswordHasher
 
 VERIFICATION_PREFIX = "khv"
 ANONYMOUS = Actor(label="anonymous")
@@ -103,16 +107,14 @@ def issue_verification_link(uow: UnitOfWork, email: str, *, actor: Actor) -> Ver
         )
 
 
-def _issue_verification(
-    uow: UnitOfWork, user: User, actor: Actor, *, via: str
-) -> tuple[str, UserToken]:
+def _issue_verification(tx: Tx, user: User, actor: Actor, *, via: str) -> tuple[str, UserToken]:
     if user.email_verified_at is not None:
         raise Conflict(f"{user.email} is verified already")
-    now = uow.clock.now()
-    _revoke(uow, user.id, now, UserToken.email == user.email)
-    token, record = _insert_token(uow, user, user.email, now)
+    now = tx.clock.now()
+    _revoke(tx, user.id, now, UserToken.email == user.email)
+    token, record = _insert_token(tx, user, user.email, now)
     record_event(
-        uow,
+        tx,
         actor=actor,
         action=AuditAction.EMAIL_VERIFICATION_REQUEST,
         target=user_target(user.email),
@@ -156,7 +158,15 @@ def verify_email(uow: UnitOfWork, token: str) -> None:
     _refuse(uow, AuditAction.EMAIL_VERIFICATION_FAILED, token_id, email, failure)
 
 
-def request_email_change(uow: UnitOfWork, new_email: str, *, actor: Actor, password: str) -> None:
+def request_email_change(
+    uow: UnitOfWork,
+    new_email: str,
+    *,
+    actor: Actor,
+    password: str,
+    limiter: RateLimiter,
+    hasher: PasswordHasher,
+) -> None:
     """Ask to change the signed-in user's email to ``new_email``.
 
     Needs the current password (S17): a wrong one is refused, and counts as
@@ -169,9 +179,9 @@ def request_email_change(uow: UnitOfWork, new_email: str, *, actor: Actor, passw
     with uow:
         user = _signed_in_user(uow, actor)
         password_hash, current = user.password_hash, user.email
-    count_login_attempt(uow, current, client_address=None)
+    count_login_attempt(limiter, current, client_address=None)
     # Checked between transactions, so argon2's slowness holds no lock.
-    if not verify_password(password_hash, password):
+    if not hasher.verify(password_hash, password):
         _audit_alone(
             uow, actor, AuditAction.USER_EMAIL_CHANGE_REFUSED, current, {"reason": "password"}
         )
@@ -271,22 +281,22 @@ def confirm_email_change(uow: UnitOfWork, token: str) -> None:
 # --- helpers -----------------------------------------------------------------------
 
 
-def _signed_in_user(uow: UnitOfWork, actor: Actor) -> User:
+def _signed_in_user(tx: Tx, actor: Actor) -> User:
     if actor.user_id is None:
         raise PermissionDenied("only a signed-in user can do this, for themselves")
-    user = uow.session.get(User, actor.user_id)
+    user = tx.session.get(User, actor.user_id)
     if user is None or not user.is_active:
         raise NotFound("no such user")
     return user
 
 
-def _taken(uow: UnitOfWork, address: str, user_id: uuid.UUID) -> bool:
-    other = uow.session.scalar(select(User.id).where(User.email == address, User.id != user_id))
+def _taken(tx: Tx, address: str, user_id: uuid.UUID) -> bool:
+    other = tx.session.scalar(select(User.id).where(User.email == address, User.id != user_id))
     return other is not None
 
 
 def _revoke(
-    uow: UnitOfWork,
+    tx: Tx,
     user_id: uuid.UUID,
     now: datetime,
     which: ColumnElement[bool],
@@ -298,32 +308,30 @@ def _revoke(
     ``every_purpose`` revokes the user's other tokens too, reset links included.
     """
     purpose = None if every_purpose else TokenPurpose.EMAIL_VERIFICATION
-    revoke_tokens(uow, user_id, now, purpose=purpose, which=which)
+    revoke_tokens(tx, user_id, now, purpose=purpose, which=which)
 
 
-def _insert_token(
-    uow: UnitOfWork, user: User, address: str, now: datetime
-) -> tuple[str, UserToken]:
+def _insert_token(tx: Tx, user: User, address: str, now: datetime) -> tuple[str, UserToken]:
     token, token_hash = new_token(VERIFICATION_PREFIX)
     record = add_token(
-        uow,
+        tx,
         user_id=user.id,
         purpose=TokenPurpose.EMAIL_VERIFICATION,
         email=address,
         token_hash=token_hash,
         now=now,
-        expires_at=now + uow.settings.email_verification_ttl,
+        expires_at=now + tx.settings.email_verification_ttl,
     )
     return token, record
 
 
-def _link(uow: UnitOfWork, page: str, token: str) -> str:
+def _link(tx: Tx, page: str, token: str) -> str:
     # Always the configured base URL, never the request's Host header (S4).
-    return f"{uow.settings.base_url.rstrip('/')}/{page}/{token}"
+    return f"{tx.settings.base_url.rstrip('/')}/{page}/{token}"
 
 
-def _find_token(uow: UnitOfWork, token: str) -> UserToken:
-    record = find_token(uow, hash_token(token), TokenPurpose.EMAIL_VERIFICATION)  # S11
+def _find_token(tx: Tx, token: str) -> UserToken:
+    record = find_token(tx, hash_token(token), TokenPurpose.EMAIL_VERIFICATION)  # S11
     if record is None:
         raise NotFound("this link is not valid")
     return record
@@ -346,9 +354,9 @@ def _failure(record: UserToken, now: datetime) -> str | None:
     return None
 
 
-def _consume(uow: UnitOfWork, record: UserToken, now: datetime) -> str | None:
+def _consume(tx: Tx, record: UserToken, now: datetime) -> str | None:
     """Mark the token used, or report that a concurrent request got there first (S10)."""
-    return None if spend_token(uow, record, now) else "used"
+    return None if spend_token(tx, record, now) else "used"
 
 
 def _audit_alone(

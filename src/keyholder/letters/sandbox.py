@@ -77,7 +77,17 @@ DEFAULT_USER = "nobody"
 # is imported before the switch (found by comparing sys.modules before and
 # after pre-screening every kind of letter and a few broken files). A module
 # missed here makes that pre-screen fail ("could not be read"), never pass.
-_IMPORTED_BEFORE_SWITCH = ("encodings.idna", "stringprep", "gzip", "mmap", "numpy.random")
+# importlib's resource readers (a library finds its data files with them) came
+# along with `keyholder.config` until it stopped importing `limits`.
+_IMPORTED_BEFORE_SWITCH = (
+    "encodings.idna",
+    "stringprep",
+    "gzip",
+    "mmap",
+    "numpy.random",
+    "importlib.readers",
+    "importlib.resources.readers",
+)
 
 
 def child_environment(workdir: str | None = None) -> dict[str, str]:

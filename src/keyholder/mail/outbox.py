@@ -8,6 +8,7 @@ from email.utils import format_datetime, make_msgid, parseaddr
 
 from sqlalchemy import select
 
+from keyholder.db.tx import Tx
 from keyholder.db.uow import UnitOfWork
 from keyholder.errors import InvalidInput
 from keyholder.mail.models import OutboxMessage, OutboxStatus
@@ -19,7 +20,7 @@ _LINE_BREAKS = frozenset("\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029")
 
 
 def enqueue_email(
-    uow: UnitOfWork,
+    tx: Tx,
     *,
     kind: str,
     to: Sequence[str],
@@ -50,8 +51,8 @@ def enqueue_email(
         # Header values come partly from users (names, addresses): no smuggled headers.
         if not _LINE_BREAKS.isdisjoint(value):
             raise InvalidInput("line breaks are not allowed in email headers")
-    settings = uow.settings
-    now = uow.clock.now()
+    settings = tx.settings
+    now = tx.clock.now()
     domain = parseaddr(mail_from or settings.mail_from)[1].rpartition("@")[2] or "keyholder.invalid"
     message = OutboxMessage(
         kind=kind,
@@ -68,14 +69,14 @@ def enqueue_email(
         created_at=now,
         next_attempt_at=now,
     )
-    uow.session.add(message)
-    if uow.mail_queued is not None:
-        uow.after_commit(uow.mail_queued.set)  # wakes an in-process relay
+    tx.session.add(message)
+    if tx.mail_queued is not None:
+        tx.after_commit(tx.mail_queued.set)  # wakes an in-process relay
     return message
 
 
 def send_templated_email(
-    uow: UnitOfWork,
+    tx: Tx,
     name: str,
     /,
     *,
@@ -89,7 +90,7 @@ def send_templated_email(
     """Render the email ``name`` (keyholder/mail/templates) and queue it, text and HTML."""
     subject, text, html = render(name, **context)
     return enqueue_email(
-        uow,
+        tx,
         kind=name,
         to=to,
         subject=subject,

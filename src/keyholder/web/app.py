@@ -49,7 +49,8 @@ def create_app(
     freeze_gc: bool = False,
 ) -> FastAPI:
     """Build the ASGI app. Pass ``runtime`` to share one (tests); otherwise one is made."""
-    runtime = runtime or bootstrap(settings)
+    # A server uses every adapter: built now, not by the first requests at once.
+    runtime = (runtime or bootstrap(settings)).build_all()
     relay_wanted = runtime.settings.relay_in_process if run_relay is None else run_relay
     jobs_wanted = runtime.settings.jobs_in_process if run_jobs is None else run_jobs
 

@@ -187,7 +187,7 @@ class TestAccessRequestProgress:
         assert "We are reading your letter now" in section.text
         assert f'data-poll="{path}/progress"' in section.text
 
-        assert prescreen_due(runtime) == 1
+        assert prescreen_due(runtime.uow, screener=runtime.letter_screener) == 1
         section = browser.get(f"{path}/progress").text
         assert "data-poll" not in section  # settled: the page stops asking
         readings = dict(re.findall(r'<th scope="row">([^<]+)</th><td[^>]*>([^<]+)</td>', section))

@@ -25,7 +25,7 @@ from keyholder.access.states import RequestState
 from keyholder.errors import InvalidInput
 from keyholder.web.api import links
 from keyholder.web.api.schemas import Body
-from keyholder.web.deps import CurrentActor, ReadUoW, UoW, request_context
+from keyholder.web.deps import CurrentActor, ReadUoW, RuntimeDep, UoW, request_context
 from keyholder.web.uploads import read_upload_form
 
 router = APIRouter(prefix="/access-requests", tags=["access requests"])
@@ -101,7 +101,7 @@ def request_out(
         }
     },
 )
-async def submit(request: Request, uow: UoW) -> Accepted:
+async def submit(request: Request, uow: UoW, runtime: RuntimeDep) -> Accepted:
     """Ask for admin access with the six items and the signed letter (PDF, PNG or JPEG).
 
     The answer is the same for every account name; a link to confirm your
@@ -116,7 +116,14 @@ async def submit(request: Request, uow: UoW) -> Accepted:
     fields = {name: form.fields[name] for name in FORM_FIELDS}
     typed = AccessRequestForm(**fields, requester_name=form.fields.get("requester_name", ""))
     client = request_context(request).client_address
-    await run_in_threadpool(submit_access_request, uow, typed, form.files[0], client_address=client)
+    await run_in_threadpool(
+        submit_access_request,
+        uow,
+        typed,
+        form.files[0],
+        client_address=client,
+        limiter=runtime.rate_limiter,
+    )
     return Accepted(detail=SUBMITTED)
 
 
@@ -195,10 +202,10 @@ def decide(
 
 @router.post("/{request_id}/dns-proof/check", response_model=AccessRequestOut)
 def check_dns(
-    request_id: uuid.UUID, uow: UoW, read: ReadUoW, actor: CurrentActor
+    request_id: uuid.UUID, uow: UoW, read: ReadUoW, actor: CurrentActor, runtime: RuntimeDep
 ) -> AccessRequestOut:
     """Look up the request's TXT record on the account's verified domains now (staff)."""
-    dns_check.check_request(uow, request_id, actor=actor)
+    dns_check.check_request(uow, request_id, actor=actor, resolver=runtime.txt_resolver)
     detail = queries.get_request(read, request_id, actor=actor)
     return request_out(detail.request, list(detail.approvals), detail.letter_attachment_id)
 

@@ -13,7 +13,7 @@ from pydantic import Field
 from keyholder.identity import verification
 from keyholder.web.api.nocache import PrivateRoute
 from keyholder.web.api.schemas import Body
-from keyholder.web.deps import CurrentActor, UoW
+from keyholder.web.deps import CurrentActor, RuntimeDep, UoW
 
 router = APIRouter(tags=["email"], route_class=PrivateRoute)
 
@@ -48,19 +48,21 @@ def verify_email(token: str, uow: UoW) -> Response:
 
 @router.post("/email-changes", status_code=status.HTTP_202_ACCEPTED)
 async def request_email_change(
-    body: EmailChangeRequest, actor: CurrentActor, uow: UoW
+    body: EmailChangeRequest, actor: CurrentActor, uow: UoW, runtime: RuntimeDep
 ) -> JSONResponse:
     """Ask to change the signed-in user's address; needs the current password (S17).
 
     A link goes to the new address, which must confirm; a notice to the old one (S5).
     """
     # Verifies the password: on the bounded hashing pool, as sign-in (S16).
-    await uow.hashing.run(
+    await runtime.hashing.run(
         verification.request_email_change,
         uow,
         body.email,
         actor=actor,
         password=body.password,
+        limiter=runtime.rate_limiter,
+        hasher=runtime.password_hasher,
     )
     return JSONResponse({"status": "accepted"}, status_code=status.HTTP_202_ACCEPTED)
 

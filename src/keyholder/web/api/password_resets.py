@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 from keyholder.identity import reset
 from keyholder.web.api.nocache import PrivateRoute
 from keyholder.web.api.schemas import PasswordResetComplete, PasswordResetRequest
-from keyholder.web.deps import UoW
+from keyholder.web.deps import RuntimeDep, UoW
 
 # PrivateRoute lives in web.api.nocache; still exported here for older imports.
 __all__ = ["ACCEPTED", "PrivateRoute", "request_reset", "reset_password", "router"]
@@ -27,9 +27,9 @@ router = APIRouter(prefix="/password-resets", tags=["password resets"], route_cl
 
 
 @router.post("", status_code=status.HTTP_202_ACCEPTED)
-def request_reset(body: PasswordResetRequest, uow: UoW) -> JSONResponse:
+def request_reset(body: PasswordResetRequest, uow: UoW, runtime: RuntimeDep) -> JSONResponse:
     """Email a reset link if the address may have one; the same 202 for every address."""
-    reset.request_password_reset(uow, body.email)
+    reset.request_password_reset(uow, body.email, limiter=runtime.rate_limiter)
     return JSONResponse(ACCEPTED, status_code=status.HTTP_202_ACCEPTED)
 
 
@@ -38,8 +38,12 @@ def request_reset(body: PasswordResetRequest, uow: UoW) -> JSONResponse:
     status_code=status.HTTP_204_NO_CONTENT,
     responses={404: {"description": "Not a reset link"}, 410: {"description": "Link is dead"}},
 )
-async def reset_password(token: str, body: PasswordResetComplete, uow: UoW) -> Response:
+async def reset_password(
+    token: str, body: PasswordResetComplete, uow: UoW, runtime: RuntimeDep
+) -> Response:
     """Set a new password with a reset link. Signs nobody in; every session ends (S14)."""
     # The use case hashes the password: on the bounded hashing pool, as sign-in (S16).
-    await uow.hashing.run(reset.reset_password, uow, token, body.password)
+    await runtime.hashing.run(
+        reset.reset_password, uow, token, body.password, hasher=runtime.password_hasher
+    )
     return Response(status_code=status.HTTP_204_NO_CONTENT)

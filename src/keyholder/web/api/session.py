@@ -38,7 +38,7 @@ router = APIRouter(tags=["session"])
 
 @router.post("/session", response_model=SessionUserOut)
 async def log_in(
-    body: SessionCreate, request: Request, response: Response, uow: UoW
+    body: SessionCreate, request: Request, response: Response, uow: UoW, runtime: RuntimeDep
 ) -> SessionUserOut:
     # Limits first, then the hash on the bounded pool, not the event loop or
     # FastAPI's thread pool: in a login flood the queue waits there, holding no
@@ -51,6 +51,8 @@ async def log_in(
             body.password,
             client_address=uow.context.client_address,
             replaces=request.cookies.get(SESSION_COOKIE),  # S15: the old id stops working
+            limiter=runtime.rate_limiter,
+            hashing=runtime.hashing,
         ),
     )
     set_session_cookie(request, response, signed_in.session_token)
@@ -94,9 +96,14 @@ def log_out_everywhere(
 
 @router.post("/invitations/{token}/accept", response_model=MemberOut)
 def accept_invitation(
-    token: str, body: InvitationAccept, uow: UoW, actor: OptionalActor
+    token: str, body: InvitationAccept, uow: UoW, actor: OptionalActor, runtime: RuntimeDep
 ) -> MemberOut:
     membership = invitations.accept_invitation(
-        uow, token, actor=actor, name=body.name, password=body.password
+        uow,
+        token,
+        actor=actor,
+        name=body.name,
+        password=body.password,
+        hasher=runtime.password_hasher,
     )
     return member_out(membership)

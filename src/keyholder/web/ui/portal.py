@@ -118,6 +118,7 @@ async def submit_request(request: Request) -> Response:
             typed,
             form.files[0],
             client_address=uow.context.client_address,
+            limiter=runtime_of(request).rate_limiter,
         )
     except KeyholderError as exc:
         message = exc.detail[:1].upper() + exc.detail[1:]

@@ -32,6 +32,7 @@ from keyholder.web.ui.forms import (
     FormError,
     field,
     form_errors,
+    runtime_of,
     uow_for,
 )
 from keyholder.web.ui.rendering import PageRoute, redirect, render
@@ -212,5 +213,11 @@ def decide(
 async def check_dns(request: Request, request_id: uuid.UUID, actor: DeskUser, uow: UoW) -> Response:
     with _refused(request, request_id, actor):
         # A DNS lookup may take seconds: off the event loop.
-        await run_in_threadpool(dns_check.check_request, uow, request_id, actor=actor)
+        await run_in_threadpool(
+            dns_check.check_request,
+            uow,
+            request_id,
+            actor=actor,
+            resolver=runtime_of(request).txt_resolver,
+        )
     return redirect(f"/desk/access-requests/{request_id}?done=dns")

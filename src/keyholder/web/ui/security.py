@@ -21,7 +21,15 @@ from keyholder.identity import mfa, sessions, verification
 from keyholder.identity import service as identity
 from keyholder.identity.actor import Actor
 from keyholder.web.deps import SESSION_COOKIE
-from keyholder.web.ui.forms import CSRF_CHECKED, CheckedForm, MaybeActor, SignedIn, field, uow_for
+from keyholder.web.ui.forms import (
+    CSRF_CHECKED,
+    CheckedForm,
+    MaybeActor,
+    SignedIn,
+    field,
+    runtime_of,
+    uow_for,
+)
 from keyholder.web.ui.rendering import PageRoute, TokenPageRoute, redirect, render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -83,8 +91,13 @@ async def begin_enrolment(request: Request, actor: SignedIn, form: CheckedForm) 
     uow = uow_for(request)
     try:
         # The password check is argon2: on the bounded hashing pool, as in the API (S16).
-        enrolment = await uow.hashing.run(
-            mfa.begin_mfa_enrolment, uow, actor=actor, password=field(form, "password")
+        enrolment = await runtime_of(request).hashing.run(
+            mfa.begin_mfa_enrolment,
+            uow,
+            actor=actor,
+            password=field(form, "password"),
+            limiter=runtime_of(request).rate_limiter,
+            hasher=runtime_of(request).password_hasher,
         )
     except KeyholderError as exc:
         return _security_page(request, actor, error=exc.detail, status=exc.status_code)
@@ -99,6 +112,7 @@ def confirm_enrolment(request: Request, actor: SignedIn, form: CheckedForm) -> R
             field(form, "code"),
             actor=actor,
             session_token=request.cookies.get(SESSION_COOKIE),
+            limiter=runtime_of(request).rate_limiter,
         )
     except KeyholderError as exc:
         # Show the same secret again (it came with the form, from the page we showed).
@@ -123,8 +137,13 @@ def confirm_enrolment(request: Request, actor: SignedIn, form: CheckedForm) -> R
 async def new_recovery_codes(request: Request, actor: SignedIn, form: CheckedForm) -> Response:
     uow = uow_for(request)
     try:
-        codes = await uow.hashing.run(
-            mfa.regenerate_recovery_codes, uow, actor=actor, password=field(form, "password")
+        codes = await runtime_of(request).hashing.run(
+            mfa.regenerate_recovery_codes,
+            uow,
+            actor=actor,
+            password=field(form, "password"),
+            limiter=runtime_of(request).rate_limiter,
+            hasher=runtime_of(request).password_hasher,
         )
     except KeyholderError as exc:
         return _security_page(request, actor, error=exc.detail, status=exc.status_code)
@@ -136,12 +155,14 @@ async def new_recovery_codes(request: Request, actor: SignedIn, form: CheckedFor
 async def disable_mfa(request: Request, actor: SignedIn, form: CheckedForm) -> Response:
     uow = uow_for(request)
     try:
-        await uow.hashing.run(
+        await runtime_of(request).hashing.run(
             mfa.disable_mfa,
             uow,
             actor=actor,
             password=field(form, "password"),
             code=field(form, "code"),
+            limiter=runtime_of(request).rate_limiter,
+            hasher=runtime_of(request).password_hasher,
         )
     except KeyholderError as exc:
         return _security_page(request, actor, error=exc.detail, status=exc.status_code)
@@ -153,12 +174,14 @@ async def request_email_change(request: Request, actor: SignedIn, form: CheckedF
     uow = uow_for(request)
     try:
         # Checks the password: on the bounded hashing pool, as sign-in is (S16).
-        await uow.hashing.run(
+        await runtime_of(request).hashing.run(
             verification.request_email_change,
             uow,
             field(form, "email"),
             actor=actor,
             password=field(form, "password"),
+            limiter=runtime_of(request).rate_limiter,
+            hasher=runtime_of(request).password_hasher,
         )
     except KeyholderError as exc:
         return _security_page(request, actor, error=exc.detail, status=exc.status_code)
@@ -210,13 +233,14 @@ async def accept_invitation(
     uow = uow_for(request)
     try:
         # A new user's password is hashed in the use case: on the hashing pool (S16).
-        membership = await uow.hashing.run(
+        membership = await runtime_of(request).hashing.run(
             invitations.accept_invitation,
             uow,
             token,
             actor=actor,
             name=field(form, "name"),
             password=password or None,
+            hasher=runtime_of(request).password_hasher,
         )
     except NotAuthenticated as exc:
         return _invitation_page(request, token, actor, error=exc.detail, status=exc.status_code)

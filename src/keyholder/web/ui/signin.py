@@ -30,6 +30,7 @@ from keyholder.web.ui.forms import (
     CheckedForm,
     MaybeActor,
     field,
+    runtime_of,
     uow_for,
 )
 from keyholder.web.ui.rendering import (
@@ -83,6 +84,8 @@ async def log_in(request: Request, form: CheckedForm) -> Response:
                 field(form, "password"),
                 client_address=uow.context.client_address,
                 replaces=request.cookies.get(SESSION_COOKIE),  # S15
+                limiter=runtime_of(request).rate_limiter,
+                hashing=runtime_of(request).hashing,
             ),
         )
     except (TooManyRequests, ServiceUnavailable) as exc:
@@ -132,7 +135,9 @@ def verify_mfa(request: Request, form: CheckedForm) -> Response:
     if not token:
         return redirect("/login")
     try:
-        verified = mfa.verify_second_factor(uow_for(request), token, field(form, "code"))
+        verified = mfa.verify_second_factor(
+            uow_for(request), token, field(form, "code"), limiter=runtime_of(request).rate_limiter
+        )
     except Conflict:
         return redirect(next_page)  # no second factor to verify
     except KeyholderError as exc:
@@ -161,7 +166,9 @@ def password_reset_page(request: Request) -> Response:
 @router.post("/password-reset")
 def request_password_reset(request: Request, form: CheckedForm) -> Response:
     # The same page for every address (S1): nothing here depends on it.
-    reset.request_password_reset(uow_for(request), field(form, "email"))
+    reset.request_password_reset(
+        uow_for(request), field(form, "email"), limiter=runtime_of(request).rate_limiter
+    )
     context = {"sent": True, "message": ACCEPTED["detail"], "title": "Check your email"}
     return render(request, "password_reset.html", context)
 
@@ -180,7 +187,13 @@ async def set_password(request: Request, token: str, form: CheckedForm) -> Respo
     else:
         uow = uow_for(request)
         try:
-            await uow.hashing.run(reset.reset_password, uow, token, password)
+            await runtime_of(request).hashing.run(
+                reset.reset_password,
+                uow,
+                token,
+                password,
+                hasher=runtime_of(request).password_hasher,
+            )
         except InvalidInput as exc:
             error = exc.detail  # a refused password: the link still works
         except KeyholderError as exc:
