@@ -62,6 +62,19 @@ class TestFormErrors:
         ):
             raise PermissionDenied("staff only")
 
+    def test_errors_outside_only_go_to_the_enclosing_form(self):
+        def show(where: str) -> Any:
+            return lambda refusal: Response(where, status_code=refusal.status)
+
+        for error, where in [(InvalidInput("too short"), b"inner"), (NotFound("gone"), b"outer")]:
+            with (
+                pytest.raises(ShowPage) as raised,
+                form_errors(show("outer")),
+                form_errors(show("inner"), only=(InvalidInput,)),
+            ):
+                raise error
+            assert raised.value.response.body == where
+
     def test_anything_else_is_not_a_form_error(self):
         with pytest.raises(ValueError, match="a bug"), form_errors(lambda _: Response()):
             raise ValueError("a bug")

@@ -97,6 +97,23 @@ class TestLogin:
         assert ok.headers["location"] == "/accounts"
         assert browser.get("/accounts").status_code == 200
 
+    def test_a_throttled_second_factor_says_when_to_try_again(
+        self, settings, clock, engine, factories
+    ):
+        user = factories.user("mfa@acme.example", password=PASSWORD, mfa=True)
+        with (
+            runtime_with(settings, clock, engine, mfa_limit_per_user="2 per 15 minutes") as rt,
+            make_browser(rt) as browser,
+        ):
+            browser.submit("/login", email=user.email, password=PASSWORD, next="/accounts")
+            for _ in range(2):
+                browser.submit("/login/mfa", code="000000", next="/accounts")
+            code = pyotp.TOTP(user.totp_secret).at(clock.now())
+            throttled = browser.submit("/login/mfa", code=code, next="/accounts")
+        assert throttled.status_code == 429
+        assert int(throttled.headers["retry-after"]) > 0  # as the API answers it
+        assert "Second factor" in throttled.text
+
     def test_s15_the_second_factor_page_sets_a_new_session_cookie(self, browser, factories, clock):
         """Session fixation: the cookie held before the code (planted, say) ends with it."""
         user = factories.user("mfa@acme.example", password=PASSWORD, mfa=True)

@@ -121,15 +121,17 @@ def form_errors(
     show: Callable[[FormError], Response],
     *,
     as_error_page: tuple[type[KeyholderError], ...] = (),
+    only: tuple[type[KeyholderError], ...] = (KeyholderError,),
 ) -> Iterator[None]:
     """A service's refusal inside the block shows the form again: ``show`` renders it
     with the user's input kept, at the error's status and with its headers (Retry-After),
     as the API would answer. Errors of ``as_error_page`` are left to the error page
-    (someone else's ticket is a 404 page, not a form, S30)."""
+    (someone else's ticket is a 404 page, not a form, S30); errors not in ``only`` go on
+    to an enclosing ``form_errors`` that shows them another way."""
     try:
         yield
     except KeyholderError as exc:
-        if isinstance(exc, as_error_page):
+        if isinstance(exc, as_error_page) or not isinstance(exc, only):
             raise
         field = exc.field if isinstance(exc, InvalidInput) else None
         response = show(FormError(exc.detail, exc.status_code, field))

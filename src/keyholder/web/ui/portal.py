@@ -10,16 +10,26 @@ page after sending never says whether an account exists (PRG to ``/sent``).
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
+
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from keyholder.access.intake import AccessRequestForm, submit_access_request
 from keyholder.accounts import service as accounts
-from keyholder.errors import InvalidInput, KeyholderError, TooManyRequests
+from keyholder.errors import InvalidInput, KeyholderError
 from keyholder.identity.actor import Actor
 from keyholder.web.api.access import FORM_FIELDS, SUBMITTED
 from keyholder.web.ui.csrf import CsrfRefused
-from keyholder.web.ui.forms import MaybeActor, checked_upload, runtime_of, uow_for, upload_field
+from keyholder.web.ui.forms import (
+    FormError,
+    MaybeActor,
+    checked_upload,
+    form_errors,
+    runtime_of,
+    uow_for,
+    upload_field,
+)
 from keyholder.web.ui.rendering import PageRoute, redirect, render
 from keyholder.web.ui.threads import human_size
 
@@ -96,14 +106,22 @@ def request_form(request: Request, actor: MaybeActor, account: str = "") -> Resp
 
 @router.post("/request")
 async def submit_request(request: Request) -> Response:
-    try:
+    def refused(values: dict[str, str]) -> AbstractContextManager[None]:
+        def show(refusal: FormError) -> Response:
+            return _form_page(
+                request,
+                values,
+                error=refusal.sentence,
+                error_field=refusal.field,
+                status=refusal.status,
+            )
+
+        return form_errors(show, as_error_page=(CsrfRefused,))
+
+    with refused({}):  # too large, malformed: the typed values are lost with it
         form = await checked_upload(request, max_files=1)
-    except CsrfRefused:
-        raise
-    except KeyholderError as exc:  # too large, malformed: the typed values are lost with it
-        return _form_page(request, {}, error=exc.detail, status=exc.status_code)
     values = {name: upload_field(form, name, 5000) for name in ALL_FIELDS}
-    try:
+    with refused(values):
         missing = [name for name in FORM_FIELDS if not values[name].strip()]
         if missing:
             labels = ", ".join(LABELS[name] for name in missing)
@@ -120,15 +138,6 @@ async def submit_request(request: Request) -> Response:
             client_address=uow.context.client_address,
             limiter=runtime_of(request).rate_limiter,
         )
-    except KeyholderError as exc:
-        message = exc.detail[:1].upper() + exc.detail[1:]
-        field = exc.field if isinstance(exc, InvalidInput) else None
-        response = _form_page(
-            request, values, error=message, error_field=field, status=exc.status_code
-        )
-        if isinstance(exc, TooManyRequests):
-            response.headers["Retry-After"] = str(exc.retry_after or 60)
-        return response
     return redirect("/help/no-admin/sent")
 
 

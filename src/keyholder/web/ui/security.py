@@ -9,6 +9,7 @@ codes are never cached (every page is ``no-store``).
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from urllib.parse import quote
 
 import segno
@@ -16,7 +17,7 @@ from fastapi import APIRouter, Request, Response
 
 from keyholder.accounts import invitations
 from keyholder.accounts.permissions import ADMIN_PERMISSION
-from keyholder.errors import KeyholderError, NotAuthenticated
+from keyholder.errors import NotAuthenticated
 from keyholder.identity import mfa, sessions, verification
 from keyholder.identity import service as identity
 from keyholder.identity.actor import Actor
@@ -24,9 +25,11 @@ from keyholder.web.deps import SESSION_COOKIE
 from keyholder.web.ui.forms import (
     CSRF_CHECKED,
     CheckedForm,
+    FormError,
     MaybeActor,
     SignedIn,
     field,
+    form_errors,
     runtime_of,
     uow_for,
 )
@@ -59,6 +62,15 @@ def _security_page(
     return render(request, "security.html", context, status_code=status)
 
 
+def _refused(request: Request, actor: Actor) -> AbstractContextManager[None]:
+    """The security page again, with the service's message."""
+
+    def show(refusal: FormError) -> Response:
+        return _security_page(request, actor, error=refusal.detail, status=refusal.status)
+
+    return form_errors(show)
+
+
 @router.get("/account/security")
 def security_page(request: Request, actor: SignedIn, notice: str = "") -> Response:
     return _security_page(request, actor, notice=notice)
@@ -66,10 +78,8 @@ def security_page(request: Request, actor: SignedIn, notice: str = "") -> Respon
 
 @router.post("/account/email-verification", dependencies=[CSRF_CHECKED])
 def send_verification(request: Request, actor: SignedIn) -> Response:
-    try:
+    with _refused(request, actor):
         verification.send_verification(uow_for(request), actor=actor)
-    except KeyholderError as exc:
-        return _security_page(request, actor, error=exc.detail, status=exc.status_code)
     return redirect("/account/security?notice=verification-sent")
 
 
@@ -89,7 +99,7 @@ def _enrolment_page(
 @router.post("/account/mfa/enrolment")
 async def begin_enrolment(request: Request, actor: SignedIn, form: CheckedForm) -> Response:
     uow = uow_for(request)
-    try:
+    with _refused(request, actor):
         # The password check is argon2: on the bounded hashing pool, as in the API (S16).
         enrolment = await runtime_of(request).hashing.run(
             mfa.begin_mfa_enrolment,
@@ -99,14 +109,19 @@ async def begin_enrolment(request: Request, actor: SignedIn, form: CheckedForm) 
             limiter=runtime_of(request).rate_limiter,
             hasher=runtime_of(request).password_hasher,
         )
-    except KeyholderError as exc:
-        return _security_page(request, actor, error=exc.detail, status=exc.status_code)
     return _enrolment_page(request, enrolment.secret, enrolment.otpauth_uri)
 
 
 @router.post("/account/mfa/enrolment/confirm")
 def confirm_enrolment(request: Request, actor: SignedIn, form: CheckedForm) -> Response:
-    try:
+    def show(refusal: FormError) -> Response:
+        # Show the same secret again (it came with the form, from the page we showed).
+        secret, uri = field(form, "secret"), field(form, "otpauth_uri")
+        if not uri.startswith("otpauth://totp/"):
+            return _security_page(request, actor, error=refusal.detail, status=refusal.status)
+        return _enrolment_page(request, secret, uri, error=refusal.detail, status=refusal.status)
+
+    with form_errors(show):
         codes = mfa.confirm_mfa_enrolment(
             uow_for(request),
             field(form, "code"),
@@ -114,12 +129,6 @@ def confirm_enrolment(request: Request, actor: SignedIn, form: CheckedForm) -> R
             session_token=request.cookies.get(SESSION_COOKIE),
             limiter=runtime_of(request).rate_limiter,
         )
-    except KeyholderError as exc:
-        # Show the same secret again (it came with the form, from the page we showed).
-        secret, uri = field(form, "secret"), field(form, "otpauth_uri")
-        if not uri.startswith("otpauth://totp/"):
-            return _security_page(request, actor, error=exc.detail, status=exc.status_code)
-        return _enrolment_page(request, secret, uri, error=exc.detail, status=exc.status_code)
     return render(
         request,
         "recovery_codes.html",
@@ -136,7 +145,7 @@ def confirm_enrolment(request: Request, actor: SignedIn, form: CheckedForm) -> R
 @router.post("/account/mfa/recovery-codes")
 async def new_recovery_codes(request: Request, actor: SignedIn, form: CheckedForm) -> Response:
     uow = uow_for(request)
-    try:
+    with _refused(request, actor):
         codes = await runtime_of(request).hashing.run(
             mfa.regenerate_recovery_codes,
             uow,
@@ -145,8 +154,6 @@ async def new_recovery_codes(request: Request, actor: SignedIn, form: CheckedFor
             limiter=runtime_of(request).rate_limiter,
             hasher=runtime_of(request).password_hasher,
         )
-    except KeyholderError as exc:
-        return _security_page(request, actor, error=exc.detail, status=exc.status_code)
     context = {"title": "Your new recovery codes", "codes": codes, "enrolled": False}
     return render(request, "recovery_codes.html", context)
 
@@ -154,7 +161,7 @@ async def new_recovery_codes(request: Request, actor: SignedIn, form: CheckedFor
 @router.post("/account/mfa/disable")
 async def disable_mfa(request: Request, actor: SignedIn, form: CheckedForm) -> Response:
     uow = uow_for(request)
-    try:
+    with _refused(request, actor):
         await runtime_of(request).hashing.run(
             mfa.disable_mfa,
             uow,
@@ -164,15 +171,13 @@ async def disable_mfa(request: Request, actor: SignedIn, form: CheckedForm) -> R
             limiter=runtime_of(request).rate_limiter,
             hasher=runtime_of(request).password_hasher,
         )
-    except KeyholderError as exc:
-        return _security_page(request, actor, error=exc.detail, status=exc.status_code)
     return redirect("/account/security?notice=mfa-off")
 
 
 @router.post("/account/email-change")
 async def request_email_change(request: Request, actor: SignedIn, form: CheckedForm) -> Response:
     uow = uow_for(request)
-    try:
+    with _refused(request, actor):
         # Checks the password: on the bounded hashing pool, as sign-in is (S16).
         await runtime_of(request).hashing.run(
             verification.request_email_change,
@@ -183,8 +188,6 @@ async def request_email_change(request: Request, actor: SignedIn, form: CheckedF
             limiter=runtime_of(request).rate_limiter,
             hasher=runtime_of(request).password_hasher,
         )
-    except KeyholderError as exc:
-        return _security_page(request, actor, error=exc.detail, status=exc.status_code)
     return redirect("/account/security?notice=email-change-sent")
 
 
@@ -230,8 +233,20 @@ async def accept_invitation(
     if password is not None and password != field(form, "password_again"):
         error = "The two passwords differ. Type the same password twice."
         return _invitation_page(request, token, actor, error=error, status=422)
+
+    def sign_in_first(refusal: FormError) -> Response:
+        return _invitation_page(request, token, actor, error=refusal.detail, status=refusal.status)
+
+    def dead(refusal: FormError) -> Response:
+        context = {
+            "title": "This invitation does not work",
+            "detail": refusal.detail,
+            "reset": False,
+        }
+        return render(request, "link_dead.html", context, status_code=refusal.status)
+
     uow = uow_for(request)
-    try:
+    with form_errors(dead), form_errors(sign_in_first, only=(NotAuthenticated,)):
         # A new user's password is hashed in the use case: on the hashing pool (S16).
         membership = await runtime_of(request).hashing.run(
             invitations.accept_invitation,
@@ -242,11 +257,6 @@ async def accept_invitation(
             password=password or None,
             hasher=runtime_of(request).password_hasher,
         )
-    except NotAuthenticated as exc:
-        return _invitation_page(request, token, actor, error=exc.detail, status=exc.status_code)
-    except KeyholderError as exc:
-        context = {"title": "This invitation does not work", "detail": exc.detail, "reset": False}
-        return render(request, "link_dead.html", context, status_code=exc.status_code)
     account = membership.account
     must_sign_in = actor is None or ADMIN_PERMISSION in membership.permissions
     message = f"You are now a member of {account.display_name} ({account.name})."

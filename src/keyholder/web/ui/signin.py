@@ -15,7 +15,6 @@ from fastapi import APIRouter, Request, Response
 from keyholder.errors import (
     Conflict,
     InvalidInput,
-    KeyholderError,
     NotAuthenticated,
     ServiceUnavailable,
     TooManyRequests,
@@ -28,8 +27,11 @@ from keyholder.web.disconnect import unless_disconnected
 from keyholder.web.ui.forms import (
     CSRF_CHECKED,
     CheckedForm,
+    FormError,
     MaybeActor,
     field,
+    form_errors,
+    link_errors,
     runtime_of,
     uow_for,
 )
@@ -134,15 +136,21 @@ def verify_mfa(request: Request, form: CheckedForm) -> Response:
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return redirect("/login")
+
+    def show(refusal: FormError) -> Response:
+        context = {"next": next_page, "error": refusal.detail, "title": "Second factor"}
+        return render(request, "login_mfa.html", context, status_code=refusal.status)
+
     try:
-        verified = mfa.verify_second_factor(
-            uow_for(request), token, field(form, "code"), limiter=runtime_of(request).rate_limiter
-        )
+        with form_errors(show, as_error_page=(Conflict,)):
+            verified = mfa.verify_second_factor(
+                uow_for(request),
+                token,
+                field(form, "code"),
+                limiter=runtime_of(request).rate_limiter,
+            )
     except Conflict:
         return redirect(next_page)  # no second factor to verify
-    except KeyholderError as exc:
-        context = {"next": next_page, "error": exc.detail, "title": "Second factor"}
-        return render(request, "login_mfa.html", context, status_code=exc.status_code)
     response = redirect(next_page)
     set_session_cookie(request, response, verified)  # a new id once verified (S15)
     return response
@@ -180,28 +188,23 @@ def set_password_page(request: Request, token: str) -> Response:
 
 @token_router.post("/reset/{token}")
 async def set_password(request: Request, token: str, form: CheckedForm) -> Response:
+    def again(refusal: FormError) -> Response:
+        context = {"token": token, "error": refusal.detail, "title": "New password"}
+        return render(request, "reset.html", context, status_code=refusal.status)
+
+    def dead(refusal: FormError) -> Response:
+        context = {"title": "This link does not work", "detail": refusal.detail, "reset": True}
+        return render(request, "link_dead.html", context, status_code=refusal.status)
+
     password = field(form, "password")
-    error = ""
     if password != field(form, "password_again"):
-        error = "The two passwords differ. Type the same new password twice."
-    else:
-        uow = uow_for(request)
-        try:
-            await runtime_of(request).hashing.run(
-                reset.reset_password,
-                uow,
-                token,
-                password,
-                hasher=runtime_of(request).password_hasher,
-            )
-        except InvalidInput as exc:
-            error = exc.detail  # a refused password: the link still works
-        except KeyholderError as exc:
-            context = {"title": "This link does not work", "detail": exc.detail, "reset": True}
-            return render(request, "link_dead.html", context, status_code=exc.status_code)
-    if error:
-        context = {"token": token, "error": error, "title": "New password"}
-        return render(request, "reset.html", context, status_code=422)
+        return again(FormError("The two passwords differ. Type the same new password twice.", 422))
+    uow = uow_for(request)
+    # A refused password shows the form again: the link still works.
+    with form_errors(dead), form_errors(again, only=(InvalidInput,)):
+        await runtime_of(request).hashing.run(
+            reset.reset_password, uow, token, password, hasher=runtime_of(request).password_hasher
+        )
     context = {
         "title": "Password changed",
         "message": "Your password is changed and every session you had is signed out. "
@@ -235,11 +238,8 @@ def _email_link_page(request: Request, kind: str) -> Response:
 
 def _use_email_link(request: Request, kind: str, token: str) -> Response:
     title, _, use_case, done = _EMAIL_LINKS[kind]
-    try:
+    with link_errors(request):
         use_case(uow_for(request), token)
-    except KeyholderError as exc:
-        context = {"title": "This link does not work", "detail": exc.detail, "reset": False}
-        return render(request, "link_dead.html", context, status_code=exc.status_code)
     return render(request, "message.html", {"title": title, "message": done, "link": ("/", "Home")})
 
 
