@@ -111,14 +111,14 @@ def render_canned_reply(uow: UnitOfWork, number: int, name: str, *, actor: Actor
         return _filled(uow, reply, readable_ticket(uow, number, actor=actor), actor=actor)
 
 
-def filled_reply(uow: UnitOfWork, name: str, ticket: Ticket, *, actor: Actor) -> str:
+def filled_reply(tx: Tx, name: str, ticket: Ticket, *, actor: Actor) -> str:
     """``render_canned_reply`` in the caller's transaction, for a ticket it may read."""
-    return _filled(uow, _by_name(uow, name), ticket, actor=actor)
+    return _filled(tx, _by_name(tx, name), ticket, actor=actor)
 
 
-def _filled(uow: UnitOfWork, reply: CannedReply, ticket: Ticket, *, actor: Actor) -> str:
-    account = uow.session.get(EnterpriseAccount, ticket.account_id) if ticket.account_id else None
-    agent = uow.session.get(User, actor.user_id) if actor.user_id else None
+def _filled(tx: Tx, reply: CannedReply, ticket: Ticket, *, actor: Actor) -> str:
+    account = tx.session.get(EnterpriseAccount, ticket.account_id) if ticket.account_id else None
+    agent = tx.session.get(User, actor.user_id) if actor.user_id else None
     values = {
         "ticket_number": str(ticket.id),
         "subject": ticket.subject,

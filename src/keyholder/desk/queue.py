@@ -122,9 +122,9 @@ def list_queue(uow: UnitOfWork, wanted: QueueFilter, *, actor: Actor) -> Sequenc
         return queue_rows(uow, wanted, actor=actor)
 
 
-def queue_rows(uow: UnitOfWork, wanted: QueueFilter, *, actor: Actor) -> Sequence[QueueRow]:
+def queue_rows(tx: Tx, wanted: QueueFilter, *, actor: Actor) -> Sequence[QueueRow]:
     """``list_queue`` in the caller's transaction, after ``check_filter``."""
-    tickets = _filtered(uow, wanted, select(Ticket), Ticket, actor=actor)
+    tickets = _filtered(tx, wanted, select(Ticket), Ticket, actor=actor)
     if tickets is None:
         return []
     # Joined flat, not around a subquery: both plan the same index walk, and
@@ -135,7 +135,7 @@ def queue_rows(uow: UnitOfWork, wanted: QueueFilter, *, actor: Actor) -> Sequenc
         .outerjoin(_ASSIGNEE, _ASSIGNEE.id == Ticket.assignee_id)
         .limit(wanted.limit)
     )
-    return [QueueRow(t, name, email) for t, name, email in uow.session.execute(query)]
+    return [QueueRow(t, name, email) for t, name, email in tx.session.execute(query)]
 
 
 def list_queue_rows(uow: UnitOfWork, wanted: QueueFilter, *, actor: Actor) -> Sequence[PageRow]:
