@@ -18,7 +18,7 @@ a cut tail or a chain recomputed with a stolen key's help.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select, text
 
@@ -29,7 +29,6 @@ from keyholder.audit.settings import chain_keyring
 from keyholder.audit.verify import ChainReport, verify_chain
 from keyholder.db.tx import Tx
 from keyholder.db.uow import UnitOfWork
-from keyholder.identity.actor import Actor
 
 # The audit log's use cases, in one place for their callers.
 __all__ = [
@@ -41,6 +40,14 @@ __all__ = [
     "verify_chain",
 ]
 
+
+class Acting(Protocol):
+    """Who an event names: ``identity.actor.Actor`` is one (audit sits below identity)."""
+
+    @property
+    def label(self) -> str: ...
+
+
 _CHAIN_LOCK_KEY = 0x6B6579686F6C64  # "keyhold": one advisory lock for the chain
 # Marks a session whose commit already asks for a checkpoint (one is enough).
 _CHECKPOINT_REQUESTED = "keyholder.audit.checkpoint_requested"
@@ -49,7 +56,7 @@ _CHECKPOINT_REQUESTED = "keyholder.audit.checkpoint_requested"
 def record_event(
     tx: Tx,
     *,
-    actor: Actor,
+    actor: Acting,
     action: AuditAction,
     target: str,
     before: Mapping[str, Any] | None = None,
