@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
 import typer
 from sqlalchemy.exc import DBAPIError
 
 from keyholder.cli.common import fail, first_line, handle_errors, runtime
 from keyholder.db import migrate
+from keyholder.db.backup import backup_database, restore_database
 
 app = typer.Typer(help="Database schema.", no_args_is_help=True)
 
@@ -44,3 +48,39 @@ def require_current_schema() -> None:
     engine = runtime().engine
     if migrate.current_revision(engine) != migrate.head_revision(engine):
         fail("the database schema is not current: run `keyholder db upgrade` first")
+
+
+@app.command("backup")
+@handle_errors
+def backup(
+    path: Path = typer.Argument(..., help="the file to write (it must not exist)"),
+) -> None:
+    """Copy the database to PATH while the service keeps running (SQLite: its online
+    backup; PostgreSQL: pg_dump's custom format)."""
+    started = time.monotonic()
+    made = backup_database(runtime().engine, path)
+    typer.echo(
+        f"backed up the database at revision {made.revision} to {made.path} "
+        f"({made.size:,} bytes in {time.monotonic() - started:.1f} s)"
+    )
+
+
+@app.command("restore")
+@handle_errors
+def restore(
+    path: Path = typer.Argument(..., help="a file written by `keyholder db backup`"),
+    replace: bool = typer.Option(
+        False, "--replace", help="overwrite a database that is not empty (stop the service first)"
+    ),
+) -> None:
+    """Load a backup into an empty database (a new SQLite file or PostgreSQL database)."""
+    engine = runtime().engine
+    started = time.monotonic()
+    done = restore_database(
+        engine, path, known_revisions=migrate.known_revisions(engine), replace=replace
+    )
+    typer.echo(
+        f"restored {path} (schema revision {done.revision}) in {time.monotonic() - started:.1f} s"
+    )
+    if done.revision != migrate.head_revision(engine):
+        typer.echo("the backup is from an older version: run `keyholder db upgrade` next")

@@ -50,6 +50,14 @@ def head_revision(engine: Engine) -> str | None:
     return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
 
 
+def known_revisions(engine: Engine) -> frozenset[str]:
+    """Every schema revision this version of Keyholder can migrate from."""
+    from alembic.script import ScriptDirectory  # noqa: PLC0415
+
+    script = ScriptDirectory.from_config(alembic_config(engine))
+    return frozenset(revision.revision for revision in script.walk_revisions())
+
+
 def schema_differences(engine: Engine) -> list[Any]:
     """What autogenerate would change between the models and the live schema."""
     from alembic.autogenerate import compare_metadata  # noqa: PLC0415
