@@ -9,9 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TypedDict
 
-from fastapi import FastAPI, Response
-from fastapi.responses import JSONResponse
-from sqlalchemy import text
+from fastapi import FastAPI
 from starlette.types import ASGIApp
 
 from keyholder import __version__
@@ -32,6 +30,7 @@ from keyholder.web.api import (
 from keyholder.web.api_docs import docs_router
 from keyholder.web.csrf import ApiRequestGuard
 from keyholder.web.headers import SecurityHeaders
+from keyholder.web.health import health_router
 from keyholder.web.input_guards import LimitApiBodies, RefuseNulInUrl
 from keyholder.web.problems import install_problem_handlers
 from keyholder.web.redaction import install_log_redaction
@@ -119,22 +118,7 @@ def create_app(
     app.include_router(attachments.router, prefix="/api")
     _include_pages(app, runtime.settings)
 
-    @app.get("/healthz", tags=["health"])
-    async def healthz() -> dict[str, str]:
-        """The process is up."""
-        return {"status": "ok"}
-
-    @app.get("/readyz", tags=["health"], response_model=None)
-    def readyz() -> Response:
-        """The database answers."""
-        try:
-            with runtime.engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
-        except Exception as exc:  # noqa: BLE001 - any failure means "not ready"
-            log.warning("readiness check failed: %s", exc)
-            return problem_response_unready(str(type(exc).__name__))
-        return JSONResponse({"status": "ok", "database": runtime.engine.dialect.name})
-
+    app.include_router(health_router(runtime))
     return app
 
 
@@ -191,16 +175,3 @@ def _install_middleware(app: FastAPI, settings: Settings) -> None:
 def create_server_app() -> FastAPI:
     """The app as ``keyholder serve`` runs it (uvicorn's factory, once per worker)."""
     return create_app(freeze_gc=True)
-
-
-def problem_response_unready(reason: str) -> Response:
-    return JSONResponse(
-        {
-            "type": "about:blank",
-            "title": "Not ready",
-            "status": 503,
-            "detail": f"the database is not reachable ({reason})",
-        },
-        status_code=503,
-        media_type="application/problem+json",
-    )

@@ -101,12 +101,6 @@ class TestRead:
 
 
 class TestServiceEndpoints:
-    def test_health_and_readiness(self, client, db_backend):
-        assert client.get("/healthz").json() == {"status": "ok"}
-        ready = client.get("/readyz")
-        assert ready.status_code == 200
-        assert ready.json()["database"] == db_backend
-
     def test_openapi_documents_the_members_api(self, client):
         spec = client.get("/api/openapi.json").json()
         member_paths = spec["paths"]["/api/enterprise-accounts/{name}/members/{email}"]
