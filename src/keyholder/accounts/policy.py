@@ -3,6 +3,10 @@
 Each rule asks ``actor.is_staff`` / ``is_staff_admin`` before looking at the
 account: for staff without MFA that raises 403 (S18), whether or not the
 account exists, so they never get a customer's 404 instead (S29).
+
+With ``require_phishing_resistant_admin`` on, staff powers and ``manage``
+need a sign-in with a passkey (``Actor.lacks_required_factor``): the refusal,
+``NeedsPhishingResistantFactor`` (403), says where to add one.
 """
 
 from __future__ import annotations
@@ -13,12 +17,24 @@ from keyholder.accounts import repository
 from keyholder.accounts.models import EnterpriseAccount
 from keyholder.accounts.permissions import ADMIN_PERMISSION
 from keyholder.db.tx import Tx
-from keyholder.errors import AdminNeedsMfa, KeyholderError, NotFound, PermissionDenied
-from keyholder.identity.actor import Actor
+from keyholder.errors import (
+    AdminNeedsMfa,
+    KeyholderError,
+    NeedsPhishingResistantFactor,
+    NotFound,
+    PermissionDenied,
+)
+from keyholder.identity.actor import ENROL_PASSKEY, Actor
 
 ADMIN_NEEDS_MFA = (
     "your admin access was granted through a recovery request: enrol multi-factor "
     "authentication (POST /api/mfa/enrolment) before using it"
+)
+
+
+ADMIN_NEEDS_PASSKEY = (
+    f"changing an account's members needs a sign-in with a passkey or security key (a "
+    f"phishing-resistant factor; an authenticator-app code is not enough here): {ENROL_PASSKEY}"
 )
 
 
@@ -102,6 +118,13 @@ def manage_refusal(
         return PermissionDenied(
             f"changing members of {account.name!r} needs the {ADMIN_PERMISSION} permission"
         )
-    if own.mfa_required and not actor.mfa_enabled:
+    return _factor_refusal(own.mfa_required, actor)
+
+
+def _factor_refusal(mfa_required: bool, actor: Actor) -> KeyholderError | None:
+    """Why a member with ``manage`` may not use it from this sign-in, or None."""
+    if mfa_required and not actor.mfa_enabled:
         return AdminNeedsMfa(ADMIN_NEEDS_MFA)
+    if actor.lacks_required_factor:
+        return NeedsPhishingResistantFactor(ADMIN_NEEDS_PASSKEY)
     return None
