@@ -118,6 +118,17 @@ class TestRegistration:
         assert alice.email in added[0].recipients
         assert "Work laptop" in added[0].body
 
+    def test_the_session_adding_the_first_passkey_stays_others_must_verify(
+        self, runtime, alice, device
+    ):
+        this, other = log_in(runtime, alice), log_in(runtime, alice)
+        register(runtime, Actor.for_user(alice), device, session=this)
+        actor = service.authenticate_session(runtime.uow(), this)
+        assert actor is not None
+        assert actor.mfa_enabled
+        assert not actor.phishing_resistant  # adding a key is not signing in with it
+        assert service.authenticate_session(runtime.uow(), other) is None
+
     def test_unnamed_passkeys_are_numbered(self, runtime, alice, device):
         first = register(runtime, Actor.for_user(alice), device, name="")
         assert first.name == "Passkey 1"

@@ -50,7 +50,13 @@ from keyholder.db.uow import UnitOfWork
 from keyholder.errors import AlreadyExists, Gone, InvalidInput, NotFound, PermissionDenied
 from keyholder.identity.actor import Actor
 from keyholder.identity.mfa import reauthenticate
-from keyholder.identity.models import Passkey, User, WebAuthnChallenge, WebAuthnPurpose
+from keyholder.identity.models import (
+    Passkey,
+    User,
+    UserSession,
+    WebAuthnChallenge,
+    WebAuthnPurpose,
+)
 from keyholder.identity.throttle import RateLimiter
 from keyholder.identity.tokens import hash_token
 from keyholder.mail.outbox import send_templated_email
@@ -283,6 +289,8 @@ def finish_registration(
         uow.session.add(passkey)
         if user.passkeys_since is None:
             user.passkeys_since = now
+            if session_token is not None:
+                _keep_signed_in(uow, user, session_token, now)
         uow.session.flush()
         record_event(
             uow,
@@ -371,6 +379,27 @@ def _user(tx: Tx, actor: Actor) -> User:
     if user is None or not user.is_active:
         raise NotFound("this actor has no user record")
     return user
+
+
+def _keep_signed_in(tx: Tx, user: User, session_token: str, now: datetime) -> None:
+    """The session that added the user's first second factor stays signed in.
+
+    As at TOTP enrolment (``identity.mfa``): its other sessions must pass the
+    new factor. Its method stays what it was (none, or TOTP): adding a passkey
+    is not signing in with one, so the phishing-resistant policy still waits
+    for a sign-in with it.
+    """
+    tx.session.execute(
+        update(UserSession)
+        .where(
+            UserSession.token_hash == hash_token(session_token),
+            UserSession.user_id == user.id,
+            UserSession.revoked_at.is_(None),
+            UserSession.mfa_verified_at.is_(None),
+        )
+        .values(mfa_verified_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _own_passkey(tx: Tx, user: User, passkey_id: uuid.UUID) -> Passkey:
