@@ -175,10 +175,12 @@ class Settings(BaseSettings):
     # in production, none elsewhere (development is plain http://127.0.0.1).
     hsts_max_age: int | None = Field(default=None, ge=0)
     # Passkeys and security keys (WebAuthn, identity.passkeys). The relying party
-    # ID (a domain, never an IP address) and the origins browsers may sign for;
-    # unset, both come from base_url. Attestation "none": we ask no authenticator
-    # for its make and model ("indirect" or "direct" ask, and their statements
-    # are checked). Challenges live this long, in the database (several processes).
+    # ID and the origins browsers may sign for; unset, both come from base_url.
+    # Browsers take no IP address as RP ID: at the default http://127.0.0.1:8000
+    # passkeys do not work, at http://localhost:8000 they do. Attestation "none":
+    # we ask no authenticator for its make and model ("indirect" or "direct" ask,
+    # and their statements are checked). Challenges live this long, in the
+    # database (the two requests of a ceremony may reach different processes).
     webauthn_rp_id: str | None = None
     webauthn_rp_name: str = "Keyholder"
     webauthn_origins: tuple[str, ...] = ()
@@ -208,6 +210,17 @@ class Settings(BaseSettings):
             if found and found.group(4).lower() not in _UNITS:
                 raise ValueError(f"no granularity matched for {found.group(4)}")
         return value
+
+    @model_validator(mode="after")
+    def _check_webauthn(self) -> Self:
+        for origin in self.webauthn_origins:
+            parts = urlsplit(origin)
+            if parts.scheme not in {"http", "https"} or not parts.netloc or parts.path:
+                raise ValueError(
+                    f"KEYHOLDER_WEBAUTHN_ORIGINS: {origin!r} is not an origin "
+                    "(scheme://host[:port], nothing after)"
+                )
+        return self
 
     @model_validator(mode="after")
     def _check_cooling_off(self) -> Self:

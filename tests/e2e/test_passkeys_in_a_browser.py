@@ -212,8 +212,14 @@ class TestStaffUnderThePolicy:
         )
         add_passkey(page, "Desk key")
         expect(page.get_by_text("Your passkey is added.")).to_be_visible()
-        sign_out(page)
 
-        sign_in_with_passkey(page)
+        # Still the session of the code: confirming with the new key steps it up.
+        page.get_by_role("button", name="Confirm with a passkey").click()
+        expect(page.get_by_text("This session is now signed in with a passkey.")).to_be_visible()
+        page.goto("/desk")
         expect(page).to_have_url(re.compile(r":\d+/desk$"))
         expect(page.get_by_role("heading", level=1)).to_be_visible()
+
+        sign_out(page)
+        sign_in_with_passkey(page)
+        expect(page).to_have_url(re.compile(r":\d+/desk$"))

@@ -47,6 +47,7 @@ NOTICES = {
     "passkey-added": "Your passkey is added. You can sign in with it from now on.",
     "passkey-renamed": "The passkey is renamed.",
     "passkey-removed": "The passkey is removed: it no longer signs in.",
+    "stepped-up": "This session is now signed in with a passkey.",
 }
 
 
