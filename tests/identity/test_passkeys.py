@@ -280,6 +280,28 @@ class TestManagement:
         with runtime.uow(read_only=True) as uow:
             assert uow.session.get(User, alice.id).passkeys_since is None
 
+    def test_removing_a_key_ends_the_other_sessions_and_tokens(self, runtime, alice, device):
+        passkey = register(runtime, Actor.for_user(alice), device)
+        stolen = passwordless(runtime, device).session_token  # whoever held the key
+        mine = passwordless(runtime, device).session_token
+        actor = service.authenticate_session(runtime.uow(), mine)
+        token = service.create_api_token(runtime.uow(), alice.email, actor=actor).token
+        revoked = passkeys.remove_passkey(
+            runtime.uow(),
+            passkey.id,
+            actor=actor,
+            password=PASSWORD,
+            current_session_token=mine,
+            limiter=runtime.rate_limiter,
+            hasher=runtime.password_hasher,
+        )
+        assert revoked == 2
+        assert service.authenticate_session(runtime.uow(), stolen) is None
+        assert service.authenticate_api_token(runtime.uow(), token) is None
+        kept = service.authenticate_session(runtime.uow(), mine)
+        assert kept is not None
+        assert not kept.mfa_enabled  # no factor left: the session stays, worth a password
+
     def test_s17_removing_needs_the_password_and_a_passkey_sign_in(self, runtime, alice, device):
         passkey = register(runtime, Actor.for_user(alice), device)
         remove = {"limiter": runtime.rate_limiter, "hasher": runtime.password_hasher}

@@ -49,6 +49,7 @@ from keyholder.db.tx import Tx
 from keyholder.db.uow import UnitOfWork
 from keyholder.errors import AlreadyExists, Gone, InvalidInput, NotFound, PermissionDenied
 from keyholder.identity.actor import Actor
+from keyholder.identity.credentials import revoke_all_credentials
 from keyholder.identity.mfa import reauthenticate
 from keyholder.identity.models import (
     Passkey,
@@ -337,12 +338,17 @@ def remove_passkey(
     *,
     actor: Actor,
     password: str,
+    current_session_token: str | None = None,
     limiter: RateLimiter,
     hasher: PasswordHasher,
-) -> None:
+) -> int:
     """Remove one of the actor's passkeys (S17: needs the password); audited and emailed.
 
-    It stops working at once: sign-ins look passkeys up afresh.
+    It stops working at once: sign-ins look passkeys up afresh. A key is
+    removed because it is lost or no longer trusted, and whoever holds it may
+    have signed in with it: every other session and API token of the user ends
+    too (the session asking, ``current_session_token``, stays). Returns how
+    many credentials ended.
     """
     reauthenticate(uow, actor, password, limiter=limiter, hasher=hasher)
     with uow:
@@ -358,6 +364,9 @@ def remove_passkey(
         )
         if not left:
             user.passkeys_since = None
+        revoked = revoke_all_credentials(
+            uow, user.id, keep_session_id=_live_session_id(uow, user, current_session_token)
+        )
         now = uow.clock.now()
         record_event(
             uow,
@@ -365,10 +374,11 @@ def remove_passkey(
             action=AuditAction.PASSKEY_REMOVE,
             target=user_target(user.email),
             before={"passkey_id": str(passkey_id), "name": name},
-            after={"passkeys_left": left},
+            after={"passkeys_left": left, "credentials_revoked": revoked},
         )
         _notify(uow, user, "passkey_removed", name, now)
         uow.commit()
+        return revoked
 
 
 # --- helpers -------------------------------------------------------------------
@@ -379,6 +389,18 @@ def _user(tx: Tx, actor: Actor) -> User:
     if user is None or not user.is_active:
         raise NotFound("this actor has no user record")
     return user
+
+
+def _live_session_id(tx: Tx, user: User, session_token: str | None) -> uuid.UUID | None:
+    if session_token is None:
+        return None
+    return tx.session.scalar(
+        select(UserSession.id).where(
+            UserSession.token_hash == hash_token(session_token),
+            UserSession.user_id == user.id,
+            UserSession.revoked_at.is_(None),
+        )
+    )
 
 
 def _keep_signed_in(tx: Tx, user: User, session_token: str, now: datetime) -> None:

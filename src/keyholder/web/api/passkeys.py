@@ -143,15 +143,25 @@ def rename_passkey(
 
 @router.delete("/passkeys/{passkey_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def remove_passkey(
-    passkey_id: uuid.UUID, body: PasswordIn, actor: CurrentActor, uow: UoW, runtime: RuntimeDep
+    passkey_id: uuid.UUID,
+    body: PasswordIn,
+    request: Request,
+    *,
+    actor: CurrentActor,
+    uow: UoW,
+    runtime: RuntimeDep,
 ) -> Response:
-    """Remove a passkey (needs your password, and a passkey sign-in); it stops working now."""
+    """Remove a passkey (needs your password, and a passkey sign-in); it stops working now.
+
+    Every other session and API token of yours ends too: the one asking stays.
+    """
     await runtime.hashing.run(
         passkeys.remove_passkey,
         uow,
         passkey_id,
         actor=actor,
         password=body.password,
+        current_session_token=request.cookies.get(SESSION_COOKIE) if _by_cookie(request) else None,
         limiter=runtime.rate_limiter,
         hasher=runtime.password_hasher,
     )

@@ -46,7 +46,8 @@ NOTICES = {
     "this browser stays signed in.",
     "passkey-added": "Your passkey is added. You can sign in with it from now on.",
     "passkey-renamed": "The passkey is renamed.",
-    "passkey-removed": "The passkey is removed: it no longer signs in.",
+    "passkey-removed": "The passkey is removed: it no longer signs in, and every other "
+    "session and API token of yours has ended.",
     "stepped-up": "This session is now signed in with a passkey.",
 }
 
@@ -204,6 +205,7 @@ async def remove_passkey(
             passkey_id,
             actor=actor,
             password=field(form, "password"),
+            current_session_token=request.cookies.get(SESSION_COOKIE),
             limiter=runtime_of(request).rate_limiter,
             hasher=runtime_of(request).password_hasher,
         )
