@@ -22,6 +22,7 @@ from keyholder.errors import (
     NotAuthenticated,
     NotFound,
     PermissionDenied,
+    TooManyRequests,
 )
 from keyholder.identity import mfa, passkey_sign_in, passkeys, service
 from keyholder.identity.actor import Actor
@@ -353,6 +354,27 @@ class TestSignIn:
         actor = service.authenticate_session(runtime.uow(), verified)
         assert actor is not None
         assert actor.mfa_method is MfaMethod.PASSKEY
+
+    def test_a_second_factor_ceremony_belongs_to_its_session(self, runtime, alice, device):
+        register(runtime, Actor.for_user(alice), device)
+        mine, other = log_in(runtime, alice), log_in(runtime, alice)
+        ceremony = passkey_sign_in.begin_second_factor(runtime.uow(), mine)
+        with pytest.raises(Gone):
+            passkey_sign_in.finish_second_factor(
+                runtime.uow(),
+                other,
+                ceremony.id,
+                device.get(ceremony.options),
+                limiter=runtime.rate_limiter,
+            )
+
+    def test_s16_passwordless_attempts_count_per_client(self, derive_runtime, alice, device):
+        throttled = derive_runtime(login_limit_per_client="2 per 5 minutes")
+        register(throttled, Actor.for_user(alice), device)
+        passwordless(throttled, device)
+        passwordless(throttled, device)
+        with pytest.raises(TooManyRequests):
+            passwordless(throttled, device)
 
     def test_another_users_key_is_no_second_factor(self, runtime, alice, factories, device):
         register(runtime, Actor.for_user(alice), device)

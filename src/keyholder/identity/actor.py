@@ -28,7 +28,8 @@ class Actor:
     server: whoever can run it can already read the database, so it acts with
     staff-admin rights and is recorded as ``label`` in the audit log.
 
-    ``mfa_enabled`` is whether the user has a second factor enabled. Sessions
+    ``mfa_enabled`` is whether the user has a second factor enabled (TOTP or
+    passkeys). Sessions
     of such users act only once verified (``identity.service``), and their API
     tokens count as verified.
 

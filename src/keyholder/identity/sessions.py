@@ -7,8 +7,10 @@ A session id is never reused across a change in what it is worth (S15):
   browser's cookie is being replaced, and an id planted or seen before the
   sign-in must not survive it (``identity.service.log_in``).
 - **At the second factor** the session that passed it is revoked and a new
-  one, marked verified, takes its place in the same transaction
-  (``identity.mfa.verify_second_factor``): a password-only session id planted
+  one, marked verified (and how: ``mfa_method``), takes its place in the same
+  transaction (``identity.mfa.verify_second_factor``,
+  ``identity.passkey_sign_in.finish_second_factor``, which also steps a TOTP
+  session up to a passkey one): a password-only session id planted
   in a victim's browser by someone who knows the password but not the code
   must not become a verified session they hold.
 - **At a privilege change** the user's sessions and API tokens are revoked
