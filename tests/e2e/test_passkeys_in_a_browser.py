@@ -111,7 +111,7 @@ def sign_in_with_passkey(page) -> None:
 
 
 class TestCustomer:
-    def test_register_then_sign_in_with_the_passkey_alone(self, page, factories):
+    def test_register_then_sign_in_with_the_passkey_alone(self, page, factories, screenshots):
         factories.user("alice@acme.example", password=PASSWORD)
         cdp, authenticator = add_authenticator(page)
         sign_in_with_password(page, "alice@acme.example")
@@ -120,6 +120,7 @@ class TestCustomer:
         section = page.get_by_role("region", name="Passkeys and security keys")
         expect(section.get_by_role("heading", name="Work laptop")).to_be_visible()
         expect(section.get_by_text("signs in without a password")).to_be_visible()
+        page.screenshot(path=screenshots / "security-passkeys.png", full_page=True)
         [credential] = credentials(cdp, authenticator)
         assert credential["isResidentCredential"] is True
         assert credential["rpId"] == "localhost"
@@ -199,7 +200,7 @@ class TestAnotherRpId:
 
 class TestStaffUnderThePolicy:
     def test_staff_signed_in_with_a_code_are_sent_to_add_a_passkey_then_act(
-        self, page, factories, clock
+        self, page, factories, clock, screenshots
     ):
         agent = factories.user(
             "ada@keyholder.example", password=PASSWORD, staff_role=StaffRole.AGENT
@@ -210,6 +211,7 @@ class TestStaffUnderThePolicy:
         expect(page.get_by_role("alert").first).to_contain_text(
             "only after signing in with a passkey"
         )
+        page.screenshot(path=screenshots / "staff-add-a-passkey.png", full_page=True)
         add_passkey(page, "Desk key")
         expect(page.get_by_text("Your passkey is added.")).to_be_visible()
 

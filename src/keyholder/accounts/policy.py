@@ -11,12 +11,14 @@ need a sign-in with a passkey (``Actor.lacks_required_factor``): the refusal,
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from keyholder.accounts import repository
-from keyholder.accounts.models import EnterpriseAccount
+from keyholder.accounts.models import EnterpriseAccount, Membership
 from keyholder.accounts.permissions import ADMIN_PERMISSION
 from keyholder.db.tx import Tx
+from keyholder.db.uow import UnitOfWork
 from keyholder.errors import (
     AdminNeedsMfa,
     KeyholderError,
@@ -119,6 +121,25 @@ def manage_refusal(
             f"changing members of {account.name!r} needs the {ADMIN_PERMISSION} permission"
         )
     return _factor_refusal(own.mfa_required, actor)
+
+
+def held_back_by_passkey_policy(uow: UnitOfWork, *, actor: Actor) -> bool:
+    """Whether the phishing-resistant policy holds back a power this actor has.
+
+    Staff powers, or ``manage`` on some account, used from a sign-in without a
+    passkey while ``require_phishing_resistant_admin`` is on. The security page
+    asks, to say why and offer a passkey; members without ``manage`` are not
+    concerned.
+    """
+    if not actor.lacks_required_factor:
+        return False
+    if actor.staff_role is not None:
+        return True
+    with uow:
+        rows = uow.session.scalars(
+            select(Membership.permissions).where(Membership.user_id == actor.user_id)
+        ).all()
+    return any(ADMIN_PERMISSION in permissions for permissions in rows)
 
 
 def _factor_refusal(mfa_required: bool, actor: Actor) -> KeyholderError | None:

@@ -138,3 +138,19 @@ class TestStaffUnderThePolicy:
         register(strict, Actor.for_user(agent), device)
         with_passkey_session(strict_browser, strict, device)
         assert strict_browser.get("/desk", follow_redirects=False).status_code == 200
+
+    def test_only_those_it_holds_back_are_warned(self, strict_browser, factories):
+        account = factories.account("acme")
+        plain = factories.user("plain@acme.example", password=PASSWORD)
+        factories.member(account, plain)
+        strict_browser.sign_in(plain.email)
+        assert "only after signing in with a passkey" not in strict_browser.get(SECURITY).text
+
+    def test_an_admin_signed_in_with_a_password_is_warned(self, strict_browser, factories):
+        account = factories.account("acme")
+        admin = factories.user("root@acme.example", password=PASSWORD)
+        factories.member(account, admin, "view,manage")
+        strict_browser.sign_in(admin.email)
+        assert "only after signing in with a passkey" in strict_browser.get(SECURITY).text
+        account_page = strict_browser.get("/accounts/acme").text
+        assert "admin actions need a sign-in with a passkey" in account_page

@@ -18,6 +18,7 @@ from fastapi import APIRouter, Request, Response
 
 from keyholder.accounts import invitations
 from keyholder.accounts.permissions import ADMIN_PERMISSION
+from keyholder.accounts.policy import held_back_by_passkey_policy
 from keyholder.errors import KeyholderError, NotAuthenticated
 from keyholder.identity import mfa, passkeys, sessions, verification
 from keyholder.identity import service as identity
@@ -65,7 +66,9 @@ def _security_page(
         "staff_needs_mfa": user.staff_role is not None and user.second_factor_since is None,
         "passkeys": keys,
         # The policy asks staff and admins for a passkey sign-in this one is not.
-        "needs_passkey_sign_in": actor.lacks_required_factor,
+        "needs_passkey_sign_in": held_back_by_passkey_policy(
+            uow_for(request, read_only=True), actor=actor
+        ),
         "staff": user.staff_role is not None,
     }
     return render(request, "security.html", context, status_code=status)
