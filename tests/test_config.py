@@ -143,3 +143,25 @@ def test_rate_limits_are_read_as_the_limiter_reads_them(value):
             settings(env="development", login_limit_per_account=value)
     else:
         assert settings(env="development", login_limit_per_account=value)
+
+
+class TestWebAuthn:
+    def test_the_rp_id_and_origin_come_from_the_base_url(self):
+        found = settings(env="development", base_url="https://keys.example.com:8443/app")
+        assert found.rp_id == "keys.example.com"
+        assert found.webauthn_expected_origins == ["https://keys.example.com:8443"]
+        assert found.webauthn_attestation == "none"
+        assert found.require_phishing_resistant_admin is False
+
+    def test_set_values_win(self):
+        found = settings(
+            env="development",
+            webauthn_rp_id="example.com",
+            webauthn_origins=("https://a.example.com", "https://b.example.com"),
+        )
+        assert found.rp_id == "example.com"
+        assert found.webauthn_expected_origins == ["https://a.example.com", "https://b.example.com"]
+
+    def test_origins_are_origins(self):
+        with pytest.raises(ValidationError, match="not an origin"):
+            settings(env="development", webauthn_origins=("https://a.example.com/login",))

@@ -6,7 +6,8 @@ import re
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Self
+from typing import Literal, Self
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -173,6 +174,21 @@ class Settings(BaseSettings):
     # Strict-Transport-Security max-age (seconds; 0 sends none). Unset: one year
     # in production, none elsewhere (development is plain http://127.0.0.1).
     hsts_max_age: int | None = Field(default=None, ge=0)
+    # Passkeys and security keys (WebAuthn, identity.passkeys). The relying party
+    # ID and the origins browsers may sign for; unset, both come from base_url.
+    # Browsers take no IP address as RP ID: at the default http://127.0.0.1:8000
+    # passkeys do not work, at http://localhost:8000 they do. Attestation "none":
+    # we ask no authenticator for its make and model ("indirect" or "direct" ask,
+    # and their statements are checked). Challenges live this long, in the
+    # database (the two requests of a ceremony may reach different processes).
+    webauthn_rp_id: str | None = None
+    webauthn_rp_name: str = "Keyholder"
+    webauthn_origins: tuple[str, ...] = ()
+    webauthn_attestation: Literal["none", "indirect", "direct"] = "none"
+    webauthn_challenge_ttl: timedelta = timedelta(minutes=5)
+    # Staff, and members acting with `manage`, act only from a session signed in
+    # with a passkey (or, once, a recovery code): a TOTP code can be phished.
+    require_phishing_resistant_admin: bool = False
 
     @field_validator(
         "login_limit_per_account",
@@ -194,6 +210,17 @@ class Settings(BaseSettings):
             if found and found.group(4).lower() not in _UNITS:
                 raise ValueError(f"no granularity matched for {found.group(4)}")
         return value
+
+    @model_validator(mode="after")
+    def _check_webauthn(self) -> Self:
+        for origin in self.webauthn_origins:
+            parts = urlsplit(origin)
+            if parts.scheme not in {"http", "https"} or not parts.netloc or parts.path:
+                raise ValueError(
+                    f"KEYHOLDER_WEBAUTHN_ORIGINS: {origin!r} is not an origin "
+                    "(scheme://host[:port], nothing after)"
+                )
+        return self
 
     @model_validator(mode="after")
     def _check_cooling_off(self) -> Self:
@@ -309,6 +336,19 @@ class Settings(BaseSettings):
         if self.hsts_max_age is not None:
             return self.hsts_max_age
         return ONE_YEAR_SECONDS if self.env is Environment.PRODUCTION else 0
+
+    @property
+    def rp_id(self) -> str:
+        """The WebAuthn relying party ID: set, or the host of the base URL."""
+        return self.webauthn_rp_id or (urlsplit(self.base_url).hostname or "localhost")
+
+    @property
+    def webauthn_expected_origins(self) -> list[str]:
+        """The origins a WebAuthn response may come from: set, or the base URL's."""
+        if self.webauthn_origins:
+            return list(self.webauthn_origins)
+        parts = urlsplit(self.base_url)
+        return [f"{parts.scheme}://{parts.netloc}"]
 
     @property
     def secret(self) -> bytes:

@@ -3,7 +3,8 @@
     KeyholderError
     ├── NotAuthenticated        no or bad credentials                 → 401
     ├── PermissionDenied        known actor, not allowed              → 403
-    │   └── AdminNeedsMfa       an admin by access request, no MFA yet
+    │   ├── AdminNeedsMfa       an admin by access request, no MFA yet
+    │   └── NeedsPhishingResistantFactor  staff/admin action without a passkey sign-in
     ├── NotFound                absent, or hidden from this actor     → 404
     ├── Conflict                valid request, clashes with state     → 409
     │   ├── LastAdminError      would leave an account without admin
@@ -57,6 +58,14 @@ class AdminNeedsMfa(PermissionDenied):
     Its own class so that a page can offer the way to enrol without reading the message;
     the API answers it as any other 403.
     """
+
+
+class NeedsPhishingResistantFactor(PermissionDenied):
+    """Staff or an admin acting from a sign-in without a passkey while the policy
+    ``require_phishing_resistant_admin`` is on. Its own class so that pages can
+    send the person to enrol; the message says where."""
+
+    title = "Phishing-resistant sign-in required"
 
 
 class NotFound(KeyholderError):

@@ -38,7 +38,7 @@ def sign_in(page, email: str, *, totp: str | None = None, clock=None) -> None:
     page.goto("/login")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     if totp is not None:
         clock.advance(timedelta(seconds=30))  # each code works once
         page.get_by_label("Code").fill(pyotp.TOTP(totp).at(clock.now()))
@@ -112,7 +112,7 @@ class TestEveryPageOfEachRole:
         page.goto("/login")
         page.get_by_label("Email").fill("nobody@acme.example")
         page.get_by_label("Password").fill("wrong password")
-        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("button", name="Sign in", exact=True).click()
         expect(page.get_by_role("alert")).to_be_focused()  # an error takes the focus
         page.goto("/password-reset")
         page.get_by_label("Email").fill("nobody@acme.example")

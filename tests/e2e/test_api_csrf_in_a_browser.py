@@ -147,7 +147,7 @@ def sign_in_with_mfa(page, user, clock) -> None:
     page.goto("/login")
     page.get_by_label("Email").fill(user.email)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     clock.advance(timedelta(seconds=30))  # each code works once
     page.get_by_label("Code").fill(pyotp.TOTP(user.totp_secret).at(clock.now()))
     page.get_by_role("button", name="Continue").click()

@@ -45,7 +45,7 @@ def sign_in(page, email: str, password: str = PASSWORD) -> None:
     page.goto("/login")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
 
 
 class TestSignIn:
@@ -121,7 +121,7 @@ class TestCsrf:
         page.get_by_label("Email").fill("alice@acme.example")
         page.get_by_label("Password").fill(PASSWORD)
         with page.expect_response(re.compile(r"/login$")) as answer:
-            page.get_by_role("button", name="Sign in").click()
+            page.get_by_role("button", name="Sign in", exact=True).click()
         assert answer.value.status == 403
         expect(page.get_by_role("heading", name="Form expired")).to_be_visible()
         expect(page.get_by_role("alert")).to_contain_text("did not come from this site")

@@ -177,7 +177,7 @@ class TestSecondFactorAtSignIn:
             assert new.expires_at == runtime.clock.now() + runtime.settings.session_ttl
         [event] = list_events(runtime.uow(read_only=True), action="user.session_rotate")
         assert event.target == "user:alice@acme.example"
-        assert event.data["after"] == {"reason": "second_factor"}
+        assert event.data["after"] == {"reason": "second_factor", "method": "totp"}
 
     def test_s15_a_session_ended_before_the_code_arrives_gets_no_successor(self, runtime, alice):
         secret, _ = enrol(runtime, alice)

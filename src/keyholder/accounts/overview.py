@@ -20,7 +20,7 @@ from keyholder.accounts.permissions import ADMIN_PERMISSION
 from keyholder.accounts.policy import manage_refusal, readable_account
 from keyholder.audit.models import AuditEvent
 from keyholder.db.uow import UnitOfWork
-from keyholder.errors import AdminNeedsMfa
+from keyholder.errors import AdminNeedsMfa, NeedsPhishingResistantFactor
 from keyholder.identity.actor import Actor
 
 
@@ -36,6 +36,8 @@ class AccountOverview:
     # An admin granted through an access request who has no MFA yet (S18): the
     # page tells them to enrol rather than offering forms that would be refused.
     needs_mfa: bool
+    # An admin whose sign-in was not with a passkey, while the policy asks for one.
+    needs_passkey: bool = False
 
     @property
     def has_admin(self) -> bool:
@@ -64,6 +66,7 @@ def account_overview(uow: UnitOfWork, name: str, *, actor: Actor) -> AccountOver
             events=recent_events(session, account) if can_manage else (),
             can_manage=can_manage,
             needs_mfa=isinstance(refusal, AdminNeedsMfa),
+            needs_passkey=isinstance(refusal, NeedsPhishingResistantFactor),
         )
 
 

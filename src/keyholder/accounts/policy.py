@@ -3,22 +3,40 @@
 Each rule asks ``actor.is_staff`` / ``is_staff_admin`` before looking at the
 account: for staff without MFA that raises 403 (S18), whether or not the
 account exists, so they never get a customer's 404 instead (S29).
+
+With ``require_phishing_resistant_admin`` on, staff powers and ``manage``
+need a sign-in with a passkey (``Actor.lacks_required_factor``): the refusal,
+``NeedsPhishingResistantFactor`` (403), says where to add one.
 """
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from keyholder.accounts import repository
-from keyholder.accounts.models import EnterpriseAccount
+from keyholder.accounts.models import EnterpriseAccount, Membership
 from keyholder.accounts.permissions import ADMIN_PERMISSION
 from keyholder.db.tx import Tx
-from keyholder.errors import AdminNeedsMfa, KeyholderError, NotFound, PermissionDenied
-from keyholder.identity.actor import Actor
+from keyholder.db.uow import UnitOfWork
+from keyholder.errors import (
+    AdminNeedsMfa,
+    KeyholderError,
+    NeedsPhishingResistantFactor,
+    NotFound,
+    PermissionDenied,
+)
+from keyholder.identity.actor import ENROL_PASSKEY, Actor
 
 ADMIN_NEEDS_MFA = (
     "your admin access was granted through a recovery request: enrol multi-factor "
     "authentication (POST /api/mfa/enrolment) before using it"
+)
+
+
+ADMIN_NEEDS_PASSKEY = (
+    f"changing an account's members needs a sign-in with a passkey or security key (a "
+    f"phishing-resistant factor; an authenticator-app code is not enough here): {ENROL_PASSKEY}"
 )
 
 
@@ -102,6 +120,32 @@ def manage_refusal(
         return PermissionDenied(
             f"changing members of {account.name!r} needs the {ADMIN_PERMISSION} permission"
         )
-    if own.mfa_required and not actor.mfa_enabled:
+    return _factor_refusal(own.mfa_required, actor)
+
+
+def held_back_by_passkey_policy(uow: UnitOfWork, *, actor: Actor) -> bool:
+    """Whether the phishing-resistant policy holds back a power this actor has.
+
+    Staff powers, or ``manage`` on some account, used from a sign-in without a
+    passkey while ``require_phishing_resistant_admin`` is on. The security page
+    asks, to say why and offer a passkey; members without ``manage`` are not
+    concerned.
+    """
+    if not actor.lacks_required_factor:
+        return False
+    if actor.staff_role is not None:
+        return True
+    with uow:
+        rows = uow.session.scalars(
+            select(Membership.permissions).where(Membership.user_id == actor.user_id)
+        ).all()
+    return any(ADMIN_PERMISSION in permissions for permissions in rows)
+
+
+def _factor_refusal(mfa_required: bool, actor: Actor) -> KeyholderError | None:
+    """Why a member with ``manage`` may not use it from this sign-in, or None."""
+    if mfa_required and not actor.mfa_enabled:
         return AdminNeedsMfa(ADMIN_NEEDS_MFA)
+    if actor.lacks_required_factor:
+        return NeedsPhishingResistantFactor(ADMIN_NEEDS_PASSKEY)
     return None

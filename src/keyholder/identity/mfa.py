@@ -52,7 +52,7 @@ from keyholder.errors import (
 from keyholder.identity.actor import Actor
 from keyholder.identity.credentials import revoke_all_credentials
 from keyholder.identity.emails import normalize_email
-from keyholder.identity.models import RecoveryCode, User, UserSession
+from keyholder.identity.models import MfaMethod, Passkey, RecoveryCode, User, UserSession
 from keyholder.identity.sessions import rotate_at_second_factor
 from keyholder.identity.throttle import RateLimiter, Scope, count_login_attempt
 from keyholder.identity.tokens import hash_token
@@ -81,7 +81,7 @@ def begin_mfa_enrolment(
     uow: UnitOfWork, *, actor: Actor, password: str, limiter: RateLimiter, hasher: PasswordHasher
 ) -> Enrolment:
     """Store a fresh TOTP secret for the actor, not yet enabled (S17: needs the password)."""
-    user_id = _reauthenticate(uow, actor, password, limiter=limiter, hasher=hasher)
+    user_id = reauthenticate(uow, actor, password, limiter=limiter, hasher=hasher)
     secret = pyotp.random_base32()
     with uow:
         user = _user(uow, user_id)
@@ -146,11 +146,11 @@ def disable_mfa(
     hasher: PasswordHasher,
 ) -> None:
     """Turn MFA off (S17: needs the password and a current code or a recovery code)."""
-    user_id = _reauthenticate(uow, actor, password, limiter=limiter, hasher=hasher)
+    user_id = reauthenticate(uow, actor, password, limiter=limiter, hasher=hasher)
     _count_attempt(limiter, actor)
     with uow:
         user = _enabled_user(uow, user_id)
-        if not _accept_code(uow, user, code):
+        if _accept_code(uow, user, code) is None:
             _record_failure(uow, actor, user, "disable", refusal=PermissionDenied)
         user.mfa_secret = None
         user.mfa_enabled_at = None
@@ -171,7 +171,7 @@ def regenerate_recovery_codes(
     uow: UnitOfWork, *, actor: Actor, password: str, limiter: RateLimiter, hasher: PasswordHasher
 ) -> list[str]:
     """New recovery codes, shown once; the old ones stop working (S17: needs the password)."""
-    user_id = _reauthenticate(uow, actor, password, limiter=limiter, hasher=hasher)
+    user_id = reauthenticate(uow, actor, password, limiter=limiter, hasher=hasher)
     with uow:
         user = _enabled_user(uow, user_id)
         codes = _replace_recovery_codes(uow, user)
@@ -216,9 +216,22 @@ def verify_second_factor(
     _count_attempt(limiter, actor)
     with uow:
         user = _enabled_user(uow, actor.user_id)
-        if not _accept_code(uow, user, code):
+        method = _accept_code(uow, user, code)
+        if method is None:
             _record_failure(uow, actor, user, "session")
-        verified_token = rotate_at_second_factor(uow, user, session_token, actor=actor)
+        if method is MfaMethod.RECOVERY_CODE:
+            # The way back when a key or phone is lost; under the phishing-resistant
+            # policy it stands in for a passkey, so each use is on the record.
+            record_event(
+                uow,
+                actor=actor,
+                action=AuditAction.MFA_RECOVERY_CODE_USE,
+                target=user_target(user.email),
+                after={"recovery_codes_left": _recovery_codes_left(uow, user)},
+            )
+        verified_token = rotate_at_second_factor(
+            uow, user, session_token, actor=actor, method=method
+        )
         uow.commit()
     return verified_token
 
@@ -227,10 +240,11 @@ def verify_second_factor(
 
 
 def reset_mfa(uow: UnitOfWork, email: str, *, actor: Actor) -> None:
-    """Turn a user's MFA off for them (a lost phone and no recovery codes left).
+    """Turn a user's MFA off for them (a lost phone or key and no recovery codes left).
 
-    Platform admins and the CLI operator only: it removes a factor, so the
-    user's sessions and API tokens end too and must be earned again.
+    Their authenticator app and every passkey go. Platform admins and the
+    CLI operator only: it removes a factor, so the user's sessions and API
+    tokens end too and must be earned again.
     """
     if not actor.is_staff_admin:
         raise PermissionDenied("only platform admins can reset another user's MFA")
@@ -238,10 +252,12 @@ def reset_mfa(uow: UnitOfWork, email: str, *, actor: Actor) -> None:
         user = uow.session.scalar(select(User).where(User.email == normalize_email(email)))
         if user is None:
             raise NotFound(f"no user with email {normalize_email(email)}")
-        if user.mfa_enabled_at is None:
+        if user.second_factor_since is None:
             raise Conflict(f"{user.email} has no multi-factor authentication to reset")
         user.mfa_secret, user.mfa_enabled_at, user.mfa_last_step = None, None, None
+        user.passkeys_since = None
         uow.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+        uow.session.execute(delete(Passkey).where(Passkey.user_id == user.id))
         revoked = revoke_all_credentials(uow, user.id)
         record_event(
             uow,
@@ -254,7 +270,7 @@ def reset_mfa(uow: UnitOfWork, email: str, *, actor: Actor) -> None:
         uow.commit()
 
 
-def _reauthenticate(
+def reauthenticate(
     uow: UnitOfWork, actor: Actor, password: str, *, limiter: RateLimiter, hasher: PasswordHasher
 ) -> uuid.UUID:
     """Check the actor's password outside any transaction (argon2 is slow on purpose).
@@ -294,11 +310,22 @@ def _count_attempt(limiter: RateLimiter, actor: Actor) -> None:
         )
 
 
-def _accept_code(tx: Tx, user: User, code: str) -> bool:
+def _accept_code(tx: Tx, user: User, code: str) -> MfaMethod | None:
+    """Which kind of code was accepted (and used up), or None when none was."""
     cleaned = code.strip().replace(" ", "")
     if cleaned.isdigit() and len(cleaned) == 6:
-        return _accept_totp(tx, user, cleaned)
-    return _use_recovery_code(tx, user, cleaned)
+        return MfaMethod.TOTP if _accept_totp(tx, user, cleaned) else None
+    return MfaMethod.RECOVERY_CODE if _use_recovery_code(tx, user, cleaned) else None
+
+
+def _recovery_codes_left(tx: Tx, user: User) -> int:
+    return len(
+        tx.session.scalars(
+            select(RecoveryCode.id).where(
+                RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None)
+            )
+        ).all()
+    )
 
 
 def _accept_totp(tx: Tx, user: User, code: str) -> bool:
@@ -367,7 +394,7 @@ def _mark_verified(tx: Tx, user_id: uuid.UUID, session_token: str) -> None:
             UserSession.user_id == user_id,
             UserSession.revoked_at.is_(None),
         )
-        .values(mfa_verified_at=tx.clock.now())
+        .values(mfa_verified_at=tx.clock.now(), mfa_method=MfaMethod.TOTP)
     )
 
 

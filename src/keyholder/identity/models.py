@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, ForeignKey, String
+from sqlalchemy import BigInteger, ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from keyholder.db.base import Base
@@ -17,6 +17,31 @@ class StaffRole(StrEnum):
     AGENT = "agent"
     REVIEWER = "reviewer"
     ADMIN = "admin"
+
+
+def earliest(*moments: datetime | None) -> datetime | None:
+    """The earliest of the moments given, ignoring None; None when all are."""
+    present = [moment for moment in moments if moment is not None]
+    return min(present) if present else None
+
+
+class MfaMethod(StrEnum):
+    """How a session passed its second factor (or signed in without a password).
+
+    A passkey is phishing-resistant: the browser signs for our origin only. A
+    recovery code is not, but it is the way back when a key is lost: each works
+    once and its use is audited, so it counts as a passkey for the policy
+    ``require_phishing_resistant_admin``. A TOTP code can be relayed by a
+    phishing page, so under that policy it does not.
+    """
+
+    TOTP = "totp"
+    RECOVERY_CODE = "recovery_code"
+    PASSKEY = "passkey"
+
+    @property
+    def phishing_resistant(self) -> bool:
+        return self is not MfaMethod.TOTP
 
 
 class User(Base):
@@ -42,6 +67,14 @@ class User(Base):
     mfa_enabled_at: Mapped[datetime | None]
     # The last TOTP time step accepted, so a code is never accepted twice.
     mfa_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    # Since when the user has had passkeys without a break (identity.passkeys);
+    # None when they have none. Sessions verified before it must verify again.
+    passkeys_since: Mapped[datetime | None]
+
+    @property
+    def second_factor_since(self) -> datetime | None:
+        """Since when the user has had a second factor (TOTP or passkeys), or None."""
+        return earliest(self.mfa_enabled_at, self.passkeys_since)
 
     def __repr__(self) -> str:
         return f"<User {self.email}>"
@@ -61,6 +94,9 @@ class ApiToken(Base):
     last_used_at: Mapped[datetime | None]
     expires_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    # How the session that made the token passed its second factor, if it did:
+    # a token is worth what the sign-in that made it was worth.
+    mfa_method: Mapped[MfaMethod | None] = mapped_column(StrEnumType(MfaMethod, 20))
 
     user: Mapped[User] = relationship(lazy="joined")
 
@@ -80,6 +116,7 @@ class UserSession(Base):
     client_address: Mapped[str | None] = mapped_column(String(64))
     # When this session passed a second factor (users with MFA only).
     mfa_verified_at: Mapped[datetime | None]
+    mfa_method: Mapped[MfaMethod | None] = mapped_column(StrEnumType(MfaMethod, 20))
 
     user: Mapped[User] = relationship(lazy="joined")
 
@@ -95,6 +132,60 @@ class RecoveryCode(Base):
     )
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class Passkey(Base):
+    """A WebAuthn credential (a passkey or a security key) of a user."""
+
+    __tablename__ = "passkeys"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    credential_id: Mapped[bytes] = mapped_column(LargeBinary(1024), unique=True)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary(2048))  # COSE key
+    sign_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    name: Mapped[str] = mapped_column(String(100))
+    transports: Mapped[str] = mapped_column(String(200), default="")  # comma-separated
+    aaguid: Mapped[str] = mapped_column(String(36), default="")
+    # Whether the authenticator keeps it (a discoverable credential: signs in alone).
+    discoverable: Mapped[bool] = mapped_column(default=False)
+    backed_up: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    # When an assertion came with a signature counter not above the stored one:
+    # the key may have been cloned. Shown on the security page until removed.
+    clone_warning_at: Mapped[datetime | None]
+
+
+class WebAuthnPurpose(StrEnum):
+    REGISTRATION = "registration"
+    SECOND_FACTOR = "second_factor"
+    PASSWORDLESS = "passwordless"
+
+
+class WebAuthnChallenge(Base):
+    """A WebAuthn challenge we sent: single use, short-lived, bound to who asked.
+
+    In the database, not in memory: the ceremony's two requests may reach
+    different processes.
+    """
+
+    __tablename__ = "webauthn_challenges"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    purpose: Mapped[WebAuthnPurpose] = mapped_column(StrEnumType(WebAuthnPurpose, 20))
+    challenge: Mapped[bytes] = mapped_column(LargeBinary(64))
+    # Registration and second factor: the user; passwordless: nobody yet.
+    user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    # The session that began the ceremony (hash of its token), when one did.
+    session_hash: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
     used_at: Mapped[datetime | None]
 
 

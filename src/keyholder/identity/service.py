@@ -26,7 +26,7 @@ from keyholder.errors import (
 from keyholder.identity.actor import Actor
 from keyholder.identity.emails import normalize_email
 from keyholder.identity.hashing import HashingPool
-from keyholder.identity.models import ApiToken, StaffRole, User, UserSession
+from keyholder.identity.models import ApiToken, MfaMethod, StaffRole, User, UserSession, earliest
 from keyholder.identity.sessions import (
     open_session,
     revoke_session,
@@ -158,7 +158,12 @@ def create_api_token(uow: UnitOfWork, email: str, *, name: str = "", actor: Acto
             raise PermissionDenied("you can only create tokens for yourself")
         token, token_hash = new_token(API_TOKEN_PREFIX)
         record = ApiToken(
-            user_id=user.id, name=name.strip(), token_hash=token_hash, created_at=uow.clock.now()
+            user_id=user.id,
+            name=name.strip(),
+            token_hash=token_hash,
+            created_at=uow.clock.now(),
+            # Worth what the caller's own sign-in was worth; made for someone else, nothing.
+            mfa_method=actor.mfa_method if actor.user_id == user.id else None,
         )
         uow.session.add(record)
         uow.session.flush()
@@ -183,8 +188,10 @@ _API_TOKEN_ACTOR = PreparedRead(
         User.email,
         User.staff_role,
         User.mfa_enabled_at,
+        User.passkeys_since,
         ApiToken.expires_at,
         ApiToken.created_at,
+        ApiToken.mfa_method,
     )
     .join(ApiToken, ApiToken.user_id == User.id)
     .where(
@@ -199,8 +206,10 @@ _SESSION_ACTOR = PreparedRead(
         User.email,
         User.staff_role,
         User.mfa_enabled_at,
+        User.passkeys_since,
         UserSession.expires_at,
         UserSession.mfa_verified_at,
+        UserSession.mfa_method,
     )
     .join(UserSession, UserSession.user_id == User.id)
     .where(
@@ -221,8 +230,19 @@ def authenticate_api_token(uow: UnitOfWork, token: str) -> Actor | None:
         return None
     # A token minted before MFA was switched on (say, with a stolen password)
     # does not carry the second factor: only tokens made since then do (S18).
-    mfa_at = row.mfa_enabled_at if _not_after(row.mfa_enabled_at, row.created_at) else None
-    return _actor(row.id, row.email, row.staff_role, mfa_at)
+    # Its method is that of the session that made it (None: made elsewhere),
+    # so only a token made from a passkey sign-in passes the phishing-resistant
+    # policy (see ``Actor``).
+    since = earliest(row.mfa_enabled_at, row.passkeys_since)
+    verified = _not_after(since, row.created_at)
+    return _actor(
+        uow,
+        row.id,
+        row.email,
+        row.staff_role,
+        mfa_enabled=verified,
+        mfa_method=row.mfa_method if verified else None,
+    )
 
 
 def _not_after(moment: datetime | None, reference: datetime) -> bool:
@@ -361,15 +381,29 @@ def authenticate_session(uow: UnitOfWork, session_token: str) -> Actor | None:
         row = _SESSION_ACTOR.first(uow.read_engine(), {"token_hash": hash_token(session_token)})
     if row is None or row.expires_at <= now:
         return None
-    if row.mfa_enabled_at is not None and (
-        row.mfa_verified_at is None or row.mfa_verified_at < row.mfa_enabled_at
-    ):
-        return None  # signed in with the password only: verify first (identity.mfa)
-    return _actor(row.id, row.email, row.staff_role, row.mfa_enabled_at)
+    since = earliest(row.mfa_enabled_at, row.passkeys_since)
+    if since is not None and (row.mfa_verified_at is None or row.mfa_verified_at < since):
+        # Signed in with the password only, or verified before the user's
+        # second factors began: verify first (identity.mfa, identity.passkeys).
+        return None
+    return _actor(
+        uow,
+        row.id,
+        row.email,
+        row.staff_role,
+        mfa_enabled=since is not None,
+        mfa_method=row.mfa_method if since is not None else None,
+    )
 
 
 def _actor(
-    user_id: uuid.UUID, email: str, staff_role: str | None, mfa_enabled_at: datetime | None
+    uow: UnitOfWork,
+    user_id: uuid.UUID,
+    email: str,
+    staff_role: str | None,
+    *,
+    mfa_enabled: bool,
+    mfa_method: str | None,
 ) -> Actor:
     # A token made after MFA was enabled counts as MFA'd; a session only
     # reaches here verified (S18 relies on both, see ``Actor.is_staff``).
@@ -379,7 +413,9 @@ def _actor(
         user_id=user_id,
         email=email,
         staff_role=role,
-        mfa_enabled=mfa_enabled_at is not None,
+        mfa_enabled=mfa_enabled,
+        mfa_method=MfaMethod(mfa_method) if mfa_method else None,
+        phishing_resistant_required=uow.settings.require_phishing_resistant_admin,
     )
 
 

@@ -7,8 +7,10 @@ A session id is never reused across a change in what it is worth (S15):
   browser's cookie is being replaced, and an id planted or seen before the
   sign-in must not survive it (``identity.service.log_in``).
 - **At the second factor** the session that passed it is revoked and a new
-  one, marked verified, takes its place in the same transaction
-  (``identity.mfa.verify_second_factor``): a password-only session id planted
+  one, marked verified (and how: ``mfa_method``), takes its place in the same
+  transaction (``identity.mfa.verify_second_factor``,
+  ``identity.passkey_sign_in.finish_second_factor``, which also steps a TOTP
+  session up to a passkey one): a password-only session id planted
   in a victim's browser by someone who knows the password but not the code
   must not become a verified session they hold.
 - **At a privilege change** the user's sessions and API tokens are revoked
@@ -43,18 +45,19 @@ from keyholder.db.uow import UnitOfWork
 from keyholder.errors import NotAuthenticated, NotFound
 from keyholder.identity.actor import Actor
 from keyholder.identity.credentials import revoke_all_credentials
-from keyholder.identity.models import User, UserSession
+from keyholder.identity.models import MfaMethod, User, UserSession
 from keyholder.identity.tokens import hash_token, new_token
 
 SESSION_PREFIX = "khs"
 
 
 def open_session(
-    tx: Tx, user: User, *, client_address: str | None, mfa_verified: bool = False
+    tx: Tx, user: User, *, client_address: str | None, mfa_method: MfaMethod | None = None
 ) -> str:
     """Add a new session for ``user`` to the caller's transaction; return its token.
 
     It lasts ``session_ttl`` from now, as every session does from its sign-in.
+    With ``mfa_method`` it is verified (the second factor passed that way).
     """
     now = tx.clock.now()
     token, token_hash = new_token(SESSION_PREFIX)
@@ -65,7 +68,8 @@ def open_session(
             created_at=now,
             last_seen_at=now,
             expires_at=now + tx.settings.session_ttl,
-            mfa_verified_at=now if mfa_verified else None,
+            mfa_verified_at=now if mfa_method is not None else None,
+            mfa_method=mfa_method,
             client_address=client_address,
         )
     )
@@ -87,7 +91,9 @@ def revoke_session(tx: Tx, session_token: str, *, user_id: uuid.UUID | None = No
     return bool(revoked)
 
 
-def rotate_at_second_factor(tx: Tx, user: User, session_token: str, *, actor: Actor) -> str:
+def rotate_at_second_factor(
+    tx: Tx, user: User, session_token: str, *, actor: Actor, method: MfaMethod
+) -> str:
     """Replace the session that just passed the second factor by a new, verified one (S15).
 
     Runs in the caller's transaction, after the code was accepted; audited.
@@ -97,13 +103,13 @@ def rotate_at_second_factor(tx: Tx, user: User, session_token: str, *, actor: Ac
     """
     if not revoke_session(tx, session_token, user_id=user.id):
         raise NotAuthenticated("your session has ended; sign in again")
-    token = open_session(tx, user, client_address=tx.context.client_address, mfa_verified=True)
+    token = open_session(tx, user, client_address=tx.context.client_address, mfa_method=method)
     record_event(
         tx,
         actor=actor,
         action=AuditAction.USER_SESSION_ROTATE,
         target=user_target(user.email),
-        after={"reason": "second_factor"},
+        after={"reason": "second_factor", "method": method},
     )
     return token
 

@@ -23,6 +23,7 @@ from keyholder.web.api import (
     desk,
     email,
     mfa,
+    passkeys,
     password_resets,
     session,
     tickets,
@@ -37,6 +38,19 @@ from keyholder.web.redaction import install_log_redaction
 from keyholder.worker import run_jobs_forever
 
 log = logging.getLogger(__name__)
+# The JSON API's route modules, in the order their routes are matched and documented.
+API_MODULES = (
+    accounts,
+    session,
+    password_resets,
+    email,
+    mfa,
+    passkeys,
+    desk,
+    tickets,
+    access,
+    attachments,
+)
 
 
 def create_app(
@@ -107,15 +121,8 @@ def create_app(
     _install_middleware(app, runtime.settings)
     install_log_redaction()
     install_problem_handlers(app)
-    app.include_router(accounts.router, prefix="/api")
-    app.include_router(session.router, prefix="/api")
-    app.include_router(password_resets.router, prefix="/api")
-    app.include_router(email.router, prefix="/api")
-    app.include_router(mfa.router, prefix="/api")
-    app.include_router(desk.router, prefix="/api")
-    app.include_router(tickets.router, prefix="/api")
-    app.include_router(access.router, prefix="/api")
-    app.include_router(attachments.router, prefix="/api")
+    for api in API_MODULES:
+        app.include_router(api.router, prefix="/api")
     _include_pages(app, runtime.settings)
 
     app.include_router(health_router(runtime))

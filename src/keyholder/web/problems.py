@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from keyholder.errors import (
     InvalidInput,
     KeyholderError,
+    NeedsPhishingResistantFactor,
     NoIndependentProof,
     ServiceUnavailable,
     TooManyRequests,
@@ -23,6 +24,8 @@ from keyholder.web.headers import is_api_path
 from keyholder.web.redaction import redact
 
 log = logging.getLogger(__name__)
+# The page where passkeys are added (``NeedsPhishingResistantFactor``'s answers name it).
+ENROL_URL = "/account/security#passkeys"
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -62,6 +65,11 @@ PROBLEM_SCHEMA: dict[str, Any] = {
             },
         },
         "valid_permissions": {"type": "array", "items": {"type": "string"}},
+        "enrol_url": {
+            "type": "string",
+            "description": "Where to add a passkey (a staff or admin action refused "
+            "without a passkey sign-in under the phishing-resistant policy).",
+        },
     },
 }
 
@@ -144,6 +152,8 @@ def install_problem_handlers(app: FastAPI) -> None:
             extra["errors"] = [{"loc": ["body", exc.field], "msg": exc.detail}]
         if isinstance(exc, NoIndependentProof):
             extra["missing_proofs"] = exc.missing
+        if isinstance(exc, NeedsPhishingResistantFactor):
+            extra["enrol_url"] = ENROL_URL
         headers = error_headers(exc)
         if exc.status_code >= 500:
             # "Busy, retry later" (a full hashing queue, S40) comes in floods: a warning.

@@ -97,7 +97,8 @@ class SessionUserOut(BaseModel):
     email: str
     name: str
     staff_role: StaffRole | None
-    # At sign-in: the session works once the second factor passes (POST /api/session/mfa).
+    # At sign-in: the session works once the second factor passes (POST /api/session/mfa,
+    # or POST /api/session/passkey/finish).
     mfa_required: bool = False
     # For a session cookie: the X-CSRF-Token header its non-JSON state changes need
     # (S38). None for a bearer token, which needs no such header.
@@ -115,5 +116,5 @@ def session_user_out(user: User) -> SessionUserOut:
         name=user.name,
         staff_role=user.staff_role,
         # A session of this user acts only after POST /api/session/mfa.
-        mfa_required=user.mfa_enabled_at is not None,
+        mfa_required=user.second_factor_since is not None,
     )

@@ -74,6 +74,7 @@ def _account_page(
         "events": page.events,
         "can_manage": page.can_manage,
         "needs_mfa": page.needs_mfa,
+        "needs_passkey": page.needs_passkey,
         "permissions": PERMISSIONS,
         "error": error,
         "notice": notice,

@@ -17,7 +17,14 @@ from keyholder.web.deps import runtime_of, uow_for
 from keyholder.web.inputs import NUL_REFUSED, contains_nul
 from keyholder.web.problems import error_headers
 from keyholder.web.ui import csrf
-from keyholder.web.ui.rendering import EnrolMfaFirst, ShowPage, page_actor, render, require_actor
+from keyholder.web.ui.rendering import (
+    EnrolMfaFirst,
+    EnrolPasskeyFirst,
+    ShowPage,
+    page_actor,
+    render,
+    require_actor,
+)
 from keyholder.web.uploads import UploadForm, read_upload_form
 
 __all__ = [
@@ -55,6 +62,8 @@ async def _desk_user(request: Request) -> Actor:
     actor = require_actor(request)
     if actor.staff_role is not None and not actor.mfa_enabled:
         raise EnrolMfaFirst
+    if actor.staff_role is not None and actor.lacks_required_factor:
+        raise EnrolPasskeyFirst
     return actor
 
 
@@ -68,7 +77,8 @@ async def _checked_form(request: Request) -> FormData:
 
 MaybeActor = Annotated[Actor | None, Depends(_optional_actor)]
 SignedIn = Annotated[Actor, Depends(_signed_in)]
-# A signed-in user on a desk page; staff without MFA are sent to enrol first (S18).
+# A signed-in user on a desk page; staff without MFA are sent to enrol first (S18), and
+# staff not signed in with a passkey too when the policy asks for one.
 DeskUser = Annotated[Actor, Depends(_desk_user)]
 CheckedForm = Annotated[FormData, Depends(_checked_form)]
 # For a post whose form has no other field than its token: ``dependencies=[CSRF_CHECKED]``.

@@ -81,6 +81,11 @@ class EnrolMfaFirst(Exception):
     """Raised for staff without MFA on a staff page: they enrol before acting (S18)."""
 
 
+class EnrolPasskeyFirst(Exception):
+    """Raised for staff on a staff page whose sign-in was not with a passkey while the
+    policy asks for one: they add one (or sign in with it) before acting."""
+
+
 class ShowPage(Exception):
     """Raised with a finished page (a form shown again with its error): the route's answer."""
 
@@ -211,6 +216,8 @@ class PageRoute(APIRoute):
                 response = redirect(f"/login{target if request.method == 'GET' else ''}")
             except EnrolMfaFirst:
                 response = redirect("/account/security?staff=1")
+            except EnrolPasskeyFirst:
+                response = redirect("/account/security#passkeys")
             except ShowPage as shown:
                 response = shown.response
             except KeyholderError as exc:

@@ -1,7 +1,8 @@
 """The signed-in user's security page and invitations.
 
-MFA and recovery codes, email verification and change, logging out
-everywhere: the same use cases as ``/api/mfa``, ``/api/email-verifications``,
+MFA and recovery codes, passkeys (added by ``static/passkeys.js`` through
+``/api/passkeys``; renamed and removed here), email verification and change,
+logging out everywhere: the same use cases as ``/api/mfa``, ``/api/email-verifications``,
 ``/api/email-changes``, ``DELETE /api/sessions`` and
 ``/api/invitations/{token}/accept``. Pages showing a TOTP secret or recovery
 codes are never cached (every page is ``no-store``).
@@ -9,6 +10,7 @@ codes are never cached (every page is ``no-store``).
 
 from __future__ import annotations
 
+import uuid
 from contextlib import AbstractContextManager
 from urllib.parse import quote
 
@@ -17,8 +19,9 @@ from fastapi import APIRouter, Request, Response
 
 from keyholder.accounts import invitations
 from keyholder.accounts.permissions import ADMIN_PERMISSION
+from keyholder.accounts.policy import held_back_by_passkey_policy
 from keyholder.errors import NotAuthenticated
-from keyholder.identity import mfa, sessions, verification
+from keyholder.identity import mfa, passkeys, sessions, verification
 from keyholder.identity import service as identity
 from keyholder.identity.actor import Actor
 from keyholder.web.deps import SESSION_COOKIE
@@ -45,6 +48,11 @@ NOTICES = {
     "opened there. We also told your current address.",
     "signed-out-elsewhere": "Every other session and API token of yours has ended; "
     "this browser stays signed in.",
+    "passkey-added": "Your passkey is added. You can sign in with it from now on.",
+    "passkey-renamed": "The passkey is renamed.",
+    "passkey-removed": "The passkey is removed: it no longer signs in, and every other "
+    "session and API token of yours has ended.",
+    "stepped-up": "This session is now signed in with a passkey.",
 }
 
 
@@ -52,12 +60,19 @@ def _security_page(
     request: Request, actor: Actor, *, error: str = "", status: int = 200, notice: str = ""
 ) -> Response:
     user = identity.get_user(uow_for(request, read_only=True), actor)
+    keys = passkeys.list_passkeys(uow_for(request, read_only=True), actor=actor)
     context = {
         "title": "Sign-in and security",
         "user": user,
         "error": error,
         "notice": NOTICES.get(notice, ""),
-        "staff_needs_mfa": user.staff_role is not None and user.mfa_enabled_at is None,
+        "staff_needs_mfa": user.staff_role is not None and user.second_factor_since is None,
+        "passkeys": keys,
+        # The policy asks staff and admins for a passkey sign-in this one is not.
+        "needs_passkey_sign_in": held_back_by_passkey_policy(
+            uow_for(request, read_only=True), actor=actor
+        ),
+        "staff": user.staff_role is not None,
     }
     return render(request, "security.html", context, status_code=status)
 
@@ -172,6 +187,35 @@ async def disable_mfa(request: Request, actor: SignedIn, form: CheckedForm) -> R
             hasher=runtime_of(request).password_hasher,
         )
     return redirect("/account/security?notice=mfa-off")
+
+
+@router.post("/account/passkeys/{passkey_id}/rename")
+def rename_passkey(
+    request: Request, passkey_id: uuid.UUID, actor: SignedIn, form: CheckedForm
+) -> Response:
+    with _refused(request, actor):
+        passkeys.rename_passkey(uow_for(request), passkey_id, field(form, "name"), actor=actor)
+    return redirect("/account/security?notice=passkey-renamed#passkeys")
+
+
+@router.post("/account/passkeys/{passkey_id}/remove")
+async def remove_passkey(
+    request: Request, passkey_id: uuid.UUID, actor: SignedIn, form: CheckedForm
+) -> Response:
+    uow = uow_for(request)
+    with _refused(request, actor):
+        # Checks the password: on the bounded hashing pool, as sign-in is (S16).
+        await runtime_of(request).hashing.run(
+            passkeys.remove_passkey,
+            uow,
+            passkey_id,
+            actor=actor,
+            password=field(form, "password"),
+            current_session_token=request.cookies.get(SESSION_COOKIE),
+            limiter=runtime_of(request).rate_limiter,
+            hasher=runtime_of(request).password_hasher,
+        )
+    return redirect("/account/security?notice=passkey-removed#passkeys")
 
 
 @router.post("/account/email-change")

@@ -1,5 +1,9 @@
 """Sign-in pages: log in (with the second factor), log out, reset a password, verify an email.
 
+Passkeys sign in through the JSON API (``static/passkeys.js``): the sign-in
+page offers "Sign in with a passkey" (passwordless) and the second-factor page
+a passkey beside the code, for users who have one.
+
 The same use cases as ``/api/session``, ``/api/session/mfa``,
 ``/api/password-resets`` and ``/api/email-verifications``. Pages reached by a
 link with a one-time token show a button; only the form post spends the token
@@ -19,7 +23,7 @@ from keyholder.errors import (
     ServiceUnavailable,
     TooManyRequests,
 )
-from keyholder.identity import mfa, reset, verification
+from keyholder.identity import mfa, passkey_sign_in, reset, verification
 from keyholder.identity import service as identity
 from keyholder.web.api.password_resets import ACCEPTED
 from keyholder.web.deps import SESSION_COOKIE, set_session_cookie
@@ -111,7 +115,7 @@ async def log_in(request: Request, form: CheckedForm) -> Response:
     user = signed_in.user
     # Staff work at the desk, customers on their accounts, unless a link took them elsewhere.
     next_page = local_path(wanted, default="/desk" if user.staff_role is not None else "/accounts")
-    if user.mfa_enabled_at is not None:
+    if user.second_factor_since is not None:  # TOTP or passkeys
         target = f"/login/mfa?next={quote(next_page, safe='/')}"
     elif user.staff_role is not None:
         target = "/account/security?staff=1"  # S18: staff enrol MFA before acting
@@ -122,12 +126,27 @@ async def log_in(request: Request, form: CheckedForm) -> Response:
     return response
 
 
+def _mfa_page(
+    request: Request, token: str, next_page: str, *, error: str = "", status: int = 200
+) -> Response:
+    """The second-factor page, offering the factors this session's user has."""
+    factors = passkey_sign_in.pending_factors(uow_for(request, read_only=True), token)
+    context = {
+        "next": next_page,
+        "error": error,
+        "title": "Second factor",
+        "totp": factors.totp,
+        "passkeys": factors.passkeys,
+    }
+    return render(request, "login_mfa.html", context, status_code=status)
+
+
 @router.get("/login/mfa")
 def mfa_page(request: Request, next: str = "") -> Response:
-    if not request.cookies.get(SESSION_COOKIE):
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
         return redirect("/login")
-    context = {"next": local_path(next), "error": "", "title": "Second factor"}
-    return render(request, "login_mfa.html", context)
+    return _mfa_page(request, token, local_path(next))
 
 
 @router.post("/login/mfa")
@@ -138,8 +157,7 @@ def verify_mfa(request: Request, form: CheckedForm) -> Response:
         return redirect("/login")
 
     def show(refusal: FormError) -> Response:
-        context = {"next": next_page, "error": refusal.detail, "title": "Second factor"}
-        return render(request, "login_mfa.html", context, status_code=refusal.status)
+        return _mfa_page(request, token, next_page, error=refusal.detail, status=refusal.status)
 
     try:
         with form_errors(show, as_error_page=(Conflict,)):
