@@ -94,7 +94,7 @@ class TestAcceptedClaim:
     def test_starts_the_cooling_off_at_once_with_its_code_as_proof(
         self, runtime, factories, acme, outbox, clock
     ):
-        story, admin, codes = acme
+        _, admin, codes = acme
         claimant = factories.user(CLAIMANT)
 
         claim = redeem(runtime, claimant, codes[0])
@@ -275,7 +275,7 @@ def test_s10_the_same_code_twice_at_once_wins_once(runtime, factories, acme, mon
     """Two claimants race with one code; only the conditional UPDATE stands between them."""
     _, _, codes = acme
     # As if both had passed the checks before either claim existed.
-    monkeypatch.setattr(recovery_claims, "_refuse_if_someone_can_act", lambda *a, **k: None)
+    monkeypatch.setattr(recovery_claims, "_refuse_if_someone_can_act", lambda *_, **__: None)
     racers = [factories.user(CLAIMANT), factories.user("carol@acme.example")]
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
