@@ -108,6 +108,8 @@ def redeem_recovery_code(
     """Claim admin access to the account with one of its recovery codes; see the module doc."""
     if actor.user_id is None:
         raise NotAuthenticated("sign in to redeem a recovery code")
+    if actor.is_staff:  # first: 403 for staff without MFA too (S18, S29)
+        raise PermissionDenied("staff addresses are never made customer admins (S31)")
     _count(limiter, Scope.RECOVERY_CLAIM_USER, str(actor.user_id))
     reason = " ".join(reason.split())[:2000]
     with uow:

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, Response
 
-from keyholder.accounts import invitations, members, overview
+from keyholder.accounts import invitations, members, overview, recovery_codes
 from keyholder.accounts.permissions import Permission, ordered
 from keyholder.db.uow import UnitOfWork
 from keyholder.identity.actor import Actor
@@ -78,6 +78,14 @@ def _account_page(
         "error": error,
         "notice": notice,
         "add_email": add_email,
+        # The "Recovery codes" section (_account_recovery_codes.html): the account's admins
+        # only; staff never generate them.
+        "recovery_codes_section": page.can_manage and not actor.is_staff,
+        "recovery_codes": (
+            recovery_codes.recovery_code_summary(uow, name, actor=actor)
+            if page.can_manage and not actor.is_staff
+            else None
+        ),
     }
     return render(request, "account.html", context, status_code=status)
 
@@ -147,3 +155,12 @@ def revoke_invitation(
     with _refused(request, name, actor):
         invitations.revoke_invitation(uow, name, invitation_id, actor=actor)
     return _done(name, "revoked")
+
+
+@router.post("/accounts/{name}/recovery-codes", dependencies=[CSRF_CHECKED])
+def generate_recovery_codes(request: Request, name: str, actor: SignedIn, uow: UoW) -> Response:
+    """A new set of the account's recovery codes, on a page shown once (never cached)."""
+    with _refused(request, name, actor):
+        codes = recovery_codes.generate_recovery_codes(uow, name, actor=actor)
+    context = {"title": "Recovery codes of the account", "account_name": name, "codes": codes}
+    return render(request, "account_recovery_codes.html", context)
