@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from keyholder.accounts import repository
 from keyholder.accounts.admin_presence import without_admin
@@ -18,6 +19,7 @@ from keyholder.accounts.history import recent_events
 from keyholder.accounts.models import EnterpriseAccount, Invitation, Membership
 from keyholder.accounts.permissions import ADMIN_PERMISSION
 from keyholder.accounts.policy import manage_refusal, readable_account
+from keyholder.accounts.recovery_codes import recovery_code_status
 from keyholder.audit.models import AuditEvent
 from keyholder.db.uow import UnitOfWork
 from keyholder.errors import AdminNeedsMfa
@@ -36,6 +38,10 @@ class AccountOverview:
     # An admin granted through an access request who has no MFA yet (S18): the
     # page tells them to enrol rather than offering forms that would be refused.
     needs_mfa: bool
+    # The "Recovery codes" section: for the account's own admins (staff never generate
+    # codes), with (codes left, generated at), or None before any was generated.
+    recovery_codes_section: bool = False
+    recovery_codes: tuple[int, datetime] | None = None
 
     @property
     def has_admin(self) -> bool:
@@ -55,6 +61,7 @@ def account_overview(uow: UnitOfWork, name: str, *, actor: Actor) -> AccountOver
         refusal = manage_refusal(uow.session, account, actor=actor)
         can_manage = refusal is None
         session = uow.session
+        codes_section = can_manage and not actor.is_staff
         return AccountOverview(
             account=account,
             members=repository.members(session, account.id),
@@ -64,6 +71,8 @@ def account_overview(uow: UnitOfWork, name: str, *, actor: Actor) -> AccountOver
             events=recent_events(session, account) if can_manage else (),
             can_manage=can_manage,
             needs_mfa=isinstance(refusal, AdminNeedsMfa),
+            recovery_codes_section=codes_section,
+            recovery_codes=recovery_code_status(uow, account) if codes_section else None,
         )
 
 

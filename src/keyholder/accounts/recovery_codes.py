@@ -33,7 +33,7 @@ from sqlalchemy import delete, func, select, update
 from keyholder.accounts import repository
 from keyholder.accounts.models import AccountRecoveryCode, EnterpriseAccount
 from keyholder.accounts.permissions import ADMIN_PERMISSION
-from keyholder.accounts.policy import manage_refusal, managed_account, readable_account
+from keyholder.accounts.policy import managed_account
 from keyholder.audit.actions import AuditAction
 from keyholder.audit.service import record_event
 from keyholder.audit.targets import account_target
@@ -145,18 +145,6 @@ def recovery_code_status(tx: Tx, account: EnterpriseAccount) -> tuple[int, datet
     if generated_at is None:
         return None
     return int(count_left), generated_at
-
-
-def recovery_code_summary(
-    uow: UnitOfWork, account_name: str, *, actor: Actor
-) -> tuple[int, datetime] | None:
-    """``recovery_code_status`` for the account's page: for those who may change its members."""
-    with uow:
-        account = readable_account(uow, account_name, actor=actor)
-        refusal = manage_refusal(uow.session, account, actor=actor)
-        if refusal is not None:
-            raise refusal
-        return recovery_code_status(uow, account)
 
 
 def spend_recovery_code(

@@ -73,7 +73,12 @@ class TestRedeemPage:
         accepted = browser.submit(REDEEM, account="acme-corp", code=codes[0], reason="Alice left")
         assert accepted.status_code == 202, accepted.text
         assert "Your recovery code was accepted" in accepted.text
-        assert re.search(r'href="/t/\d+/', accepted.text)
+        path = re.search(r'href="(/t/\d+/[^"]+)"', accepted.text).group(1)
+        followed = browser.get(path)
+        assert followed.status_code == 200, followed.text
+        assert "approved" in followed.text.lower()
+        assert "The change will be made on" in followed.text
+        assert "letter" not in followed.text.lower()  # a claim has none
         with runtime.uow(read_only=True) as uow:
             assert uow.session.scalars(select(AccessRequest.state)).one() == "cooling_off"
 

@@ -78,14 +78,8 @@ def _account_page(
         "error": error,
         "notice": notice,
         "add_email": add_email,
-        # The "Recovery codes" section (_account_recovery_codes.html): the account's admins
-        # only; staff never generate them.
-        "recovery_codes_section": page.can_manage and not actor.is_staff,
-        "recovery_codes": (
-            recovery_codes.recovery_code_summary(uow, name, actor=actor)
-            if page.can_manage and not actor.is_staff
-            else None
-        ),
+        "recovery_codes_section": page.recovery_codes_section,  # _account_recovery_codes.html
+        "recovery_codes": page.recovery_codes,
     }
     return render(request, "account.html", context, status_code=status)
 
