@@ -128,3 +128,20 @@ def test_openapi_documents_both_routes(client):
     paths = client.get("/api/openapi.json").json()["paths"]
     assert "post" in paths["/api/enterprise-accounts/{name}/recovery-codes"]
     assert "post" in paths["/api/enterprise-accounts/{name}/recovery-claims"]
+
+
+def test_staff_see_a_claim_as_one_with_its_code_as_proof(client, factories, acme):
+    _, admin = acme
+    codes = generate(client, factories, admin)
+    claimant = factories.auth(factories.user("bob@acme.example"))
+    claim = client.post(f"{ACCOUNT}/recovery-claims", json={"code": codes[0]}, headers=claimant)
+    reviewer = factories.auth(factories.staff("riley@keyholder-staff.example"))
+
+    shown = client.get(f"/api/access-requests/{claim.json()['request_id']}", headers=reviewer)
+
+    assert shown.status_code == 200, shown.text
+    body = shown.json()
+    assert body["via"] == "recovery_code"
+    assert body["state"] == "cooling_off"
+    assert body["proofs"]["held"] is True
+    assert [p["check"] for p in body["proofs"]["items"]] == ["recovery_code"]

@@ -9,7 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from keyholder.access.models import AccessRequest
+from keyholder.identity.models import StaffRole
 from tests.factories import PASSWORD
+from tests.web.ui.pages import sign_in_staff
 
 PAGE = "/accounts/acme-corp"
 REDEEM = "/help/no-admin/recovery-code"
@@ -84,3 +86,24 @@ class TestRedeemPage:
 
     def test_the_guide_links_to_it(self, browser):
         assert f'href="{REDEEM}' in browser.get("/help/no-admin").text
+
+
+def test_staff_open_a_claim_on_the_review_page(browser, acme, runtime, factories):
+    browser.sign_in("alice@acme.example")
+    codes = generate(browser)
+    runtime.clock.advance(runtime.settings.access_admin_active_window + timedelta(days=1))
+    browser.client.cookies.clear()
+    browser.sign_in("bob@acme.example")
+    assert browser.submit(REDEEM, account="acme-corp", code=codes[0]).status_code == 202
+    with runtime.uow(read_only=True) as uow:
+        request_id = uow.session.scalars(select(AccessRequest.id)).one()
+    reviewer = factories.user(
+        "riley@keyholder.example", password=PASSWORD, staff_role=StaffRole.REVIEWER
+    )
+    browser.client.cookies.clear()
+    sign_in_staff(browser, reviewer, runtime.clock)
+
+    page = browser.get(f"/desk/access-requests/{request_id}")
+
+    assert page.status_code == 200, page.text
+    assert "recovery codes: no letter and no review" in page.text
