@@ -21,9 +21,11 @@ Refused, with nothing spent and nothing told:
 - an account paused after a veto (S25), or with a request open (S28): 409;
 - a wrong or used code: 422, the same words either way, audited.
 
-Every attempt counts per claimant and per account (``Scope.RECOVERY_CLAIM_*``,
-429 past the limit) before any code is looked at, so codes cannot be guessed
-at speed. The code is spent by one conditional UPDATE (S10): two claims with
+Every attempt counts per claimant (``Scope.RECOVERY_CLAIM_USER``), and every
+attempt by someone on a verified domain of the account per account
+(``Scope.RECOVERY_CLAIM_ACCOUNT``), 429 past either limit, before any code is
+looked at: codes cannot be guessed at speed, and strangers cannot use up the
+account's allowance. The code is spent by one conditional UPDATE (S10): two claims with
 the same code cannot both win.
 """
 
