@@ -211,6 +211,11 @@ class TestRefusals:
             redeem(runtime, factories.user(CLAIMANT), codes[0], account="no-such-account")
         assert refused.value.detail == OFF_DOMAIN  # the form lists no accounts
 
+    def test_the_account_name_is_taken_in_any_case(self, runtime, factories, acme):
+        _, _, codes = acme
+
+        assert redeem(runtime, factories.user(CLAIMANT), codes[0], account=" ACME-Corp ")
+
     def test_not_signed_in_is_401(self, runtime, acme):
         _, _, codes = acme
         with pytest.raises(NotAuthenticated):

@@ -120,7 +120,9 @@ def redeem_recovery_code(
             raise NotAuthenticated("sign in to redeem a recovery code")
         if user.email_verified_at is None:
             raise PermissionDenied("verify your email address first, then redeem the code")
-        account = repository.account_by_name(uow.session, account_name.strip(), for_update=True)
+        # As typed (any case); a name that cannot be one reads as an account not theirs.
+        name = account_name.strip().lower()
+        account = repository.account_by_name(uow.session, name, for_update=True)
         verdict = claimant_domain_verdict(account, user.email) if account else None
         if account is None or verdict is None or verdict.status != "pass":
             raise PermissionDenied(OFF_DOMAIN)
