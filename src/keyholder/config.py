@@ -136,6 +136,12 @@ class Settings(BaseSettings):
     staff_email_domains: tuple[str, ...] = ()
     access_request_limit_per_client: str = "5 per 1 hour"
     access_request_limit_per_account: str = "3 per 1 day"
+    # Claims by break-glass recovery code (access.recovery_claims): the wait before
+    # the grant, during which admins and contacts may veto (0 only in development),
+    # and how many attempts (wrong codes included) per claimant and per account.
+    recovery_claim_cooling_off: timedelta = timedelta(hours=24)
+    recovery_claim_limit_per_user: str = "5 per 1 hour"
+    recovery_claim_limit_per_account: str = "10 per 1 day"
     # Letter pre-screening (S33): input limits, and the subprocess each pre-screen
     # runs in. A letter dated more than letters_max_age_days ago fails "dated recently".
     letters_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
@@ -199,6 +205,8 @@ class Settings(BaseSettings):
         "mfa_limit_per_user",
         "access_request_limit_per_client",
         "access_request_limit_per_account",
+        "recovery_claim_limit_per_user",
+        "recovery_claim_limit_per_account",
     )
     @classmethod
     def _parse_as_rate_limit(cls, value: str) -> str:
@@ -230,6 +238,12 @@ class Settings(BaseSettings):
             raise ValueError(
                 "KEYHOLDER_COOLING_OFF=0 is allowed only with KEYHOLDER_ENV=development: "
                 "existing admins and contacts need time to veto a grant"
+            )
+        claim = self.recovery_claim_cooling_off
+        if claim < timedelta(0) or (not claim and self.env is not Environment.DEVELOPMENT):
+            raise ValueError(
+                "KEYHOLDER_RECOVERY_CLAIM_COOLING_OFF must be positive (0 only with "
+                "KEYHOLDER_ENV=development): admins and contacts need time to veto a claim"
             )
         return self
 

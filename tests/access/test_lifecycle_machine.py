@@ -7,7 +7,10 @@ taking down) the DNS proof. After every step: only legal states, at most one
 grant per request, and never a grant without two distinct staff approvals, an
 elapsed cooling-off, no veto, no executive denial and a proof that does not
 come from the requester (S23b: the executive on record confirmed, or the DNS
-proof passed); nor a cooling-off without that proof.
+proof passed); nor a cooling-off without that proof. Claims by recovery code
+(issue 18) join the game: a member redeems one of the account's codes, its
+notices' veto links are clicked too, and a claim's grant needs no approvals
+but its spent code, the elapsed cooling-off and no veto.
 """
 
 from __future__ import annotations
@@ -28,7 +31,10 @@ from keyholder.access.dns_proof import record_value
 from keyholder.access.execution import execute_due, execute_request
 from keyholder.access.models import AccessRequest, Approval
 from keyholder.access.proofs import independent_proofs
-from keyholder.access.states import FINAL_STATES, RequestState
+from keyholder.access.recovery_claims import redeem_recovery_code
+from keyholder.access.states import FINAL_STATES, RequestState, RequestVia
+from keyholder.accounts.models import AccountRecoveryCode
+from keyholder.accounts.recovery_codes import generate_recovery_codes
 from keyholder.audit.models import AuditEvent
 from keyholder.desk.customer import record_customer_reply
 from keyholder.desk.models import MessageChannel, Ticket
@@ -46,7 +52,12 @@ CHALLENGE = "_keyholder-challenge.acme.example"
 @pytest.fixture
 def settings(settings, dns_server):
     return settings.model_copy(
-        update={"dns_nameservers": (dns_server.address,), "dns_port": dns_server.port}
+        update={
+            "dns_nameservers": (dns_server.address,),
+            "dns_port": dns_server.port,
+            "recovery_claim_limit_per_user": "1000 per 1 hour",
+            "recovery_claim_limit_per_account": "1000 per 1 day",
+        }
     )
 
 
@@ -65,6 +76,12 @@ def test_request_lifecycle_keeps_its_invariants_s20_s23b(runtime, engine, dns_se
             self.seen_cooling_off: set[str] = set()
             dns_server.txt.clear()
             self.used_links: list[tuple[str, str]] = []
+            # An admin who generated the account's codes long ago, and a member who may claim.
+            admin = factories.admin_of(self.story.account, "gone.admin@acme.example")
+            self.codes = generate_recovery_codes(
+                runtime.uow(), "acme-corp", actor=factories.actor(admin)
+            )
+            self.claimant = factories.actor(factories.user("claimant@acme.example"))
 
         def _try(self, action) -> None:
             # Refusals (409, 403, 410, 422) are part of the game; anything else is a bug.
@@ -102,10 +119,25 @@ def test_request_lifecycle_keeps_its_invariants_s20_s23b(runtime, engine, dns_se
 
         @rule(which=st.integers(0, 3))
         def someone_vetoes(self, which):
-            notices = self.story.emails("access_veto_notice")
+            notices = [
+                *self.story.emails("access_veto_notice"),
+                *self.story.emails("access_claim_veto_notice"),
+            ]
             if notices:
-                _, token = link_token(notices[which % len(notices)].body, "veto")
-                self._try(lambda: decisions.veto(runtime.uow(), self.request_id, token))
+                found, token = link_token(notices[which % len(notices)].body, "veto")
+                self._try(lambda: decisions.veto(runtime.uow(), found, token))
+
+        @rule(which=st.integers(0, 2))
+        def a_member_redeems_a_code(self, which):
+            self._try(
+                lambda: redeem_recovery_code(
+                    runtime.uow(),
+                    "acme-corp",
+                    self.codes[which],
+                    actor=self.claimant,
+                    limiter=runtime.rate_limiter,
+                )
+            )
 
         @rule()
         def requester_replies(self):
@@ -175,7 +207,12 @@ def test_request_lifecycle_keeps_its_invariants_s20_s23b(runtime, engine, dns_se
                     )
                     assert executions <= 1
                     assert (executions == 1) == (request.state is RequestState.EXECUTED)
-                    if request.state is RequestState.EXECUTED:
+                    if request.state is RequestState.EXECUTED and (
+                        request.via is RequestVia.RECOVERY_CODE
+                    ):
+                        assert request.executed_at >= request.cooling_off_until
+                        assert independent_proofs(request).held, "a claim without its code"
+                    elif request.state is RequestState.EXECUTED:
                         approvers = uow.session.scalar(
                             select(func.count(func.distinct(Approval.reviewer_id))).where(
                                 Approval.request_id == request.id
@@ -197,6 +234,21 @@ def test_request_lifecycle_keeps_its_invariants_s20_s23b(runtime, engine, dns_se
                         assert request.state is self.seen_final[key], "a final state changed"
                     elif request.state in FINAL_STATES:
                         self.seen_final[key] = request.state
+
+        @invariant()
+        def each_claim_spent_its_own_code_once(self):
+            with runtime.uow(read_only=True) as uow:
+                claims = uow.session.scalar(
+                    select(func.count())
+                    .select_from(AccessRequest)
+                    .where(AccessRequest.via == RequestVia.RECOVERY_CODE)
+                )
+                spent = uow.session.scalar(
+                    select(func.count())
+                    .select_from(AccountRecoveryCode)
+                    .where(AccountRecoveryCode.used_at.is_not(None))
+                )
+            assert claims == spent <= len(self.codes)
 
         @invariant()
         def at_most_one_open_request_per_account(self):

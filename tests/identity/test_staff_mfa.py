@@ -268,6 +268,7 @@ BODIES = {
         "permissions": ["view"],
     },
     ("PATCH", f"{ACCOUNTS}/{{name}}/members/{{email}}"): {"permissions": ["view"]},
+    ("POST", f"{ACCOUNTS}/{{name}}/recovery-claims"): {"code": "0000-0000"},
 }
 
 

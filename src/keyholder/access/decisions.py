@@ -195,7 +195,7 @@ def _approve(
     request.cooling_off_until = tx.clock.now() + tx.settings.cooling_off
     account = tx.session.get(EnterpriseAccount, request.account_id)
     assert account is not None  # approvable requests have an account
-    holders = _veto_holders(tx, account)
+    holders = veto_holders(tx, account)
     for email, role in holders:
         notices.veto_notice(tx, ticket, request, account, email=email, role=role)
     cooling_off_notice.tell_requester(
@@ -203,7 +203,7 @@ def _approve(
     )
 
 
-def _veto_holders(tx: Tx, account: EnterpriseAccount) -> list[tuple[str, str]]:
+def veto_holders(tx: Tx, account: EnterpriseAccount) -> list[tuple[str, str]]:
     """Every current admin, billing and security contact and executive on record (S25)."""
     holders: dict[str, str] = {}
     for user in all_admins(tx, account):

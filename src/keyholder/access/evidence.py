@@ -35,6 +35,7 @@ class Check(StrEnum):
     DNS_PROOF = "dns_proof"
     LETTER = "letter"
     EXISTING_ADMINS = "existing_admins"
+    RECOVERY_CODE = "recovery_code"  # claims only: the code redeemed is their proof
 
 
 _ORDER = {Status.FAIL: 0, Status.UNKNOWN: 1, Status.PASS: 2}

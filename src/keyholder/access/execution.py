@@ -6,6 +6,10 @@ the transaction that grants, so a second worker, or a second run, finds it no
 longer waiting and moves on: a request is executed once whatever runs twice.
 S21 again: an admin who became reachable gets the request instead.
 S26: one membership (or invitation) with ``manage``, nothing else.
+A claim by recovery code (``access.recovery_claims``) is executed the same
+way, without the two approvals (it had no review: its code is its proof, S23b)
+and only while its claimant's address is still on a verified domain; everyone
+on record is told of its grant.
 """
 
 from __future__ import annotations
@@ -18,11 +22,12 @@ from sqlalchemy import func, select
 from keyholder.access import notices, proofs
 from keyholder.access.lifecycle import ask_active_admins, finish, lock_request, move
 from keyholder.access.models import AccessRequest, Approval
-from keyholder.access.states import RequestState
+from keyholder.access.states import RequestState, RequestVia
 from keyholder.accounts.grants import grant_membership
 from keyholder.accounts.invitations import invite
 from keyholder.accounts.models import ContactKind, EnterpriseAccount
 from keyholder.accounts.permissions import ADMIN_PERMISSION, parse_permissions
+from keyholder.accounts.recovery_codes import claimant_on_verified_domain, people_on_record
 from keyholder.accounts.staff_addresses import is_staff_address
 from keyholder.audit.actions import AuditAction
 from keyholder.audit.service import record_event
@@ -72,8 +77,9 @@ def execute_request(
                 Approval.request_id == request.id
             )
         )
+        claim = request.via is RequestVia.RECOVERY_CODE
         if (
-            (approvers or 0) < 2
+            (not claim and (approvers or 0) < 2)
             or request.executive_denied_at is not None
             or is_staff_address(uow, request.email_to_add)
             or proofs.lookalike_items(request.evidence)
@@ -91,7 +97,13 @@ def execute_request(
             finish(uow, request, RequestState.REJECTED, actor=actor, outcome="account is gone")
             uow.commit()
             return request.state
+        if claim and not claimant_on_verified_domain(account, request.email_to_add):
+            outcome = "the claimant's address is no longer on a verified domain of the account"
+            finish(uow, request, RequestState.REJECTED, actor=actor, outcome=outcome)
+            uow.commit()
+            return request.state
         ticket = notices.ticket_of(uow, request)
+        told_on_record = people_on_record(uow, account)  # before the grant: the admins until now
         if ask_active_admins(uow, ticket, request, account, now=now):
             finish(
                 uow,
@@ -113,9 +125,12 @@ def execute_request(
             target=request_target(request.id),
             after={"account": account.name, "email": request.email_to_add, "grant": grant},
         )
-        notices.granted(
-            uow, ticket, request, to=[request.requester_email, *_executives(request, account)]
-        )
+        if claim:
+            notices.claim_granted(uow, ticket, request, account, on_record=told_on_record)
+        else:
+            notices.granted(
+                uow, ticket, request, to=[request.requester_email, *_executives(request, account)]
+            )
         change_status(uow, ticket, TicketStatus.SOLVED, actor=actor, reason="access granted")
         uow.commit()
         return request.state

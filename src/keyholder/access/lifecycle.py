@@ -16,7 +16,7 @@ from sqlalchemy import select
 from keyholder.access import notices, proofs, states
 from keyholder.access.models import AccessRequest
 from keyholder.access.queries import active_admins
-from keyholder.access.states import RequestState
+from keyholder.access.states import RequestState, RequestVia
 from keyholder.accounts.models import EnterpriseAccount
 from keyholder.audit.actions import AuditAction
 from keyholder.audit.service import record_event
@@ -45,7 +45,8 @@ def move(tx: Tx, request: AccessRequest, target: RequestState, *, actor: Actor) 
     (S23b): checked here, on the move itself, so that no path can skip it.
     """
     before = request.state
-    states.check_move(before, target)
+    # ``via`` is unset on a request not flushed yet: only letter requests are built so.
+    states.check_move(before, target, via=request.via or RequestVia.LETTER)
     if target in proofs.GATED_STATES:
         proofs.require_independent_proof(request, to=f"A request becoming {target}")
     request.state = target

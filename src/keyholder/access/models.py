@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from keyholder.access.states import OPEN_STATES, RequestState
+from keyholder.access.states import OPEN_STATES, RequestState, RequestVia
 from keyholder.db.base import Base
 from keyholder.db.types import StrEnumType
 
@@ -46,6 +46,10 @@ class AccessRequest(Base):
         ForeignKey("enterprise_accounts.id", ondelete="SET NULL")
     )
     state: Mapped[RequestState] = mapped_column(StrEnumType(RequestState, 20))
+    # A letter reviewed by staff, or a claim by recovery code (no letter, no review).
+    via: Mapped[RequestVia] = mapped_column(
+        StrEnumType(RequestVia, 20), default=RequestVia.LETTER, server_default="letter"
+    )
     # What the requester typed: the six items of the letter and who they are.
     account_name: Mapped[str] = mapped_column(String(200))
     requester_email: Mapped[str] = mapped_column(String(320))

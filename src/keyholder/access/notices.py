@@ -171,3 +171,69 @@ def granted(tx: Tx, ticket: Ticket, request: AccessRequest, *, to: list[str]) ->
             "enrol multi-factor authentication before using admin powers."
         ),
     )
+
+
+def claim_veto_notice(
+    tx: Tx,
+    ticket: Ticket,
+    request: AccessRequest,
+    account: EnterpriseAccount,
+    *,
+    email: str,
+    role: str,
+    generated_by: str,
+    generated_at: str,
+) -> None:
+    """A claim by recovery code to an admin or contact on record, with their veto link (S25)."""
+    token = issue_link(tx, request.id, LinkPurpose.VETO, email)
+    assert request.cooling_off_until is not None
+    send_ticket_email(
+        tx,
+        ticket,
+        "access_claim_veto_notice",
+        to=[email],
+        auto_submitted=True,
+        holds_secret=True,
+        account_display_name=account.display_name,
+        account_name=account.name,
+        email_to_add=request.email_to_add,
+        generated_by=generated_by,
+        generated_at=generated_at,
+        role=role,
+        grant_at=f"{request.cooling_off_until:%Y-%m-%d %H:%M}",
+        veto_link=_link(tx, request, "veto", token),
+    )
+
+
+def claim_granted(
+    tx: Tx,
+    ticket: Ticket,
+    request: AccessRequest,
+    account: EnterpriseAccount,
+    *,
+    on_record: list[str],
+) -> None:
+    """A claim's grant, to its claimant (with their ticket link) and to everyone on record."""
+    message = (
+        f"{request.email_to_add} is now an admin of the enterprise account "
+        f"{account.display_name} ({account.name}): they redeemed one of its recovery codes and "
+        "nobody stopped the claim during its waiting period.\n\n"
+        "The new admin must enrol multi-factor authentication before using admin powers. "
+        "If the account's recovery codes may be known to others, the new admin should generate "
+        "a new set, which voids the old one."
+    )
+    headline = "Admin access granted (recovery code)"
+    send_ticket_email(
+        tx, ticket, "access_outcome_notice", auto_submitted=True, headline=headline, message=message
+    )
+    others = [email for email in on_record if email != request.requester_email]
+    if others:
+        send_ticket_email(
+            tx,
+            ticket,
+            "access_outcome_notice",
+            to=others,
+            auto_submitted=True,
+            headline=headline,
+            message=message,
+        )

@@ -22,7 +22,7 @@ from keyholder.access import dns_check
 from keyholder.access.dns_proof import CHALLENGE_LABEL, record_value
 from keyholder.access.models import AccessRequest
 from keyholder.access.requester_view import Stage, Wording, requester_wording
-from keyholder.access.states import RequestState
+from keyholder.access.states import RequestState, RequestVia
 from keyholder.db.tx import Tx
 from keyholder.db.uow import UnitOfWork
 from keyholder.desk.links import ticket_by_link
@@ -113,10 +113,11 @@ def _progress(tx: Tx, ticket: Ticket) -> RequestProgress | None:
         return None
     letter, readings = _letter(request)
     stage = requester_wording(request.state)
-    if stage.stage in {Stage.CLOSED, Stage.DONE} and letter is not LetterStatus.READ:
+    claim = request.via is RequestVia.RECOVERY_CODE  # no letter, and its code is its proof
+    if claim or (stage.stage in {Stage.CLOSED, Stage.DONE} and letter is not LetterStatus.READ):
         # "A reviewer reads it" would be untrue of a request that is over.
         letter = LetterStatus.OVER
-    proof_helps = request.state in _PROOF_STATES
+    proof_helps = request.state in _PROOF_STATES and not claim
     changes_at = time_left = None
     if request.state is RequestState.COOLING_OFF and request.cooling_off_until is not None:
         changes_at = aware(request.cooling_off_until)

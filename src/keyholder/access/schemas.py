@@ -19,7 +19,7 @@ from keyholder.access import dns_check
 from keyholder.access.evidence import risk_summary
 from keyholder.access.models import AccessRequest, Approval
 from keyholder.access.proofs import independent_proofs
-from keyholder.access.states import RequestState
+from keyholder.access.states import RequestState, RequestVia
 
 AttachmentUrl = Callable[[int, uuid.UUID], str]
 """Where a ticket's attachment is fetched: the letter is one, on the request's ticket."""
@@ -53,6 +53,8 @@ class AccessRequestOut(BaseModel):
     id: uuid.UUID
     ticket: int
     state: RequestState
+    # "letter" (reviewed by staff) or "recovery_code" (a claim: no letter, no review).
+    via: RequestVia
     account_name: str
     account_matched: bool
     requester_email: str
@@ -85,6 +87,7 @@ def request_out(
         id=request.id,
         ticket=request.ticket_id,
         state=request.state,
+        via=request.via,
         account_name=request.account_name,
         account_matched=request.account_id is not None,
         requester_email=request.requester_email,

@@ -10,6 +10,10 @@
 
           any open state ──▶ rejected (reviewer; the executive's denial in the cooling-off)
                          └──▶ cancelled (veto by an admin or contact on record, S25)
+
+    recovery-code claims only:
+               code redeemed (the code is the proof, no letter, no reviewers)
+    submitted ─────────────────────────────────────────────────▶ cooling_off ──▶ (as above)
 ```
 Every confirmed request goes to review, even one whose account has an admin
 who can act (they are asked, S21, and reviewers close it): its requester must
@@ -17,6 +21,12 @@ not see a different path (S31a). Every state before ``executed`` can end in
 ``rejected`` (a reviewer, or the executive's denial once approved) or
 ``cancelled`` (a veto). ``executed``, ``rejected``, ``cancelled`` and
 ``routed`` are final. Anything else is a 409.
+
+A request comes one of two ways (``RequestVia``): a letter reviewed by staff,
+or a claim made with one of the account's break-glass recovery codes
+(``access.recovery_claims``). A claim has no review: its one extra move,
+``submitted → cooling_off``, is legal for claims only, so a letter request can
+never skip its two approvals (S20); from the cooling-off on both are the same.
 """
 
 from __future__ import annotations
@@ -39,6 +49,13 @@ class RequestState(StrEnum):
     ROUTED = "routed"  # at execution, an admin could act again: they were asked instead (S21)
 
 
+class RequestVia(StrEnum):
+    """How a request came: the reviewed letter, or a redeemed recovery code."""
+
+    LETTER = "letter"
+    RECOVERY_CODE = "recovery_code"
+
+
 R = RequestState
 _ENDINGS = frozenset({R.REJECTED, R.CANCELLED})
 
@@ -54,17 +71,29 @@ TRANSITIONS: Mapping[RequestState, frozenset[RequestState]] = {
     R.ROUTED: frozenset(),
 }
 
+# A claim by recovery code starts its cooling-off at once: the code is its proof.
+CLAIM_TRANSITIONS: Mapping[RequestState, frozenset[RequestState]] = {
+    **TRANSITIONS,
+    R.SUBMITTED: TRANSITIONS[R.SUBMITTED] | {R.COOLING_OFF},
+}
+
+_BY_VIA = {RequestVia.LETTER: TRANSITIONS, RequestVia.RECOVERY_CODE: CLAIM_TRANSITIONS}
+
 OPEN_STATES = frozenset(s for s, moves in TRANSITIONS.items() if moves)
 FINAL_STATES = frozenset(RequestState) - OPEN_STATES
 
 
-def can_move(current: RequestState, target: RequestState) -> bool:
-    return target in TRANSITIONS[current]
+def can_move(
+    current: RequestState, target: RequestState, *, via: RequestVia = RequestVia.LETTER
+) -> bool:
+    return target in _BY_VIA[via][current]
 
 
-def check_move(current: RequestState, target: RequestState) -> None:
-    """Raise ``Conflict`` (409) unless ``current`` may become ``target``."""
-    if can_move(current, target):
+def check_move(
+    current: RequestState, target: RequestState, *, via: RequestVia = RequestVia.LETTER
+) -> None:
+    """Raise ``Conflict`` (409) unless ``current`` may become ``target`` (for a request ``via``)."""
+    if can_move(current, target, via=via):
         return
     if current in FINAL_STATES:
         raise Conflict(f"this request is {current}; nothing more can happen to it")

@@ -122,3 +122,27 @@ class Invitation(Base):
 
     def is_pending(self, now: datetime) -> bool:
         return self.accepted_at is None and self.revoked_at is None and now < self.expires_at
+
+
+class AccountRecoveryCode(Base):
+    """One break-glass recovery code of an account; only its SHA-256 is stored (S6).
+
+    An admin generates a set (``accounts.recovery_codes``); regenerating
+    deletes the old set. ``used_at`` is set once, by one conditional UPDATE.
+    """
+
+    __tablename__ = "account_recovery_codes"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    account_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("enterprise_accounts.id", ondelete="CASCADE"), index=True
+    )
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    generated_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    used_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )

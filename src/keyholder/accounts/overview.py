@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from keyholder.accounts import repository
 from keyholder.accounts.admin_presence import without_admin
@@ -18,6 +19,7 @@ from keyholder.accounts.history import recent_events
 from keyholder.accounts.models import EnterpriseAccount, Invitation, Membership
 from keyholder.accounts.permissions import ADMIN_PERMISSION
 from keyholder.accounts.policy import manage_refusal, readable_account
+from keyholder.accounts.recovery_codes import recovery_code_status
 from keyholder.audit.models import AuditEvent
 from keyholder.db.uow import UnitOfWork
 from keyholder.errors import AdminNeedsMfa, NeedsPhishingResistantFactor
@@ -38,6 +40,10 @@ class AccountOverview:
     needs_mfa: bool
     # An admin whose sign-in was not with a passkey, while the policy asks for one.
     needs_passkey: bool = False
+    # The "Recovery codes" section: for the account's own admins (staff never generate
+    # codes), with (codes left, generated at), or None before any was generated.
+    recovery_codes_section: bool = False
+    recovery_codes: tuple[int, datetime] | None = None
 
     @property
     def has_admin(self) -> bool:
@@ -57,6 +63,7 @@ def account_overview(uow: UnitOfWork, name: str, *, actor: Actor) -> AccountOver
         refusal = manage_refusal(uow.session, account, actor=actor)
         can_manage = refusal is None
         session = uow.session
+        codes_section = can_manage and not actor.is_staff
         return AccountOverview(
             account=account,
             members=repository.members(session, account.id),
@@ -67,6 +74,8 @@ def account_overview(uow: UnitOfWork, name: str, *, actor: Actor) -> AccountOver
             can_manage=can_manage,
             needs_mfa=isinstance(refusal, AdminNeedsMfa),
             needs_passkey=isinstance(refusal, NeedsPhishingResistantFactor),
+            recovery_codes_section=codes_section,
+            recovery_codes=recovery_code_status(uow, account) if codes_section else None,
         )
 
 

@@ -20,6 +20,8 @@ class AuditAction(StrEnum):
     INVITATION_CREATE = "invitation.create"
     INVITATION_REVOKE = "invitation.revoke"
     INVITATION_ACCEPT = "invitation.accept"
+    ACCOUNT_RECOVERY_CODES_GENERATE = "account.recovery_codes_generate"
+    ACCOUNT_RECOVERY_CODE_REFUSED = "account.recovery_code_refused"
 
     # A request for admin access (access).
     ACCESS_REQUEST_SUBMIT = "access_request.submit"
@@ -35,6 +37,7 @@ class AuditAction(StrEnum):
     ACCESS_REQUEST_PRESCREEN = "access_request.prescreen"
     ACCESS_REQUEST_VIEW_ANNOTATED_LETTER = "access_request.view_annotated_letter"
     ACCESS_REQUEST_EXECUTE = "access_request.execute"
+    ACCESS_REQUEST_RECOVERY_CLAIM = "access_request.recovery_claim"
 
     # Support tickets (desk).
     TICKET_OPEN = "ticket.open"

@@ -135,5 +135,7 @@ def make_rate_limiter(settings: Settings) -> LimitsRateLimiter:
         Scope.MFA_USER: parse(settings.mfa_limit_per_user),
         Scope.ACCESS_REQUEST_CLIENT: parse(settings.access_request_limit_per_client),
         Scope.ACCESS_REQUEST_ACCOUNT: parse(settings.access_request_limit_per_account),
+        Scope.RECOVERY_CLAIM_USER: parse(settings.recovery_claim_limit_per_user),
+        Scope.RECOVERY_CLAIM_ACCOUNT: parse(settings.recovery_claim_limit_per_account),
     }
     return LimitsRateLimiter(storage, limits, secret=settings.secret, redis_pool=redis_pool)

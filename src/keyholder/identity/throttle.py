@@ -26,6 +26,8 @@ class Scope(StrEnum):
     MFA_USER = "mfa-user"
     ACCESS_REQUEST_CLIENT = "access-request-client"
     ACCESS_REQUEST_ACCOUNT = "access-request-account"
+    RECOVERY_CLAIM_USER = "recovery-claim-user"
+    RECOVERY_CLAIM_ACCOUNT = "recovery-claim-account"
 
 
 class RateLimiter(Protocol):

@@ -18,6 +18,7 @@ from keyholder.accounts.schemas import (
     member_out,
 )
 from keyholder.accounts.service import ContactInput
+from keyholder.web.api import recovery
 from keyholder.web.api.schemas import AccountCreate, MemberCreate, MemberUpdate
 from keyholder.web.deps import CurrentActor, ReadUoW, UoW
 
@@ -109,3 +110,7 @@ def revoke_invitation(
 ) -> Response:
     invitations.revoke_invitation(uow, name, invitation_id, actor=actor)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+# Last: tried after the members' routes, which the hot path needs first.
+router.include_router(recovery.router)

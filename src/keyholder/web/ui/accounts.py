@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, Response
 
-from keyholder.accounts import invitations, members, overview
+from keyholder.accounts import invitations, members, overview, recovery_codes
 from keyholder.accounts.permissions import Permission, ordered
 from keyholder.db.uow import UnitOfWork
 from keyholder.identity.actor import Actor
@@ -79,6 +79,8 @@ def _account_page(
         "error": error,
         "notice": notice,
         "add_email": add_email,
+        "recovery_codes_section": page.recovery_codes_section,  # _account_recovery_codes.html
+        "recovery_codes": page.recovery_codes,
     }
     return render(request, "account.html", context, status_code=status)
 
@@ -148,3 +150,12 @@ def revoke_invitation(
     with _refused(request, name, actor):
         invitations.revoke_invitation(uow, name, invitation_id, actor=actor)
     return _done(name, "revoked")
+
+
+@router.post("/accounts/{name}/recovery-codes", dependencies=[CSRF_CHECKED])
+def generate_recovery_codes(request: Request, name: str, actor: SignedIn, uow: UoW) -> Response:
+    """A new set of the account's recovery codes, on a page shown once (never cached)."""
+    with _refused(request, name, actor):
+        codes = recovery_codes.generate_recovery_codes(uow, name, actor=actor)
+    context = {"title": "Recovery codes of the account", "account_name": name, "codes": codes}
+    return render(request, "account_recovery_codes.html", context)

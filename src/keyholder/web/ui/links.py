@@ -87,8 +87,9 @@ def executive_answer(
 def veto_page(request: Request) -> Response:
     context = {
         "title": "Stop this grant of admin access",
-        "explanation": "A request for admin access to your enterprise account was approved "
-        "and is waiting out its cooling-off period. If you do not know about it, or it "
+        "explanation": "A request for admin access to your enterprise account (approved by "
+        "our reviewers, or made with one of the account's recovery codes) is waiting out its "
+        "cooling-off period. If you do not know about it, or it "
         "should not happen, press the button: the request is cancelled, nobody is given "
         "access, and new requests for the account are paused for a while.",
         "buttons": [("", "Stop it: cancel the request")],

@@ -48,7 +48,7 @@ LABELS = {
 }
 
 
-def _account_hint(account: str) -> str:
+def account_hint(account: str) -> str:
     """An account name carried in a link (from the account page): a short line, or nothing."""
     text = " ".join(account.split())
     return text if len(text) <= 200 and text.isprintable() else ""
@@ -56,7 +56,7 @@ def _account_hint(account: str) -> str:
 
 @router.get("")
 def guide(request: Request, account: str = "") -> Response:
-    context = {"title": "I can't reach an admin of my account", "account": _account_hint(account)}
+    context = {"title": "I can't reach an admin of my account", "account": account_hint(account)}
     return render(request, "no_admin.html", context)
 
 
@@ -84,7 +84,7 @@ def _prefilled(request: Request, actor: Actor | None, account: str) -> dict[str,
     The contract number only for an account the reader may see (as on its page);
     any other name is just echoed back into the field, as if they had typed it.
     """
-    values = {"account_name": _account_hint(account)}
+    values = {"account_name": account_hint(account)}
     if actor is None or actor.email is None:
         return values
     values |= {"requester_email": actor.email, "email_to_add": actor.email}
