@@ -208,11 +208,8 @@ def _action(line: int, value: str, errors: list[RowError]) -> RowAction | None:
     try:
         return RowAction(name)
     except ValueError:
-        errors.append(
-            RowError(
-                line, ACTION, f"{value[:40]!r} is not an action: leave it empty, set or remove"
-            )
-        )
+        reason = f"{value[:40]!r} is not an action: leave it empty, or set or remove"
+        errors.append(RowError(line, ACTION, reason))
         return None
 
 
