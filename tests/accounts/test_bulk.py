@@ -10,7 +10,13 @@ import pytest
 from sqlalchemy import event, func, select
 
 from keyholder.accounts import bulk, members
-from keyholder.accounts.bulk import ImportResult, Outcome, export_members, import_members
+from keyholder.accounts.bulk import (
+    ImportResult,
+    Outcome,
+    export_members,
+    import_members,
+    import_members_row_by_row,
+)
 from keyholder.accounts.members_csv import MemberRow, parse_members_csv
 from keyholder.accounts.models import EnterpriseAccount
 from keyholder.audit.models import AuditEvent
@@ -275,6 +281,72 @@ def test_an_email_already_invited_with_those_permissions_is_not_emailed_again(
     assert len(outbox.of_kind("invitation")) == 2
 
 
+class TestRowByRow:
+    """The opt-out of all or nothing: each row in its own transaction, bad ones skipped."""
+
+    def test_valid_rows_apply_and_the_others_are_reported(
+        self, runtime: Runtime, factories: Factories, acme: EnterpriseAccount, alice: User
+    ) -> None:
+        factories.user("agent@acme.example", staff_role=StaffRole.AGENT)
+        factories.member(acme, factories.user("bob@acme.example"), "view")
+        text = (
+            "email,permissions,action\n"
+            "alice@acme.example,,remove\n"  # the only admin so far: refused
+            "agent@acme.example,manage,\n"  # S31: refused
+            "bob@acme.example,manage,\n"
+            "new@acme.example,billing,\n"
+        )
+        audit_before = count(runtime, AuditEvent)
+
+        result = import_members_row_by_row(runtime.uow, "acme-corp", rows(text), actor=OPERATOR)
+
+        assert [(r.line, r.outcome) for r in result.rows] == [
+            (4, Outcome.CHANGED),
+            (5, Outcome.INVITED),
+        ]
+        assert [(e.line, e.column) for e in result.errors] == [
+            (2, "action"),
+            (3, "permissions"),
+        ]
+        assert members_of(runtime) == {
+            "alice@acme.example": ["manage", "view"],
+            "bob@acme.example": ["manage", "view"],
+        }
+        assert count(runtime, AuditEvent) > audit_before
+
+    def test_each_row_commits_on_its_own(
+        self, runtime: Runtime, acme: EnterpriseAccount, alice: User, commits: list[int]
+    ) -> None:
+        text = "email,permissions\n" + "".join(f"u{i}@acme.example,view\n" for i in range(3))
+        commits.clear()
+
+        import_members_row_by_row(runtime.uow, "acme-corp", rows(text), actor=OPERATOR)
+
+        assert len(commits) == 3
+
+    def test_a_dry_run_writes_nothing(
+        self, runtime: Runtime, acme: EnterpriseAccount, alice: User, commits: list[int]
+    ) -> None:
+        commits.clear()
+        audit_before = count(runtime, AuditEvent)
+
+        result = import_members_row_by_row(
+            runtime.uow, "acme-corp", rows("email,permissions\nnew@acme.example,view\n"),
+            actor=OPERATOR, dry_run=True,
+        )  # fmt: skip
+
+        assert result.count(Outcome.INVITED) == 1
+        assert commits == []
+        assert count(runtime, AuditEvent) == audit_before
+
+    def test_an_error_not_of_a_row_stops_it(self, runtime: Runtime) -> None:
+        with pytest.raises(NotFound):
+            import_members_row_by_row(
+                runtime.uow, "nope", rows("email,permissions\nnew@acme.example,view\n"),
+                actor=OPERATOR,
+            )  # fmt: skip
+
+
 class TestWhoMay:
     def test_an_admin_of_the_account_may(
         self, runtime: Runtime, factories: Factories, acme: EnterpriseAccount, alice: User
@@ -358,9 +430,24 @@ def test_five_thousand_rows_apply_in_one_transaction(
         sys.stderr.write(f"\n5,000-row import on {runtime.engine.dialect.name}: {took:.1f} s\n")
 
 
+def test_only_the_files_members_are_loaded_and_others_stay(
+    runtime: Runtime, factories: Factories, acme: EnterpriseAccount, alice: User
+) -> None:
+    factories.member(acme, factories.user("bob@acme.example"), "view,billing")
+
+    result = run(runtime, "email,permissions\ncarol@acme.example,view\n")
+
+    assert result.count(Outcome.INVITED) == 1
+    assert members_of(runtime) == {
+        "alice@acme.example": ["manage", "view"],
+        "bob@acme.example": ["billing", "view"],
+    }
+
+
 def test_the_lookup_of_many_users_is_chunked(
     runtime: Runtime, acme: EnterpriseAccount, alice: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Users, members and pending invitations are read 2 emails at a time here."""
     monkeypatch.setattr(bulk, "_LOOKUP_CHUNK", 2)
     with runtime.uow() as uow:
         uow.session.add_all(
@@ -368,9 +455,19 @@ def test_the_lookup_of_many_users_is_chunked(
             for i in range(5)
         )
         uow.commit()
+    run(runtime, "email,permissions\nuser0@acme.example,view\nuser1@acme.example,billing\n"
+                 "invitee0@acme.example,view\ninvitee1@acme.example,view\n")  # fmt: skip
+    text = "email,permissions\n" + "".join(f"user{i}@acme.example,view\n" for i in range(5))
+    text += "invitee0@acme.example,view\ninvitee1@acme.example,create\n"
 
-    result = run(
-        runtime, "email,permissions\n" + "".join(f"user{i}@acme.example,view\n" for i in range(5))
-    )
+    result = run(runtime, text)
 
-    assert result.count(Outcome.ADDED) == 5
+    assert [r.outcome for r in result.rows] == [
+        Outcome.UNCHANGED,  # user0: a member already
+        Outcome.CHANGED,  # user1: billing → view
+        Outcome.ADDED,
+        Outcome.ADDED,
+        Outcome.ADDED,
+        Outcome.UNCHANGED,  # invited so already
+        Outcome.INVITED,  # invited with other permissions
+    ]

@@ -152,6 +152,48 @@ class TestImport:
         assert "alice@acme.example" in members_of(cli)
         assert cli.json("audit", "list", "--action", "member.remove") == []
 
+    def test_continue_on_error_applies_the_valid_rows_and_skips_the_others(
+        self, cli: Cli, acme: EnterpriseAccount, tmp_path: Path
+    ) -> None:
+        file = write(
+            tmp_path,
+            "email,permissions,action\n"
+            "bob@acme.example,view;billing,\n"
+            "not-an-email,view,\n"  # refused by the parser
+            "alice@acme.example,,remove\n"  # refused: the last admin
+            "new@acme.example,create,\n",
+        )
+
+        result = cli("members", "import", file, "-a", "acme-corp", "--continue-on-error")
+
+        assert result.exit_code == 1
+        assert result.stdout.splitlines() == [
+            "line 2: changed bob@acme.example (view,create -> view,billing)",
+            "line 5: invited new@acme.example (view,create)",
+            "acme-corp: 0 added, 1 invited, 1 changed, 0 removed, 0 unchanged",
+        ]
+        stderr = result.stderr.splitlines()
+        assert [line.split(":")[0] for line in stderr] == [
+            "line 3, column email",
+            "line 4, column action",
+            "error",
+        ]
+        assert stderr[-1] == f"error: 2 error(s) in {file}: those rows were skipped"
+        assert members_of(cli) == {
+            "alice@acme.example": ["view", "manage"],
+            "bob@acme.example": ["view", "billing"],
+        }
+
+    def test_continue_on_error_without_errors_exits_0(
+        self, cli: Cli, acme: EnterpriseAccount, tmp_path: Path
+    ) -> None:
+        result = cli.ok("members", "import", write(tmp_path, CHANGES), "-a", "acme-corp",
+                        "--continue-on-error", "--json")  # fmt: skip
+
+        printed = json.loads(result.stdout)
+        assert printed["errors"] == []
+        assert printed["counts"]["changed"] == 1
+
     def test_unknown_account(self, cli: Cli, tmp_path: Path) -> None:
         result = cli("members", "import", write(tmp_path, CHANGES), "-a", "nope")
 

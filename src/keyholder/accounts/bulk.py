@@ -18,7 +18,7 @@ that would leave the account without an admin is refused at the line that took
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -27,12 +27,12 @@ from sqlalchemy import select
 from keyholder.accounts import repository
 from keyholder.accounts.members import add_or_invite, replace_permissions, take_off
 from keyholder.accounts.members_csv import ACTION, EMAIL, PERMISSIONS, MemberRow, RowAction
-from keyholder.accounts.models import EnterpriseAccount, Invitation, Membership
+from keyholder.accounts.models import EnterpriseAccount, Membership
 from keyholder.accounts.permissions import ADMIN_PERMISSION, PermissionSet
 from keyholder.accounts.policy import managed_account, readable_account
 from keyholder.accounts.staff_addresses import refuse_staff_admin
 from keyholder.db.tx import Tx
-from keyholder.db.uow import UnitOfWork
+from keyholder.db.uow import UnitOfWork, UnitOfWorkFactory
 from keyholder.errors import InvalidRows, KeyholderError, PermissionDenied, RowError
 from keyholder.identity.actor import Actor
 from keyholder.identity.models import User
@@ -65,6 +65,7 @@ class ImportResult:
     account: str
     rows: Sequence[RowResult]
     dry_run: bool
+    errors: Sequence[RowError] = ()  # the rows skipped by ``import_members_row_by_row``
 
     def count(self, outcome: Outcome) -> int:
         return sum(1 for row in self.rows if row.outcome is outcome)
@@ -101,6 +102,38 @@ def import_members(
         return ImportResult(account=account.name, rows=results, dry_run=dry_run)
 
 
+def import_members_row_by_row(
+    uow_factory: UnitOfWorkFactory,
+    account_name: str,
+    rows: Sequence[MemberRow],
+    *,
+    actor: Actor,
+    dry_run: bool = False,
+    on_row: Callable[[], None] | None = None,
+) -> ImportResult:
+    """Apply each row in its own transaction, in file order; a row that cannot is skipped.
+
+    The opt-out of all or nothing: the rows that applied stay applied, and the
+    result lists the others' errors. Each row is checked against the state the
+    rows before it left, the last-admin guard too. An error that is not the
+    row's (no such account, not allowed) stops the import at the first row.
+    """
+    results: list[RowResult] = []
+    errors: list[RowError] = []
+    name = account_name
+    for row in rows:
+        try:
+            done = import_members(uow_factory(), account_name, [row], actor=actor, dry_run=dry_run)
+        except InvalidRows as exc:
+            errors.extend(exc.errors)
+        else:
+            results.extend(done.rows)
+            name = done.account
+        if on_row is not None:
+            on_row()
+    return ImportResult(account=name, rows=results, dry_run=dry_run, errors=errors)
+
+
 def export_members(
     uow: UnitOfWork, account_name: str, *, actor: Actor
 ) -> list[tuple[str, PermissionSet]]:
@@ -118,15 +151,16 @@ def _apply(
     actor: Actor,
     on_row: Callable[[], None] | None,
 ) -> tuple[list[RowResult], list[RowError]]:
-    members = {m.user.email: m for m in repository.members(tx.session, account.id)}
+    emails = [row.email for row in rows]
+    members = _memberships_by_email(tx, account, emails)
     importer = _Importer(
         tx,
         account,
         actor,
-        users=_users_by_email(tx, [row.email for row in rows if row.email not in members]),
-        pending=_pending_invitations(tx, account),
+        users=_users_by_email(tx, [email for email in emails if email not in members]),
+        pending=_pending_invitations(tx, account, emails),
     )
-    admins_before = sum(1 for m in members.values() if ADMIN_PERMISSION in m.permissions)
+    admins_before = repository.count_admins(tx.session, account.id)
     results: list[RowResult] = []
     errors: list[RowError] = []
     last_admin_taken: MemberRow | None = None
@@ -208,19 +242,41 @@ def _no_admin_left(account: EnterpriseAccount, row: MemberRow) -> RowError:
     )
 
 
-def _users_by_email(tx: Tx, emails: Sequence[str]) -> dict[str, User]:
-    found: dict[str, User] = {}
+def _chunks(emails: Sequence[str]) -> Iterator[Sequence[str]]:
     for start in range(0, len(emails), _LOOKUP_CHUNK):
-        chunk = emails[start : start + _LOOKUP_CHUNK]
-        found.update(
-            (user.email, user)
-            for user in tx.session.scalars(select(User).where(User.email.in_(chunk)))
+        yield emails[start : start + _LOOKUP_CHUNK]
+
+
+def _memberships_by_email(
+    tx: Tx, account: EnterpriseAccount, emails: Sequence[str]
+) -> dict[str, Membership]:
+    """The memberships of the file's emails only: an account may have many more members."""
+    found: dict[str, Membership] = {}
+    for chunk in _chunks(emails):
+        query = (
+            select(Membership)
+            .join(Membership.user)
+            .where(Membership.account_id == account.id, User.email.in_(chunk))
         )
+        found.update((m.user.email, m) for m in tx.session.scalars(query).unique())
     return found
 
 
-def _pending_invitations(tx: Tx, account: EnterpriseAccount) -> dict[str, PermissionSet]:
-    pending: list[Invitation] = list(
-        repository.pending_invitations(tx.session, account.id, tx.clock.now())
-    )
-    return {invitation.email: invitation.permissions for invitation in pending}
+def _users_by_email(tx: Tx, emails: Sequence[str]) -> dict[str, User]:
+    found: dict[str, User] = {}
+    for chunk in _chunks(emails):
+        query = select(User).where(User.email.in_(chunk))
+        found.update((user.email, user) for user in tx.session.scalars(query))
+    return found
+
+
+def _pending_invitations(
+    tx: Tx, account: EnterpriseAccount, emails: Sequence[str]
+) -> dict[str, PermissionSet]:
+    """The permissions each of ``emails`` is invited with now (the newest invitation's)."""
+    now = tx.clock.now()
+    pending: dict[str, PermissionSet] = {}
+    for chunk in _chunks(emails):
+        found = repository.pending_invitations(tx.session, account.id, now, emails=chunk)
+        pending.update((invitation.email, invitation.permissions) for invitation in found)
+    return pending

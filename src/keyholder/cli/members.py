@@ -140,7 +140,11 @@ All or nothing: the file is checked whole and applied in one transaction, each
 change audited (and emailed) as by `members add|set|remove`. Any error leaves
 everything unchanged and prints every error as "line N, column C: reason"
 (the header is line 1). The account keeps at least one admin (manage) at the
-end. Limits: 10 MiB, 100,000 rows, one row per email.
+end. With --continue-on-error each valid row is applied on its own, in file
+order, and the rows with errors are skipped. Limits: 10 MiB, 100,000 rows, one
+row per email. A "remove" row for an email that is not a member changes nothing
+(a pending invitation stays), and an email already invited with the row's
+permissions is not emailed again.
 """
 
 
@@ -152,6 +156,11 @@ def import_(
     dry_run: bool = typer.Option(
         False, "--dry-run", help="Check the file and print what would change; change nothing."
     ),
+    continue_on_error: bool = typer.Option(
+        False,
+        "--continue-on-error",
+        help="Apply each valid row in its own transaction and skip the others (exit 1 if any).",
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     # A refused file prints all its errors, one per line, before handle_errors' one-line reason.
@@ -159,6 +168,15 @@ def import_(
     from keyholder.errors import InvalidRows  # noqa: PLC0415
 
     parsed = parse_members_csv(_read_members_file(file))
+    if continue_on_error:
+        result = _import(account, parsed.rows, dry_run=dry_run, row_by_row=True)
+        _print_import(result, as_json=as_json)
+        errors = sorted([*parsed.errors, *result.errors], key=lambda error: error.line)
+        for error in errors:
+            typer.echo(str(error), err=True)
+        if errors:
+            fail(f"{len(errors)} error(s) in {file}: those rows were skipped")
+        return
     errors = parsed.errors
     if not errors:
         try:
@@ -173,14 +191,24 @@ def import_(
     fail(f"{len(errors)} error(s) in {file}: nothing was changed")
 
 
-def _import(account: str, rows: Sequence[MemberRow], *, dry_run: bool) -> ImportResult:
-    from keyholder.accounts.bulk import import_members  # noqa: PLC0415 - fast start
+def _import(
+    account: str, rows: Sequence[MemberRow], *, dry_run: bool, row_by_row: bool = False
+) -> ImportResult:
+    from keyholder.accounts.bulk import (  # noqa: PLC0415 - fast start
+        import_members,
+        import_members_row_by_row,
+    )
     from keyholder.cli.progress import progress_bar  # noqa: PLC0415
 
     description = "checking" if dry_run else "importing"
+    rt = runtime()
     with progress_bar(f"{description} {len(rows)} rows", len(rows)) as advance:
+        if row_by_row:
+            return import_members_row_by_row(
+                rt.uow, account, rows, actor=operator(), dry_run=dry_run, on_row=advance
+            )
         return import_members(
-            runtime().uow(), account, rows, actor=operator(), dry_run=dry_run, on_row=advance
+            rt.uow(), account, rows, actor=operator(), dry_run=dry_run, on_row=advance
         )
 
 
@@ -221,6 +249,10 @@ def _print_import(result: ImportResult, *, as_json: bool) -> None:
                         "after": names(row.after),
                     }
                     for row in result.rows
+                ],
+                "errors": [
+                    {"line": error.line, "column": error.column, "reason": error.reason}
+                    for error in result.errors
                 ],
             }
         )
