@@ -194,6 +194,19 @@ class TestImport:
         assert printed["errors"] == []
         assert printed["counts"]["changed"] == 1
 
+    def test_continue_on_error_json_lists_every_error(
+        self, cli: Cli, acme: EnterpriseAccount, tmp_path: Path
+    ) -> None:
+        file = write(tmp_path, "email,permissions,action\nbad,view,\nalice@acme.example,,remove\n")
+
+        result = cli("members", "import", file, "-a", "acme-corp", "--continue-on-error", "--json")
+
+        assert result.exit_code == 1
+        assert [(e["line"], e["column"]) for e in json.loads(result.stdout)["errors"]] == [
+            (2, "email"),
+            (3, "action"),
+        ]
+
     def test_unknown_account(self, cli: Cli, tmp_path: Path) -> None:
         result = cli("members", "import", write(tmp_path, CHANGES), "-a", "nope")
 

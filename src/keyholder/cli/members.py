@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -144,7 +145,8 @@ end. With --continue-on-error each valid row is applied on its own, in file
 order, and the rows with errors are skipped. Limits: 10 MiB, 100,000 rows, one
 row per email. A "remove" row for an email that is not a member changes nothing
 (a pending invitation stays), and an email already invited with the row's
-permissions is not emailed again.
+permissions is not emailed again. A leading ' in a cell is dropped: spreadsheets
+write it to mark text (`members export` does, before = + - @).
 """
 
 
@@ -170,8 +172,8 @@ def import_(
     parsed = parse_members_csv(_read_members_file(file))
     if continue_on_error:
         result = _import(account, parsed.rows, dry_run=dry_run, row_by_row=True)
-        _print_import(result, as_json=as_json)
         errors = sorted([*parsed.errors, *result.errors], key=lambda error: error.line)
+        _print_import(replace(result, errors=errors), as_json=as_json)
         for error in errors:
             typer.echo(str(error), err=True)
         if errors:
@@ -280,7 +282,8 @@ def export(
     """Export the members of an account as CSV (email,permissions), for `members import`.
 
     Cells a spreadsheet could take for a formula start with ' (OWASP CSV
-    injection); `members import` reads them back as they were.
+    injection); `members import` reads them back as they were. Pending
+    invitations are not members and are not listed.
     """
     from keyholder.accounts.bulk import export_members  # noqa: PLC0415 - fast start
     from keyholder.accounts.members_csv import write_members_csv  # noqa: PLC0415
