@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from keyholder.accounts import members_csv
 from keyholder.accounts.models import EnterpriseAccount
+from keyholder.cli import progress
 from tests.cli import Cli, assert_error
 from tests.factories import Factories
 
@@ -233,10 +236,39 @@ class TestImport:
     ) -> None:
         text = "email,permissions\n" + "".join(f"u{i}@acme.example,view\n" for i in range(250))
 
-        result = cli.ok("members", "import", write(tmp_path, text), "-a", "acme-corp", "--json")
+        result = cli.ok("members", "import", write(tmp_path, text), "-a", "acme-corp")
 
         assert result.stderr == ""
-        assert json.loads(result.stdout)["counts"]["invited"] == 250
+        assert result.stdout.endswith(
+            "acme-corp: 0 added, 250 invited, 0 changed, 0 removed, 0 unchanged\n"
+        )
+
+
+@pytest.mark.parametrize(("flags", "steps"), [((), 3), (("--json",), 0)])
+def test_the_progress_bar_is_offered_every_row_but_never_with_json(
+    cli: Cli,
+    acme: EnterpriseAccount,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    flags: tuple[str, ...],
+    steps: int,
+) -> None:
+    """Whether it shows is ``cli.progress``'s decision (a terminal, a long run): tested there."""
+    asked: list[int] = []
+    ticks: list[None] = []
+
+    @contextmanager
+    def recording_bar(description: str, total: int) -> Iterator[Callable[[], None]]:
+        asked.append(total)
+        yield lambda: ticks.append(None)
+
+    monkeypatch.setattr(progress, "progress_bar", recording_bar)
+    text = "email,permissions\n" + "".join(f"u{i}@acme.example,view\n" for i in range(3))
+
+    cli.ok("members", "import", write(tmp_path, text), "-a", "acme-corp", *flags)
+
+    assert asked == [steps]
+    assert len(ticks) == 3
 
 
 class TestExport:

@@ -171,7 +171,7 @@ def import_(
 
     parsed = parse_members_csv(_read_members_file(file))
     if continue_on_error:
-        result = _import(account, parsed.rows, dry_run=dry_run, row_by_row=True)
+        result = _import(account, parsed.rows, dry_run=dry_run, row_by_row=True, bar=not as_json)
         errors = sorted([*parsed.errors, *result.errors], key=lambda error: error.line)
         _print_import(replace(result, errors=errors), as_json=as_json)
         for error in errors:
@@ -182,7 +182,7 @@ def import_(
     errors = parsed.errors
     if not errors:
         try:
-            result = _import(account, parsed.rows, dry_run=dry_run)
+            result = _import(account, parsed.rows, dry_run=dry_run, bar=not as_json)
         except InvalidRows as exc:
             errors = exc.errors
         else:
@@ -194,8 +194,9 @@ def import_(
 
 
 def _import(
-    account: str, rows: Sequence[MemberRow], *, dry_run: bool, row_by_row: bool = False
+    account: str, rows: Sequence[MemberRow], *, dry_run: bool, bar: bool, row_by_row: bool = False
 ) -> ImportResult:
+    """Import ``rows``; ``bar``: a progress bar when the run is long (never for --json)."""
     from keyholder.accounts.bulk import (  # noqa: PLC0415 - fast start
         import_members,
         import_members_row_by_row,
@@ -204,7 +205,7 @@ def _import(
 
     description = "checking" if dry_run else "importing"
     rt = runtime()
-    with progress_bar(f"{description} {len(rows)} rows", len(rows)) as advance:
+    with progress_bar(f"{description} {len(rows)} rows", len(rows) if bar else 0) as advance:
         if row_by_row:
             return import_members_row_by_row(
                 rt.uow, account, rows, actor=operator(), dry_run=dry_run, on_row=advance
