@@ -147,6 +147,10 @@ row per email. A "remove" row for an email that is not a member changes nothing
 (a pending invitation stays), and an email already invited with the row's
 permissions is not emailed again. A leading ' in a cell is dropped: spreadsheets
 write it to mark text (`members export` does, before = + - @).
+
+One transaction holds the database's write lock (SQLite) and the audit log's
+lock (PostgreSQL) until it commits, a few seconds per thousand changed rows:
+on a busy service, import large files in parts or with --continue-on-error.
 """
 
 
