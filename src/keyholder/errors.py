@@ -14,7 +14,8 @@
     ├── PayloadTooLarge         an upload over its size limit         → 413
     ├── UnsupportedMediaType    an upload of a type we do not take    → 415
     ├── InvalidInput            well-formed but unacceptable values   → 422
-    │   └── UnknownPermission
+    │   ├── UnknownPermission
+    │   └── InvalidRows         rows of an imported file, each with its line and column
     ├── TooManyRequests         over a rate limit (Retry-After)       → 429
     ├── ClientGone              the client hung up before its answer  → 499
     ├── ConfigurationError      the operator's settings are wrong     → 500
@@ -28,7 +29,8 @@ one-line message with a non-zero exit.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 
 class KeyholderError(Exception):
@@ -132,6 +134,36 @@ class UnknownPermission(InvalidInput):
             f"unknown permission(s) {', '.join(map(repr, self.unknown))}; "
             f"valid permissions are: {', '.join(self.valid)}"
         )
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    """What is wrong with one row of an imported file, and where.
+
+    ``line`` counts the file's lines from 1 (the header), as an editor shows
+    them; ``column`` is the header's name of the cell at fault, or empty when
+    the whole line (or file) is.
+    """
+
+    line: int
+    column: str
+    reason: str
+
+    def __str__(self) -> str:
+        if self.column:
+            return f"line {self.line}, column {self.column}: {self.reason}"
+        return f"line {self.line}: {self.reason}"
+
+
+class InvalidRows(InvalidInput):
+    """An imported file was refused as a whole: every error found, each row's own."""
+
+    title = "Invalid rows"
+
+    def __init__(self, errors: Sequence[RowError]) -> None:
+        self.errors = list(errors)
+        first = f": {self.errors[0]}" if self.errors else ""
+        super().__init__(f"{len(self.errors)} error(s) in the file{first}; nothing was changed")
 
 
 class TooManyRequests(KeyholderError):

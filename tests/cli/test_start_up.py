@@ -156,3 +156,19 @@ def test_members_list_loads_neither_the_web_package_nor_email_validator(tmp_path
     assert not {m for m in loaded if m.startswith("keyholder.web")}
     assert "email_validator" not in loaded
     assert "keyholder.accounts.schemas" not in loaded  # the table needs no pydantic models
+
+
+def test_members_import_and_export_load_rich_only_for_a_progress_bar(tmp_path: Path) -> None:
+    """rich is imported when a bar is shown (a long run on a terminal), not at start."""
+    db = {"env": "development", "database_url": f"sqlite:///{tmp_path / 'x.db'}"}
+    loaded_by(["db", "upgrade"], tmp_path, **db)
+    loaded_by(["accounts", "create", "acme-corp", "--contract", "ENT-2024-001234"], tmp_path, **db)
+    members = tmp_path / "members.csv"
+    members.write_text("email,permissions\nnew@acme.example,view\n", encoding="utf-8")
+
+    imported = loaded_by(["members", "import", str(members), "-a", "acme-corp"], tmp_path, **db)
+    exported = loaded_by(["members", "export", "-a", "acme-corp"], tmp_path, **db)
+
+    assert "email_validator" in imported  # the probe sees what the import loaded
+    assert "rich" not in imported | exported
+    assert (imported | exported) & HEAVY - {"jinja2"} == set()  # jinja2: the invitation email

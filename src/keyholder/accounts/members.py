@@ -11,6 +11,7 @@ from keyholder.accounts.invitations import invite
 from keyholder.accounts.models import EnterpriseAccount, Invitation, Membership
 from keyholder.accounts.permissions import (
     ADMIN_PERMISSION,
+    PermissionSet,
     ordered,
     parse_permissions,
 )
@@ -28,6 +29,7 @@ from keyholder.db.uow import UnitOfWork
 from keyholder.errors import AlreadyExists, LastAdminError, NotFound
 from keyholder.identity.actor import Actor
 from keyholder.identity.emails import normalize_email
+from keyholder.identity.models import User
 from keyholder.identity.service import find_user
 
 
@@ -96,17 +98,32 @@ def add_member(
     granted = parse_permissions(permissions)
     with uow:
         account = managed_account(uow, account_name, actor=actor)
-        refuse_staff_admin(uow, email, granted)
-        user = find_user(uow, email)
-        if user is None:
-            invitation = invite(uow, account, email, granted, actor=actor)
-            uow.commit()
-            return AddedMember(invitation=invitation)
-        if repository.membership(uow.session, account.id, user.id) is not None:
-            raise AlreadyExists(f"{email} is already a member of {account.name!r}")
-        membership = grant_membership(uow, account, user, granted, actor=actor)
+        added = add_or_invite(uow, account, email, granted, actor=actor)
         uow.commit()
-        return AddedMember(membership=membership)
+        return added
+
+
+def add_or_invite(
+    tx: Tx,
+    account: EnterpriseAccount,
+    email: str,
+    granted: PermissionSet,
+    *,
+    actor: Actor,
+    user: User | None = None,
+) -> AddedMember:
+    """``add_member`` in the caller's transaction, for an ``email`` already normalized.
+
+    ``user``: the user of ``email`` when the caller has loaded it already (None
+    looks it up). The caller checks that the actor manages ``account``.
+    """
+    refuse_staff_admin(tx, email, granted)
+    user = user or find_user(tx, email)
+    if user is None:
+        return AddedMember(invitation=invite(tx, account, email, granted, actor=actor))
+    if repository.membership(tx.session, account.id, user.id) is not None:
+        raise AlreadyExists(f"{email} is already a member of {account.name!r}")
+    return AddedMember(membership=grant_membership(tx, account, user, granted, actor=actor))
 
 
 def set_member_permissions(
@@ -126,25 +143,42 @@ def set_member_permissions(
     with uow:
         account = managed_account(uow, account_name, actor=actor)
         membership = _existing_member(uow, account, email)
-        before = membership.permissions
-        if before == granted:
+        if membership.permissions == granted:
             return membership
         refuse_staff_admin(uow, membership.user.email, granted)
-        if ADMIN_PERMISSION in before and ADMIN_PERMISSION not in granted:
+        if ADMIN_PERMISSION in membership.permissions and ADMIN_PERMISSION not in granted:
             _refuse_if_last_admin(uow, account, membership, verb="take manage from")
-        membership.permissions = granted
-        membership.updated_at = uow.clock.now()
-        record_event(
-            uow,
-            actor=actor,
-            action=AuditAction.MEMBER_UPDATE,
-            target=member_target(account.name, membership.user.email),
-            before={"permissions": ordered(before)},
-            after={"permissions": ordered(granted)},
-        )
-        rotate_if_manage_changed(uow, membership.user, before, granted, actor=actor)
+        replace_permissions(uow, account, membership, granted, actor=actor)
         uow.commit()
         return membership
+
+
+def replace_permissions(
+    tx: Tx,
+    account: EnterpriseAccount,
+    membership: Membership,
+    granted: PermissionSet,
+    *,
+    actor: Actor,
+) -> None:
+    """``set_member_permissions`` in the caller's transaction, after its checks.
+
+    The caller has checked who may change ``account``, S31 (``refuse_staff_admin``)
+    and the last-admin guard; this writes the change, its audit event and the
+    session rotation.
+    """
+    before = membership.permissions
+    membership.permissions = granted
+    membership.updated_at = tx.clock.now()
+    record_event(
+        tx,
+        actor=actor,
+        action=AuditAction.MEMBER_UPDATE,
+        target=member_target(account.name, membership.user.email),
+        before={"permissions": ordered(before)},
+        after={"permissions": ordered(granted)},
+    )
+    rotate_if_manage_changed(tx, membership.user, before, granted, actor=actor)
 
 
 def remove_member(uow: UnitOfWork, account_name: str, email: str, *, actor: Actor) -> None:
@@ -158,18 +192,21 @@ def remove_member(uow: UnitOfWork, account_name: str, email: str, *, actor: Acto
         membership = _existing_member(uow, account, email)
         if ADMIN_PERMISSION in membership.permissions:
             _refuse_if_last_admin(uow, account, membership, verb="remove")
-        record_event(
-            uow,
-            actor=actor,
-            action=AuditAction.MEMBER_REMOVE,
-            target=member_target(account.name, membership.user.email),
-            before={"permissions": ordered(membership.permissions)},
-        )
-        rotate_if_manage_changed(
-            uow, membership.user, membership.permissions, frozenset(), actor=actor
-        )
-        uow.session.delete(membership)
+        take_off(uow, account, membership, actor=actor)
         uow.commit()
+
+
+def take_off(tx: Tx, account: EnterpriseAccount, membership: Membership, *, actor: Actor) -> None:
+    """``remove_member`` in the caller's transaction, after its checks (the last-admin guard)."""
+    record_event(
+        tx,
+        actor=actor,
+        action=AuditAction.MEMBER_REMOVE,
+        target=member_target(account.name, membership.user.email),
+        before={"permissions": ordered(membership.permissions)},
+    )
+    rotate_if_manage_changed(tx, membership.user, membership.permissions, frozenset(), actor=actor)
+    tx.session.delete(membership)
 
 
 def _existing_member(tx: Tx, account: EnterpriseAccount, email: str) -> Membership:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar, cast
@@ -173,8 +173,14 @@ def count_admins(session: Session, account_id: uuid.UUID) -> int:
 
 
 def pending_invitations(
-    session: Session, account_id: uuid.UUID, now: datetime, *, email: str | None = None
+    session: Session,
+    account_id: uuid.UUID,
+    now: datetime,
+    *,
+    email: str | None = None,
+    emails: Collection[str] | None = None,
 ) -> Sequence[Invitation]:
+    """Oldest first; only those for ``email``, or for any of ``emails``, when given."""
     query = (
         select(Invitation)
         .where(
@@ -187,6 +193,8 @@ def pending_invitations(
     )
     if email is not None:
         query = query.where(Invitation.email == email)
+    if emails is not None:
+        query = query.where(Invitation.email.in_(emails))
     return session.scalars(query).all()
 
 
