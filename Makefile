@@ -72,7 +72,8 @@ bench: $(READY)
 	$(BIN)/python benchmarks/login_flood.py; \
 	$(BIN)/python benchmarks/mail_relay.py; \
 	$(BIN)/python benchmarks/letters.py; \
-	$(BIN)/python benchmarks/cli_start.py
+	$(BIN)/python benchmarks/cli_start.py; \
+	$(BIN)/python benchmarks/backup_restore.py; $(BIN)/python benchmarks/backup_restore.py --postgresql
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .grimp_cache

@@ -33,6 +33,7 @@ from tests.conftest import DEFAULT_POSTGRESQL, throwaway_postgresql_database
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
 import abandoned_signins
+import backup_restore
 import desk_queue
 import hot_path_cpu
 import hot_path_profile
@@ -181,6 +182,17 @@ def test_hot_path_cpu_measures_the_lookup_on_a_tiny_data_set(
         args += ["--postgresql", "--postgresql-url", server]
     assert hot_path_cpu.main(args) == 0
     assert "us CPU per request" in capsys.readouterr().out
+
+
+def test_backup_restore_backs_up_restores_and_verifies_a_tiny_data_set(
+    request: pytest.FixtureRequest, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["--accounts", str(TINY_ACCOUNTS), "--users", str(TINY_USERS)]
+    if request.config.getoption("--db") == "postgresql":
+        server = os.environ.get("KEYHOLDER_TEST_POSTGRESQL_URL", DEFAULT_POSTGRESQL)
+        args += ["--postgresql", "--postgresql-url", server]
+    assert backup_restore.main(args) == 0
+    assert "audit verify on the copy" in capsys.readouterr().out
 
 
 def test_hot_path_profile_puts_a_stack_in_the_part_of_its_innermost_named_frame() -> None:
