@@ -53,8 +53,9 @@ from keyholder.identity.actor import Actor
 from keyholder.identity.credentials import revoke_all_credentials
 from keyholder.identity.emails import normalize_email
 from keyholder.identity.models import RecoveryCode, User, UserSession
+from keyholder.identity.reauth import reauthenticate
 from keyholder.identity.sessions import rotate_at_second_factor
-from keyholder.identity.throttle import RateLimiter, Scope, count_login_attempt
+from keyholder.identity.throttle import RateLimiter, Scope
 from keyholder.identity.tokens import hash_token
 from keyholder.identity.totp_keys import decrypt_totp_secret, encrypt_totp_secret
 
@@ -81,7 +82,7 @@ def begin_mfa_enrolment(
     uow: UnitOfWork, *, actor: Actor, password: str, limiter: RateLimiter, hasher: PasswordHasher
 ) -> Enrolment:
     """Store a fresh TOTP secret for the actor, not yet enabled (S17: needs the password)."""
-    user_id = _reauthenticate(uow, actor, password, limiter=limiter, hasher=hasher)
+    user_id = reauthenticate(uow, actor, password, limiter=limiter, hasher=hasher)
     secret = pyotp.random_base32()
     with uow:
         user = _user(uow, user_id)
@@ -146,7 +147,7 @@ def disable_mfa(
     hasher: PasswordHasher,
 ) -> None:
     """Turn MFA off (S17: needs the password and a current code or a recovery code)."""
-    user_id = _reauthenticate(uow, actor, password, limiter=limiter, hasher=hasher)
+    user_id = reauthenticate(uow, actor, password, limiter=limiter, hasher=hasher)
     _count_attempt(limiter, actor)
     with uow:
         user = _enabled_user(uow, user_id)
@@ -171,7 +172,7 @@ def regenerate_recovery_codes(
     uow: UnitOfWork, *, actor: Actor, password: str, limiter: RateLimiter, hasher: PasswordHasher
 ) -> list[str]:
     """New recovery codes, shown once; the old ones stop working (S17: needs the password)."""
-    user_id = _reauthenticate(uow, actor, password, limiter=limiter, hasher=hasher)
+    user_id = reauthenticate(uow, actor, password, limiter=limiter, hasher=hasher)
     with uow:
         user = _enabled_user(uow, user_id)
         codes = _replace_recovery_codes(uow, user)
@@ -252,23 +253,6 @@ def reset_mfa(uow: UnitOfWork, email: str, *, actor: Actor) -> None:
             after={"mfa": False, "credentials_revoked": revoked},
         )
         uow.commit()
-
-
-def _reauthenticate(
-    uow: UnitOfWork, actor: Actor, password: str, *, limiter: RateLimiter, hasher: PasswordHasher
-) -> uuid.UUID:
-    """Check the actor's password outside any transaction (argon2 is slow on purpose).
-
-    Counted as a sign-in attempt, so these endpoints cannot be used to guess
-    the password faster than the sign-in form allows (S16).
-    """
-    with uow:
-        user = _user(uow, actor.user_id)
-        stored, user_id, email = user.password_hash, user.id, user.email
-    count_login_attempt(limiter, email, client_address=uow.context.client_address)
-    if not hasher.verify(stored, password) or stored is None:
-        raise PermissionDenied("the password is wrong")
-    return user_id
 
 
 def _user(tx: Tx, user_id: uuid.UUID | None) -> User:
