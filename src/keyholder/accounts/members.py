@@ -25,7 +25,13 @@ from keyholder.audit.service import record_event
 from keyholder.audit.targets import member_target
 from keyholder.db.tx import Tx
 from keyholder.db.uow import UnitOfWork
-from keyholder.errors import AlreadyExists, LastAdminError, NotFound
+from keyholder.errors import (
+    AlreadyExists,
+    ConfirmationRequired,
+    InvalidInput,
+    LastAdminError,
+    NotFound,
+)
 from keyholder.identity.actor import Actor
 from keyholder.identity.emails import normalize_email
 from keyholder.identity.service import find_user
@@ -116,11 +122,16 @@ def set_member_permissions(
     permissions: Iterable[str],
     *,
     actor: Actor,
+    confirm: bool = False,
+    successor: str | None = None,
 ) -> Membership:
-    """Replace a member's permissions; never takes ``manage`` from the last admin.
+    """Replace a member's permissions; the account never loses its last admin.
 
-    Gaining or losing ``manage`` ends the member's sessions and API tokens
-    (S15, S41, see ``identity.sessions``).
+    Taking ``manage`` from one of two admins needs ``confirm`` (else
+    ``ConfirmationRequired``); from the last admin it needs a ``successor``,
+    an existing member given ``manage`` in the same change (else
+    ``LastAdminError``). Gaining or losing ``manage`` ends the member's
+    sessions and API tokens (S15, S41, see ``identity.sessions``).
     """
     granted = parse_permissions(permissions)
     with uow:
@@ -131,7 +142,17 @@ def set_member_permissions(
             return membership
         refuse_staff_admin(uow, membership.user.email, granted)
         if ADMIN_PERMISSION in before and ADMIN_PERMISSION not in granted:
-            _refuse_if_last_admin(uow, account, membership, verb="take manage from")
+            _admin_leaves(
+                uow,
+                account,
+                membership,
+                verb="take manage from",
+                confirm=confirm,
+                successor=successor,
+                actor=actor,
+            )
+        elif successor is not None:
+            raise InvalidInput(_SUCCESSOR_ONLY, field="successor")
         membership.permissions = granted
         membership.updated_at = uow.clock.now()
         record_event(
@@ -147,17 +168,37 @@ def set_member_permissions(
         return membership
 
 
-def remove_member(uow: UnitOfWork, account_name: str, email: str, *, actor: Actor) -> None:
-    """Take a person off an account; never the last admin.
+def remove_member(
+    uow: UnitOfWork,
+    account_name: str,
+    email: str,
+    *,
+    actor: Actor,
+    confirm: bool = False,
+    successor: str | None = None,
+) -> None:
+    """Take a person off an account (themself too); the account never loses its last admin.
 
-    Removing a member who holds ``manage`` ends their sessions and API tokens
-    (S15, S41, see ``identity.sessions``).
+    Removing one of two admins needs ``confirm``; the last admin, a
+    ``successor`` (see ``set_member_permissions``). Removing a member who
+    holds ``manage`` ends their sessions and API tokens (S15, S41, see
+    ``identity.sessions``).
     """
     with uow:
         account = managed_account(uow, account_name, actor=actor)
         membership = _existing_member(uow, account, email)
         if ADMIN_PERMISSION in membership.permissions:
-            _refuse_if_last_admin(uow, account, membership, verb="remove")
+            _admin_leaves(
+                uow,
+                account,
+                membership,
+                verb="remove",
+                confirm=confirm,
+                successor=successor,
+                actor=actor,
+            )
+        elif successor is not None:
+            raise InvalidInput(_SUCCESSOR_ONLY, field="successor")
         record_event(
             uow,
             actor=actor,
@@ -180,12 +221,62 @@ def _existing_member(tx: Tx, account: EnterpriseAccount, email: str) -> Membersh
     return membership
 
 
-def _refuse_if_last_admin(
-    tx: Tx, account: EnterpriseAccount, membership: Membership, *, verb: str
+_SUCCESSOR_ONLY = "a successor is named only when the last admin leaves"
+
+
+def _admin_leaves(
+    tx: Tx,
+    account: EnterpriseAccount,
+    membership: Membership,
+    *,
+    verb: str,
+    confirm: bool,
+    successor: str | None,
+    actor: Actor,
 ) -> None:
-    if repository.count_admins(tx.session, account.id) <= 1:
-        raise LastAdminError(
-            f"cannot {verb} {membership.user.email}: they are the last member of "
-            f"{account.name!r} with the {ADMIN_PERMISSION} permission. Give another member "
-            f"{ADMIN_PERMISSION} first."
+    """Let an admin go only as issue 18 says: one of two with ``confirm``, the last one
+    with a ``successor`` who takes ``manage`` now. The account row is locked
+    (``managed_account``), so two admins leaving at once cannot both pass."""
+    admins = repository.count_admins(tx.session, account.id)
+    email = membership.user.email
+    if admins <= 1:
+        if successor is None:
+            raise LastAdminError(
+                f"cannot {verb} {email}: they are the last member of {account.name!r} with "
+                f"the {ADMIN_PERMISSION} permission. Name a successor (a member who gets "
+                f"{ADMIN_PERMISSION} in the same change), or give another member "
+                f"{ADMIN_PERMISSION} first."
+            )
+        _hand_over(tx, account, membership, successor, actor=actor)
+        return
+    if successor is not None:
+        raise InvalidInput(_SUCCESSOR_ONLY, field="successor")
+    if admins == 2 and not confirm:
+        raise ConfirmationRequired(
+            f"if you {verb} {email}, {account.name!r} has one admin left: should they lose "
+            "access, nobody can change its members until a recovery by letter and review. "
+            "Add a second admin first, or confirm to go ahead."
         )
+
+
+def _hand_over(
+    tx: Tx, account: EnterpriseAccount, leaving: Membership, successor: str, *, actor: Actor
+) -> None:
+    """The last admin's successor, an existing member, gets ``manage`` (audited)."""
+    heir = _existing_member(tx, account, successor)
+    if heir.id == leaving.id:
+        raise InvalidInput("the successor must be another member", field="successor")
+    before = heir.permissions
+    granted = before | {ADMIN_PERMISSION}
+    refuse_staff_admin(tx, heir.user.email, granted)
+    heir.permissions = granted
+    heir.updated_at = tx.clock.now()
+    record_event(
+        tx,
+        actor=actor,
+        action=AuditAction.MEMBER_UPDATE,
+        target=member_target(account.name, heir.user.email),
+        before={"permissions": ordered(before)},
+        after={"permissions": ordered(granted), "successor_of": leaving.user.email},
+    )
+    rotate_if_manage_changed(tx, heir.user, before, granted, actor=actor)

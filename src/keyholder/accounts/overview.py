@@ -11,17 +11,42 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
 
 from keyholder.accounts import repository
 from keyholder.accounts.admin_presence import without_admin
+from keyholder.accounts.contacts import counts_for_recovery, counts_from
 from keyholder.accounts.history import recent_events
-from keyholder.accounts.models import EnterpriseAccount, Invitation, Membership
+from keyholder.accounts.models import AccountContact, EnterpriseAccount, Invitation, Membership
 from keyholder.accounts.permissions import ADMIN_PERMISSION
 from keyholder.accounts.policy import manage_refusal, readable_account
 from keyholder.audit.models import AuditEvent
 from keyholder.db.uow import UnitOfWork
 from keyholder.errors import AdminNeedsMfa
 from keyholder.identity.actor import Actor
+
+
+class ContactStatus(StrEnum):
+    COUNTS = "counts"  # confirmed and past the waiting period: on record for recovery
+    WAITING = "waiting"  # confirmed, within the waiting period (S22)
+    UNCONFIRMED = "unconfirmed"  # its emailed link not used yet
+
+
+@dataclass(frozen=True, slots=True)
+class RecoveryContact:
+    contact: AccountContact
+    status: ContactStatus
+    counts_from: datetime | None  # None while unconfirmed
+
+
+@dataclass(frozen=True, slots=True)
+class RecoveryCodesStatus:
+    """Placeholder for the account recovery codes (issue 18, built beside this):
+    whoever wires them fills ``AccountOverview.recovery_codes`` with their status."""
+
+    remaining: int
+    created_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,10 +61,21 @@ class AccountOverview:
     # An admin granted through an access request who has no MFA yet (S18): the
     # page tells them to enrol rather than offering forms that would be refused.
     needs_mfa: bool
+    # "How this account recovers if every admin is gone" (issue 18): its
+    # contacts, each with where it stands, and its verified domains (DNS proof).
+    recovery_contacts: Sequence[RecoveryContact] = ()
+    verified_domains: Sequence[str] = ()
+    recovery_codes: RecoveryCodesStatus | None = None
 
     @property
     def has_admin(self) -> bool:
         return any(ADMIN_PERMISSION in m.permissions for m in self.members)
+
+    @property
+    def one_admin_left(self) -> bool:
+        """Exactly one active admin: every member is told to add a second (issue 18)."""
+        active = [m for m in self.members if ADMIN_PERMISSION in m.permissions]
+        return len([m for m in active if m.user.is_active]) == 1
 
 
 def account_overview(uow: UnitOfWork, name: str, *, actor: Actor) -> AccountOverview:
@@ -55,6 +91,7 @@ def account_overview(uow: UnitOfWork, name: str, *, actor: Actor) -> AccountOver
         refusal = manage_refusal(uow.session, account, actor=actor)
         can_manage = refusal is None
         session = uow.session
+        now, min_age = uow.clock.now(), uow.settings.access_contact_min_age
         return AccountOverview(
             account=account,
             members=repository.members(session, account.id),
@@ -64,7 +101,21 @@ def account_overview(uow: UnitOfWork, name: str, *, actor: Actor) -> AccountOver
             events=recent_events(session, account) if can_manage else (),
             can_manage=can_manage,
             needs_mfa=isinstance(refusal, AdminNeedsMfa),
+            recovery_contacts=[_recovery_contact(c, now, min_age) for c in account.contacts],
+            verified_domains=[d.domain for d in account.domains if d.verified_at is not None],
         )
+
+
+def _recovery_contact(
+    contact: AccountContact, now: datetime, min_age: timedelta
+) -> RecoveryContact:
+    if counts_for_recovery(contact, now=now, min_age=min_age):
+        status = ContactStatus.COUNTS
+    elif contact.confirmed_at is not None:
+        status = ContactStatus.WAITING
+    else:
+        status = ContactStatus.UNCONFIRMED
+    return RecoveryContact(contact, status, counts_from(contact, min_age=min_age))
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,13 +20,12 @@ class AuditAction(StrEnum):
     INVITATION_CREATE = "invitation.create"
     INVITATION_REVOKE = "invitation.revoke"
     INVITATION_ACCEPT = "invitation.accept"
-    # Its recovery contacts (accounts.contacts) and continuity (accounts.continuity).
+    # Its recovery contacts (accounts.contacts).
     CONTACT_ADD = "contact.add"
     CONTACT_UPDATE = "contact.update"
     CONTACT_REMOVE = "contact.remove"
     CONTACT_CONFIRMATION_SEND = "contact.confirmation_send"
     CONTACT_CONFIRM = "contact.confirm"
-    ACCOUNT_ADMIN_REMINDER = "account.admin_reminder"
 
     # A request for admin access (access).
     ACCESS_REQUEST_SUBMIT = "access_request.submit"

@@ -22,6 +22,7 @@ from keyholder.web.api import (
     access,
     accounts,
     attachments,
+    contacts,
     desk,
     email,
     mfa,
@@ -108,14 +109,9 @@ def create_app(
     _install_middleware(app, runtime.settings)
     install_log_redaction()
     install_problem_handlers(app)
-    app.include_router(accounts.router, prefix="/api")
-    app.include_router(session.router, prefix="/api")
-    app.include_router(password_resets.router, prefix="/api")
-    app.include_router(email.router, prefix="/api")
-    app.include_router(mfa.router, prefix="/api")
-    app.include_router(desk.router, prefix="/api")
-    app.include_router(tickets.router, prefix="/api")
-    app.include_router(access.router, prefix="/api")
+    # accounts first: its member lookup is the hottest route, and routes are tried in order.
+    for api in (accounts, contacts, session, password_resets, email, mfa, desk, tickets, access):
+        app.include_router(api.router, prefix="/api")
     app.include_router(attachments.router, prefix="/api")
     _include_pages(app, runtime.settings)
 
