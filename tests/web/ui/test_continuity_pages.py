@@ -36,7 +36,11 @@ def acme(runtime, factories):
 
 
 def banner(page: str) -> re.Match[str] | None:
-    return re.search(r'<div class="alert warning" role="status"[^>]*>\s*<h2[^>]*>([^<]+)', page)
+    return re.search(
+        r'<div class="alert warning" role="note" aria-labelledby="one-admin-heading">'
+        r"\s*<h2[^>]*>([^<]+)",
+        page,
+    )
 
 
 class TestOneAdminBanner:
