@@ -268,6 +268,19 @@ BODIES = {
         "permissions": ["view"],
     },
     ("PATCH", f"{ACCOUNTS}/{{name}}/members/{{email}}"): {"permissions": ["view"]},
+    # Recovery contacts (issue 18): their changes carry the password again (S17).
+    ("POST", f"{ACCOUNTS}/{{name}}/contacts"): {
+        "kind": "executive",
+        "name": "Eve",
+        "title": "CEO",
+        "email": "eve@acme.example",
+        "password": PASSWORD,
+    },
+    ("PATCH", f"{ACCOUNTS}/{{name}}/contacts/{{contact_id}}"): {
+        "title": "CFO",
+        "password": PASSWORD,
+    },
+    ("DELETE", f"{ACCOUNTS}/{{name}}/contacts/{{contact_id}}"): {"password": PASSWORD},
 }
 
 
@@ -288,7 +301,10 @@ def test_s29_no_enterprise_account_route_answers_2xx_to_staff_without_mfa(
         for method, template in routes:
             for name in ("acme-corp", "no-such-account"):
                 path = template.format(
-                    name=name, email="dana@acme.example", invitation_id=invitation.id
+                    name=name,
+                    email="dana@acme.example",
+                    invitation_id=invitation.id,
+                    contact_id=uuid.uuid4(),
                 )
                 response = client.request(
                     method, path, json=BODIES.get((method, template)), headers=headers
