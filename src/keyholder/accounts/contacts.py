@@ -74,13 +74,6 @@ class Reauthentication:
     hasher: PasswordHasher
 
 
-def counts_for_recovery(contact: AccountContact, *, now: datetime, min_age: timedelta) -> bool:
-    """Confirmed, and neither confirmed nor changed within the waiting period (S22)."""
-    if contact.confirmed_at is None:
-        return False
-    return max(contact.confirmed_at, contact.changed_at) <= now - min_age
-
-
 def contacts_on_record(
     account: EnterpriseAccount,
     *,
@@ -97,10 +90,17 @@ def contacts_on_record(
 
 
 def counts_from(contact: AccountContact, *, min_age: timedelta) -> datetime | None:
-    """When the contact counts (or counted) for recovery; None while unconfirmed."""
+    """When the contact counts (or counted) for recovery: the waiting period (S22) after
+    it confirmed and after its last change. None while it has not confirmed."""
     if contact.confirmed_at is None:
         return None
     return max(contact.confirmed_at, contact.changed_at) + min_age
+
+
+def counts_for_recovery(contact: AccountContact, *, now: datetime, min_age: timedelta) -> bool:
+    """Confirmed, and neither confirmed nor changed within the waiting period (S22)."""
+    start = counts_from(contact, min_age=min_age)
+    return start is not None and start <= now
 
 
 def list_contacts(uow: UnitOfWork, account_name: str, *, actor: Actor) -> Sequence[AccountContact]:
