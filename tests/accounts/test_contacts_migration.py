@@ -3,31 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
-import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 
 from keyholder.db import migrate
 from keyholder.db.base import load_all_models
-from keyholder.db.engine import make_engine
-from tests.conftest import START, throwaway_postgresql_database
-
-
-@pytest.fixture
-def blank_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """An empty database of the engine under test, for migrating step by step."""
-    if request.config.getoption("--db") == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'upgrade.db'}")
-        yield engine
-        engine.dispose()
-        return
-    with throwaway_postgresql_database() as url:
-        engine = make_engine(url)
-        yield engine
-        engine.dispose()
+from tests.conftest import START
 
 
 def test_contacts_from_before_are_confirmed_when_they_were_added(blank_engine):

@@ -141,18 +141,16 @@ def set_member_permissions(
         if before == granted:
             return membership
         refuse_staff_admin(uow, membership.user.email, granted)
-        if ADMIN_PERMISSION in before and ADMIN_PERMISSION not in granted:
-            _admin_leaves(
-                uow,
-                account,
-                membership,
-                verb="take manage from",
-                confirm=confirm,
-                successor=successor,
-                actor=actor,
-            )
-        elif successor is not None:
-            raise InvalidInput(_SUCCESSOR_ONLY, field="successor")
+        _admin_leaves(
+            uow,
+            account,
+            membership,
+            leaves=ADMIN_PERMISSION in before and ADMIN_PERMISSION not in granted,
+            verb="take manage from",
+            confirm=confirm,
+            successor=successor,
+            actor=actor,
+        )
         membership.permissions = granted
         membership.updated_at = uow.clock.now()
         record_event(
@@ -187,18 +185,16 @@ def remove_member(
     with uow:
         account = managed_account(uow, account_name, actor=actor)
         membership = _existing_member(uow, account, email)
-        if ADMIN_PERMISSION in membership.permissions:
-            _admin_leaves(
-                uow,
-                account,
-                membership,
-                verb="remove",
-                confirm=confirm,
-                successor=successor,
-                actor=actor,
-            )
-        elif successor is not None:
-            raise InvalidInput(_SUCCESSOR_ONLY, field="successor")
+        _admin_leaves(
+            uow,
+            account,
+            membership,
+            leaves=ADMIN_PERMISSION in membership.permissions,
+            verb="remove",
+            confirm=confirm,
+            successor=successor,
+            actor=actor,
+        )
         record_event(
             uow,
             actor=actor,
@@ -229,14 +225,20 @@ def _admin_leaves(
     account: EnterpriseAccount,
     membership: Membership,
     *,
+    leaves: bool,
     verb: str,
     confirm: bool,
     successor: str | None,
     actor: Actor,
 ) -> None:
-    """Let an admin go only as issue 18 says: one of two with ``confirm``, the last one
-    with a ``successor`` who takes ``manage`` now. The account row is locked
-    (``managed_account``), so two admins leaving at once cannot both pass."""
+    """Let an admin go (``leaves``: the change takes their ``manage``) only as issue 18
+    says: one of two with ``confirm``, the last one with a ``successor`` who takes
+    ``manage`` now. The account row is locked (``managed_account``), so two admins
+    leaving at once cannot both pass."""
+    if not leaves:
+        if successor is not None:
+            raise InvalidInput(_SUCCESSOR_ONLY, field="successor")
+        return
     admins = repository.count_admins(tx.session, account.id)
     email = membership.user.email
     if admins <= 1:
