@@ -11,6 +11,7 @@ from keyholder.accounts.invitations import invite
 from keyholder.accounts.models import EnterpriseAccount, Invitation, Membership
 from keyholder.accounts.permissions import (
     ADMIN_PERMISSION,
+    PermissionSet,
     ordered,
     parse_permissions,
 )
@@ -151,17 +152,7 @@ def set_member_permissions(
             successor=successor,
             actor=actor,
         )
-        membership.permissions = granted
-        membership.updated_at = uow.clock.now()
-        record_event(
-            uow,
-            actor=actor,
-            action=AuditAction.MEMBER_UPDATE,
-            target=member_target(account.name, membership.user.email),
-            before={"permissions": ordered(before)},
-            after={"permissions": ordered(granted)},
-        )
-        rotate_if_manage_changed(uow, membership.user, before, granted, actor=actor)
+        _change_permissions(uow, account, membership, granted, actor=actor)
         uow.commit()
         return membership
 
@@ -268,17 +259,32 @@ def _hand_over(
     heir = _existing_member(tx, account, successor)
     if heir.id == leaving.id:
         raise InvalidInput("the successor must be another member", field="successor")
-    before = heir.permissions
-    granted = before | {ADMIN_PERMISSION}
+    granted = heir.permissions | {ADMIN_PERMISSION}
     refuse_staff_admin(tx, heir.user.email, granted)
-    heir.permissions = granted
-    heir.updated_at = tx.clock.now()
+    _change_permissions(
+        tx, account, heir, granted, actor=actor, note={"successor_of": leaving.user.email}
+    )
+
+
+def _change_permissions(
+    tx: Tx,
+    account: EnterpriseAccount,
+    membership: Membership,
+    granted: PermissionSet,
+    *,
+    actor: Actor,
+    note: dict[str, str] | None = None,
+) -> None:
+    """Set the permissions, audited; gaining or losing ``manage`` ends sessions (S41)."""
+    before = membership.permissions
+    membership.permissions = granted
+    membership.updated_at = tx.clock.now()
     record_event(
         tx,
         actor=actor,
         action=AuditAction.MEMBER_UPDATE,
-        target=member_target(account.name, heir.user.email),
+        target=member_target(account.name, membership.user.email),
         before={"permissions": ordered(before)},
-        after={"permissions": ordered(granted), "successor_of": leaving.user.email},
+        after={"permissions": ordered(granted), **(note or {})},
     )
-    rotate_if_manage_changed(tx, heir.user, before, granted, actor=actor)
+    rotate_if_manage_changed(tx, membership.user, before, granted, actor=actor)
