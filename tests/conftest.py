@@ -121,6 +121,20 @@ def settings(database_url: str) -> Settings:
 
 
 @pytest.fixture
+def blank_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An empty database of the engine under test, for migrating step by step."""
+    if request.config.getoption("--db") == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'upgrade.db'}")
+        yield engine
+        engine.dispose()
+        return
+    with throwaway_postgresql_database() as url:
+        engine = make_engine(url)
+        yield engine
+        engine.dispose()
+
+
+@pytest.fixture
 def clock() -> FixedClock:
     return FixedClock(START)
 

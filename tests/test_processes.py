@@ -105,6 +105,7 @@ def serve(processes, *args: str) -> str:
 def test_serve_and_worker_processes_share_one_database(processes, factories, smtp_server):
     account = factories.account("acme-corp")
     admin = factories.admin_of(account, "alice@acme.example")
+    factories.admin_of(account, "bob@acme.example")  # two admins: no continuity reminder
     token = factories.token(admin)
     base = serve(processes, "--workers", "2")
     processes("worker")

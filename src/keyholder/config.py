@@ -129,8 +129,14 @@ class Settings(BaseSettings):
     access_freeze_after_veto: timedelta = timedelta(days=30)
     # An admin who signed in this recently is reachable: requests go to them (S21).
     access_admin_active_window: timedelta = timedelta(days=30)
-    # Contacts on record younger than this get no confirmation link (S22).
+    # Contacts on record younger than this get no confirmation link (S22): the
+    # waiting period after a contact confirms its address, or is changed.
     access_contact_min_age: timedelta = timedelta(days=7)
+    # How long a recovery contact's emailed confirmation link works.
+    contact_confirmation_ttl: timedelta = timedelta(days=7)
+    # An account with a single admin: that admin is reminded to add a second at
+    # most once per this interval (the background jobs send it).
+    admin_continuity_reminder_every: timedelta = Field(default=timedelta(days=7), gt=timedelta(0))
     # The platform's own email domains: their addresses never become customer
     # admins (S31), nor do look-alikes. Staff users' exact addresses count anyway.
     staff_email_domains: tuple[str, ...] = ()

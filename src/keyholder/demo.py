@@ -185,10 +185,11 @@ def _backdate_contacts(runtime: Runtime, account_id: uuid.UUID) -> None:
     that account's: a contact the demo did not create keeps its date.
     """
     with runtime.uow() as uow:
+        year_ago = uow.clock.now() - timedelta(days=365)
         uow.session.execute(
             update(AccountContact)
             .where(AccountContact.account_id == account_id)
-            .values(added_at=uow.clock.now() - timedelta(days=365))
+            .values(added_at=year_ago, changed_at=year_ago, confirmed_at=year_ago)
         )
         uow.commit()
 

@@ -8,6 +8,7 @@
     ├── NotFound                absent, or hidden from this actor     → 404
     ├── Conflict                valid request, clashes with state     → 409
     │   ├── LastAdminError      would leave an account without admin
+    │   ├── ConfirmationRequired  allowed, but weakens the account: confirm it
     │   ├── AlreadyExists       unique name, email or number taken
     │   └── NoIndependentProof  an access request lacks a proof from outside it
     ├── Gone                    token used, expired or revoked        → 410
@@ -82,6 +83,13 @@ class Conflict(KeyholderError):
 
 class LastAdminError(Conflict):
     title = "Last admin"
+
+
+class ConfirmationRequired(Conflict):
+    """A change that is allowed but weakens the account (it would leave one admin):
+    the caller repeats it confirmed (the API's ``confirm=true``) once the person agrees."""
+
+    title = "Confirmation required"
 
 
 class AlreadyExists(Conflict):

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from keyholder.access.execution import execute_due
 from keyholder.access.prescreen_job import prescreen_due
+from keyholder.accounts.continuity import remind_single_admins
 from keyholder.audit.checkpoints import Checkpoint
 from keyholder.bootstrap import Runtime
 
@@ -24,6 +25,7 @@ class JobsResult:
     executed: int = 0
     prescreened: int = 0
     checkpointed: int = 0
+    reminded: int = 0
 
 
 def checkpoint_audit_chain(runtime: Runtime) -> Checkpoint | None:
@@ -38,8 +40,11 @@ def run_jobs_once(runtime: Runtime) -> JobsResult:
         execute_due(runtime.uow),
         prescreen_due(runtime.uow, screener=runtime.letter_screener),
     )
+    reminded = remind_single_admins(runtime.uow)
     checkpoint = checkpoint_audit_chain(runtime)  # last: anchors what the jobs recorded
-    return JobsResult(executed, prescreened, checkpointed=int(checkpoint is not None))
+    return JobsResult(
+        executed, prescreened, checkpointed=int(checkpoint is not None), reminded=reminded
+    )
 
 
 def run_jobs_forever(runtime: Runtime, stop: threading.Event, *, interval: float) -> None:

@@ -192,7 +192,11 @@ class TestLastAdminUnderConcurrency:
             barrier.wait()
             try:
                 members.remove_member(
-                    runtime.uow(), "acme-corp", target.email, actor=factories.actor(actor_user)
+                    runtime.uow(),
+                    "acme-corp",
+                    target.email,
+                    actor=factories.actor(actor_user),
+                    confirm=True,  # each was told that one admin would be left
                 )
                 outcomes.append("removed")
             except (LastAdminError, NotFound, Conflict) as exc:

@@ -2,7 +2,8 @@
 
 Whatever sequence of adds, changes and removals is tried, the account keeps at
 least one admin, the database agrees with the model, and every refusal is the
-one the rules call for.
+one the rules call for: one of two admins leaves only confirmed, the last one
+only for a successor who takes ``manage`` (issue 18).
 """
 
 from __future__ import annotations
@@ -15,11 +16,27 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 
 from keyholder.accounts import members
 from keyholder.accounts.permissions import Permission, parse_permissions
-from keyholder.errors import AlreadyExists, LastAdminError, NotFound
+from keyholder.errors import (
+    AlreadyExists,
+    ConfirmationRequired,
+    InvalidInput,
+    KeyholderError,
+    LastAdminError,
+    NotFound,
+)
 from tests.factories import OPERATOR
 
 PEOPLE = 4
 permission_lists = st.lists(st.sampled_from([p.value for p in Permission]), max_size=4)
+
+
+def refused(use_case, *args, **kwargs):
+    """The class of the error ``use_case`` raised, or None when it went through."""
+    try:
+        use_case(*args, **kwargs)
+    except KeyholderError as exc:
+        return type(exc)
+    return None
 
 
 def test_member_rules_hold_for_any_sequence(runtime, factories):
@@ -51,38 +68,81 @@ def test_member_rules_hold_for_any_sequence(runtime, factories):
                 assert email not in self.model
                 self.model[email] = parse_permissions(names)
 
-        @rule(who=st.integers(0, PEOPLE - 1), names=permission_lists)
-        def change(self, who, names):
-            email, wanted = self.emails[who], parse_permissions(names)
-            after = {**self.model, email: wanted}
-            try:
-                members.set_member_permissions(
-                    runtime.uow(), self.account, email, names, actor=OPERATOR
+        def expected_refusal(self, email, losing_manage, confirm, successor):
+            """The refusal issue 18's rules call for when ``email`` changes, or None."""
+            if email not in self.model:
+                return NotFound
+            admins = len(self.admins(self.model))
+            if not losing_manage or admins > 1:
+                if successor is not None:
+                    return InvalidInput
+                return (
+                    ConfirmationRequired if losing_manage and admins == 2 and not confirm else None
                 )
-            except NotFound:
-                assert email not in self.model
-            except LastAdminError:
-                assert email in self.model
-                assert not self.admins(after)
-            else:
-                assert email in self.model
-                assert self.admins(after)
-                self.model = after
+            if successor is None:
+                return LastAdminError
+            if successor not in self.model:
+                return NotFound
+            return InvalidInput if successor == email else None
 
-        @rule(who=st.integers(0, PEOPLE - 1))
-        def remove(self, who):
-            email = self.emails[who]
-            after = {e: p for e, p in self.model.items() if e != email}
-            try:
-                members.remove_member(runtime.uow(), self.account, email, actor=OPERATOR)
-            except NotFound:
-                assert email not in self.model
-            except LastAdminError:
-                assert email in self.model
-                assert not self.admins(after)
+        def hand_over(self, model, email, successor):
+            if successor is not None and email in self.admins(self.model):
+                model[successor] = model[successor] | {Permission.MANAGE}
+            return model
+
+        @rule(
+            who=st.integers(0, PEOPLE - 1),
+            names=permission_lists,
+            confirm=st.booleans(),
+            heir=st.none() | st.integers(0, PEOPLE - 1),
+        )
+        def change(self, who, names, confirm, heir):
+            email, wanted = self.emails[who], parse_permissions(names)
+            successor = None if heir is None else self.emails[heir]
+            before = self.model.get(email)
+            if before == wanted:
+                expected = None  # nothing to change: nothing checked
             else:
-                assert email in self.model
-                self.model = after
+                losing = before is not None and Permission.MANAGE not in wanted
+                losing = losing and Permission.MANAGE in before
+                expected = self.expected_refusal(email, losing, confirm, successor)
+            refusal = refused(
+                members.set_member_permissions,
+                runtime.uow(),
+                self.account,
+                email,
+                names,
+                actor=OPERATOR,
+                confirm=confirm,
+                successor=successor,
+            )
+            assert refusal is expected
+            if refusal is None and before != wanted:
+                self.model = self.hand_over({**self.model, email: wanted}, email, successor)
+
+        @rule(
+            who=st.integers(0, PEOPLE - 1),
+            confirm=st.booleans(),
+            heir=st.none() | st.integers(0, PEOPLE - 1),
+        )
+        def remove(self, who, confirm, heir):
+            email = self.emails[who]
+            successor = None if heir is None else self.emails[heir]
+            losing = Permission.MANAGE in self.model.get(email, frozenset())
+            expected = self.expected_refusal(email, losing, confirm, successor)
+            refusal = refused(
+                members.remove_member,
+                runtime.uow(),
+                self.account,
+                email,
+                actor=OPERATOR,
+                confirm=confirm,
+                successor=successor,
+            )
+            assert refusal is expected
+            if refusal is None:
+                after = self.hand_over(dict(self.model), email, successor)
+                self.model = {e: p for e, p in after.items() if e != email}
 
         @invariant()
         def database_matches_the_model_and_an_admin_remains(self):

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 
-import pytest
 from sqlalchemy import Engine
 
 from keyholder.bootstrap import bootstrap
@@ -16,23 +13,8 @@ from keyholder.clock import FixedClock
 from keyholder.config import Settings
 from keyholder.db import migrate
 from keyholder.db.base import load_all_models
-from keyholder.db.engine import make_engine
 from tests.audit.conftest import record, verify
-from tests.conftest import START, throwaway_postgresql_database
-
-
-@pytest.fixture
-def blank_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """An empty database of the engine under test, for migrating step by step."""
-    if request.config.getoption("--db") == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'upgrade.db'}")
-        yield engine
-        engine.dispose()
-        return
-    with throwaway_postgresql_database() as url:
-        engine = make_engine(url)
-        yield engine
-        engine.dispose()
+from tests.conftest import START
 
 
 def insert_event_as_0008_did(engine: Engine, seq: int, prev_hash: str, at: datetime) -> str:

@@ -175,7 +175,29 @@ class TestSet:
     ) -> None:
         factories.admin_of(acme, "bob@acme.example")
 
-        cli.ok("members", "set", admin, "-a", "acme-corp", "-p", "view")
+        warned = cli("members", "set", admin, "-a", "acme-corp", "-p", "view")
+        assert_error(warned, "one admin left", "confirm")
+        assert members_of(cli)[admin] == ["view", "manage"]
+        cli.ok("members", "set", admin, "-a", "acme-corp", "-p", "view", "--confirm")
+
+        assert members_of(cli) == {admin: ["view"], "bob@acme.example": ["view", "manage"]}
+
+    def test_the_last_admin_steps_down_for_a_successor(
+        self, cli: Cli, factories: Factories, acme: EnterpriseAccount, admin: str
+    ) -> None:
+        factories.member(acme, factories.user("bob@acme.example"), "view")
+
+        cli.ok(
+            "members",
+            "set",
+            admin,
+            "-a",
+            "acme-corp",
+            "-p",
+            "view",
+            "--successor",
+            "bob@acme.example",
+        )
 
         assert members_of(cli) == {admin: ["view"], "bob@acme.example": ["view", "manage"]}
 
@@ -222,7 +244,8 @@ class TestRemove:
     ) -> None:
         factories.admin_of(acme, "bob@acme.example")
 
-        cli.ok("members", "remove", admin, "-a", "acme-corp")
+        assert_error(cli("members", "remove", admin, "-a", "acme-corp"), "one admin left")
+        cli.ok("members", "remove", admin, "-a", "acme-corp", "--confirm")
 
         assert members_of(cli) == {"bob@acme.example": ["view", "manage"]}
 

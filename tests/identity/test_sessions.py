@@ -129,7 +129,12 @@ class TestRotationAtPrivilegeChange:
         factories.member(account, alice, before)
         session, token = log_in(runtime, alice), factories.token(alice)
         members.set_member_permissions(
-            runtime.uow(), "acme-corp", alice.email, after.split(","), actor=OPERATOR
+            runtime.uow(),
+            "acme-corp",
+            alice.email,
+            after.split(","),
+            actor=OPERATOR,
+            confirm=True,  # one admin is left: confirmed (issue 18)
         )
         assert not session_works(runtime, session)
         assert not token_works(runtime, token)
@@ -178,7 +183,7 @@ class TestRotationAtPrivilegeChange:
         factories.admin_of(account)
         factories.member(account, alice, "view,manage")
         session, token = log_in(runtime, alice), factories.token(alice)
-        members.remove_member(runtime.uow(), "acme-corp", alice.email, actor=OPERATOR)
+        members.remove_member(runtime.uow(), "acme-corp", alice.email, actor=OPERATOR, confirm=True)
         assert not session_works(runtime, session)
         assert not token_works(runtime, token)
         [event] = list_events(runtime.uow(), action="user.credentials_revoke")
@@ -211,7 +216,12 @@ class TestRotationAtPrivilegeChange:
         factories.member(account, alice, before)
         session, token = log_in(runtime, alice), factories.token(alice)
         members.set_member_permissions(
-            runtime.uow(), "acme-corp", alice.email, after.split(","), actor=OPERATOR
+            runtime.uow(),
+            "acme-corp",
+            alice.email,
+            after.split(","),
+            actor=OPERATOR,
+            confirm=True,  # one admin is left: confirmed (issue 18)
         )
         assert session_works(runtime, session)
         assert token_works(runtime, token)
@@ -241,10 +251,12 @@ class TestRotationAtPrivilegeChange:
         assert client.get("/api/session", headers=bearer).status_code == 200
         if change == "demote":
             members.set_member_permissions(
-                runtime.uow(), "acme-corp", alice.email, ["view"], actor=OPERATOR
+                runtime.uow(), "acme-corp", alice.email, ["view"], actor=OPERATOR, confirm=True
             )
         else:
-            members.remove_member(runtime.uow(), "acme-corp", alice.email, actor=OPERATOR)
+            members.remove_member(
+                runtime.uow(), "acme-corp", alice.email, actor=OPERATOR, confirm=True
+            )
         assert client.get("/api/session", headers=bearer).status_code == 401
         assert client.get("/api/session", headers=admins_bearer).status_code == 200
 

@@ -269,6 +269,19 @@ BODIES = {
     },
     ("PATCH", f"{ACCOUNTS}/{{name}}/members/{{email}}"): {"permissions": ["view"]},
     ("POST", f"{ACCOUNTS}/{{name}}/recovery-claims"): {"code": "0000-0000"},
+    # Recovery contacts (issue 18): their changes carry the password again (S17).
+    ("POST", f"{ACCOUNTS}/{{name}}/contacts"): {
+        "kind": "executive",
+        "name": "Eve",
+        "title": "CEO",
+        "email": "eve@acme.example",
+        "password": PASSWORD,
+    },
+    ("PATCH", f"{ACCOUNTS}/{{name}}/contacts/{{contact_id}}"): {
+        "title": "CFO",
+        "password": PASSWORD,
+    },
+    ("DELETE", f"{ACCOUNTS}/{{name}}/contacts/{{contact_id}}"): {"password": PASSWORD},
 }
 
 
@@ -289,7 +302,10 @@ def test_s29_no_enterprise_account_route_answers_2xx_to_staff_without_mfa(
         for method, template in routes:
             for name in ("acme-corp", "no-such-account"):
                 path = template.format(
-                    name=name, email="dana@acme.example", invitation_id=invitation.id
+                    name=name,
+                    email="dana@acme.example",
+                    invitation_id=invitation.id,
+                    contact_id=uuid.uuid4(),
                 )
                 response = client.request(
                     method, path, json=BODIES.get((method, template)), headers=headers

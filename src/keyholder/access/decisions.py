@@ -23,6 +23,7 @@ from keyholder.access.links import spend_link
 from keyholder.access.models import AccessRequest, AccountFreeze, Approval, LinkPurpose
 from keyholder.access.queries import all_admins
 from keyholder.access.states import FINAL_STATES, RequestState
+from keyholder.accounts.contacts import contacts_on_record
 from keyholder.accounts.models import ContactKind, EnterpriseAccount
 from keyholder.accounts.staff_addresses import is_staff_address
 from keyholder.audit.actions import AuditAction
@@ -204,7 +205,11 @@ def _approve(
 
 
 def veto_holders(tx: Tx, account: EnterpriseAccount) -> list[tuple[str, str]]:
-    """Every current admin, billing and security contact and executive on record (S25)."""
+    """Every current admin, billing and security contact and executive on record (S25).
+
+    Contacts only once they count for recovery (confirmed and past the waiting
+    period, S22): a contact named yesterday cannot stop a grant.
+    """
     holders: dict[str, str] = {}
     for user in all_admins(tx, account):
         holders.setdefault(user.email, cooling_off_notice.ADMIN_ROLE)
@@ -213,7 +218,10 @@ def veto_holders(tx: Tx, account: EnterpriseAccount) -> list[tuple[str, str]]:
         ContactKind.SECURITY: "the security contact on record",
         ContactKind.BILLING: "the billing contact on record",
     }
-    for contact in account.contacts:
+    on_record = contacts_on_record(
+        account, now=tx.clock.now(), min_age=tx.settings.access_contact_min_age
+    )
+    for contact in on_record:
         holders.setdefault(contact.email, roles[contact.kind])
     return sorted(holders.items())
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from keyholder.access.dns_proof import CHALLENGE_LABEL, record_value
 from keyholder.access.models import AccessRequest
+from keyholder.accounts.contacts import contacts_on_record
 from keyholder.accounts.models import AccountContact, ContactKind, EnterpriseAccount
 from keyholder.domains import check_email_domain
 
@@ -81,14 +82,12 @@ def status_of(request: AccessRequest, check: Check) -> Status | None:
 
 
 def executives_on_record(
-    account: EnterpriseAccount, *, now: datetime, min_age: Any
+    account: EnterpriseAccount, *, now: datetime, min_age: timedelta
 ) -> list[AccountContact]:
-    """Executive contacts old enough to be trusted with confirmation links (S22)."""
-    return [
-        c
-        for c in account.contacts
-        if c.kind is ContactKind.EXECUTIVE and c.added_at <= now - min_age
-    ]
+    """Executive contacts that count for recovery: confirmed by link and past the
+    waiting period (S22). The only ones trusted with confirmation links, compared
+    with the letter and the form, told of a grant or allowed to veto one."""
+    return contacts_on_record(account, now=now, min_age=min_age, kind=ContactKind.EXECUTIVE)
 
 
 def unknown_account(request: AccessRequest) -> list[Item]:
@@ -123,9 +122,14 @@ def record_checks(
     account: EnterpriseAccount,
     *,
     staff_address: bool,
+    executives: Sequence[AccountContact],
     confirmers: Sequence[AccountContact],
 ) -> list[Item]:
-    """What the typed fields say against the account's records, checked at once."""
+    """What the typed fields say against the account's records, checked at once.
+
+    ``executives`` are the executives on record (``executives_on_record``): an
+    executive still unconfirmed or within its waiting period is not one (S22).
+    """
     verified = [d.domain for d in account.domains if d.verified_at is not None]
     items = [
         Item(Check.ACCOUNT, Status.PASS, "account records", f"matches account {account.name!r}")
@@ -142,7 +146,6 @@ def record_checks(
                 f"typed {request.contract_number!r}; the contract on record is different",
             )
         )
-    executives = [c for c in account.contacts if c.kind is ContactKind.EXECUTIVE]
     match = next((c for c in executives if c.email == request.executive_email), None)
     if match is not None:
         items.append(
@@ -155,13 +158,22 @@ def record_checks(
         )
     else:
         on_record = ", ".join(f"{c.name} ({c.title})" for c in executives) or "none"
+        waiting = any(
+            c.kind is ContactKind.EXECUTIVE and c.email == request.executive_email
+            for c in account.contacts
+        )
+        why = (
+            "is named an executive contact but has not confirmed by link or is still "
+            "within its waiting period"
+            if waiting
+            else "is not an executive contact on record"
+        )
         items.append(
             Item(
                 Check.EXECUTIVE_ON_RECORD,
                 Status.FAIL,
                 "account contacts",
-                f"{request.executive_email} is not an executive contact on record "
-                f"(on record: {on_record})",
+                f"{request.executive_email} {why} (on record: {on_record})",
             )
         )
     verdict = check_email_domain(request.executive_email, verified)
@@ -198,7 +210,8 @@ def record_checks(
             Check.EXECUTIVE_CONFIRMATION,
             Status.FAIL,
             "account contacts",
-            "no executive contact on record (old enough) to confirm with",
+            "no executive contact on record (confirmed, and past the waiting period) "
+            "to confirm with",
         )
     items.append(confirmation)
     items.append(

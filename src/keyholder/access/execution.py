@@ -20,12 +20,13 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 
 from keyholder.access import notices, proofs
+from keyholder.access.evidence import executives_on_record
 from keyholder.access.lifecycle import ask_active_admins, finish, lock_request, move
 from keyholder.access.models import AccessRequest, Approval
 from keyholder.access.states import RequestState, RequestVia
 from keyholder.accounts.grants import grant_membership
 from keyholder.accounts.invitations import invite
-from keyholder.accounts.models import ContactKind, EnterpriseAccount
+from keyholder.accounts.models import EnterpriseAccount
 from keyholder.accounts.permissions import ADMIN_PERMISSION, parse_permissions
 from keyholder.accounts.recovery_codes import claimant_on_verified_domain, people_on_record
 from keyholder.accounts.staff_addresses import is_staff_address
@@ -129,7 +130,10 @@ def execute_request(
             notices.claim_granted(uow, ticket, request, account, on_record=told_on_record)
         else:
             notices.granted(
-                uow, ticket, request, to=[request.requester_email, *_executives(request, account)]
+                uow,
+                ticket,
+                request,
+                to=[request.requester_email, *_executives(uow, request, account)],
             )
         change_status(uow, ticket, TicketStatus.SOLVED, actor=actor, reason="access granted")
         uow.commit()
@@ -147,9 +151,13 @@ def _grant(tx: Tx, account: EnterpriseAccount, email: str, *, actor: Actor) -> s
     return "membership"
 
 
-def _executives(request: AccessRequest, account: EnterpriseAccount) -> list[str]:
-    """The executive who authorised it, as on record (never an address only the form gave)."""
-    executives = [c.email for c in account.contacts if c.kind is ContactKind.EXECUTIVE]
+def _executives(tx: Tx, request: AccessRequest, account: EnterpriseAccount) -> list[str]:
+    """The executive who authorised it, as on record (never an address only the form gave,
+    nor a contact still unconfirmed or within its waiting period, S22)."""
+    on_record = executives_on_record(
+        account, now=tx.clock.now(), min_age=tx.settings.access_contact_min_age
+    )
+    executives = [c.email for c in on_record]
     if request.executive_email in executives:
         return [request.executive_email]
     return executives

@@ -290,6 +290,7 @@ def _start(
                 request,
                 account,
                 staff_address=is_staff_address(tx, request.email_to_add),
+                executives=confirmers,
                 confirmers=chosen,
             ),
         )

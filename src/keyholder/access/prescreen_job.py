@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sqlalchemy import select
 
 from keyholder.access import evidence
-from keyholder.access.evidence import Check, Item, Status
+from keyholder.access.evidence import Check, Item, Status, executives_on_record
 from keyholder.access.lifecycle import lock_request
 from keyholder.access.models import AccessRequest
-from keyholder.accounts.models import ContactKind, EnterpriseAccount
+from keyholder.accounts.models import EnterpriseAccount
 from keyholder.audit.actions import AuditAction
 from keyholder.audit.service import record_event
 from keyholder.audit.targets import request_target
@@ -167,10 +167,13 @@ def _gather(uows: UnitOfWorkFactory, request_id: uuid.UUID) -> _Work | None:
                 display_name=account.display_name,
                 contract_number=account.contract_number,
                 verified_domains=tuple(d.domain for d in account.domains if d.verified_at),
+                # Only executives that count for recovery (S22): a name an admin put
+                # on record yesterday is no record to check a letter against.
                 executive_contacts=tuple(
                     ExecutiveContact(c.name, c.title, c.email)
-                    for c in account.contacts
-                    if c.kind is ContactKind.EXECUTIVE
+                    for c in executives_on_record(
+                        account, now=uow.clock.now(), min_age=uow.settings.access_contact_min_age
+                    )
                 ),
             )
         return _Work(

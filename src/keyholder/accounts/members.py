@@ -26,7 +26,13 @@ from keyholder.audit.service import record_event
 from keyholder.audit.targets import member_target
 from keyholder.db.tx import Tx
 from keyholder.db.uow import UnitOfWork
-from keyholder.errors import AlreadyExists, LastAdminError, NotFound
+from keyholder.errors import (
+    AlreadyExists,
+    ConfirmationRequired,
+    InvalidInput,
+    LastAdminError,
+    NotFound,
+)
 from keyholder.identity.actor import Actor
 from keyholder.identity.emails import normalize_email
 from keyholder.identity.models import User
@@ -133,11 +139,16 @@ def set_member_permissions(
     permissions: Iterable[str],
     *,
     actor: Actor,
+    confirm: bool = False,
+    successor: str | None = None,
 ) -> Membership:
-    """Replace a member's permissions; never takes ``manage`` from the last admin.
+    """Replace a member's permissions; the account never loses its last admin.
 
-    Gaining or losing ``manage`` ends the member's sessions and API tokens
-    (S15, S41, see ``identity.sessions``).
+    Taking ``manage`` from one of two admins needs ``confirm`` (else
+    ``ConfirmationRequired``); from the last admin it needs a ``successor``,
+    an existing member given ``manage`` in the same change (else
+    ``LastAdminError``). Gaining or losing ``manage`` ends the member's
+    sessions and API tokens (S15, S41, see ``identity.sessions``).
     """
     granted = parse_permissions(permissions)
     with uow:
@@ -146,8 +157,16 @@ def set_member_permissions(
         if membership.permissions == granted:
             return membership
         refuse_staff_admin(uow, membership.user.email, granted)
-        if ADMIN_PERMISSION in membership.permissions and ADMIN_PERMISSION not in granted:
-            _refuse_if_last_admin(uow, account, membership, verb="take manage from")
+        _admin_leaves(
+            uow,
+            account,
+            membership,
+            leaves=ADMIN_PERMISSION in membership.permissions and ADMIN_PERMISSION not in granted,
+            verb="take manage from",
+            confirm=confirm,
+            successor=successor,
+            actor=actor,
+        )
         replace_permissions(uow, account, membership, granted, actor=actor)
         uow.commit()
         return membership
@@ -160,6 +179,7 @@ def replace_permissions(
     granted: PermissionSet,
     *,
     actor: Actor,
+    note: dict[str, str] | None = None,
 ) -> None:
     """``set_member_permissions`` in the caller's transaction, after its checks.
 
@@ -176,22 +196,40 @@ def replace_permissions(
         action=AuditAction.MEMBER_UPDATE,
         target=member_target(account.name, membership.user.email),
         before={"permissions": ordered(before)},
-        after={"permissions": ordered(granted)},
+        after={"permissions": ordered(granted), **(note or {})},
     )
     rotate_if_manage_changed(tx, membership.user, before, granted, actor=actor)
 
 
-def remove_member(uow: UnitOfWork, account_name: str, email: str, *, actor: Actor) -> None:
-    """Take a person off an account; never the last admin.
+def remove_member(
+    uow: UnitOfWork,
+    account_name: str,
+    email: str,
+    *,
+    actor: Actor,
+    confirm: bool = False,
+    successor: str | None = None,
+) -> None:
+    """Take a person off an account (themself too); the account never loses its last admin.
 
-    Removing a member who holds ``manage`` ends their sessions and API tokens
-    (S15, S41, see ``identity.sessions``).
+    Removing one of two admins needs ``confirm``; the last admin, a
+    ``successor`` (see ``set_member_permissions``). Removing a member who
+    holds ``manage`` ends their sessions and API tokens (S15, S41, see
+    ``identity.sessions``).
     """
     with uow:
         account = managed_account(uow, account_name, actor=actor)
         membership = _existing_member(uow, account, email)
-        if ADMIN_PERMISSION in membership.permissions:
-            _refuse_if_last_admin(uow, account, membership, verb="remove")
+        _admin_leaves(
+            uow,
+            account,
+            membership,
+            leaves=ADMIN_PERMISSION in membership.permissions,
+            verb="remove",
+            confirm=confirm,
+            successor=successor,
+            actor=actor,
+        )
         take_off(uow, account, membership, actor=actor)
         uow.commit()
 
@@ -217,12 +255,59 @@ def _existing_member(tx: Tx, account: EnterpriseAccount, email: str) -> Membersh
     return membership
 
 
-def _refuse_if_last_admin(
-    tx: Tx, account: EnterpriseAccount, membership: Membership, *, verb: str
+_SUCCESSOR_ONLY = "a successor is named only when the last admin leaves"
+
+
+def _admin_leaves(
+    tx: Tx,
+    account: EnterpriseAccount,
+    membership: Membership,
+    *,
+    leaves: bool,
+    verb: str,
+    confirm: bool,
+    successor: str | None,
+    actor: Actor,
 ) -> None:
-    if repository.count_admins(tx.session, account.id) <= 1:
-        raise LastAdminError(
-            f"cannot {verb} {membership.user.email}: they are the last member of "
-            f"{account.name!r} with the {ADMIN_PERMISSION} permission. Give another member "
-            f"{ADMIN_PERMISSION} first."
+    """Let an admin go (``leaves``: the change takes their ``manage``) only as issue 18
+    says: one of two with ``confirm``, the last one with a ``successor`` who takes
+    ``manage`` now. The account row is locked (``managed_account``), so two admins
+    leaving at once cannot both pass."""
+    if not leaves:
+        if successor is not None:
+            raise InvalidInput(_SUCCESSOR_ONLY, field="successor")
+        return
+    admins = repository.count_admins(tx.session, account.id)
+    email = membership.user.email
+    if admins <= 1:
+        if successor is None:
+            raise LastAdminError(
+                f"cannot {verb} {email}: they are the last member of {account.name!r} with "
+                f"the {ADMIN_PERMISSION} permission. Name a successor (a member who gets "
+                f"{ADMIN_PERMISSION} in the same change), or give another member "
+                f"{ADMIN_PERMISSION} first."
+            )
+        _hand_over(tx, account, membership, successor, actor=actor)
+        return
+    if successor is not None:
+        raise InvalidInput(_SUCCESSOR_ONLY, field="successor")
+    if admins == 2 and not confirm:
+        raise ConfirmationRequired(
+            f"if you {verb} {email}, {account.name!r} has one admin left: should they lose "
+            "access, nobody can change its members until a recovery by letter and review. "
+            "Add a second admin first, or confirm to go ahead."
         )
+
+
+def _hand_over(
+    tx: Tx, account: EnterpriseAccount, leaving: Membership, successor: str, *, actor: Actor
+) -> None:
+    """The last admin's successor, an existing member, gets ``manage`` (audited)."""
+    heir = _existing_member(tx, account, successor)
+    if heir.id == leaving.id:
+        raise InvalidInput("the successor must be another member", field="successor")
+    granted = heir.permissions | {ADMIN_PERMISSION}
+    refuse_staff_admin(tx, heir.user.email, granted)
+    replace_permissions(
+        tx, account, heir, granted, actor=actor, note={"successor_of": leaving.user.email}
+    )

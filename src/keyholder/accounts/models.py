@@ -28,6 +28,9 @@ class EnterpriseAccount(Base):
     contract_number: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # When its single admin was last reminded to add a second (accounts.continuity):
+    # claimed by a conditional UPDATE, so several workers never send twice.
+    admin_reminder_sent_at: Mapped[datetime | None]
 
     domains: Mapped[list[AccountDomain]] = relationship(
         back_populates="account", order_by="AccountDomain.domain", cascade="all, delete-orphan"
@@ -53,7 +56,14 @@ class AccountDomain(Base):
 
 
 class AccountContact(Base):
-    """A person on record for the account, used later to confirm recovery requests."""
+    """A person on record for the account, used later to confirm recovery requests.
+
+    A contact counts for recovery (``accounts.contacts.counts_for_recovery``)
+    once it confirmed its address by the emailed link and the waiting period
+    (``access_contact_min_age``) has passed since that confirmation and since
+    its last change. Contacts recorded by platform staff, who vouch for them
+    as for the domains they record, are confirmed when recorded.
+    """
 
     __tablename__ = "account_contacts"
 
@@ -66,6 +76,13 @@ class AccountContact(Base):
     title: Mapped[str] = mapped_column(String(200))
     email: Mapped[str] = mapped_column(String(320))
     added_at: Mapped[datetime]
+    # The last change of its name, title, kind or email: the waiting period restarts.
+    changed_at: Mapped[datetime]
+    confirmed_at: Mapped[datetime | None]
+    # The pending confirmation link (only its hash, S6); kept once used, so a
+    # second click is told "already used" (410) rather than "unknown" (404).
+    confirm_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    confirm_expires_at: Mapped[datetime | None]
 
     account: Mapped[EnterpriseAccount] = relationship(back_populates="contacts")
 

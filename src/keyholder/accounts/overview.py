@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from enum import StrEnum
 
 from keyholder.accounts import repository
 from keyholder.accounts.admin_presence import without_admin
+from keyholder.accounts.contacts import counts_for_recovery, counts_from
 from keyholder.accounts.history import recent_events
-from keyholder.accounts.models import EnterpriseAccount, Invitation, Membership
+from keyholder.accounts.models import AccountContact, EnterpriseAccount, Invitation, Membership
 from keyholder.accounts.permissions import ADMIN_PERMISSION
 from keyholder.accounts.policy import manage_refusal, readable_account
 from keyholder.accounts.recovery_codes import recovery_code_status
@@ -24,6 +26,28 @@ from keyholder.audit.models import AuditEvent
 from keyholder.db.uow import UnitOfWork
 from keyholder.errors import AdminNeedsMfa, NeedsPhishingResistantFactor
 from keyholder.identity.actor import Actor
+
+
+class ContactStatus(StrEnum):
+    COUNTS = "counts"  # confirmed and past the waiting period: on record for recovery
+    WAITING = "waiting"  # confirmed, within the waiting period (S22)
+    UNCONFIRMED = "unconfirmed"  # its emailed link not used yet
+
+
+@dataclass(frozen=True, slots=True)
+class RecoveryContact:
+    contact: AccountContact
+    status: ContactStatus
+    counts_from: datetime | None  # None while unconfirmed
+
+
+@dataclass(frozen=True, slots=True)
+class RecoveryCodesStatus:
+    """The account's break-glass recovery codes (``accounts.recovery_codes``): how many
+    are left of the set generated when."""
+
+    remaining: int
+    created_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,11 +67,21 @@ class AccountOverview:
     # The "Recovery codes" section: for the account's own admins (staff never generate
     # codes), with (codes left, generated at), or None before any was generated.
     recovery_codes_section: bool = False
-    recovery_codes: tuple[int, datetime] | None = None
+    # "How this account recovers if every admin is gone" (issue 18): its
+    # contacts, each with where it stands, and its verified domains (DNS proof).
+    recovery_contacts: Sequence[RecoveryContact] = ()
+    verified_domains: Sequence[str] = ()
+    recovery_codes: RecoveryCodesStatus | None = None
 
     @property
     def has_admin(self) -> bool:
         return any(ADMIN_PERMISSION in m.permissions for m in self.members)
+
+    @property
+    def one_admin_left(self) -> bool:
+        """Exactly one active admin: every member is told to add a second (issue 18)."""
+        active = [m for m in self.members if ADMIN_PERMISSION in m.permissions]
+        return len([m for m in active if m.user.is_active]) == 1
 
 
 def account_overview(uow: UnitOfWork, name: str, *, actor: Actor) -> AccountOverview:
@@ -64,6 +98,7 @@ def account_overview(uow: UnitOfWork, name: str, *, actor: Actor) -> AccountOver
         can_manage = refusal is None
         session = uow.session
         codes_section = can_manage and not actor.is_staff
+        now, min_age = uow.clock.now(), uow.settings.access_contact_min_age
         return AccountOverview(
             account=account,
             members=repository.members(session, account.id),
@@ -75,8 +110,22 @@ def account_overview(uow: UnitOfWork, name: str, *, actor: Actor) -> AccountOver
             needs_mfa=isinstance(refusal, AdminNeedsMfa),
             needs_passkey=isinstance(refusal, NeedsPhishingResistantFactor),
             recovery_codes_section=codes_section,
-            recovery_codes=recovery_code_status(uow, account) if codes_section else None,
+            recovery_contacts=[_recovery_contact(c, now, min_age) for c in account.contacts],
+            verified_domains=[d.domain for d in account.domains if d.verified_at is not None],
+            recovery_codes=_codes_status(recovery_code_status(uow, account)),
         )
+
+
+def _recovery_contact(
+    contact: AccountContact, now: datetime, min_age: timedelta
+) -> RecoveryContact:
+    if counts_for_recovery(contact, now=now, min_age=min_age):
+        status = ContactStatus.COUNTS
+    elif contact.confirmed_at is not None:
+        status = ContactStatus.WAITING
+    else:
+        status = ContactStatus.UNCONFIRMED
+    return RecoveryContact(contact, status, counts_from(contact, min_age=min_age))
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,3 +146,7 @@ def accounts_overview(uow: UnitOfWork, *, actor: Actor) -> AccountsOverview:
         found = uow.session.scalars(query).all()
         orphaned = frozenset() if staff else without_admin(uow.session, found)
         return AccountsOverview(accounts=found, without_admin=orphaned)
+
+
+def _codes_status(status: tuple[int, datetime] | None) -> RecoveryCodesStatus | None:
+    return RecoveryCodesStatus(remaining=status[0], created_at=status[1]) if status else None

@@ -172,6 +172,20 @@ def count_admins(session: Session, account_id: uuid.UUID) -> int:
     return session.scalar(query) or 0
 
 
+def admin_users(session: Session, account_id: uuid.UUID) -> Sequence[User]:
+    """The active users holding ``manage`` on the account, by email."""
+    return session.scalars(
+        select(User)
+        .join(Membership, Membership.user_id == User.id)
+        .where(
+            Membership.account_id == account_id,
+            grants(Membership.permissions, ADMIN_PERMISSION),
+            User.is_active,
+        )
+        .order_by(User.email)
+    ).all()
+
+
 def pending_invitations(
     session: Session,
     account_id: uuid.UUID,

@@ -12,7 +12,13 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from keyholder.accounts.models import ContactKind, EnterpriseAccount, Invitation, Membership
+from keyholder.accounts.models import (
+    AccountContact,
+    ContactKind,
+    EnterpriseAccount,
+    Invitation,
+    Membership,
+)
 from keyholder.accounts.permissions import PermissionSet, ordered
 
 
@@ -48,11 +54,16 @@ class DomainOut(BaseModel):
 
 
 class ContactOut(BaseModel):
+    id: uuid.UUID
     kind: ContactKind
     name: str
     title: str
     email: str
     added_at: datetime
+    # Issue 18: a contact counts for recovery once confirmed by its emailed link
+    # and past the waiting period since it confirmed or last changed.
+    changed_at: datetime
+    confirmed_at: datetime | None
 
 
 class AccountOut(BaseModel):
@@ -90,6 +101,19 @@ def invitation_out(invitation: Invitation) -> InvitationOut:
     )
 
 
+def contact_out(contact: AccountContact) -> ContactOut:
+    return ContactOut(
+        id=contact.id,
+        kind=contact.kind,
+        name=contact.name,
+        title=contact.title,
+        email=contact.email,
+        added_at=contact.added_at,
+        changed_at=contact.changed_at,
+        confirmed_at=contact.confirmed_at,
+    )
+
+
 def account_out(account: EnterpriseAccount) -> AccountOut:
     return AccountOut(
         id=account.id,
@@ -97,10 +121,7 @@ def account_out(account: EnterpriseAccount) -> AccountOut:
         display_name=account.display_name,
         contract_number=account.contract_number,
         domains=[DomainOut(domain=d.domain, verified_at=d.verified_at) for d in account.domains],
-        contacts=[
-            ContactOut(kind=c.kind, name=c.name, title=c.title, email=c.email, added_at=c.added_at)
-            for c in account.contacts
-        ],
+        contacts=[contact_out(c) for c in account.contacts],
         created_at=account.created_at,
         updated_at=account.updated_at,
     )

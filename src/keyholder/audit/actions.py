@@ -22,6 +22,12 @@ class AuditAction(StrEnum):
     INVITATION_ACCEPT = "invitation.accept"
     ACCOUNT_RECOVERY_CODES_GENERATE = "account.recovery_codes_generate"
     ACCOUNT_RECOVERY_CODE_REFUSED = "account.recovery_code_refused"
+    # Its recovery contacts (accounts.contacts).
+    CONTACT_ADD = "contact.add"
+    CONTACT_UPDATE = "contact.update"
+    CONTACT_REMOVE = "contact.remove"
+    CONTACT_CONFIRMATION_SEND = "contact.confirmation_send"
+    CONTACT_CONFIRM = "contact.confirm"
 
     # A request for admin access (access).
     ACCESS_REQUEST_SUBMIT = "access_request.submit"

@@ -20,7 +20,7 @@ def account_target(account_name: str) -> str:
 
 
 def inside_account_prefix(account_name: str) -> str:
-    """What the targets of an account's members and invitations start with."""
+    """What the targets of an account's members, invitations and contacts start with."""
     return f"{account_target(account_name)}/"
 
 
@@ -30,6 +30,11 @@ def member_target(account_name: str, email: str) -> str:
 
 def invitation_target(account_name: str, invitation_id: uuid.UUID) -> str:
     return f"{inside_account_prefix(account_name)}invitation:{invitation_id}"
+
+
+def contact_target(account_name: str, contact_id: uuid.UUID) -> str:
+    """A recovery contact on record for an account."""
+    return f"{inside_account_prefix(account_name)}contact:{contact_id}"
 
 
 def request_target(request_id: uuid.UUID) -> str:

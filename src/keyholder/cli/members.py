@@ -34,6 +34,16 @@ PermissionsOption = typer.Option(
 )
 
 
+ConfirmOption = typer.Option(
+    False, "--confirm", help="Go ahead even though the account is left with one admin."
+)
+SuccessorOption = typer.Option(
+    None,
+    "--successor",
+    help="When the last admin leaves: the member who gets manage in the same change.",
+)
+
+
 def split(permissions: str) -> list[str]:
     return [p for p in permissions.split(",") if p.strip()]
 
@@ -98,11 +108,20 @@ def set_(
     email: str,
     account: str = AccountOption,
     permissions: str = typer.Option(..., "--permissions", "-p", help="The complete new set."),
+    *,
+    confirm: bool = ConfirmOption,
+    successor: str | None = SuccessorOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Replace a member's permissions."""
     membership = members.set_member_permissions(
-        runtime().uow(), account, email, split(permissions), actor=operator()
+        runtime().uow(),
+        account,
+        email,
+        split(permissions),
+        actor=operator(),
+        confirm=confirm,
+        successor=successor,
     )
     if as_json:
         from keyholder.accounts.schemas import member_out  # noqa: PLC0415 - see list_()
@@ -115,9 +134,16 @@ def set_(
 
 @app.command("remove")
 @handle_errors
-def remove(email: str, account: str = AccountOption) -> None:
+def remove(
+    email: str,
+    account: str = AccountOption,
+    confirm: bool = ConfirmOption,
+    successor: str | None = SuccessorOption,
+) -> None:
     """Remove a member from an account."""
-    members.remove_member(runtime().uow(), account, email, actor=operator())
+    members.remove_member(
+        runtime().uow(), account, email, actor=operator(), confirm=confirm, successor=successor
+    )
     typer.echo(f"removed {email} from {account}")
 
 

@@ -53,8 +53,9 @@ from keyholder.identity.actor import Actor
 from keyholder.identity.credentials import revoke_all_credentials
 from keyholder.identity.emails import normalize_email
 from keyholder.identity.models import MfaMethod, Passkey, RecoveryCode, User, UserSession
+from keyholder.identity.reauth import reauthenticate
 from keyholder.identity.sessions import rotate_at_second_factor
-from keyholder.identity.throttle import RateLimiter, Scope, count_login_attempt
+from keyholder.identity.throttle import RateLimiter, Scope
 from keyholder.identity.tokens import hash_token
 from keyholder.identity.totp_keys import decrypt_totp_secret, encrypt_totp_secret
 
@@ -268,23 +269,6 @@ def reset_mfa(uow: UnitOfWork, email: str, *, actor: Actor) -> None:
             after={"mfa": False, "credentials_revoked": revoked},
         )
         uow.commit()
-
-
-def reauthenticate(
-    uow: UnitOfWork, actor: Actor, password: str, *, limiter: RateLimiter, hasher: PasswordHasher
-) -> uuid.UUID:
-    """Check the actor's password outside any transaction (argon2 is slow on purpose).
-
-    Counted as a sign-in attempt, so these endpoints cannot be used to guess
-    the password faster than the sign-in form allows (S16).
-    """
-    with uow:
-        user = _user(uow, actor.user_id)
-        stored, user_id, email = user.password_hash, user.id, user.email
-    count_login_attempt(limiter, email, client_address=uow.context.client_address)
-    if not hasher.verify(stored, password) or stored is None:
-        raise PermissionDenied("the password is wrong")
-    return user_id
 
 
 def _user(tx: Tx, user_id: uuid.UUID | None) -> User:

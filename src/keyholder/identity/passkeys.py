@@ -50,7 +50,6 @@ from keyholder.db.uow import UnitOfWork
 from keyholder.errors import AlreadyExists, Gone, InvalidInput, NotFound, PermissionDenied
 from keyholder.identity.actor import Actor
 from keyholder.identity.credentials import revoke_all_credentials
-from keyholder.identity.mfa import reauthenticate
 from keyholder.identity.models import (
     Passkey,
     User,
@@ -58,6 +57,7 @@ from keyholder.identity.models import (
     WebAuthnChallenge,
     WebAuthnPurpose,
 )
+from keyholder.identity.reauth import reauthenticate
 from keyholder.identity.throttle import RateLimiter
 from keyholder.identity.tokens import hash_token
 from keyholder.mail.outbox import send_templated_email

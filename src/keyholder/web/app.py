@@ -20,6 +20,7 @@ from keyholder.web.api import (
     access,
     accounts,
     attachments,
+    contacts,
     desk,
     email,
     mfa,
@@ -40,7 +41,8 @@ from keyholder.worker import run_jobs_forever
 log = logging.getLogger(__name__)
 # The JSON API's route modules, in the order their routes are matched and documented.
 API_MODULES = (
-    accounts,
+    accounts,  # first: its member lookup is the hottest route, and routes are tried in order
+    contacts,
     session,
     password_resets,
     email,

@@ -264,7 +264,8 @@ class TestChangeAndRemove:
     def test_an_admin_can_step_down_when_another_remains(self, client, factories, acme, alice):
         factories.admin_of(acme, "bob@acme.example")
         response = client.delete(
-            MEMBERS.format("acme-corp") + "/alice@acme.example", headers=factories.auth(alice)
+            MEMBERS.format("acme-corp") + "/alice@acme.example?confirm=true",
+            headers=factories.auth(alice),
         )
         assert response.status_code == 204
 
@@ -283,3 +284,47 @@ class TestChangeAndRemove:
             MEMBERS.format("acme-corp") + "/alice@acme.example", headers=factories.auth(bob)
         )
         assert response.status_code == 403
+
+
+class TestAdminLeaving:
+    """Issue 18: the warning and the successor, through the API."""
+
+    def test_one_of_two_admins_leaving_answers_409_until_confirmed(
+        self, client, factories, acme, alice
+    ):
+        factories.admin_of(acme, "bob@acme.example")
+        url = MEMBERS.format("acme-corp") + "/bob@acme.example"
+        warned = client.patch(url, json={"permissions": ["view"]}, headers=factories.auth(alice))
+        assert warned.status_code == 409
+        assert warned.headers["content-type"] == "application/problem+json"
+        assert warned.json()["title"] == "Confirmation required"
+        assert "one admin left" in warned.json()["detail"]
+        confirmed = client.patch(
+            url + "?confirm=true", json={"permissions": ["view"]}, headers=factories.auth(alice)
+        )
+        assert confirmed.status_code == 200
+        assert confirmed.json()["permissions"] == [{"name": "view"}]
+
+    def test_the_last_admin_leaves_only_for_a_successor(self, client, factories, acme, alice):
+        factories.member(acme, factories.user("bob@acme.example"))
+        url = MEMBERS.format("acme-corp") + "/alice@acme.example"
+        refused = client.delete(url, headers=factories.auth(alice))
+        assert refused.status_code == 409
+        assert refused.json()["title"] == "Last admin"
+        left = client.delete(url + "?successor=bob@acme.example", headers=factories.auth(alice))
+        assert left.status_code == 204
+        bob = client.get(
+            MEMBERS.format("acme-corp") + "/bob@acme.example",
+            headers=factories.auth(factories.staff(role=StaffRole.ADMIN)),
+        )
+        assert bob.json()["permissions"] == [{"name": "view"}, {"name": "manage"}]
+
+    def test_a_successor_that_is_no_member_is_404_and_nothing_changes(
+        self, client, factories, acme, alice
+    ):
+        url = MEMBERS.format("acme-corp") + "/alice@acme.example"
+        response = client.delete(
+            url + "?successor=ghost@acme.example", headers=factories.auth(alice)
+        )
+        assert response.status_code == 404
+        assert client.get(url, headers=factories.auth(alice)).status_code == 200

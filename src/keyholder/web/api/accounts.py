@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import JSONResponse
 
 from keyholder.accounts import invitations, members
@@ -85,17 +86,54 @@ def add_member(name: str, body: MemberCreate, uow: UoW, actor: CurrentActor) -> 
     return JSONResponse(payload, status_code=status.HTTP_201_CREATED)
 
 
-@router.patch("/{name}/members/{email}", response_model=MemberOut)
+# Issue 18: an admin leaving who leaves one admin behind answers 409 "Confirmation
+# required" until repeated with confirm=true; the last admin leaving answers 409
+# "Last admin" unless a successor (a member, who gets manage) is named.
+Confirm = Annotated[
+    bool, Query(description="Go ahead although the account is left with one admin.")
+]
+Successor = Annotated[
+    str | None,
+    Query(
+        max_length=320,
+        description="When the last admin leaves: the member who gets manage in the same change.",
+    ),
+]
+_ADMIN_LEAVES: dict[int | str, dict[str, Any]] = {
+    409: {"description": "Confirmation required, or the last admin needs a successor"}
+}
+
+
+@router.patch("/{name}/members/{email}", response_model=MemberOut, responses=_ADMIN_LEAVES)
 def update_member(
-    name: str, email: str, body: MemberUpdate, uow: UoW, actor: CurrentActor
+    name: str,
+    email: str,
+    body: MemberUpdate,
+    uow: UoW,
+    *,
+    actor: CurrentActor,
+    confirm: Confirm = False,
+    successor: Successor = None,
 ) -> MemberOut:
-    membership = members.set_member_permissions(uow, name, email, body.permissions, actor=actor)
+    membership = members.set_member_permissions(
+        uow, name, email, body.permissions, actor=actor, confirm=confirm, successor=successor
+    )
     return member_out(membership)
 
 
-@router.delete("/{name}/members/{email}", status_code=status.HTTP_204_NO_CONTENT)
-def remove_member(name: str, email: str, uow: UoW, actor: CurrentActor) -> Response:
-    members.remove_member(uow, name, email, actor=actor)
+@router.delete(
+    "/{name}/members/{email}", status_code=status.HTTP_204_NO_CONTENT, responses=_ADMIN_LEAVES
+)
+def remove_member(
+    name: str,
+    email: str,
+    uow: UoW,
+    *,
+    actor: CurrentActor,
+    confirm: Confirm = False,
+    successor: Successor = None,
+) -> Response:
+    members.remove_member(uow, name, email, actor=actor, confirm=confirm, successor=successor)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -65,6 +65,26 @@ class ContactIn(Body):
     email: str = Field(max_length=320)
 
 
+class ContactCreate(ContactIn):
+    """A recovery contact named by an admin, who gives their password again (S17)."""
+
+    password: str = Field(max_length=4096)
+
+
+class ContactUpdate(Body):
+    """The fields to change (the others stay), and the admin's password again (S17)."""
+
+    kind: ContactKind | None = None
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    email: str | None = Field(default=None, max_length=320)
+    password: str = Field(max_length=4096)
+
+
+class PasswordAgain(Body):
+    password: str = Field(max_length=4096)
+
+
 class AccountCreate(Body):
     name: str = Field(max_length=64)
     contract_number: str = Field(max_length=64)

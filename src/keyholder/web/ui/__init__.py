@@ -13,6 +13,7 @@ from fastapi import APIRouter
 from keyholder.web.ui import (
     accounts,
     canned,
+    contacts,
     desk,
     desk_ticket,
     devletter,
@@ -36,6 +37,8 @@ PARTS = (
     security.router,
     security.token_router,
     accounts.router,
+    contacts.router,
+    contacts.token_router,
     links.router,
     devmail.router,
     devletter.router,

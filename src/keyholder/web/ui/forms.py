@@ -3,6 +3,7 @@ and ``form_errors``, the one way a refused form is shown again."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -119,6 +120,9 @@ class FormError:
     detail: str  # the service's message
     status: int  # the status the API answers for the same error
     field: str | None = None  # the input at fault, when the service named one
+    # What the service raised, for a page that offers a next step for one kind of
+    # refusal (a change held back for a confirmation); not part of what is shown.
+    kind: type[KeyholderError] = dataclasses.field(default=KeyholderError, compare=False)
 
     @property
     def sentence(self) -> str:
@@ -144,7 +148,7 @@ def form_errors(
         if isinstance(exc, as_error_page) or not isinstance(exc, only):
             raise
         field = exc.field if isinstance(exc, InvalidInput) else None
-        response = show(FormError(exc.detail, exc.status_code, field))
+        response = show(FormError(exc.detail, exc.status_code, field, type(exc)))
         for name, value in error_headers(exc).items():
             response.headers.setdefault(name, value)
         raise ShowPage(response) from exc
