@@ -107,3 +107,54 @@ def test_staff_open_a_claim_on_the_review_page(browser, acme, runtime, factories
 
     assert page.status_code == 200, page.text
     assert "recovery codes: no letter and no review" in page.text
+
+
+class TestGuideOffersTheAccountsOwnPaths:
+    """Issue 18: the guide offers an account's recovery paths first, to those who could use them."""
+
+    GUIDE = "/help/no-admin?account=acme-corp"
+
+    def test_a_member_sees_the_codes_first(self, browser, acme):
+        browser.sign_in("alice@acme.example")
+        generate(browser)
+        browser.client.cookies.clear()
+        browser.sign_in("bob@acme.example")
+
+        page = browser.get(self.GUIDE).text
+
+        assert "Ways back into" in page
+        assert "10 still unused" in page
+        assert page.index("Ways back into") < page.index("Recover a former admin")
+        assert f'href="{REDEEM}?account=acme-corp"' in page
+        assert "acme.example" in page  # the domain a DNS proof can use
+
+    @pytest.mark.parametrize("account", ["acme-corp", "no-such-account"])
+    def test_an_anonymous_visitor_learns_nothing_of_the_account(self, browser, acme, account):
+        browser.sign_in("alice@acme.example")
+        generate(browser)
+        browser.client.cookies.clear()
+
+        page = browser.get(f"/help/no-admin?account={account}")
+
+        assert page.status_code == 200
+        assert "Ways back into" not in page.text
+        assert "still unused" not in page.text
+        # The same page whatever the account: only the name typed is echoed into links.
+        other = browser.get("/help/no-admin?account=zz-other").text
+        assert _without_tokens(page.text.replace(account, "zz-other")) == _without_tokens(other)
+
+    def test_a_signed_in_stranger_learns_nothing_either(self, browser, acme, factories):
+        browser.sign_in("alice@acme.example")
+        generate(browser)
+        browser.client.cookies.clear()
+        factories.user("mallory@elsewhere.example", password=PASSWORD)
+        browser.sign_in("mallory@elsewhere.example")
+
+        page = browser.get(self.GUIDE).text
+
+        assert "Ways back into" not in page
+        assert "still unused" not in page
+
+
+def _without_tokens(html: str) -> str:
+    return re.sub(r'name="csrf_token" value="[^"]*"', "", html)

@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from keyholder.access.intake import AccessRequestForm, submit_access_request
 from keyholder.accounts import service as accounts
+from keyholder.accounts.recovery_paths import recovery_paths
 from keyholder.errors import InvalidInput, KeyholderError
 from keyholder.identity.actor import Actor
 from keyholder.web.api.access import FORM_FIELDS, SUBMITTED
@@ -55,8 +56,12 @@ def account_hint(account: str) -> str:
 
 
 @router.get("")
-def guide(request: Request, account: str = "") -> Response:
-    context = {"title": "I can't reach an admin of my account", "account": account_hint(account)}
+def guide(request: Request, actor: MaybeActor, account: str = "") -> Response:
+    name = account_hint(account)
+    # The account's own ways back in, first, for a reader who could take them (members,
+    # and holders of a verified address on its domains); nobody else learns of them.
+    paths = recovery_paths(uow_for(request, read_only=True), name, actor=actor) if name else None
+    context = {"title": "I can't reach an admin of my account", "account": name, "paths": paths}
     return render(request, "no_admin.html", context)
 
 
