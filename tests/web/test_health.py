@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from keyholder.bootstrap import bootstrap
+from keyholder.bootstrap import Runtime, bootstrap
 from keyholder.db import migrate
+from keyholder.mail.heartbeat import beat, newest_beat
 from keyholder.web.app import create_app
 from tests.cli.test_db import settings_for
 
 
+@pytest.fixture
+def mailing(mail_runtime: Runtime) -> Iterator[TestClient]:
+    """A server whose mail goes over SMTP (so it needs a relay), none in its own process."""
+    with TestClient(create_app(runtime=mail_runtime, run_relay=False, run_jobs=False)) as client:
+        yield client
+
+
 def test_a_current_database_is_ready(client: TestClient, db_backend: str) -> None:
+    runtime = client.app.state.runtime  # type: ignore[attr-defined]
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")
 
@@ -22,7 +34,8 @@ def test_a_current_database_is_ready(client: TestClient, db_backend: str) -> Non
     assert ready.json() == {
         "status": "ok",
         "database": db_backend,
-        "schema": migrate.head_revision(client.app.state.runtime.engine),  # type: ignore[attr-defined]
+        "schema": migrate.head_revision(runtime.engine),
+        "mail_relay": "off",  # no transport here: mail stays queued by design
     }
 
 
@@ -47,3 +60,42 @@ def test_a_database_behind_the_code_is_not_ready_and_says_what_to_run(
     assert detail.startswith("the database schema is at revision 0009, this code needs ")
     assert detail.endswith("run `keyholder db upgrade`")
     assert behind.get("/healthz").status_code == 200  # alive, only not ready
+
+
+def test_mail_without_a_running_relay_is_not_ready(
+    mailing: TestClient, mail_runtime: Runtime
+) -> None:
+    """Requests would succeed while their emails (reset links, veto notices) wait unsent."""
+    runtime, client = mail_runtime, mailing
+
+    never = client.get("/readyz")
+    beat(runtime.uow, "relay-host:1")
+    runtime.clock.advance(timedelta(minutes=5))  # that relay stopped
+    stale = client.get("/readyz")
+
+    assert never.status_code == stale.status_code == 503
+    assert never.json()["detail"].startswith("no mail relay is running (none seen)")
+    assert "(last seen " in stale.json()["detail"]
+    assert "keyholder worker" in stale.json()["detail"]
+
+
+def test_a_running_relay_beats_before_every_pass(
+    mailing: TestClient, mail_runtime: Runtime
+) -> None:
+    runtime, client = mail_runtime, mailing
+    relay = runtime.relay()
+    assert relay is not None
+    stop = threading.Event()
+    thread = threading.Thread(target=relay.run_forever, args=(stop,), kwargs={"interval": 0.05})
+    thread.start()
+    try:
+        for _ in range(200):
+            with runtime.engine.connect() as connection:
+                if newest_beat(connection) is not None:
+                    break
+            time.sleep(0.02)
+    finally:
+        stop.set()
+        thread.join()
+
+    assert client.get("/readyz").json()["mail_relay"] == "running"

@@ -51,3 +51,16 @@ class OutboxMessage(Base):
     claimed_until: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class RelayHeartbeat(Base):
+    """When a mail relay last made a pass over the outbox, one row per relay process.
+
+    ``/readyz`` reads the newest: mail written by a request is delivered only if
+    some relay is running, in a ``serve`` process or in ``keyholder worker``.
+    """
+
+    __tablename__ = "relay_heartbeats"
+
+    process: Mapped[str] = mapped_column(String(200), primary_key=True)  # host:pid
+    beat_at: Mapped[datetime] = mapped_column(index=True)

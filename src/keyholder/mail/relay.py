@@ -20,6 +20,7 @@ from datetime import timedelta
 from sqlalchemy import or_, select
 
 from keyholder.db.uow import UnitOfWork
+from keyholder.mail.heartbeat import beat, this_process
 from keyholder.mail.models import REDACTED_BODY, OutboxMessage, OutboxStatus
 from keyholder.mail.outbox import to_email_message
 from keyholder.mail.transports import (
@@ -90,8 +91,10 @@ class Relay:
     def run_forever(
         self, stop: threading.Event, *, interval: float, wakeup: threading.Event | None = None
     ) -> None:
+        process = this_process()
         while not stop.is_set():
             try:
+                beat(self._uow, process)  # /readyz: some relay is delivering
                 result = self.run_until_idle()
                 if result.claimed:
                     log.info(
