@@ -201,6 +201,10 @@ class Settings(BaseSettings):
     # Staff, and members acting with `manage`, act only from a session signed in
     # with a passkey (or, once, a recovery code): a TOTP code can be phished.
     require_phishing_resistant_admin: bool = False
+    # Logs: one line per request (keyholder.request) and the format of every line:
+    # JSON lines in production, readable text elsewhere, unless set (keyholder.logs).
+    request_log: bool = True
+    log_format: Literal["json", "text"] | None = None
 
     @field_validator(
         "login_limit_per_account",
@@ -344,6 +348,13 @@ class Settings(BaseSettings):
     @property
     def is_development(self) -> bool:
         return self.env is Environment.DEVELOPMENT
+
+    @property
+    def lines_of_log(self) -> Literal["json", "text"]:
+        """The log format in force: ``log_format``, else JSON in production only."""
+        if self.log_format is not None:
+            return self.log_format
+        return "json" if self.env is Environment.PRODUCTION else "text"
 
     @property
     def serves_api_docs(self) -> bool:

@@ -6,7 +6,7 @@ their services (see ``keyholder.cli``).
 
 from __future__ import annotations
 
-import logging
+import os
 import signal
 import threading
 from types import FrameType
@@ -16,6 +16,7 @@ import typer
 from keyholder.accounts import service as accounts_service
 from keyholder.cli import audit, db
 from keyholder.cli.common import handle_errors, operator, runtime
+from keyholder.logs import configure_logging
 from keyholder.worker import run_jobs_forever, run_jobs_once
 
 app = typer.Typer()
@@ -52,20 +53,25 @@ def serve(
     host: str = typer.Option("127.0.0.1", "--host"),
     port: int = typer.Option(8000, "--port"),
     workers: int = typer.Option(1, "--workers", min=1),
-    access_log: bool = typer.Option(True, "--access-log/--no-access-log"),
+    access_log: bool = typer.Option(
+        True, "--access-log/--no-access-log", help="one log line per request"
+    ),
 ) -> None:
     """Serve the API (with an in-process mail relay unless KEYHOLDER_RELAY_IN_PROCESS=false)."""
     import uvicorn  # noqa: PLC0415 - only this command needs the server; keeps other commands quick
 
     db.require_current_schema()
     audit.require_checkpoint_signer()
+    if not access_log:  # read by every worker process as it builds the app
+        os.environ["KEYHOLDER_REQUEST_LOG"] = "false"
     uvicorn.run(
         "keyholder.web.app:create_server_app",
         factory=True,
         host=host,
         port=port,
         workers=workers,
-        access_log=access_log,
+        access_log=False,  # ours instead (web.request_log): route templates, no paths
+        log_config=None,  # keyholder.logs configures logging in each worker
         proxy_headers=False,
         server_header=False,  # no "server: uvicorn" banner naming what to attack (S41)
     )
@@ -97,9 +103,7 @@ def worker(
             f"{jobs.checkpointed} audit checkpoints written"
         )
         return
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(rt.settings.lines_of_log)
     stop = threading.Event()
 
     def _stop(_signum: int, _frame: FrameType | None) -> None:

@@ -51,6 +51,9 @@ class OutboxMessage(Base):
     claimed_until: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+    # The request that queued it (the id in its log line and audit events); None
+    # for mail queued by a job or the CLI, and on rows from before it was kept.
+    request_id: Mapped[str | None] = mapped_column(String(64))
 
 
 class RelayHeartbeat(Base):

@@ -68,6 +68,7 @@ def enqueue_email(
         attempts=0,
         created_at=now,
         next_attempt_at=now,
+        request_id=tx.context.request_id,
     )
     tx.session.add(message)
     if tx.mail_queued is not None:

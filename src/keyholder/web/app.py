@@ -15,6 +15,7 @@ from starlette.types import ASGIApp
 from keyholder import __version__
 from keyholder.bootstrap import Runtime, bootstrap
 from keyholder.config import Settings
+from keyholder.logs import configure_logging
 from keyholder.web import ui
 from keyholder.web.api import (
     access,
@@ -36,6 +37,7 @@ from keyholder.web.health import health_router
 from keyholder.web.input_guards import LimitApiBodies, RefuseNulInUrl
 from keyholder.web.problems import install_problem_handlers
 from keyholder.web.redaction import install_log_redaction
+from keyholder.web.request_log import RequestLog
 from keyholder.worker import run_jobs_forever
 
 log = logging.getLogger(__name__)
@@ -167,9 +169,12 @@ class _KeyholderAPI(FastAPI):
 
     def build_middleware_stack(self) -> ASGIApp:
         runtime: Runtime = self.state.runtime
-        return SecurityHeaders(
+        stack: ASGIApp = SecurityHeaders(
             super().build_middleware_stack(), hsts_max_age=runtime.settings.hsts_seconds
         )
+        # Outermost: the request's id is set before anything else runs, and a crash
+        # answered by Starlette's handler is logged with its status too.
+        return RequestLog(stack) if runtime.settings.request_log else stack
 
 
 def _install_middleware(app: FastAPI, settings: Settings) -> None:
@@ -183,4 +188,6 @@ def _install_middleware(app: FastAPI, settings: Settings) -> None:
 
 def create_server_app() -> FastAPI:
     """The app as ``keyholder serve`` runs it (uvicorn's factory, once per worker)."""
-    return create_app(freeze_gc=True)
+    runtime = bootstrap()
+    configure_logging(runtime.settings.lines_of_log)
+    return create_app(runtime=runtime, freeze_gc=True)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import uuid
 from typing import Annotated
 
 from fastapi import Depends, Request, Response
@@ -13,9 +11,9 @@ from keyholder.db.uow import RequestContext, UnitOfWork
 from keyholder.errors import NotAuthenticated
 from keyholder.identity import service as identity
 from keyholder.identity.actor import Actor
+from keyholder.web.request_log import note_actor, request_id_of
 
 SESSION_COOKIE = "keyholder_session"
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 # Each dependency FastAPI resolves costs several microseconds per request
@@ -54,10 +52,10 @@ def set_session_cookie(request: Request, response: Response, token: str) -> None
 
 
 def request_context(request: Request) -> RequestContext:
-    supplied = request.headers.get("x-request-id", "")
-    request_id = supplied if _REQUEST_ID.fullmatch(supplied) else uuid.uuid4().hex
+    # One id per request, whatever asks: the log line, the audit events and the emails.
     return RequestContext(
-        client_address=request.client.host if request.client else None, request_id=request_id
+        client_address=request.client.host if request.client else None,
+        request_id=request_id_of(request.scope),
     )
 
 
@@ -105,12 +103,14 @@ def _authenticate(request: Request) -> Actor | None:
         actor = identity.authenticate_api_token(runtime.uow(read_only=True), token)
         if actor is None:
             raise NotAuthenticated("the API token is not valid")
+        note_actor(request.scope, actor.user_id)
         return actor
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         actor = identity.authenticate_session(runtime.uow(read_only=True), cookie)
         if actor is None:
             raise NotAuthenticated("your session has ended; sign in again")
+        note_actor(request.scope, actor.user_id)
         return actor
     return None
 

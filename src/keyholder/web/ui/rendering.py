@@ -31,6 +31,7 @@ from keyholder.identity.actor import Actor
 from keyholder.web.deps import SESSION_COOKIE
 from keyholder.web.problems import error_headers
 from keyholder.web.redaction import redact
+from keyholder.web.request_log import note_actor
 from keyholder.web.ui import csrf
 from keyholder.web.ui.times import when
 from keyholder.when import long_utc
@@ -106,6 +107,7 @@ def page_actor(request: Request) -> Actor | None:
         if cookie:
             runtime = request.app.state.runtime
             actor = identity.authenticate_session(runtime.uow(read_only=True), cookie)
+            note_actor(request.scope, actor.user_id if actor else None)
         request.state.ui_actor = actor
     found: Actor | None = request.state.ui_actor
     return found
