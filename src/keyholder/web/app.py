@@ -20,6 +20,7 @@ from keyholder.web.api import (
     access,
     accounts,
     attachments,
+    audit_events,
     contacts,
     desk,
     email,
@@ -52,6 +53,7 @@ API_MODULES = (
     tickets,
     access,
     attachments,
+    audit_events,
 )
 
 
