@@ -19,12 +19,13 @@ from sqlalchemy import ColumnElement, select
 from keyholder.audit.chain import canonical_time
 from keyholder.audit.models import AuditEvent
 from keyholder.db.tx import Tx
+from keyholder.db.types import INTEGER_MAX
 from keyholder.db.uow import UnitOfWork
 from keyholder.errors import PermissionDenied
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
-MAX_SEQ = 2**31 - 1  # the seq column is a 32-bit integer on PostgreSQL
+MAX_SEQ = INTEGER_MAX  # the seq column: a cursor above it is refused, not queried
 
 PLATFORM_ADMINS_ONLY = "only platform admins can read the whole audit log"
 
