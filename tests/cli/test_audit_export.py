@@ -92,6 +92,10 @@ class TestExport:
     def test_only_jsonl(self, cli: Cli) -> None:
         assert_error(cli("audit", "export", "--format", "csv"), "--format must be jsonl")
 
+    def test_output_directory_must_exist(self, cli: Cli, tmp_path: Path) -> None:
+        missing = tmp_path / "nowhere" / "audit.jsonl"
+        assert_error(cli("audit", "export", "--output", str(missing)), "no directory")
+
 
 class TestVerifyExport:
     @pytest.fixture
@@ -150,3 +154,7 @@ class TestVerifyExport:
 
     def test_missing_file(self, cli: Cli, tmp_path: Path) -> None:
         assert_error(cli("audit", "verify-export", str(tmp_path / "nope")), "no file at")
+
+    def test_after_hash_is_a_hash(self, cli: Cli, exported: Path) -> None:
+        result = cli("audit", "verify-export", str(exported), "--after-hash", "xyz")
+        assert_error(result, "--after-hash must be")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -19,6 +20,8 @@ from keyholder.audit.received import ReceivedReport, verify_received
 from keyholder.audit.settings import chain_keyring, trusted_public_keys
 from keyholder.audit.verify import CheckpointFileProblem, read_checkpoints
 from keyholder.cli.common import fail, handle_errors, runtime
+
+_HASH = re.compile(r"[0-9a-f]{64}")
 
 
 @handle_errors
@@ -41,6 +44,8 @@ def export(
     """
     if output_format != "jsonl":
         fail("--format must be jsonl")
+    if output != "-" and not Path(output).parent.is_dir():
+        fail(f"no directory {Path(output).parent} for --output")
     with _destination(output) as stream:
         count, last = _write_pages(stream, after, limit)
     where = "" if output == "-" else f" to {output}"
@@ -105,6 +110,8 @@ def verify_export(
     without them only the links are checked. Exit 1 naming the first bad event.
     """
     settings = runtime().settings
+    if after_hash is not None and not _HASH.fullmatch(after_hash):
+        fail("--after-hash must be an event's hash: 64 hexadecimal digits")
     for path in [*files, *checkpoints]:
         if not path.is_file():
             fail(f"no file at {path}")
