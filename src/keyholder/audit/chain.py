@@ -26,7 +26,7 @@ def compute_hash(event: AuditEvent, keyring: ChainKeyring) -> str:
 def _canonical_content(event: AuditEvent) -> bytes:
     payload = {
         "seq": event.seq,
-        "at": _canonical_time(event.at),
+        "at": canonical_time(event.at),
         "actor": event.actor,
         "action": event.action,
         "target": event.target,
@@ -41,5 +41,6 @@ def _canonical_content(event: AuditEvent) -> bytes:
     return encoded.encode()
 
 
-def _canonical_time(at: datetime) -> str:
+def canonical_time(at: datetime) -> str:
+    """The form of ``at`` the hash covers (exports carry this exact text)."""
     return at.isoformat(timespec="microseconds")

@@ -26,6 +26,7 @@ from keyholder.audit.verify import (
     read_checkpoints,
     verify_chain,
 )
+from keyholder.cli.audit_export import export, verify_export
 from keyholder.cli.common import (
     JsonOption,
     fail,
@@ -37,6 +38,8 @@ from keyholder.cli.common import (
 from keyholder.config import Settings
 
 app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
+app.command("export")(export)
+app.command("verify-export")(verify_export)
 
 
 @app.command("list")

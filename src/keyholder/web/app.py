@@ -21,6 +21,7 @@ from keyholder.web.api import (
     access,
     accounts,
     attachments,
+    audit_events,
     contacts,
     desk,
     email,
@@ -54,6 +55,7 @@ API_MODULES = (
     tickets,
     access,
     attachments,
+    audit_events,
 )
 
 
