@@ -39,7 +39,7 @@ def heroku(factories, user):
 
 
 def assert_heroku_shaped(account):
-    assert HEROKU_FIELDS | KEYHOLDER_FIELDS <= set(account)
+    assert set(account) >= HEROKU_FIELDS | KEYHOLDER_FIELDS
     assert str(uuid.UUID(account["id"])) == account["id"]
     assert isinstance(account["name"], str)
     datetime.fromisoformat(account["created_at"])
@@ -142,6 +142,15 @@ class TestStrangers:
         assert {r.status_code for r in answers.values()} == {404}
         bodies = [problem_without(r, typed) for typed, r in answers.items()]
         assert all(body == bodies[0] for body in bodies), bodies
+
+    @pytest.mark.parametrize("path", ["", "/members", "/members/alice@acme.example"])
+    def test_staff_without_mfa_get_403_for_an_id_too(self, client, factories, acme, path):
+        # S18: staff act only with MFA, and are told so (403) rather than given a 404.
+        agent = heroku(factories, factories.user(staff_role=StaffRole.AGENT, mfa=False))
+        for typed in (str(acme.id), str(uuid.uuid4()), "acme-corp"):
+            response = client.get(f"{ACCOUNTS}/{typed}{path}", headers=agent)
+            assert response.status_code == 403, (typed, response.text)
+        assert client.get(ACCOUNTS, headers=agent).status_code == 403
 
 
 class TestNames:
