@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine, select, text
 
 from keyholder.accounts.models import EnterpriseAccount
-from keyholder.accounts.repository import _MEMBER_LOOKUP
+from keyholder.accounts.repository import _MEMBER_LOOKUP, _MEMBER_LOOKUP_BY_ID
 from keyholder.bootstrap import Runtime
 from keyholder.db.engine import make_engine
 from keyholder.db.prepared import PreparedRead
@@ -38,6 +39,14 @@ def test_rows_read_back_as_sqlalchemy_reads_them(
         (_MEMBER_LOOKUP, {"name": account.name, "email": member.email, "caller_id": staff.id}),
         (_MEMBER_LOOKUP, {"name": account.name, "email": "nobody@example.com", "caller_id": None}),
         (_MEMBER_LOOKUP, {"name": "no-such-account", "email": member.email, "caller_id": None}),
+        (
+            _MEMBER_LOOKUP_BY_ID,
+            {"account_id": account.id, "email": member.email, "caller_id": member.id},
+        ),
+        (
+            _MEMBER_LOOKUP_BY_ID,
+            {"account_id": uuid.uuid4(), "email": member.email, "caller_id": None},
+        ),
     ]
     for read, params in values:
         ours = read.first(engine, params)

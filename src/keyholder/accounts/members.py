@@ -17,7 +17,7 @@ from keyholder.accounts.permissions import (
 )
 from keyholder.accounts.policy import (
     managed_account,
-    readable_account,
+    readable_account_by_id_or_name,
     readable_member_lookup,
 )
 from keyholder.accounts.staff_addresses import refuse_staff_admin
@@ -40,14 +40,14 @@ from keyholder.identity.service import find_user
 
 
 def list_members(uow: UnitOfWork, account_name: str, *, actor: Actor) -> Sequence[Membership]:
-    """Members of an account, by email. Visible to its members and to staff."""
+    """Members of an account (by name or id), by email. Visible to its members and to staff."""
     with uow:
-        account = readable_account(uow, account_name, actor=actor)
+        account = readable_account_by_id_or_name(uow, account_name, actor=actor)
         return repository.members(uow.session, account.id)
 
 
 def get_member(uow: UnitOfWork, account_name: str, email: str, *, actor: Actor) -> Membership:
-    """One member of an account, by email. Visible to its members and to staff.
+    """One member of an account (by name or id), by email. Visible to its members and to staff.
 
     The API's hottest read: one query finds the account, whether the actor is
     a member of it and the member asked for, and the policy decides as for

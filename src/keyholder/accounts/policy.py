@@ -11,6 +11,8 @@ need a sign-in with a passkey (``Actor.lacks_required_factor``): the refusal,
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -47,8 +49,27 @@ def _not_found(name: str) -> NotFound:
 
 def readable_account(tx: Tx, name: str, *, actor: Actor) -> EnterpriseAccount:
     """The account if the actor is staff or a member of it; otherwise 404."""
+    return _readable(tx, name, repository.account_by_name, actor=actor)
+
+
+def readable_account_by_id_or_name(tx: Tx, reference: str, *, actor: Actor) -> EnterpriseAccount:
+    """``readable_account``, for an account named by its id or its name (as Heroku does).
+
+    A stranger gets the same 404 for an account's id as for its name, or for
+    an id no account has.
+    """
+    return _readable(tx, reference, repository.account_by_id_or_name, actor=actor)
+
+
+def _readable(
+    tx: Tx,
+    name: str,
+    find: Callable[[Session, str], EnterpriseAccount | None],
+    *,
+    actor: Actor,
+) -> EnterpriseAccount:
     staff = actor.is_staff  # first: 403 for staff without MFA (S18)
-    account = repository.account_by_name(tx.session, name)
+    account = find(tx.session, name)
     if account is None:
         raise _not_found(name)
     if staff:

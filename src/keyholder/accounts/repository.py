@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, aliased, make_transient_to_detached, selecti
 from sqlalchemy.orm.attributes import instance_dict
 
 from keyholder.accounts.models import EnterpriseAccount, Invitation, Membership
-from keyholder.accounts.permissions import ADMIN_PERMISSION, grants
+from keyholder.accounts.permissions import ADMIN_PERMISSION, PermissionSet, grants
 from keyholder.db.base import Base
 from keyholder.db.prepared import PreparedRead
 from keyholder.identity.actor import Actor
@@ -41,6 +41,48 @@ def account_by_name(
     if for_update:
         query = query.with_for_update()
     return session.scalar(query)
+
+
+def account_id_in(reference: str) -> uuid.UUID | None:
+    """The id ``reference`` spells, when it is a UUID in its usual 36-character form.
+
+    Heroku's API names an account by id or name; only the hyphenated form counts
+    as an id, so a 32-hex-digit name (a valid slug) stays a name. Most names are
+    turned away by their length alone: the member lookup asks this every time.
+    """
+    if len(reference) != 36:
+        return None
+    try:
+        parsed = uuid.UUID(reference)
+    except ValueError:
+        return None
+    return parsed if str(parsed) == reference.lower() else None
+
+
+def account_by_id_or_name(session: Session, reference: str) -> EnterpriseAccount | None:
+    """The account with id ``reference`` (see ``account_id_in``), or else named ``reference``.
+
+    An account whose name happens to be UUID-shaped stays reachable by its name,
+    unless another account has that id (new names cannot be UUID-shaped).
+    """
+    account_id = account_id_in(reference)
+    if account_id is not None:
+        account = session.scalar(
+            select(EnterpriseAccount).where(EnterpriseAccount.id == account_id)
+        )
+        if account is not None:
+            return account
+    return account_by_name(session, reference)
+
+
+def own_permissions(session: Session, user_id: uuid.UUID | None) -> dict[uuid.UUID, PermissionSet]:
+    """The permissions ``user_id`` holds, by account id (none for no user)."""
+    if user_id is None:
+        return {}
+    rows = session.execute(
+        select(Membership.account_id, Membership.permissions).where(Membership.user_id == user_id)
+    )
+    return {row.account_id: row.permissions for row in rows}
 
 
 def membership(session: Session, account_id: uuid.UUID, user_id: uuid.UUID) -> Membership | None:
@@ -73,7 +115,7 @@ class MemberLookup:
 _CALLER = aliased(Membership, name="caller_membership")
 # users.email and (memberships.account_id, memberships.user_id) are unique, so
 # the left joins add at most one row each to the one account found by name.
-_MEMBER_LOOKUP = PreparedRead(
+_MEMBER_LOOKUP_COLUMNS = (
     select(
         EnterpriseAccount.id.label("account_id"),
         EnterpriseAccount.name.label("account_name"),
@@ -96,7 +138,13 @@ _MEMBER_LOOKUP = PreparedRead(
         _CALLER,
         and_(_CALLER.account_id == EnterpriseAccount.id, _CALLER.user_id == bindparam("caller_id")),
     )
-    .where(EnterpriseAccount.name == bindparam("name"))
+)
+_MEMBER_LOOKUP = PreparedRead(
+    _MEMBER_LOOKUP_COLUMNS.where(EnterpriseAccount.name == bindparam("name"))
+)
+# The same read for an account named by its id, as Heroku's clients do.
+_MEMBER_LOOKUP_BY_ID = PreparedRead(
+    _MEMBER_LOOKUP_COLUMNS.where(EnterpriseAccount.id == bindparam("account_id"))
 )
 
 
@@ -105,6 +153,8 @@ def member_lookup(
 ) -> MemberLookup | None:
     """The account, whether ``caller_id`` is a member of it, and the member with ``email``.
 
+    ``account_name`` may also be the account's id (see ``account_by_id_or_name``).
+
     One indexed query returning a plain row, not ORM loading: this is the API's
     hottest read, run as a ``PreparedRead`` (``engine`` from the unit of work's
     ``read_engine``). None when no account has the name; ``member`` is None when
@@ -112,9 +162,16 @@ def member_lookup(
     detached, as from a closed session: its user has ``id`` and ``email``
     loaded, and reading anything not loaded raises instead of returning None.
     """
-    row = _MEMBER_LOOKUP.first(
-        engine, {"name": account_name, "email": email, "caller_id": caller_id}
-    )
+    row = None
+    account_id = account_id_in(account_name)
+    if account_id is not None:  # an id, else a UUID-shaped name (account_by_id_or_name)
+        row = _MEMBER_LOOKUP_BY_ID.first(
+            engine, {"account_id": account_id, "email": email, "caller_id": caller_id}
+        )
+    if row is None:
+        row = _MEMBER_LOOKUP.first(
+            engine, {"name": account_name, "email": email, "caller_id": caller_id}
+        )
     if row is None:
         return None
     member = None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from keyholder.accounts.models import (
     AccountContact,
@@ -67,14 +67,43 @@ class ContactOut(BaseModel):
 
 
 class AccountOut(BaseModel):
-    id: uuid.UUID
-    name: str
-    display_name: str
-    contract_number: str
-    domains: list[DomainOut]
-    contacts: list[ContactOut]
-    created_at: datetime
-    updated_at: datetime
+    """An enterprise account: Heroku's Enterprise Account, plus Keyholder's own fields.
+
+    Heroku's Platform API attributes (``id``, ``name``, ``created_at``,
+    ``updated_at``, ``permissions``, ``trial``, ``identity_provider``) carry
+    Heroku's names and types, so a Heroku client reads this as it reads
+    Heroku's; ``display_name``, ``contract_number``, ``domains`` and
+    ``contacts`` are Keyholder's. See docs/heroku-compatibility.md.
+    """
+
+    id: uuid.UUID = Field(description="Unique identifier of the account (Heroku: `id`).")
+    name: str = Field(description="Unique name of the account, a slug (Heroku: `name`).")
+    display_name: str = Field(description="Keyholder only: the name people read.")
+    contract_number: str = Field(description="Keyholder only: the enterprise contract number.")
+    domains: list[DomainOut] = Field(description="Keyholder only: the account's email domains.")
+    contacts: list[ContactOut] = Field(
+        description="Keyholder only: billing, security and executive contacts on record."
+    )
+    permissions: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Heroku: `permissions`. The caller's own permissions in this account "
+            "(view, create, manage, billing); empty for staff reading an account "
+            "they are not a member of, and from the CLI."
+        ),
+    )
+    trial: bool = Field(
+        default=False, description="Heroku: `trial`. Always false: Keyholder has no trial accounts."
+    )
+    identity_provider: None = Field(
+        default=None,
+        description=(
+            "Heroku: `identity_provider` (the account's SSO provider). Always null: "
+            "Keyholder signs its users in itself."
+        ),
+    )
+    created_at: datetime = Field(description="When the account was created (Heroku: same).")
+    updated_at: datetime = Field(description="When the account last changed (Heroku: same).")
 
 
 def permissions_out(permissions: PermissionSet) -> list[PermissionOut]:
@@ -114,7 +143,8 @@ def contact_out(contact: AccountContact) -> ContactOut:
     )
 
 
-def account_out(account: EnterpriseAccount) -> AccountOut:
+def account_out(account: EnterpriseAccount, permissions: PermissionSet = frozenset()) -> AccountOut:
+    """``permissions``: the caller's own in the account (Heroku's field)."""
     return AccountOut(
         id=account.id,
         name=account.name,
@@ -122,6 +152,7 @@ def account_out(account: EnterpriseAccount) -> AccountOut:
         contract_number=account.contract_number,
         domains=[DomainOut(domain=d.domain, verified_at=d.verified_at) for d in account.domains],
         contacts=[contact_out(c) for c in account.contacts],
+        permissions=[p.value for p in ordered(permissions)],
         created_at=account.created_at,
         updated_at=account.updated_at,
     )

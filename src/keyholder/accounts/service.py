@@ -15,7 +15,8 @@ from keyholder.accounts.models import (
     ContactKind,
     EnterpriseAccount,
 )
-from keyholder.accounts.policy import readable_account
+from keyholder.accounts.permissions import PermissionSet
+from keyholder.accounts.policy import readable_account, readable_account_by_id_or_name
 from keyholder.audit.actions import AuditAction
 from keyholder.audit.service import record_event
 from keyholder.audit.targets import account_target
@@ -92,6 +93,10 @@ def create_account(
     if not actor.is_staff_admin:
         raise PermissionDenied("only platform admins can create enterprise accounts")
     name = normalize_account_name(name)
+    if repository.account_id_in(name) is not None:
+        # The API looks an account up by id first (Heroku's way): a name shaped
+        # like an id could be shadowed by another account's id.
+        raise InvalidInput(f"{name!r} looks like an account id: choose another name")
     contract_number = normalize_contract_number(contract_number)
     domain_names = sorted({normalize_domain(d) for d in domains})
     with uow:
@@ -169,3 +174,40 @@ def get_account(uow: UnitOfWork, name: str, *, actor: Actor) -> EnterpriseAccoun
         # Loaded now, while the session is open: callers render them afterwards.
         _ = account.domains, account.contacts
         return account
+
+
+@dataclass(frozen=True, slots=True)
+class AccountWithPermissions:
+    """An account, and the permissions the caller holds in it (Heroku's ``permissions``).
+
+    Empty for staff who read the account without being a member of it.
+    """
+
+    account: EnterpriseAccount
+    permissions: PermissionSet
+
+
+def list_accounts_with_permissions(
+    uow: UnitOfWork, *, actor: Actor
+) -> list[AccountWithPermissions]:
+    """``list_accounts``, each with the actor's own permissions in it."""
+    with uow:
+        query = repository.visible_accounts(actor).order_by(EnterpriseAccount.name)
+        found = uow.session.scalars(query).all()
+        own = repository.own_permissions(uow.session, actor.user_id)
+        return [AccountWithPermissions(a, own.get(a.id, frozenset())) for a in found]
+
+
+def get_account_with_permissions(
+    uow: UnitOfWork, id_or_name: str, *, actor: Actor
+) -> AccountWithPermissions:
+    """The account named by its id or name, if the actor may read it, with their permissions."""
+    with uow:
+        account = readable_account_by_id_or_name(uow, id_or_name, actor=actor)
+        _ = account.domains, account.contacts
+        own = (
+            repository.membership(uow.session, account.id, actor.user_id)
+            if actor.user_id is not None
+            else None
+        )
+        return AccountWithPermissions(account, own.permissions if own else frozenset())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Path, Query, Response, status
 from fastapi.responses import JSONResponse
 
 from keyholder.accounts import invitations, members
@@ -30,10 +30,34 @@ router = APIRouter(prefix="/enterprise-accounts", tags=["enterprise accounts"])
 # lock and send mail, so they stay plain `def` and run in the pool.
 
 
+# Heroku's Platform API: Enterprise Account List and Info. How its fields and
+# paths map to ours is in docs/heroku-compatibility.md and on AccountOut.
+HEROKU_MAPPING = """
+Heroku Platform API compatible (`Accept: application/vnd.heroku+json; version=3` is
+accepted; answers are JSON). Heroku fields keep Heroku's names and types:
+
+| Heroku | Keyholder |
+|---|---|
+| `id`, `name`, `created_at`, `updated_at` | the same |
+| `permissions` (strings) | the caller's own permissions; `[]` for staff who are not members |
+| `trial` | always `false` |
+| `identity_provider` | always `null` |
+| (none) | `display_name`, `contract_number`, `domains`, `contacts` |
+"""
+
+IdOrName = Annotated[
+    str,
+    Path(
+        description="The account's name, or its id (a UUID), as Heroku's "
+        "`enterprise_account_id_or_enterprise_account_name`."
+    ),
+]
+
+
 # The API's hottest read comes first: routes are tried in order, twice per
 # request (the included router, then its routes), and each miss costs.
 @router.get("/{name}/members/{email}", response_model=MemberOut)
-async def get_member(name: str, email: str, uow: ReadUoW, actor: CurrentActor) -> Response:
+async def get_member(name: IdOrName, email: str, uow: ReadUoW, actor: CurrentActor) -> Response:
     member = member_out(members.get_member(uow, name, email, actor=actor))
     # Built and validated once, by member_out. Returned as the model, FastAPI
     # would validate it a second time against response_model, which costs
@@ -41,9 +65,18 @@ async def get_member(name: str, email: str, uow: ReadUoW, actor: CurrentActor) -
     return Response(member.model_dump_json(), media_type="application/json")
 
 
-@router.get("", response_model=list[AccountOut])
+@router.get(
+    "",
+    response_model=list[AccountOut],
+    summary="List enterprise accounts",
+    description="The accounts the caller may read: staff all, members theirs (Heroku: "
+    "enterprise accounts in which you are a member), by name.\n" + HEROKU_MAPPING,
+)
 async def list_accounts(uow: ReadUoW, actor: CurrentActor) -> list[AccountOut]:
-    return [account_out(a) for a in accounts.list_accounts(uow, actor=actor)]
+    return [
+        account_out(seen.account, seen.permissions)
+        for seen in accounts.list_accounts_with_permissions(uow, actor=actor)
+    ]
 
 
 @router.post("", response_model=AccountOut, status_code=status.HTTP_201_CREATED)
@@ -60,13 +93,20 @@ def create_account(body: AccountCreate, uow: UoW, actor: CurrentActor) -> Accoun
     return account_out(account)
 
 
-@router.get("/{name}", response_model=AccountOut)
-async def get_account(name: str, uow: ReadUoW, actor: CurrentActor) -> AccountOut:
-    return account_out(accounts.get_account(uow, name, actor=actor))
+@router.get(
+    "/{name}",
+    response_model=AccountOut,
+    summary="Info for an enterprise account",
+    description="One account, by name or id, if the caller may read it; otherwise 404, "
+    "the same for an id as for a name.\n" + HEROKU_MAPPING,
+)
+async def get_account(name: IdOrName, uow: ReadUoW, actor: CurrentActor) -> AccountOut:
+    seen = accounts.get_account_with_permissions(uow, name, actor=actor)
+    return account_out(seen.account, seen.permissions)
 
 
 @router.get("/{name}/members", response_model=list[MemberOut])
-async def list_members(name: str, uow: ReadUoW, actor: CurrentActor) -> list[MemberOut]:
+async def list_members(name: IdOrName, uow: ReadUoW, actor: CurrentActor) -> list[MemberOut]:
     return [member_out(m) for m in members.list_members(uow, name, actor=actor)]
 
 
