@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime
+from typing import Any
 
 from keyholder.audit.keys import ChainKeyring
 from keyholder.audit.models import AuditEvent
@@ -23,8 +24,9 @@ def compute_hash(event: AuditEvent, keyring: ChainKeyring) -> str:
     return keyring.mac(event.key_id, message)
 
 
-def _canonical_content(event: AuditEvent) -> bytes:
-    payload = {
+def hashed_fields(event: AuditEvent) -> dict[str, Any]:
+    """The fields an event's hash covers, ``at`` in the text hashed (exports carry these)."""
+    payload: dict[str, Any] = {
         "seq": event.seq,
         "at": canonical_time(event.at),
         "actor": event.actor,
@@ -37,7 +39,12 @@ def _canonical_content(event: AuditEvent) -> bytes:
     }
     if event.key_id is not None:  # legacy events were hashed without it
         payload["key_id"] = event.key_id
-    encoded = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return payload
+
+
+def _canonical_content(event: AuditEvent) -> bytes:
+    fields = hashed_fields(event)
+    encoded = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return encoded.encode()
 
 

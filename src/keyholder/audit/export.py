@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, select
 
-from keyholder.audit.chain import canonical_time
+from keyholder.audit.chain import hashed_fields
 from keyholder.audit.models import AuditEvent
 from keyholder.db.tx import Tx
 from keyholder.db.types import INTEGER_MAX
@@ -81,19 +81,7 @@ def platform_events_after(
 
 def event_record(event: AuditEvent) -> dict[str, Any]:
     """The event as exported: every field its hash covers, in the hashed form, and the hash."""
-    return {
-        "seq": event.seq,
-        "at": canonical_time(event.at),
-        "actor": event.actor,
-        "action": event.action,
-        "target": event.target,
-        "data": event.data,
-        "client_address": event.client_address,
-        "request_id": event.request_id,
-        "prev_hash": event.prev_hash,
-        "hash": event.hash,
-        "key_id": event.key_id,
-    }
+    return {**hashed_fields(event), "key_id": event.key_id, "hash": event.hash}
 
 
 def event_from_record(record: object) -> AuditEvent:
