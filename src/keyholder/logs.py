@@ -55,7 +55,13 @@ def configure_logging(log_format: LogFormat, *, level: int = logging.INFO) -> No
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level)
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+    for name in ("uvicorn", "uvicorn.error"):
         logger = logging.getLogger(name)
         logger.handlers = []
         logger.propagate = True
+    # keyholder.request logs each request once, by route template; uvicorn's access
+    # line would add a second, with the whole path (tokens, addresses) in it.
+    access = logging.getLogger("uvicorn.access")
+    access.handlers = []
+    access.propagate = False
+    access.disabled = True

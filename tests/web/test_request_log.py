@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from keyholder.audit.models import AuditEvent
 from keyholder.bootstrap import Runtime
-from keyholder.logs import JsonLines
+from keyholder.logs import JsonLines, configure_logging
 from keyholder.mail.models import OutboxMessage
 from keyholder.web.app import create_app
 from tests.factories import Factories
@@ -112,3 +112,25 @@ def test_the_request_log_can_be_switched_off(
         client.get("/healthz")
 
     assert request_lines(caplog) == []
+
+
+def test_configured_logs_are_json_lines_and_uvicorns_path_line_is_gone(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        configure_logging("json")
+        logging.getLogger("keyholder.request").info(
+            "GET /x 200", extra={"request_id": "r1", "route": "/x", "status": 200}
+        )
+        logging.getLogger("uvicorn.access").info('127.0.0.1 - "GET /reset/khr_secret HTTP/1.1" 200')
+    finally:
+        root.handlers, root.level = saved
+        logging.getLogger("uvicorn.access").disabled = False
+
+    [line] = capsys.readouterr().err.splitlines()
+    record = json.loads(line)
+    assert record["request_id"] == "r1"
+    assert record["route"] == "/x"
+    assert record["level"] == "info"
