@@ -444,11 +444,14 @@ def start_keyholder(
     extra_env: dict[str, str] | None = None,
     *,
     name: str = "keyholder",
+    access_log: bool = False,
 ) -> Server:
-    """``keyholder serve --workers N --no-access-log`` on a free loopback port (not yet ready)."""
+    """``keyholder serve --workers N --no-access-log`` on a free loopback port (not yet ready);
+    with ``access_log``, its one log line per request stays on."""
     port = free_port()
     argv = [sys.executable, "-m", "keyholder", "serve", "--host", "127.0.0.1", "--port"]
-    argv += [str(port), "--workers", str(workers), "--no-access-log"]
+    argv += [str(port), "--workers", str(workers)]
+    argv += ["--access-log"] if access_log else ["--no-access-log"]
     return Server(name, argv, keyholder_env(url) | (extra_env or {}), workdir, port)
 
 
@@ -560,6 +563,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--users", type=int, default=USERS, help=f"at least {MEMBERS_PER_ACCOUNT}")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--access-log",
+        action="store_true",
+        help="keep Keyholder's log line per request on (as in production; off by default)",
+    )
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--duration", type=int, default=10, help="seconds per run")
@@ -606,7 +614,7 @@ def main(argv: list[str] | None = None) -> int:
 
             python = sys.executable
             base_env = {k: v for k, v in os.environ.items() if not k.startswith("KEYHOLDER_")}
-            keyholder = start_keyholder(url, workdir, args.workers)
+            keyholder = start_keyholder(url, workdir, args.workers, access_log=args.access_log)
             servers.append(keyholder)
             kport, hport = keyholder.port, free_port()
             hello = Server(
