@@ -142,6 +142,10 @@ class Settings(BaseSettings):
     staff_email_domains: tuple[str, ...] = ()
     access_request_limit_per_client: str = "5 per 1 hour"
     access_request_limit_per_account: str = "3 per 1 day"
+    # Retention (access.retention, docs/data-protection.md): this long after a
+    # request's decision its letter, attachments, raw emails and email bodies are
+    # deleted (tombstones keep the hashes), and a refused request is minimised.
+    access_request_retention: timedelta = Field(default=timedelta(days=90), ge=timedelta(0))
     # Claims by break-glass recovery code (access.recovery_claims): the wait before
     # the grant, during which admins and contacts may veto (0 only in development),
     # and how many attempts (wrong codes included) per claimant and per account.

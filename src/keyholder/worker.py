@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from keyholder.access.execution import execute_due
 from keyholder.access.prescreen_job import prescreen_due
+from keyholder.access.retention import purge_due
 from keyholder.accounts.continuity import remind_single_admins
 from keyholder.audit.checkpoints import Checkpoint
 from keyholder.bootstrap import Runtime
@@ -26,6 +27,7 @@ class JobsResult:
     prescreened: int = 0
     checkpointed: int = 0
     reminded: int = 0
+    purged: int = 0
 
 
 def checkpoint_audit_chain(runtime: Runtime) -> Checkpoint | None:
@@ -41,9 +43,14 @@ def run_jobs_once(runtime: Runtime) -> JobsResult:
         prescreen_due(runtime.uow, screener=runtime.letter_screener),
     )
     reminded = remind_single_admins(runtime.uow)
+    purged = purge_due(runtime.uow)
     checkpoint = checkpoint_audit_chain(runtime)  # last: anchors what the jobs recorded
     return JobsResult(
-        executed, prescreened, checkpointed=int(checkpoint is not None), reminded=reminded
+        executed,
+        prescreened,
+        checkpointed=int(checkpoint is not None),
+        reminded=reminded,
+        purged=purged,
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from keyholder.access.states import RequestState
@@ -79,3 +81,17 @@ def test_worker_once_grants_what_is_due(cli: Cli, story: Story) -> None:
     story.runtime.clock.advance(story.runtime.settings.cooling_off)
     assert "1 access requests executed" in cli.ok("worker", "--once").stdout
     assert story.request(request_id).state is RequestState.EXECUTED
+
+
+def test_purge_due_lists_then_deletes_what_is_past_its_retention(cli: Cli, story: Story) -> None:
+    request_id = story.ready()
+    story.execute_after_cooling_off(request_id)
+    assert cli.ok("access-requests", "purge-due", "--dry-run").stdout.endswith(
+        "0 request(s) past their retention of 90 days\n"
+    )
+    story.runtime.clock.advance(timedelta(days=90))  # type: ignore[attr-defined]
+    listed = cli.ok("access-requests", "purge-due", "--dry-run").stdout
+    assert str(request_id) in listed
+    assert story.request(request_id).purged_at is None  # a dry run deletes nothing
+    assert cli.ok("access-requests", "purge-due").stdout == "purged 1 request(s)\n"
+    assert story.request(request_id).purged_at is not None

@@ -51,6 +51,8 @@ def move(tx: Tx, request: AccessRequest, target: RequestState, *, actor: Actor) 
         proofs.require_independent_proof(request, to=f"A request becoming {target}")
     request.state = target
     request.updated_at = tx.clock.now()
+    if target in states.FINAL_STATES:
+        request.decided_at = request.updated_at  # retention counts from here
     record_event(
         tx,
         actor=actor,

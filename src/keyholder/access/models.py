@@ -36,6 +36,7 @@ class AccessRequest(Base):
             sqlite_where=text(f"state IN ({_OPEN})"),
         ),
         Index("ix_access_requests_state", "state", "cooling_off_until"),
+        Index("ix_access_requests_retention", "purged_at", "decided_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
@@ -77,6 +78,8 @@ class AccessRequest(Base):
     client_address: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]  # when it reached a final state; retention counts from it
+    purged_at: Mapped[datetime | None]  # its files and email bodies deleted (``access.retention``)
 
 
 class Approval(Base):
@@ -130,3 +133,24 @@ class AccountFreeze(Base):
     )
     until: Mapped[datetime]
     request_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("access_requests.id"))
+
+
+class RetentionTombstone(Base):
+    """What retention deleted of a decided request: the file's hash and size stay (issue 20).
+
+    The hash still proves, against a copy kept elsewhere, which letter or file
+    the decision was made on; the bytes are gone.
+    """
+
+    __tablename__ = "retention_tombstones"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("access_requests.id", ondelete="CASCADE"), index=True
+    )
+    ticket_id: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(32))  # letter, attachment, raw_email, ...
+    label: Mapped[str] = mapped_column(String(255))  # a filename or an email's kind
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int | None]  # None where the store was not asked (raw emails, images)
+    deleted_at: Mapped[datetime]

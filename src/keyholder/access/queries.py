@@ -66,6 +66,7 @@ def get_request(uow: UnitOfWork, request_id: uuid.UUID, *, actor: Actor) -> Requ
             .where(
                 Attachment.ticket_id == request.ticket_id,
                 Attachment.sha256 == request.letter_sha256,
+                Attachment.purged_at.is_(None),
             )
             .limit(1)
         )

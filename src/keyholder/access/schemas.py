@@ -73,6 +73,9 @@ class AccessRequestOut(BaseModel):
     executed_at: datetime | None
     outcome: str | None
     created_at: datetime
+    # When it reached its final state, and when retention deleted its files (None: kept).
+    decided_at: datetime | None
+    purged_at: datetime | None
 
 
 def request_out(
@@ -117,4 +120,6 @@ def request_out(
         executed_at=request.executed_at,
         outcome=request.outcome,
         created_at=request.created_at,
+        decided_at=request.decided_at,
+        purged_at=request.purged_at,
     )

@@ -44,6 +44,7 @@ class AuditAction(StrEnum):
     ACCESS_REQUEST_VIEW_ANNOTATED_LETTER = "access_request.view_annotated_letter"
     ACCESS_REQUEST_EXECUTE = "access_request.execute"
     ACCESS_REQUEST_RECOVERY_CLAIM = "access_request.recovery_claim"
+    ACCESS_REQUEST_RETENTION_PURGE = "access_request.retention_purge"
 
     # Support tickets (desk).
     TICKET_OPEN = "ticket.open"

@@ -10,7 +10,7 @@ import uuid
 
 import typer
 
-from keyholder.access import decisions, queries, schemas
+from keyholder.access import decisions, queries, retention, schemas
 from keyholder.access.decisions import Decision
 from keyholder.access.models import AccessRequest, Approval
 from keyholder.access.schemas import AccessRequestOut
@@ -161,3 +161,26 @@ def request_info(
 ) -> None:
     """Ask the requester for more; earlier approvals no longer count."""
     _decide(request_id, Decision.REQUEST_INFO, reviewer, message)
+
+
+@app.command("purge-due")
+@handle_errors
+def purge_due_requests(
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="List the requests past their retention; delete nothing."
+    ),
+) -> None:
+    """Delete the files and email bodies of requests decided longer ago than the retention.
+
+    The background jobs do this on their own; this runs it now. Tombstones keep
+    each file's hash (docs/data-protection.md).
+    """
+    rt = runtime()
+    if dry_run:
+        due = retention.due_for_purge(rt.uow(), limit=10_000)
+        for request_id in due:
+            typer.echo(str(request_id))
+        days = rt.settings.access_request_retention.days
+        typer.echo(f"{len(due)} request(s) past their retention of {days} days")
+        return
+    typer.echo(f"purged {retention.purge_due(rt.uow, limit=10_000)} request(s)")

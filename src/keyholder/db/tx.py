@@ -34,6 +34,10 @@ class BlobStore(Protocol):
         """The bytes whose SHA-256 is ``digest``; BlobMissing or BlobCorrupted otherwise."""
         ...
 
+    def delete(self, tx: Tx, digest: str) -> None:
+        """Forget the bytes once the caller's transaction commits; nothing if they are not there."""
+        ...
+
 
 class Tx(Protocol):
     """An open transaction: its session and what a use case runs with."""

@@ -29,7 +29,7 @@ from keyholder.desk.blobs import load_blob, store_blob
 from keyholder.desk.models import Attachment, MessageVisibility, Ticket, TicketMessage
 from keyholder.desk.policy import readable_ticket
 from keyholder.desk.sniff import CheckedFile, check_file
-from keyholder.errors import InvalidInput, NotFound
+from keyholder.errors import Gone, InvalidInput, NotFound
 from keyholder.identity.actor import Actor
 
 MAX_ATTACHMENTS = 10  # per message
@@ -123,6 +123,11 @@ def read_attachment(
     attachment = tx.session.scalars(query).one_or_none()
     if attachment is None:
         raise NotFound(f"no attachment {attachment_id} on ticket #{number}")
+    if attachment.purged_at is not None:
+        raise Gone(
+            f"{attachment.filename} was deleted on {attachment.purged_at:%Y-%m-%d} under the "
+            f"retention policy; its SHA-256 was {attachment.sha256}"
+        )
     data = load_blob(tx, attachment.sha256)
     record_event(
         tx,

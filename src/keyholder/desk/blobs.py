@@ -22,7 +22,7 @@ import re
 import tempfile
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from keyholder.config import Settings
@@ -75,6 +75,10 @@ class DatabaseBlobStore:
             raise BlobMissing(f"blob {digest} is missing from the database")
         return _verified(digest, data)
 
+    def delete(self, tx: Tx, digest: str) -> None:
+        """Delete the row in the caller's transaction: it goes only if the caller commits."""
+        tx.session.execute(delete(Blob).where(Blob.sha256 == digest))
+
 
 class DirectoryBlobStore:
     """Blobs as files ``<root>/<first two hex digits>/<sha256>``.
@@ -122,6 +126,21 @@ class DirectoryBlobStore:
             raise BlobMissing(f"blob {digest} is missing from {self.root}") from exc
         return _verified(digest, data)
 
+    def delete(self, tx: Tx, digest: str) -> None:
+        """Unlink the file after the caller commits.
+
+        A file cannot roll back: unlinked before a failed commit, the rows that
+        still name it would point at nothing. After the commit, a crash before
+        the unlink leaves a file nothing refers to, which is harmless (S34).
+        """
+        path = self.path_for(digest)
+
+        def unlink() -> None:
+            path.unlink(missing_ok=True)
+            _fsync_directory(path.parent)
+
+        tx.after_commit(unlink)
+
 
 def _fsync_directory(directory: Path) -> None:
     fd = os.open(directory, os.O_RDONLY)
@@ -145,6 +164,17 @@ def blob_store(settings: Settings) -> BlobStore:
 def store_blob(tx: Tx, data: bytes) -> str:
     """Store ``data`` in the runtime's store (once, however often) and return its SHA-256."""
     return tx.blobs.store(tx, data)
+
+
+def delete_blob(tx: Tx, digest: str) -> None:
+    """Delete the bytes under ``digest`` from the runtime's store once the caller commits.
+
+    A copy in the database from before a directory was configured goes too
+    (``load_blob`` would still find it there).
+    """
+    tx.blobs.delete(tx, digest)
+    if not isinstance(tx.blobs, DatabaseBlobStore):
+        DatabaseBlobStore().delete(tx, digest)
 
 
 def load_blob(tx: Tx, digest: str) -> bytes:

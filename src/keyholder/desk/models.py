@@ -173,6 +173,8 @@ class Attachment(Base):
     size: Mapped[int]
     sha256: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
+    # Deleted by retention (``access.retention``): the row and its hash stay, the bytes are gone.
+    purged_at: Mapped[datetime | None]
 
     message: Mapped[TicketMessage] = relationship(back_populates="attachments")
 

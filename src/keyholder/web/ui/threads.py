@@ -24,6 +24,7 @@ class AttachmentView:
     content_type: str
     size: str
     url: str
+    deleted_on: str | None = None  # deleted by retention: listed, no longer downloadable
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +93,7 @@ def message_views(
                         content_type=a.content_type,
                         size=human_size(a.size),
                         url=f"{files_url}/{a.id}",
+                        deleted_on=f"{a.purged_at:%Y-%m-%d}" if a.purged_at else None,
                     )
                     for a in message.attachments
                 ],
