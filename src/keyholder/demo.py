@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -117,12 +118,23 @@ def require_development(settings: Settings) -> None:
         )
 
 
-def load_demo_data(runtime: Runtime) -> list[str]:
-    """Create what is missing; return a line for each thing created."""
+def demo_steps() -> int:
+    """How many steps ``load_demo_data`` reports: one per user, account and member."""
+    return len(STAFF) + len(PLATFORM_USERS) + sum(1 + len(demo.members) for demo in ACCOUNTS)
+
+
+def load_demo_data(runtime: Runtime, *, step: Callable[[], None] | None = None) -> list[str]:
+    """Create what is missing; return a line for each thing created.
+
+    ``step`` is called after each of ``demo_steps()`` steps (a progress bar:
+    every user's password is hashed, which takes a moment each).
+    """
     require_development(runtime.settings)
     actor = Actor.operator("demo")
     created: list[str] = []
+    step = step or (lambda: None)
     for email, name, role in STAFF:
+        step()
         with contextlib.suppress(AlreadyExists):
             identity.create_user(
                 runtime.uow(),
@@ -135,6 +147,7 @@ def load_demo_data(runtime: Runtime) -> list[str]:
             )
             created.append(f"staff {role}: {email}")
     for email, name in PLATFORM_USERS:
+        step()
         with contextlib.suppress(AlreadyExists):
             identity.create_user(
                 runtime.uow(),
@@ -146,6 +159,7 @@ def load_demo_data(runtime: Runtime) -> list[str]:
             )
             created.append(f"user {email} (on no account yet)")
     for demo in ACCOUNTS:
+        step()
         with contextlib.suppress(AlreadyExists):
             account = accounts.create_account(
                 runtime.uow(),
@@ -159,6 +173,7 @@ def load_demo_data(runtime: Runtime) -> list[str]:
             _backdate_contacts(runtime, account.id)
             created.append(f"account {demo.name}")
         for email, permissions in demo.members:
+            step()
             with contextlib.suppress(AlreadyExists):
                 identity.create_user(
                     runtime.uow(),

@@ -17,6 +17,7 @@ from keyholder.bootstrap import Runtime, bootstrap
 from keyholder.cli import LoadedLater, app
 from keyholder.config import Settings
 from keyholder.db import migrate
+from keyholder.demo import demo_steps, load_demo_data
 from keyholder.identity.models import User
 from tests.cli import Cli, assert_error
 from tests.conftest import TEST_SECRET
@@ -149,6 +150,14 @@ class TestDemo:
         assert [t["requester"]["email"] for t in tickets] == ["peter@initech.example"]
         # No access request: its unexplained confirmation email only confused newcomers.
         assert cli.json("access-requests", "list") == []
+
+    def test_reports_every_step_for_its_progress_bar(self, dev_cli: Cli) -> None:
+        steps: list[None] = []
+
+        created = load_demo_data(dev_cli.runtime, step=lambda: steps.append(None))
+
+        assert len(steps) == demo_steps()
+        assert len(created) > demo_steps()  # the desk's tickets and replies come without a step
 
     def test_is_idempotent(self, cli: Cli, dev_cli: Cli) -> None:
         dev_cli.ok("demo")

@@ -78,3 +78,41 @@ class TestCheck:
 
     def test_missing_file_is_one_line_error(self, cli: Cli, tmp_path: Path) -> None:
         assert_error(cli("letters", "check", str(tmp_path / "nope.pdf")), "cannot read")
+
+
+class TestCheckMany:
+    def test_each_letter_is_checked_and_an_unreadable_one_does_not_stop_the_others(
+        self, cli: Cli, tmp_path: Path
+    ) -> None:
+        first, second = tmp_path / "first.pdf", tmp_path / "second.pdf"
+        first.write_bytes(corpus.text_pdf(LETTER))
+        second.write_bytes(corpus.text_pdf(LETTER))
+        missing = tmp_path / "missing.pdf"
+
+        result = cli("letters", "check", str(first), str(missing), str(second), "--json")
+
+        assert result.exit_code == 1
+        reports = json.loads(result.stdout)
+        assert [r["file"] for r in reports] == [str(first), str(missing), str(second)]
+        assert reports[0]["report"]["schema"] == "keyholder.letter-report/1"
+        assert "cannot read" in reports[1]["error"]
+        assert reports[2]["report"]["checks"] == reports[0]["report"]["checks"]
+        assert "1 of 3 letters could not be checked" in result.stderr
+
+    def test_tables_are_headed_by_their_file(self, cli: Cli, tmp_path: Path) -> None:
+        paths = [tmp_path / "a.pdf", tmp_path / "b.pdf"]
+        for path in paths:
+            path.write_bytes(corpus.text_pdf(LETTER))
+
+        out = cli.ok("letters", "check", *map(str, paths)).stdout
+
+        assert [line for line in out.splitlines() if line.startswith("== ")] == [
+            f"== {paths[0]}",
+            f"== {paths[1]}",
+        ]
+
+    def test_annotated_takes_one_letter(self, cli: Cli, tmp_path: Path) -> None:
+        path = tmp_path / "a.pdf"
+        path.write_bytes(corpus.text_pdf(LETTER))
+        refused = cli("letters", "check", str(path), str(path), "--annotated", "x.png")
+        assert_error(refused, "--annotated takes one letter")

@@ -6,13 +6,26 @@ import time
 from pathlib import Path
 
 import typer
+from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
 from keyholder.cli.common import fail, first_line, handle_errors, runtime
+from keyholder.cli.progress import progress_bar
 from keyholder.db import migrate
 from keyholder.db.backup import backup_database, restore_database
 
 app = typer.Typer(help="Database schema.", no_args_is_help=True)
+
+# A SQLite database this big takes a second or more to copy: worth a bar (4 KiB pages).
+_BAR_PAGES = 32_768
+
+
+def _sqlite_pages(engine: Engine) -> int:
+    """The SQLite database's size in pages; 0 for PostgreSQL (pg_dump reports no progress)."""
+    if engine.dialect.name != "sqlite":
+        return 0
+    with engine.connect() as connection:
+        return int(connection.exec_driver_sql("PRAGMA page_count").scalar() or 0)
 
 
 @app.command("upgrade")
@@ -58,7 +71,17 @@ def backup(
     """Copy the database to PATH while the service keeps running (SQLite: its online
     backup; PostgreSQL: pg_dump's custom format)."""
     started = time.monotonic()
-    made = backup_database(runtime().engine, path)
+    engine = runtime().engine
+    with progress_bar("Backing up", _sqlite_pages(engine), long_run=_BAR_PAGES) as advance:
+        copied = 0
+
+        def moved(done: int, _total: int) -> None:
+            nonlocal copied
+            if advance is not None:
+                advance(done - copied)
+            copied = done
+
+        made = backup_database(engine, path, progress=moved if advance is not None else None)
     typer.echo(
         f"backed up the database at revision {made.revision} to {made.path} "
         f"({made.size:,} bytes in {time.monotonic() - started:.1f} s)"

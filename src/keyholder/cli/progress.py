@@ -3,22 +3,31 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Protocol
 
 # Below this many steps a run is quick enough that a bar would only flicker.
 LONG_RUN_STEPS = 200
 
 
+class Advance(Protocol):
+    def __call__(self, steps: int = 1, /) -> None:
+        """Move the bar on by ``steps``."""
+
+
 @contextmanager
-def progress_bar(description: str, total: int) -> Iterator[Callable[[], None] | None]:
-    """A callback that advances a bar on stderr by one step, or None when no bar is shown.
+def progress_bar(
+    description: str, total: int, *, long_run: int = LONG_RUN_STEPS
+) -> Iterator[Advance | None]:
+    """A callback that advances a bar on stderr (by one step), or None when no bar is shown.
 
     Shown only when stderr is a terminal and the run has more than
-    ``LONG_RUN_STEPS`` steps: never in a pipe, a log, a test's captured output,
-    nor in the way of ``--json`` on stdout. The bar disappears when done.
+    ``long_run`` steps (fewer when each step is slow): never in a pipe, a log, a
+    test's captured output, nor in the way of ``--json`` on stdout. The bar
+    disappears when done.
     """
-    if total <= LONG_RUN_STEPS or not sys.stderr.isatty():
+    if total <= long_run or not sys.stderr.isatty():
         yield None
         return
     # Imported here: rich is needed only by a long run on a terminal (issue 16: fast start).
@@ -27,4 +36,4 @@ def progress_bar(description: str, total: int) -> Iterator[Callable[[], None] | 
 
     with Progress(console=Console(stderr=True), transient=True) as progress:
         task = progress.add_task(description, total=total)
-        yield lambda: progress.advance(task)
+        yield lambda steps=1: progress.advance(task, steps)

@@ -31,14 +31,22 @@ def demo(
 ) -> None:
     """Load demo accounts, members and staff (idempotent; KEYHOLDER_ENV=development only)."""
     # The demo draws its letters with Pillow: loaded for this command only.
-    from keyholder.demo import DEMO_PASSWORD, load_demo_data, require_development  # noqa: PLC0415
+    from keyholder.cli.progress import progress_bar  # noqa: PLC0415
+    from keyholder.demo import (  # noqa: PLC0415
+        DEMO_PASSWORD,
+        demo_steps,
+        load_demo_data,
+        require_development,
+    )
 
     rt = runtime()
     require_development(rt.settings)
     if if_empty and accounts_service.list_accounts(rt.uow(read_only=True), actor=operator()):
         typer.echo("the database already holds accounts: demo data not loaded")
         return
-    created = load_demo_data(rt)
+    # Each user's password is hashed (argon2): a few seconds in all, worth a bar.
+    with progress_bar("Loading demo data", demo_steps(), long_run=1) as step:
+        created = load_demo_data(rt, step=step)
     for line in created:
         typer.echo(f"created {line}")
     typer.echo(

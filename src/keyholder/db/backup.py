@@ -21,6 +21,7 @@ import re
 import shutil
 import sqlite3
 import subprocess
+from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,8 +48,18 @@ class Restored:
     replaced: bool
 
 
-def backup_database(engine: Engine, path: Path) -> BackupMade:
-    """Write a consistent copy of the database to ``path`` (which must not exist)."""
+def backup_database(
+    engine: Engine,
+    path: Path,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    pages_per_step: int = 4096,  # 16 MiB with SQLite's default 4 KiB pages
+) -> BackupMade:
+    """Write a consistent copy of the database to ``path`` (which must not exist).
+
+    ``progress(copied, total)`` is called as SQLite's pages are copied,
+    ``pages_per_step`` at a time (a progress bar); pg_dump reports none.
+    """
     if path.exists():
         raise Conflict(f"{path} exists: choose a new file name (a backup never overwrites one)")
     if not path.parent.is_dir():
@@ -56,7 +67,7 @@ def backup_database(engine: Engine, path: Path) -> BackupMade:
     partial = path.with_name(f".{path.name}.partial")
     try:
         if engine.dialect.name == "sqlite":
-            _sqlite_backup(engine, partial)
+            _sqlite_backup(engine, partial, progress, pages_per_step)
         else:
             _pg_tool(
                 "pg_dump", "--format=custom", "--no-owner", f"--file={partial}", url=engine.url
@@ -146,13 +157,28 @@ def _read_only(path: Path) -> sqlite3.Connection:
     return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
 
 
-def _sqlite_backup(engine: Engine, target: Path) -> None:
+def _sqlite_backup(
+    engine: Engine,
+    target: Path,
+    progress: Callable[[int, int], None] | None,
+    pages_per_step: int,
+) -> None:
     raw = engine.raw_connection()
     try:
         source = raw.driver_connection
         assert isinstance(source, sqlite3.Connection)
         with closing(sqlite3.connect(target)) as copy:
-            source.backup(copy)
+            if progress is None:
+                source.backup(copy)  # in one step
+                return
+            # In steps, so the bar moves; SQLite restarts the copy if another
+            # connection writes between two steps, so the result stays consistent.
+            source.backup(
+                copy,
+                pages=pages_per_step,
+                progress=lambda _status, remaining, total: progress(total - remaining, total),
+                sleep=0,
+            )
     finally:
         raw.close()
 
