@@ -62,6 +62,20 @@ def test_a_database_behind_the_code_is_not_ready_and_says_what_to_run(
     assert behind.get("/healthz").status_code == 200  # alive, only not ready
 
 
+def test_a_database_never_migrated_is_not_ready_and_says_what_to_run(tmp_path: Path) -> None:
+    runtime = bootstrap(settings_for(f"sqlite:///{tmp_path / 'new.db'}"))
+    try:
+        with TestClient(create_app(runtime=runtime, run_relay=False, run_jobs=False)) as client:
+            response = client.get("/readyz")
+    finally:
+        runtime.close()
+
+    assert response.status_code == 503
+    detail = response.json()["detail"]
+    assert detail.startswith("the database schema is at revision none, this code needs ")
+    assert detail.endswith("run `keyholder db upgrade`")
+
+
 def test_mail_without_a_running_relay_is_not_ready(
     mailing: TestClient, mail_runtime: Runtime
 ) -> None:

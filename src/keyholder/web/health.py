@@ -16,7 +16,7 @@ from datetime import timedelta
 
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from keyholder.bootstrap import Runtime
@@ -45,9 +45,15 @@ def health_router(runtime: Runtime) -> APIRouter:
         is being delivered (when it is sent at all)."""
         try:
             with runtime.engine.connect() as connection:
-                revision = connection.execute(
-                    text("SELECT version_num FROM alembic_version")
-                ).scalar_one_or_none()
+                # A database never migrated has no version table: "none", not "unreachable".
+                migrated = inspect(connection).has_table("alembic_version")
+                revision = (
+                    connection.execute(
+                        text("SELECT version_num FROM alembic_version")
+                    ).scalar_one_or_none()
+                    if migrated
+                    else None
+                )
                 relay_seen = newest_beat(connection) if revision == head else None
         except SQLAlchemyError as exc:
             log.warning("readiness check failed: %s", exc)
