@@ -13,7 +13,10 @@ from keyholder.access.models import Approval, LinkPurpose
 from keyholder.access.states import RequestState
 from keyholder.accounts import members
 from keyholder.accounts.models import Invitation, Membership
+from keyholder.audit.actions import AuditAction
+from keyholder.audit.models import AuditEvent
 from keyholder.audit.service import list_events
+from keyholder.audit.targets import request_target
 from keyholder.desk.attachments import NewAttachment
 from keyholder.desk.customer import record_customer_reply
 from keyholder.desk.models import MessageChannel, Ticket
@@ -33,6 +36,19 @@ def story(runtime, factories):
 
 def evidence_of(request):
     return {item["check"]: item["status"] for item in request.evidence}
+
+
+def refused_decisions(story, request_id):
+    with story.runtime.uow(read_only=True) as uow:
+        events = uow.session.scalars(
+            select(AuditEvent)
+            .where(
+                AuditEvent.action == AuditAction.ACCESS_REQUEST_DECISION_REFUSED,
+                AuditEvent.target == request_target(request_id),
+            )
+            .order_by(AuditEvent.seq)
+        ).all()
+    return [(event.actor, event.data["after"]) for event in events]
 
 
 def no_grant(story):
@@ -177,6 +193,30 @@ class TestDecisions:
         story.confirm(request_id)
         with pytest.raises(PermissionDenied, match="S24"):
             story.decide(request_id, Decision.APPROVE, insider)
+
+    def test_refused_approvals_are_audited_with_who_tried_and_why(self, story, factories):
+        """Attempts on the most dangerous act are evidence, though nothing changed."""
+        insider = factories.user(REQUESTER, staff_role=StaffRole.REVIEWER)
+        request_id = story.submit()
+        story.confirm(request_id)
+        story.executive_answers(request_id, confirm=True)
+        with pytest.raises(PermissionDenied):
+            story.decide(request_id, Decision.APPROVE, insider)
+        story.decide(request_id, Decision.APPROVE, story.reviewers[0])
+        with pytest.raises(Conflict):
+            story.decide(request_id, Decision.APPROVE, story.reviewers[0])
+        with pytest.raises(PermissionDenied):
+            story.decide(request_id, Decision.REJECT, factories.staff(), note="no")
+
+        refused = refused_decisions(story, request_id)
+        assert [(actor, data["decision"]) for actor, data in refused] == [
+            (REQUESTER, "approve"),
+            (story.reviewers[0].email, "approve"),
+            (refused[2][0], "reject"),
+        ]
+        assert "S24" in refused[0][1]["reason"]
+        assert "different reviewer" in refused[1][1]["reason"]
+        assert story.request(request_id).state is RequestState.APPROVED_ONCE  # nothing else moved
 
     def test_staff_addresses_are_never_made_customer_admins_s31(self, story, factories):
         factories.staff("support.agent@acme.example")  # staff who happens to share the domain

@@ -73,9 +73,23 @@ def decide(
     actor: Actor,
     note: str = "",
 ) -> AccessRequest:
-    """Apply one reviewer's decision; see the module docstring for the rules."""
+    """Apply one reviewer's decision; see the module docstring for the rules.
+
+    A decision refused by a rule (403, 409: the requester approving their own
+    request, the same reviewer twice, no proof from outside) is audited too, in
+    a transaction of its own: attempts on the most dangerous act are evidence.
+    """
+    try:
+        return _decide(uow, request_id, decision, actor=actor, note=note.strip())
+    except (PermissionDenied, Conflict) as refused:
+        _audit_refusal(uow, request_id, decision, actor=actor, reason=str(refused))
+        raise
+
+
+def _decide(
+    uow: UnitOfWork, request_id: uuid.UUID, decision: Decision, *, actor: Actor, note: str
+) -> AccessRequest:
     require_reviewer(actor)
-    note = note.strip()
     with uow:
         request = lock_request(uow, request_id)
         ticket = notices.ticket_of(uow, request)
@@ -106,6 +120,22 @@ def decide(
         )
         uow.commit()
         return request
+
+
+def _audit_refusal(
+    uow: UnitOfWork, request_id: uuid.UUID, decision: Decision, *, actor: Actor, reason: str
+) -> None:
+    with uow:
+        if uow.session.get(AccessRequest, request_id) is None:
+            return  # no such request: nothing to attach the attempt to
+        record_event(
+            uow,
+            actor=actor,
+            action=AuditAction.ACCESS_REQUEST_DECISION_REFUSED,
+            target=request_target(request_id),
+            after={"decision": decision.value, "reason": reason},
+        )
+        uow.commit()
 
 
 def _reviewer(tx: Tx, actor: Actor) -> User:

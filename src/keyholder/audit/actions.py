@@ -36,6 +36,7 @@ class AuditAction(StrEnum):
     ACCESS_REQUEST_REQUEST_INFO = "access_request.request_info"
     ACCESS_REQUEST_REJECT = "access_request.reject"
     ACCESS_REQUEST_APPROVE = "access_request.approve"
+    ACCESS_REQUEST_DECISION_REFUSED = "access_request.decision_refused"
     ACCESS_REQUEST_VETO = "access_request.veto"
     ACCESS_REQUEST_EXECUTIVE_CONFIRM = "access_request.executive_confirm"
     ACCESS_REQUEST_EXECUTIVE_DENY = "access_request.executive_deny"
