@@ -16,6 +16,8 @@ from keyholder.access.prescreen_job import prescreen_due
 from keyholder.accounts.continuity import remind_single_admins
 from keyholder.audit.checkpoints import Checkpoint
 from keyholder.bootstrap import Runtime
+from keyholder.webhooks.delivery import deliver_due
+from keyholder.webhooks.streams import stream_audit
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +28,8 @@ class JobsResult:
     prescreened: int = 0
     checkpointed: int = 0
     reminded: int = 0
+    webhooks_delivered: int = 0
+    audit_streamed: int = 0
 
 
 def checkpoint_audit_chain(runtime: Runtime) -> Checkpoint | None:
@@ -41,9 +45,17 @@ def run_jobs_once(runtime: Runtime) -> JobsResult:
         prescreen_due(runtime.uow, screener=runtime.letter_screener),
     )
     reminded = remind_single_admins(runtime.uow)
+    # After the jobs above, so what they recorded goes out in this run too.
+    webhooks = deliver_due(runtime.uow, runtime.webhook_transport)
+    streamed = stream_audit(runtime.uow, runtime.audit_stream_sinks)
     checkpoint = checkpoint_audit_chain(runtime)  # last: anchors what the jobs recorded
     return JobsResult(
-        executed, prescreened, checkpointed=int(checkpoint is not None), reminded=reminded
+        executed,
+        prescreened,
+        checkpointed=int(checkpoint is not None),
+        reminded=reminded,
+        webhooks_delivered=webhooks.delivered,
+        audit_streamed=streamed,
     )
 
 
