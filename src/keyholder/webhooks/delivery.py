@@ -175,8 +175,9 @@ def _pick(
 ) -> tuple[list[_Outgoing], int]:
     outgoing: list[_Outgoing] = []
     scanned_to = endpoint.cursor
+    subscribed = frozenset(endpoint.event_types)
     for event in events:
-        found = payload(event, endpoint.payload_format)
+        found = payload(event, endpoint.payload_format, subscribed)
         if found is not None:
             if len(outgoing) == batch:
                 break

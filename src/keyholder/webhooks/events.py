@@ -8,6 +8,7 @@ subscribes to; an audit action not in it is never sent as an event (an
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from typing import Any
 
 from keyholder.audit.actions import AuditAction
@@ -61,14 +62,16 @@ def target_ids(target: str) -> dict[str, str]:
     return ids
 
 
-def payload(event: AuditEvent, payload_format: PayloadFormat) -> tuple[str, bytes] | None:
-    """(event type, body) of ``event`` for an endpoint of ``payload_format``; None: not sent."""
+def payload(
+    event: AuditEvent, payload_format: PayloadFormat, subscribed: Collection[str]
+) -> tuple[str, bytes] | None:
+    """(event type, body) of ``event`` for an endpoint; None when it does not want it."""
     if payload_format is PayloadFormat.AUDIT:
         event_type = AUDIT_EVENT_TYPE
         data: dict[str, Any] = event_record(event)
     else:
         found = event_type_of(event.action)
-        if found is None:
+        if found is None or found not in subscribed:
             return None
         event_type = found
         data = {
