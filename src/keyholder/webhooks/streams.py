@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,6 +28,8 @@ from keyholder.audit.sinks import SyslogSink
 from keyholder.config import Settings
 from keyholder.db.uow import UnitOfWorkFactory
 from keyholder.webhooks.models import AuditStreamCursor
+
+log = logging.getLogger(__name__)
 
 MAX_PAGES = 100  # per run, so one run ends while events keep coming
 
@@ -86,11 +89,14 @@ def stream_audit(uow_factory: UnitOfWorkFactory, sinks: Sequence[StreamSink]) ->
     sent = 0
     for sink in sinks:
         _ensure_cursor(uow_factory, sink.name)
-        for _ in range(MAX_PAGES):
-            count, full = _stream_page(uow_factory, sink)
-            sent += count
-            if not full:
-                break
+        try:
+            for _ in range(MAX_PAGES):
+                count, full = _stream_page(uow_factory, sink)
+                sent += count
+                if not full:
+                    break
+        except OSError as exc:  # this sink is down: the others go on, it resumes next run
+            log.warning("audit stream to %s failed, will resume: %s", sink.name, exc)
     return sent
 
 
