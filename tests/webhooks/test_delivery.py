@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import random
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -17,12 +17,14 @@ from keyholder.accounts.models import EnterpriseAccount
 from keyholder.accounts.permissions import parse_permissions
 from keyholder.audit.actions import AuditAction
 from keyholder.audit.models import AuditEvent
+from keyholder.audit.received import verify_received
+from keyholder.audit.settings import chain_keyring
 from keyholder.bootstrap import Runtime
 from keyholder.clock import FixedClock
 from keyholder.mail.models import OutboxMessage
 from keyholder.webhooks import service
 from keyholder.webhooks.delivery import deliver_due
-from keyholder.webhooks.models import WebhookDelivery, WebhookEndpoint
+from keyholder.webhooks.models import PayloadFormat, WebhookDelivery, WebhookEndpoint
 from keyholder.worker import run_jobs_once
 from tests.factories import OPERATOR, Factories
 from tests.webhooks.receiver import Received, Receiver
@@ -49,7 +51,7 @@ def add(runtime: Runtime, account: EnterpriseAccount, factories: Factories, n: i
 
 def signed_with(secret: str, delivery: Received) -> bool:
     """Whether ``secret`` signed ``delivery``, by the reference library, at any clock."""
-    timestamp = datetime.fromtimestamp(int(delivery.headers["webhook-timestamp"]))
+    timestamp = datetime.fromtimestamp(int(delivery.headers["webhook-timestamp"]), tz=UTC)
     expected = Webhook(secret).sign(delivery.headers["webhook-id"], timestamp, delivery.body)
     return expected in delivery.headers["webhook-signature"].split(" ")
 
@@ -228,10 +230,6 @@ class TestDelivery:
     def test_an_audit_endpoint_streams_every_event_with_its_chain_hash(
         self, runtime: Runtime, factories: Factories, receiver: Receiver
     ) -> None:
-        from keyholder.audit.received import verify_received
-        from keyholder.audit.settings import chain_keyring
-        from keyholder.webhooks.models import PayloadFormat
-
         service.add_endpoint(
             runtime.uow(),
             receiver.url,
@@ -244,9 +242,7 @@ class TestDelivery:
 
         deliver(runtime)
 
-        lines = [
-            (f"delivery {i}", json.dumps(b["data"])) for i, b in enumerate(bodies(receiver))
-        ]
+        lines = [(f"delivery {i}", json.dumps(b["data"])) for i, b in enumerate(bodies(receiver))]
         report = verify_received(lines, keyring=chain_keyring(runtime.settings))
         with runtime.uow(read_only=True) as uow:
             head = max(uow.session.scalars(select(AuditEvent.seq)))

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from keyholder.audit.actions import AuditAction
 from keyholder.webhooks.delivery import BACKOFF_BASE, BACKOFF_CAP, backoff
-from keyholder.webhooks.events import ALL_EVENT_TYPES, ACTIONS_OF, event_type_of, target_ids
+from keyholder.webhooks.events import ACTIONS_OF, ALL_EVENT_TYPES, event_type_of, target_ids
 
 
 class TestEventTypes:

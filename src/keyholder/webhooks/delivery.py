@@ -119,7 +119,7 @@ def deliver_due(
                 done.add(claim.endpoint_id)
             continue
         attempts = _send(uow_factory().clock, claim, transport)
-        stopped = _record(uow_factory, claim, attempts, rng, result)
+        stopped = _record(uow_factory, claim, attempts, rng=rng, result=result)
         if stopped or not claim.more:
             done.add(claim.endpoint_id)
     return result
@@ -224,6 +224,7 @@ def _record(
     uow_factory: UnitOfWorkFactory,
     claim: _Claim,
     attempts: list[_Attempt],
+    *,
     rng: random.Random,
     result: DeliveryResult,
 ) -> bool:
@@ -260,7 +261,7 @@ def _record(
             result.delivered += len(attempts) - 1
             result.failed += 1
             result.errors.append(failed.result.error or "failed")
-            _after_failure(uow, endpoint, failed, now, rng, result)
+            _after_failure(uow, endpoint, failed, now=now, rng=rng, result=result)
         uow.commit()
         return failed is not None
 
@@ -269,6 +270,7 @@ def _after_failure(
     uow: UnitOfWork,
     endpoint: WebhookEndpoint,
     failed: _Attempt,
+    *,
     now: datetime,
     rng: random.Random,
     result: DeliveryResult,

@@ -132,11 +132,12 @@ def list_endpoints(uow: UnitOfWork, *, actor: Operator) -> Sequence[WebhookEndpo
 def get_endpoint(uow: UnitOfWork, endpoint_id: uuid.UUID, *, actor: Operator) -> WebhookEndpoint:
     _require_admin(actor)
     with uow:
-        return _endpoint(uow, endpoint_id)
+        return _endpoint(uow, endpoint_id, lock=False)
 
 
-def _endpoint(tx: Tx, endpoint_id: uuid.UUID) -> WebhookEndpoint:
-    endpoint = tx.session.get(WebhookEndpoint, endpoint_id, with_for_update=True)
+def _endpoint(tx: Tx, endpoint_id: uuid.UUID, *, lock: bool = True) -> WebhookEndpoint:
+    # Locked for a change: a delivery pass records under the same lock.
+    endpoint = tx.session.get(WebhookEndpoint, endpoint_id, with_for_update=lock)
     if endpoint is None:
         raise NotFound(f"no webhook endpoint {endpoint_id}")
     return endpoint
@@ -247,7 +248,7 @@ def list_deliveries(
     if not 1 <= limit <= MAX_DELIVERIES_PAGE:
         raise InvalidInput(f"limit must be 1-{MAX_DELIVERIES_PAGE}")
     with uow:
-        _endpoint(uow, endpoint_id)
+        _endpoint(uow, endpoint_id, lock=False)
         query = (
             select(WebhookDelivery)
             .where(WebhookDelivery.endpoint_id == endpoint_id)

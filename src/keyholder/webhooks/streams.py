@@ -13,6 +13,7 @@ a stream file like an export.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import logging
@@ -105,10 +106,8 @@ def _ensure_cursor(uow_factory: UnitOfWorkFactory, name: str) -> None:
         if uow.session.get(AuditStreamCursor, name) is not None:
             return
         uow.session.add(AuditStreamCursor(sink=name, cursor=0, updated_at=uow.clock.now()))
-        try:
+        with contextlib.suppress(IntegrityError):  # another process made it first: fine
             uow.commit()
-        except IntegrityError:
-            pass  # another process made it first: fine
 
 
 def _stream_page(uow_factory: UnitOfWorkFactory, sink: StreamSink) -> tuple[int, bool]:
