@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -250,3 +251,30 @@ class TestDelivery:
         assert report.hashes_recomputed
         assert (report.first_seq, report.last_seq, report.checked) == (1, head, head)
         assert {b["type"] for b in bodies(receiver)} == {"audit.event"}
+
+
+class TestSeveralWorkers:
+    def test_two_workers_at_once_deliver_each_event_once_in_order(
+        self, runtime: Runtime, factories: Factories, receiver: Receiver
+    ) -> None:
+        runtime.settings = runtime.settings.model_copy(update={"webhook_batch_size": 3})
+        account = factories.account("acme-corp")
+        subscribe(runtime, receiver)
+        for n in range(10):
+            add(runtime, account, factories, n)
+        start = threading.Barrier(2)
+
+        def worker() -> None:
+            start.wait()
+            deliver_due(runtime.uow, runtime.webhook_transport)
+
+        threads = [threading.Thread(target=worker) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        deliver(runtime)  # whatever a worker left when the other held the lease
+
+        seqs = [b["data"]["seq"] for b in bodies(receiver)]
+        assert len(seqs) == 10
+        assert seqs == sorted(set(seqs))

@@ -13,9 +13,15 @@ from keyholder.audit.settings import chain_keyring
 from keyholder.bootstrap import Runtime, bootstrap
 from keyholder.clock import FixedClock
 from keyholder.webhooks.models import AuditStreamCursor
-from keyholder.webhooks.streams import FileStreamSink, stream_audit
+from keyholder.webhooks.streams import (
+    SYSLOG_STREAM_TAG,
+    FileStreamSink,
+    SyslogStreamSink,
+    stream_audit,
+)
 from keyholder.worker import run_jobs_once
 from tests.factories import OPERATOR, Factories
+from tests.syslog_server import LoopbackSyslogServer
 
 
 def streaming_runtime(runtime: Runtime, clock: FixedClock, engine: Engine, path: Path) -> Runtime:
@@ -102,3 +108,20 @@ class TestFileStream:
         with runtime.uow(read_only=True) as uow:
             cursor = uow.session.scalars(select(AuditStreamCursor.cursor)).one()
         assert cursor == 0
+
+
+class TestSyslogStream:
+    def test_every_event_goes_to_syslog_tagged_as_an_event(
+        self, runtime: Runtime, factories: Factories
+    ) -> None:
+        changes(runtime, factories, "a", 2)
+        with LoopbackSyslogServer() as syslog:
+            sink = SyslogStreamSink(syslog.address)
+            sent = stream_audit(runtime.uow, [sink])
+            messages = syslog.messages(sent)
+        assert sent == head(runtime)
+        marker = f"{SYSLOG_STREAM_TAG}: "
+        lines = [(m, m[m.index(marker) + len(marker) :]) for m in messages]
+        report = verify_received(lines, keyring=chain_keyring(runtime.settings))
+        assert report.intact, report.problem
+        assert report.checked == head(runtime)

@@ -18,6 +18,7 @@ the events go again, with the same ``webhook-id`` (at-least-once).
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 import uuid
@@ -30,12 +31,15 @@ from sqlalchemy import or_, select
 from keyholder.audit.models import AuditEvent
 from keyholder.clock import Clock
 from keyholder.db.uow import UnitOfWork, UnitOfWorkFactory
+from keyholder.errors import InvalidInput
 from keyholder.mail.outbox import enqueue_email
 from keyholder.webhooks.events import message_id, payload
 from keyholder.webhooks.models import WebhookDelivery, WebhookEndpoint
 from keyholder.webhooks.service import disable
 from keyholder.webhooks.signing import signature_header, unseal
 from keyholder.webhooks.transport import HttpResult, WebhookTransport
+
+log = logging.getLogger(__name__)
 
 BACKOFF_BASE = timedelta(seconds=5)
 BACKOFF_CAP = timedelta(hours=1)
@@ -287,6 +291,11 @@ def _after_failure(
     disable(uow, endpoint, reason=reason, actor=_System())
     result.disabled += 1
     if uow.settings.webhook_notify_emails:
+        _notify(uow, endpoint, reason)
+
+
+def _notify(uow: UnitOfWork, endpoint: WebhookEndpoint, reason: str) -> None:
+    try:
         enqueue_email(
             uow,
             kind="webhook_disabled",
@@ -298,3 +307,5 @@ def _after_failure(
                 f"works again, resume with:\n\n    keyholder webhooks redeliver {endpoint.id}\n"
             ),
         )
+    except InvalidInput as exc:  # a misconfigured address must not undo the disabling
+        log.error("webhook disabled notice not queued (KEYHOLDER_WEBHOOK_NOTIFY_EMAILS): %s", exc)

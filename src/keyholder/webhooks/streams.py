@@ -17,6 +17,7 @@ import contextlib
 import fcntl
 import json
 import logging
+import logging.handlers
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,14 +26,15 @@ from typing import Protocol
 from sqlalchemy.exc import IntegrityError
 
 from keyholder.audit.export import MAX_PAGE_SIZE, event_record, events_after
-from keyholder.audit.sinks import SyslogSink
+from keyholder.audit.sinks import parse_syslog_address
 from keyholder.config import Settings
 from keyholder.db.uow import UnitOfWorkFactory
 from keyholder.webhooks.models import AuditStreamCursor
 
 log = logging.getLogger(__name__)
 
-MAX_PAGES = 100  # per run, so one run ends while events keep coming
+MAX_PAGES = 100
+SYSLOG_STREAM_TAG = "keyholder-audit-event"  # per run, so one run ends while events keep coming
 
 
 class StreamSink(Protocol):
@@ -64,16 +66,33 @@ class FileStreamSink:
             os.close(fd)
 
 
+class _RaisingSysLogHandler(logging.handlers.SysLogHandler):
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
+        raise  # noqa: PLE0704 - called inside emit's except block: let the caller see it
+
+
 class SyslogStreamSink:
-    """Sends each line to syslog (``audit.sinks.SyslogSink``, tagged as checkpoints are not)."""
+    """Sends each line to syslog (facility ``user``), tagged ``SYSLOG_STREAM_TAG``.
+
+    Its own tag, not the checkpoints' (``audit.sinks``): an archive holding both
+    keeps them apart. Over UDP "acknowledged" only means sent; use tcp:// for more.
+    """
 
     def __init__(self, address: str) -> None:
-        self._sink = SyslogSink(address)
         self.name = f"syslog:{address}"
+        self._target, self._socktype = parse_syslog_address(address)
 
     def append_lines(self, lines: Sequence[str]) -> None:
-        for line in lines:
-            self._sink.append(line)
+        handler = _RaisingSysLogHandler(address=self._target, socktype=self._socktype)
+        try:
+            for line in lines:
+                message = f"{SYSLOG_STREAM_TAG}: {line}"
+                record = logging.LogRecord(
+                    SYSLOG_STREAM_TAG, logging.INFO, __file__, 0, message, None, None
+                )
+                handler.emit(record)
+        finally:
+            handler.close()
 
 
 def sinks_from_settings(settings: Settings) -> list[StreamSink]:
