@@ -308,4 +308,4 @@ def _notify(uow: UnitOfWork, endpoint: WebhookEndpoint, reason: str) -> None:
             ),
         )
     except InvalidInput as exc:  # a misconfigured address must not undo the disabling
-        log.error("webhook disabled notice not queued (KEYHOLDER_WEBHOOK_NOTIFY_EMAILS): %s", exc)
+        log.warning("webhook disabled notice not queued (KEYHOLDER_WEBHOOK_NOTIFY_EMAILS): %s", exc)
