@@ -20,6 +20,7 @@ from keyholder.webhooks.streams import (
     stream_audit,
 )
 from keyholder.worker import run_jobs_once
+from tests.cli import Cli
 from tests.factories import OPERATOR, Factories
 from tests.syslog_server import LoopbackSyslogServer
 
@@ -95,6 +96,8 @@ class TestFileStream:
         assert report.intact, report.problem
         assert report.checked == head(runtime)
         assert report.duplicates == streamed - 2  # the events after the cursor, again
+        checked = Cli(runtime).ok("audit", "verify-export", str(path))  # as the docs say
+        assert str(head(runtime)) in checked.stdout
 
     def test_a_sink_that_fails_keeps_its_cursor(
         self, runtime: Runtime, factories: Factories, tmp_path: Path

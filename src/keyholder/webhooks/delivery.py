@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 
 BACKOFF_BASE = timedelta(seconds=5)
 BACKOFF_CAP = timedelta(hours=1)
-LEASE = timedelta(minutes=10)  # > batch size x timeout: a live pass never loses its lease
+LEASE = timedelta(minutes=10)  # at least; see _lease
 SCAN = 500  # audit events read per pass: unsubscribed ones are skipped in bulk
 MAX_ROUNDS = 200  # claims per run, so one run ends even while events keep coming
 USER_AGENT = "Keyholder-Webhooks/1"
@@ -158,7 +158,7 @@ def _claim(uow_factory: UnitOfWorkFactory, *, exclude: set[uuid.UUID]) -> _Claim
         more = len(events) == SCAN or (bool(events) and scanned_to < events[-1].seq)
         token = uuid.uuid4()
         if outgoing:
-            endpoint.claimed_until, endpoint.claim_token = now + LEASE, token
+            endpoint.claimed_until, endpoint.claim_token = now + _lease(uow, len(outgoing)), token
         else:  # nothing subscribed among them: skip them now
             endpoint.cursor = max(endpoint.cursor, scanned_to)
         claim = _Claim(
@@ -172,6 +172,13 @@ def _claim(uow_factory: UnitOfWorkFactory, *, exclude: set[uuid.UUID]) -> _Claim
         )
         uow.commit()
         return claim
+
+
+def _lease(uow: UnitOfWork, count: int) -> timedelta:
+    """How long a pass holds its endpoint: longer than ``count`` requests can take."""
+    # Connect, send and answer may each take up to the timeout: a live pass never
+    # loses its endpoint to another worker (which would send its events again).
+    return max(LEASE, timedelta(seconds=4 * count * uow.settings.webhook_timeout_seconds))
 
 
 def _pick(
