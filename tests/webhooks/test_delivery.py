@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import select
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
@@ -20,7 +21,7 @@ from keyholder.audit.actions import AuditAction
 from keyholder.audit.models import AuditEvent
 from keyholder.audit.received import verify_received
 from keyholder.audit.settings import chain_keyring
-from keyholder.bootstrap import Runtime
+from keyholder.bootstrap import Runtime, bootstrap
 from keyholder.clock import FixedClock
 from keyholder.mail.models import OutboxMessage
 from keyholder.webhooks import service
@@ -278,3 +279,24 @@ class TestSeveralWorkers:
         seqs = [b["data"]["seq"] for b in bodies(receiver)]
         assert len(seqs) == 10
         assert seqs == sorted(set(seqs))
+
+
+class TestUnreadableSecret:
+    def test_an_endpoint_whose_secret_cannot_be_read_is_disabled_not_stuck(
+        self, runtime: Runtime, factories: Factories, receiver: Receiver, clock: FixedClock
+    ) -> None:
+        account = factories.account("acme-corp")
+        subscribe(runtime, receiver)
+        add(runtime, account, factories, 1)
+        rekeyed = runtime.settings.model_copy(
+            update={"secret_key": SecretStr("another-secret-key-" * 3)}
+        )
+        other = bootstrap(rekeyed, clock=clock, engine=runtime.engine)
+
+        assert deliver_due(other.uow, other.webhook_transport).delivered == 0
+
+        with runtime.uow(read_only=True) as uow:
+            endpoint = uow.session.scalars(select(WebhookEndpoint)).one()
+        assert not endpoint.enabled
+        assert "KEYHOLDER_SECRET_KEY changed" in (endpoint.disabled_reason or "")
+        assert receiver.received == []

@@ -148,6 +148,12 @@ def _claim(uow_factory: UnitOfWorkFactory, *, exclude: set[uuid.UUID]) -> _Claim
         endpoint = uow.session.scalar(due)
         if endpoint is None:
             return None
+        try:
+            secrets = _secrets_in_force(uow, endpoint, now)
+        except ValueError as exc:  # the secret key changed: nothing can be signed
+            disable(uow, endpoint, reason=str(exc), actor=_System())
+            uow.commit()
+            return _Claim(endpoint.id, uuid.uuid4(), endpoint.url, (), (), endpoint.cursor, False)
         events = uow.session.scalars(
             select(AuditEvent)
             .where(AuditEvent.seq > endpoint.cursor)
@@ -165,7 +171,7 @@ def _claim(uow_factory: UnitOfWorkFactory, *, exclude: set[uuid.UUID]) -> _Claim
             endpoint.id,
             token,
             endpoint.url,
-            _secrets_in_force(uow, endpoint, now),
+            secrets,
             tuple(outgoing),
             scanned_to,
             more,
