@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import threading
+import time
 from collections.abc import Sequence
 
 import pytest
@@ -118,3 +122,35 @@ class TestCheckUrl:
 
     def test_a_name_is_accepted_when_added_and_checked_at_each_delivery(self) -> None:
         check_url("https://hooks.example.com/keyholder", allow_private=False)
+
+
+class TestDeadline:
+    def test_a_receiver_answering_a_byte_at_a_time_is_cut_off(self) -> None:
+        server = socket.socket()
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        stop = threading.Event()
+
+        def drip() -> None:
+            connection, _ = server.accept()
+            with connection:
+                connection.recv(65536)
+                for byte in b"HTTP/1.1 200 OK\r\n" * 100:
+                    if stop.is_set():
+                        return
+                    with contextlib.suppress(OSError):
+                        connection.send(bytes([byte]))
+                    time.sleep(0.1)
+
+        thread = threading.Thread(target=drip, daemon=True)
+        thread.start()
+        transport = HttpTransport(timeout=0.5, allow_private=True)
+        started = time.monotonic()
+
+        result = transport.post(f"http://127.0.0.1:{server.getsockname()[1]}/", b"{}", {})
+
+        stop.set()
+        server.close()
+        assert time.monotonic() - started < 3
+        assert result.status_code is None
+        assert "no answer within 1.5 s" in (result.error or "")

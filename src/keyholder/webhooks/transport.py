@@ -9,9 +9,11 @@ the Standard Webhooks specification says): a redirect could lead anywhere.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import socket
 import ssl
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
@@ -19,6 +21,7 @@ from typing import Protocol
 from keyholder.webhooks.ssrf import Resolver, TargetRefused, resolve_target, system_resolver
 
 MAX_ERROR_CHARS = 500
+DEADLINE_FACTOR = 3  # a whole request: connect, send, answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +62,15 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
         self.sock = self._tls.wrap_socket(raw, server_hostname=self.host)
 
 
+def _abort(connection: http.client.HTTPConnection, fired: threading.Event) -> None:
+    """Unblock a request past its deadline (from the watchdog's thread)."""
+    fired.set()
+    sock = connection.sock
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+
 class HttpTransport:
     def __init__(
         self,
@@ -87,15 +99,24 @@ class HttpTransport:
             connection = _PinnedHTTPConnection(
                 target.host, target.port, target.address, self.timeout
             )
+        # The timeout bounds each socket operation; this bounds the whole request, so
+        # a receiver that answers a byte at a time cannot hold a worker for long.
+        fired = threading.Event()
+        watchdog = threading.Timer(self.timeout * DEADLINE_FACTOR, _abort, [connection, fired])
+        watchdog.start()
+        status, error = 0, None
         try:
             connection.request("POST", target.path, body=body, headers=dict(headers))
-            response = connection.getresponse()
-            response.read(64 * 1024)  # drain a little; the answer's body is not kept
-            status = response.status
+            status = connection.getresponse().status  # the answer's body is not read
         except (OSError, http.client.HTTPException) as exc:
-            return HttpResult(None, f"{type(exc).__name__}: {exc}"[:MAX_ERROR_CHARS])
+            error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR_CHARS]
         finally:
+            watchdog.cancel()
             connection.close()
+        if fired.is_set():  # cut off: whatever was parsed before is not an answer
+            return HttpResult(None, f"no answer within {self.timeout * DEADLINE_FACTOR:g} s")
+        if error is not None:
+            return HttpResult(None, error)
         if 200 <= status < 300:
             return HttpResult(status)
         return HttpResult(status, f"HTTP {status}")
