@@ -53,6 +53,7 @@ class TestService:
             assert uow.session.scalars(select(WebhookEndpoint)).all() == []
 
     def test_secrets_at_rest_are_not_in_clear(self, runtime: Runtime) -> None:
+        """S6: signing secrets cannot be hashed (they sign), so they are encrypted."""
         added = service.add_endpoint(
             runtime.uow(), URL, event_types=["member.added"], actor=OPERATOR
         )

@@ -117,6 +117,7 @@ class TestCheckUrl:
         ],
     )
     def test_refused_when_added(self, url: str) -> None:
+        """Also S37: no CR/LF reaches a request line or the operators' notice email."""
         with pytest.raises(InvalidInput):
             check_url(url, allow_private=False)
 
