@@ -36,6 +36,8 @@ if TYPE_CHECKING:
     from keyholder.identity.passwords import PasswordHasher
     from keyholder.identity.throttle import RateLimiter
     from keyholder.mail.relay import Relay
+    from keyholder.webhooks.streams import StreamSink
+    from keyholder.webhooks.transport import WebhookTransport
 
 
 class Runtime:
@@ -51,6 +53,7 @@ class Runtime:
         rate_limiter: RateLimiter | None = None,
         txt_resolver: TxtResolver | None = None,
         letter_screener: LetterScreener | None = None,
+        webhook_transport: WebhookTransport | None = None,
     ) -> None:
         self.settings = settings
         self.engine = engine
@@ -65,6 +68,8 @@ class Runtime:
             self.txt_resolver = txt_resolver
         if letter_screener is not None:
             self.letter_screener = letter_screener
+        if webhook_transport is not None:
+            self.webhook_transport = webhook_transport
 
     def uow(self, context: RequestContext | None = None, *, read_only: bool = False) -> UnitOfWork:
         """A fresh unit of work. ``read_only`` skips SQLite's up-front write lock."""
@@ -145,6 +150,23 @@ class Runtime:
     def _audit_checkpoints(self) -> CheckpointWriter | None:
         return self.audit_checkpoints
 
+    @cached_property
+    def webhook_transport(self) -> WebhookTransport:
+        """Sends webhooks over HTTP(S) to checked addresses only (SSRF guard, webhooks.ssrf)."""
+        from keyholder.webhooks.transport import HttpTransport  # noqa: PLC0415
+
+        return HttpTransport(
+            timeout=self.settings.webhook_timeout_seconds,
+            allow_private=self.settings.webhook_allow_private_targets,
+        )
+
+    @cached_property
+    def audit_stream_sinks(self) -> list[StreamSink]:
+        """Where the audit log is streamed (file, syslog); empty when none is set."""
+        from keyholder.webhooks.streams import sinks_from_settings  # noqa: PLC0415
+
+        return sinks_from_settings(self.settings)
+
     def relay(self) -> Relay | None:
         """The mail relay, or None when no transport is configured (mail stays queued)."""
         if self.mail_transport is None:
@@ -193,6 +215,7 @@ def bootstrap(
     rate_limiter: RateLimiter | None = None,
     txt_resolver: TxtResolver | None = None,
     letter_screener: LetterScreener | None = None,
+    webhook_transport: WebhookTransport | None = None,
 ) -> Runtime:
     """A runtime for ``settings``; the keyword arguments replace an adapter (tests)."""
     settings = settings or Settings()
@@ -207,4 +230,5 @@ def bootstrap(
         rate_limiter=rate_limiter,
         txt_resolver=txt_resolver,
         letter_screener=letter_screener,
+        webhook_transport=webhook_transport,
     )

@@ -209,6 +209,22 @@ class Settings(BaseSettings):
     # JSON lines in production, readable text elsewhere, unless set (keyholder.logs).
     request_log: bool = True
     log_format: Literal["json", "text"] | None = None
+    # Webhooks (keyholder.webhooks, docs/webhooks.md). Each request waits this long
+    # at most; after webhook_max_failures failed attempts in a row an endpoint is
+    # disabled and webhook_notify_emails (if any) are told. Targets on private,
+    # loopback, link-local or reserved addresses are refused unless allowed (SSRF).
+    # After a secret rotation the old secret signs too, for webhook_secret_overlap.
+    webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    webhook_max_failures: int = Field(default=15, ge=1)
+    webhook_allow_private_targets: bool = False
+    webhook_secret_overlap: timedelta = Field(default=timedelta(hours=24), ge=timedelta(0))
+    webhook_notify_emails: tuple[str, ...] = ()
+    webhook_batch_size: int = Field(default=20, ge=1, le=1000)
+    # Audit streaming: every audit event, as `audit export` writes it, appended to
+    # this JSON-lines file (fsynced) and/or sent to this syslog address, resuming
+    # after the last acknowledged seq (kept in the database) after a restart.
+    audit_stream_file: Path | None = None
+    audit_stream_syslog_address: str | None = None
 
     @field_validator(
         "login_limit_per_account",

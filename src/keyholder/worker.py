@@ -17,6 +17,8 @@ from keyholder.access.retention import purge_due
 from keyholder.accounts.continuity import remind_single_admins
 from keyholder.audit.checkpoints import Checkpoint
 from keyholder.bootstrap import Runtime
+from keyholder.webhooks.delivery import deliver_due
+from keyholder.webhooks.streams import stream_audit
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +30,8 @@ class JobsResult:
     checkpointed: int = 0
     reminded: int = 0
     purged: int = 0
+    webhooks_delivered: int = 0
+    audit_streamed: int = 0
 
 
 def checkpoint_audit_chain(runtime: Runtime) -> Checkpoint | None:
@@ -44,6 +48,9 @@ def run_jobs_once(runtime: Runtime) -> JobsResult:
     )
     reminded = remind_single_admins(runtime.uow)
     purged = purge_due(runtime.uow)
+    # After the jobs above, so what they recorded goes out in this run too.
+    webhooks = deliver_due(runtime.uow, runtime.webhook_transport)
+    streamed = stream_audit(runtime.uow, runtime.audit_stream_sinks)
     checkpoint = checkpoint_audit_chain(runtime)  # last: anchors what the jobs recorded
     return JobsResult(
         executed,
@@ -51,6 +58,8 @@ def run_jobs_once(runtime: Runtime) -> JobsResult:
         checkpointed=int(checkpoint is not None),
         reminded=reminded,
         purged=purged,
+        webhooks_delivered=webhooks.delivered,
+        audit_streamed=streamed,
     )
 
 

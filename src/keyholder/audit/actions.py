@@ -90,3 +90,10 @@ class AuditAction(StrEnum):
     PASSKEY_VERIFY_FAILED = "passkey.verify_failed"
     PASSKEY_CLONE_WARNING = "passkey.clone_warning"
     KEYS_ROTATE = "keys.rotate"
+
+    # Webhook endpoints (webhooks): subscriptions, secrets, automatic disabling.
+    WEBHOOK_ADD = "webhook.add"
+    WEBHOOK_REMOVE = "webhook.remove"
+    WEBHOOK_DISABLE = "webhook.disable"
+    WEBHOOK_REDELIVER = "webhook.redeliver"
+    WEBHOOK_ROTATE_SECRET = "webhook.rotate_secret"  # noqa: S105

@@ -57,3 +57,8 @@ def canned_reply_target(name: str) -> str:
 def setting_target(name: str) -> str:
     """A platform-wide setting (the TOTP encryption keys)."""
     return f"setting:{name}"
+
+
+def webhook_target(endpoint_id: uuid.UUID) -> str:
+    """A webhook endpoint (or audit stream) an operator subscribed."""
+    return f"webhook:{endpoint_id}"

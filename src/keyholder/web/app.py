@@ -30,6 +30,7 @@ from keyholder.web.api import (
     password_resets,
     session,
     tickets,
+    webhooks,
 )
 from keyholder.web.api_docs import docs_router
 from keyholder.web.csrf import ApiRequestGuard
@@ -56,6 +57,7 @@ API_MODULES = (
     access,
     attachments,
     audit_events,
+    webhooks,
 )
 
 
