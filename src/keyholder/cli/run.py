@@ -108,6 +108,9 @@ def worker(
         jobs = run_jobs_once(rt)
         typer.echo(
             f"{jobs.executed} access requests executed, {jobs.prescreened} letters screened, "
+            f"{jobs.purged} past their retention purged, "
+            f"{jobs.webhooks_delivered} webhooks delivered, "
+            f"{jobs.audit_streamed} audit events streamed, "
             f"{jobs.checkpointed} audit checkpoints written"
         )
         return
