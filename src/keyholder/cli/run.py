@@ -78,9 +78,12 @@ def serve(
     audit.require_checkpoint_signer()
     if not access_log:  # read by every worker process as it builds the app
         os.environ["KEYHOLDER_REQUEST_LOG"] = "false"
-    if workers > 1 and rt.settings.metrics_enabled:
+    if metrics_address:  # the workers take /metrics off the app's port (Settings.metrics_on_app)
+        os.environ["KEYHOLDER_METRICS_ADDRESS"] = metrics_address
+    metrics_address = metrics_address or rt.settings.metrics_address
+    if workers > 1 and (metrics_address or rt.settings.metrics_enabled):
         shared_metrics_directory()
-    with metrics_served(rt, metrics_address or rt.settings.metrics_address):
+    with metrics_served(rt, metrics_address):
         _run_uvicorn(uvicorn, host, port, workers)
 
 

@@ -11,6 +11,7 @@ is set (``KEYHOLDER_METRICS_TOKEN``) this listener asks for it too.
 
 from __future__ import annotations
 
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
@@ -24,9 +25,13 @@ if TYPE_CHECKING:
 def parse_address(address: str) -> tuple[str, int]:
     """``host:port`` (``[::1]:9464`` for IPv6) into its parts; ValueError if it is not one."""
     host, sep, port = address.rpartition(":")
-    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+    if not sep or not port.isdigit() or not 0 <= int(port) < 65536:
         raise ValueError(f"{address!r} is not host:port")
     return host.strip("[]") or "0.0.0.0", int(port)  # noqa: S104 - the operator's choice
+
+
+class _IPv6Server(ThreadingHTTPServer):
+    address_family = socket.AF_INET6
 
 
 def make_server(runtime: Runtime, address: str) -> ThreadingHTTPServer:
@@ -54,7 +59,8 @@ def make_server(runtime: Runtime, address: str) -> ThreadingHTTPServer:
             pass  # a scrape every few seconds is not worth a log line
 
     host, port = parse_address(address)
-    server = ThreadingHTTPServer((host, port), Handler)
+    server_class = _IPv6Server if ":" in host else ThreadingHTTPServer
+    server = server_class((host, port), Handler)
     server.daemon_threads = True
     return server
 
