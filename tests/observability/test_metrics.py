@@ -179,3 +179,14 @@ class TestInProcessNumbers:
         page = scrape(client)
         assert page.value("keyholder_database_up") == 0
         assert "keyholder_outbox_pending_messages" not in page.names()
+
+
+def test_timed_with_the_request_log_off(derive_runtime, caplog: pytest.LogCaptureFixture) -> None:
+    """`keyholder serve --no-access-log`: no log line, the histogram still counts."""
+    quiet = derive_runtime(request_log=False)
+    with TestClient(create_app(runtime=quiet, run_relay=False, run_jobs=False)) as client:
+        before = requests_counted(scrape(client), "/healthz")
+        with caplog.at_level("INFO", logger="keyholder.request"):
+            client.get("/healthz")
+        assert requests_counted(scrape(client), "/healthz") == before + 1
+    assert [r for r in caplog.records if r.name == "keyholder.request"] == []
