@@ -78,6 +78,8 @@ class RequestLog:
         self.app = app
         self.log_lines = log_lines
         self.measure = measure
+        if measure:  # made now, not by the first request (which would wait for the import)
+            metrics.instruments()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
