@@ -66,8 +66,14 @@ class DatabaseCollector(Collector):
             "keyholder_database_up", "Whether the metrics' database read worked."
         )
         try:
-            with self._engine.connect() as connection, connection.begin():
-                families = list(_read(connection, self._clock.now()))
+            with self._engine.connect() as connection:
+                if connection.dialect.name == "postgresql":
+                    # One snapshot for every query (SQLite's read transaction is one).
+                    connection.execution_options(
+                        isolation_level="REPEATABLE READ", postgresql_readonly=True
+                    )
+                with connection.begin():
+                    families = list(_read(connection, self._clock.now()))
         except SQLAlchemyError as exc:
             log.warning("metrics: the database read failed: %s", type(exc).__name__)
             up.add_metric([], 0)
