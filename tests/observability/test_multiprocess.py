@@ -94,10 +94,19 @@ def test_serve_with_two_workers_reports_every_request_once(
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5):
                 pass
         url = f"http://127.0.0.1:{metrics_port}/metrics"
-        with urllib.request.urlopen(url, timeout=10) as response:
-            page = Scrape.parse(response.read().decode())
         count = "keyholder_http_request_duration_seconds_count"
-        assert page.value(count, route="/healthz", status="2xx", method="GET") >= 21
+
+        def scrape() -> Scrape:
+            with urllib.request.urlopen(url, timeout=10) as response:
+                return Scrape.parse(response.read().decode())
+
+        # A request is counted just after its answer is sent: the last may lag a moment.
+        wait_for(
+            lambda: scrape().value(count, route="/healthz", status="2xx", method="GET") >= 21,
+            10,
+            "all 21 requests counted",
+        )
+        page = scrape()
         assert page.value("keyholder_database_up") == 1
         # The app's own port does not serve them: a listener of their own is set.
         with pytest.raises(urllib.error.HTTPError) as refused:
