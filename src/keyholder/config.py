@@ -225,6 +225,11 @@ class Settings(BaseSettings):
     # after the last acknowledged seq (kept in the database) after a restart.
     audit_stream_file: Path | None = None
     audit_stream_syslog_address: str | None = None
+    # Metrics for Prometheus (observability): on a listener of their own
+    # (host:port, started by `serve` and `worker`), and/or at the app's /metrics
+    # behind this bearer token. In production with neither, no /metrics (404).
+    metrics_address: str | None = None
+    metrics_token: SecretStr | None = Field(default=None, min_length=16)
 
     @field_validator(
         "login_limit_per_account",
@@ -375,6 +380,21 @@ class Settings(BaseSettings):
         if self.log_format is not None:
             return self.log_format
         return "json" if self.env is Environment.PRODUCTION else "text"
+
+    @property
+    def metrics_enabled(self) -> bool:
+        """Whether requests are timed for metrics at all (somewhere serves them)."""
+        return bool(
+            self.metrics_address or self.metrics_token or self.env is not Environment.PRODUCTION
+        )
+
+    @property
+    def metrics_on_app(self) -> bool:
+        """Whether the app's own port serves ``/metrics``: behind the token when set;
+        without one, never when a listener of their own is set, nor in production."""
+        if self.metrics_token is not None:
+            return True
+        return not self.metrics_address and self.env is not Environment.PRODUCTION
 
     @property
     def serves_api_docs(self) -> bool:

@@ -45,6 +45,7 @@ HEAVY = frozenset(
         "mako",
         "jinja2",
         "segno",
+        "prometheus_client",  # counted on first use (keyholder.metrics), served by serve and worker
     }
 )
 

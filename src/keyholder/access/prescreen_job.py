@@ -13,6 +13,7 @@ in the sandbox; the worker hands it to ``prescreen_due``.
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import date
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import select
 
+from keyholder import metrics
 from keyholder.access import evidence
 from keyholder.access.evidence import Check, Item, Status, executives_on_record
 from keyholder.access.lifecycle import lock_request
@@ -113,6 +115,7 @@ def prescreen_request(
     work = _gather(uows, request_id)
     if work is None:
         return False
+    started = time.perf_counter()
     try:
         report = screener.screen(
             work.letter,
@@ -124,6 +127,7 @@ def prescreen_request(
         outcome: LetterReport | str = report
     except KeyholderError as exc:  # unreadable, too big, too slow: the reviewer must know
         outcome = exc.detail
+    metrics.prescreen_finished(time.perf_counter() - started, read=not isinstance(outcome, str))
     with uows() as uow:
         request = lock_request(uow, request_id)
         if not request.prescreen_due:

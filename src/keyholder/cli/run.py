@@ -6,17 +6,25 @@ their services (see ``keyholder.cli``).
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import signal
+import tempfile
 import threading
-from types import FrameType
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType, ModuleType
 
 import typer
 
 from keyholder.accounts import service as accounts_service
+from keyholder.bootstrap import Runtime
 from keyholder.cli import audit, db
 from keyholder.cli.common import handle_errors, operator, runtime
+from keyholder.errors import ConfigurationError
 from keyholder.logs import configure_logging
+from keyholder.metrics import MULTIPROC_ENV
 from keyholder.worker import run_jobs_forever, run_jobs_once
 
 app = typer.Typer()
@@ -64,14 +72,30 @@ def serve(
     access_log: bool = typer.Option(
         True, "--access-log/--no-access-log", help="one log line per request"
     ),
+    metrics_address: str | None = typer.Option(
+        None,
+        "--metrics-address",
+        help="host:port of a separate /metrics listener (default KEYHOLDER_METRICS_ADDRESS)",
+    ),
 ) -> None:
     """Serve the API (with an in-process mail relay unless KEYHOLDER_RELAY_IN_PROCESS=false)."""
     import uvicorn  # noqa: PLC0415 - only this command needs the server; keeps other commands quick
 
+    rt = runtime()
     db.require_current_schema()
     audit.require_checkpoint_signer()
     if not access_log:  # read by every worker process as it builds the app
         os.environ["KEYHOLDER_REQUEST_LOG"] = "false"
+    if metrics_address:  # the workers take /metrics off the app's port (Settings.metrics_on_app)
+        os.environ["KEYHOLDER_METRICS_ADDRESS"] = metrics_address
+    metrics_address = metrics_address or rt.settings.metrics_address
+    if workers > 1 and (metrics_address or rt.settings.metrics_enabled):
+        shared_metrics_directory()
+    with metrics_served(rt, metrics_address):
+        _run_uvicorn(uvicorn, host, port, workers)
+
+
+def _run_uvicorn(uvicorn: ModuleType, host: str, port: int, workers: int) -> None:
     uvicorn.run(
         "keyholder.web.app:create_server_app",
         factory=True,
@@ -89,6 +113,11 @@ def serve(
 @handle_errors
 def worker(
     once: bool = typer.Option(False, "--once", help="Do what is due now, then exit."),
+    metrics_address: str | None = typer.Option(
+        None,
+        "--metrics-address",
+        help="host:port of a /metrics listener (default KEYHOLDER_METRICS_ADDRESS)",
+    ),
 ) -> None:
     """Run the mail relay and the background jobs (as many workers as you like, side by side).
 
@@ -132,8 +161,42 @@ def worker(
     )
     jobs_thread.start()
     typer.echo("worker running (mail relay and jobs); Ctrl-C to stop", err=True)
-    if relay is not None:
-        relay.run_forever(stop, interval=rt.settings.relay_interval_seconds, wakeup=rt.mail_queued)
-    else:
-        stop.wait()
+    with metrics_served(rt, metrics_address or rt.settings.metrics_address):
+        if relay is not None:
+            relay.run_forever(
+                stop, interval=rt.settings.relay_interval_seconds, wakeup=rt.mail_queued
+            )
+        else:
+            stop.wait()
     jobs_thread.join(timeout=15)
+
+
+@contextmanager
+def metrics_served(rt: Runtime, address: str | None) -> Iterator[None]:
+    """A separate metrics listener while the block runs, when an address is given."""
+    if not address:
+        yield
+        return
+    from keyholder.observability import server  # noqa: PLC0415 - serve and worker only
+
+    try:
+        listener = server.start_listener(rt, address)
+    except (OSError, ValueError) as exc:
+        raise ConfigurationError(f"cannot serve metrics on {address}: {exc}") from None
+    typer.echo(f"metrics on http://{server.bound_address(listener)}/metrics", err=True)
+    try:
+        yield
+    finally:
+        listener.shutdown()
+        listener.server_close()
+
+
+def shared_metrics_directory() -> None:
+    """Several workers sum their numbers in ``PROMETHEUS_MULTIPROC_DIR``: one is made
+    (empty, for this run) when the operator set none, before any worker starts."""
+    if os.environ.get(MULTIPROC_ENV):
+        return
+    directory = tempfile.mkdtemp(prefix="keyholder-metrics-")
+    os.environ[MULTIPROC_ENV] = directory
+    atexit.register(shutil.rmtree, directory, ignore_errors=True)
+    typer.echo(f"{MULTIPROC_ENV} not set: the workers share metrics in {directory}", err=True)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import bindparam, select
 
+from keyholder import metrics
 from keyholder.audit.actions import AuditAction
 from keyholder.audit.service import record_event
 from keyholder.audit.targets import user_target
@@ -346,6 +347,7 @@ def check_password(
             select(User.password_hash).where(User.email == email, User.is_active.is_(True))
         )
     if not hasher.verify(stored, password) or stored is None:
+        metrics.sign_in_failed()
         raise NotAuthenticated("email or password is wrong")
     rehashed = hasher.rehash(password) if hasher.needs_rehash(stored) else None
     with uow:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Protocol
 
+from keyholder import metrics
 from keyholder.errors import InvalidInput, TooManyRequests
 from keyholder.identity.emails import normalize_email
 
@@ -96,6 +97,7 @@ def count_login_attempt(limiter: RateLimiter, email: str, *, client_address: str
     """
     for scope, key in _login_keys(email, client_address):
         if not limiter.hit(scope, key):
+            metrics.sign_in_throttled(scope.value)
             raise TooManyRequests(
                 "too many sign-in attempts; wait a while and try again, or reset your password",
                 # At least 1: a slot may have freed since the refusal.

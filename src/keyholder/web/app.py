@@ -37,6 +37,7 @@ from keyholder.web.csrf import ApiRequestGuard
 from keyholder.web.headers import SecurityHeaders
 from keyholder.web.health import health_router
 from keyholder.web.input_guards import LimitApiBodies, RefuseNulInUrl
+from keyholder.web.metrics import metrics_router
 from keyholder.web.problems import install_problem_handlers
 from keyholder.web.redaction import install_log_redaction
 from keyholder.web.request_log import RequestLog
@@ -134,6 +135,8 @@ def create_app(
     _include_pages(app, runtime.settings)
 
     app.include_router(health_router(runtime))
+    if runtime.settings.metrics_on_app:
+        app.include_router(metrics_router(runtime))
     return app
 
 
@@ -178,7 +181,11 @@ class _KeyholderAPI(FastAPI):
         )
         # Outermost: the request's id is set before anything else runs, and a crash
         # answered by Starlette's handler is logged with its status too.
-        return RequestLog(stack) if runtime.settings.request_log else stack
+        # It also times each request for the metrics, from the same measurement.
+        settings = runtime.settings
+        if not (settings.request_log or settings.metrics_enabled):
+            return stack
+        return RequestLog(stack, log_lines=settings.request_log, measure=settings.metrics_enabled)
 
 
 def _install_middleware(app: FastAPI, settings: Settings) -> None:

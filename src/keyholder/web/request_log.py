@@ -6,7 +6,9 @@ one. It is kept in the request's scope (``request_id``), where
 request writes carry the same id; the answer carries it back in
 ``X-Request-ID``. After the answer, the ``keyholder.request`` logger gets one
 line: method, route template (never the path itself: paths hold tokens and
-email addresses), status, duration and the actor's user id.
+email addresses), status, duration and the actor's user id. The same
+measurement goes to the request-duration histogram (``keyholder.metrics``), so
+the log and the metrics never disagree; either can be off.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import time
 import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from keyholder import metrics
 
 log = logging.getLogger("keyholder.request")
 
@@ -70,8 +74,12 @@ def note_actor(scope: Scope, user_id: object) -> None:
 
 
 class RequestLog:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, log_lines: bool = True, measure: bool = False) -> None:
         self.app = app
+        self.log_lines = log_lines
+        self.measure = measure
+        if measure:  # made now, not by the first request (which would wait for the import)
+            metrics.instruments()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -94,19 +102,27 @@ class RequestLog:
             await self.app(scope, receive, send_with_id)
         finally:
             template = route_template(scope)
-            duration_ms = round((time.perf_counter() - started) * 1000, 1)
-            log.info(
-                "%s %s %s %.1fms",
-                scope["method"],
-                template,
-                status,
-                duration_ms,
-                extra={
-                    "request_id": request_id,
-                    "method": scope["method"],
-                    "route": template,
-                    "status": status,
-                    "duration_ms": duration_ms,
-                    "actor_id": scope["state"].get("actor_id"),
-                },
-            )
+            seconds = time.perf_counter() - started
+            if self.measure:
+                metrics.request_finished(scope["method"], template, status, seconds)
+            if self.log_lines:
+                self._log(scope, request_id, template, status, seconds)
+
+    @staticmethod
+    def _log(scope: Scope, request_id: str, template: str, status: int, seconds: float) -> None:
+        duration_ms = round(seconds * 1000, 1)
+        log.info(
+            "%s %s %s %.1fms",
+            scope["method"],
+            template,
+            status,
+            duration_ms,
+            extra={
+                "request_id": request_id,
+                "method": scope["method"],
+                "route": template,
+                "status": status,
+                "duration_ms": duration_ms,
+                "actor_id": scope["state"].get("actor_id"),
+            },
+        )
