@@ -165,3 +165,14 @@ class TestWebAuthn:
     def test_origins_are_origins(self):
         with pytest.raises(ValidationError, match="not an origin"):
             settings(env="development", webauthn_origins=("https://a.example.com/login",))
+
+
+@pytest.mark.parametrize("entry", ["*", "proxy.internal", "10.0.0.300"])
+def test_trusted_proxies_are_addresses_or_networks_only(entry: str) -> None:
+    with pytest.raises(ValidationError, match="not an IP address or network"):
+        settings(env="development", trusted_proxies=(entry,))
+
+
+def test_trusted_proxies_take_addresses_and_networks() -> None:
+    proxies = ("10.0.0.5", "10.1.0.0/16", "::1")
+    assert settings(env="development", trusted_proxies=proxies).trusted_proxies == proxies

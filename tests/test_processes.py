@@ -13,7 +13,9 @@ import urllib.request
 from collections.abc import Callable, Iterator
 
 import pytest
+from sqlalchemy import select
 
+from keyholder.audit.models import AuditEvent
 from keyholder.identity.credentials import revoke_all_credentials
 from tests.conftest import TEST_SECRET
 from tests.smtp_server import LoopbackSMTPServer, free_port
@@ -182,3 +184,28 @@ def test_a_revoked_token_is_refused_at_once_by_every_app_process(processes, runt
     for base in bases:
         status, problem = request(f"{base}{path}", token=token)
         assert status == 401, problem
+
+
+@pytest.mark.parametrize(
+    ("trusted", "seen"), [('["127.0.0.1"]', "203.0.113.9"), ("[]", "127.0.0.1")]
+)
+def test_the_client_address_comes_from_x_forwarded_for_only_behind_a_trusted_proxy(
+    processes, process_env, runtime, trusted, seen
+):
+    """Behind a proxy every client would share the proxy's address (and its rate
+    limits); without one, the header is anyone's to write and must be ignored."""
+    process_env["KEYHOLDER_TRUSTED_PROXIES"] = trusted
+    base = serve(processes)
+    req = urllib.request.Request(  # noqa: S310 - loopback only
+        f"{base}/api/password-resets",
+        data=json.dumps({"email": "nobody@example.com"}).encode(),
+        headers={"Content-Type": "application/json", "X-Forwarded-For": "203.0.113.9"},
+        method="POST",
+    )
+    with urllib.request.urlopen(req, timeout=10) as response:  # noqa: S310
+        assert response.status == 202
+    with runtime.uow(read_only=True) as uow:
+        addresses = uow.session.scalars(
+            select(AuditEvent.client_address).where(AuditEvent.action.like("password_reset.%"))
+        ).all()
+    assert addresses == [seen]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from datetime import timedelta
 from enum import StrEnum
@@ -190,6 +191,11 @@ class Settings(BaseSettings):
     # Strict-Transport-Security max-age (seconds; 0 sends none). Unset: one year
     # in production, none elsewhere (development is plain http://127.0.0.1).
     hsts_max_age: int | None = Field(default=None, ge=0)
+    # The reverse proxies in front of `keyholder serve` (IP addresses or networks,
+    # JSON list). Only from these are X-Forwarded-For and X-Forwarded-Proto
+    # believed: the client's address then comes from the header, so per-client
+    # rate limits and the audit log see clients, not the proxy. Empty: no proxy.
+    trusted_proxies: tuple[str, ...] = ()
     # Passkeys and security keys (WebAuthn, identity.passkeys). The relying party
     # ID and the origins browsers may sign for; unset, both come from base_url.
     # Browsers take no IP address as RP ID: at the default http://127.0.0.1:8000
@@ -252,6 +258,20 @@ class Settings(BaseSettings):
             found = _ONE.match(part)
             if found and found.group(4).lower() not in _UNITS:
                 raise ValueError(f"no granularity matched for {found.group(4)}")
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _parse_as_networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        # Addresses only: a name or "*" would let anyone who can reach the port
+        # say which address they come from (and dodge every per-client limit).
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{entry!r} is not an IP address or network (such as 10.0.0.5 or 10.0.0.0/24)"
+                ) from None
         return value
 
     @model_validator(mode="after")

@@ -92,10 +92,12 @@ def serve(
     if workers > 1 and (metrics_address or rt.settings.metrics_enabled):
         shared_metrics_directory()
     with metrics_served(rt, metrics_address):
-        _run_uvicorn(uvicorn, host, port, workers)
+        _run_uvicorn(uvicorn, host, port, workers, trusted_proxies=rt.settings.trusted_proxies)
 
 
-def _run_uvicorn(uvicorn: ModuleType, host: str, port: int, workers: int) -> None:
+def _run_uvicorn(
+    uvicorn: ModuleType, host: str, port: int, workers: int, *, trusted_proxies: tuple[str, ...]
+) -> None:
     uvicorn.run(
         "keyholder.web.app:create_server_app",
         factory=True,
@@ -104,7 +106,10 @@ def _run_uvicorn(uvicorn: ModuleType, host: str, port: int, workers: int) -> Non
         workers=workers,
         access_log=False,  # ours instead (web.request_log): route templates, no paths
         log_config=None,  # keyholder.logs configures logging in each worker
-        proxy_headers=False,
+        # The client's address from X-Forwarded-For only behind proxies named in the
+        # settings; otherwise the header is anyone's to write and is ignored.
+        proxy_headers=bool(trusted_proxies),
+        forwarded_allow_ips=list(trusted_proxies) or None,
         server_header=False,  # no "server: uvicorn" banner naming what to attack (S41)
     )
 
