@@ -88,3 +88,7 @@ class AuditAction(StrEnum):
     PASSKEY_VERIFY_FAILED = "passkey.verify_failed"
     PASSKEY_CLONE_WARNING = "passkey.clone_warning"
     KEYS_ROTATE = "keys.rotate"
+
+    # Bearer tokens of an account's SCIM endpoint (scim).
+    SCIM_TOKEN_CREATE = "scim.token_create"  # noqa: S105
+    SCIM_TOKEN_REVOKE = "scim.token_revoke"  # noqa: S105

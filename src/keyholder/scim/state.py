@@ -1,0 +1,155 @@
+"""Who the SCIM Users of an account are, and how each looks as a SCIM resource.
+
+A SCIM User is an address on the account that is a member, has a pending
+invitation, or that the IdP told us about (``ScimUser``: one it deactivated
+stays, inactive). The membership or invitation is the truth about access; the
+record supplies what SCIM has and Keyholder does not. Read in one transaction
+with the account row locked (writes) or not (reads).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from scim2_models import Context, Meta
+from sqlalchemy import select
+
+from keyholder.accounts import repository
+from keyholder.accounts.models import EnterpriseAccount, Invitation, Membership
+from keyholder.accounts.permissions import Permission, PermissionSet, ordered
+from keyholder.db.tx import Tx
+from keyholder.scim.models import ScimUser
+from keyholder.scim.resources import CORE_USER_URN, EXTENSION_URN, Member, scim_id
+
+
+@dataclass(slots=True)
+class UserState:
+    """One SCIM User: its address and what Keyholder holds about it."""
+
+    id: uuid.UUID
+    email: str
+    membership: Membership | None = None
+    invitation: Invitation | None = None  # the newest pending one
+    record: ScimUser | None = None
+
+    @property
+    def present(self) -> bool:
+        """Whether the person is on the account now (a member, or invited)."""
+        return self.membership is not None or self.invitation is not None
+
+    @property
+    def permissions(self) -> PermissionSet:
+        """The permissions held (or offered); for an inactive User, those the IdP wants."""
+        if self.membership is not None:
+            return self.membership.permissions
+        if self.invitation is not None:
+            return self.invitation.permissions
+        return self.record.permissions if self.record is not None else frozenset()
+
+    @property
+    def user_name(self) -> str:
+        return self.record.user_name if self.record is not None else self.email
+
+
+def load_states(tx: Tx, account: EnterpriseAccount) -> list[UserState]:
+    """Every SCIM User of the account, by address (the order pages are cut in)."""
+    states: dict[str, UserState] = {}
+
+    def state(email: str, record_id: uuid.UUID | None = None) -> UserState:
+        if email not in states:
+            states[email] = UserState(id=record_id or scim_id(account.id, email), email=email)
+        return states[email]
+
+    records = tx.session.scalars(select(ScimUser).where(ScimUser.account_id == account.id))
+    for record in records:
+        state(record.email, record.id).record = record
+    for membership in repository.members(tx.session, account.id):
+        state(membership.user.email).membership = membership
+    # Oldest first: the newest pending invitation of an address is the one that counts.
+    for invitation in repository.pending_invitations(tx.session, account.id, tx.clock.now()):
+        state(invitation.email).invitation = invitation
+    return [states[email] for email in sorted(states)]
+
+
+def find_state(states: Sequence[UserState], user_id: str) -> UserState | None:
+    return next((s for s in states if str(s.id) == user_id.strip().lower()), None)
+
+
+def _active(state: UserState) -> bool | None:
+    if not state.present:
+        return False
+    # Left unassigned when the IdP removed it (RFC 7644 §3.5.2.2): a member still.
+    if state.record is not None and state.record.active is None:
+        return None
+    return True
+
+
+def _attributes(state: UserState) -> dict[str, Any]:
+    """name, displayName and emails: as the IdP gave them, or from the user."""
+    if state.record is not None:
+        return dict(state.record.attributes)
+    person_name = state.membership.user.name if state.membership is not None else ""
+    found: dict[str, Any] = {"emails": [{"value": state.email, "type": "work", "primary": True}]}
+    if person_name:
+        found["name"] = {"formatted": person_name}
+        found["displayName"] = person_name
+    return found
+
+
+def _moments(state: UserState) -> tuple[datetime, datetime]:
+    created: list[datetime] = []
+    changed: list[datetime] = []
+    if state.record is not None:
+        created.append(state.record.created_at)
+        changed.append(state.record.updated_at)
+    if state.membership is not None:
+        created.append(state.membership.created_at)
+        changed.append(state.membership.updated_at)
+    if state.invitation is not None:
+        created.append(state.invitation.created_at)
+        changed.append(state.invitation.created_at)
+    return min(created), max(changed)
+
+
+def listed_permissions(permissions: PermissionSet) -> list[str]:
+    """The extension's value: every permission but view, in canonical order."""
+    return [p.value for p in ordered(permissions) if p is not Permission.VIEW]
+
+
+def render(state: UserState, base: str) -> Member:
+    """The SCIM resource of ``state``, its ``meta.version`` a weak ETag of its content."""
+    payload: dict[str, Any] = {
+        "schemas": [CORE_USER_URN, EXTENSION_URN],
+        "id": str(state.id),
+        "userName": state.user_name,
+        **_attributes(state),
+        EXTENSION_URN: {"permissions": listed_permissions(state.permissions)},
+    }
+    if state.record is not None and state.record.external_id is not None:
+        payload["externalId"] = state.record.external_id
+    active = _active(state)
+    if active is not None:
+        payload["active"] = active
+    resource = Member.model_validate(payload)
+    created, changed = _moments(state)
+    resource.meta = Meta(
+        resource_type="User",
+        created=created,
+        last_modified=changed,
+        location=f"{base}/Users/{state.id}",
+        version=etag_of(resource),
+    )
+    return resource
+
+
+def etag_of(resource: Member) -> str:
+    """A weak ETag over everything the resource says but its meta."""
+    content = resource.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE, exclude={"meta"})
+    digest = hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode())
+    return f'W/"{digest.hexdigest()[:20]}"'
