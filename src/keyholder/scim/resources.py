@@ -80,9 +80,7 @@ class MemberUser(Resource[AnyExtension]):
 
     __schema__ = URN(CORE_USER_URN)
 
-    user_name: Annotated[str | None, Uniqueness.server, Required.true, Mutability.immutable] = (
-        None
-    )
+    user_name: Annotated[str | None, Uniqueness.server, Required.true, Mutability.immutable] = None
     """The member's email address, or the IdP's name for them (then see emails)."""
 
     name: Name | None = None
@@ -104,12 +102,15 @@ Member = MemberUser[KeyholderMember]
 def schemas(base: str) -> list[Schema]:
     """What ``/Schemas`` publishes: the User subset, the extension, and the three
     discovery schemas RFC 7644 §4 has every server describe."""
-    described = [
+    described: list[tuple[Any, str, str]] = [
         (MemberUser, "User", "A member of the enterprise account"),
         (KeyholderMember, "KeyholderMember", "A member's permissions on the enterprise account"),
         (ResourceType, "ResourceType", "Specifies the schema that describes a SCIM resource type"),
-        (ServiceProviderConfig, "ServiceProviderConfig", "Schema for the service provider's "
-         "configuration"),
+        (
+            ServiceProviderConfig,
+            "ServiceProviderConfig",
+            "Schema for the service provider's configuration",
+        ),
         (Schema, "Schema", "Specifies the schema attributes of a SCIM resource"),
     ]
     found = []
@@ -122,19 +123,15 @@ def schemas(base: str) -> list[Schema]:
 
 
 def resource_type(base: str) -> ResourceType:
-    described = ResourceType.from_resource(Member)
-    described.id = described.name = "User"
+    described = ResourceType.from_resource(Member)  # id, name User; endpoint /Users
     described.description = "Members of the enterprise account"
-    described.endpoint = "/Users"
     described.meta = Meta(resource_type="ResourceType", location=f"{base}/ResourceTypes/User")
     return described
 
 
 def service_provider_config(base: str, documentation: str) -> ServiceProviderConfig:
     return ServiceProviderConfig(
-        meta=Meta(
-            resource_type="ServiceProviderConfig", location=f"{base}/ServiceProviderConfig"
-        ),
+        meta=Meta(resource_type="ServiceProviderConfig", location=f"{base}/ServiceProviderConfig"),
         documentation_uri=documentation,
         patch=Patch(supported=True),
         bulk=Bulk(supported=False, max_operations=0, max_payload_size=0),

@@ -112,7 +112,10 @@ def replace_user(
     base: str,
     if_match: str | None = None,
 ) -> Member:
-    """``PUT /Users/{id}``: read-only attributes kept, an immutable one unchanged (RFC 7644 §3.5.1)."""
+    """``PUT /Users/{id}``: read-only attributes kept, immutable ones unchanged.
+
+    RFC 7644 §3.5.1, as scim2-models' ``Resource.replace`` applies it.
+    """
     with uow:
         account = managed_account(uow, caller.account_name, actor=caller.actor)
         state = _state(uow, account, user_id)

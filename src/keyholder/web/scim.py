@@ -81,7 +81,11 @@ def error_response(error: Error) -> Response:
     headers = {}
     if error.status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="keyholder-scim"'
-    return scim_response(error.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE), int(error.status or 500), headers)
+    return scim_response(
+        error.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE),
+        int(error.status or 500),
+        headers,
+    )
 
 
 def _error_of(exc: Exception) -> Error:
@@ -113,8 +117,11 @@ async def _answer(request: Request, work: Callable[[ScimCaller], Response]) -> R
     except (KeyholderError, SCIMException, ValidationError, _ScimAnswer) as exc:
         error = _error_of(exc)
         if int(error.status or 500) >= 500:
-            log.error("SCIM %s: %s", type(exc).__name__, error.detail)
+            log.warning("SCIM %s: %s", type(exc).__name__, error.detail)
         return error_response(error)
+    except Exception:  # a SCIM client reads SCIM errors only, a crash's too
+        log.exception("unhandled error on SCIM %s", request.method)
+        return error_response(Error(status=500, detail="something went wrong on our side"))
 
 
 def _authenticate(request: Request) -> ScimCaller:
@@ -170,7 +177,6 @@ def _query_parameters(request: Request) -> ResponseParameters[Any]:
 
 
 def _resource_response(
-    request: Request,
     resource: Member,
     *,
     context: Context,
@@ -287,7 +293,9 @@ async def list_users(request: Request) -> Response:
 async def search_users(request: Request) -> Response:
     async def read() -> dict[str, Any]:
         body = await _json_body(request)
-        searched = SearchRequest.model_validate(body, scim_ctx=Context.SEARCH_REQUEST)
+        searched: SearchRequest[Any] = SearchRequest.model_validate(
+            body, scim_ctx=Context.SEARCH_REQUEST
+        )
         return {
             "filter": str(searched.filter) if searched.filter else None,
             "startIndex": searched.start_index,
@@ -333,7 +341,6 @@ async def create_user(request: Request) -> Response:
     def work(caller: ScimCaller) -> Response:
         made = service.create_user(_uow(request), caller, _parsed(parsed), base=_base(request))
         return _resource_response(
-            request,
             made,
             context=Context.RESOURCE_CREATION_RESPONSE,
             status=201,
@@ -346,9 +353,10 @@ async def create_user(request: Request) -> Response:
 @router.get("/Users/{user_id}")
 async def get_user(request: Request, user_id: str) -> Response:
     def work(caller: ScimCaller) -> Response:
-        found = service.get_user(_uow(request, read_only=True), caller, user_id, base=_base(request))
+        found = service.get_user(
+            _uow(request, read_only=True), caller, user_id, base=_base(request)
+        )
         return _resource_response(
-            request,
             found,
             context=Context.RESOURCE_QUERY_RESPONSE,
             parameters=_query_parameters(request),
@@ -374,7 +382,6 @@ async def replace_user(request: Request, user_id: str) -> Response:
             if_match=request.headers.get("if-match"),
         )
         return _resource_response(
-            request,
             replaced,
             context=Context.RESOURCE_REPLACEMENT_RESPONSE,
             parameters=_query_parameters(request),
@@ -400,7 +407,6 @@ async def patch_user(request: Request, user_id: str) -> Response:
             if_match=request.headers.get("if-match"),
         )
         return _resource_response(
-            request,
             patched,
             context=Context.RESOURCE_PATCH_RESPONSE,
             parameters=_query_parameters(request),
