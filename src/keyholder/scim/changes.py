@@ -34,8 +34,8 @@ from keyholder.db.tx import Tx
 from keyholder.errors import LastAdminError
 from keyholder.identity.actor import Actor
 from keyholder.scim.models import ScimUser
-from keyholder.scim.resources import KeyholderMember, Member
-from keyholder.scim.state import UserState
+from keyholder.scim.resources import FLAGS, KeyholderMember, Member
+from keyholder.scim.state import SAID, UserState
 
 # The attributes kept as the IdP sent them (ScimUser.attributes).
 _KEPT = ("name", "displayName", "emails")
@@ -50,9 +50,18 @@ class Wanted:
 
     @classmethod
     def of(cls, resource: Member) -> Wanted:
-        extension = resource[KeyholderMember]
-        names = (extension.permissions if extension is not None else None) or []
+        said = _said(resource)
+        names = [name for name, value in said.items() if value]
         return cls(active=resource.active is not False, permissions=parse_permissions(names))
+
+
+def _said(resource: Member) -> dict[str, bool]:
+    """The extension's flags the resource assigns, true or false."""
+    extension = resource[KeyholderMember]
+    if extension is None:
+        return {}
+    values = {p.value: getattr(extension, p.value) for p in FLAGS}
+    return {name: value for name, value in values.items() if value is not None}
 
 
 def apply(
@@ -138,7 +147,8 @@ def _keep_record(
     dumped: dict[str, Any] = resource.model_dump(
         scim_ctx=Context.RESOURCE_QUERY_RESPONSE, by_alias=True
     )
-    attributes = {key: dumped[key] for key in _KEPT if key in dumped}
+    attributes: dict[str, Any] = {key: dumped[key] for key in _KEPT if key in dumped}
+    attributes[SAID] = _said(resource)
     now = tx.clock.now()
     record = state.record
     if record is None:

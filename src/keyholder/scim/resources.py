@@ -2,9 +2,10 @@
 
 One resource type, ``User``: a member of the account (or a person invited, or
 one the IdP deactivated). Permissions travel in an extension,
-``urn:ietf:params:scim:schemas:extension:keyholder:2.0:Member``, as one
-multi-valued string: the permissions beyond ``view``, which every member holds
-(docs/scim.md says why this is not Groups).
+``urn:ietf:params:scim:schemas:extension:keyholder:2.0:Member``, as one boolean
+per permission beyond ``view``, which every member holds (``create``,
+``manage``, ``billing``): single values, so that every PATCH operation means one
+thing (docs/scim.md says why this is not Groups, nor a multi-valued list).
 
 The schema published is the subset of the core User schema Keyholder keeps,
 with two characteristics of its own: ``userName`` is immutable (it names the
@@ -19,7 +20,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from pydantic import EmailStr, Field
+from pydantic import EmailStr
 from scim2_models import (
     URN,
     AnyExtension,
@@ -47,8 +48,8 @@ from keyholder.accounts.permissions import Permission
 
 CORE_USER_URN = "urn:ietf:params:scim:schemas:core:2.0:User"
 EXTENSION_URN = "urn:ietf:params:scim:schemas:extension:keyholder:2.0:Member"
-# What the extension lists: every permission but view, which every member holds.
-LISTED_PERMISSIONS = [p.value for p in Permission if p is not Permission.VIEW]
+# The extension's flags: every permission but view, which every member holds.
+FLAGS = [p for p in Permission if p is not Permission.VIEW]
 MAX_RESULTS = 200  # per page, and what ServiceProviderConfig announces
 DEFAULT_COUNT = 100
 # Names the SCIM id of an (account, address), whether or not SCIM has seen them.
@@ -62,12 +63,18 @@ def scim_id(account_id: uuid.UUID, email: str) -> uuid.UUID:
 
 
 class KeyholderMember(Extension):
+    """A member's permissions beyond view (which every member holds), one flag each."""
+
     __schema__ = URN(EXTENSION_URN)
 
-    permissions: Annotated[list[str] | None, Mutability.read_write] = Field(
-        None, examples=LISTED_PERMISSIONS
-    )
-    """The member's permissions beyond view (create, manage, billing); manage makes an admin."""
+    create: Annotated[bool | None, Mutability.read_write] = None
+    """Holds the create permission."""
+
+    manage: Annotated[bool | None, Mutability.read_write] = None
+    """Holds the manage permission: an admin of the account, who changes its members."""
+
+    billing: Annotated[bool | None, Mutability.read_write] = None
+    """Holds the billing permission."""
 
 
 class MemberEmail(Email):

@@ -22,10 +22,13 @@ from sqlalchemy import select
 
 from keyholder.accounts import repository
 from keyholder.accounts.models import EnterpriseAccount, Invitation, Membership
-from keyholder.accounts.permissions import Permission, PermissionSet, ordered
+from keyholder.accounts.permissions import PermissionSet
 from keyholder.db.tx import Tx
 from keyholder.scim.models import ScimUser
-from keyholder.scim.resources import CORE_USER_URN, EXTENSION_URN, Member, scim_id
+from keyholder.scim.resources import CORE_USER_URN, EXTENSION_URN, FLAGS, Member, scim_id
+
+# Where a record keeps the permission flags as the IdP set them (None: left unassigned).
+SAID = "keyholder_flags"
 
 
 @dataclass(slots=True)
@@ -93,7 +96,7 @@ def _active(state: UserState) -> bool | None:
 def _attributes(state: UserState) -> dict[str, Any]:
     """name, displayName and emails: as the IdP gave them, or from the user."""
     if state.record is not None:
-        return dict(state.record.attributes)
+        return {k: v for k, v in state.record.attributes.items() if k != SAID}
     person_name = state.membership.user.name if state.membership is not None else ""
     found: dict[str, Any] = {"emails": [{"value": state.email, "type": "work", "primary": True}]}
     if person_name:
@@ -117,9 +120,20 @@ def _moments(state: UserState) -> tuple[datetime, datetime]:
     return min(created), max(changed)
 
 
-def listed_permissions(permissions: PermissionSet) -> list[str]:
-    """The extension's value: every permission but view, in canonical order."""
-    return [p.value for p in ordered(permissions) if p is not Permission.VIEW]
+def flags(state: UserState) -> dict[str, bool]:
+    """The extension's flags: true for each permission held (or, inactive, wanted).
+
+    A permission not held reads false, or unassigned where the IdP left it so
+    (never set it, or removed it): what a client wrote is what it reads back.
+    """
+    said: dict[str, bool] = state.record.attributes.get(SAID, {}) if state.record else {}
+    found = {}
+    for permission in FLAGS:
+        if permission in state.permissions:
+            found[permission.value] = True
+        elif state.record is None or said.get(permission.value) is not None:
+            found[permission.value] = False
+    return found
 
 
 def render(state: UserState, base: str) -> Member:
@@ -129,7 +143,7 @@ def render(state: UserState, base: str) -> Member:
         "id": str(state.id),
         "userName": state.user_name,
         **_attributes(state),
-        EXTENSION_URN: {"permissions": listed_permissions(state.permissions)},
+        EXTENSION_URN: flags(state),
     }
     if state.record is not None and state.record.external_id is not None:
         payload["externalId"] = state.record.external_id
