@@ -77,6 +77,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "mail": ("keyholder.cli.mail", "app", "Outgoing email, and support mail coming in."),
     "letters": ("keyholder.cli.letters", "app", "Letter pre-screening."),
     "keys": ("keyholder.cli.keys", "app", "Encryption keys of secrets at rest."),
+    "scim": (
+        "keyholder.cli.scim",
+        "app",
+        "SCIM 2.0 provisioning: the tokens of an account's endpoint.",
+    ),
 }
 
 

@@ -99,6 +99,8 @@ def create_user(uow: UnitOfWork, caller: ScimCaller, resource: Member, *, base: 
                 "find it with a filter on userName"
             )
         state = UserState(id=scim_id(account.id, email), email=email)
+        if resource.active is None:
+            resource.active = True  # a new User is active unless it says otherwise
         changes.apply(uow, account, state, resource, actor=caller.actor)
         return _commit_and_render(uow, account, state, base)
 
