@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
-
 from starlette.testclient import TestClient
 
 from keyholder.accounts import repository
