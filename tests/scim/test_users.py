@@ -277,3 +277,46 @@ class TestETags:
             same = patch({"op": "replace", "path": "displayName", "value": "Bob"})
             headers = {**scim.headers, "If-Match": matching}
             assert client.patch(url, headers=headers, json=same).status_code == 200
+
+
+class TestWhatIdentityProvidersSend:
+    """Payloads as Okta and Entra ID send them: extra attributes, Entra's PATCH dialect."""
+
+    def test_okta_create_with_attributes_this_server_does_not_keep(
+        self, client, runtime, factories, scim: ScimSetup
+    ):
+        factories.user("dana@acme.example")
+        payload = {
+            **new_user("dana@acme.example", billing=True),
+            "locale": "en-US",
+            "title": "CFO",
+            "phoneNumbers": [{"value": "+1 555 0100", "type": "work"}],
+            "groups": [],
+            "password": "never-stored",
+        }
+
+        made = client.post(f"{scim.base}/Users", headers=scim.headers, json=payload)
+
+        assert made.status_code == 201, made.text
+        assert "title" not in made.json()
+        assert "password" not in made.text
+        assert permissions_of(runtime, scim, "dana@acme.example") == ["billing", "view"]
+
+    def test_entra_patch_dialect(self, client, runtime, factories, scim: ScimSetup):
+        factories.member(scim.account, factories.user("erin@acme.example"))
+        url = f"{scim.base}/Users/{user_id_of(client, scim, 'erin@acme.example')}"
+
+        changed = client.patch(url, headers=scim.headers, json=patch(
+            {"op": "Add", "path": 'emails[type eq "work"].value', "value": "erin@acme.example"},
+            {"op": "Replace", "path": "title", "value": "Engineer"},
+            {"op": "Replace", "path": f"{EXT}:manage", "value": "True"},
+            {"op": "Add", "value": {"displayName": "Erin", "name.givenName": "Erin"}},
+        ))  # fmt: skip
+
+        assert changed.status_code == 200, changed.text
+        assert changed.json()["displayName"] == "Erin"
+        assert permissions_of(runtime, scim, "erin@acme.example") == ["manage", "view"]
+        off = client.patch(url, headers=scim.headers, json=patch(
+            {"op": "Replace", "path": "active", "value": "False"}))  # fmt: skip
+        assert off.status_code == 200, off.text
+        assert permissions_of(runtime, scim, "erin@acme.example") is None

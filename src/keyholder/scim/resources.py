@@ -39,6 +39,7 @@ from scim2_models import (
     Resource,
     ResourceType,
     Schema,
+    ScimPolicy,
     ServiceProviderConfig,
     Sort,
     Uniqueness,
@@ -52,6 +53,16 @@ EXTENSION_URN = "urn:ietf:params:scim:schemas:extension:keyholder:2.0:Member"
 FLAGS = [p for p in Permission if p is not Permission.VIEW]
 MAX_RESULTS = 200  # per page, and what ServiceProviderConfig announces
 DEFAULT_COUNT = 100
+# Tolerant of what identity providers really send (docs/scim.md): attributes this
+# server does not keep are ignored, not refused (Okta and Entra send title,
+# phoneNumbers, the enterprise extension…); a PATCH add or replace whose path
+# filter matches nothing creates the entry (Entra's emails[type eq "work"].value);
+# a remove with a value removes that value.
+POLICY = ScimPolicy(
+    unknown=ScimPolicy.Unknown.ignore,
+    remove_value_as_filter=ScimPolicy.RemoveValue.apply,
+    unmatched_path_filter=ScimPolicy.UnmatchedPathFilter.create,
+)
 # Names the SCIM id of an (account, address), whether or not SCIM has seen them.
 _ID_NAMESPACE = uuid.UUID("6d1f7f44-2c43-5a43-9d5e-6b6579686f6c")
 

@@ -35,7 +35,7 @@ from keyholder.db.uow import UnitOfWork
 from keyholder.errors import InvalidInput
 from keyholder.identity.emails import normalize_email
 from keyholder.scim import changes
-from keyholder.scim.resources import DEFAULT_COUNT, MAX_RESULTS, Member, scim_id
+from keyholder.scim.resources import DEFAULT_COUNT, MAX_RESULTS, POLICY, Member, scim_id
 from keyholder.scim.state import UserState, find_state, load_states, render
 from keyholder.scim.tokens import ScimCaller
 
@@ -144,7 +144,7 @@ def patch_user(
         current = render(state, base)
         _check_version(current, if_match)
         wanted = current.model_copy(deep=True)
-        patch.patch(wanted)
+        patch.patch(wanted, scim_policy=POLICY)
         if wanted.user_name != current.user_name:
             raise InvalidValueException(detail="userName cannot change")
         changes.apply(uow, account, state, wanted, actor=caller.actor)

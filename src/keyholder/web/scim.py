@@ -42,7 +42,7 @@ from keyholder.errors import (
     NotAuthenticated,
 )
 from keyholder.scim import resources, service
-from keyholder.scim.resources import Member
+from keyholder.scim.resources import POLICY, Member
 from keyholder.scim.tokens import ScimCaller, authenticate_scim_token
 from keyholder.web.deps import request_context, runtime_of
 from keyholder.web.inputs import MAX_API_BODY_BYTES
@@ -335,7 +335,9 @@ def _parsed(value: T | Exception) -> T:
 async def create_user(request: Request) -> Response:
     parsed = await _body_as(
         request,
-        lambda body: Member.model_validate(body, scim_ctx=Context.RESOURCE_CREATION_REQUEST),
+        lambda body: Member.model_validate(
+            body, scim_ctx=Context.RESOURCE_CREATION_REQUEST, scim_policy=POLICY
+        ),
     )
 
     def work(caller: ScimCaller) -> Response:
@@ -369,7 +371,9 @@ async def get_user(request: Request, user_id: str) -> Response:
 async def replace_user(request: Request, user_id: str) -> Response:
     parsed = await _body_as(
         request,
-        lambda body: Member.model_validate(body, scim_ctx=Context.RESOURCE_REPLACEMENT_REQUEST),
+        lambda body: Member.model_validate(
+            body, scim_ctx=Context.RESOURCE_REPLACEMENT_REQUEST, scim_policy=POLICY
+        ),
     )
 
     def work(caller: ScimCaller) -> Response:
@@ -394,7 +398,9 @@ async def replace_user(request: Request, user_id: str) -> Response:
 async def patch_user(request: Request, user_id: str) -> Response:
     parsed = await _body_as(
         request,
-        lambda body: PatchOp[Member].model_validate(body, scim_ctx=Context.RESOURCE_PATCH_REQUEST),
+        lambda body: PatchOp[Member].model_validate(
+            body, scim_ctx=Context.RESOURCE_PATCH_REQUEST, scim_policy=POLICY
+        ),
     )
 
     def work(caller: ScimCaller) -> Response:
