@@ -147,10 +147,9 @@ def resource_type(base: str) -> ResourceType:
     return described
 
 
-def service_provider_config(base: str, documentation: str) -> ServiceProviderConfig:
+def service_provider_config(base: str) -> ServiceProviderConfig:
     return ServiceProviderConfig(
         meta=Meta(resource_type="ServiceProviderConfig", location=f"{base}/ServiceProviderConfig"),
-        documentation_uri=documentation,
         patch=Patch(supported=True),
         bulk=Bulk(supported=False, max_operations=0, max_payload_size=0),
         filter=Filter(supported=True, max_results=MAX_RESULTS),

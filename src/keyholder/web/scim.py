@@ -50,7 +50,6 @@ from keyholder.web.inputs import MAX_API_BODY_BYTES
 log = logging.getLogger(__name__)
 SCIM_JSON = "application/scim+json"
 PREFIX = "/scim/v2/{account}"
-DOCUMENTATION = "https://keyholder.example/docs/scim"
 # Bounds of startIndex and count (S39): what a 32-bit column holds.
 _INT_MAX = 2_147_483_647
 T = TypeVar("T")
@@ -202,7 +201,7 @@ def _uow(request: Request, *, read_only: bool = False) -> Any:
 @router.get("/ServiceProviderConfig")
 async def service_provider_config(request: Request) -> Response:
     def work(_caller: ScimCaller) -> Response:
-        config = resources.service_provider_config(_base(request), DOCUMENTATION)
+        config = resources.service_provider_config(_base(request))
         return scim_response(resources.dump(config))
 
     return await _answer(request, work)
