@@ -14,7 +14,7 @@ exactly as RFC 7644 specifies it, on every attribute.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +27,7 @@ from scim2_models import (
     ScimFilter,
     UniquenessException,
 )
+from scim2_models.path import CompareOperator, Comparison
 
 from keyholder.accounts.models import EnterpriseAccount
 from keyholder.accounts.policy import managed_account, readable_account
@@ -36,7 +37,16 @@ from keyholder.errors import InvalidInput
 from keyholder.identity.emails import normalize_email
 from keyholder.scim import changes
 from keyholder.scim.resources import DEFAULT_COUNT, MAX_RESULTS, POLICY, Member, scim_id
-from keyholder.scim.state import UserState, find_state, load_states, render
+from keyholder.scim.state import (
+    UserState,
+    add_meta,
+    addresses,
+    emails_for_key,
+    find_state,
+    load_states,
+    render,
+    state_by_id,
+)
 from keyholder.scim.tokens import ScimCaller
 
 
@@ -68,11 +78,85 @@ def list_users(
     count = DEFAULT_COUNT if count is None else min(max(count, 0), MAX_RESULTS)
     with uow:
         account = readable_account(uow, caller.account_name, actor=caller.actor)
-        resources = [render(state, base) for state in load_states(uow, account)]
-    if matcher is not None:
-        resources = [r for r in resources if matcher.match(r)]
-    chosen = resources[start_index - 1 : start_index - 1 + count]
-    return Page(resources=chosen, total=len(resources), start_index=start_index)
+        if matcher is None:  # a page of the addresses, then only its Users read
+            every = addresses(uow, account)
+            chosen = load_states(uow, account, emails=every[start_index - 1 :][:count])
+            return Page([render(s, base) for s in chosen], len(every), start_index)
+        states = load_states(uow, account, emails=_candidates(uow, account, matcher))
+    # Matching needs no meta (its ETag is most of a render's cost): added to the page only.
+    matched = [
+        (state, resource)
+        for state in narrowed(states, matcher)
+        if matcher.match(resource := render(state, base, with_meta=False))
+    ]
+    chosen_pairs = matched[start_index - 1 : start_index - 1 + count]
+    page = [add_meta(resource, state, base) for state, resource in chosen_pairs]
+    return Page(resources=page, total=len(matched), start_index=start_index)
+
+
+def _candidates(
+    tx: Tx, account: EnterpriseAccount, matcher: ScimFilter[Member] | None
+) -> set[str] | None:
+    """The addresses that can match a filter that looks a person up by userName or
+    externalId (what IdPs send before creating one), read from the keys alone;
+    None when every User must be read."""
+    node = matcher.ast if matcher is not None else None
+    if (
+        not isinstance(node, Comparison)
+        or node.op is not CompareOperator.eq
+        or not isinstance(node.value, str)
+        or node.attr_path.uri
+        or node.attr_path.sub_attr
+    ):
+        return None
+    return emails_for_key(tx, account, node.attr_path.attr.casefold(), node.value)
+
+
+def narrowed(states: Sequence[UserState], matcher: ScimFilter[Member]) -> Sequence[UserState]:
+    """The states that can match ``matcher``: fewer when it is one ``eq`` on a key.
+
+    The filters IdPs send to find a person (``userName eq``, ``emails.value
+    eq``, ``externalId eq``, ``id eq``) are answered without rendering the
+    whole account. Keys compare case-folded here, a superset of the matches:
+    the filter itself still decides on the states left.
+    """
+    node = matcher.ast
+    if (
+        not isinstance(node, Comparison)
+        or node.op is not CompareOperator.eq
+        or not isinstance(node.value, str)
+        or node.attr_path.uri
+    ):
+        return states
+    keys = _KEYS.get((node.attr_path.attr.casefold(), (node.attr_path.sub_attr or "").casefold()))
+    if keys is None:
+        return states
+    wanted = node.value.casefold()
+    return [state for state in states if wanted in keys(state)]
+
+
+def _emails_of(state: UserState) -> set[str]:
+    found = {state.email}
+    if state.record is not None:
+        for entry in state.record.attributes.get("emails") or []:
+            if isinstance(entry, dict) and isinstance(entry.get("value"), str):
+                found.add(entry["value"].casefold())
+    return found
+
+
+def _external_id_of(state: UserState) -> set[str]:
+    external = state.record.external_id if state.record is not None else None
+    return {external.casefold()} if external else set()
+
+
+# The keys of the attributes ``narrowed`` looks up, case-folded, by (attribute, sub-attribute).
+_KEYS: dict[tuple[str, str], Callable[[UserState], set[str]]] = {
+    ("username", ""): lambda state: {state.user_name.casefold(), state.email},
+    ("id", ""): lambda state: {str(state.id)},
+    ("externalid", ""): _external_id_of,
+    ("emails", "value"): _emails_of,
+    ("emails", ""): _emails_of,
+}
 
 
 def get_user(uow: UnitOfWork, caller: ScimCaller, user_id: str, *, base: str) -> Member:
@@ -91,7 +175,8 @@ def create_user(uow: UnitOfWork, caller: ScimCaller, resource: Member, *, base: 
     email = _address_of(resource)
     with uow:
         account = managed_account(uow, caller.account_name, actor=caller.actor)
-        states = load_states(uow, account)
+        named = emails_for_key(uow, account, "username", resource.user_name or email) or set()
+        states = load_states(uow, account, emails={email, *named})
         taken = {s.email for s in states} | {s.user_name.casefold() for s in states}
         if email in taken or (resource.user_name or "").casefold() in taken:
             raise UniquenessException(
@@ -164,7 +249,7 @@ def delete_user(
 
 
 def _state(tx: Tx, account: EnterpriseAccount, user_id: str) -> UserState:
-    state = find_state(load_states(tx, account), user_id)
+    state = state_by_id(tx, account, user_id)
     if state is None:
         raise NotFoundException(detail=f"no User {user_id} on {account.name!r}")
     return state
@@ -175,7 +260,7 @@ def _commit_and_render(
 ) -> Member:
     uow.flush()
     # Read again: the change may have made a membership or an invitation.
-    found = find_state(load_states(uow, account), str(state.id))
+    found = find_state(load_states(uow, account, emails=[state.email]), str(state.id))
     assert found is not None  # the record at least was just written
     resource = render(found, base)
     uow.commit()

@@ -12,18 +12,19 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from scim2_models import Context, Meta
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from keyholder.accounts import repository
 from keyholder.accounts.models import EnterpriseAccount, Invitation, Membership
 from keyholder.accounts.permissions import PermissionSet
 from keyholder.db.tx import Tx
+from keyholder.identity.models import User
 from keyholder.scim.models import ScimUser
 from keyholder.scim.resources import CORE_USER_URN, EXTENSION_URN, FLAGS, Member, scim_id
 
@@ -60,24 +61,97 @@ class UserState:
         return self.record.user_name if self.record is not None else self.email
 
 
-def load_states(tx: Tx, account: EnterpriseAccount) -> list[UserState]:
-    """Every SCIM User of the account, by address (the order pages are cut in)."""
+def load_states(
+    tx: Tx, account: EnterpriseAccount, *, emails: Collection[str] | None = None
+) -> list[UserState]:
+    """Every SCIM User of the account, by address (the order pages are cut in);
+    only those of ``emails`` when given."""
     states: dict[str, UserState] = {}
+    if emails is not None and not emails:
+        return []
 
     def state(email: str, record_id: uuid.UUID | None = None) -> UserState:
         if email not in states:
             states[email] = UserState(id=record_id or scim_id(account.id, email), email=email)
         return states[email]
 
-    records = tx.session.scalars(select(ScimUser).where(ScimUser.account_id == account.id))
-    for record in records:
+    records = select(ScimUser).where(ScimUser.account_id == account.id)
+    members = select(Membership).join(Membership.user).where(Membership.account_id == account.id)
+    if emails is not None:
+        records = records.where(ScimUser.email.in_(emails))
+        members = members.where(User.email.in_(emails))
+    for record in tx.session.scalars(records):
         state(record.email, record.id).record = record
-    for membership in repository.members(tx.session, account.id):
+    for membership in tx.session.scalars(members):
         state(membership.user.email).membership = membership
     # Oldest first: the newest pending invitation of an address is the one that counts.
-    for invitation in repository.pending_invitations(tx.session, account.id, tx.clock.now()):
+    now = tx.clock.now()
+    for invitation in repository.pending_invitations(tx.session, account.id, now, emails=emails):
         state(invitation.email).invitation = invitation
     return [states[email] for email in sorted(states)]
+
+
+def state_by_id(tx: Tx, account: EnterpriseAccount, user_id: str) -> UserState | None:
+    """The SCIM User with ``user_id``, read alone: its record, or else the address
+    whose derived id it is (a scan of the account's addresses, not of its rows)."""
+    try:
+        wanted = uuid.UUID(user_id.strip())
+    except ValueError:
+        return None
+    record = tx.session.get(ScimUser, wanted)
+    if record is not None and record.account_id == account.id:
+        return _one(load_states(tx, account, emails=[record.email]), wanted)
+    for email in addresses(tx, account):
+        if scim_id(account.id, email) == wanted:
+            return _one(load_states(tx, account, emails=[email]), wanted)
+    return None
+
+
+def addresses(tx: Tx, account: EnterpriseAccount) -> list[str]:
+    """Every SCIM User's address on the account, sorted: read from three columns only."""
+    now = tx.clock.now()
+    found = set(
+        tx.session.scalars(
+            select(User.email)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.account_id == account.id)
+        )
+    )
+    found.update(
+        tx.session.scalars(select(ScimUser.email).where(ScimUser.account_id == account.id))
+    )
+    found.update(
+        tx.session.scalars(
+            select(Invitation.email).where(
+                Invitation.account_id == account.id,
+                Invitation.accepted_at.is_(None),
+                Invitation.revoked_at.is_(None),
+                Invitation.expires_at > now,
+            )
+        )
+    )
+    return sorted(found)
+
+
+def _one(states: Sequence[UserState], wanted: uuid.UUID) -> UserState | None:
+    return next((state for state in states if state.id == wanted), None)
+
+
+def emails_for_key(tx: Tx, account: EnterpriseAccount, key: str, value: str) -> set[str] | None:
+    """The addresses whose User can have ``value`` as its ``key`` (userName,
+    externalId), read from the keys alone; None for another key."""
+    folded = value.casefold()
+    if key == "username":
+        named = select(ScimUser.email).where(
+            ScimUser.account_id == account.id, func.lower(ScimUser.user_name) == folded
+        )
+        return {folded} | set(tx.session.scalars(named))
+    if key == "externalid":
+        marked = select(ScimUser.email).where(
+            ScimUser.account_id == account.id, ScimUser.external_id == value
+        )
+        return set(tx.session.scalars(marked))
+    return None
 
 
 def find_state(states: Sequence[UserState], user_id: str) -> UserState | None:
@@ -136,8 +210,12 @@ def flags(state: UserState) -> dict[str, bool]:
     return found
 
 
-def render(state: UserState, base: str) -> Member:
-    """The SCIM resource of ``state``, its ``meta.version`` a weak ETag of its content."""
+def render(state: UserState, base: str, *, with_meta: bool = True) -> Member:
+    """The SCIM resource of ``state``, its ``meta.version`` a weak ETag of its content.
+
+    ``with_meta=False`` leaves meta out (``add_meta`` adds it): matching a
+    filter needs none, and the ETag is most of a render's cost.
+    """
     payload: dict[str, Any] = {
         "schemas": [CORE_USER_URN, EXTENSION_URN],
         "id": str(state.id),
@@ -151,6 +229,11 @@ def render(state: UserState, base: str) -> Member:
     if active is not None:
         payload["active"] = active
     resource = Member.model_validate(payload)
+    return add_meta(resource, state, base) if with_meta else resource
+
+
+def add_meta(resource: Member, state: UserState, base: str) -> Member:
+    """``resource`` (rendered from ``state``) with its meta: times, location, version."""
     created, changed = _moments(state)
     resource.meta = Meta(
         resource_type="User",
