@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
-from keyholder.accounts import repository
+from keyholder.accounts import invitations, repository
 from keyholder.audit.models import AuditEvent
 from keyholder.identity.models import ApiToken
 from keyholder.web.app import create_app
@@ -95,6 +95,49 @@ class TestCreate:
             "new@acme.example",
         ]
 
+    def test_an_invited_user_keeps_its_id_once_the_invitation_is_accepted(
+        self, client, runtime, factories, scim: ScimSetup
+    ):
+        made = client.post(f"{scim.base}/Users", headers=scim.headers, json=new_user(
+            "new@acme.example", billing=True))  # fmt: skip
+        user_id = made.json()["id"]
+
+        invitations.accept_invitation(
+            runtime.uow(),
+            factories.last_invitation_token(),
+            actor=None,
+            password="a long enough passphrase",
+            hasher=runtime.password_hasher,
+        )
+
+        found = client.get(f"{scim.base}/Users/{user_id}", headers=scim.headers)
+        assert found.status_code == 200
+        assert (found.json()["userName"], found.json()[EXT]["billing"]) == (
+            "new@acme.example",
+            True,
+        )
+        assert permissions_of(runtime, scim, "new@acme.example") == ["billing", "view"]
+        assert user_id_of(client, scim, "new@acme.example") == user_id
+
+    def test_members_added_elsewhere_are_users_with_a_stable_id(
+        self, client, factories, scim: ScimSetup
+    ):
+        factories.member(
+            scim.account, factories.user("bob@acme.example", name="Bob B"), "view,create"
+        )
+        user_id = user_id_of(client, scim, "bob@acme.example")
+
+        found = client.get(f"{scim.base}/Users/{user_id}", headers=scim.headers).json()
+
+        assert found["displayName"] == "Bob B"
+        assert found["name"] == {"formatted": "Bob B"}
+        assert found["emails"] == [{"value": "bob@acme.example", "type": "work", "primary": True}]
+        assert found[EXT] == {"create": True, "manage": False, "billing": False}
+        assert found["active"] is True
+        by_id = client.get(f"{scim.base}/Users", params={"filter": f'id eq "{user_id}"'},
+                           headers=scim.headers).json()  # fmt: skip
+        assert [r["userName"] for r in by_id["Resources"]] == ["bob@acme.example"]
+
     def test_a_user_name_that_is_no_address_takes_the_primary_email(
         self, client, runtime, factories, scim: ScimSetup
     ):
@@ -162,7 +205,9 @@ class TestChanges:
         assert off.status_code == 200, off.text
         assert off.json()["active"] is False
         assert permissions_of(runtime, scim, "bob@acme.example") is None
-        assert audit(runtime)[-1][1] == "member.remove"
+        actor, action, target = audit(runtime)[-1]
+        assert (action, target) == ("member.remove", "account:acme-corp/member:bob@acme.example")
+        assert actor.startswith("scim:acme-corp/okta#")
         # Still a (deactivated) User, with the permissions it had.
         kept = client.get(f"{scim.base}/Users/{user_id}", headers=scim.headers).json()
         assert (kept["active"], kept[EXT]["billing"]) == (False, True)
