@@ -97,3 +97,6 @@ class AuditAction(StrEnum):
     WEBHOOK_DISABLE = "webhook.disable"
     WEBHOOK_REDELIVER = "webhook.redeliver"
     WEBHOOK_ROTATE_SECRET = "webhook.rotate_secret"  # noqa: S105
+    # Bearer tokens of an account's SCIM endpoint (scim).
+    SCIM_TOKEN_CREATE = "scim.token_create"  # noqa: S105
+    SCIM_TOKEN_REVOKE = "scim.token_revoke"  # noqa: S105

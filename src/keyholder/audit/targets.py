@@ -37,6 +37,11 @@ def contact_target(account_name: str, contact_id: uuid.UUID) -> str:
     return f"{inside_account_prefix(account_name)}contact:{contact_id}"
 
 
+def scim_token_target(account_name: str, token_id: uuid.UUID) -> str:
+    """A bearer token of the account's SCIM endpoint."""
+    return f"{inside_account_prefix(account_name)}scim_token:{token_id}"
+
+
 def request_target(request_id: uuid.UUID) -> str:
     """A request for admin access."""
     return f"access_request:{request_id}"

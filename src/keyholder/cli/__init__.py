@@ -82,6 +82,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "app",
         "Webhook endpoints: signed deliveries of events (Standard Webhooks).",
     ),
+    "scim": (
+        "keyholder.cli.scim",
+        "app",
+        "SCIM 2.0 provisioning: the tokens of an account's endpoint.",
+    ),
 }
 
 

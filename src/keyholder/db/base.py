@@ -40,6 +40,7 @@ def load_all_models() -> MetaData:
     from keyholder.desk import models as _desk  # noqa: F401, PLC0415
     from keyholder.identity import models as _identity  # noqa: F401, PLC0415
     from keyholder.mail import models as _mail  # noqa: F401, PLC0415
+    from keyholder.scim import models as _scim  # noqa: F401, PLC0415
     from keyholder.webhooks import models as _webhooks  # noqa: F401, PLC0415
 
     return Base.metadata

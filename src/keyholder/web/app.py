@@ -41,6 +41,7 @@ from keyholder.web.metrics import metrics_router
 from keyholder.web.problems import install_problem_handlers
 from keyholder.web.redaction import install_log_redaction
 from keyholder.web.request_log import RequestLog
+from keyholder.web.scim import router as scim_router
 from keyholder.worker import run_jobs_forever
 
 log = logging.getLogger(__name__)
@@ -132,6 +133,7 @@ def create_app(
     install_problem_handlers(app)
     for api in API_MODULES:
         app.include_router(api.router, prefix="/api")
+    app.include_router(scim_router)  # SCIM 2.0 for identity providers: docs/scim.md
     _include_pages(app, runtime.settings)
 
     app.include_router(health_router(runtime))
