@@ -87,7 +87,10 @@ class TestCreate:
 
         assert made.status_code == 201
         assert made.json()["active"] is True
-        assert [m.recipients for m in outbox.of_kind("invitation")] == [["new@acme.example"]]
+        (invitation,) = outbox.of_kind("invitation")
+        assert invitation.recipients == ["new@acme.example"]
+        # The invitee is told who asked: their company's identity provider, not "an administrator".
+        assert "The identity provider of acme-corp (SCIM) invited you" in invitation.body
         assert audit(runtime)[-1][1] == "invitation.create"
         listed = client.get(f"{scim.base}/Users", headers=scim.headers).json()
         assert sorted(r["userName"] for r in listed["Resources"]) == [

@@ -93,7 +93,7 @@ def invite(
         "invitation",
         to=[email],
         holds_secret=True,
-        inviter=actor.email or "A platform administrator",
+        inviter=actor.email or actor.described_as or "A platform administrator",
         account_display_name=account.display_name,
         account_name=account.name,
         permissions=", ".join(ordered(permissions)),

@@ -54,6 +54,8 @@ class Actor:
     mfa_enabled: bool = False
     mfa_method: MfaMethod | None = None
     phishing_resistant_required: bool = False
+    # How emails name an actor that is no person ("Your identity provider"); None: by email.
+    described_as: str | None = None
 
     @classmethod
     def for_user(cls, user: User) -> Actor:

@@ -60,7 +60,11 @@ class ScimCaller:
         user), but only ever handed to them with this token's own account: the
         SCIM service never takes an account name from anywhere else.
         """
-        return Actor(label=self.label, staff_role=StaffRole.ADMIN)
+        return Actor(
+            label=self.label,
+            staff_role=StaffRole.ADMIN,
+            described_as=f"The identity provider of {self.account_name} (SCIM)",
+        )
 
 
 def create_scim_token(
