@@ -300,3 +300,36 @@ class TestUnreadableSecret:
         assert not endpoint.enabled
         assert "KEYHOLDER_SECRET_KEY changed" in (endpoint.disabled_reason or "")
         assert receiver.received == []
+
+
+class TestCheckpoints:
+    def test_a_checkpoint_follows_the_events_it_anchors_and_names_their_head(
+        self,
+        runtime: Runtime,
+        factories: Factories,
+        receiver: Receiver,
+        derive_runtime: Any,
+        tmp_path: Any,
+    ) -> None:
+        signing = derive_runtime(audit_checkpoint_file=tmp_path / "checkpoints.jsonl")
+        account = factories.account("acme-corp")
+        secret = subscribe(signing, receiver, ["member.added", "audit.checkpoint"])
+        email = add(signing, account, factories, 1)  # each commit anchors the head after it
+
+        deliver(signing)  # the event first: its checkpoint waits until it is delivered
+        deliver(signing)
+
+        messages = [Webhook(secret).verify(r.body, r.headers) for r in receiver.received]
+        types = [m["type"] for m in messages]
+        assert types[0] == "member.added"
+        assert set(types[1:]) == {"audit.checkpoint"}
+        anchored = [m["data"]["seq"] for m in messages[1:]]
+        assert anchored == sorted(anchored)
+        added = messages[0]["data"]
+        assert added["ids"]["member"] == email
+        assert messages[-1]["data"] == {"seq": added["seq"], "head_hash": added["hash"]}
+        ids = [r.headers["webhook-id"] for r in receiver.received]
+        assert len(set(ids)) == len(ids)  # a checkpoint's id is not its event's
+
+        deliver(signing)
+        assert len(receiver.received) == len(messages)  # each checkpoint once

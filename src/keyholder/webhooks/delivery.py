@@ -28,12 +28,17 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
 
-from keyholder.audit.models import AuditEvent
+from keyholder.audit.models import AuditCheckpoint, AuditEvent
 from keyholder.clock import Clock
 from keyholder.db.uow import UnitOfWork, UnitOfWorkFactory
 from keyholder.errors import InvalidInput
 from keyholder.mail.outbox import enqueue_email
-from keyholder.webhooks.events import message_id, payload
+from keyholder.webhooks.events import (
+    CHECKPOINT_EVENT_TYPE,
+    checkpoint_payload,
+    message_id,
+    payload,
+)
 from keyholder.webhooks.models import WebhookDelivery, WebhookEndpoint
 from keyholder.webhooks.service import disable
 from keyholder.webhooks.signing import signature_header, unseal
@@ -75,6 +80,7 @@ class _Outgoing:
     event_type: str
     message_id: str
     body: bytes
+    checkpoint: bool = False  # an audit.checkpoint (its own cursor), not an audit event
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +166,11 @@ def _claim(uow_factory: UnitOfWorkFactory, *, exclude: set[uuid.UUID]) -> _Claim
             .order_by(AuditEvent.seq)
             .limit(SCAN)
         ).all()
-        outgoing, scanned_to = _pick(endpoint, events, uow.settings.webhook_batch_size)
+        # Checkpoints of events already delivered go first: they never overtake them.
+        checkpoints = _checkpoints(uow, endpoint)
+        batch = uow.settings.webhook_batch_size - len(checkpoints)
+        outgoing, scanned_to = _pick(endpoint, events, max(batch, 1))
+        outgoing = checkpoints + outgoing
         more = len(events) == SCAN or (bool(events) and scanned_to < events[-1].seq)
         token = uuid.uuid4()
         if outgoing:
@@ -185,6 +195,31 @@ def _lease(uow: UnitOfWork, count: int) -> timedelta:
     # Connect, send and answer may each take up to the timeout: a live pass never
     # loses its endpoint to another worker (which would send its events again).
     return max(LEASE, timedelta(seconds=4 * count * uow.settings.webhook_timeout_seconds))
+
+
+def _checkpoints(uow: UnitOfWork, endpoint: WebhookEndpoint) -> list[_Outgoing]:
+    """The checkpoints to send: anchoring events this endpoint is already done with."""
+    if CHECKPOINT_EVENT_TYPE not in endpoint.event_types:
+        return []
+    found = uow.session.scalars(
+        select(AuditCheckpoint)
+        .where(
+            AuditCheckpoint.seq > endpoint.checkpoint_cursor,
+            AuditCheckpoint.seq <= endpoint.cursor,
+        )
+        .order_by(AuditCheckpoint.seq)
+        .limit(uow.settings.webhook_batch_size)
+    ).all()
+    return [
+        _Outgoing(
+            checkpoint.seq,
+            CHECKPOINT_EVENT_TYPE,
+            message_id(str(endpoint.id), checkpoint.seq, checkpoint=True),
+            checkpoint_payload(checkpoint),
+            checkpoint=True,
+        )
+        for checkpoint in found
+    ]
 
 
 def _pick(
@@ -268,13 +303,19 @@ def _record(
             endpoint.claimed_until = endpoint.claim_token = None
         failed = next((a for a in attempts if not a.result.succeeded), None)
         now = uow.clock.now()
+        sent_checkpoints = [
+            a.outgoing.seq for a in attempts if a.outgoing.checkpoint and a.result.succeeded
+        ]
+        if sent_checkpoints:
+            endpoint.checkpoint_cursor = max(endpoint.checkpoint_cursor, *sent_checkpoints)
         if failed is None:
             # Never backwards: a slower worker whose lease lapsed may record late.
             endpoint.cursor = max(endpoint.cursor, claim.scanned_to)
             endpoint.consecutive_failures = 0
             result.delivered += len(attempts)
         else:
-            endpoint.cursor = max(endpoint.cursor, failed.outgoing.seq - 1)
+            if not failed.outgoing.checkpoint:  # a failed checkpoint holds the events back
+                endpoint.cursor = max(endpoint.cursor, failed.outgoing.seq - 1)
             result.delivered += len(attempts) - 1
             result.failed += 1
             result.errors.append(failed.result.error or "failed")

@@ -14,7 +14,7 @@ from typing import Any
 from keyholder.audit.actions import AuditAction
 from keyholder.audit.chain import canonical_time
 from keyholder.audit.export import event_record
-from keyholder.audit.models import AuditEvent
+from keyholder.audit.models import AuditCheckpoint, AuditEvent
 from keyholder.webhooks.models import PayloadFormat
 
 EVENT_TYPES: dict[AuditAction, str] = {
@@ -31,7 +31,9 @@ EVENT_TYPES: dict[AuditAction, str] = {
     AuditAction.ACCESS_REQUEST_RECOVERY_CLAIM: "recovery_claim.submitted",
     AuditAction.ACCOUNT_RECOVERY_CODE_REFUSED: "recovery_claim.refused",
 }
-ALL_EVENT_TYPES: frozenset[str] = frozenset(EVENT_TYPES.values())
+# Not an audit event: a signed checkpoint of the chain's head (audit.checkpoints).
+CHECKPOINT_EVENT_TYPE = "audit.checkpoint"
+ALL_EVENT_TYPES: frozenset[str] = frozenset({*EVENT_TYPES.values(), CHECKPOINT_EVENT_TYPE})
 ACTIONS_OF: dict[str, frozenset[str]] = {
     event_type: frozenset(str(a) for a, t in EVENT_TYPES.items() if t == event_type)
     for event_type in ALL_EVENT_TYPES
@@ -47,9 +49,23 @@ def event_type_of(action: str) -> str | None:
         return None
 
 
-def message_id(endpoint_id: str, seq: int) -> str:
+def message_id(endpoint_id: str, seq: int, *, checkpoint: bool = False) -> str:
     """The ``webhook-id``: one per endpoint and event, the same on every redelivery."""
-    return f"msg_{endpoint_id}_{seq}"
+    return f"msg_{endpoint_id}_{'cp' if checkpoint else ''}{seq}"
+
+
+def checkpoint_payload(checkpoint: AuditCheckpoint) -> bytes:
+    """An ``audit.checkpoint`` delivery: the head the chain was anchored at.
+
+    A receiver that kept the events compares ``head_hash`` with the hash of
+    its event ``seq``; the signed checkpoint itself is in the operator's sinks.
+    """
+    body = {
+        "type": CHECKPOINT_EVENT_TYPE,
+        "timestamp": canonical_time(checkpoint.at),
+        "data": {"seq": checkpoint.seq, "head_hash": checkpoint.head_hash},
+    }
+    return json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
 
 
 def target_ids(target: str) -> dict[str, str]:

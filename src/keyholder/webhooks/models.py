@@ -45,6 +45,9 @@ class WebhookEndpoint(Base):
     disabled_reason: Mapped[str | None] = mapped_column(String(400))
     # The last audit seq this endpoint is done with (delivered, or not subscribed).
     cursor: Mapped[int] = mapped_column(default=0)
+    # The last audit checkpoint (by the seq it anchors) sent as ``audit.checkpoint``;
+    # one is sent only once the events it covers are (it never overtakes them).
+    checkpoint_cursor: Mapped[int] = mapped_column(default=0)
     consecutive_failures: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime]
     # A delivery pass leases the endpoint so that two workers never send its

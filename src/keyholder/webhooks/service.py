@@ -104,6 +104,7 @@ def add_endpoint(
             secret=seal(uow.settings.secret, secret),
             enabled=True,
             cursor=head if start_after is None else min(start_after, head),
+            checkpoint_cursor=head if start_after is None else min(start_after, head),
             consecutive_failures=0,
             next_attempt_at=now,
             created_at=now,
@@ -203,6 +204,7 @@ def redeliver(
         before = {"cursor": endpoint.cursor, "enabled": endpoint.enabled}
         if from_seq is not None:
             endpoint.cursor = min(endpoint.cursor, from_seq - 1)
+            endpoint.checkpoint_cursor = min(endpoint.checkpoint_cursor, from_seq - 1)
         endpoint.enabled, endpoint.disabled_reason = True, None
         endpoint.consecutive_failures = 0
         endpoint.next_attempt_at = uow.clock.now()

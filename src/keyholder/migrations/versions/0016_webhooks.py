@@ -30,6 +30,7 @@ def upgrade() -> None:
         sa.Column("enabled", sa.Boolean(), nullable=False),
         sa.Column("disabled_reason", sa.String(length=400), nullable=True),
         sa.Column("cursor", sa.Integer(), nullable=False),
+        sa.Column("checkpoint_cursor", sa.Integer(), nullable=False),
         sa.Column("consecutive_failures", sa.Integer(), nullable=False),
         sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("claimed_until", sa.DateTime(timezone=True), nullable=True),
