@@ -174,3 +174,42 @@ class TestRereadsInOneRun:
         lines = [_line("ENT-2026-1", 96.0)]
 
         assert ocr.reread_doubtful_lines(np.full((300, 300), 255, np.uint8), lines, 1) == lines
+
+
+def _memo_with_sidebar() -> np.ndarray:
+    """A page of body text under a dark letterhead band and a two-word bold heading:
+    both hold more ink a row than the text."""
+    image = Image.new("L", (1400, 1800), 255)
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, 1400, 160), fill=60)  # the letterhead's band
+    draw.text((80, 200), "WIDE WORLD", fill=0, font=load_font("sans", 90, bold=True))
+    body = load_font("serif", 30)
+    sentences = [
+        "On behalf of Wide World Importers I request that a new administrator",
+        "be added to our enterprise account, contract ENT-2022-027118, because",
+        "our IT manager retired and nobody else was ever given admin rights.",
+        "Please contact me directly if you need anything further to verify this.",
+    ]
+    for n, text in enumerate(sentences * 3):
+        draw.text((80, 420 + 48 * n), text, fill=0, font=body)
+    return np.asarray(image, dtype=np.uint8)
+
+
+def test_text_bands_leave_out_solid_blocks() -> None:
+    page = _memo_with_sidebar()
+
+    bands = ocr._densest_text_bands(page)
+
+    assert len(bands) == ocr.TEXT_BANDS
+    for band in bands:  # body text: no row of the letterhead's band in it
+        assert (band < 128).mean(axis=1).max() < 0.9
+
+
+@needs_tesseract
+@pytest.mark.parametrize("turns", [1, 3])
+def test_a_sideways_page_with_a_letterhead_band_is_turned_upright(turns: int) -> None:
+    sideways = np.ascontiguousarray(np.rot90(_memo_with_sidebar(), turns))
+
+    back = ocr.best_quarter_turns(sideways, candidates=(0, 1, 2, 3))
+
+    assert (turns + back) % 4 == 0

@@ -31,6 +31,10 @@ TESSERACT_CONFIG = "--oem 1 --psm 3 -c tessedit_do_invert=0"
 # A band of a few lines of text, or the block under a signature: one uniform block.
 BAND_CONFIG = "--oem 1 --psm 6 -c tessedit_do_invert=0"
 BAND_WIDTH = 1000
+# Orientation is judged on the TEXT_BANDS densest bands of text each way round,
+# ink in solid blocks thicker than SOLID_INK pixels (a sidebar, a logo) not counted.
+TEXT_BANDS = 2
+SOLID_INK = 15
 # Lines with an email address or digits that read with less confidence than this
 # are read again on their own, enlarged: small punctuation ("kenji.novak@") is
 # where 200 dpi loses most, and these are the items that must be exact.
@@ -400,32 +404,38 @@ def best_quarter_turns(
     and compares confidence: a fraction of a second per orientation, where
     Tesseract's own orientation detection takes several seconds on a page.
     """
-    bands = [_densest_text_band(np.rot90(page, turns)) for turns in candidates]
-    if any(band is None for band in bands):
+    bands = [_densest_text_bands(np.rot90(page, turns)) for turns in candidates]
+    if any(not found for found in bands):
         return stay
-    # Every way round in one Tesseract run (each band still read alone).
-    crops: list[Crop | None] = [
-        Crop(band, Placement(1, 0, 0)) for band in bands if band is not None
-    ]
-    read = read_crops(crops, config=BAND_CONFIG, timeout=timeout)
+    # Every band of every way round in one Tesseract run (each band read alone).
+    crops: list[Crop | None] = [Crop(band, Placement(1, 0, 0)) for found in bands for band in found]
+    read = iter(read_crops(crops, config=BAND_CONFIG, timeout=timeout))
     scores = {
-        turns: reading_quality(lines, minimum_words=3)
-        for turns, lines in zip(candidates, read, strict=True)
+        turns: max(reading_quality(next(read), minimum_words=3) for _ in found)
+        for turns, found in zip(candidates, bands, strict=True)
     }
     best = max(scores, key=lambda turns: scores[turns])
     # Stay put (``stay``) unless another way round reads clearly better.
     return best if scores[best] > scores.get(stay, 0.0) + 10 else stay
 
 
-def _densest_text_band(page: Image) -> Image | None:
-    dark = page < 128
-    rows = dark.sum(axis=1).astype(np.float64)
-    if rows.sum() == 0:
-        return None
+def _densest_text_bands(page: Image) -> list[Image]:
+    """The TEXT_BANDS densest bands of a few rows of ink, apart, solid blocks left
+    out: a letterhead's dark sidebar or a bold heading of two words was the densest
+    band, unreadable every way round, and a phone photo stayed sideways (issue 14)."""
+    dark = (page < 128).astype(np.uint8)
+    solid = cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones((SOLID_INK, SOLID_INK), np.uint8))
+    text = np.asarray(cv2.subtract(dark, cv2.dilate(solid, np.ones((5, 5), np.uint8))))
+    rows = text.sum(axis=1).astype(np.float64)
     height = min(page.shape[0], max(120, page.shape[0] // 12))  # three or four lines
-    top = int(np.argmax(np.convolve(rows, np.ones(height), mode="valid")))
-    band = dark[top : top + height]
-    inked = np.flatnonzero(band.any(axis=0))
-    left = int(inked[0]) if len(inked) else 0
-    width = min(page.shape[1] - left, BAND_WIDTH)
-    return np.ascontiguousarray(page[top : top + height, left : left + width])
+    bands = []
+    for _ in range(TEXT_BANDS):
+        if rows.sum() == 0:
+            break
+        top = int(np.argmax(np.convolve(rows, np.ones(height), mode="valid")))
+        rows[max(0, top - height // 2) : top + height + height // 2] = 0
+        inked = np.flatnonzero(text[top : top + height].any(axis=0))
+        left = int(inked[0]) if len(inked) else 0
+        width = min(page.shape[1] - left, BAND_WIDTH)
+        bands.append(np.ascontiguousarray(page[top : top + height, left : left + width]))
+    return bands

@@ -28,6 +28,7 @@ CLOSING_WORDS = (
     "respectfully", "withthanks", "bestwishes",
 )  # fmt: skip
 MANGLED_CLOSING_SCORE = 80.0
+_STRAY_MARK = re.compile(r"(?<=[A-Za-z])[,.](?=[A-Za-z])")
 # A line this many times the page's typical line height may be two read as one;
 # one under FRAGMENT of it is a piece of a letter (a descender read as a line).
 TALL_LINE = 1.6
@@ -76,12 +77,17 @@ def find_closing(
     line: it ends the body but is not given as ``fields.closing`` (the
     signature band would start under the signature); the typed name places it.
     """
-    like = _mangled_closing if mangled else (lambda text: bool(CLOSING.match(text.strip())))
+    like = _mangled_closing if mangled else _closing
     found = next((i for i in range(len(lines) - 1, start - 1, -1) if like(lines[i].text)), None)
     typical = height.get(lines[found].box.page, 0.0) if found is not None else 0.0
     if found is not None and not (typical and lines[found].box.height > TALL_LINE * typical):
         fields.closing = lines[found]
     return found
+
+
+def _closing(text: str) -> bool:
+    # A speck read as a comma or dot between its words ("With,best regards,").
+    return bool(CLOSING.match(_STRAY_MARK.sub(" ", text.strip())))
 
 
 def _mangled_closing(text: str) -> bool:
