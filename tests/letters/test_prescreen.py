@@ -363,6 +363,7 @@ class TestWithoutOcr:
             return True
 
         monkeypatch.setattr(prescreen, "read_region", crash)
+        monkeypatch.setattr(prescreen, "read_regions", crash)  # several regions in one run
         monkeypatch.setattr(prescreen, "_signature_block_doubtful", doubtful_block)
 
         report = prescreen_letter(corpus.png_bytes(corpus.render(letter)[0]), today=corpus.TODAY)

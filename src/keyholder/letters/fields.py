@@ -7,12 +7,26 @@ match maps back to the words it came from and to their box on the page.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from datetime import date
 
-from rapidfuzz import fuzz
-
 from keyholder.letters.document import Box, Line, Page, Word
+from keyholder.letters.found import Found, LetterFields
+from keyholder.letters.signature_block import (
+    block_top,
+    find_closing,
+    name_from_below,
+    read_block,
+    typical_height,
+)
+
+__all__ = [
+    "Found",
+    "LetterFields",
+    "TextIndex",
+    "canonical_contract",
+    "extract_fields",
+    "readable_contract",
+]
 
 MONTHS = {
     name: number
@@ -114,87 +128,7 @@ REASON = re.compile(
     r"|because)\s+(?P<value>[^\n]*(?:\n(?![A-Z][A-Za-z ]{2,30}:)[^\n]*){0,3})",
     re.IGNORECASE,
 )
-CLOSING = re.compile(
-    r"^(?:yours\s+(?:sincerely|faithfully|truly)|sincerely(?:\s+yours)?|"
-    r"(?:with\s+)?(?:kind|best|warm|warmest|kindest)\s+regards|regards|best\s+wishes|"
-    r"respectfully(?:\s+yours)?|with\s+thanks|cordially)\b",
-    re.IGNORECASE,
-)
-# A closing that the signature's loops ran into reads mangled ("sinc rely, i y"):
-# its first letters still look like one of these.
-CLOSING_WORDS = (
-    "yourssincerely", "yoursfaithfully", "yourstruly", "sincerely", "kindregards",
-    "bestregards", "withbestregards", "withkindregards", "warmregards", "regards",
-    "respectfully", "withthanks", "bestwishes",
-)  # fmt: skip
-MANGLED_CLOSING_SCORE = 80.0
-# A line this many times the page's typical line height may be two read as one;
-# one under FRAGMENT of it is a piece of a letter (a descender read as a line).
-TALL_LINE = 1.6
-FRAGMENT = 0.5
-BODY_CONFIDENCE = 80.0
-BLOCK_LINES = 6  # lines the typed name may have under it, when found from below
-TYPED_SIGNATURE = re.compile(r"^\s*[/|lI1]\s?[sS5]\s?[/|lI1]\s*\S")
-# A person's name: two to five words, each capitalised ("O'Donnell", "Al-Mansouri",
-# "Schäfer", "J.") or a lower-case particle ("van der Berg").
-NAME_PARTICLES = frozenset(
-    {"van", "der", "den", "de", "del", "della", "di", "da", "dos", "das", "du", "von", "le",
-     "la", "ten", "ter", "bin", "ibn", "al", "el", "y"}
-)  # fmt: skip
-_NAME_WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|['\u2019.-])*")
-TITLE_WORDS = re.compile(
-    r"\b(officer|director|manager|president|owner|founder|chair\w*|ceo|cfo|coo|cto|cio|"
-    r"ciso|partner|head|vp|counsel|administrator|secretary|treasurer)\b",
-    re.IGNORECASE,
-)
 EMAIL_TO_ADD_CONTEXT = re.compile(r"\b(add|grant|granted|administrator|admin|access)\b", re.I)
-
-
-@dataclass(frozen=True, slots=True)
-class Found:
-    """One item as read from the letter: its normalised value, the text, where."""
-
-    value: str
-    text: str
-    box: Box | None
-    # Set when ``value`` is not what OCR read but what the form or the records
-    # say, and OCR confusions explain the difference (see ``reconcile``).
-    corrected_from: str | None = None
-    confusions: tuple[str, ...] = ()
-
-    def as_json(self) -> dict[str, object]:
-        return {
-            "value": self.value,
-            "text": self.text,
-            "box": self.box.as_json() if self.box else None,
-            "corrected_from": self.corrected_from,
-            "confusions": list(self.confusions),
-        }
-
-
-@dataclass
-class LetterFields:
-    account_name: Found | None = None
-    email_to_add: Found | None = None
-    reason: Found | None = None
-    contract_number: Found | None = None
-    executive_name: Found | None = None
-    executive_title: Found | None = None
-    executive_email: Found | None = None
-    date: Found | None = None  # value in ISO format
-    # For the signature check: the closing line and the typed name under the signature.
-    closing: Line | None = None
-    name_line: Line | None = None
-    typed_signature: Found | None = None  # "/s/ Name"
-    signature_lines: list[Line] = field(default_factory=list)  # lines between the two
-
-    ITEMS = (
-        "account_name", "email_to_add", "reason", "contract_number", "executive_name",
-        "executive_title", "executive_email", "date",
-    )  # fmt: skip
-
-    def items(self) -> dict[str, Found | None]:
-        return {name: getattr(self, name) for name in self.ITEMS}
 
 
 class TextIndex:
@@ -269,18 +203,16 @@ def extract_fields(pages: list[Page]) -> LetterFields:
     lines = all_lines(pages)
     index = TextIndex(lines)
     fields = LetterFields()
-    height = _typical_height(lines)
-    closing_at = _find_closing(lines, fields, height)
+    height = typical_height(lines)
+    closing_at = find_closing(lines, fields, height)
     block_at = closing_at + 1 if closing_at is not None else None
     if closing_at is None:
         # No closing read (the signature ran into it, or OCR skipped it): the
         # block is found from the typed name up, and a mangled closing in it.
-        name_at = _name_from_below(lines, height)
+        name_at = name_from_below(lines, height)
         if name_at is not None:
-            block_at = _block_top(lines, name_at)
-            closing_at = _find_closing(
-                lines[:name_at], fields, height, mangled=True, start=block_at
-            )
+            block_at = block_top(lines, name_at)
+            closing_at = find_closing(lines[:name_at], fields, height, mangled=True, start=block_at)
     body_ends_at = closing_at if closing_at is not None else block_at
     body_end = len(index.text) if body_ends_at is None else index.line_offsets[body_ends_at][0]
     fields.account_name = _account_name(index, body_end)
@@ -289,55 +221,8 @@ def extract_fields(pages: list[Page]) -> LetterFields:
     fields.date = _date(index)
     _emails(index, fields, body_end)
     if block_at is not None:
-        _signature_block(lines[block_at:], fields, height)
+        read_block(lines[block_at:], fields, height)
     return fields
-
-
-def _typical_height(lines: list[Line]) -> dict[int, float]:
-    """Each page's median height of a line of text (pages differ: a photo's scale)."""
-    heights: dict[int, list[int]] = {}
-    for line in lines:
-        if _letters(line.text) >= 3:
-            heights.setdefault(line.box.page, []).append(line.box.height)
-    return {page: float(sorted(h)[len(h) // 2]) for page, h in heights.items()}
-
-
-def _letters(text: str) -> int:
-    return sum(c.isalnum() for c in text)
-
-
-def _find_closing(
-    lines: list[Line],
-    fields: LetterFields,
-    height: dict[int, float],
-    *,
-    mangled: bool = False,
-    start: int = 0,
-) -> int | None:
-    """The last line from ``start`` that is a closing (or reads like a mangled one).
-
-    A closing line as tall as two is the closing and the signature read as one
-    line: it ends the body but is not given as ``fields.closing`` (the
-    signature band would start under the signature); the typed name places it.
-    """
-    like = _mangled_closing if mangled else (lambda text: bool(CLOSING.match(text.strip())))
-    found = next((i for i in range(len(lines) - 1, start - 1, -1) if like(lines[i].text)), None)
-    typical = height.get(lines[found].box.page, 0.0) if found is not None else 0.0
-    if found is not None and not (typical and lines[found].box.height > TALL_LINE * typical):
-        fields.closing = lines[found]
-    return found
-
-
-def _mangled_closing(text: str) -> bool:
-    words = text.split()
-    if not words or len(words) > 6 or "@" in text or any(c.isdigit() for c in text):
-        return False
-    folded = re.sub(r"[^a-z]", "", text.lower())
-    return any(
-        len(folded) >= len(word) - 1
-        and fuzz.ratio(folded[: len(word) + 1], word) >= MANGLED_CLOSING_SCORE
-        for word in CLOSING_WORDS
-    )
 
 
 def _account_name(index: TextIndex, body_end: int) -> Found | None:
@@ -451,120 +336,3 @@ def _emails(index: TextIndex, fields: LetterFields, body_end: int) -> None:
         fields.email_to_add = index.found(_email(before[0]), before[0])
     if after:
         fields.executive_email = index.found(_email(after[0]), after[0])
-
-
-def _signature_block(following: list[Line], fields: LetterFields, height: dict[int, float]) -> None:
-    """The typed name and title under the signature, and what lies between.
-
-    The name is the line just above the title (or above the email when there is
-    no title); failing that, the most confidently read name-like line before
-    the title or email: a script-font or scribbled "signature" above it reads
-    worse, and the company's name under the title is no signer. Fragments (a
-    descender read as a line of its own) are passed over.
-    """
-    usable: list[tuple[int, Line]] = []
-    for position, line in enumerate(following):
-        text = line.text.strip()
-        if TYPED_SIGNATURE.match(text):
-            fields.typed_signature = Found(text, text, line.box)
-        elif not _fragment(line, height):
-            usable.append((position, line))
-    chosen = _name_above_title_or_email(usable)
-    if chosen is None:
-        before_title = []
-        for entry in usable:
-            if _title_or_email(entry[1].text):
-                break
-            before_title.append(entry)
-        candidates = [
-            (line.confidence, n) for n, (_, line) in enumerate(before_title)
-            if _looks_like_name(line.text) and line.confidence >= 50
-        ]  # fmt: skip
-        if not candidates:
-            return
-        _, chosen = max(candidates)  # ties: the later line, nearest the title
-    position, line = usable[chosen]
-    fields.name_line = line
-    fields.signature_lines = following[:position]
-    name = _without_marks(line.text)
-    fields.executive_name = Found(name, line.text.strip(), line.box)
-    if chosen + 1 < len(usable):
-        title_line = usable[chosen + 1][1]
-        title = title_line.text.strip()
-        if "@" not in title and re.search(r"[A-Za-z]{2,}", title):
-            fields.executive_title = Found(title, title, title_line.box)
-
-
-def _fragment(line: Line, height: dict[int, float]) -> bool:
-    """A line too small or too short to be one: a descender or a speck read as text."""
-    typical = height.get(line.box.page, 0.0)
-    return _letters(line.text) < 3 or bool(typical and line.box.height < FRAGMENT * typical)
-
-
-def _without_marks(text: str) -> str:
-    """The line without the words that hold no letter at either end: a signature's
-    flourish through the typed name reads as "=" or "~" beside it (photos)."""
-    words = text.split()
-    while words and not _letters(words[-1]):
-        words.pop()
-    while words and not _letters(words[0]):
-        words.pop(0)
-    return " ".join(words)
-
-
-def _looks_like_name(text: str) -> bool:
-    """Two to five words, capitalised or name particles, not all capitals, no title."""
-    words = _without_marks(text).split()
-    if not 2 <= len(words) <= 5 or text.isupper() or TITLE_WORDS.search(text) or "@" in text:
-        return False
-    capitalised = 0
-    for word in words:
-        if word.lower() in NAME_PARTICLES:
-            continue
-        if not (_NAME_WORD.fullmatch(word) and word[0].isupper()):
-            return False
-        capitalised += 1
-    return capitalised >= 2
-
-
-def _title_or_email(text: str, *, alone: bool = False) -> bool:
-    """A title line, or a line with an address (``alone``: nothing but the address,
-    so that a labelled item or a sentence with one is not taken for it)."""
-    if "@" in text:
-        return not alone or len(text.split()) <= 2
-    return bool(TITLE_WORDS.search(text) and len(text.split()) <= 6)
-
-
-def _name_above_title_or_email(usable: list[tuple[int, Line]]) -> int | None:
-    for n in range(1, len(usable)):
-        if _title_or_email(usable[n][1].text):
-            return n - 1 if _looks_like_name(usable[n - 1][1].text) else None
-    return None
-
-
-def _name_from_below(lines: list[Line], height: dict[int, float]) -> int | None:
-    """The last name-like line followed by a title or an address alone: the typed
-    name. The block ends the letter: only its own few lines (title, company,
-    address, telephone, a footer) may follow it."""
-    usable = [(i, line) for i, line in enumerate(lines) if not _fragment(line, height)]
-    for n in range(len(usable) - 2, max(-1, len(usable) - 2 - BLOCK_LINES), -1):
-        below = usable[n + 1][1].text
-        if ":" in below and "@" not in below:  # "Re: Administrator access"
-            continue
-        if _looks_like_name(usable[n][1].text) and _title_or_email(below, alone=True):
-            return usable[n][0]
-    return None
-
-
-def _block_top(lines: list[Line], name_at: int) -> int:
-    """The first line of the block whose typed name is ``lines[name_at]``: up to
-    three lines above it that are not the body's (a mangled closing, the
-    signature read as text), stopping at a sentence or a long confident line."""
-    top = name_at
-    while top > 0 and name_at - top < 3:
-        text = lines[top - 1].text.strip()
-        confident = lines[top - 1].confidence >= BODY_CONFIDENCE
-        if text.endswith((".", ":")) or (len(text.split()) >= 6 and confident):
-            break
-        top -= 1
-    return top

@@ -11,8 +11,11 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import cv2
@@ -28,6 +31,10 @@ TESSERACT_CONFIG = "--oem 1 --psm 3 -c tessedit_do_invert=0"
 # A band of a few lines of text, or the block under a signature: one uniform block.
 BAND_CONFIG = "--oem 1 --psm 6 -c tessedit_do_invert=0"
 BAND_WIDTH = 1000
+# Orientation is judged on the TEXT_BANDS densest bands of text each way round,
+# ink in solid blocks thicker than SOLID_INK pixels (a sidebar, a logo) not counted.
+TEXT_BANDS = 2
+SOLID_INK = 15
 # Lines with an email address or digits that read with less confidence than this
 # are read again on their own, enlarged: small punctuation ("kenji.novak@") is
 # where 200 dpi loses most, and these are the items that must be exact.
@@ -93,21 +100,50 @@ def read_words(
             data = _image_to_data(np.asarray(padded, dtype=np.uint8), config, timeout)
         except pytesseract.TesseractError:
             raise OcrFailed(f"Tesseract failed: {exc}") from exc
-    lines: dict[tuple[int, int, int], list[Word]] = {}
+    return lines_by_image(data, [Placement(page_number, -margin, -margin)])[0]
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """Where an image Tesseract read lies on a page: the page, the image's top left
+    corner, and how much it was enlarged (boxes map back as ``x0 + x / scale``)."""
+
+    page: int
+    x0: int
+    y0: int
+    scale: float = 1.0
+
+    def box(self, left: int, top: int, width: int, height: int) -> Box:
+        s = self.scale
+        return Box(self.page, self.x0 + round(left / s), self.y0 + round(top / s),
+                   round(width / s), round(height / s))  # fmt: skip
+
+
+def lines_by_image(data: dict[str, list[Any]], placements: list[Placement]) -> list[list[Line]]:
+    """Tesseract's words (``image_to_data``) as lines for each image it read, in
+    page coordinates: the words of its n-th image (``page_num`` n) go to the
+    n-th list, placed by ``placements[n - 1]``; lines in reading order."""
+    grouped: list[dict[tuple[int, int, int], list[Word]]] = [{} for _ in placements]
+    pages = data.get("page_num") or [1] * len(data["text"])
     for i, raw in enumerate(data["text"]):
         text = raw.strip()
         confidence = float(data["conf"][i])
-        if not text or confidence < 0:
+        image = int(pages[i]) - 1
+        if not text or confidence < 0 or not 0 <= image < len(placements):
             continue
-        box = Box(page_number, data["left"][i] - margin, data["top"][i] - margin,
-                  data["width"][i], data["height"][i])  # fmt: skip
+        box = placements[image].box(
+            data["left"][i], data["top"][i], data["width"][i], data["height"][i]
+        )
         key = (data["block_num"][i], data["par_num"][i], data["line_num"][i])
-        lines.setdefault(key, []).append(Word(text, box, confidence))
-    ordered = [Line(tuple(words)) for words in lines.values()]
-    return join_split_lines(sorted(ordered, key=lambda line: (line.box.y, line.box.x)))
+        grouped[image].setdefault(key, []).append(Word(text, box, confidence))
+    result = []
+    for lines in grouped:
+        ordered = [Line(tuple(words)) for words in lines.values()]
+        result.append(join_split_lines(sorted(ordered, key=lambda line: (line.box.y, line.box.x))))
+    return result
 
 
-def _image_to_data(grey: Image, config: str, timeout: float) -> dict[str, list[Any]]:
+def _image_to_data(grey: Image | str, config: str, timeout: float) -> dict[str, list[Any]]:
     """Tesseract's words and boxes; raises ``pytesseract.TesseractError`` when it crashes."""
     with _single_threaded():
         try:
@@ -160,25 +196,38 @@ def reread_doubtful_lines(
     A re-read that disagrees with the first reading is not taken on confidence
     alone (Tesseract can be surer of a wrong "inittech"): the line is read up
     to three ways (``REREADS``) until two readings agree, and ``best_reading``
-    chooses among them.
+    chooses among them. All of it is one Tesseract run (``read_crops``), where a
+    run for each line and way cost about half the page's time.
     """
-    budget = MAX_REREADS
-    result = []
-    for line in lines:
-        if budget and line.confidence < REREAD_BELOW and _WORTH_REREADING.search(line.text):
-            budget -= 1
-            readings = [line]
-            for scale, one_line in REREADS:
-                again = _reread(grey, line, page_number, timeout, scale, one_line=one_line)
-                # The same crop read twice (nothing to trim) is one reading, not two agreeing.
-                if again is not None and again not in readings:
-                    readings.append(again)
-                if len({_letters_of(r) for r in readings}) < len(readings):
-                    break
-            result.append(best_reading(readings))
-            continue
-        result.append(line)
-    return result
+    doubtful = [
+        n
+        for n, line in enumerate(lines)
+        if line.confidence < REREAD_BELOW and _WORTH_REREADING.search(line.text)
+    ][:MAX_REREADS]
+    if not doubtful:
+        return lines
+    # Every way of every doubtful line is read in the one run (reading a crop
+    # costs far less than a run); the ways are then taken in turn as if each
+    # were read only when the earlier ones disagreed, as before batching.
+    crops = [
+        crop_region(grey, _reread_region(lines[n], page_number), scale=scale, one_line=one_line)
+        for scale, one_line in REREADS
+        for n in doubtful
+    ]
+    try:
+        read = read_crops(crops, config=REREAD_CONFIG, timeout=timeout)
+    except OcrFailed:  # the first reading stands
+        return lines
+    readings = {n: [lines[n]] for n in doubtful}
+    for way in range(len(REREADS)):
+        for k, n in enumerate(doubtful):
+            if len({_letters_of(r) for r in readings[n]}) < len(readings[n]):
+                continue  # two readings agree already
+            words = tuple(word for line in read[way * len(doubtful) + k] for word in line.words)
+            # The same crop read twice (nothing to trim) is one reading, not two agreeing.
+            if words and Line(words) not in readings[n]:
+                readings[n].append(Line(words))
+    return [best_reading(readings[n]) if n in readings else line for n, line in enumerate(lines)]
 
 
 def best_reading(readings: list[Line]) -> Line:
@@ -196,20 +245,10 @@ def _letters_of(line: Line) -> str:
     return line.text.replace(" ", "")
 
 
-def _reread(
-    grey: Image, line: Line, page_number: int, timeout: float, scale: float, *, one_line: bool
-) -> Line | None:
+def _reread_region(line: Line, page_number: int) -> Box:
     box = line.box
     pad = max(4, box.height // 3)
-    region = Box(page_number, box.x - pad, box.y - pad, box.width + 2 * pad, box.height + 2 * pad)
-    try:
-        lines = read_region(
-            grey, region, config=REREAD_CONFIG, scale=scale, timeout=timeout, one_line=one_line
-        )
-    except OcrFailed:  # the first reading stands
-        return None
-    words = tuple(word for again in lines for word in again.words)
-    return Line(words) if words else None
+    return Box(page_number, box.x - pad, box.y - pad, box.width + 2 * pad, box.height + 2 * pad)
 
 
 def read_region(
@@ -225,11 +264,42 @@ def read_region(
 
     ``one_line``: only the region's most inked run of rows is read (see ``text_line_rows``).
     """
+    crop = crop_region(grey, region, scale=scale, one_line=one_line)
+    return [] if crop is None else _read_crop(crop, config, timeout)
+
+
+def read_regions(
+    grey: Image,
+    regions: list[Box],
+    *,
+    config: str,
+    scale: float = 1.0,
+    timeout: float = 0,
+    one_line: bool = False,
+) -> list[list[Line]]:
+    """Each of ``regions`` read as ``read_region`` reads it, all in one Tesseract run."""
+    crops = [crop_region(grey, r, scale=scale, one_line=one_line) for r in regions]
+    return read_crops(crops, config=config, timeout=timeout)
+
+
+@dataclass(frozen=True, slots=True)
+class Crop:
+    """A part of a page made ready for Tesseract, and where it lies on the page."""
+
+    image: Image
+    placement: Placement
+
+
+def crop_region(
+    grey: Image, region: Box, *, scale: float = 1.0, one_line: bool = False
+) -> Crop | None:
+    """The part of ``grey`` in ``region`` (its most inked rows when ``one_line``),
+    enlarged by ``scale``; None when the region is off the page."""
     x0, y0 = max(0, region.x), max(0, region.y)
     x1, y1 = min(grey.shape[1], region.right), min(grey.shape[0], region.bottom)
     crop = grey[y0:y1, x0:x1]
     if crop.size == 0:
-        return []
+        return None
     if one_line:
         top, bottom = text_line_rows(crop)
         crop, y0 = crop[top:bottom], y0 + top
@@ -238,17 +308,65 @@ def read_region(
             cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC),
             dtype=np.uint8,
         )
-    lines = read_words(crop, region.page, timeout=timeout, config=config)
+    return Crop(np.ascontiguousarray(crop), Placement(region.page, x0, y0, scale))
 
-    def placed(word: Word) -> Word:
-        b = word.box
-        box = Box(
-            region.page, x0 + round(b.x / scale), y0 + round(b.y / scale),
-            round(b.width / scale), round(b.height / scale),
-        )  # fmt: skip
-        return Word(word.text, box, word.confidence)
 
-    return [Line(tuple(placed(w) for w in line.words)) for line in lines]
+def read_crops(crops: list[Crop | None], *, config: str, timeout: float = 0) -> list[list[Line]]:
+    """The lines read on each crop (none for None), boxes in page pixels, in one
+    Tesseract run.
+
+    Starting Tesseract and loading its model costs more than reading a line
+    (about 0.15 s of CPU a run, against a few hundredths for the line): the
+    crops are written as separate images and handed to Tesseract as a list (its
+    ``page_num`` says which crop a word is on), so each crop is still read
+    alone, with the same page segmentation as on its own, and its words cannot
+    stray into a neighbour's. When Tesseract crashes on the run, each crop is
+    read on its own (with ``read_words``' retry).
+    """
+    present = [(n, crop) for n, crop in enumerate(crops) if crop is not None]
+    result: list[list[Line]] = [[] for _ in crops]
+    if len(present) == 1:
+        n, crop = present[0]
+        result[n] = _read_crop(crop, config, timeout)
+    elif present:
+        if not tesseract_available():
+            raise OcrUnavailable("Tesseract is not installed")
+        try:
+            data = _images_to_data([crop.image for _, crop in present], config, timeout)
+        except pytesseract.TesseractError:
+            for n, crop in present:
+                result[n] = _read_crop(crop, config, timeout)
+            return result
+        read = lines_by_image(data, [crop.placement for _, crop in present])
+        for (n, _), lines in zip(present, read, strict=True):
+            result[n] = lines
+    return result
+
+
+def _read_crop(crop: Crop, config: str, timeout: float) -> list[Line]:
+    lines = read_words(crop.image, crop.placement.page, timeout=timeout, config=config)
+    return [Line(tuple(_placed(word, crop.placement) for word in line.words)) for line in lines]
+
+
+def _placed(word: Word, placement: Placement) -> Word:
+    """A word read on a crop (in the crop's pixels) placed on the page."""
+    b = word.box
+    return Word(word.text, placement.box(b.x, b.y, b.width, b.height), word.confidence)
+
+
+def _images_to_data(images: list[Image], config: str, timeout: float) -> dict[str, list[Any]]:
+    """Tesseract's words and boxes on several images, read in one run: Tesseract
+    takes a text file listing image files for a multi-page input."""
+    with tempfile.TemporaryDirectory(prefix="keyholder-ocr-") as folder:
+        names = []
+        for n, image in enumerate(images):
+            name = str(Path(folder) / f"crop-{n:03d}.png")
+            if not cv2.imwrite(name, image, [cv2.IMWRITE_PNG_COMPRESSION, 1]):
+                raise OcrFailed(f"could not write a crop for Tesseract ({image.shape})")
+            names.append(name)
+        listing = Path(folder) / "crops.txt"
+        listing.write_text("\n".join(names) + "\n", encoding="utf-8")
+        return _image_to_data(str(listing), config, timeout)
 
 
 def text_line_rows(grey: Image) -> tuple[int, int]:
@@ -286,27 +404,38 @@ def best_quarter_turns(
     and compares confidence: a fraction of a second per orientation, where
     Tesseract's own orientation detection takes several seconds on a page.
     """
-    scores = {}
-    for turns in candidates:
-        band = _densest_text_band(np.rot90(page, turns))
-        if band is None:
-            return stay
-        lines = read_words(band, 1, timeout=timeout, config=BAND_CONFIG)
-        scores[turns] = reading_quality(lines, minimum_words=3)
+    bands = [_densest_text_bands(np.rot90(page, turns)) for turns in candidates]
+    if any(not found for found in bands):
+        return stay
+    # Every band of every way round in one Tesseract run (each band read alone).
+    crops: list[Crop | None] = [Crop(band, Placement(1, 0, 0)) for found in bands for band in found]
+    read = iter(read_crops(crops, config=BAND_CONFIG, timeout=timeout))
+    scores = {
+        turns: max(reading_quality(next(read), minimum_words=3) for _ in found)
+        for turns, found in zip(candidates, bands, strict=True)
+    }
     best = max(scores, key=lambda turns: scores[turns])
     # Stay put (``stay``) unless another way round reads clearly better.
     return best if scores[best] > scores.get(stay, 0.0) + 10 else stay
 
 
-def _densest_text_band(page: Image) -> Image | None:
-    dark = page < 128
-    rows = dark.sum(axis=1).astype(np.float64)
-    if rows.sum() == 0:
-        return None
+def _densest_text_bands(page: Image) -> list[Image]:
+    """The TEXT_BANDS densest bands of a few rows of ink, apart, solid blocks left
+    out: a letterhead's dark sidebar or a bold heading of two words was the densest
+    band, unreadable every way round, and a phone photo stayed sideways (issue 14)."""
+    dark = (page < 128).astype(np.uint8)
+    solid = cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones((SOLID_INK, SOLID_INK), np.uint8))
+    text = np.asarray(cv2.subtract(dark, cv2.dilate(solid, np.ones((5, 5), np.uint8))))
+    rows = text.sum(axis=1).astype(np.float64)
     height = min(page.shape[0], max(120, page.shape[0] // 12))  # three or four lines
-    top = int(np.argmax(np.convolve(rows, np.ones(height), mode="valid")))
-    band = dark[top : top + height]
-    inked = np.flatnonzero(band.any(axis=0))
-    left = int(inked[0]) if len(inked) else 0
-    width = min(page.shape[1] - left, BAND_WIDTH)
-    return np.ascontiguousarray(page[top : top + height, left : left + width])
+    bands = []
+    for _ in range(TEXT_BANDS):
+        if rows.sum() == 0:
+            break
+        top = int(np.argmax(np.convolve(rows, np.ones(height), mode="valid")))
+        rows[max(0, top - height // 2) : top + height + height // 2] = 0
+        inked = np.flatnonzero(text[top : top + height].any(axis=0))
+        left = int(inked[0]) if len(inked) else 0
+        width = min(page.shape[1] - left, BAND_WIDTH)
+        bands.append(np.ascontiguousarray(page[top : top + height, left : left + width]))
+    return bands

@@ -19,7 +19,7 @@ from keyholder.letters.checks import (
     unreadable_checks,
 )
 from keyholder.letters.clean import TURNED_SIDEWAYS, clean_page, ocr_ready, row_runs
-from keyholder.letters.document import Box, Line, Page, TextSource
+from keyholder.letters.document import Box, Image, Line, Page, TextSource
 from keyholder.letters.fields import LetterFields, extract_fields
 from keyholder.letters.load import Limits, load_pages, sniff
 from keyholder.letters.ocr import (
@@ -30,6 +30,7 @@ from keyholder.letters.ocr import (
     OcrUnavailable,
     best_quarter_turns,
     read_region,
+    read_regions,
     read_words,
     reading_quality,
     reread_doubtful_lines,
@@ -146,6 +147,7 @@ def read_signature_block_again(pages: list[Page], fields: LetterFields) -> Lette
     little of it; the block is found from the closing or, with no closing read,
     from the typed name up (the signature's loops mangle the closing, issue 14)."""
     closing = fields.closing
+    ready: Ready = {}  # each page made ready for OCR once, for all the re-reads
     # Tesseract sometimes reads two typed lines under the signature as one tall
     # line of nonsense (a script-font "signature" above them seems to set it
     # off), or skips the typed name under a big signature: those lines are
@@ -153,26 +155,40 @@ def read_signature_block_again(pages: list[Page], fields: LetterFields) -> Lette
     anchor = closing or _line_above(pages, fields.name_line)
     if anchor is not None and _signature_block_doubtful(fields):
         page = pages[anchor.box.page - 1]
-        if read_tall_lines(page, below=anchor):
+        if read_tall_lines(page, below=anchor, ready=ready):
             fields = extract_fields(pages)
-        if closing and _signature_block_doubtful(fields) and read_skipped_ink(page):
+        if closing and _signature_block_doubtful(fields) and read_skipped_ink(page, ready=ready):
             fields = extract_fields(pages)
     # Its layout analysis also takes a big signature and the lines under it for
     # a picture and skips them: then that block is read alone.
     if (
         closing
         and not fields.name_line
-        and read_under_closing(pages[closing.box.page - 1], closing)
+        and read_under_closing(pages[closing.box.page - 1], closing, ready=ready)
     ):
         fields = extract_fields(pages)
     # It can also skip the closing with the signature under it, and with no
     # closing the typed name, title and email are not looked for: then every
     # band of ink no line covers is read (a few bands, only on such letters).
     if not closing:
-        skipped = [read_skipped_ink(page) for page in pages]  # every page, no short cut
+        skipped = [
+            read_skipped_ink(page, ready=ready) for page in pages
+        ]  # every page, no short cut
         if any(skipped):
             fields = extract_fields(pages)
     return fields
+
+
+# Pages made ready for OCR (``ocr_ready``), by page number, within one pre-screen.
+Ready = dict[int, Image]
+
+
+def _ocr_ready(page: Page, ready: Ready | None) -> Image:
+    if ready is None:
+        return ocr_ready(page.image)
+    if page.number not in ready:
+        ready[page.number] = ocr_ready(page.image)
+    return ready[page.number]
 
 
 def _line_above(pages: list[Page], line: Line | None) -> Line | None:
@@ -184,14 +200,14 @@ def _line_above(pages: list[Page], line: Line | None) -> Line | None:
     return max(above, key=lambda o: o.box.y, default=None)
 
 
-def read_under_closing(page: Page, closing: Line) -> bool:
+def read_under_closing(page: Page, closing: Line, *, ready: Ready | None = None) -> bool:
     """Read the block under the closing again as one uniform block of text; True
     when lines were found (they replace whatever OCR found there before)."""
     if page.text_source is not TextSource.OCR:
         return False
     height = closing.box.height
     region = Box(page.number, 0, closing.box.bottom + 1, page.width, 14 * height)
-    grey = ocr_ready(page.image)
+    grey = _ocr_ready(page, ready)
     lines = read_region(grey, region, config=BAND_CONFIG, timeout=OCR_TIMEOUT_SECONDS)
     if not lines:
         return False
@@ -201,7 +217,7 @@ def read_under_closing(page: Page, closing: Line) -> bool:
     return True
 
 
-def read_skipped_ink(page: Page) -> bool:
+def read_skipped_ink(page: Page, *, ready: Ready | None = None) -> bool:
     """Read each band of ink rows that no line read covers, as one block of text;
     True when lines were found there (added to the page's lines).
 
@@ -210,38 +226,44 @@ def read_skipped_ink(page: Page) -> bool:
     """
     if page.text_source is not TextSource.OCR or not page.lines:
         return False
-    grey = ocr_ready(page.image)
+    grey = _ocr_ready(page, ready)
     line_height = int(np.median([line.box.height for line in page.lines]))
     left = max(0, min(line.box.x for line in page.lines) - line_height)
     right = min(page.width, max(line.box.right for line in page.lines) + line_height)
     inked = (grey[:, left:right] < INK_LEVEL).sum(axis=1) >= MIN_INK_PER_ROW
     for line in page.lines:
         inked[max(0, line.box.y - 2) : line.box.bottom + 2] = False
-    added: list[Line] = []
-    for top, bottom in row_runs(inked, gap=line_height // 2):
+    pad = line_height // 2
+    regions = [
+        Box(page.number, left, top - pad, right - left, bottom - top + 2 * pad)
+        for top, bottom in row_runs(inked, gap=line_height // 2)
         # A short line's rows with a few dark pixels are about its x-height, a
         # third to a half of the boxes Tesseract draws; thinner runs are specks,
         # rules or the edge of a line already read.
-        if bottom - top < line_height // 4:
-            continue
-        pad = line_height // 2
-        region = Box(page.number, left, top - pad, right - left, bottom - top + 2 * pad)
-        lines = read_region(grey, region, config=BAND_CONFIG, timeout=OCR_TIMEOUT_SECONDS)
-        # The padding takes in a sliver of the lines around: read already.
-        added += [line for line in lines if _readable(line) and not _overlaps_any(line, page.lines)]
+        if bottom - top >= line_height // 4
+    ]
+    # Each band is read alone, all in one Tesseract run.
+    read = read_regions(grey, regions, config=BAND_CONFIG, timeout=OCR_TIMEOUT_SECONDS)
+    # The padding takes in a sliver of the lines around: read already.
+    added = [
+        line
+        for lines in read
+        for line in lines
+        if _readable(line) and not _overlaps_any(line, page.lines)
+    ]
     if not added:
         return False
     page.lines = sorted([*page.lines, *added], key=lambda line: (line.box.y, line.box.x))
     return True
 
 
-def read_tall_lines(page: Page, *, below: Line) -> bool:
+def read_tall_lines(page: Page, *, below: Line, ready: Ready | None = None) -> bool:
     """Split each doubtful line under ``below`` that is as tall as two into its rows
     of text and read those one by one; True when one was replaced."""
     if page.text_source is not TextSource.OCR or not page.lines:
         return False
     line_height = int(np.median([line.box.height for line in page.lines]))
-    grey = ocr_ready(page.image)
+    grey = _ocr_ready(page, ready)
     replaced = False
     lines: list[Line] = []
     for line in page.lines:
@@ -254,14 +276,16 @@ def read_tall_lines(page: Page, *, below: Line) -> bool:
             continue
         crop = grey[box.y : box.bottom, box.x : box.right]
         inked = (crop < INK_LEVEL).sum(axis=1) >= MIN_INK_PER_ROW
-        again: list[Line] = []
-        for top, bottom in row_runs(inked, gap=2):
-            if bottom - top < line_height // 3:
-                continue
-            pad = line_height // 4
-            region = Box(page.number, box.x - pad, box.y + top - pad, box.width + 2 * pad,
-                         bottom - top + 2 * pad)  # fmt: skip
-            again += read_region(grey, region, config=REREAD_CONFIG, timeout=OCR_TIMEOUT_SECONDS)
+        pad = line_height // 4
+        regions = [
+            Box(page.number, box.x - pad, box.y + top - pad, box.width + 2 * pad,
+                bottom - top + 2 * pad)
+            for top, bottom in row_runs(inked, gap=2)
+            if bottom - top >= line_height // 3
+        ]  # fmt: skip
+        # Each row alone, all in one Tesseract run.
+        read = read_regions(grey, regions, config=REREAD_CONFIG, timeout=OCR_TIMEOUT_SECONDS)
+        again = [part for lines_read in read for part in lines_read]
         readable = [part for part in again if _readable(part)]
         if len(again) > 1 and readable:  # a scribble's rows read as nothing: left out
             lines += readable

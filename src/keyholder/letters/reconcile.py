@@ -30,7 +30,7 @@ import numpy as np
 
 from keyholder.letters.checks import AccountRecords, TypedFields
 from keyholder.letters.document import Box, Image, Line, Page, TextSource
-from keyholder.letters.fields import Found, LetterFields
+from keyholder.letters.found import Found, LetterFields
 from keyholder.letters.ocr import OcrUnavailable, read_words, text_line_rows
 
 # Readings at least this confident are taken as they are: a clear "acrne"

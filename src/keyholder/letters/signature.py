@@ -28,7 +28,7 @@ from rapidfuzz import fuzz
 from keyholder.letters.clean import TWO_TONE, even_out_lighting
 from keyholder.letters.document import Box, Image, Page, TextSource
 from keyholder.letters.drawn_marks import Drawn, strokes
-from keyholder.letters.fields import LetterFields
+from keyholder.letters.found import LetterFields
 from keyholder.letters.ocr import REREAD_CONFIG, OcrUnavailable, read_region
 
 # Ink is judged by its darkness against the local paper (0-255, see ``darkness``):
