@@ -20,21 +20,19 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from keyholder.bootstrap import Runtime, bootstrap
 from keyholder.config import Environment
 from keyholder.web.app import create_app
 from tests.e2e.axe import AxeWatch
+from tests.live_server import serving
+from tests.smtp_server import free_port
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 
@@ -78,31 +76,9 @@ def chromium():
 
 @pytest.fixture(scope="package")
 def live_server(chromium) -> Iterator[tuple[Switch, str]]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
     switch = Switch()
-    config = uvicorn.Config(
-        switch,
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        lifespan="off",
-        ws="none",
-        http="h11",
-        loop="asyncio",
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="e2e-uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive(), "uvicorn stopped"
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    yield switch, f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(switch, free_port()) as url:
+        yield switch, url
 
 
 @pytest.fixture

@@ -18,8 +18,9 @@ from scim2_tester import Status, check_server
 from keyholder.bootstrap import Runtime
 from keyholder.web.app import create_app
 from tests.factories import Factories
+from tests.live_server import serving
 from tests.scim.conftest import issue_token
-from tests.scim.live import free_port, serving
+from tests.smtp_server import free_port
 
 FAILING = {Status.ERROR, Status.CRITICAL}
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
@@ -53,6 +53,7 @@ PREFIX = "/scim/v2/{account}"
 # Bounds of startIndex and count (S39): what a 32-bit column holds.
 _INT_MAX = 2_147_483_647
 T = TypeVar("T")
+T_contra = TypeVar("T_contra", contravariant=True)
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
@@ -366,17 +367,32 @@ async def get_user(request: Request, user_id: str) -> Response:
     return await _answer(request, work)
 
 
-@router.put("/Users/{user_id}")
-async def replace_user(request: Request, user_id: str) -> Response:
-    parsed = await _body_as(
-        request,
-        lambda body: Member.model_validate(
-            body, scim_ctx=Context.RESOURCE_REPLACEMENT_REQUEST, scim_policy=POLICY
-        ),
-    )
+class _UserChange(Protocol[T_contra]):
+    def __call__(
+        self,
+        uow: Any,
+        caller: ScimCaller,
+        user_id: str,
+        change: T_contra,
+        /,
+        *,
+        base: str,
+        if_match: str | None = None,
+    ) -> Member: ...
+
+
+async def _change_user(
+    request: Request,
+    user_id: str,
+    parse: Callable[[Any], T],
+    change: _UserChange[T],
+    context: Context,
+) -> Response:
+    """PUT and PATCH: the body parsed, the change made (``If-Match`` honoured), the User."""
+    parsed = await _body_as(request, parse)
 
     def work(caller: ScimCaller) -> Response:
-        replaced = service.replace_user(
+        changed = change(
             _uow(request),
             caller,
             user_id,
@@ -384,40 +400,35 @@ async def replace_user(request: Request, user_id: str) -> Response:
             base=_base(request),
             if_match=request.headers.get("if-match"),
         )
-        return _resource_response(
-            replaced,
-            context=Context.RESOURCE_REPLACEMENT_RESPONSE,
-            parameters=_query_parameters(request),
-        )
+        return _resource_response(changed, context=context, parameters=_query_parameters(request))
 
     return await _answer(request, work)
+
+
+@router.put("/Users/{user_id}")
+async def replace_user(request: Request, user_id: str) -> Response:
+    return await _change_user(
+        request,
+        user_id,
+        lambda body: Member.model_validate(
+            body, scim_ctx=Context.RESOURCE_REPLACEMENT_REQUEST, scim_policy=POLICY
+        ),
+        service.replace_user,
+        Context.RESOURCE_REPLACEMENT_RESPONSE,
+    )
 
 
 @router.patch("/Users/{user_id}")
 async def patch_user(request: Request, user_id: str) -> Response:
-    parsed = await _body_as(
+    return await _change_user(
         request,
+        user_id,
         lambda body: PatchOp[Member].model_validate(
             body, scim_ctx=Context.RESOURCE_PATCH_REQUEST, scim_policy=POLICY
         ),
+        service.patch_user,
+        Context.RESOURCE_PATCH_RESPONSE,
     )
-
-    def work(caller: ScimCaller) -> Response:
-        patched = service.patch_user(
-            _uow(request),
-            caller,
-            user_id,
-            _parsed(parsed),
-            base=_base(request),
-            if_match=request.headers.get("if-match"),
-        )
-        return _resource_response(
-            patched,
-            context=Context.RESOURCE_PATCH_RESPONSE,
-            parameters=_query_parameters(request),
-        )
-
-    return await _answer(request, work)
 
 
 @router.delete("/Users/{user_id}")

@@ -1,8 +1,7 @@
-"""A real server on loopback for SCIM clients: uvicorn in a thread, as tests/e2e does."""
+"""A real server on loopback: uvicorn in a thread (the browser tests, SCIM's conformance suite)."""
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -10,13 +9,6 @@ from contextlib import contextmanager
 
 import uvicorn
 from starlette.types import ASGIApp
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @contextmanager
@@ -33,7 +25,7 @@ def serving(app: ASGIApp, port: int) -> Iterator[str]:
         loop="asyncio",
     )
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="scim-uvicorn", daemon=True)
+    thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
     while not server.started:
