@@ -121,6 +121,11 @@ class TestCheckUrl:
         with pytest.raises(InvalidInput):
             check_url(url, allow_private=False)
 
+    @pytest.mark.parametrize("url", ["http://localhost:8000/", "http://10.0.0.1/"])
+    def test_a_refused_private_target_says_which_setting_allows_it(self, url: str) -> None:
+        with pytest.raises(InvalidInput, match="KEYHOLDER_WEBHOOK_ALLOW_PRIVATE_TARGETS=true"):
+            check_url(url, allow_private=False)
+
     def test_a_name_is_accepted_when_added_and_checked_at_each_delivery(self) -> None:
         check_url("https://hooks.example.com/keyholder", allow_private=False)
 

@@ -81,6 +81,12 @@ def address_refusal(address: str) -> str | None:
     return None
 
 
+# An operator trying webhooks on their own machine needs to know the way out.
+_ALLOW_HINT = (
+    " (set KEYHOLDER_WEBHOOK_ALLOW_PRIVATE_TARGETS=true to allow private and loopback targets)"
+)
+
+
 def check_url(url: str, *, allow_private: bool) -> None:
     """The checks that need no DNS (when an endpoint is added): syntax, literal addresses."""
     _, host, _, _ = parse_url(url)
@@ -89,13 +95,13 @@ def check_url(url: str, *, allow_private: bool) -> None:
     if host.lower().rstrip(".") in {"localhost", "localhost.localdomain"} or host.lower().endswith(
         ".localhost"
     ):
-        raise InvalidInput(f"webhook target refused: {host} is this machine")
+        raise InvalidInput(f"webhook target refused: {host} is this machine{_ALLOW_HINT}")
     try:
         reason = address_refusal(host)
     except ValueError:
         return  # a name: checked with its addresses at each delivery
     if reason is not None:
-        raise InvalidInput(f"webhook target refused: {reason}")
+        raise InvalidInput(f"webhook target refused: {reason}{_ALLOW_HINT}")
 
 
 def resolve_target(url: str, *, allow_private: bool, resolve: Resolver) -> Target:
