@@ -65,6 +65,10 @@ def main() -> int:
             "KEYHOLDER_ENV": "development",
             "KEYHOLDER_DATABASE_URL": f"sqlite:///{directory}/cli_start.db",
         }
+        # An installed Keyholder runs from bytecode (pip compiles it; an editable
+        # install writes it on the first run). With this set, as on some CI and
+        # sandbox machines, every run would compile our ~60 modules again.
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         if options.src is not None:
             env["PYTHONPATH"] = os.pathsep.join(
                 [str(options.src.resolve()), *filter(None, [os.environ.get("PYTHONPATH")])]
