@@ -19,8 +19,15 @@ from keyholder.clock import Clock
 from keyholder.config import Settings
 
 if TYPE_CHECKING:
-    from keyholder.audit.checkpoints import CheckpointWriter
     from keyholder.db.uow import RequestContext
+
+
+class ChainAnchor(Protocol):
+    """Anchors the audit chain outside the database (``audit.checkpoints.CheckpointWriter``)."""
+
+    def write_after_commit(self) -> None:
+        """Write a checkpoint if one is due, after the transaction committed; never raises."""
+        ...
 
 
 class BlobStore(Protocol):
@@ -72,7 +79,7 @@ class Tx(Protocol):
         ...
 
     @property
-    def audit_checkpoints(self) -> CheckpointWriter | None:
+    def audit_checkpoints(self) -> ChainAnchor | None:
         """Anchors the audit chain after commit (S36); None without sinks."""
         ...
 

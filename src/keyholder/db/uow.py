@@ -23,8 +23,7 @@ from keyholder.db.engine import WRITE_OPTION
 from keyholder.errors import Conflict
 
 if TYPE_CHECKING:
-    from keyholder.audit.checkpoints import CheckpointWriter
-    from keyholder.db.tx import BlobStore
+    from keyholder.db.tx import BlobStore, ChainAnchor
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +44,7 @@ class UnitOfWork:
         context: RequestContext,
         mail_queued: threading.Event | None = None,
         blobs: Callable[[], BlobStore],
-        audit_checkpoints: Callable[[], CheckpointWriter | None] | None = None,
+        audit_checkpoints: Callable[[], ChainAnchor | None] | None = None,
     ) -> None:
         self._session_factory = session_factory
         self.settings = settings
@@ -85,7 +84,7 @@ class UnitOfWork:
         return self._blobs()
 
     @property
-    def audit_checkpoints(self) -> CheckpointWriter | None:
+    def audit_checkpoints(self) -> ChainAnchor | None:
         """Anchors the audit chain after commit (S36); built when first asked for."""
         return self._audit_checkpoints() if self._audit_checkpoints is not None else None
 

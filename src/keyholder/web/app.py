@@ -130,7 +130,7 @@ def create_app(
     app.state.runtime = runtime
     _install_middleware(app, runtime.settings)
     install_log_redaction()
-    install_problem_handlers(app)
+    install_problem_handlers(app, not_found_page=ui.rendering.not_found_page)
     for api in API_MODULES:
         app.include_router(api.router, prefix="/api")
     app.include_router(scim_router)  # SCIM 2.0 for identity providers: docs/scim.md

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
@@ -130,8 +131,14 @@ def error_headers(exc: KeyholderError) -> dict[str, str]:
     return {}
 
 
-def install_problem_handlers(app: FastAPI) -> None:
-    """Answer every error as problem+json, and say so in the OpenAPI document."""
+def install_problem_handlers(
+    app: FastAPI, *, not_found_page: Callable[[Request], Response] | None = None
+) -> None:
+    """Answer every error as problem+json, and say so in the OpenAPI document.
+
+    A browser asking for a page that does not exist gets ``not_found_page``
+    if given (the pages' own, handed in: they build on this module, not the
+    other way round)."""
     build_openapi = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -172,10 +179,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        if exc.status_code == 404 and wants_page(request):
-            # Imported here: the pages build on the API's wiring, not the other way round.
-            from keyholder.web.ui.rendering import not_found_page  # noqa: PLC0415
-
+        if exc.status_code == 404 and not_found_page is not None and wants_page(request):
             return not_found_page(request)
         return problem(request, exc.status_code, _reason(exc.status_code), str(exc.detail))
 
