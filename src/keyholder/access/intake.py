@@ -35,6 +35,7 @@ from keyholder.db.uow import UnitOfWork
 from keyholder.desk.attachments import NewAttachment, attach_files, check_attachment
 from keyholder.desk.links import ticket_path
 from keyholder.desk.models import (
+    Attachment,
     MessageChannel,
     MessageVisibility,
     Ticket,
@@ -95,6 +96,73 @@ def submit_access_request(
     per client address and per account name (S28). Nothing about the account
     is looked up here.
     """
+    items = _checked_items(form)
+    _throttle_submissions(limiter, client_address=client_address, account_name=items.account_name)
+    checked = check_attachment(uow.settings, letter)  # 413/415 before anything is written
+    if checked.media_type not in LETTER_TYPES:
+        # Read by the requester: plain words, no requirement code (S32 is the test's).
+        raise UnsupportedMediaType("the letter must be a PDF, PNG or JPEG file")
+    with uow:
+        actor = _system(f"requester:{items.requester_email}")
+        ticket, stored = _open_request_ticket(uow, form, items, letter, actor=actor)
+        now = uow.clock.now()
+        request = AccessRequest(
+            id=uuid.uuid4(),
+            ticket_id=ticket.id,
+            state=RequestState.SUBMITTED,
+            account_name=items.account_name,
+            requester_email=items.requester_email,
+            requester_name=" ".join(form.requester_name.split())[:200],
+            email_to_add=items.email_to_add,
+            reason=items.reason,
+            contract_number=items.contract_number,
+            executive_name=_clean(form.executive_name, "the executive's name", 200),
+            executive_title=_clean(form.executive_title, "the executive's title", 200),
+            executive_email=items.executive_email,
+            letter_sha256=stored.sha256,
+            letter_filename=stored.filename,
+            letter_content_type=stored.content_type,
+            evidence=[],
+            dns_token=new_dns_token(),
+            client_address=client_address,
+            created_at=now,
+            updated_at=now,
+        )
+        uow.session.add(request)
+        token = issue_link(
+            uow, request.id, LinkPurpose.REQUESTER_CONFIRMATION, items.requester_email
+        )
+        notices.requester_confirmation(uow, ticket, request, token)
+        record_event(
+            uow,
+            actor=actor,
+            action=AuditAction.ACCESS_REQUEST_SUBMIT,
+            target=request_target(request.id),
+            after={
+                "ticket": ticket.id,
+                "account_name": items.account_name,
+                "email_to_add": items.email_to_add,
+                "executive_email": items.executive_email,
+                "letter_sha256": stored.sha256,
+            },
+        )
+        uow.commit()
+        return request.id
+
+
+@dataclass(frozen=True, slots=True)
+class _CheckedItems:
+    """The form's items checked before anything is counted or written."""
+
+    account_name: str
+    requester_email: str
+    email_to_add: str
+    executive_email: str
+    contract_number: str
+    reason: str
+
+
+def _checked_items(form: AccessRequestForm) -> _CheckedItems:
     requester_email = normalize_email(form.requester_email)
     email_to_add = normalize_email(form.email_to_add)
     executive_email = normalize_email(form.executive_email)
@@ -107,6 +175,19 @@ def submit_access_request(
         raise InvalidInput("say why the change is needed")
     if len(reason) > 5000:
         raise InvalidInput("the reason can hold at most 5000 characters")
+    return _CheckedItems(
+        account_name=account_name,
+        requester_email=requester_email,
+        email_to_add=email_to_add,
+        executive_email=executive_email,
+        contract_number=contract_number,
+        reason=reason,
+    )
+
+
+def _throttle_submissions(
+    limiter: RateLimiter, *, client_address: str | None, account_name: str
+) -> None:
     for scope, key in (
         (Scope.ACCESS_REQUEST_CLIENT, client_address or "unknown"),
         (Scope.ACCESS_REQUEST_ACCOUNT, account_name.casefold()),
@@ -116,78 +197,43 @@ def submit_access_request(
                 "too many access requests; try again later",
                 retry_after=limiter.retry_after(scope, key),
             )
-    checked = check_attachment(uow.settings, letter)  # 413/415 before anything is written
-    if checked.media_type not in LETTER_TYPES:
-        # Read by the requester: plain words, no requirement code (S32 is the test's).
-        raise UnsupportedMediaType("the letter must be a PDF, PNG or JPEG file")
-    with uow:
-        actor = _system(f"requester:{requester_email}")
-        ticket = create_ticket(
-            uow,
-            subject=f"Admin access request for {account_name}",
-            requester=Requester(email=requester_email, name=form.requester_name),
-            kind=TicketKind.ADMIN_ACCESS,
-            group=ACCESS_GROUP if ACCESS_GROUP in uow.settings.desk_groups else None,
-            actor=actor,
-        )
-        message = add_message(
-            uow,
-            ticket,
-            body=_summary(
-                form,
-                account=account_name,
-                contract_number=contract_number,
-                requester=requester_email,
-                to_add=email_to_add,
-                executive=executive_email,
-            ),
-            visibility=MessageVisibility.PUBLIC,
-            channel=MessageChannel.API,
-            author_email=requester_email,
-            author_name=form.requester_name,
-        )
-        (stored,) = attach_files(uow, ticket, message, [letter])
-        now = uow.clock.now()
-        request = AccessRequest(
-            id=uuid.uuid4(),
-            ticket_id=ticket.id,
-            state=RequestState.SUBMITTED,
-            account_name=account_name,
-            requester_email=requester_email,
-            requester_name=" ".join(form.requester_name.split())[:200],
-            email_to_add=email_to_add,
-            reason=reason,
-            contract_number=contract_number,
-            executive_name=_clean(form.executive_name, "the executive's name", 200),
-            executive_title=_clean(form.executive_title, "the executive's title", 200),
-            executive_email=executive_email,
-            letter_sha256=stored.sha256,
-            letter_filename=stored.filename,
-            letter_content_type=stored.content_type,
-            evidence=[],
-            dns_token=new_dns_token(),
-            client_address=client_address,
-            created_at=now,
-            updated_at=now,
-        )
-        uow.session.add(request)
-        token = issue_link(uow, request.id, LinkPurpose.REQUESTER_CONFIRMATION, requester_email)
-        notices.requester_confirmation(uow, ticket, request, token)
-        record_event(
-            uow,
-            actor=actor,
-            action=AuditAction.ACCESS_REQUEST_SUBMIT,
-            target=request_target(request.id),
-            after={
-                "ticket": ticket.id,
-                "account_name": account_name,
-                "email_to_add": email_to_add,
-                "executive_email": executive_email,
-                "letter_sha256": stored.sha256,
-            },
-        )
-        uow.commit()
-        return request.id
+
+
+def _open_request_ticket(
+    tx: Tx,
+    form: AccessRequestForm,
+    items: _CheckedItems,
+    letter: NewAttachment,
+    *,
+    actor: Actor,
+) -> tuple[Ticket, Attachment]:
+    """The request's ticket, its first message (the form's summary) and the letter on it."""
+    ticket = create_ticket(
+        tx,
+        subject=f"Admin access request for {items.account_name}",
+        requester=Requester(email=items.requester_email, name=form.requester_name),
+        kind=TicketKind.ADMIN_ACCESS,
+        group=ACCESS_GROUP if ACCESS_GROUP in tx.settings.desk_groups else None,
+        actor=actor,
+    )
+    message = add_message(
+        tx,
+        ticket,
+        body=_summary(
+            form,
+            account=items.account_name,
+            contract_number=items.contract_number,
+            requester=items.requester_email,
+            to_add=items.email_to_add,
+            executive=items.executive_email,
+        ),
+        visibility=MessageVisibility.PUBLIC,
+        channel=MessageChannel.API,
+        author_email=items.requester_email,
+        author_name=form.requester_name,
+    )
+    (stored,) = attach_files(tx, ticket, message, [letter])
+    return ticket, stored
 
 
 def _summary(
