@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from keyholder.access.execution import execute_due
 from keyholder.access.prescreen_job import prescreen_due
@@ -21,6 +23,8 @@ from keyholder.webhooks.delivery import deliver_due
 from keyholder.webhooks.streams import stream_audit
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,26 +45,62 @@ def checkpoint_audit_chain(runtime: Runtime) -> Checkpoint | None:
 
 
 def run_jobs_once(runtime: Runtime) -> JobsResult:
-    """Run each job once over what is due now."""
-    executed, prescreened = (
-        execute_due(runtime.uow),
-        prescreen_due(runtime.uow, screener=runtime.letter_screener),
+    """Run each job once over what is due now.
+
+    A job that fails does not hold up the jobs after it: a letter that crashes
+    the pre-screen must not stop grants, purges, webhooks or the audit anchor
+    for as long as it stays due. Every job runs; then the first failure is
+    raised, so the loop logs it and ``worker --once`` exits non-zero.
+    """
+    jobs = _Jobs()
+    executed = jobs.run("access requests due", lambda: execute_due(runtime.uow), 0)
+    prescreened = jobs.run(
+        "letter pre-screens",
+        lambda: prescreen_due(runtime.uow, screener=runtime.letter_screener),
+        0,
     )
-    reminded = remind_single_admins(runtime.uow)
-    purged = purge_due(runtime.uow)
+    reminded = jobs.run("single-admin reminders", lambda: remind_single_admins(runtime.uow), 0)
+    purged = jobs.run("retention purge", lambda: purge_due(runtime.uow), 0)
     # After the jobs above, so what they recorded goes out in this run too.
-    webhooks = deliver_due(runtime.uow, runtime.webhook_transport)
-    streamed = stream_audit(runtime.uow, runtime.audit_stream_sinks)
-    checkpoint = checkpoint_audit_chain(runtime)  # last: anchors what the jobs recorded
+    webhooks = jobs.run(
+        "webhooks", lambda: deliver_due(runtime.uow, runtime.webhook_transport).delivered, 0
+    )
+    streamed = jobs.run(
+        "audit stream", lambda: stream_audit(runtime.uow, runtime.audit_stream_sinks), 0
+    )
+    # Last: anchors what the jobs recorded.
+    checkpoint = jobs.run("audit checkpoint", lambda: checkpoint_audit_chain(runtime), None)
+    jobs.raise_first()
     return JobsResult(
         executed,
         prescreened,
         checkpointed=int(checkpoint is not None),
         reminded=reminded,
         purged=purged,
-        webhooks_delivered=webhooks.delivered,
+        webhooks_delivered=webhooks,
         audit_streamed=streamed,
     )
+
+
+class _Jobs:
+    """Runs jobs one after another, keeping the first failure for the end."""
+
+    def __init__(self) -> None:
+        self._first_failure: Exception | None = None
+
+    def run(self, name: str, job: Callable[[], T], if_failed: T) -> T:
+        try:
+            return job()
+        except Exception as exc:
+            if self._first_failure is None:
+                self._first_failure = exc
+            else:  # the first one is raised (and logged) at the end
+                log.exception("background job failed: %s", name)
+            return if_failed
+
+    def raise_first(self) -> None:
+        if self._first_failure is not None:
+            raise self._first_failure
 
 
 def run_jobs_forever(runtime: Runtime, stop: threading.Event, *, interval: float) -> None:
