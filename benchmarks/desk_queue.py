@@ -91,7 +91,7 @@ ACCOUNTS = 10_000
 NO_ACCOUNT = 0.2  # share of tickets from people outside any enterprise account
 ZIPF_S = 1.0  # account sizes: the k-th biggest gets a share proportional to 1 / k^s
 AGENTS = 20
-DATA_VERSION = 1  # bump whenever the generated data changes: the next run rebuilds
+DATA_VERSION = 2  # bump whenever the generated data changes: the next run rebuilds
 SEED = 20261126
 DATABASE_NAME = "keyholder_bench_desk"
 MARKER_TABLE = "desk_bench_marker"
@@ -134,6 +134,7 @@ TICKET_COLUMNS = (
     "assignee_id",
     "created_at",
     "updated_at",
+    "customer_updated_at",
     "first_response_due_at",
     "first_responded_at",
     "resolution_due_at",
@@ -230,6 +231,7 @@ def ticket_rows(
             assignee,
             times[i],  # created_at
             updated,
+            updated,  # customer_updated_at
             times[i + 8 * hour],  # first response due
             None if status == "new" else times[i + hour],  # first responded
             times[i + 72 * hour],  # resolution due

@@ -118,6 +118,7 @@ def desk(runtime: Runtime, factories: Factories) -> Iterator[Desk]:
                 "assignee_id": None if is_open and rng.random() < 0.3 else rng.choice(agents).id,
                 "created_at": created,
                 "updated_at": created,
+                "customer_updated_at": created,
                 "first_response_due_at": created + timedelta(hours=8),
                 "resolution_due_at": created + timedelta(days=3),
             }

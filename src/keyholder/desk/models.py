@@ -88,6 +88,10 @@ class Ticket(Base):
     follow_up_of_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # What the requester sees as the last change: opened, a public message, a
+    # status change. Internal notes and staff edits move only ``updated_at``, which
+    # would otherwise tell the requester of activity they cannot see (S30, S31a).
+    customer_updated_at: Mapped[datetime]
     # Service levels (see desk.sla): due times move when a pending spell ends.
     first_response_due_at: Mapped[datetime]
     first_responded_at: Mapped[datetime | None]

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from pydantic_core import to_json
 
 from keyholder.desk import sla
@@ -90,7 +90,10 @@ class CustomerTicketSummary(BaseModel):
     subject: str
     status: TicketStatus
     created_at: datetime
-    updated_at: datetime
+    updated_at: datetime = Field(
+        description="The last change the requester can see: a public message or a status "
+        "change (internal notes and staff edits do not move it)."
+    )
 
 
 class CustomerTicketOut(CustomerTicketSummary):
@@ -193,7 +196,7 @@ def customer_summary(ticket: Ticket) -> CustomerTicketSummary:
         subject=ticket.subject,
         status=ticket.status,
         created_at=ticket.created_at,
-        updated_at=ticket.updated_at,
+        updated_at=ticket.customer_updated_at,  # not staff-side changes (S31a)
     )
 
 

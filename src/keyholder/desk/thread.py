@@ -104,6 +104,7 @@ def create_ticket(
         follow_up_of_id=follow_up_of,
         created_at=now,
         updated_at=now,
+        customer_updated_at=now,
     )
     sla.start_clock(ticket, tx.settings)
     tx.session.add(ticket)
@@ -160,6 +161,8 @@ def add_message(
     if message_id is not None:
         remember_message_id(tx, ticket.id, message_id, outgoing=False)
     ticket.updated_at = now
+    if visibility is MessageVisibility.PUBLIC:
+        ticket.customer_updated_at = now
     tx.session.flush()
     return message
 
@@ -207,7 +210,7 @@ def change_status(
     sla.on_status_change(ticket, new, now)
     ticket.status = new
     ticket.is_open = states.is_open(new)
-    ticket.updated_at = now
+    ticket.updated_at = ticket.customer_updated_at = now
     if new is TicketStatus.SOLVED:
         ticket.solved_at = now
     elif new is TicketStatus.CLOSED:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import update
 
@@ -116,6 +118,49 @@ class TestOnlyTheirOwn:
         view = client.get(f"{TICKETS}/{ticket['number']}", headers=factories.auth(carol)).json()
         assert not {"assignee", "priority", "group", "sla", "kind"} & set(view)
         assert not {"visibility", "needs_review", "channel"} & set(view["messages"][0])
+
+
+class TestLastChangeTheCustomerSees:
+    """S31a, S30: staff-side activity must not show in the customer's view, not even as a time."""
+
+    def test_internal_notes_and_staff_edits_leave_the_customers_last_change(
+        self, client, factories, carol, agent, clock
+    ):
+        number = open_ticket(client, factories, carol)["number"]
+        mine, staff = factories.auth(carol), factories.auth(agent)
+        opened = client.get(f"{TICKETS}/{number}", headers=mine).json()["updated_at"]
+
+        clock.advance(timedelta(hours=1))
+        note = client.post(
+            f"/api/desk/tickets/{number}/notes",
+            json={"body": "Checked the contract"},
+            headers=staff,
+        )
+        assert note.status_code == 201, note.text
+        edit = client.patch(f"/api/desk/tickets/{number}", json={"priority": "high"}, headers=staff)
+        assert edit.status_code == 200, edit.text
+
+        assert client.get(f"{TICKETS}/{number}", headers=mine).json()["updated_at"] == opened
+        assert [t["updated_at"] for t in client.get(TICKETS, headers=mine).json()] == [opened]
+
+    def test_a_public_reply_or_a_status_change_moves_it(
+        self, client, factories, carol, agent, clock
+    ):
+        number = open_ticket(client, factories, carol)["number"]
+        mine, staff = factories.auth(carol), factories.auth(agent)
+        opened = client.get(f"{TICKETS}/{number}", headers=mine).json()["updated_at"]
+
+        clock.advance(timedelta(hours=1))
+        reply = client.post(
+            f"/api/desk/tickets/{number}/replies", json={"body": "Here it is"}, headers=staff
+        )
+        assert reply.status_code == 201, reply.text
+        replied = client.get(f"{TICKETS}/{number}", headers=mine).json()["updated_at"]
+        clock.advance(timedelta(hours=1))
+        client.patch(f"/api/desk/tickets/{number}", json={"status": "solved"}, headers=staff)
+        solved = client.get(f"{TICKETS}/{number}", headers=mine).json()["updated_at"]
+
+        assert opened < replied < solved
 
 
 class TestCustomerReplies:
