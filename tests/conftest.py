@@ -203,30 +203,34 @@ def rate_limit_prefix() -> str:
     return f"keyholder-test-{uuid.uuid4().hex[:12]}"
 
 
-@pytest.fixture(params=["memory", "redis"])
-def rate_limit_storage(request: pytest.FixtureRequest) -> str | None:
-    """Rate-limit storage for ``make_runtime``: None (memory) or the test Redis URL."""
-    if request.param == "memory":
-        return None
+@pytest.fixture(params=["memory", "database", "redis"])
+def rate_limit_storage(request: pytest.FixtureRequest) -> str:
+    """Rate-limit storage for ``make_runtime``: "memory", "database" or the test Redis URL."""
+    if request.param != "redis":
+        return str(request.param)
     url: str = request.getfixturevalue("redis_url")
     return url
 
 
 @pytest.fixture
 def make_runtime(
-    runtime: Runtime, rate_limit_storage: str | None, rate_limit_prefix: str
+    runtime: Runtime, rate_limit_storage: str, rate_limit_prefix: str
 ) -> Iterator[Callable[..., Runtime]]:
     """Runtimes like ``runtime`` (same database and clock) with some settings changed.
 
-    Their rate limits live in memory or in Redis (the fixture is parametrised),
-    and are cleared when the test ends; ``runtime`` empties the tables.
+    Their rate limits live in memory, in the database or in Redis (the fixture
+    is parametrised), and are cleared when the test ends; ``runtime`` empties
+    the tables.
     """
     made: list[Runtime] = []
+    if rate_limit_storage in ("memory", "database"):
+        storage = {"redis_url": None, "rate_limit_storage": rate_limit_storage}
+    else:
+        storage = {"redis_url": rate_limit_storage}
 
     def make(**changes: object) -> Runtime:
         changed = runtime.settings.model_copy(
-            update={"redis_url": rate_limit_storage, "rate_limit_prefix": rate_limit_prefix}
-            | changes
+            update=storage | {"rate_limit_prefix": rate_limit_prefix} | changes
         )
         made.append(bootstrap(changed, clock=runtime.clock, engine=runtime.engine))
         return made[-1]

@@ -176,3 +176,26 @@ def test_trusted_proxies_are_addresses_or_networks_only(entry: str) -> None:
 def test_trusted_proxies_take_addresses_and_networks() -> None:
     proxies = ("10.0.0.5", "10.1.0.0/16", "::1")
     assert settings(env="development", trusted_proxies=proxies).trusted_proxies == proxies
+
+
+@pytest.mark.parametrize(
+    ("values", "store"),
+    [
+        # Several processes on one PostgreSQL share their counts without Redis.
+        ({"database_url": "postgresql+psycopg://db.internal/keyholder"}, "database"),
+        ({"database_url": "sqlite:///var/keyholder.db"}, "memory"),
+        (
+            {"database_url": "sqlite:///var/k.db", "rate_limit_storage": "database"},
+            "database",
+        ),
+        (
+            {"database_url": "postgresql+psycopg://db/k", "rate_limit_storage": "memory"},
+            "memory",
+        ),
+        ({"database_url": "postgresql+psycopg://db/k", "redis_url": "redis://r:6379/0"}, "redis"),
+    ],
+)
+def test_rate_limits_count_where_every_process_sees_them(
+    values: dict[str, str], store: str
+) -> None:
+    assert settings(env="development", **values).rate_limit_store == store

@@ -124,10 +124,10 @@ class Runtime:
 
     @cached_property
     def rate_limiter(self) -> RateLimiter:
-        """Sign-in, reset and request limits (S3, S16, S28): in memory, or in Redis."""
+        """Sign-in, reset and request limits (S3, S16, S28): in Redis, the database or memory."""
         from keyholder.identity.rate_limits import make_rate_limiter  # noqa: PLC0415
 
-        return make_rate_limiter(self.settings)
+        return make_rate_limiter(self.settings, self.engine)
 
     @cached_property
     def txt_resolver(self) -> TxtResolver:

@@ -94,6 +94,10 @@ class Settings(BaseSettings):
     # Wrong second-factor codes per user (TOTP or recovery code).
     mfa_limit_per_user: str = "10 per 15 minutes"
     rate_limit_prefix: str = "keyholder"
+    # Where the counts live without KEYHOLDER_REDIS_URL: "database" (shared by every
+    # process on it), "memory" (this process alone), or "auto": the database on
+    # PostgreSQL, memory on SQLite (one machine, usually one process).
+    rate_limit_storage: Literal["auto", "database", "memory"] = "auto"
     # argon2 jobs run at once per process; more wait their turn (S16). Their
     # threads run this much nicer than the rest (Linux; 0 turns it off).
     hashing_workers: int = Field(default=2, ge=1)
@@ -393,6 +397,15 @@ class Settings(BaseSettings):
     @property
     def is_development(self) -> bool:
         return self.env is Environment.DEVELOPMENT
+
+    @property
+    def rate_limit_store(self) -> Literal["redis", "database", "memory"]:
+        """Where the rate limits count, all settings considered (``rate_limit_storage``)."""
+        if self.redis_url:
+            return "redis"
+        if self.rate_limit_storage != "auto":
+            return self.rate_limit_storage
+        return "memory" if self.database_url.startswith("sqlite") else "database"
 
     @property
     def lines_of_log(self) -> Literal["json", "text"]:

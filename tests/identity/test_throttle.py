@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -11,6 +12,7 @@ from sqlalchemy import func, select
 from keyholder.config import Settings
 from keyholder.db.uow import RequestContext
 from keyholder.errors import NotAuthenticated, TooManyRequests
+from keyholder.identity.models import RateLimitHit
 from keyholder.identity.reset import request_password_reset
 from keyholder.identity.service import log_in
 from keyholder.identity.throttle import Scope, allow_reset_email
@@ -225,6 +227,7 @@ class TestResetThrottle:
 
 
 REDIS_ONLY = pytest.mark.parametrize("rate_limit_storage", ["redis"], indirect=True)
+DATABASE_ONLY = pytest.mark.parametrize("rate_limit_storage", ["database"], indirect=True)
 
 
 class TestStorage:
@@ -236,6 +239,56 @@ class TestStorage:
             with pytest.raises(NotAuthenticated):
                 attempt(runtime, ALICE, WRONG, f"198.51.100.{n}")
         refusal(second, ALICE, PASSWORD, "198.51.100.2")
+
+    @DATABASE_ONLY
+    def test_s16_limits_are_shared_between_processes_through_the_database(
+        self, make_runtime, alice
+    ):
+        # Two runtimes stand for two worker processes: nothing shared but the database.
+        first, second = make_runtime(**SERVICE_LIMITS), make_runtime(**SERVICE_LIMITS)
+        for n, runtime in enumerate((first, second, first)):
+            with pytest.raises(NotAuthenticated):
+                attempt(runtime, ALICE, WRONG, f"198.51.100.{n}")
+        refused = refusal(second, ALICE, PASSWORD, "198.51.100.2")
+        assert 0 < refused.retry_after <= 300
+
+    @DATABASE_ONLY
+    def test_s16_processes_counting_at_once_never_pass_the_limit_together(self, make_runtime):
+        limiters = [make_runtime(**SERVICE_LIMITS).rate_limiter for _ in range(6)]
+
+        def race(key: str) -> list[bool]:
+            start = threading.Barrier(len(limiters))
+            allowed: list[bool] = []
+
+            def guess(limiter) -> None:
+                start.wait()
+                allowed.extend(limiter.hit(Scope.LOGIN_ACCOUNT, key) for _ in range(3))
+
+            threads = [threading.Thread(target=guess, args=(limiter,)) for limiter in limiters]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=60)
+            return allowed
+
+        for n in range(8):  # a race lost once in a few tries without the lock: try it often
+            allowed = race(f"victim{n}@acme.example")
+            assert len(allowed) == 18
+            assert allowed.count(True) == 3  # "3 per 5 minutes", whoever asked
+
+    @DATABASE_ONLY
+    def test_s3_s16_database_counts_hold_no_email_or_address(self, make_runtime, alice):
+        runtime = make_runtime(**SERVICE_LIMITS)
+        with pytest.raises(NotAuthenticated):
+            attempt(runtime, ALICE, WRONG, "198.51.100.77")
+        ask_for_reset(runtime, ALICE, "198.51.100.77")
+        with runtime.engine.connect() as connection:
+            buckets = connection.scalars(select(RateLimitHit.bucket)).all()
+        assert len(set(buckets)) == 5  # as in Redis: reset per account and client, login too
+        for bucket in buckets:
+            assert "alice" not in bucket
+            assert "acme" not in bucket
+            assert "198.51" not in bucket
 
     @REDIS_ONLY
     def test_s3_s16_redis_keys_hold_no_email_or_address(

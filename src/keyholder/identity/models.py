@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, ForeignKey, LargeBinary, String
+from sqlalchemy import BigInteger, Double, ForeignKey, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from keyholder.db.base import Base
@@ -221,3 +221,19 @@ class UserToken(Base):
     revoked_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()
+
+
+class RateLimitHit(Base):
+    """One counted attempt, for rate limits kept in the database (``identity.db_rate_limits``).
+
+    ``bucket`` is an HMAC of what is counted and per what (never an email or an
+    address in clear); ``hit_at`` is wall-clock seconds, as the other storages use.
+    """
+
+    __tablename__ = "rate_limit_hits"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bucket: Mapped[str] = mapped_column(String(32))
+    hit_at: Mapped[float] = mapped_column(Double, index=True)
+
+    __table_args__ = (Index("ix_rate_limit_hits_bucket_hit_at", "bucket", "hit_at"),)

@@ -1,9 +1,11 @@
-"""The rate limiter the settings ask for: moving windows from ``limits``, in memory or Redis.
+"""The rate limiter the settings ask for: moving windows in Redis, the database or memory.
 
-Counts live in memory (one process) by default, or in Redis when
-``KEYHOLDER_REDIS_URL`` is set, so that every worker process and host shares
-them. Limits are moving windows ("10 per 5 minutes" means at most 10 in any 5
-minutes), written in settings in the ``limits`` notation. Keys never hold an
+Counts live in Redis when ``KEYHOLDER_REDIS_URL`` is set, else in the database
+(``identity.db_rate_limits``; the default on PostgreSQL) or in this process's
+memory (the default on SQLite), as ``Settings.rate_limit_store`` says; Redis
+and the database are shared by every worker process and host. Limits are
+moving windows ("10 per 5 minutes" means at most 10 in any 5 minutes),
+written in settings in the ``limits`` notation. Keys never hold an
 email or address in clear: each is an HMAC under the secret key. What is
 counted is ``identity.throttle``'s; ``Runtime.rate_limiter`` builds this on
 first use, so commands that count nothing never import ``limits``.
@@ -15,8 +17,6 @@ Tests use fresh storage (or a per-run Redis prefix) rather than moving time.
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import hmac
 import logging
 import math
 import time
@@ -28,10 +28,11 @@ from limits.errors import StorageError
 from limits.storage import MemoryStorage, RedisStorage, Storage
 from limits.strategies import MovingWindowRateLimiter
 
-from keyholder.identity.throttle import Scope
+from keyholder.identity.throttle import RateLimiter, Scope, counted_key
 
 if TYPE_CHECKING:
     import redis
+    from sqlalchemy import Engine
 
     from keyholder.config import Settings
 
@@ -101,13 +102,18 @@ class LimitsRateLimiter:
             self._redis_pool.disconnect()
 
     def _digest(self, scope: str, key: str) -> str:
-        # Keyed, so a dump of Redis reveals neither emails nor client addresses.
-        message = f"{scope}\0{key}".encode()
-        return hmac.new(self._secret, message, hashlib.sha256).hexdigest()[:32]
+        return counted_key(self._secret, scope, key)
 
 
-def make_rate_limiter(settings: Settings) -> LimitsRateLimiter:
-    """The limiter the settings ask for: Redis when ``redis_url`` is set, else memory."""
+def make_rate_limiter(settings: Settings, engine: Engine) -> RateLimiter:
+    """The limiter the settings ask for (``Settings.rate_limit_store``): Redis when
+    ``redis_url`` is set, else the database or this process's memory."""
+    limits = _limits(settings)
+    if settings.rate_limit_store == "database":
+        from keyholder.identity.db_rate_limits import DatabaseRateLimiter  # noqa: PLC0415
+
+        windows = {scope: (item.amount, item.get_expiry()) for scope, item in limits.items()}
+        return DatabaseRateLimiter(engine, windows, secret=settings.secret)
     storage: Storage
     redis_pool = None
     if settings.redis_url:
@@ -126,7 +132,11 @@ def make_rate_limiter(settings: Settings) -> LimitsRateLimiter:
         )
     else:
         storage = MemoryStorage(wrap_exceptions=True)
-    limits: dict[str, RateLimitItem] = {
+    return LimitsRateLimiter(storage, limits, secret=settings.secret, redis_pool=redis_pool)
+
+
+def _limits(settings: Settings) -> dict[str, RateLimitItem]:
+    return {
         Scope.LOGIN_ACCOUNT: parse(settings.login_limit_per_account),
         Scope.LOGIN_ACCOUNT_CLIENT: parse(settings.login_limit_per_account_client),
         Scope.LOGIN_CLIENT: parse(settings.login_limit_per_client),
@@ -138,4 +148,3 @@ def make_rate_limiter(settings: Settings) -> LimitsRateLimiter:
         Scope.RECOVERY_CLAIM_USER: parse(settings.recovery_claim_limit_per_user),
         Scope.RECOVERY_CLAIM_ACCOUNT: parse(settings.recovery_claim_limit_per_account),
     }
-    return LimitsRateLimiter(storage, limits, secret=settings.secret, redis_pool=redis_pool)
