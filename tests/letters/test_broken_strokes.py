@@ -76,3 +76,14 @@ def test_thin_leaves_a_centre_line() -> None:
 
     assert centre.sum() >= 70
     assert int((centre > 0).sum(axis=0).max()) == 1
+
+
+def test_speckle_is_left_alone() -> None:
+    rng = np.random.default_rng(7)
+    mask = np.zeros((300, 1200), np.uint8)
+    for _ in range(1500):
+        x, y = int(rng.integers(5, 1190)), int(rng.integers(5, 290))
+        cv2.line(mask, (x, y), (x + 6, y), 1, thickness=2)
+    dark = np.where(mask > 0, 90, 40).astype(np.uint8)
+
+    assert np.array_equal(join_broken(mask, dark, LINE_HEIGHT), mask)

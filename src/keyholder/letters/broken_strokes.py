@@ -30,6 +30,9 @@ MIN_PIECE = 12
 # The gap must be darker than the paper by GAP_EVIDENCE times the band's noise
 # (the faint trace a blurred stroke leaves between its pieces).
 GAP_EVIDENCE = 1.5
+# A band with more ends than this is speckle (a dithered fax, a photocopy's
+# toner dust), not a broken line: left alone (the pairing is quadratic).
+MAX_ENDS = 1000
 
 
 def join_broken(ink: np.ndarray, dark: np.ndarray, line_height: int) -> np.ndarray:
@@ -44,7 +47,7 @@ def join_broken(ink: np.ndarray, dark: np.ndarray, line_height: int) -> np.ndarr
     pieces = np.where(big[labels], ink, 0).astype(np.uint8)
     skeleton = thin(pieces)
     ends = _ends(skeleton)
-    if len(ends) < 2:
+    if not 2 <= len(ends) <= MAX_ENDS:
         return ink
     reach = max(MIN_REACH, JOIN_REACH * line_height)
     radius = max(MIN_TANGENT, TANGENT * line_height)
