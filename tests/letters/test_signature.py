@@ -112,10 +112,17 @@ BAND = Band(gap=22.0, text_height=3.0, width=120.0)  # mm, as the corpora's gene
 
 
 def band_page(
-    layers: list[InkLayer], *, paper: int = 238, noise: float = 3.0, blur: float = 0.7
+    layers: list[InkLayer],
+    *,
+    paper: int = 238,
+    noise: float = 3.0,
+    blur: float = 0.7,
+    photo: float | None = None,
 ) -> tuple[list[Page], LetterFields]:
     """A page holding the closing, the typed name ``BAND.gap`` below it and ``layers``
-    between them, like a grey scan: paper tone, sensor noise, a little blur."""
+    between them, like a grey scan: paper tone, sensor noise, a little blur. With
+    ``photo`` (a scale, 0.65-0.95), like a phone photo as the corpora make them:
+    more blur, scaled down, JPEG."""
     font = drawing.load_font("sans", 3.8 * MM_PX)
     image = Image.new("RGB", (1400, 620), (255, 255, 255))
     draw = ImageDraw.Draw(image)
@@ -134,14 +141,28 @@ def band_page(
     scanned = cv2.GaussianBlur(array.astype(np.float32) * paper / 255, (0, 0), blur)
     scanned += rng.normal(0, noise, scanned.shape)
     pixels = np.clip(scanned, 0, 255).astype(np.uint8)
+    if photo is not None:
+        pixels = cv2.resize(pixels, None, fx=photo, fy=photo, interpolation=cv2.INTER_AREA)
+        _, jpeg = cv2.imencode(".jpg", pixels, [cv2.IMWRITE_JPEG_QUALITY, 70])
+        pixels = cv2.imdecode(jpeg, cv2.IMREAD_UNCHANGED)
+        lines = [
+            Line(tuple(replace(w, box=_scaled(w.box, photo)) for w in line.words)) for line in lines
+        ]
     page = Page(1, pixels, "image", TextSource.TEXT_LAYER, lines)
     return [page], LetterFields(closing=lines[0], name_line=lines[1])
 
 
-def ballpoint(seed: int, *, strength: float) -> InkLayer:
+def _scaled(box: Box, scale: float) -> Box:
+    return Box(
+        box.page, round(box.x * scale), round(box.y * scale),
+        round(box.width * scale), round(box.height * scale),
+    )  # fmt: skip
+
+
+def ballpoint(seed: int, *, strength: float, kind: str = "full") -> InkLayer:
     """A thin ballpoint signature (0.14-0.36 mm, semi-transparent, skipping), its ink's
     coverage scaled by ``strength`` (a pen running dry, a light hand)."""
-    spec = SignatureSpec(kind="full", pen="ballpoint", ink="blue", overlap="none", seed=seed)
+    spec = SignatureSpec(kind=kind, pen="ballpoint", ink="blue", overlap="none", seed=seed)
     layer = signature_ink("Jane Doe", spec, BAND, drawing.DPI)
     return replace(layer, alpha=layer.alpha * strength)
 
@@ -279,3 +300,55 @@ class TestInkAgainstThePaper:
 
         assert finding.level is None
         assert finding.verdict.startswith("unclear")
+
+
+class TestPhotographedStrokes:
+    """A phone photo breaks a thin ballpoint line into letter-sized pieces, which the
+    drawn-marks rules then took one by one for printed shapes (issue 14): the
+    pieces are joined by direction and judged together. Seals, stamps and logos
+    photographed the same way stay what they were."""
+
+    @pytest.mark.parametrize(
+        ("kind", "seed", "blur"), [("full", 6, 1.6), ("initials", 3, 1.2), ("initials", 12, 1.2)]
+    )
+    def test_a_broken_ballpoint_line_is_signature_like(
+        self, kind: str, seed: int, blur: float
+    ) -> None:
+        layer = ballpoint(seed, strength=0.8, kind=kind)
+
+        finding = find_signature(*band_page([layer], blur=blur, noise=4.0, photo=0.75))
+
+        assert finding.level is SignatureLevel.INK, finding.evidence
+
+    @pytest.mark.parametrize(
+        ("kind", "number"), [("stamp", 1), ("stamp", 5), ("seal", 0), ("seal", 11), ("logo", 2)]
+    )
+    def test_photographed_clutter_is_not_signature_ink(self, kind: str, number: int) -> None:
+        layer = clutter_layer(kind, number)
+
+        finding = find_signature(*band_page([layer], blur=1.4, noise=4.0, photo=0.75))
+
+        assert finding.level is not SignatureLevel.INK, finding.evidence
+
+    # Signatures written over the closing: the band under the closing holds only
+    # their feet, letter-sized; the closing's row is taken in (its words blanked).
+    @pytest.mark.parametrize(("seed", "above"), [(10, 0.65), (17, 0.5), (20, 0.65)])
+    def test_a_signature_over_the_closing_is_found(self, seed: int, above: float) -> None:
+        layer = ballpoint(seed, strength=0.9)
+        height_mm = layer.alpha.shape[0] / MM_PX
+
+        finding = find_signature(*band_page([replace(layer, y_mm=1.0 - above * height_mm)]))
+
+        assert finding.level is SignatureLevel.INK, finding.evidence
+
+    @pytest.mark.parametrize("number", [1, 3, 5])
+    @pytest.mark.parametrize("kind", ["stamp", "seal"])
+    def test_a_stamp_or_seal_over_the_closing_is_not_signature_ink(
+        self, kind: str, number: int
+    ) -> None:
+        layer = clutter_layer(kind, number)
+        height_mm = layer.alpha.shape[0] / MM_PX
+
+        finding = find_signature(*band_page([replace(layer, y_mm=-0.5 * height_mm)]))
+
+        assert finding.level is not SignatureLevel.INK, finding.evidence

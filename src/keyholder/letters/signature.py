@@ -9,9 +9,11 @@ handwriting leaves wide, tall, connected strokes, while an empty band leaves
 specks and printed lettering leaves letter-sized marks. Ink that OCR reads as
 the typed name is a name set in a script font, not handwriting: flagged.
 Ink is judged against the paper around it (``ink_mask``), so thin, faint and
-blurred pen strokes stay strokes. "No ink where the signature belongs" is only
-said of a band with nothing ink-like left in it; faint or ambiguous marks are
-"unclear". Thresholds were calibrated on the reportlab and Pillow letters of
+blurred pen strokes stay strokes; a stroke a photo broke into pieces is joined
+again where the pieces' ends point at each other (``broken_strokes``), and the
+pieces near a long stroke are judged with it. "No ink where the signature
+belongs" is only said of a band with nothing ink-like left in it; faint or
+ambiguous marks are "unclear". Thresholds were calibrated on the reportlab and Pillow letters of
 benchmarks/corpora, never on its held-out generator.
 """
 
@@ -25,6 +27,7 @@ import cv2
 import numpy as np
 from rapidfuzz import fuzz
 
+from keyholder.letters.broken_strokes import join_broken
 from keyholder.letters.clean import TWO_TONE, even_out_lighting
 from keyholder.letters.document import Box, Image, Page, TextSource
 from keyholder.letters.drawn_marks import Drawn, strokes
@@ -59,6 +62,16 @@ PRINTED_CONFIDENCE = 80.0
 # A signature has one stroke at least LETTER_SIZED line heights long; a stamp's
 # capitals, fused by grainy ink, measured up to 1.7 (pillow letters, seed 1401).
 LETTER_SIZED = 2.0
+# A photo breaks a thin stroke into letter-sized pieces (issue 14): the marks
+# within NEAR line heights of a long stroke (or of a mark near one) are judged
+# with it, as one signature; not where drawn marks were erased, whose lettering
+# lies that near their leftover strokes (a seal's, on synthetic photos).
+NEAR = 0.5
+# A band that ink runs out of is measured again with the closing's or the typed
+# name's row taken in; what that finds counts only with a stroke PEN_SIZED line
+# heights wide and high, larger than any stamp letter or seal's ring piece that
+# reached into those rows on synthetic photos (up to 3.5 x 4.6).
+PEN_SIZED = (4.0, 2.0)
 
 # A word read in the signature's ink this similar to a word of the typed name
 # (rapidfuzz ratio, 0-100; one letter wrong in five is 80) means the "signature"
@@ -105,6 +118,11 @@ class SignatureFinding:
     ink_box: Box | None = None
     flags: list[str] = field(default_factory=list)
     evidence: str = ""
+    # The band's edges ("top", "bottom") that ink left after the clean-up reaches:
+    # a signature running into the closing or the typed name (not reported).
+    reaches: frozenset[str] = field(default=frozenset(), compare=False)
+    drawn: Drawn | None = field(default=None, compare=False)
+    pen_sized: bool = field(default=False, compare=False)  # see PEN_SIZED
 
     @property
     def verdict(self) -> str:
@@ -134,6 +152,7 @@ def find_signature(pages: list[Page], fields: LetterFields) -> SignatureFinding:
     band = _band(page, fields, line_height)
     finding = _measure_ink(page, band, line_height, fields)
     closing, name = fields.closing, fields.name_line
+    finding = _into_the_lines(page, band, line_height, fields, finding)
     if finding.level is SignatureLevel.NONE and (
         closing is None or name is None or closing.box.page != name.box.page
     ):
@@ -153,6 +172,36 @@ def find_signature(pages: list[Page], fields: LetterFields) -> SignatureFinding:
     if fields.typed_signature is not None and not finding.flags:
         # Usually reported already as typed text in the band; said once.
         finding.flags.append(f"typed signature {fields.typed_signature.text!r}")
+    return finding
+
+
+def _into_the_lines(
+    page: Page, band: Box, line_height: int, fields: LetterFields, finding: SignatureFinding
+) -> SignatureFinding:
+    """A signature written into the closing or the typed name, that the band shows
+    only the foot or the head of: the band measured again with that line's row
+    taken in (its printed words blanked), kept only if that finds a pen-sized
+    stroke and no seal or stamp (issue 14: signatures over the closing on photos)."""
+    if (
+        finding.level is not SignatureLevel.UNCERTAIN
+        or not finding.reaches
+        or finding.drawn is Drawn.BLANKED
+    ):
+        return finding
+    closing, name = fields.closing, fields.name_line
+    top, bottom = band.y, band.bottom
+    if "top" in finding.reaches and closing is not None and closing.box.page == band.page:
+        top = min(top, closing.box.y)
+    if "bottom" in finding.reaches and name is not None and name.box.page == band.page:
+        bottom = max(bottom, name.box.bottom)
+    if (top, bottom) == (band.y, band.bottom):
+        return finding
+    wider = Box(band.page, band.x, top, band.width, bottom - top)
+    again = _measure_ink(page, wider, line_height, fields)
+    # Taking in the line can take in the rest of a seal or stamp the band cut; what
+    # is left beside a blanked seal is the seal's as often as a pen's.
+    if again.level is SignatureLevel.INK and again.drawn is not Drawn.BLANKED and again.pen_sized:
+        return again
     return finding
 
 
@@ -200,8 +249,46 @@ def _measure_ink(page: Page, band: Box, line_height: int, fields: LetterFields) 
         for box in page.image_boxes
     ):  # a small image in a text PDF; a scanned PDF is one page-sized image
         flags.append("the signature is an image pasted into the PDF")
+    # A photo breaks a thin stroke into pieces that one by one look printed.
+    ink = join_broken(ink, dark, line_height)
     min_area = max(6, (line_height * line_height) // 60)
     kept, marks, drawn = strokes(ink, line_height, min_area)
+    finding = _judge(page, band, line_height, fields, crop=crop, ink=ink, faint=faint,
+                     flags=flags, kept=kept, marks=marks, drawn=drawn)  # fmt: skip
+    finding.drawn = drawn
+    finding.reaches = frozenset(
+        edge
+        for edge, touching in (
+            ("top", any(m[cv2.CC_STAT_TOP] <= 1 for m in marks)),
+            (
+                "bottom",
+                any(m[cv2.CC_STAT_TOP] + m[cv2.CC_STAT_HEIGHT] >= band.height - 1 for m in marks),
+            ),
+        )
+        if touching
+    )
+    finding.pen_sized = any(
+        s[cv2.CC_STAT_WIDTH] >= PEN_SIZED[0] * line_height
+        and s[cv2.CC_STAT_HEIGHT] >= PEN_SIZED[1] * line_height
+        for s in kept
+    )
+    return finding
+
+
+def _judge(
+    page: Page,
+    band: Box,
+    line_height: int,
+    fields: LetterFields,
+    *,
+    crop: Image,
+    ink: np.ndarray,
+    faint: np.ndarray,
+    flags: list[str],
+    kept: list[np.ndarray],
+    marks: list[np.ndarray],
+    drawn: Drawn | None,
+) -> SignatureFinding:
     if not kept and drawn is Drawn.BLANKED:
         # A signature written inside a seal or a stamp's box went with it: a person
         # looks, never "no ink".
@@ -210,7 +297,7 @@ def _measure_ink(page: Page, band: Box, line_height: int, fields: LetterFields) 
     if not kept:
         # Specks down to FAINT_SPECK pixels count here: a hairline's dotted trail.
         faint_kept, faint_marks, _ = strokes(_closed(faint), line_height, FAINT_SPECK)
-        faint_score = _stroke_score(faint_kept, line_height)[0] if faint_kept else 0.0
+        faint_score = _stroke_score(faint_kept, faint_kept, line_height)[0] if faint_kept else 0.0
         if faint_score >= UNCERTAIN_SCORE:
             evidence = (
                 "faint marks between the closing and the name that may be pen strokes "
@@ -238,7 +325,8 @@ def _measure_ink(page: Page, band: Box, line_height: int, fields: LetterFields) 
             f" beyond specks ({len(marks)})" if marks else ""
         )
         return SignatureFinding(SignatureLevel.NONE, 0.0, band, None, flags, evidence)
-    score, (left, top, right, bottom), ink_pixels = _stroke_score(kept, line_height)
+    group = _near(kept, marks, line_height) if drawn is None else kept
+    score, (left, top, right, bottom), ink_pixels = _stroke_score(kept, group, line_height)
     ink_box = Box(
         band.page, band.x + int(left), band.y + int(top), int(right - left), int(bottom - top)
     )
@@ -270,14 +358,49 @@ def _measure_ink(page: Page, band: Box, line_height: int, fields: LetterFields) 
     return SignatureFinding(level, score, band, ink_box, flags, evidence)
 
 
+def _near(kept: list[np.ndarray], marks: list[np.ndarray], line_height: int) -> list[np.ndarray]:
+    """The long strokes and the marks within NEAR line heights of them, or of marks
+    near them: the pieces of one signature, judged together."""
+    reach = NEAR * line_height
+    group = list(kept)
+    taken = {tuple(int(v) for v in k) for k in kept}
+    left = [m for m in marks if tuple(int(v) for v in m) not in taken]
+    grown = True
+    while grown and left:
+        grown = False
+        rest = []
+        for mark in left:
+            if any(_gap(mark, g) <= reach for g in group):
+                group.append(mark)
+                grown = True
+            else:
+                rest.append(mark)
+        left = rest
+    return group
+
+
+def _gap(a: np.ndarray, b: np.ndarray) -> float:
+    """The distance between two marks' boxes (0 where they overlap)."""
+    ax, ay, aw, ah = (int(a[k]) for k in _BOX)
+    bx, by, bw, bh = (int(b[k]) for k in _BOX)
+    dx = max(0, max(ax, bx) - min(ax + aw, bx + bw))
+    dy = max(0, max(ay, by) - min(ay + ah, by + bh))
+    return float(np.hypot(dx, dy))
+
+
+_BOX = (cv2.CC_STAT_LEFT, cv2.CC_STAT_TOP, cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT)
+
+
 def _stroke_score(
-    kept: list[np.ndarray], line_height: int
+    kept: list[np.ndarray], group: list[np.ndarray], line_height: int
 ) -> tuple[float, tuple[int, int, int, int], int]:
-    left = int(min(s[cv2.CC_STAT_LEFT] for s in kept))
-    top = int(min(s[cv2.CC_STAT_TOP] for s in kept))
-    right = int(max(s[cv2.CC_STAT_LEFT] + s[cv2.CC_STAT_WIDTH] for s in kept))
-    bottom = int(max(s[cv2.CC_STAT_TOP] + s[cv2.CC_STAT_HEIGHT] for s in kept))
-    ink_pixels = int(sum(s[cv2.CC_STAT_AREA] for s in kept))
+    """The score of the long strokes ``kept`` with the marks ``group`` judged with
+    them (``kept`` among them), the group's box and its ink pixels."""
+    left = int(min(s[cv2.CC_STAT_LEFT] for s in group))
+    top = int(min(s[cv2.CC_STAT_TOP] for s in group))
+    right = int(max(s[cv2.CC_STAT_LEFT] + s[cv2.CC_STAT_WIDTH] for s in group))
+    bottom = int(max(s[cv2.CC_STAT_TOP] + s[cv2.CC_STAT_HEIGHT] for s in group))
+    ink_pixels = int(sum(s[cv2.CC_STAT_AREA] for s in group))
     largest = int(max(s[cv2.CC_STAT_WIDTH] for s in kept))
     score = _score(ink_pixels, right - left, bottom - top, largest, line_height)
     return score, (left, top, right, bottom), ink_pixels
