@@ -8,7 +8,7 @@ and straight rules. The ink left is measured, from its long strokes only:
 handwriting leaves wide, tall, connected strokes, while an empty band leaves
 specks and printed lettering leaves letter-sized marks. Ink that OCR reads as
 the typed name is a name set in a script font, not handwriting: flagged.
-Ink is judged against the paper around it (``ink_mask``), so thin, faint and
+Ink is judged against the paper around it (``ink.ink_mask``), so thin, faint and
 blurred pen strokes stay strokes; a stroke a photo broke into pieces is joined
 again where the pieces' ends point at each other (``broken_strokes``), and the
 pieces near a long stroke are judged with it. "No ink where the signature
@@ -28,18 +28,13 @@ import numpy as np
 from rapidfuzz import fuzz
 
 from keyholder.letters.broken_strokes import join_broken
-from keyholder.letters.clean import TWO_TONE, even_out_lighting
+from keyholder.letters.clean import TWO_TONE
 from keyholder.letters.document import Box, Image, Page, TextSource
 from keyholder.letters.drawn_marks import Drawn, strokes
 from keyholder.letters.found import LetterFields
+from keyholder.letters.ink import closed, darkness, faint_level, ink_colour, ink_mask
 from keyholder.letters.ocr import REREAD_CONFIG, OcrUnavailable, read_region
 
-# Ink is judged by its darkness against the local paper (0-255, see ``darkness``):
-# strokes must reach STRONG_INK somewhere, and are followed through fainter pixels
-# down to FAINT_INK or NOISE_MARGIN times the band's noise, whichever is higher.
-STRONG_INK = 55
-FAINT_INK = 28
-NOISE_MARGIN = 4.0
 # Thresholds on the ink score (see ``_score``). With ink judged against the paper
 # (issue 14), stamps', seals' and logos' lettering joins up more: on reportlab
 # letters (seed 501, photometric scan and photo damage) and on bands drawn with
@@ -239,7 +234,7 @@ def _measure_ink(page: Page, band: Box, line_height: int, fields: LetterFields) 
     ink = ink_mask(dark)
     # Everything darker than the paper's noise, seeded or not: a stroke too faint
     # to be sure of still keeps the band from being called empty.
-    faint = (dark >= _faint_level(dark)).astype(np.uint8)
+    faint = (dark >= faint_level(dark)).astype(np.uint8)
     flags: list[str] = []
     typed = _mask_printed_words(page, band, [ink, faint], fields)
     if typed:
@@ -296,7 +291,7 @@ def _judge(
         return SignatureFinding(SignatureLevel.UNCERTAIN, 0.0, band, None, flags, evidence)
     if not kept:
         # Specks down to FAINT_SPECK pixels count here: a hairline's dotted trail.
-        faint_kept, faint_marks, _ = strokes(_closed(faint), line_height, FAINT_SPECK)
+        faint_kept, faint_marks, _ = strokes(closed(faint), line_height, FAINT_SPECK)
         faint_score = _stroke_score(faint_kept, faint_kept, line_height)[0] if faint_kept else 0.0
         if faint_score >= UNCERTAIN_SCORE:
             evidence = (
@@ -349,7 +344,7 @@ def _judge(
                 f"the signature reads as printed text ({reading!r}) like the typed name: "
                 "a script font rather than handwriting?"
             )
-    colour = _ink_colour(crop, ink)
+    colour = ink_colour(crop, ink)
     evidence = (
         f"{ink_pixels} ink pixels in {len(kept)} strokes spanning "
         f"{(right - left) / line_height:.1f} x {(bottom - top) / line_height:.1f} line heights"
@@ -404,42 +399,6 @@ def _stroke_score(
     largest = int(max(s[cv2.CC_STAT_WIDTH] for s in kept))
     score = _score(ink_pixels, right - left, bottom - top, largest, line_height)
     return score, (left, top, right, bottom), ink_pixels
-
-
-def darkness(crop: Image) -> np.ndarray:
-    """How much darker than the paper around it each pixel is (0-255), in its darkest
-    channel: each channel is divided by its own paper estimate, so paper tone, uneven
-    light and a colour cast drop out, and blue or red ink counts as fully as black."""
-    channels = [even_out_lighting(np.ascontiguousarray(crop[:, :, c])) for c in range(3)]
-    lightest = np.minimum(np.minimum(channels[0], channels[1]), channels[2])
-    return np.asarray(255 - lightest, dtype=np.uint8)
-
-
-def ink_mask(dark: np.ndarray) -> np.ndarray:
-    """Ink, judged against the local paper: pixels clearly darker than the paper
-    (``STRONG_INK``) and the fainter pixels connected to them, down to a contrast
-    above the band's own noise (hysteresis, as an edge detector links weak edges
-    to strong ones), then small gaps closed. A ballpoint's thin, semi-transparent,
-    skipping line stays one stroke; JPEG noise and paper grain stay specks."""
-    weak = (dark >= _faint_level(dark)).astype(np.uint8)
-    count, labels = cv2.connectedComponents(weak, connectivity=8)
-    seeded = np.unique(labels[dark >= STRONG_INK])
-    keep = np.zeros(count, dtype=np.uint8)
-    keep[seeded[seeded > 0]] = 1
-    return _closed(keep[labels])
-
-
-def _closed(ink: np.ndarray) -> np.ndarray:
-    """Gaps of a pixel or two (a ballpoint skipping, blur) bridged."""
-    return np.asarray(cv2.morphologyEx(ink, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)))
-
-
-def _faint_level(dark: np.ndarray) -> float:
-    """The faintest darkness taken for ink: FAINT_INK, or NOISE_MARGIN robust standard
-    deviations above the paper (most of a band is paper) where the paper is noisier."""
-    middle = float(np.median(dark))
-    spread = 1.4826 * float(np.median(np.abs(dark.astype(np.float32) - middle)))
-    return max(FAINT_INK, middle + NOISE_MARGIN * spread)
 
 
 def _score(ink_pixels: int, width: int, height: int, largest: int, line_height: int) -> float:
@@ -534,15 +493,3 @@ def _overlaps(a: Box, b: Box) -> bool:
 def _inside(a: Box, b: Box) -> bool:
     middle_y = a.y + a.height / 2
     return b.y <= middle_y <= b.bottom
-
-
-def _ink_colour(crop: Image, ink: np.ndarray) -> str | None:
-    pixels = crop[ink.astype(bool)]
-    if len(pixels) < 50:
-        return None
-    hsv = cv2.cvtColor(pixels.reshape(-1, 1, 3), cv2.COLOR_RGB2HSV).reshape(-1, 3)
-    saturated = hsv[hsv[:, 1] > 80]
-    if len(saturated) < 0.4 * len(hsv):
-        return None
-    hue = float(np.median(saturated[:, 0]))  # OpenCV hue: 0-180
-    return "blue" if 95 <= hue <= 135 else "coloured"
