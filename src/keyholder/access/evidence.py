@@ -131,97 +131,94 @@ def record_checks(
     executive still unconfirmed or within its waiting period is not one (S22).
     """
     verified = [d.domain for d in account.domains if d.verified_at is not None]
-    items = [
-        Item(Check.ACCOUNT, Status.PASS, "account records", f"matches account {account.name!r}")
-    ]
-    # Validated and normalised at intake; folded again for requests taken before that.
-    if request.contract_number.strip().upper() == account.contract_number:
-        items.append(Item(Check.CONTRACT_NUMBER, Status.PASS, "account records", "matches"))
-    else:
-        items.append(
-            Item(
-                Check.CONTRACT_NUMBER,
-                Status.FAIL,
-                "account records",
-                f"typed {request.contract_number!r}; the contract on record is different",
-            )
-        )
-    match = next((c for c in executives if c.email == request.executive_email), None)
-    if match is not None:
-        items.append(
-            Item(
-                Check.EXECUTIVE_ON_RECORD,
-                Status.PASS,
-                "account contacts",
-                f"{match.name}, {match.title}, is the executive on record",
-            )
-        )
-    else:
-        on_record = ", ".join(f"{c.name} ({c.title})" for c in executives) or "none"
-        waiting = any(
-            c.kind is ContactKind.EXECUTIVE and c.email == request.executive_email
-            for c in account.contacts
-        )
-        why = (
-            "is named an executive contact but has not confirmed by link or is still "
-            "within its waiting period"
-            if waiting
-            else "is not an executive contact on record"
-        )
-        items.append(
-            Item(
-                Check.EXECUTIVE_ON_RECORD,
-                Status.FAIL,
-                "account contacts",
-                f"{request.executive_email} {why} (on record: {on_record})",
-            )
-        )
-    verdict = check_email_domain(request.executive_email, verified)
-    items.append(
+    domain = check_email_domain(request.executive_email, verified)
+    return [
+        Item(Check.ACCOUNT, Status.PASS, "account records", f"matches account {account.name!r}"),
+        _contract_item(request, account),
+        _executive_item(request, account, executives),
         Item(
             Check.EXECUTIVE_DOMAIN,
-            Status(verdict.status),
+            Status(domain.status),
             "verified domains",
-            verdict.explanation,
-            verdict.lookalike_of,
-        )
-    )
-    if staff_address:
-        items.append(
-            Item(
-                Check.EMAIL_TO_ADD,
-                Status.FAIL,
-                "staff",
-                "the address is platform staff's, or on (or like) a staff domain (S31)",
-            )
-        )
-    else:
-        items.append(_email_to_add(request.email_to_add, verified))
-    if confirmers:
-        names = ", ".join(f"{c.name} <{c.email}>" for c in confirmers)
-        confirmation = Item(
-            Check.EXECUTIVE_CONFIRMATION,
-            Status.UNKNOWN,
-            "confirmation link",
-            f"waiting for an answer; link sent to the executive on record: {names}",
-        )
-    else:
-        confirmation = Item(
-            Check.EXECUTIVE_CONFIRMATION,
-            Status.FAIL,
-            "account contacts",
-            "no executive contact on record (confirmed, and past the waiting period) "
-            "to confirm with",
-        )
-    items.append(confirmation)
-    items.append(
+            domain.explanation,
+            domain.lookalike_of,
+        ),
+        _staff_item() if staff_address else _email_to_add(request.email_to_add, verified),
+        _confirmation_item(confirmers),
         Item(
             Check.DNS_PROOF,
             Status.UNKNOWN,
             "DNS",
             f"optional: publish TXT {record_value(request.dns_token)!r} at "
             f"{CHALLENGE_LABEL}.<a verified domain>, then ask for a check",
-        )
+        ),
+        Item(Check.LETTER, Status.UNKNOWN, "letter pre-screen", "pre-screen pending"),
+    ]
+
+
+def _contract_item(request: AccessRequest, account: EnterpriseAccount) -> Item:
+    # Validated and normalised at intake; folded again for requests taken before that.
+    if request.contract_number.strip().upper() == account.contract_number:
+        return Item(Check.CONTRACT_NUMBER, Status.PASS, "account records", "matches")
+    return Item(
+        Check.CONTRACT_NUMBER,
+        Status.FAIL,
+        "account records",
+        f"typed {request.contract_number!r}; the contract on record is different",
     )
-    items.append(Item(Check.LETTER, Status.UNKNOWN, "letter pre-screen", "pre-screen pending"))
-    return items
+
+
+def _executive_item(
+    request: AccessRequest, account: EnterpriseAccount, executives: Sequence[AccountContact]
+) -> Item:
+    match = next((c for c in executives if c.email == request.executive_email), None)
+    if match is not None:
+        return Item(
+            Check.EXECUTIVE_ON_RECORD,
+            Status.PASS,
+            "account contacts",
+            f"{match.name}, {match.title}, is the executive on record",
+        )
+    on_record = ", ".join(f"{c.name} ({c.title})" for c in executives) or "none"
+    waiting = any(
+        c.kind is ContactKind.EXECUTIVE and c.email == request.executive_email
+        for c in account.contacts
+    )
+    why = (
+        "is named an executive contact but has not confirmed by link or is still "
+        "within its waiting period"
+        if waiting
+        else "is not an executive contact on record"
+    )
+    return Item(
+        Check.EXECUTIVE_ON_RECORD,
+        Status.FAIL,
+        "account contacts",
+        f"{request.executive_email} {why} (on record: {on_record})",
+    )
+
+
+def _staff_item() -> Item:
+    return Item(
+        Check.EMAIL_TO_ADD,
+        Status.FAIL,
+        "staff",
+        "the address is platform staff's, or on (or like) a staff domain (S31)",
+    )
+
+
+def _confirmation_item(confirmers: Sequence[AccountContact]) -> Item:
+    if confirmers:
+        names = ", ".join(f"{c.name} <{c.email}>" for c in confirmers)
+        return Item(
+            Check.EXECUTIVE_CONFIRMATION,
+            Status.UNKNOWN,
+            "confirmation link",
+            f"waiting for an answer; link sent to the executive on record: {names}",
+        )
+    return Item(
+        Check.EXECUTIVE_CONFIRMATION,
+        Status.FAIL,
+        "account contacts",
+        "no executive contact on record (confirmed, and past the waiting period) to confirm with",
+    )
