@@ -89,6 +89,14 @@ def _age(now: datetime, then: datetime | None) -> float:
 
 
 def _read(connection: Connection, now: datetime) -> Iterator[Metric]:
+    yield from _outbox(connection, now)
+    yield from _requests(connection)
+    yield from _jobs(connection, now)
+    yield from _audit(connection, now)
+    yield from _relay(connection, now)
+
+
+def _outbox(connection: Connection, now: datetime) -> Iterator[Metric]:
     pending, oldest = connection.execute(
         select(func.count(), func.min(OutboxMessage.created_at)).where(
             OutboxMessage.status == OutboxStatus.PENDING
@@ -111,6 +119,8 @@ def _read(connection: Connection, now: datetime) -> Iterator[Metric]:
         value=failed,
     )
 
+
+def _requests(connection: Connection) -> Iterator[Metric]:
     by_state = {
         (state, via): count
         for state, via, count in connection.execute(
@@ -136,6 +146,8 @@ def _read(connection: Connection, now: datetime) -> Iterator[Metric]:
         grants.add_metric([via.value], by_state.get((RequestState.EXECUTED, via), 0))
     yield grants
 
+
+def _jobs(connection: Connection, now: datetime) -> Iterator[Metric]:
     cooling = AccessRequest.state == RequestState.COOLING_OFF
     ending_soon = connection.execute(
         select(func.count()).where(
@@ -177,8 +189,8 @@ def _read(connection: Connection, now: datetime) -> Iterator[Metric]:
     due.add_metric(["prescreen"], prescreen_due)
     yield due
 
-    yield from _audit(connection, now)
 
+def _relay(connection: Connection, now: datetime) -> Iterator[Metric]:
     beat = connection.execute(select(func.max(RelayHeartbeat.beat_at))).scalar_one_or_none()
     if beat is not None:  # absent when no relay ever ran: the alert looks for absence too
         yield GaugeMetricFamily(
