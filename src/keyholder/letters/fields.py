@@ -53,11 +53,15 @@ DATE_PATTERNS = [
 # OCR sometimes sets the @ apart ("dana @ acme.example"), or adds a space next to
 # a dot in the local part ("olivia. novak@"), before one in the domain
 # ("acme .example"), after a hyphen in it ("umbrella- labs") or before its last
-# letter or two ("globe x.example"): those spaces are allowed (never after a
-# domain's dot: that is the end of a sentence).
+# letter or two ("globe x.example"): those spaces are allowed (after a
+# domain's dot only before a last label in small letters that ends the line,
+# "acme. example": elsewhere that is the end of a sentence).
 _LOCAL_PART = r"[A-Za-z0-9_%+-]+(?: ?\. ?[A-Za-z0-9_%+-]+)*"
 _LABEL = r"[A-Za-z0-9-]+(?:(?<=-) [A-Za-z0-9-]+)*(?: [A-Za-z0-9]{1,2}(?=\.))?"
-EMAIL = re.compile(rf"{_LOCAL_PART} ?@ ?{_LABEL}(?: ?\.{_LABEL})* ?\.[A-Za-z]{{2,}}")
+EMAIL = re.compile(
+    rf"{_LOCAL_PART} ?@ ?{_LABEL}(?: ?\.{_LABEL})*"
+    r"(?: ?\.[A-Za-z]{2,}|\. [a-z]{2,}(?=[.,;)]? *(?:\n|$)))"
+)
 # The last dot read as a space, when the address ends its line ("dana@acme example").
 EMAIL_LOST_DOT = re.compile(
     rf"{_LOCAL_PART} ?@ ?{_LABEL}(?:\.{_LABEL})* (?P<tld>[a-z]{{2,}})\.?$", re.MULTILINE
@@ -105,9 +109,18 @@ _DISPLAY = (
 _LEADER = r"\s*(?:\.{2,}\s*)?[:|]?\s*"
 _LABEL = r"\b(?:(?:enterprise|company)\s+account|account\s+name|account\s*(?=\.{2}|[:|]))"
 _LABELLED = re.compile(rf"{_LABEL}|\bcontract\b", re.IGNORECASE)
+# A form's dot leader is read as anything ("..........+.2.++.+-.:2", "....5.e2+---:"):
+# after a label, what lies on its line before a quoted name, or before the colon
+# ending a dot leader, is passed over.
+_ANY_LEADER = rf"[^\n{_OPEN_QUOTE}{_CLOSE_QUOTE}]{{0,60}}?"
+_DOT_LEADER = r"[ \t]*\.{2,}[^\n:|]{0,40}?[:|][ \t]*"
 ACCOUNT_LABELS = (
     re.compile(rf"{_LABEL}{_LEADER}{_QUOTED}", re.IGNORECASE | re.MULTILINE),
+    re.compile(rf"{_LABEL}{_ANY_LEADER}{_QUOTED}", re.IGNORECASE | re.MULTILINE),
     re.compile(rf"{_LABEL}{_LEADER}(?-i:{_SLUG_VALUE})(?![\w.@])", re.IGNORECASE | re.MULTILINE),
+    re.compile(
+        rf"{_LABEL}{_DOT_LEADER}(?-i:{_SLUG_VALUE})(?![\w.@])", re.IGNORECASE | re.MULTILINE
+    ),
     re.compile(rf"{_LABEL}{_LEADER}(?-i:{_DISPLAY})", re.IGNORECASE | re.MULTILINE),
     re.compile(rf"\baccount\s+{_QUOTED}", re.IGNORECASE | re.MULTILINE),
     re.compile(
@@ -235,7 +248,13 @@ def _account_name(index: TextIndex, body_end: int) -> Found | None:
             # Quotes say where a name starts and ends; bare words need more care.
             bare = group != "quoted"
             if value and not (
-                bare and (value.lower() in _NOT_ACCOUNT_NAMES or _LABELLED.search(value))
+                bare
+                and (
+                    value.lower() in _NOT_ACCOUNT_NAMES
+                    or _LABELLED.search(value)
+                    # the next line's own label ("...account:" then "Account Fabrikam")
+                    or re.match(r"account\b", value, re.IGNORECASE)
+                )
             ):
                 return index.found(value, match, group)
     return None

@@ -19,7 +19,7 @@ from keyholder.letters.checks import (
     unreadable_checks,
 )
 from keyholder.letters.clean import TURNED_SIDEWAYS, clean_page, ocr_ready, row_runs
-from keyholder.letters.document import Box, Image, Line, Page, TextSource
+from keyholder.letters.document import Box, Image, Line, Page, TextSource, Word
 from keyholder.letters.fields import LetterFields, extract_fields
 from keyholder.letters.load import Limits, load_pages, sniff
 from keyholder.letters.ocr import (
@@ -29,6 +29,8 @@ from keyholder.letters.ocr import (
     OcrFailed,
     OcrUnavailable,
     best_quarter_turns,
+    crop_region,
+    read_crops,
     read_region,
     read_regions,
     read_words,
@@ -38,6 +40,12 @@ from keyholder.letters.ocr import (
 from keyholder.letters.reconcile import reconcile_emails
 from keyholder.letters.report import SCHEMA, LetterReport, annotate
 from keyholder.letters.signature import SignatureFinding, find_signature
+from keyholder.letters.signature_block import (
+    first_column,
+    looks_like_name,
+    title_without_name,
+    typical_height,
+)
 
 OCR_TIMEOUT_SECONDS = 30
 # Ink on a page made ready for OCR (paper is 255), and how many dark pixels make
@@ -176,6 +184,13 @@ def read_signature_block_again(pages: list[Page], fields: LetterFields) -> Lette
         ]  # every page, no short cut
         if any(skipped):
             fields = extract_fields(pages)
+    # A title (or the address) under the closing with no name above it: the
+    # signature's strokes crossed the typed name, or OCR read it into another
+    # line; the row just above the title is read alone.
+    if fields.closing is not None and fields.executive_name is None:
+        page = pages[fields.closing.box.page - 1]
+        if read_name_above_title(page, fields.closing, ready=ready):
+            fields = extract_fields(pages)
     return fields
 
 
@@ -255,6 +270,77 @@ def read_skipped_ink(page: Page, *, ready: Ready | None = None) -> bool:
         return False
     page.lines = sorted([*page.lines, *added], key=lambda line: (line.box.y, line.box.x))
     return True
+
+
+# The typed name's row above a title, read alone and enlarged two ways (one run).
+NAME_READINGS = ((2.0, False), (3.0, True))
+
+
+def read_name_above_title(page: Page, closing: Line, *, ready: Ready | None = None) -> bool:
+    """Read the row one line's pitch above the first title (or address) under
+    ``closing`` that has no name above it; True when it reads as a name (it
+    replaces the lines read across that row)."""
+    if page.text_source is not TextSource.OCR:
+        return False
+    below = [line for line in page.lines if line.box.y > closing.box.bottom - 2]
+    height = typical_height(page.lines)
+    at = title_without_name(below, height)
+    if at is None:
+        return False
+    title = first_column(below[at], height).box
+    after = [line.box.y for line in below[at + 1 :] if line.box.y > title.bottom]
+    pitch = min(after[0] - title.y, 2 * title.height) if after else title.height * 3 // 2
+    pitch = max(pitch, title.height)
+    top = max(closing.box.bottom + 1, title.y - pitch - pitch // 4)
+    region = Box(page.number, title.x - pitch, top, page.width // 2 + pitch, title.y - 1 - top)
+    if region.height < title.height // 2:
+        return False
+    grey = _ocr_ready(page, ready)
+    crops = [
+        crop_region(grey, region, scale=scale, one_line=one_line)
+        for scale, one_line in NAME_READINGS
+    ]
+    for lines in read_crops(crops, config=REREAD_CONFIG, timeout=OCR_TIMEOUT_SECONDS):
+        words = tuple(word for line in lines for word in line.words)
+        if not words:
+            continue
+        name = _tidy_name(first_column(Line(words), height))
+        if name is not None and looks_like_name(name.text):
+            page.lines = sorted(
+                [
+                    line
+                    for line in page.lines
+                    if not region.y <= line.box.y + line.box.height // 2 < title.y
+                ]
+                + [name],
+                key=lambda line: (line.box.y, line.box.x),
+            )
+            return True
+    return False
+
+
+_EDGE_MARKS = re.compile(r"^[^\w]+|[^\w.]+$")
+
+
+def _tidy_name(line: Line) -> Line | None:
+    """A name row read alone, without the marks a signature's stroke leaves at
+    its words' ends ("“tena", "Sato~"), and a hyphen it drew between the two
+    words of a name read as one ("Kwame-Lindholm"): a name has two words or more."""
+    words = [
+        Word(_EDGE_MARKS.sub("", w.text), w.box, w.confidence)
+        for w in line.words
+        if _EDGE_MARKS.sub("", w.text)
+    ]
+    if len(words) == 1 and re.fullmatch(r"[A-Z][a-z]+-[A-Z][a-z]+", words[0].text):
+        first, last = words[0].text.split("-")
+        box = words[0].box
+        cut = box.width * len(first) // len(words[0].text)
+        words = [
+            Word(first, Box(box.page, box.x, box.y, cut, box.height), words[0].confidence),
+            Word(last, Box(box.page, box.x + cut, box.y, box.width - cut, box.height),
+                 words[0].confidence),
+        ]  # fmt: skip
+    return Line(tuple(words)) if words else None
 
 
 def read_tall_lines(page: Page, *, below: Line, ready: Ready | None = None) -> bool:
