@@ -107,7 +107,7 @@ _DISPLAY = (
     r"(?=\s*[,(]?\s*\(?(?:contract|agreement)\b|\s+be\s|;|\.\s+(?=[A-Z][a-z])|$)"
 )
 _LEADER = r"\s*(?:\.{2,}\s*)?[:|]?\s*"
-_LABEL = r"\b(?:(?:enterprise|company)\s+account|account\s+name|account\s*(?=\.{2}|[:|]))"
+_LABEL = r"\b(?:(?:enterprise|company)\s+account|account\s*name|account\s*(?=\.{2}|[:|]))"
 _LABELLED = re.compile(rf"{_LABEL}|\bcontract\b", re.IGNORECASE)
 # A form's dot leader is read as anything ("..........+.2.++.+-.:2", "....5.e2+---:"):
 # after a label, what lies on its line before a quoted name, or before the colon
@@ -128,14 +128,24 @@ ACCOUNT_LABELS = (
         re.IGNORECASE | re.MULTILINE,
     ),
     re.compile(rf"\baccount\s+(?-i:{_DISPLAY})", re.IGNORECASE | re.MULTILINE),
-    # A row of a table: "Account" and the value alone on their line.
-    re.compile(rf"^[ \t]*account[ \t]+(?-i:{_SLUG_VALUE})[ \t]*$", re.IGNORECASE | re.MULTILINE),
+    # A row of a table: "Account" and the value alone on their line (a cell's
+    # border read as "|" before them).
+    re.compile(rf"^[ \t|]*account[ \t]+(?-i:{_SLUG_VALUE})[ \t]*$", re.IGNORECASE | re.MULTILINE),
+    # A form's label and its value read as two lines (the leader between them lost).
+    re.compile(
+        rf"{_LABEL}[ \t]*\.?[ \t]*\n[ \t]*(?-i:{_SLUG_VALUE})[ \t]*$", re.IGNORECASE | re.MULTILINE
+    ),
 )
 _NOT_ACCOUNT_NAMES = {
     "of", "is", "to", "the", "and", "for", "holder", "name", "number", "has", "was", "with",
     "on", "in", "at", "by", "we", "our", "as", "be", "it", "access", "administrator",
     "admin", "that", "this", "which", "owner", "page", "contract", "team", "manager",
 }  # fmt: skip
+# A table's label read in quotes (cell borders): not a name.
+_LABEL_ONLY = re.compile(
+    r"(?:(?:enterprise|company)\s+)?account(?:\s*name)?|contract(?:\s+(?:number|no\.?|#))?",
+    re.IGNORECASE,
+)
 REASON = re.compile(
     r"\b(?:reason(?:\s+for\s+(?:the|this)\s+request)?(?:\s+is\s+that|\s+is)?\s*[:\-]?"
     r"|because)\s+(?P<value>[^\n]*(?:\n(?![A-Z][A-Za-z ]{2,30}:)[^\n]*){0,3})",
@@ -247,14 +257,18 @@ def _account_name(index: TextIndex, body_end: int) -> Found | None:
             # must not take the next line's label for a display name.
             # Quotes say where a name starts and ends; bare words need more care.
             bare = group != "quoted"
-            if value and not (
-                bare
-                and (
-                    value.lower() in _NOT_ACCOUNT_NAMES
-                    or _LABELLED.search(value)
-                    # the next line's own label ("...account:" then "Account Fabrikam")
-                    or re.match(r"account\b", value, re.IGNORECASE)
+            if (
+                value
+                and not (
+                    bare
+                    and (
+                        value.lower() in _NOT_ACCOUNT_NAMES
+                        or _LABELLED.search(value)
+                        # the next line's own label ("...account:" then "Account Fabrikam")
+                        or re.match(r"account\b", value, re.IGNORECASE)
+                    )
                 )
+                and not _LABEL_ONLY.fullmatch(value)
             ):
                 return index.found(value, match, group)
     return None
@@ -266,7 +280,7 @@ def _account_value(text: str, *, slug: bool) -> str:
     dot stays after an abbreviation: "Inc.", "B.V.")."""
     if slug:
         return text.lower()
-    value = " ".join(text.split()).strip(" ,;:")
+    value = " ".join(text.split()).strip(" ,;:" + _OPEN_QUOTE + _CLOSE_QUOTE)
     last = value.rsplit(" ", 1)[-1]
     if value.endswith(".") and len(last) > 4 and "." not in last[:-1]:
         value = value[:-1]

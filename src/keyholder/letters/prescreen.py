@@ -41,6 +41,7 @@ from keyholder.letters.reconcile import reconcile_emails
 from keyholder.letters.report import SCHEMA, LetterReport, annotate
 from keyholder.letters.signature import SignatureFinding, find_signature
 from keyholder.letters.signature_block import (
+    BLOCK_LINES,
     first_column,
     looks_like_name,
     title_without_name,
@@ -187,8 +188,9 @@ def read_signature_block_again(pages: list[Page], fields: LetterFields) -> Lette
     # A title (or the address) under the closing with no name above it: the
     # signature's strokes crossed the typed name, or OCR read it into another
     # line; the row just above the title is read alone.
-    if fields.closing is not None and fields.executive_name is None:
-        page = pages[fields.closing.box.page - 1]
+    # With no closing read, the title is looked for among the last page's last lines.
+    if fields.executive_name is None:
+        page = pages[fields.closing.box.page - 1] if fields.closing else pages[-1]
         if read_name_above_title(page, fields.closing, ready=ready):
             fields = extract_fields(pages)
     return fields
@@ -276,13 +278,17 @@ def read_skipped_ink(page: Page, *, ready: Ready | None = None) -> bool:
 NAME_READINGS = ((2.0, False), (3.0, True))
 
 
-def read_name_above_title(page: Page, closing: Line, *, ready: Ready | None = None) -> bool:
+def read_name_above_title(page: Page, closing: Line | None, *, ready: Ready | None = None) -> bool:
     """Read the row one line's pitch above the first title (or address) under
-    ``closing`` that has no name above it; True when it reads as a name (it
-    replaces the lines read across that row)."""
+    ``closing`` (or, with none, among the page's last lines) that has no name
+    above it; True when it reads as a name (it replaces the lines read across
+    that row)."""
     if page.text_source is not TextSource.OCR:
         return False
-    below = [line for line in page.lines if line.box.y > closing.box.bottom - 2]
+    if closing is not None:
+        below = [line for line in page.lines if line.box.y > closing.box.bottom - 2]
+    else:
+        below = page.lines[-BLOCK_LINES:]
     height = typical_height(page.lines)
     at = title_without_name(below, height)
     if at is None:
@@ -291,7 +297,7 @@ def read_name_above_title(page: Page, closing: Line, *, ready: Ready | None = No
     after = [line.box.y for line in below[at + 1 :] if line.box.y > title.bottom]
     pitch = min(after[0] - title.y, 2 * title.height) if after else title.height * 3 // 2
     pitch = max(pitch, title.height)
-    top = max(closing.box.bottom + 1, title.y - pitch - pitch // 4)
+    top = max(closing.box.bottom + 1 if closing else 0, title.y - pitch - pitch // 4)
     region = Box(page.number, title.x - pitch, top, page.width // 2 + pitch, title.y - 1 - top)
     if region.height < title.height // 2:
         return False
