@@ -12,7 +12,7 @@ from PIL import ImageDraw
 
 from keyholder.letters.document import Box, Line, Page, TextSource, Word
 from keyholder.letters.fields import TextIndex, _account_name, extract_fields
-from keyholder.letters.prescreen import _tidy_name, read_name_above_title
+from keyholder.letters.prescreen import _tidy_name, read_name_above_title, read_skipped_ink
 from keyholder.letters.signature_block import first_column
 from tests.letters import drawing
 from tests.letters.conftest import needs_tesseract
@@ -182,3 +182,34 @@ def test_the_name_s_row_is_read_alone_above_a_title_with_no_name() -> None:
     assert fields.executive_name.value == "Lena Sato"
     assert fields.executive_title is not None
     assert fields.executive_title.value == "Chief Technology Officer"
+
+
+@needs_tesseract
+def test_a_row_the_layout_skipped_is_read_above_the_closing_only() -> None:
+    image = PilImage.new("RGB", (1200, 500), "white")
+    draw = ImageDraw.Draw(image)
+    font = drawing.load_font("sans", 28)
+    rows = {"Please grant administrator access to our enterprise account:": 40,
+            "Company account Adventure Works": 120,
+            "Yours sincerely,": 220, "Jonas Hargreaves": 330}  # fmt: skip
+    for text, y in rows.items():
+        draw.text((100, y), text, fill="black", font=font)
+
+    def read(text: str, y: int) -> Line:
+        width = int(draw.textlength(text, font=font))
+        return Line((Word(text, Box(1, 100, y + 6, width, 28), 95.0),))
+
+    closing = read("Yours sincerely,", 220)
+    page = Page(
+        1,
+        np.asarray(image),
+        "image",
+        TextSource.OCR,
+        [read("Please grant administrator access to our enterprise account:", 40), closing],
+    )
+
+    assert read_skipped_ink(page, above=closing.box.y)
+
+    texts = [line.text for line in page.lines]
+    assert "Company account Adventure Works" in texts
+    assert not any("Hargreaves" in text for text in texts)

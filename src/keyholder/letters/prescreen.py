@@ -185,6 +185,13 @@ def read_signature_block_again(pages: list[Page], fields: LetterFields) -> Lette
         ]  # every page, no short cut
         if any(skipped):
             fields = extract_fields(pages)
+    elif any(getattr(fields, item) is None for item in BODY_ITEMS):
+        # Tesseract's layout can also skip a row of a form or a table in the body
+        # (the account's row beside a boxed value): with an item of the body
+        # missing, the ink no line covers above the closing is read.
+        page = pages[closing.box.page - 1]
+        if read_skipped_ink(page, ready=ready, above=closing.box.y):
+            fields = extract_fields(pages)
     # A title (or the address) under the closing with no name above it: the
     # signature's strokes crossed the typed name, or OCR read it into another
     # line; the row just above the title is read alone.
@@ -234,9 +241,10 @@ def read_under_closing(page: Page, closing: Line, *, ready: Ready | None = None)
     return True
 
 
-def read_skipped_ink(page: Page, *, ready: Ready | None = None) -> bool:
-    """Read each band of ink rows that no line read covers, as one block of text;
-    True when lines were found there (added to the page's lines).
+def read_skipped_ink(page: Page, *, ready: Ready | None = None, above: int | None = None) -> bool:
+    """Read each band of ink rows that no line read covers (``above``: only over
+    that row of pixels), as one block of text; True when lines were found there
+    (added to the page's lines).
 
     Only the columns the lines read span count: a photo's flattened edges can
     keep a strip of desk, which would make every row look inked.
@@ -250,6 +258,8 @@ def read_skipped_ink(page: Page, *, ready: Ready | None = None) -> bool:
     inked = (grey[:, left:right] < INK_LEVEL).sum(axis=1) >= MIN_INK_PER_ROW
     for line in page.lines:
         inked[max(0, line.box.y - 2) : line.box.bottom + 2] = False
+    if above is not None:
+        inked[max(0, above - line_height // 2) :] = False
     pad = line_height // 2
     regions = [
         Box(page.number, left, top - pad, right - left, bottom - top + 2 * pad)
@@ -274,6 +284,8 @@ def read_skipped_ink(page: Page, *, ready: Ready | None = None) -> bool:
     return True
 
 
+# The items of the letter's body (above the closing).
+BODY_ITEMS = ("account_name", "contract_number", "email_to_add", "reason", "date")
 # The typed name's row above a title, read alone and enlarged two ways (one run).
 NAME_READINGS = ((2.0, False), (3.0, True))
 
