@@ -45,6 +45,23 @@ def test_a_stamp_s_words_beside_the_name_and_title_are_another_column() -> None:
     assert fields.name_line is name  # the line as read still bounds the signature band
 
 
+def test_a_stamp_s_line_between_the_name_and_the_title_is_not_the_title() -> None:
+    y = 100 + 40 * 8
+    page = _with_block(
+        _line(y + 80, ("Charlotte", 100), ("Mensah", 200)),
+        _line(y + 100, ("17", 800), ("NOV", 830), ("2026", 870)),
+        _line(y + 120, ("Chief", 100), ("Technology", 160), ("Officer", 270)),
+        _line(y + 160, ("cmensah@contoso.example", 100)),
+    )
+
+    fields = extract_fields([page])
+
+    assert fields.executive_name is not None
+    assert fields.executive_name.value == "Charlotte Mensah"
+    assert fields.executive_title is not None
+    assert fields.executive_title.value == "Chief Technology Officer"
+
+
 def test_words_a_space_apart_are_one_column() -> None:
     line = _line(0, ("Jonas", 100), ("A.", 160), ("Byrne", 190))
     assert first_column(line, {1: 30.0}) is line

@@ -122,6 +122,7 @@ def read_block(following: list[Line], fields: LetterFields, height: dict[int, fl
             fields.typed_signature = Found(text, text, line.box)
         elif not _fragment(line, height):
             usable.append((position, first_column(line, height)))
+    usable = _aligned(usable, height)
     chosen = _name_above_title_or_email(usable)
     if chosen is None:
         before_title = []
@@ -169,6 +170,20 @@ def _usable(lines: list[Line], height: dict[int, float]) -> list[tuple[int, Line
         (i, first_column(line, height))
         for i, line in enumerate(lines)
         if not _fragment(line, height)
+    ]
+
+
+def _aligned(usable: list[tuple[int, Line]], height: dict[int, float]) -> list[tuple[int, Line]]:
+    """The block's lines without those that start ``COLUMN_GAP`` line heights or
+    more right of the block's (median) left edge: a stamp's date or a seal's
+    lettering on a line of its own between the name and the title."""
+    if len(usable) < 3:
+        return usable
+    left = sorted(line.box.x for _, line in usable)[len(usable) // 2]
+    return [
+        (i, line)
+        for i, line in usable
+        if line.box.x - left <= COLUMN_GAP * height.get(line.box.page, line.box.height)
     ]
 
 
@@ -223,7 +238,7 @@ def title_without_name(lines: list[Line], height: dict[int, float]) -> int | Non
     """The index in ``lines`` (the block, closing excluded) of the first title line
     or address alone when the line just above it is not a name: there the typed
     name was lost (the signature crosses it, or OCR read it into another line)."""
-    usable = _usable(lines, height)
+    usable = _aligned(_usable(lines, height), height)
     for n, (i, line) in enumerate(usable):
         if _title_or_email(line.text, alone=True):
             if n and looks_like_name(usable[n - 1][1].text):
