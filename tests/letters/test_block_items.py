@@ -10,6 +10,7 @@ import pytest
 from PIL import Image as PilImage
 from PIL import ImageDraw
 
+from keyholder.letters import prescreen
 from keyholder.letters.document import Box, Line, Page, TextSource, Word
 from keyholder.letters.fields import TextIndex, _account_name, extract_fields
 from keyholder.letters.prescreen import _tidy_name, read_name_above_title, read_skipped_ink
@@ -116,6 +117,10 @@ def _account(*lines: str) -> str | None:
             "Contoso Europe B.V.",
         ),
         (["Account name ...........5.e2+---: northwind-traders"], "northwind-traders"),
+        (
+            ['ACCOUNT wo cece eee ee eeeeees "Contoso Europe B.V." (contoso-eu)'],
+            "Contoso Europe B.V.",
+        ),
         # the label run together
         (
             ['" Accountname \u2014\u201cTailspin Toys (UK) Ltd" (tailspin-toys)'],
@@ -151,6 +156,22 @@ def test_account_names_in_forms_read_badly(lines: list[str], name: str) -> None:
 
 def test_a_sentence_after_the_label_is_no_name() -> None:
     assert _account("on our enterprise account. The details are below.") is None
+
+
+def test_with_no_closing_the_title_is_looked_for_after_the_body_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    image = np.full((400, 1200, 3), 255, dtype=np.uint8)
+    page = Page(1, image, "image", TextSource.OCR, [
+        _line(40, ("New", 100), ("administrator", 150), ("dana@acme.example", 600)),
+        _line(80, ("Please", 100), ("call", 170), ("us.", 220)),
+    ])  # fmt: skip
+    # Whatever row is read again reads as a name.
+    name = _line(0, ("Dana", 100), ("Whitfield", 150))
+    monkeypatch.setattr(prescreen, "read_crops", lambda crops, **_: [[name] for _ in crops])
+
+    # The body's "administrator" (a title word, its address a column apart) is no title.
+    assert not read_name_above_title(page, None)
 
 
 def test_a_name_row_tidied_of_a_stroke_s_marks() -> None:

@@ -300,7 +300,14 @@ def read_name_above_title(page: Page, closing: Line | None, *, ready: Ready | No
     if closing is not None:
         below = [line for line in page.lines if line.box.y > closing.box.bottom - 2]
     else:
-        below = page.lines[-BLOCK_LINES:]
+        # The lines after the body's last sentence (a line ending in a full stop
+        # or holding six words or more).
+        sentences = [
+            n
+            for n, line in enumerate(page.lines)
+            if line.text.rstrip().endswith((".", ":")) or len(line.words) >= 6
+        ]
+        below = page.lines[sentences[-1] + 1 if sentences else 0 :][:BLOCK_LINES]
     height = typical_height(page.lines)
     at = title_without_name(below, height)
     if at is None:
