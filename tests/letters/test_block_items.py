@@ -121,6 +121,11 @@ def _account(*lines: str) -> str | None:
             ['ACCOUNT wo cece eee ee eeeeees "Contoso Europe B.V." (contoso-eu)'],
             "Contoso Europe B.V.",
         ),
+        (["Account mame ..................: northwind-traders"], "northwind-traders"),
+        (
+            ['Company account " Adventure Works Cycles - EMEA', "Contract number X"],
+            "Adventure Works Cycles - EMEA",
+        ),
         # the label run together
         (
             ['" Accountname \u2014\u201cTailspin Toys (UK) Ltd" (tailspin-toys)'],

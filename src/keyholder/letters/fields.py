@@ -106,8 +106,13 @@ _DISPLAY = (
     r"(?P<display>[A-Z0-9][^\n]{1,80}?)"
     r"(?=\s*[,(]?\s*\(?(?:contract|agreement)\b|\s+be\s|;|\.\s+(?=[A-Z][a-z])|$)"
 )
-_LEADER = r"\s*(?:\.{2,}\s*)?[:|]?\s*"
-_LABEL = r"\b(?:(?:enterprise|company)\s+account|account\s*name|account\s*(?=\.{2}|[:|]))"
+# A table's border before the value can read as a lone quote mark.
+_LEADER = r"\s*(?:\.{2,}\s*)?[:|]?\s*(?:[\"'\u201c](?=\s*[A-Z]))?\s*"
+_LABEL = (
+    r"\b(?:(?:enterprise|company)\s+account|account\s*name|account\s*(?=\.{2}|[:|])"
+    # "Account" and one short word before a dot leader: the label ("name" misread)
+    r"|account\s+[a-z]{3,6}(?=\s*\.{2}))"
+)
 _LABELLED = re.compile(rf"{_LABEL}|\bcontract\b", re.IGNORECASE)
 # A form's dot leader is read as anything ("..........+.2.++.+-.:2", "....5.e2+---:"):
 # after a label, what lies on its line before a quoted name, or before the colon
