@@ -63,6 +63,21 @@ def test_a_stamp_s_line_between_the_name_and_the_title_is_not_the_title() -> Non
     assert fields.executive_title.value == "Chief Technology Officer"
 
 
+def test_a_second_reading_of_the_name_s_row_is_not_the_title() -> None:
+    y = 100 + 40 * 8
+    page = _with_block(
+        _line(y + 80, ("Charlotte", 100), ("Mensah", 200)),
+        _line(y + 84, ("hariotte", 110), ("Mensah", 200)),
+        _line(y + 120, ("Chief", 100), ("Technology", 160), ("Officer", 270)),
+        _line(y + 160, ("cmensah@contoso.example", 100)),
+    )
+
+    fields = extract_fields([page])
+
+    assert fields.executive_title is not None
+    assert fields.executive_title.value == "Chief Technology Officer"
+
+
 def test_words_a_space_apart_are_one_column() -> None:
     line = _line(0, ("Jonas", 100), ("A.", 160), ("Byrne", 190))
     assert first_column(line, {1: 30.0}) is line

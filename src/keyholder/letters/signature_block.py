@@ -145,8 +145,11 @@ def read_block(following: list[Line], fields: LetterFields, height: dict[int, fl
     fields.signature_lines = following[:position]
     name = without_marks(line.text)
     fields.executive_name = Found(name, line.text.strip(), line.box)
-    if chosen + 1 < len(usable):
-        title_line = usable[chosen + 1][1]
+    # The title is the next line down: not a second reading of the name's own
+    # row (a re-read of the block can add one beside the first).
+    after = [entry for entry in usable[chosen + 1 :] if not _same_row(entry[1], line)]
+    if after:
+        title_line = after[0][1]
         title = without_marks(title_line.text)
         if "@" not in title and re.search(r"[A-Za-z]{2,}", title):
             fields.executive_title = Found(title, title_line.text.strip(), title_line.box)
@@ -171,6 +174,11 @@ def _usable(lines: list[Line], height: dict[int, float]) -> list[tuple[int, Line
         for i, line in enumerate(lines)
         if not _fragment(line, height)
     ]
+
+
+def _same_row(line: Line, other: Line) -> bool:
+    middle = line.box.y + line.box.height // 2
+    return line.box.page == other.box.page and other.box.y <= middle <= other.box.bottom
 
 
 def _aligned(usable: list[tuple[int, Line]], height: dict[int, float]) -> list[tuple[int, Line]]:
