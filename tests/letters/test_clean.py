@@ -5,8 +5,11 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
+from PIL import Image as PilImage
+from PIL import ImageDraw
 
-from keyholder.letters.clean import find_page_quadrilateral
+from keyholder.letters.clean import _is_turned_sideways, find_page_quadrilateral
+from tests.letters import drawing
 
 PAGE_W, PAGE_H = 620, 860
 CORNERS = np.array([[190, 150], [830, 120], [870, 1060], [150, 1090]], dtype=np.float32)
@@ -58,3 +61,19 @@ class TestFindPage:
         scan[170:1030, 120:740] = page(header=False)[:, :]
 
         assert find_page_quadrilateral(scan) is None
+
+
+@pytest.mark.parametrize("edge", [1, 3])
+def test_a_dark_edge_down_one_side_does_not_make_an_upright_scan_sideways(edge: int) -> None:
+    # The scanner glass's edge: a thin dark column the whole page long (issue 14:
+    # a scan judged sideways, then straightened by 8 degrees the wrong way round).
+    image = PilImage.new("RGB", (1240, 1754), "white")
+    draw = ImageDraw.Draw(image)
+    font = drawing.load_font("sans", 24)
+    for row in range(8):
+        draw.text((120, 300 + 45 * row), "We would like to ask for a new administrator.",
+                  fill="black", font=font)  # fmt: skip
+    scan = np.asarray(image).copy()
+    scan[:, -edge:] = 30
+
+    assert not _is_turned_sideways(scan)

@@ -38,6 +38,8 @@ PAPER_LEVEL = 200
 DESKEW_STEP_DEGREES = 0.25
 # Ink this many pixels thick (a page 1000 pixels high) is a printed block, no text.
 SOLID_BLOCK = 9
+# The share of each side of the page left out when judging the text's direction.
+EDGE_MARGIN = 0.04
 # Mean of a 0/255 ink mask below which a page counts as blank (0.04% of its
 # pixels): a last page holding only the closing and the signature block has
 # about 0.4% ink, and its direction and tilt still need measuring.
@@ -76,7 +78,7 @@ def clean_page(image: Image) -> CleanedPage:
     # found in a photo has its own outline: lying landscape, it is turned (letters
     # are portrait), however little text there is to tell by.
     landscape_sheet = quad is not None and image.shape[1] > 1.2 * image.shape[0]
-    if landscape_sheet or _is_turned_sideways(image):
+    if landscape_sheet or _is_turned_sideways(image, scanned=quad is None):
         image = np.ascontiguousarray(np.rot90(image, k=-1))
         notes.append(TURNED_SIDEWAYS)
     image = _to_working_width(image)
@@ -96,11 +98,18 @@ def ocr_ready(image: Image) -> Image:
     return CleanedPage(image, grey).for_ocr
 
 
-def _is_turned_sideways(image: Image) -> bool:
+def _is_turned_sideways(image: Image, *, scanned: bool = True) -> bool:
     """Lines of text run vertically, or (too few lines to tell) the page is
     landscape: letters are portrait."""
     height, width = image.shape[:2]
-    scale = 1000 / max(height, width)
+    if scanned:
+        # A scan's outer edge is left out: the glass's edge or the lid's shadow
+        # down one side is a long dark column that made an upright scan look
+        # sideways (then straightened by 8 degrees the wrong way round). A sheet
+        # found in a photo is cut at its own outline already.
+        margin_y, margin_x = int(height * EDGE_MARGIN), int(width * EDGE_MARGIN)
+        image = image[margin_y : height - margin_y, margin_x : width - margin_x]
+    scale = 1000 / max(image.shape[:2])
     small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     grey = even_out_lighting(np.asarray(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY), dtype=np.uint8))
     ink = _without_solid_blocks(_ink_mask(grey))

@@ -53,11 +53,15 @@ DATE_PATTERNS = [
 # OCR sometimes sets the @ apart ("dana @ acme.example"), or adds a space next to
 # a dot in the local part ("olivia. novak@"), before one in the domain
 # ("acme .example"), after a hyphen in it ("umbrella- labs") or before its last
-# letter or two ("globe x.example"): those spaces are allowed (never after a
-# domain's dot: that is the end of a sentence).
+# letter or two ("globe x.example"): those spaces are allowed (after a
+# domain's dot only before a last label in small letters that ends the line,
+# "acme. example": elsewhere that is the end of a sentence).
 _LOCAL_PART = r"[A-Za-z0-9_%+-]+(?: ?\. ?[A-Za-z0-9_%+-]+)*"
 _LABEL = r"[A-Za-z0-9-]+(?:(?<=-) [A-Za-z0-9-]+)*(?: [A-Za-z0-9]{1,2}(?=\.))?"
-EMAIL = re.compile(rf"{_LOCAL_PART} ?@ ?{_LABEL}(?: ?\.{_LABEL})* ?\.[A-Za-z]{{2,}}")
+EMAIL = re.compile(
+    rf"{_LOCAL_PART} ?@ ?{_LABEL}(?: ?\.{_LABEL})*"
+    r"(?: ?\.[A-Za-z]{2,}|\. [a-z]{2,}(?=[.,;)]? *(?:\n|$)))"
+)
 # The last dot read as a space, when the address ends its line ("dana@acme example").
 EMAIL_LOST_DOT = re.compile(
     rf"{_LOCAL_PART} ?@ ?{_LABEL}(?:\.{_LABEL})* (?P<tld>[a-z]{{2,}})\.?$", re.MULTILINE
@@ -102,12 +106,28 @@ _DISPLAY = (
     r"(?P<display>[A-Z0-9][^\n]{1,80}?)"
     r"(?=\s*[,(]?\s*\(?(?:contract|agreement)\b|\s+be\s|;|\.\s+(?=[A-Z][a-z])|$)"
 )
-_LEADER = r"\s*(?:\.{2,}\s*)?[:|]?\s*"
-_LABEL = r"\b(?:(?:enterprise|company)\s+account|account\s+name|account\s*(?=\.{2}|[:|]))"
+# A table's border before the value can read as a lone quote mark.
+_LEADER = r"\s*(?:\.{2,}\s*)?[:|]?\s*(?:[\"'\u201c](?=\s*[A-Z]))?\s*"
+_LABEL = (
+    r"\b(?:(?:enterprise|company)\s+account|account\s*name|account\s*(?=\.{2}|[:|])"
+    # "Account" and one short word before a dot leader: the label ("name" misread)
+    r"|account\s+[a-z]{3,6}(?=\s*\.{2}))"
+)
 _LABELLED = re.compile(rf"{_LABEL}|\bcontract\b", re.IGNORECASE)
+# A form's dot leader is read as anything ("..........+.2.++.+-.:2", "....5.e2+---:"):
+# after a label, what lies on its line before a quoted name, or before the colon
+# ending a dot leader, is passed over.
+_ANY_LEADER = rf"[^\n{_OPEN_QUOTE}{_CLOSE_QUOTE}]{{0,60}}?"
+_DOT_LEADER = r"[ \t]*\.{2,}[^\n:|]{0,40}?[:|][ \t]*"
 ACCOUNT_LABELS = (
     re.compile(rf"{_LABEL}{_LEADER}{_QUOTED}", re.IGNORECASE | re.MULTILINE),
+    re.compile(rf"{_LABEL}{_ANY_LEADER}{_QUOTED}", re.IGNORECASE | re.MULTILINE),
+    # A row starting "Account" with a quoted name on it, whatever the leader read as.
+    re.compile(rf"^[ \t|]*account\b{_ANY_LEADER}{_QUOTED}", re.IGNORECASE | re.MULTILINE),
     re.compile(rf"{_LABEL}{_LEADER}(?-i:{_SLUG_VALUE})(?![\w.@])", re.IGNORECASE | re.MULTILINE),
+    re.compile(
+        rf"{_LABEL}{_DOT_LEADER}(?-i:{_SLUG_VALUE})(?![\w.@])", re.IGNORECASE | re.MULTILINE
+    ),
     re.compile(rf"{_LABEL}{_LEADER}(?-i:{_DISPLAY})", re.IGNORECASE | re.MULTILINE),
     re.compile(rf"\baccount\s+{_QUOTED}", re.IGNORECASE | re.MULTILINE),
     re.compile(
@@ -115,14 +135,24 @@ ACCOUNT_LABELS = (
         re.IGNORECASE | re.MULTILINE,
     ),
     re.compile(rf"\baccount\s+(?-i:{_DISPLAY})", re.IGNORECASE | re.MULTILINE),
-    # A row of a table: "Account" and the value alone on their line.
-    re.compile(rf"^[ \t]*account[ \t]+(?-i:{_SLUG_VALUE})[ \t]*$", re.IGNORECASE | re.MULTILINE),
+    # A row of a table: "Account" and the value alone on their line (a cell's
+    # border read as "|" before them).
+    re.compile(rf"^[ \t|]*account[ \t]+(?-i:{_SLUG_VALUE})[ \t]*$", re.IGNORECASE | re.MULTILINE),
+    # A form's label and its value read as two lines (the leader between them lost).
+    re.compile(
+        rf"{_LABEL}[ \t]*\.?[ \t]*\n[ \t]*(?-i:{_SLUG_VALUE})[ \t]*$", re.IGNORECASE | re.MULTILINE
+    ),
 )
 _NOT_ACCOUNT_NAMES = {
     "of", "is", "to", "the", "and", "for", "holder", "name", "number", "has", "was", "with",
     "on", "in", "at", "by", "we", "our", "as", "be", "it", "access", "administrator",
     "admin", "that", "this", "which", "owner", "page", "contract", "team", "manager",
 }  # fmt: skip
+# A table's label read in quotes (cell borders): not a name.
+_LABEL_ONLY = re.compile(
+    r"(?:(?:enterprise|company)\s+)?account(?:\s*name)?|contract(?:\s+(?:number|no\.?|#))?",
+    re.IGNORECASE,
+)
 REASON = re.compile(
     r"\b(?:reason(?:\s+for\s+(?:the|this)\s+request)?(?:\s+is\s+that|\s+is)?\s*[:\-]?"
     r"|because)\s+(?P<value>[^\n]*(?:\n(?![A-Z][A-Za-z ]{2,30}:)[^\n]*){0,3})",
@@ -234,8 +264,18 @@ def _account_name(index: TextIndex, body_end: int) -> Found | None:
             # must not take the next line's label for a display name.
             # Quotes say where a name starts and ends; bare words need more care.
             bare = group != "quoted"
-            if value and not (
-                bare and (value.lower() in _NOT_ACCOUNT_NAMES or _LABELLED.search(value))
+            if (
+                value
+                and not (
+                    bare
+                    and (
+                        value.lower() in _NOT_ACCOUNT_NAMES
+                        or _LABELLED.search(value)
+                        # the next line's own label ("...account:" then "Account Fabrikam")
+                        or re.match(r"account\b", value, re.IGNORECASE)
+                    )
+                )
+                and not _LABEL_ONLY.fullmatch(value)
             ):
                 return index.found(value, match, group)
     return None
@@ -247,7 +287,7 @@ def _account_value(text: str, *, slug: bool) -> str:
     dot stays after an abbreviation: "Inc.", "B.V.")."""
     if slug:
         return text.lower()
-    value = " ".join(text.split()).strip(" ,;:")
+    value = " ".join(text.split()).strip(" ,;:" + _OPEN_QUOTE + _CLOSE_QUOTE)
     last = value.rsplit(" ", 1)[-1]
     if value.endswith(".") and len(last) > 4 and "." not in last[:-1]:
         value = value[:-1]

@@ -19,7 +19,7 @@ from keyholder.letters.checks import (
     unreadable_checks,
 )
 from keyholder.letters.clean import TURNED_SIDEWAYS, clean_page, ocr_ready, row_runs
-from keyholder.letters.document import Box, Image, Line, Page, TextSource
+from keyholder.letters.document import Box, Image, Line, Page, TextSource, Word
 from keyholder.letters.fields import LetterFields, extract_fields
 from keyholder.letters.load import Limits, load_pages, sniff
 from keyholder.letters.ocr import (
@@ -29,6 +29,8 @@ from keyholder.letters.ocr import (
     OcrFailed,
     OcrUnavailable,
     best_quarter_turns,
+    crop_region,
+    read_crops,
     read_region,
     read_regions,
     read_words,
@@ -38,6 +40,13 @@ from keyholder.letters.ocr import (
 from keyholder.letters.reconcile import reconcile_emails
 from keyholder.letters.report import SCHEMA, LetterReport, annotate
 from keyholder.letters.signature import SignatureFinding, find_signature
+from keyholder.letters.signature_block import (
+    BLOCK_LINES,
+    first_column,
+    looks_like_name,
+    title_without_name,
+    typical_height,
+)
 
 OCR_TIMEOUT_SECONDS = 30
 # Ink on a page made ready for OCR (paper is 255), and how many dark pixels make
@@ -176,6 +185,21 @@ def read_signature_block_again(pages: list[Page], fields: LetterFields) -> Lette
         ]  # every page, no short cut
         if any(skipped):
             fields = extract_fields(pages)
+    elif any(getattr(fields, item) is None for item in BODY_ITEMS):
+        # Tesseract's layout can also skip a row of a form or a table in the body
+        # (the account's row beside a boxed value): with an item of the body
+        # missing, the ink no line covers above the closing is read.
+        page = pages[closing.box.page - 1]
+        if read_skipped_ink(page, ready=ready, above=closing.box.y):
+            fields = extract_fields(pages)
+    # A title (or the address) under the closing with no name above it: the
+    # signature's strokes crossed the typed name, or OCR read it into another
+    # line; the row just above the title is read alone.
+    # With no closing read, the title is looked for among the last page's last lines.
+    if fields.executive_name is None:
+        page = pages[fields.closing.box.page - 1] if fields.closing else pages[-1]
+        if read_name_above_title(page, fields.closing, ready=ready):
+            fields = extract_fields(pages)
     return fields
 
 
@@ -217,9 +241,10 @@ def read_under_closing(page: Page, closing: Line, *, ready: Ready | None = None)
     return True
 
 
-def read_skipped_ink(page: Page, *, ready: Ready | None = None) -> bool:
-    """Read each band of ink rows that no line read covers, as one block of text;
-    True when lines were found there (added to the page's lines).
+def read_skipped_ink(page: Page, *, ready: Ready | None = None, above: int | None = None) -> bool:
+    """Read each band of ink rows that no line read covers (``above``: only over
+    that row of pixels), as one block of text; True when lines were found there
+    (added to the page's lines).
 
     Only the columns the lines read span count: a photo's flattened edges can
     keep a strip of desk, which would make every row look inked.
@@ -233,6 +258,8 @@ def read_skipped_ink(page: Page, *, ready: Ready | None = None) -> bool:
     inked = (grey[:, left:right] < INK_LEVEL).sum(axis=1) >= MIN_INK_PER_ROW
     for line in page.lines:
         inked[max(0, line.box.y - 2) : line.box.bottom + 2] = False
+    if above is not None:
+        inked[max(0, above - line_height // 2) :] = False
     pad = line_height // 2
     regions = [
         Box(page.number, left, top - pad, right - left, bottom - top + 2 * pad)
@@ -255,6 +282,90 @@ def read_skipped_ink(page: Page, *, ready: Ready | None = None) -> bool:
         return False
     page.lines = sorted([*page.lines, *added], key=lambda line: (line.box.y, line.box.x))
     return True
+
+
+# The items of the letter's body (above the closing).
+BODY_ITEMS = ("account_name", "contract_number", "email_to_add", "reason", "date")
+# The typed name's row above a title, read alone and enlarged two ways (one run).
+NAME_READINGS = ((2.0, False), (3.0, True))
+
+
+def read_name_above_title(page: Page, closing: Line | None, *, ready: Ready | None = None) -> bool:
+    """Read the row one line's pitch above the first title (or address) under
+    ``closing`` (or, with none, among the page's last lines) that has no name
+    above it; True when it reads as a name (it replaces the lines read across
+    that row)."""
+    if page.text_source is not TextSource.OCR:
+        return False
+    if closing is not None:
+        below = [line for line in page.lines if line.box.y > closing.box.bottom - 2]
+    else:
+        # The lines after the body's last sentence (a line ending in a full stop
+        # or holding six words or more).
+        sentences = [
+            n
+            for n, line in enumerate(page.lines)
+            if line.text.rstrip().endswith((".", ":")) or len(line.words) >= 6
+        ]
+        below = page.lines[sentences[-1] + 1 if sentences else 0 :][:BLOCK_LINES]
+    height = typical_height(page.lines)
+    at = title_without_name(below, height)
+    if at is None:
+        return False
+    title = first_column(below[at], height).box
+    after = [line.box.y for line in below[at + 1 :] if line.box.y > title.bottom]
+    pitch = min(after[0] - title.y, 2 * title.height) if after else title.height * 3 // 2
+    pitch = max(pitch, title.height)
+    top = max(closing.box.bottom + 1 if closing else 0, title.y - pitch - pitch // 4)
+    region = Box(page.number, title.x - pitch, top, page.width // 2 + pitch, title.y - 1 - top)
+    if region.height < title.height // 2:
+        return False
+    grey = _ocr_ready(page, ready)
+    crops = [
+        crop_region(grey, region, scale=scale, one_line=one_line)
+        for scale, one_line in NAME_READINGS
+    ]
+    for lines in read_crops(crops, config=REREAD_CONFIG, timeout=OCR_TIMEOUT_SECONDS):
+        words = tuple(word for line in lines for word in line.words)
+        if not words:
+            continue
+        name = _tidy_name(first_column(Line(words), height))
+        if name is not None and looks_like_name(name.text):
+            page.lines = sorted(
+                [
+                    line
+                    for line in page.lines
+                    if not region.y <= line.box.y + line.box.height // 2 < title.y
+                ]
+                + [name],
+                key=lambda line: (line.box.y, line.box.x),
+            )
+            return True
+    return False
+
+
+_EDGE_MARKS = re.compile(r"^[^\w]+|[^\w.]+$")
+
+
+def _tidy_name(line: Line) -> Line | None:
+    """A name row read alone, without the marks a signature's stroke leaves at
+    its words' ends ("“tena", "Sato~"), and a hyphen it drew between the two
+    words of a name read as one ("Kwame-Lindholm"): a name has two words or more."""
+    words = [
+        Word(_EDGE_MARKS.sub("", w.text), w.box, w.confidence)
+        for w in line.words
+        if _EDGE_MARKS.sub("", w.text)
+    ]
+    if len(words) == 1 and re.fullmatch(r"[A-Z][a-z]+-[A-Z][a-z]+", words[0].text):
+        first, last = words[0].text.split("-")
+        box = words[0].box
+        cut = box.width * len(first) // len(words[0].text)
+        words = [
+            Word(first, Box(box.page, box.x, box.y, cut, box.height), words[0].confidence),
+            Word(last, Box(box.page, box.x + cut, box.y, box.width - cut, box.height),
+                 words[0].confidence),
+        ]  # fmt: skip
+    return Line(tuple(words)) if words else None
 
 
 def read_tall_lines(page: Page, *, below: Line, ready: Ready | None = None) -> bool:

@@ -35,6 +35,10 @@ TALL_LINE = 1.6
 FRAGMENT = 0.5
 BODY_CONFIDENCE = 80.0
 BLOCK_LINES = 6  # lines the typed name may have under it, when found from below
+# Words this many line heights to the right of the one before them are another
+# column: a stamp's date or a seal's lettering read into the typed name's line
+# ("Charlotte Mensah      17 NOV"). A space between words is under one height.
+COLUMN_GAP = 3.0
 TYPED_SIGNATURE = re.compile(r"^\s*[/|lI1]\s?[sS5]\s?[/|lI1]\s*\S")
 # A person's name: two to five words, each capitalised ("O'Donnell", "Al-Mansouri",
 # "Schäfer", "J.") or a lower-case particle ("van der Berg").
@@ -117,7 +121,8 @@ def read_block(following: list[Line], fields: LetterFields, height: dict[int, fl
         if TYPED_SIGNATURE.match(text):
             fields.typed_signature = Found(text, text, line.box)
         elif not _fragment(line, height):
-            usable.append((position, line))
+            usable.append((position, first_column(line, height)))
+    usable = _aligned(usable, height)
     chosen = _name_above_title_or_email(usable)
     if chosen is None:
         before_title = []
@@ -127,21 +132,67 @@ def read_block(following: list[Line], fields: LetterFields, height: dict[int, fl
             before_title.append(entry)
         candidates = [
             (line.confidence, n) for n, (_, line) in enumerate(before_title)
-            if _looks_like_name(line.text) and line.confidence >= 50
+            if looks_like_name(line.text) and line.confidence >= 50
         ]  # fmt: skip
         if not candidates:
             return
         _, chosen = max(candidates)  # ties: the later line, nearest the title
     position, line = usable[chosen]
-    fields.name_line = line
+    # The line as read stays the block's anchor (the signature band is measured
+    # from it and its words are not taken for typed text there); the items are
+    # read from its first column.
+    fields.name_line = following[position]
     fields.signature_lines = following[:position]
-    name = _without_marks(line.text)
+    name = without_marks(line.text)
     fields.executive_name = Found(name, line.text.strip(), line.box)
-    if chosen + 1 < len(usable):
-        title_line = usable[chosen + 1][1]
-        title = title_line.text.strip()
+    # The title is the next line down: not a second reading of the name's own
+    # row (a re-read of the block can add one beside the first).
+    after = [entry for entry in usable[chosen + 1 :] if not _same_row(entry[1], line)]
+    if after:
+        title_line = after[0][1]
+        title = without_marks(title_line.text)
         if "@" not in title and re.search(r"[A-Za-z]{2,}", title):
-            fields.executive_title = Found(title, title, title_line.box)
+            fields.executive_title = Found(title, title_line.text.strip(), title_line.box)
+
+
+def first_column(line: Line, height: dict[int, float]) -> Line:
+    """The line's words up to the first gap wider than ``COLUMN_GAP`` line heights
+    (the line itself when there is none)."""
+    typical = height.get(line.box.page, 0.0) or float(
+        sorted(w.box.height for w in line.words)[len(line.words) // 2]
+    )
+    for n in range(1, len(line.words)):
+        if line.words[n].box.x - line.words[n - 1].box.right > COLUMN_GAP * typical:
+            return Line(line.words[:n])
+    return line
+
+
+def _usable(lines: list[Line], height: dict[int, float]) -> list[tuple[int, Line]]:
+    """The lines that are not fragments, each cut to its first column, with their index."""
+    return [
+        (i, first_column(line, height))
+        for i, line in enumerate(lines)
+        if not _fragment(line, height)
+    ]
+
+
+def _same_row(line: Line, other: Line) -> bool:
+    middle = line.box.y + line.box.height // 2
+    return line.box.page == other.box.page and other.box.y <= middle <= other.box.bottom
+
+
+def _aligned(usable: list[tuple[int, Line]], height: dict[int, float]) -> list[tuple[int, Line]]:
+    """The block's lines without those that start ``COLUMN_GAP`` line heights or
+    more right of the block's (median) left edge: a stamp's date or a seal's
+    lettering on a line of its own between the name and the title."""
+    if len(usable) < 3:
+        return usable
+    left = sorted(line.box.x for _, line in usable)[len(usable) // 2]
+    return [
+        (i, line)
+        for i, line in usable
+        if line.box.x - left <= COLUMN_GAP * height.get(line.box.page, line.box.height)
+    ]
 
 
 def _fragment(line: Line, height: dict[int, float]) -> bool:
@@ -150,7 +201,7 @@ def _fragment(line: Line, height: dict[int, float]) -> bool:
     return letters_in(line.text) < 3 or bool(typical and line.box.height < FRAGMENT * typical)
 
 
-def _without_marks(text: str) -> str:
+def without_marks(text: str) -> str:
     """The line without the words that hold no letter at either end: a signature's
     flourish through the typed name reads as "=" or "~" beside it (photos)."""
     words = text.split()
@@ -161,9 +212,9 @@ def _without_marks(text: str) -> str:
     return " ".join(words)
 
 
-def _looks_like_name(text: str) -> bool:
+def looks_like_name(text: str) -> bool:
     """Two to five words, capitalised or name particles, not all capitals, no title."""
-    words = _without_marks(text).split()
+    words = without_marks(text).split()
     if not 2 <= len(words) <= 5 or text.isupper() or TITLE_WORDS.search(text) or "@" in text:
         return False
     capitalised = 0
@@ -187,7 +238,20 @@ def _title_or_email(text: str, *, alone: bool = False) -> bool:
 def _name_above_title_or_email(usable: list[tuple[int, Line]]) -> int | None:
     for n in range(1, len(usable)):
         if _title_or_email(usable[n][1].text):
-            return n - 1 if _looks_like_name(usable[n - 1][1].text) else None
+            return n - 1 if looks_like_name(usable[n - 1][1].text) else None
+    return None
+
+
+def title_without_name(lines: list[Line], height: dict[int, float]) -> int | None:
+    """The index in ``lines`` (the block, closing excluded) of the first title line
+    or address alone when the line just above it is not a name: there the typed
+    name was lost (the signature crosses it, or OCR read it into another line)."""
+    usable = _aligned(_usable(lines, height), height)
+    for n, (i, line) in enumerate(usable):
+        if _title_or_email(line.text, alone=True):
+            if n and looks_like_name(usable[n - 1][1].text):
+                return None
+            return i
     return None
 
 
@@ -195,12 +259,12 @@ def name_from_below(lines: list[Line], height: dict[int, float]) -> int | None:
     """The last name-like line followed by a title or an address alone: the typed
     name. The block ends the letter: only its own few lines (title, company,
     address, telephone, a footer) may follow it."""
-    usable = [(i, line) for i, line in enumerate(lines) if not _fragment(line, height)]
+    usable = _usable(lines, height)
     for n in range(len(usable) - 2, max(-1, len(usable) - 2 - BLOCK_LINES), -1):
         below = usable[n + 1][1].text
         if ":" in below and "@" not in below:  # "Re: Administrator access"
             continue
-        if _looks_like_name(usable[n][1].text) and _title_or_email(below, alone=True):
+        if looks_like_name(usable[n][1].text) and _title_or_email(below, alone=True):
             return usable[n][0]
     return None
 
