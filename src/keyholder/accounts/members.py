@@ -46,7 +46,9 @@ def list_members(uow: UnitOfWork, account_name: str, *, actor: Actor) -> Sequenc
         return repository.members(uow.session, account.id)
 
 
-def get_member(uow: UnitOfWork, account_name: str, email: str, *, actor: Actor) -> Membership:
+def get_member(
+    uow: UnitOfWork, account_name: str, email: str, *, actor: Actor
+) -> repository.MemberRecord:
     """One member of an account (by name or id), by email. Visible to its members and to staff.
 
     The API's hottest read: one query finds the account, whether the actor is
@@ -72,7 +74,8 @@ def get_member(uow: UnitOfWork, account_name: str, email: str, *, actor: Actor) 
         if member is None:
             normalized = normalize_email(email)
             if normalized != typed:  # not ASCII: the first lookup could not match
-                member = repository.membership_by_email(uow.session, found.account_id, normalized)
+                stored = repository.membership_by_email(uow.session, found.account_id, normalized)
+                member = repository.MemberRecord.of(stored) if stored is not None else None
             if member is None:
                 raise NotFound(f"{normalized} is not a member of {found.account_name!r}")
     return member

@@ -6,15 +6,12 @@ import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar, cast
 
-from sqlalchemy import Engine, Select, and_, bindparam, false, func, inspect, select
-from sqlalchemy.orm import Session, aliased, make_transient_to_detached, selectinload
-from sqlalchemy.orm.attributes import instance_dict
+from sqlalchemy import Engine, Select, and_, bindparam, false, func, select
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from keyholder.accounts.models import EnterpriseAccount, Invitation, Membership
 from keyholder.accounts.permissions import ADMIN_PERMISSION, PermissionSet, grants
-from keyholder.db.base import Base
 from keyholder.db.prepared import PreparedRead
 from keyholder.identity.actor import Actor
 from keyholder.identity.models import User
@@ -99,9 +96,6 @@ def membership_by_email(session: Session, account_id: uuid.UUID, email: str) -> 
     )
 
 
-_Model = TypeVar("_Model", bound=Base)
-
-
 @dataclass(frozen=True, slots=True)
 class MemberLookup:
     """What one query found about "member ``email`` of account ``name``, asked by a user"."""
@@ -109,7 +103,45 @@ class MemberLookup:
     account_id: uuid.UUID
     account_name: str
     caller_is_member: bool
-    member: Membership | None
+    member: MemberRecord | None
+
+
+@dataclass(frozen=True, slots=True)
+class MemberUser:
+    id: uuid.UUID
+    email: str
+
+
+@dataclass(frozen=True, slots=True)
+class MemberRecord:
+    """A membership as read for an answer: its columns and its user's id and email.
+
+    Plain values, not an ORM instance: the member lookup runs on every
+    permission check, and building detached ORM instances cost it more than
+    the query (benchmarks/README.md, "A plain record for the member lookup").
+    """
+
+    id: uuid.UUID
+    account_id: uuid.UUID
+    user_id: uuid.UUID
+    permissions: PermissionSet
+    added_by_id: uuid.UUID | None
+    created_at: datetime
+    updated_at: datetime
+    user: MemberUser
+
+    @classmethod
+    def of(cls, membership: Membership) -> MemberRecord:
+        return cls(
+            id=membership.id,
+            account_id=membership.account_id,
+            user_id=membership.user_id,
+            permissions=membership.permissions,
+            added_by_id=membership.added_by_id,
+            created_at=membership.created_at,
+            updated_at=membership.updated_at,
+            user=MemberUser(id=membership.user.id, email=membership.user.email),
+        )
 
 
 _CALLER = aliased(Membership, name="caller_membership")
@@ -158,9 +190,8 @@ def member_lookup(
     One indexed query returning a plain row, not ORM loading: this is the API's
     hottest read, run as a ``PreparedRead`` (``engine`` from the unit of work's
     ``read_engine``). None when no account has the name; ``member`` is None when
-    ``email`` (None matches nobody) is not a member. The membership comes back
-    detached, as from a closed session: its user has ``id`` and ``email``
-    loaded, and reading anything not loaded raises instead of returning None.
+    ``email`` (None matches nobody) is not a member; else it is a
+    ``MemberRecord`` of the selected columns.
     """
     row = None
     account_id = account_id_in(account_name)
@@ -176,9 +207,7 @@ def member_lookup(
         return None
     member = None
     if row.id is not None:
-        user = _detached(User, id=row.user_id, email=row.email)
-        member = _detached(
-            Membership,
+        member = MemberRecord(
             id=row.id,
             account_id=row.account_id,
             user_id=row.user_id,
@@ -186,7 +215,7 @@ def member_lookup(
             added_by_id=row.added_by_id,
             created_at=row.created_at,
             updated_at=row.updated_at,
-            user=user,
+            user=MemberUser(id=row.user_id, email=row.email),
         )
     return MemberLookup(
         account_id=row.account_id,
@@ -194,19 +223,6 @@ def member_lookup(
         caller_is_member=row.caller_membership_id is not None,
         member=member,
     )
-
-
-def _detached(cls: type[_Model], **loaded: object) -> _Model:
-    """An instance of ``cls`` as a closed session leaves it, with ``loaded`` as its state.
-
-    Filled the way the ORM's loader fills a row's instance (no attribute
-    events, at half the cost of the constructor); every other attribute reads
-    as expired and raises DetachedInstanceError.
-    """
-    instance = cast(_Model, inspect(cls).class_manager.new_instance())
-    instance_dict(instance).update(loaded)
-    make_transient_to_detached(instance)
-    return instance
 
 
 def members(session: Session, account_id: uuid.UUID) -> Sequence[Membership]:

@@ -20,6 +20,7 @@ from keyholder.accounts.models import (
     Membership,
 )
 from keyholder.accounts.permissions import PermissionSet, ordered
+from keyholder.accounts.repository import MemberRecord
 
 
 class PermissionOut(BaseModel):
@@ -110,7 +111,7 @@ def permissions_out(permissions: PermissionSet) -> list[PermissionOut]:
     return [PermissionOut(name=p.value) for p in ordered(permissions)]
 
 
-def member_out(membership: Membership) -> MemberOut:
+def member_out(membership: Membership | MemberRecord) -> MemberOut:
     return MemberOut(
         id=membership.id,
         user=UserOut(id=membership.user.id, email=membership.user.email),

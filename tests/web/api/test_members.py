@@ -52,6 +52,19 @@ class TestListAndGet:
         assert one.headers["content-type"] == listed.headers["content-type"]
         assert one.json() == listed.json()[0]
 
+    def test_an_address_with_non_ascii_letters_is_found_as_typed(
+        self, client, factories, acme, alice
+    ):
+        # Not ASCII, so not looked up as typed: normalised first, then found (the
+        # lookup's second path), and answered in the same shape as the list.
+        jurgen = factories.user("jürgen@acme.example")
+        factories.member(acme, jurgen, "view")
+        headers = factories.auth(alice)
+        one = client.get(MEMBERS.format("acme-corp") + "/JÜRGEN@acme.example", headers=headers)
+        assert one.status_code == 200, one.text
+        listed = client.get(MEMBERS.format("acme-corp"), headers=headers).json()
+        assert one.json() == next(m for m in listed if m["user"]["id"] == str(jurgen.id))
+
     def test_unknown_member_is_404(self, client, factories, acme, alice):
         response = client.get(
             MEMBERS.format("acme-corp") + "/nobody@acme.example", headers=factories.auth(alice)
