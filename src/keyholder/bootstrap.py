@@ -15,6 +15,7 @@ argon2 pool, the rate limiter's storage or the letters (issue 16 item 7).
 from __future__ import annotations
 
 import threading
+from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -60,6 +61,8 @@ class Runtime:
         self.clock = clock
         self.mail_transport = mail_transport
         self.mail_queued = threading.Event()
+        # When this process last swept for a periodic job (``worker``), by job.
+        self.last_sweeps: dict[str, datetime] = {}
         self._read_sessions, self._write_sessions = make_session_factories(engine)
         # An adapter given here fills its cached property: it is never built.
         if rate_limiter is not None:

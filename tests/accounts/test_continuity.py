@@ -9,7 +9,7 @@ import pytest
 
 from keyholder.accounts import members, overview
 from keyholder.accounts.continuity import remind_single_admins
-from keyholder.worker import run_jobs_once
+from keyholder.worker import REMINDER_PAGE, run_jobs_once
 from tests.factories import OPERATOR
 
 
@@ -106,6 +106,27 @@ class TestReminderJob:
         factories.admin_of(acme, "alice@acme.example")
         assert run_jobs_once(runtime).reminded == 1
         assert run_jobs_once(runtime).reminded == 0
+
+    def test_the_worker_sweeps_hourly_unless_reminders_are_waiting(
+        self, runtime, factories, acme, outbox, clock
+    ):
+        # Finding the accounts due scans every admin: not on every 15-second pass.
+        factories.admin_of(acme, "alice@acme.example")
+        assert run_jobs_once(runtime).reminded == 1
+        other = factories.account("other-corp")
+        factories.admin_of(other, "olga@other.example")
+        assert run_jobs_once(runtime).reminded == 0  # swept a moment ago
+        clock.advance(timedelta(hours=1))
+        assert run_jobs_once(runtime).reminded == 1
+
+    def test_a_full_page_of_reminders_sweeps_again_on_the_next_pass(
+        self, runtime, factories, outbox
+    ):
+        for n in range(REMINDER_PAGE + 5):
+            account = factories.account(f"single-{n}")
+            factories.admin_of(account, f"admin{n}@single.example")
+        assert run_jobs_once(runtime).reminded == REMINDER_PAGE
+        assert run_jobs_once(runtime).reminded == 5
 
     def test_workers_running_at_once_send_one_reminder(self, runtime, factories, acme, outbox):
         """Several worker processes on one database: the claim makes one of them send it."""
