@@ -156,3 +156,16 @@ def test_overlap_reaches_the_typed_lines() -> None:
     assert top < 0
     assert bottom > band.gap
     assert reached["none"].y_mm > -1.0
+
+
+@pytest.mark.parametrize("condition", ["clean", "photo"])
+def test_signature_bands_judge_signed_and_unsigned_bands(condition: str) -> None:
+    from benchmarks.signature_bands import one_band
+
+    signed = one_band(5, 0, condition, "ballpoint", True)
+    unsigned = one_band(5, 1, condition, None, False)
+
+    assert (signed.signed, signed.pen) == (True, "ballpoint")
+    assert signed.level != "no handwriting", signed.evidence
+    assert (unsigned.signed, unsigned.pen) == (False, "-")
+    assert unsigned.level != "signature-like ink", unsigned.evidence

@@ -60,11 +60,20 @@ class TestTextPdf:
 class TestClutterInTheBand:
     """Stamps, seals, printed logos and signature lines are not handwriting."""
 
-    @pytest.mark.parametrize("clutter", corpus.CLUTTER)
-    def test_unsigned_with_clutter_is_no_handwriting(
+    @pytest.mark.parametrize("clutter", ["stamp", "seal", "logo"])
+    def test_unsigned_with_a_drawn_mark_is_unclear(
         self, letter: corpus.Letter, clutter: str
     ) -> None:
+        # Never "signature-like ink"; and not "no ink" either: the band holds ink,
+        # which a signature written inside the stamp or seal would be part of.
         signature = signature_of(replace(letter, clutter=clutter), "none")
+
+        assert signature["level"] == SignatureLevel.UNCERTAIN
+
+    def test_unsigned_with_a_signature_line_is_no_handwriting(
+        self, letter: corpus.Letter
+    ) -> None:
+        signature = signature_of(replace(letter, clutter="rule"), "none")
 
         assert signature["level"] == SignatureLevel.NONE
 
@@ -252,6 +261,30 @@ class TestInkAgainstThePaper:
 
         assert finding.level is SignatureLevel.UNCERTAIN, finding.evidence
         assert finding.verdict.startswith("unclear")
+
+    # Issue 14: thick felt-tip initials were erased as a logo's solid shapes, and
+    # initials written over the closing or the typed name left only a tail in the
+    # band; both were told "no ink where the signature belongs".
+    @pytest.mark.parametrize(
+        ("pen", "overlap", "seed", "photo"),
+        [
+            ("felt", "none", 19, None),
+            ("felt", "none", 27, 0.75),
+            ("fountain", "closing", 17, None),
+            ("gel", "name", 2, None),
+            ("gel", "name", 13, 0.75),
+        ],
+    )
+    def test_initials_are_never_no_ink(
+        self, pen: str, overlap: str, seed: int, photo: float | None
+    ) -> None:
+        spec = SignatureSpec(kind="initials", pen=pen, ink="black", overlap=overlap, seed=seed)
+        layer = signature_ink("Jane Doe", spec, BAND, drawing.DPI)
+        damage = {"blur": 1.2, "noise": 4.0, "photo": photo} if photo else {}
+
+        finding = find_signature(*band_page([layer], **damage))  # type: ignore[arg-type]
+
+        assert finding.level is not SignatureLevel.NONE, finding.evidence
 
     @pytest.mark.parametrize("noise", [1.0, 6.0])
     def test_empty_band_is_no_ink(self, noise: float) -> None:

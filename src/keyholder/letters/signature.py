@@ -27,6 +27,13 @@ import cv2
 import numpy as np
 from rapidfuzz import fuzz
 
+from keyholder.letters.band_marks import (
+    ink_beside_level_rules,
+    min_mark_area,
+    near_marks,
+    stroke_score,
+    touching_edges,
+)
 from keyholder.letters.broken_strokes import join_broken
 from keyholder.letters.clean import TWO_TONE
 from keyholder.letters.document import Box, Image, Page, TextSource
@@ -57,11 +64,6 @@ PRINTED_CONFIDENCE = 80.0
 # A signature has one stroke at least LETTER_SIZED line heights long; a stamp's
 # capitals, fused by grainy ink, measured up to 1.7 (pillow letters, seed 1401).
 LETTER_SIZED = 2.0
-# A photo breaks a thin stroke into letter-sized pieces (issue 14): the marks
-# within NEAR line heights of a long stroke (or of a mark near one) are judged
-# with it, as one signature; not where drawn marks were erased, whose lettering
-# lies that near their leftover strokes (a seal's, on synthetic photos).
-NEAR = 0.5
 # A band that ink runs out of is measured again with the closing's or the typed
 # name's row taken in; what that finds counts only with a stroke PEN_SIZED line
 # heights wide and high, larger than any stamp letter or seal's ring piece that
@@ -246,22 +248,11 @@ def _measure_ink(page: Page, band: Box, line_height: int, fields: LetterFields) 
         flags.append("the signature is an image pasted into the PDF")
     # A photo breaks a thin stroke into pieces that one by one look printed.
     ink = join_broken(ink, dark, line_height)
-    min_area = max(6, (line_height * line_height) // 60)
-    kept, marks, drawn = strokes(ink, line_height, min_area)
+    kept, marks, drawn = strokes(ink, line_height, min_mark_area(line_height))
     finding = _judge(page, band, line_height, fields, crop=crop, ink=ink, faint=faint,
                      flags=flags, kept=kept, marks=marks, drawn=drawn)  # fmt: skip
     finding.drawn = drawn
-    finding.reaches = frozenset(
-        edge
-        for edge, touching in (
-            ("top", any(m[cv2.CC_STAT_TOP] <= 1 for m in marks)),
-            (
-                "bottom",
-                any(m[cv2.CC_STAT_TOP] + m[cv2.CC_STAT_HEIGHT] >= band.height - 1 for m in marks),
-            ),
-        )
-        if touching
-    )
+    finding.reaches = touching_edges(marks, band.height)
     finding.pen_sized = any(
         s[cv2.CC_STAT_WIDTH] >= PEN_SIZED[0] * line_height
         and s[cv2.CC_STAT_HEIGHT] >= PEN_SIZED[1] * line_height
@@ -290,38 +281,9 @@ def _judge(
         evidence = "a seal or stamp between the closing and the name, and no pen strokes beyond it"
         return SignatureFinding(SignatureLevel.UNCERTAIN, 0.0, band, None, flags, evidence)
     if not kept:
-        # Specks down to FAINT_SPECK pixels count here: a hairline's dotted trail.
-        faint_kept, faint_marks, _ = strokes(closed(faint), line_height, FAINT_SPECK)
-        faint_score = _stroke_score(faint_kept, faint_kept, line_height)[0] if faint_kept else 0.0
-        if faint_score >= UNCERTAIN_SCORE:
-            evidence = (
-                "faint marks between the closing and the name that may be pen strokes "
-                f"(score {faint_score:.2f})"
-            )
-            return SignatureFinding(SignatureLevel.UNCERTAIN, 0.0, band, None, flags, evidence)
-        residue, marks = max(
-            (
-                (sum(int(m[cv2.CC_STAT_AREA]) for m in found) / line_height**2, found)
-                for found in (marks, faint_marks)
-            ),
-            key=lambda measured: measured[0],
-        )
-        if residue >= EMPTY_BAND:
-            # Letter-sized marks are a stamp's or a logo's lettering as often as a
-            # small, faint or broken-up signature's strokes (both measured 0.1-0.6
-            # line heights squared): a person tells them apart at a glance.
-            evidence = (
-                "marks between the closing and the name that are neither clearly "
-                f"handwriting nor clearly printed ({len(marks)} marks, "
-                f"{residue:.1f} line heights squared of ink)"
-            )
-            return SignatureFinding(SignatureLevel.UNCERTAIN, 0.0, band, None, flags, evidence)
-        evidence = "no ink between the closing and the name" + (
-            f" beyond specks ({len(marks)})" if marks else ""
-        )
-        return SignatureFinding(SignatureLevel.NONE, 0.0, band, None, flags, evidence)
-    group = _near(kept, marks, line_height) if drawn is None else kept
-    score, (left, top, right, bottom), ink_pixels = _stroke_score(kept, group, line_height)
+        return _without_strokes(band, line_height, ink=ink, faint=faint, flags=flags, marks=marks)
+    group = near_marks(kept, marks, line_height) if drawn is None else kept
+    score, (left, top, right, bottom), ink_pixels = stroke_score(kept, group, line_height)
     ink_box = Box(
         band.page, band.x + int(left), band.y + int(top), int(right - left), int(bottom - top)
     )
@@ -353,67 +315,73 @@ def _judge(
     return SignatureFinding(level, score, band, ink_box, flags, evidence)
 
 
-def _near(kept: list[np.ndarray], marks: list[np.ndarray], line_height: int) -> list[np.ndarray]:
-    """The long strokes and the marks within NEAR line heights of them, or of marks
-    near them: the pieces of one signature, judged together."""
-    reach = NEAR * line_height
-    group = list(kept)
-    taken = {tuple(int(v) for v in k) for k in kept}
-    left = [m for m in marks if tuple(int(v) for v in m) not in taken]
-    grown = True
-    while grown and left:
-        grown = False
-        rest = []
-        for mark in left:
-            if any(_gap(mark, g) <= reach for g in group):
-                group.append(mark)
-                grown = True
-            else:
-                rest.append(mark)
-        left = rest
-    return group
+def _without_strokes(
+    band: Box,
+    line_height: int,
+    *,
+    ink: np.ndarray,
+    faint: np.ndarray,
+    flags: list[str],
+    marks: list[np.ndarray],
+) -> SignatureFinding:
+    """A band with no long stroke left: unclear, or "no ink" if nothing ink-like is
+    there, not even what the drawn-mark rules erased or a tail from the lines."""
+    # Specks down to FAINT_SPECK pixels count here: a hairline's dotted trail.
+    faint_kept, faint_marks, _ = strokes(closed(faint), line_height, FAINT_SPECK)
+    faint_score = stroke_score(faint_kept, faint_kept, line_height)[0] if faint_kept else 0.0
+    if faint_score >= UNCERTAIN_SCORE:
+        evidence = (
+            "faint marks between the closing and the name that may be pen strokes "
+            f"(score {faint_score:.2f})"
+        )
+        return SignatureFinding(SignatureLevel.UNCERTAIN, 0.0, band, None, flags, evidence)
+    residue, measured = max(
+        (
+            (sum(int(m[cv2.CC_STAT_AREA]) for m in found) / line_height**2, found)
+            for found in (marks, faint_marks)
+        ),
+        key=lambda pair: pair[0],
+    )
+    if residue >= EMPTY_BAND:
+        # Letter-sized marks are a stamp's or a logo's lettering as often as a
+        # small, faint or broken-up signature's strokes (both measured 0.1-0.6
+        # line heights squared): a person tells them apart at a glance.
+        evidence = (
+            "marks between the closing and the name that are neither clearly "
+            f"handwriting nor clearly printed ({len(measured)} marks, "
+            f"{residue:.1f} line heights squared of ink)"
+        )
+        return SignatureFinding(SignatureLevel.UNCERTAIN, 0.0, band, None, flags, evidence)
+    shapes = max(
+        ink_beside_level_rules(ink, line_height, min_mark_area(line_height)),
+        ink_beside_level_rules(closed(faint), line_height, FAINT_SPECK),
+    )
+    if shapes >= EMPTY_BAND:
+        # The drawn-mark rules erased it: a stamp's or a seal's as often as a felt
+        # tip's thick initials (issue 14: signed bands told "no ink", synthetic
+        # scans). Only a band that was empty before anything was erased is empty.
+        evidence = (
+            "marks between the closing and the name that look drawn rather than "
+            f"written ({shapes:.1f} line heights squared of ink, none of it a pen's "
+            "clear strokes)"
+        )
+        return SignatureFinding(SignatureLevel.UNCERTAIN, 0.0, band, None, flags, evidence)
+    if edges := touching_edges(marks, band.height):
+        # The band starts below the closing's descenders and ends above the name's
+        # capitals, so no print reaches its edges: ink that does comes from a pen
+        # writing over those lines (issue 14: initials over "Sincerely,").
+        evidence = (
+            f"ink running into the {' and '.join(_EDGE_LINES[e] for e in sorted(edges))} "
+            "and little between: a signature written over the lines?"
+        )
+        return SignatureFinding(SignatureLevel.UNCERTAIN, 0.0, band, None, flags, evidence)
+    evidence = "no ink between the closing and the name" + (
+        f" beyond specks ({len(measured)})" if measured else ""
+    )
+    return SignatureFinding(SignatureLevel.NONE, 0.0, band, None, flags, evidence)
 
 
-def _gap(a: np.ndarray, b: np.ndarray) -> float:
-    """The distance between two marks' boxes (0 where they overlap)."""
-    ax, ay, aw, ah = (int(a[k]) for k in _BOX)
-    bx, by, bw, bh = (int(b[k]) for k in _BOX)
-    dx = max(0, max(ax, bx) - min(ax + aw, bx + bw))
-    dy = max(0, max(ay, by) - min(ay + ah, by + bh))
-    return float(np.hypot(dx, dy))
-
-
-_BOX = (cv2.CC_STAT_LEFT, cv2.CC_STAT_TOP, cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT)
-
-
-def _stroke_score(
-    kept: list[np.ndarray], group: list[np.ndarray], line_height: int
-) -> tuple[float, tuple[int, int, int, int], int]:
-    """The score of the long strokes ``kept`` with the marks ``group`` judged with
-    them (``kept`` among them), the group's box and its ink pixels."""
-    left = int(min(s[cv2.CC_STAT_LEFT] for s in group))
-    top = int(min(s[cv2.CC_STAT_TOP] for s in group))
-    right = int(max(s[cv2.CC_STAT_LEFT] + s[cv2.CC_STAT_WIDTH] for s in group))
-    bottom = int(max(s[cv2.CC_STAT_TOP] + s[cv2.CC_STAT_HEIGHT] for s in group))
-    ink_pixels = int(sum(s[cv2.CC_STAT_AREA] for s in group))
-    largest = int(max(s[cv2.CC_STAT_WIDTH] for s in kept))
-    score = _score(ink_pixels, right - left, bottom - top, largest, line_height)
-    return score, (left, top, right, bottom), ink_pixels
-
-
-def _score(ink_pixels: int, width: int, height: int, largest: int, line_height: int) -> float:
-    """Roughly 1 for a small handwritten signature, more for bigger ones, ~0 for specks.
-
-    Three things must all be there: enough ink (a line height squared is a few
-    letters' worth), a spread at least a few letters wide, and one stroke that
-    is long on its own (noise and dust are many short specks).
-    """
-    amount = ink_pixels / (1.5 * line_height * line_height)
-    spread = width / (4 * line_height)
-    stroke = largest / (1.5 * line_height)
-    tall = height / (0.8 * line_height)
-    product = min(amount, 3.0) * min(spread, 2.0) * min(stroke, 2.0) * min(tall, 1.5)
-    return float(product**0.5)
+_EDGE_LINES = {"bottom": "typed name", "top": "closing"}
 
 
 def _mask_printed_words(

@@ -1,0 +1,108 @@
+"""Measures of the marks left in a signature band: how signature-like they score, which
+pieces belong together, which of the band's edges they reach, how much ink is there."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+# A photo breaks a thin stroke into letter-sized pieces (issue 14): the marks
+# within NEAR line heights of a long stroke (or of a mark near one) are judged
+# with it, as one signature; not where drawn marks were erased, whose lettering
+# lies that near their leftover strokes (a seal's, on synthetic photos).
+NEAR = 0.5
+
+
+def touching_edges(marks: list[np.ndarray], height: int) -> frozenset[str]:
+    """The band's edges ("top", "bottom") that the marks reach."""
+    return frozenset(
+        edge
+        for edge, touching in (
+            ("top", any(m[cv2.CC_STAT_TOP] <= 1 for m in marks)),
+            (
+                "bottom",
+                any(m[cv2.CC_STAT_TOP] + m[cv2.CC_STAT_HEIGHT] >= height - 1 for m in marks),
+            ),
+        )
+        if touching
+    )
+
+
+def min_mark_area(line_height: int) -> int:
+    """The smallest mark measured: smaller ones are dust and JPEG noise."""
+    return max(6, (line_height * line_height) // 60)
+
+
+def ink_beside_level_rules(ink: np.ndarray, line_height: int, min_area: int) -> float:
+    """The ink in marks of at least ``min_area`` pixels, in line heights squared, once
+    only level rules (a printed signature line) are taken out: nothing erased as drawn."""
+    run = cv2.getStructuringElement(cv2.MORPH_RECT, (max(15, 3 * line_height), 1))
+    left = cv2.subtract(ink, cv2.morphologyEx(ink, cv2.MORPH_OPEN, run))
+    _, _, stats, _ = cv2.connectedComponentsWithStats(left, connectivity=8)
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    return float(areas[areas >= min_area].sum()) / line_height**2
+
+
+def near_marks(
+    kept: list[np.ndarray], marks: list[np.ndarray], line_height: int
+) -> list[np.ndarray]:
+    """The long strokes and the marks within NEAR line heights of them, or of marks
+    near them: the pieces of one signature, judged together."""
+    reach = NEAR * line_height
+    group = list(kept)
+    taken = {tuple(int(v) for v in k) for k in kept}
+    left = [m for m in marks if tuple(int(v) for v in m) not in taken]
+    grown = True
+    while grown and left:
+        grown = False
+        rest = []
+        for mark in left:
+            if any(_gap(mark, g) <= reach for g in group):
+                group.append(mark)
+                grown = True
+            else:
+                rest.append(mark)
+        left = rest
+    return group
+
+
+def _gap(a: np.ndarray, b: np.ndarray) -> float:
+    """The distance between two marks' boxes (0 where they overlap)."""
+    ax, ay, aw, ah = (int(a[k]) for k in _BOX)
+    bx, by, bw, bh = (int(b[k]) for k in _BOX)
+    dx = max(0, max(ax, bx) - min(ax + aw, bx + bw))
+    dy = max(0, max(ay, by) - min(ay + ah, by + bh))
+    return float(np.hypot(dx, dy))
+
+
+_BOX = (cv2.CC_STAT_LEFT, cv2.CC_STAT_TOP, cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT)
+
+
+def stroke_score(
+    kept: list[np.ndarray], group: list[np.ndarray], line_height: int
+) -> tuple[float, tuple[int, int, int, int], int]:
+    """The score of the long strokes ``kept`` with the marks ``group`` judged with
+    them (``kept`` among them), the group's box and its ink pixels."""
+    left = int(min(s[cv2.CC_STAT_LEFT] for s in group))
+    top = int(min(s[cv2.CC_STAT_TOP] for s in group))
+    right = int(max(s[cv2.CC_STAT_LEFT] + s[cv2.CC_STAT_WIDTH] for s in group))
+    bottom = int(max(s[cv2.CC_STAT_TOP] + s[cv2.CC_STAT_HEIGHT] for s in group))
+    ink_pixels = int(sum(s[cv2.CC_STAT_AREA] for s in group))
+    largest = int(max(s[cv2.CC_STAT_WIDTH] for s in kept))
+    score = _score(ink_pixels, right - left, bottom - top, largest, line_height)
+    return score, (left, top, right, bottom), ink_pixels
+
+
+def _score(ink_pixels: int, width: int, height: int, largest: int, line_height: int) -> float:
+    """Roughly 1 for a small handwritten signature, more for bigger ones, ~0 for specks.
+
+    Three things must all be there: enough ink (a line height squared is a few
+    letters' worth), a spread at least a few letters wide, and one stroke that
+    is long on its own (noise and dust are many short specks).
+    """
+    amount = ink_pixels / (1.5 * line_height * line_height)
+    spread = width / (4 * line_height)
+    stroke = largest / (1.5 * line_height)
+    tall = height / (0.8 * line_height)
+    product = min(amount, 3.0) * min(spread, 2.0) * min(stroke, 2.0) * min(tall, 1.5)
+    return float(product**0.5)
