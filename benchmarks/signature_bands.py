@@ -52,6 +52,8 @@ class Outcome:
     overlap: str
     clutter: str
     level: str
+    score: float
+    drawn: str  # what drawn marks the check erased ("" for none)
     evidence: str
 
 
@@ -140,7 +142,8 @@ def one_band(seed: int, number: int, condition: str, pen: str | None, signed: bo
     return Outcome(
         number, signed, signature.pen if signature else "-", signature.kind if signature else "-",
         signature.overlap if signature else "-", spec.clutter,
-        finding.level.value if finding.level else "unknown", finding.evidence,
+        finding.level.value if finding.level else "unknown", finding.score,
+        finding.drawn.value if finding.drawn else "", finding.evidence,
     )  # fmt: skip
 
 

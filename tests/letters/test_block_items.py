@@ -46,6 +46,30 @@ def test_a_stamp_s_words_beside_the_name_and_title_are_another_column() -> None:
     assert fields.name_line is name  # the line as read still bounds the signature band
 
 
+def test_the_title_under_a_name_the_signature_crossed_is_still_read() -> None:
+    # Issue 14: initials through "Lena" read "-tena Sato"; the clean title under it
+    # was lost with the name.
+    y = 100 + 40 * 8
+    page = _with_block(
+        _line(y + 80, ("-tena", 100), ("Sato", 160)),
+        _line(y + 120, ("Chief", 100), ("Technology", 160), ("Officer", 270)),
+        _line(y + 160, ("lena.sato@northwind.example", 100)),
+    )
+
+    fields = extract_fields([page])
+
+    assert fields.executive_name is None
+    assert fields.executive_title is not None
+    assert fields.executive_title.value == "Chief Technology Officer"
+
+
+def test_a_title_as_the_block_s_first_line_is_not_taken_without_a_name_s_place() -> None:
+    y = 100 + 40 * 8
+    page = _with_block(_line(y + 120, ("Chief", 100), ("Technology", 160), ("Officer", 270)))
+
+    assert extract_fields([page]).executive_title is None
+
+
 def test_a_stamp_s_line_between_the_name_and_the_title_is_not_the_title() -> None:
     y = 100 + 40 * 8
     page = _with_block(

@@ -128,6 +128,19 @@ class TestChecks:
         assert result["date_recent"] is Status.FAIL
         assert result["executive_title"] is Status.FAIL
 
+    def test_an_item_not_read_by_ocr_still_fails_but_is_not_said_to_be_missing(self) -> None:
+        # OCR may have missed the contract number; a forger who does not know it
+        # leaves it out: either way approving takes a note, and the reviewer looks.
+        checks = run_checks(
+            letter_fields(contract_number=None), SIGNED, typed=TYPED, records=RECORDS,
+            today=TODAY, max_age_days=30, read_by_ocr=True,
+        )  # fmt: skip
+        (contract,) = [c for c in checks if c.id == "contract_number"]
+
+        assert contract.status is Status.FAIL
+        assert contract.evidence.startswith("a contract number was not read on the letter")
+        assert "does not state" not in contract.evidence
+
     def test_without_records_or_form_the_comparisons_are_unknown(self) -> None:
         result = statuses(letter_fields(), typed=TypedFields(), records=None)
 

@@ -9,7 +9,7 @@ compare with or the letter could not be read.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 
@@ -80,6 +80,8 @@ class Check:
     evidence: str
     box: Box | None = None
     score: float | None = None
+    # The item was not found on the letter (see ``run_checks``); not in the report.
+    missing: bool = field(default=False, compare=False)
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -118,8 +120,14 @@ def run_checks(
     records: AccountRecords | None,
     today: date,
     max_age_days: int,
+    read_by_ocr: bool = False,
 ) -> list[Check]:
-    return [
+    """Every check of the letter. An item not found fails either way (approving then
+    takes a note: a forger who does not know the contract number leaves it out);
+    from a PDF's own text it is missing, but on a letter read by OCR
+    (``read_by_ocr``) it may only be unread (a signature through the typed name,
+    issue 14), and the evidence says so rather than that the letter lacks it."""
+    checks = [
         _account_name(fields.account_name, typed, records),
         _contract_number(fields.contract_number, typed, records),
         _email_to_add(fields.email_to_add, typed),
@@ -130,6 +138,13 @@ def run_checks(
         _date_recent(fields.date, today, max_age_days),
         _signature(signature),
     ]
+    return [_not_read(check) if read_by_ocr and check.missing else check for check in checks]
+
+
+def _not_read(check: Check) -> Check:
+    what = check.evidence.removeprefix(NOT_STATED)
+    return replace(check, evidence=f"{what} was not read on the letter: look at it (OCR may "
+                                   "have missed it, or the letter lacks it)")  # fmt: skip
 
 
 def _check(id_: str, status: Status, evidence: str, found: Found | None = None,
@@ -142,8 +157,11 @@ def _fold(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", name.lower()).translate(str.maketrans("015", "ols"))
 
 
+NOT_STATED = "the letter does not state "
+
+
 def _missing(id_: str, what: str) -> Check:
-    return _check(id_, Status.FAIL, f"the letter does not state {what}")
+    return replace(_check(id_, Status.FAIL, NOT_STATED + what), missing=True)
 
 
 def _account_name(found: Found | None, typed: TypedFields, records: AccountRecords | None) -> Check:

@@ -125,8 +125,9 @@ def prescreen_letter(
         else SignatureFinding(None, evidence=f"the letter was not read: {ocr_problem}")
     )
     if ocr_problem is None:
+        read_by_ocr = any(page.text_source is TextSource.OCR for page in pages)
         checks = run_checks(fields, signature, typed=typed, records=records, today=today,
-                            max_age_days=max_age_days)  # fmt: skip
+                            max_age_days=max_age_days, read_by_ocr=read_by_ocr)  # fmt: skip
     else:
         checks = unreadable_checks(ocr_problem)
     report: dict[str, Any] = {

@@ -135,6 +135,7 @@ def read_block(following: list[Line], fields: LetterFields, height: dict[int, fl
             if looks_like_name(line.text) and line.confidence >= 50
         ]  # fmt: skip
         if not candidates:
+            _title_under_an_unread_name(usable, fields)
             return
         _, chosen = max(candidates)  # ties: the later line, nearest the title
     position, line = usable[chosen]
@@ -153,6 +154,19 @@ def read_block(following: list[Line], fields: LetterFields, height: dict[int, fl
         title = without_marks(title_line.text)
         if "@" not in title and re.search(r"[A-Za-z]{2,}", title):
             fields.executive_title = Found(title, title_line.text.strip(), title_line.box)
+
+
+def _title_under_an_unread_name(usable: list[tuple[int, Line]], fields: LetterFields) -> None:
+    """The title, when the line above it is no readable name: a signature crossing
+    the typed name ("-tena Sato", issue 14) leaves the title under it clean. Only
+    a title with a line above it (the name's place) within the block's first lines."""
+    for n, (_, line) in enumerate(usable[: BLOCK_LINES // 2]):
+        title = without_marks(line.text)
+        if "@" in title:
+            return
+        if n and _title_or_email(title) and line.confidence >= BODY_CONFIDENCE:
+            fields.executive_title = Found(title, line.text.strip(), line.box)
+            return
 
 
 def first_column(line: Line, height: dict[int, float]) -> Line:
