@@ -70,9 +70,7 @@ class TestClutterInTheBand:
 
         assert signature["level"] == SignatureLevel.UNCERTAIN
 
-    def test_unsigned_with_a_signature_line_is_no_handwriting(
-        self, letter: corpus.Letter
-    ) -> None:
+    def test_unsigned_with_a_signature_line_is_no_handwriting(self, letter: corpus.Letter) -> None:
         signature = signature_of(replace(letter, clutter="rule"), "none")
 
         assert signature["level"] == SignatureLevel.NONE
@@ -285,6 +283,22 @@ class TestInkAgainstThePaper:
         finding = find_signature(*band_page([layer], **damage))  # type: ignore[arg-type]
 
         assert finding.level is not SignatureLevel.NONE, finding.evidence
+
+    # Issue 14: initials are too narrow to score as a signature, and were "unclear"
+    # even alone in the band; a stroke shaped as a pen writes them is ink there.
+    @pytest.mark.parametrize(("seed", "photo"), [(19, None), (24, None), (14, 0.75), (22, 0.75)])
+    def test_ballpoint_initials_alone_are_signature_like(
+        self, seed: int, photo: float | None
+    ) -> None:
+        spec = SignatureSpec(
+            kind="initials", pen="ballpoint", ink="blue", overlap="none", seed=seed
+        )
+        layer = signature_ink("Jane Doe", spec, BAND, drawing.DPI)
+        damage = {"blur": 1.2, "noise": 4.0, "photo": photo} if photo else {}
+
+        finding = find_signature(*band_page([layer], **damage))  # type: ignore[arg-type]
+
+        assert finding.level is SignatureLevel.INK, finding.evidence
 
     @pytest.mark.parametrize("noise", [1.0, 6.0])
     def test_empty_band_is_no_ink(self, noise: float) -> None:

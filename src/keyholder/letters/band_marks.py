@@ -11,6 +11,14 @@ import numpy as np
 # with it, as one signature; not where drawn marks were erased, whose lettering
 # lies that near their leftover strokes (a seal's, on synthetic photos).
 NEAR = 0.5
+# Initials: one stroke this wide and high (line heights), its line at most
+# INITIALS_LINE line heights thick, filling at most INITIALS_FILL of its box. Set on
+# synthetic bands (benchmarks/signature_bands.py, seeds 21-23: initials and small
+# signatures 1.0-2.7 wide, 1.4-3.3 high, 0.10-0.28 thick; a stamp's fused capitals
+# 0.34-0.38 thick, filling 0.5-0.9), never on the held-out generator.
+INITIALS_SIZE = (1.0, 1.4)
+INITIALS_LINE = 0.3
+INITIALS_FILL = 0.5
 
 
 def touching_edges(marks: list[np.ndarray], height: int) -> frozenset[str]:
@@ -106,3 +114,25 @@ def _score(ink_pixels: int, width: int, height: int, largest: int, line_height: 
     tall = height / (0.8 * line_height)
     product = min(amount, 3.0) * min(spread, 2.0) * min(stroke, 2.0) * min(tall, 1.5)
     return float(product**0.5)
+
+
+def written_initials(
+    kept: list[np.ndarray], ink: np.ndarray, line_height: int
+) -> np.ndarray | None:
+    """A stroke shaped as a pen writes initials: at least INITIALS_SIZE line heights
+    wide and high (taller than print), with a pen's thin line (INITIALS_LINE line
+    heights, area over half the outline) and not filling its box. Printed letters
+    stay under the height; a stamp's fused capitals are thick and solid."""
+    for stat in kept:
+        x, y, w, h = (int(stat[k]) for k in _BOX)
+        if w < INITIALS_SIZE[0] * line_height or h < INITIALS_SIZE[1] * line_height:
+            continue
+        area = int(stat[cv2.CC_STAT_AREA])
+        if area > INITIALS_FILL * w * h:
+            continue
+        mask = np.ascontiguousarray(ink[y : y + h, x : x + w] > 0, dtype=np.uint8)
+        outlines, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+        outline = sum(cv2.arcLength(c, True) for c in outlines)
+        if 2 * area / max(outline, 1.0) <= INITIALS_LINE * line_height:
+            return stat
+    return None

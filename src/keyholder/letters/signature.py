@@ -33,6 +33,7 @@ from keyholder.letters.band_marks import (
     near_marks,
     stroke_score,
     touching_edges,
+    written_initials,
 )
 from keyholder.letters.broken_strokes import join_broken
 from keyholder.letters.clean import TWO_TONE
@@ -64,6 +65,11 @@ PRINTED_CONFIDENCE = 80.0
 # A signature has one stroke at least LETTER_SIZED line heights long; a stamp's
 # capitals, fused by grainy ink, measured up to 1.7 (pillow letters, seed 1401).
 LETTER_SIZED = 2.0
+# Initials (``band_marks.written_initials``) count as signature-like ink only where
+# the drawn-mark rules erased less than this beside them, in line heights squared:
+# a piece of the initials taken for a seal's arc (1.1 on a development photo), not
+# a stamp's or a logo's worth (4-25 on synthetic bands).
+INITIALS_BESIDE = 1.5
 # A band that ink runs out of is measured again with the closing's or the typed
 # name's row taken in; what that finds counts only with a stroke PEN_SIZED line
 # heights wide and high, larger than any stamp letter or seal's ring piece that
@@ -299,6 +305,12 @@ def _judge(
         if score >= SIGNATURE_SCORE and not letter_sized
         else SignatureLevel.UNCERTAIN
     )
+    if (
+        level is SignatureLevel.UNCERTAIN
+        and drawn is None
+        and _initials_alone(ink, kept, marks, line_height)
+    ):
+        level = SignatureLevel.INK
     if page.text_source is TextSource.OCR:
         reading = _reads_as_the_name(page, ink_box, fields, line_height)
         if reading is not None:
@@ -382,6 +394,16 @@ def _without_strokes(
 
 
 _EDGE_LINES = {"bottom": "typed name", "top": "closing"}
+
+
+def _initials_alone(
+    ink: np.ndarray, kept: list[np.ndarray], marks: list[np.ndarray], line_height: int
+) -> bool:
+    """Initials or a small signature (too small to score) in a band from which no
+    drawn mark was erased: no stamp, seal or logo whose leftovers they could be."""
+    left = sum(int(m[cv2.CC_STAT_AREA]) for m in marks) / line_height**2
+    erased = ink_beside_level_rules(ink, line_height, min_mark_area(line_height)) - left
+    return erased < INITIALS_BESIDE and written_initials(kept, ink, line_height) is not None
 
 
 def _mask_printed_words(
