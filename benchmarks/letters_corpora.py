@@ -254,8 +254,8 @@ def print_generator(generator: str, scored: list[dict[str, Any]]) -> list[str]:
     for item in ITEMS:
         cells = [rate(*s["items"][item]) for s in [*summaries.values(), total]]
         print(f"{item:16}" + "".join(f"{cell:>{width}}" for cell in cells))
-    print("  (executive_email: the address as read; no check compares it with the contact")
-    print("   on record yet, so the wrong-executive line below counts executive_on_record)")
+    print("  (executive_email: the address as read; executive_on_record compares it with")
+    print("   the contact on record, so the wrong-executive line below counts that check)")
     print("\nTampered contract caught (contract_number fail) / wrong executive caught")
     print("(executive_on_record fail, or a newer executive check the manifest lacks)")
     for condition, s in [*summaries.items(), ("all", total)]:

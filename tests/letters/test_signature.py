@@ -299,6 +299,7 @@ class TestInkAgainstThePaper:
         finding = find_signature(*band_page([layer], **damage))  # type: ignore[arg-type]
 
         assert finding.level is SignatureLevel.INK, finding.evidence
+        assert finding.evidence.endswith("shaped as initials")
 
     @pytest.mark.parametrize("noise", [1.0, 6.0])
     def test_empty_band_is_no_ink(self, noise: float) -> None:

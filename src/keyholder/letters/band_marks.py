@@ -116,9 +116,7 @@ def _score(ink_pixels: int, width: int, height: int, largest: int, line_height: 
     return float(product**0.5)
 
 
-def written_initials(
-    kept: list[np.ndarray], ink: np.ndarray, line_height: int
-) -> np.ndarray | None:
+def written_initials(kept: list[np.ndarray], ink: np.ndarray, line_height: int) -> bool:
     """A stroke shaped as a pen writes initials: at least INITIALS_SIZE line heights
     wide and high (taller than print), with a pen's thin line (INITIALS_LINE line
     heights, area over half the outline) and not filling its box. Printed letters
@@ -134,5 +132,5 @@ def written_initials(
         outlines, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
         outline = sum(cv2.arcLength(c, True) for c in outlines)
         if 2 * area / max(outline, 1.0) <= INITIALS_LINE * line_height:
-            return stat
-    return None
+            return True
+    return False

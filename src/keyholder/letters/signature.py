@@ -305,11 +305,12 @@ def _judge(
         if score >= SIGNATURE_SCORE and not letter_sized
         else SignatureLevel.UNCERTAIN
     )
-    if (
+    initials = (
         level is SignatureLevel.UNCERTAIN
         and drawn is None
         and _initials_alone(ink, kept, marks, line_height)
-    ):
+    )
+    if initials:
         level = SignatureLevel.INK
     if page.text_source is TextSource.OCR:
         reading = _reads_as_the_name(page, ink_box, fields, line_height)
@@ -323,6 +324,7 @@ def _judge(
         f"{ink_pixels} ink pixels in {len(kept)} strokes spanning "
         f"{(right - left) / line_height:.1f} x {(bottom - top) / line_height:.1f} line heights"
         + (f", {colour} ink" if colour else "")
+        + (", shaped as initials" if initials else "")
     )
     return SignatureFinding(level, score, band, ink_box, flags, evidence)
 
@@ -403,7 +405,7 @@ def _initials_alone(
     drawn mark was erased: no stamp, seal or logo whose leftovers they could be."""
     left = sum(int(m[cv2.CC_STAT_AREA]) for m in marks) / line_height**2
     erased = ink_beside_level_rules(ink, line_height, min_mark_area(line_height)) - left
-    return erased < INITIALS_BESIDE and written_initials(kept, ink, line_height) is not None
+    return erased < INITIALS_BESIDE and written_initials(kept, ink, line_height)
 
 
 def _mask_printed_words(
