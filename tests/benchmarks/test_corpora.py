@@ -21,6 +21,7 @@ from benchmarks.corpora.degrade import CONDITIONS
 from benchmarks.corpora.html_letters import chromium_available
 from benchmarks.corpora.signatures import Band, signature_ink
 from benchmarks.corpora.spec import CHECK_IDS, SignatureSpec, random_spec
+from benchmarks.signature_bands import one_band
 
 SEED = 424242
 LETTERS = 2
@@ -160,8 +161,6 @@ def test_overlap_reaches_the_typed_lines() -> None:
 
 @pytest.mark.parametrize("condition", ["clean", "photo"])
 def test_signature_bands_judge_signed_and_unsigned_bands(condition: str) -> None:
-    from benchmarks.signature_bands import one_band
-
     signed = one_band(5, 0, condition, "ballpoint", True)
     unsigned = one_band(5, 1, condition, None, False)
 
