@@ -13,6 +13,8 @@ where the signature belongs" on a signed band::
 
 Only the development generators' signatures and clutter are used (the held-out
 ``html`` generator draws with the same modules, but its pages are never made here).
+Exit status 1 when a signed band is told "no ink" or an unsigned one "signature-like
+ink" (the first ``--show`` of them are listed), 0 otherwise.
 """
 
 from __future__ import annotations
