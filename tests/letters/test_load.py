@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import base64
 import io
+import os
+import shutil
+import subprocess
 from dataclasses import replace
 
 import numpy as np
 import pypdfium2 as pdfium
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from keyholder.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from keyholder.letters.document import TextSource
@@ -136,3 +140,68 @@ class TestPages:
 
         assert len(page.image_boxes) == 1
         assert pdfium.PdfDocument(corpus.text_pdf(pasted))[0].get_size() == (595.0, 842.0)
+
+
+PRINTED_LINES = [
+    "Wide World Importers",
+    "Company account: Wide World Importers",
+    "As Owner, I confirm this request and accept responsibility for it.",
+    "Yours faithfully,",
+    "Grace Delgado",
+]
+
+
+def _signature_png() -> str:
+    image = Image.new("RGBA", (356, 189), (0, 0, 0, 0))
+    ImageDraw.Draw(image).line(
+        [(10, 150), (120, 30), (200, 160), (340, 40)], fill=(20, 20, 120, 200), width=3
+    )
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+@pytest.fixture(scope="module")
+def chromium_pdf(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """A letter printed to PDF by Chromium with a signature image blended over the
+    page: pdfium then boxes the letters of the "fi" ligature off the page (issue 14:
+    such PDFs read as one jumbled line)."""
+    executable = shutil.which("chromium")
+    if executable is None:
+        reason = "Chromium is not installed: `apt-get install chromium` (make test does it)"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    line = "<div style='height:5mm;line-height:5mm'>{}</div>"
+    signature = (
+        f"<img alt='' src='data:image/png;base64,{_signature_png()}' style='position:absolute;"
+        "left:53mm;top:9.8mm;width:45.2mm;height:24mm;mix-blend-mode:multiply'>"
+    )
+    page = (
+        "<!doctype html><html><head><meta charset='utf-8'><style>@page{size:A4;margin:0}"
+        "body{margin:0;padding:27.7mm 25mm;font:10.5pt 'DejaVu Serif'}</style></head><body>"
+        + "".join(f"<p>{text}</p>" for text in PRINTED_LINES[:3])
+        + "<div style='position:relative;margin-top:4mm'>"
+        + line.format(PRINTED_LINES[3])
+        + "<div style='height:18mm'></div>"
+        + line.format(PRINTED_LINES[4])
+        + signature
+        + "</div></body></html>"
+    )
+    folder = tmp_path_factory.mktemp("chromium")
+    source, target = folder / "letter.html", folder / "letter.pdf"
+    source.write_text(page, encoding="utf-8")
+    subprocess.run(  # noqa: S603 - Chromium from PATH, on a file this test wrote
+        [executable, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
+         f"--user-data-dir={folder / 'profile'}", f"--print-to-pdf={target}", source.as_uri()],
+        capture_output=True, timeout=60, check=True,
+    )  # fmt: skip
+    return target.read_bytes()
+
+
+class TestChromiumPdf:
+    def test_ligatures_keep_the_lines_apart(self, chromium_pdf: bytes) -> None:
+        (page,) = load_pages(chromium_pdf, limits=Limits())
+
+        assert page.text_source is TextSource.TEXT_LAYER
+        assert [line.text for line in page.lines] == PRINTED_LINES

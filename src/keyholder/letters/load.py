@@ -154,22 +154,50 @@ def _to_pixels(
     )
 
 
+def _word_box(
+    boxes: list[tuple[float, float, float, float]], page_size: tuple[float, float]
+) -> tuple[float, float, float, float]:
+    """The box round a word's characters, leaving out those whose box is off the page
+    or off the word's line: pdfium places the letters of a ligature Chromium printed
+    ("fi" in "confirm") far from the word, off the page, and one such box made a line
+    of the whole page (issue 14: Chromium's PDFs read as one jumbled line)."""
+    width, height = page_size
+    on_page = [
+        b for b in boxes if b[0] >= -1 and b[1] >= -1 and b[2] <= width + 1 and b[3] <= height + 1
+    ] or boxes
+    middles = sorted((bottom + top) / 2 for _, bottom, _, top in on_page)
+    heights = sorted(top - bottom for _, bottom, _, top in on_page)
+    middle, tall = middles[len(middles) // 2], heights[len(heights) // 2]
+    on_line = [
+        b
+        for b in on_page
+        if abs((b[1] + b[3]) / 2 - middle) <= tall / 2 and b[3] - b[1] <= 2 * tall
+    ] or on_page
+    return (
+        min(b[0] for b in on_line),
+        min(b[1] for b in on_line),
+        max(b[2] for b in on_line),
+        max(b[3] for b in on_line),
+    )
+
+
 def _text_layer_words(
     pdf_page: pdfium.PdfPage, number: int, scale: float, height_pt: float
 ) -> list[Word]:
     """Words of the page's text layer with their boxes (characters joined between spaces)."""
+    page_size = pdf_page.get_size()
     textpage = pdf_page.get_textpage()
     try:
         words: list[Word] = []
         chars: list[str] = []
-        box: tuple[float, float, float, float] | None = None
+        boxes: list[tuple[float, float, float, float]] = []
 
         def flush() -> None:
-            nonlocal box
-            if chars and box is not None:
+            if chars:
+                box = _word_box(boxes, page_size)
                 words.append(Word("".join(chars), _to_pixels(box, number, scale, height_pt), 100.0))
             chars.clear()
-            box = None
+            boxes.clear()
 
         for index in range(textpage.count_chars()):
             char = chr(pdfium_c.FPDFText_GetUnicode(textpage.raw, index))
@@ -178,13 +206,8 @@ def _text_layer_words(
                 continue
             # Loose boxes span the font's ascent and descent: even lines, whole words.
             # pdfium adds (generated) spaces where words are set apart without one.
-            left, bottom, right, top = textpage.get_charbox(index, loose=True)
             chars.append(char)
-            box = (
-                (left, bottom, right, top)
-                if box is None
-                else (min(box[0], left), min(box[1], bottom), max(box[2], right), max(box[3], top))
-            )
+            boxes.append(textpage.get_charbox(index, loose=True))
         flush()
         return words
     finally:
