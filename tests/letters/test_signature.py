@@ -330,6 +330,33 @@ class TestInkAgainstThePaper:
         assert finding.level is SignatureLevel.UNCERTAIN, finding.evidence
         assert "a guess" in finding.evidence
 
+    @pytest.mark.parametrize("edge", ["closing", "name"])
+    def test_ink_read_into_a_line_is_never_none(self, edge: str) -> None:
+        # Issue 14 (held-out scan): initials written over the typed name, which OCR
+        # took into the name's line; the band stopped above that tall box, empty.
+        layer = ballpoint(4, strength=0.9, kind="initials")
+        height_mm = layer.alpha.shape[0] / MM_PX
+        y_mm = -0.6 * height_mm if edge == "closing" else BAND.gap - 0.9 * height_mm
+        pages, fields = band_page([replace(layer, y_mm=y_mm)])
+        line = fields.closing if edge == "closing" else fields.name_line
+        assert line is not None
+        (word,) = line.words
+        ink_top = 140 + round(y_mm * MM_PX)  # band_page's closing sits on row 140
+        ink_bottom = ink_top + round(height_mm * MM_PX)
+        top, bottom = (
+            (word.box.y, ink_bottom + 4) if edge == "closing" else (ink_top - 4, word.box.bottom)
+        )
+        box = Box(1, word.box.x, top, word.box.width, bottom - top)
+        tall = Line((replace(word, box=box),))
+        # The page's other lines keep the line height a line of print's.
+        others = [Line((replace(word, box=replace(word.box, y=500 + 10 * n)),)) for n in range(4)]
+        page = replace(pages[0], lines=[*pages[0].lines, *others])
+        fields = replace(fields, **{"closing" if edge == "closing" else "name_line": tall})
+
+        finding = find_signature([page], fields)
+
+        assert finding.level is not SignatureLevel.NONE, finding.evidence
+
     def test_an_empty_band_on_a_fax_is_unclear_never_none(self) -> None:
         # A fax's threshold can drop a thin ballpoint signature whole.
         pages, fields = band_page([])

@@ -58,6 +58,9 @@ EMPTY_BAND = 0.05
 FAINT_SPECK = 4
 # A band less than this many line heights high takes in the closing and the name.
 THIN_BAND = 2.0
+# A closing or typed name read as a line this many line heights high or more holds
+# more than print: a signature written over it, which OCR took into the line.
+TALL_LINE = 1.6
 # Printed words as OCR reads them: lower or Title Case, "/s/", or a number.
 # Scribbles come out as short capitals ("WAN") or punctuation, so they stay.
 _PRINTED_WORD = re.compile(r"^(?:[A-Z]?[a-z][a-z'.,-]+|[/|]s[/|]|[0-9][0-9.,/-]*)$")
@@ -166,6 +169,19 @@ def find_signature(pages: list[Page], fields: LetterFields) -> SignatureFinding:
         finding.evidence += (
             f"; but the {'typed name' if name is None else 'closing'} that bounds the "
             "signature's place was not found, so the place is a guess"
+        )
+    tall = [
+        label
+        for label, line in (("closing", closing), ("typed name", name))
+        if line is not None and line.box.height > TALL_LINE * line_height
+    ]
+    if finding.level is SignatureLevel.NONE and tall:
+        # OCR took a signature written over the line into the line's box, and the
+        # band stops at that box: a signed letter was told "no ink" (issue 14).
+        finding.level = SignatureLevel.UNCERTAIN
+        finding.evidence += (
+            f"; but the {' and the '.join(tall)} {'is' if len(tall) == 1 else 'are'} "
+            "taller than a line of print: ink written over it?"
         )
     if finding.level is SignatureLevel.NONE and TWO_TONE in page.notes:
         # A fax's threshold drops a thin ballpoint line whole (issue 14: four signed
