@@ -150,6 +150,13 @@ PRINTED_LINES = [
     "Grace Delgado",
 ]
 
+# Wrapped by Chromium, this paragraph's hyphens come out of pdfium as U+0002.
+WRAPPED = (
+    "On behalf of Adventure Works Cycles - EMEA I request that ibrahim@adventure-works.example"
+    " be made an administrator of our account Adventure Works Cycles - EMEA, contract"
+    " ENT-2022-710398."
+)
+
 
 def _signature_png() -> str:
     image = Image.new("RGBA", (356, 189), (0, 0, 0, 0))
@@ -181,6 +188,7 @@ def chromium_pdf(tmp_path_factory: pytest.TempPathFactory) -> bytes:
         "<!doctype html><html><head><meta charset='utf-8'><style>@page{size:A4;margin:0}"
         "body{margin:0;padding:27.7mm 25mm;font:10.5pt 'DejaVu Serif'}</style></head><body>"
         + "".join(f"<p>{text}</p>" for text in PRINTED_LINES[:3])
+        + f"<p style='width:160mm'>{WRAPPED}</p>"
         + "<div style='position:relative;margin-top:4mm'>"
         + line.format(PRINTED_LINES[3])
         + "<div style='height:18mm'></div>"
@@ -204,4 +212,11 @@ class TestChromiumPdf:
         (page,) = load_pages(chromium_pdf, limits=Limits())
 
         assert page.text_source is TextSource.TEXT_LAYER
-        assert [line.text for line in page.lines] == PRINTED_LINES
+        texts = [line.text for line in page.lines]
+        assert texts[:3] + texts[-2:] == PRINTED_LINES
+
+    def test_hyphens_are_read_as_hyphens(self, chromium_pdf: bytes) -> None:
+        (page,) = load_pages(chromium_pdf, limits=Limits())
+
+        words = {word.text for line in page.lines for word in line.words}
+        assert {"ibrahim@adventure-works.example", "ENT-2022-710398."} <= words

@@ -27,6 +27,8 @@ POINTS_PER_INCH = 72
 MAX_PAGE_POINTS = 1191 * 1684
 # Words on a page's text layer below this count mean "scanned PDF": OCR it.
 MIN_TEXT_LAYER_WORDS = 5
+# What pdfium reads a hyphen as when it takes it for a line-end hyphen.
+HYPHEN_MARK = "\x02"
 # Markup in the first bytes makes a file a polyglot a browser might run (S32).
 _MARKUP = re.compile(rb"<\s*(html|script|svg|!doctype|body|iframe)", re.IGNORECASE)
 
@@ -206,7 +208,9 @@ def _text_layer_words(
                 continue
             # Loose boxes span the font's ascent and descent: even lines, whole words.
             # pdfium adds (generated) spaces where words are set apart without one.
-            chars.append(char)
+            # It reads a hyphen it takes for a line-end hyphen as U+0002; Chromium's
+            # PDFs have them mid-line ("adventure-works.example", issue 14).
+            chars.append("-" if char == HYPHEN_MARK else char)
             boxes.append(textpage.get_charbox(index, loose=True))
         flush()
         return words
