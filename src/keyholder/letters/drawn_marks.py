@@ -174,9 +174,8 @@ def _erase_seals(ink: np.ndarray, line_height: int) -> np.ndarray:
 
 
 def _erase_rules(ink: np.ndarray, line_height: int) -> tuple[np.ndarray, bool]:
-    """Straight lines, level or tilted as a rubber stamp is (RULE_TILTS): level
-    horizontal and vertical runs of three line heights, tilted ones of
-    TILTED_RULE. Faint ink joins
+    """Straight lines, level or tilted as a rubber stamp is (RULE_TILTS): level and
+    upright runs of three line heights, tilted ones of TILTED_RULE. Faint ink joins
     a stamp's frame to its lettering; the frame's sides go, the letters stay letters.
     Also whether anything but a level rule went: a frame's side, tilted or upright."""
     # Turned about the band's middle, a wide band's ends swing out of it: a stamp's
