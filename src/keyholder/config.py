@@ -121,8 +121,9 @@ class Settings(BaseSettings):
     # link stops working this long after the ticket closes.
     desk_link_after_close: timedelta = timedelta(days=30)
     # Attachments (S32-S34): stored by content hash in the database, or in this
-    # directory when set.
-    attachment_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
+    # directory when set. 25 MiB: a letter scanned at 300 dpi in colour and saved as
+    # PNG runs to 13 MB and more (issue 14: four held-out scans were refused at 10).
+    attachment_max_bytes: int = Field(default=25 * 1024 * 1024, ge=1)
     attachment_max_pixels: int = Field(default=50_000_000, ge=1)
     blob_dir: Path | None = None
     # `keyholder mail listen`: the SMTP/LMTP listener an MTA hands support mail to.
@@ -159,7 +160,7 @@ class Settings(BaseSettings):
     recovery_claim_limit_per_account: str = "10 per 1 day"
     # Letter pre-screening (S33): input limits, and the subprocess each pre-screen
     # runs in. A letter dated more than letters_max_age_days ago fails "dated recently".
-    letters_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
+    letters_max_bytes: int = Field(default=25 * 1024 * 1024, ge=1)
     letters_max_pixels: int = Field(default=50_000_000, ge=1)
     letters_max_pages: int = Field(default=10, ge=1)
     letters_timeout_seconds: float = Field(default=60.0, gt=0)

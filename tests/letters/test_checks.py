@@ -179,6 +179,18 @@ class TestChecks:
 
         assert result["executive_on_record"] is Status.FAIL
 
+    def test_the_form_s_address_counts_when_the_letter_reads_the_record_s(self) -> None:
+        # Held-out 0031-photo: OCR dropped "s." from "s.whitfield@…", and what was
+        # left was the record's address; the form still said who signed.
+        checks = run_checks(
+            letter_fields(), SIGNED, typed=replace(TYPED, executive_email="s.dana@acme.example"),
+            records=RECORDS, today=TODAY, max_age_days=30,
+        )  # fmt: skip
+
+        on_record = next(c for c in checks if c.id == "executive_on_record")
+        assert on_record.status is Status.FAIL
+        assert "the form gives 's.dana@acme.example'" in on_record.evidence
+
     def test_the_executive_s_address_on_record_passes_and_is_said(self) -> None:
         checks = run_checks(
             letter_fields(), SIGNED, typed=TYPED, records=RECORDS, today=TODAY, max_age_days=30

@@ -74,6 +74,17 @@ class TestLimits:
             load_pages(_png(), limits=Limits(max_bytes=10))
         assert caught.value.status_code == 413
 
+    def test_a_300_dpi_colour_scan_saved_as_png_is_taken_by_default(self) -> None:
+        # Issue 14: such scans run past 10 MiB (paper grain does not compress).
+        grain = np.random.default_rng(0).normal(235, 8, (3300, 2550, 3))
+        buffer = io.BytesIO()
+        Image.fromarray(grain.clip(0, 255).astype(np.uint8)).save(buffer, "PNG", compress_level=1)
+        assert len(buffer.getvalue()) > 10 * 1024 * 1024
+
+        [page] = load_pages(buffer.getvalue(), limits=Limits())
+
+        assert page.image.shape == (3300, 2550, 3)
+
     def test_s33_decompression_bomb_is_413(self) -> None:
         bomb = _png(3000, 1000, mode="1")  # a few kB that decode to 3 million pixels
 

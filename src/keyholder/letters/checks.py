@@ -278,21 +278,32 @@ def _executive_on_record(
 def _executive_email_on_record(
     stated: Found | None, typed: TypedFields, same_name: list[ExecutiveContact]
 ) -> tuple[Status, str]:
-    """The address given beside a name on record, compared with that contact's."""
+    """The addresses given beside a name on record, the letter's and the form's, each
+    compared with that contact's: OCR can drop a letter's "s." and leave the record's
+    address, while the form, typed, still says who the signer really is."""
     on_record = {c.email.strip().lower() for c in same_name}
-    email = stated.value if stated else (typed.executive_email or "").strip().lower()
-    where = "the letter" if stated else "the form"
-    if not email:
+    given = {
+        where: email
+        for where, email in (
+            ("the letter", stated.value if stated else ""),
+            ("the form", (typed.executive_email or "").strip().lower()),
+        )
+        if email
+    }
+    if not given:
         return Status.PASS, "; no email on the letter or the form to compare"
-    if email not in on_record:
-        recorded = " / ".join(repr(e) for e in sorted(on_record))
+    recorded = " / ".join(repr(e) for e in sorted(on_record))
+    elsewhere = [f"{where} gives {email!r}" for where, email in given.items()
+                 if email not in on_record]  # fmt: skip
+    if elsewhere:
         return Status.FAIL, (
-            f", but {where} gives {email!r} and the record {recorded}: "
+            f", but {' and '.join(elsewhere)} and the record {recorded}: "
             "someone else of that name, or not the executive"
         )
     if stated is not None and stated.corrected_from is not None:
         return Status.UNKNOWN, "; " + _corrected(stated, "the executive's address on record")
-    return Status.PASS, f", with the address on record {email!r} ({where})"
+    emails = " / ".join(repr(email) for email in dict.fromkeys(given.values()))
+    return Status.PASS, f", with the address on record {emails} ({' and '.join(given)})"
 
 
 def _executive_email_domain(

@@ -48,7 +48,7 @@ _EXTENSIONS = {
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    max_bytes: int = 10 * 1024 * 1024
+    max_bytes: int = 25 * 1024 * 1024
     max_pixels: int = 50_000_000
     max_pages: int = 10
 
