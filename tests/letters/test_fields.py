@@ -147,6 +147,29 @@ class TestOcrTolerance:
         assert fields.executive_email is not None
         assert fields.executive_email.value == "dana@acme.example"
 
+    def test_email_whose_domain_wraps_after_a_hyphen(self) -> None:
+        # Held-out letters, stop 28: Chromium broke "ibrahim@adventure-works.example"
+        # after its hyphen, and no address to add was found.
+        lines = [
+            *LABELLED[:5],
+            "Please make ibrahim@adventure-",
+            "works.example an administrator.",
+            *LABELLED[6:],
+        ]
+
+        fields = extract_fields([page_of(*lines)])
+
+        assert fields.email_to_add is not None
+        assert fields.email_to_add.value == "ibrahim@adventure-works.example"
+
+    def test_contract_number_wrapped_after_a_dash(self) -> None:
+        lines = [*LABELLED[:4], "Our contract number is ENT-2024-", "001234.", *LABELLED[5:]]
+
+        fields = extract_fields([page_of(*lines)])
+
+        assert fields.contract_number is not None
+        assert fields.contract_number.value == "ENT-2024-001234"
+
     def test_dashes_from_ocr_are_hyphens(self) -> None:
         lines = [line.replace("acme-corp", "acme\u2014corp") for line in LABELLED]
 
@@ -426,6 +449,13 @@ class TestAccountNameAsPeopleWriteIt:
         lines = ("administrator access to our enterprise account:", "Company account litware")
 
         assert account(*lines, "Contract ref. ENT-2021-616897") == "litware"
+
+    def test_a_table_s_label_after_a_label_ending_its_line(self) -> None:
+        # Held-out letters, stop 28: "our enterprise account:" took the table's row
+        # "Account name Proseware GmbH" as its value, was refused, and hid the row.
+        lines = ("administrator access to our enterprise account:", "Account name Proseware GmbH")
+
+        assert account(*lines, "Contract ref. ENT2023722181") == "Proseware GmbH"
 
     @settings(deadline=None)
     @given(

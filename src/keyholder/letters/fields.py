@@ -7,6 +7,7 @@ match maps back to the words it came from and to their box on the page.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import date
 
 from keyholder.letters.document import Box, Line, Page, Word
@@ -57,7 +58,9 @@ DATE_PATTERNS = [
 # domain's dot only before a last label in small letters that ends the line,
 # "acme. example": elsewhere that is the end of a sentence).
 _LOCAL_PART = r"[A-Za-z0-9_%+-]+(?: ?\. ?[A-Za-z0-9_%+-]+)*"
-_LABEL = r"[A-Za-z0-9-]+(?:(?<=-) [A-Za-z0-9-]+)*(?: [A-Za-z0-9]{1,2}(?=\.))?"
+# A domain wraps after a hyphen ("ibrahim@adventure-" / "works.example"): a
+# browser breaks lines there.
+_LABEL = r"[A-Za-z0-9-]+(?:(?<=-)[ \n][A-Za-z0-9-]+)*(?: [A-Za-z0-9]{1,2}(?=\.))?"
 EMAIL = re.compile(
     rf"{_LOCAL_PART} ?@ ?{_LABEL}(?: ?\.{_LABEL})*"
     r"(?: ?\.[A-Za-z]{2,}|\. [a-z]{2,}(?=[.,;)]? *(?:\n|$)))"
@@ -70,10 +73,11 @@ EMAIL_LOST_DOT = re.compile(
 # loosely: OCR confuses O/0, I/l/1, S/5, B/8, Z/2, and splits digit groups
 # ("001 234"); a space counts only when a digit follows, or a "|" (a 1) that
 # ends the line ("ENT-2025-97798 |": a "|" in the middle of a line is a separator).
+# A line may break after a dash ("ENT-2024-" / "001234"), as browsers break it.
 _DIGIT = r"[0-9OISlIBZ|]"
 _DIGITS = rf"(?:{_DIGIT}| (?=[0-9])| (?=\|$))"
 CONTRACT_SHAPE = re.compile(
-    rf"\b[A-Z0-9]{{2,5}} ?- ?{_DIGITS}{{3,4}}{_DIGIT} ?- ?{_DIGITS}{{3,9}}{_DIGIT}(?!\w)",
+    rf"\b[A-Z0-9]{{2,5}} ?-[ \n]?{_DIGITS}{{3,4}}{_DIGIT} ?-[ \n]?{_DIGITS}{{3,9}}{_DIGIT}(?!\w)",
     re.IGNORECASE | re.MULTILINE,
 )
 # The same written without dashes ("ENT2026089684"): capitals, then the digits
@@ -257,7 +261,7 @@ def extract_fields(pages: list[Page]) -> LetterFields:
 
 def _account_name(index: TextIndex, body_end: int) -> Found | None:
     for pattern in ACCOUNT_LABELS:
-        for match in pattern.finditer(index.text, 0, body_end):
+        for match in _overlapping(pattern, index.text, body_end):
             group = next(g for g in ("quoted", "slug", "display") if match.groupdict().get(g))
             value = _account_value(match.group(group), slug=group == "slug")
             # A label with nothing after it on its line ("... as follows: account")
@@ -279,6 +283,16 @@ def _account_name(index: TextIndex, body_end: int) -> Found | None:
             ):
                 return index.found(value, match, group)
     return None
+
+
+def _overlapping(pattern: re.Pattern[str], text: str, end: int) -> Iterator[re.Match[str]]:
+    """Every match, each from the next position on: a label refused for the words after
+    it ("our enterprise account:" then "Account name Proseware GmbH" in a table) must
+    not hide the label inside those words."""
+    at = 0
+    while (match := pattern.search(text, at, end)) is not None:
+        yield match
+        at = match.start() + 1
 
 
 def _account_value(text: str, *, slug: bool) -> str:
@@ -352,7 +366,7 @@ def _email(match: re.Match[str]) -> str:
     text = match.group(0)
     if match.re is EMAIL_LOST_DOT:
         text = text[: match.start("tld") - match.start()].rstrip() + "." + match.group("tld")
-    return text.replace(" ", "").lower().rstrip(".")
+    return re.sub(r"\s", "", text).lower().rstrip(".")
 
 
 def _emails(index: TextIndex, fields: LetterFields, body_end: int) -> None:
