@@ -1,4 +1,5 @@
-"""python -m benchmarks.corpora --generator html|reportlab|pillow --letters N --seed S --out DIR"""
+"""python -m benchmarks.corpora --generator fpdf|html|reportlab|pillow --letters N --seed S
+--out DIR"""
 
 from __future__ import annotations
 

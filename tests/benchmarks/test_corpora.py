@@ -25,7 +25,7 @@ from benchmarks.signature_bands import one_band
 
 SEED = 424242
 LETTERS = 2
-PDF_GENERATORS = {"html", "reportlab"}
+PDF_GENERATORS = {"fpdf", "html", "reportlab"}
 MANIFEST_KEYS = {
     "file", "generator", "held_out", "template", "font", "condition", "signed", "signature",
     "clutter", "variant", "truth", "typed", "records", "expected", "expected_signature_level",

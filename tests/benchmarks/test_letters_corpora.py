@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from benchmarks import letters_corpora
-from benchmarks.corpora.build import build
+from benchmarks.corpora.build import HELD_OUT, build
 from benchmarks.corpora.spec import random_spec
 from benchmarks.letters_score import (
     item_correct,
@@ -176,7 +176,7 @@ def _manifest(directory: Path, rows: list[dict[str, Any]]) -> None:
 def test_held_out_corpus_is_refused_without_the_final_flag(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _manifest(tmp_path / "h", [_row(generator="html", held_out=True)])
+    _manifest(tmp_path / "h", [_row(generator=HELD_OUT, held_out=True)])
 
     def never(row: dict[str, Any]) -> dict[str, Any]:
         raise AssertionError("a held-out letter was pre-screened")
@@ -184,13 +184,15 @@ def test_held_out_corpus_is_refused_without_the_final_flag(
     monkeypatch.setattr(letters_corpora, "run_page", never)
     assert letters_corpora.main([str(tmp_path / "h"), "--no-cli-start"]) == 2
     assert "refused" in capsys.readouterr().out
-    assert letters_corpora.main(["--generate", "html", "--seed", "1", "--no-cli-start"]) == 2
+    generate = ["--generate", HELD_OUT, "--letters", "1", "--conditions", "text-pdf"]
+    out = ["--out", str(tmp_path / "g"), "--seed", "1", "--no-cli-start"]
+    assert letters_corpora.main([*generate, *out]) == 2
     assert "refused" in capsys.readouterr().out
     with pytest.raises(AssertionError, match="held-out letter was pre-screened"):
         letters_corpora.main([str(tmp_path / "h"), "--no-cli-start", "--held-out-final"])
     assert "HELD-OUT FINAL RUN" in capsys.readouterr().out
     earlier = tmp_path / "earlier.json"
-    row = _row(generator="html", held_out=True)
+    row = _row(generator=HELD_OUT, held_out=True)
     earlier.write_text(json.dumps({"pages": [{"manifest": row, "result": _result(row)}]}))
     assert letters_corpora.main(["--rescore", str(earlier), "--no-cli-start"]) == 2
     assert "refused" in capsys.readouterr().out
