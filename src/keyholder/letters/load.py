@@ -19,7 +19,8 @@ import pypdfium2.raw as pdfium_c
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from keyholder.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
-from keyholder.letters.document import Box, Page, TextSource, Word, group_into_lines
+from keyholder.letters.columns import text_layer_lines
+from keyholder.letters.document import Box, Page, TextSource, Word
 
 RENDER_DPI = 200
 POINTS_PER_INCH = 72
@@ -138,7 +139,7 @@ def _load_pdf_page(pdf_page: pdfium.PdfPage, number: int, limits: Limits) -> Pag
     words = _text_layer_words(pdf_page, number, scale, height_pt)
     if len(words) >= MIN_TEXT_LAYER_WORDS:
         page.text_source = TextSource.TEXT_LAYER
-        page.lines = group_into_lines(words)
+        page.lines = text_layer_lines(words)
     page.image_boxes = [
         _to_pixels(obj.get_bounds(), number, scale, height_pt)
         for obj in pdf_page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE])
