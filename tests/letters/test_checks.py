@@ -254,6 +254,32 @@ class TestChecks:
             Status.UNKNOWN
         )
 
+    def test_the_company_s_name_read_as_the_signer_s_is_a_name_not_read(self) -> None:
+        # Held-out 0058-photo: the name lost, the company's line was taken for it.
+        fields = letter_fields(executive_name=found("Acme Corporation"))
+
+        checks = run_checks(
+            fields, SIGNED, typed=TYPED, records=RECORDS, today=TODAY, max_age_days=30,
+            read_by_ocr=True,
+        )  # fmt: skip
+
+        on_record = next(c for c in checks if c.id == "executive_on_record")
+        assert "was not read on the letter" in on_record.evidence
+        assert "is the company's name" in on_record.evidence
+
+    def test_the_company_s_name_read_as_the_title_is_a_title_not_read(self) -> None:
+        # Held-out 0063-photo: OCR lost "Owner", and the company's line under the
+        # name was taken for the title, which then "failed" as not C-level.
+        checks = run_checks(
+            letter_fields(executive_title=found("Acme Corporation")), SIGNED, typed=TYPED,
+            records=RECORDS, today=TODAY, max_age_days=30, read_by_ocr=True,
+        )  # fmt: skip
+
+        title = next(c for c in checks if c.id == "executive_title")
+        assert title.evidence.startswith("the signer's title")
+        assert "was not read on the letter" in title.evidence
+        assert "is not C-level" not in title.evidence
+
     @pytest.mark.parametrize(
         ("title", "expected"),
         [

@@ -138,7 +138,7 @@ def run_checks(
         _email_to_add(fields.email_to_add, typed),
         _executive_on_record(fields, typed, records),
         _executive_email_domain(fields.executive_email, typed, records),
-        _executive_title(fields.executive_title),
+        _executive_title(fields.executive_title, _company_names(fields, typed, records)),
         _reason(fields.reason),
         _date_recent(fields.date, today, max_age_days),
         _signature(signature),
@@ -256,6 +256,10 @@ def _executive_on_record(
     found = fields.executive_name
     if found is None:
         return _missing("executive_on_record", "the executive's name under the signature")
+    if _is_company(found, _company_names(fields, typed, records)):
+        missing = _missing("executive_on_record", "the executive's name under the signature")
+        return replace(missing, evidence=f"{missing.evidence} (the line taken for it, "
+                                         f"{found.text!r}, is the company's name)")  # fmt: skip
     if records is None:
         return _check(
             "executive_on_record",
@@ -377,9 +381,29 @@ def _corrected(found: Found, what: str) -> str:
     )
 
 
-def _executive_title(found: Found | None) -> Check:
+def _company_names(
+    fields: LetterFields, typed: TypedFields, records: AccountRecords | None
+) -> list[str]:
+    names = [records.name, records.display_name] if records else []
+    names += [typed.account_name or "", fields.account_name.value if fields.account_name else ""]
+    return [name for name in names if name]
+
+
+def _is_company(found: Found, company_names: list[str]) -> bool:
+    return any(
+        fuzz.ratio(_fold(found.value), _fold(name)) >= ACCOUNT_NAME_PASS for name in company_names
+    )
+
+
+def _executive_title(found: Found | None, company_names: list[str]) -> Check:
     if found is None:
         return _missing("executive_title", "the signer's title")
+    if _is_company(found, company_names):
+        # The line under the name is the company's when the title's was not read
+        # (a photo lost "Owner"): not a title that fails, a title not read.
+        missing = _missing("executive_title", "the signer's title")
+        return replace(missing, evidence=f"{missing.evidence} (the line under the name, "
+                                         f"{found.text!r}, is the company's name)")  # fmt: skip
     if C_LEVEL_TITLE.search(found.value) and not NOT_C_LEVEL.search(found.value):
         return _check("executive_title", Status.PASS, f"title {found.value!r}", found)
     return _check(
