@@ -333,6 +333,24 @@ class TestSignatureBlockFromEitherSide:
         assert fields.email_to_add is not None
         assert fields.email_to_add.value == "jordan.lee@acme.example"
 
+    def test_no_closing_and_the_signature_read_beside_the_block_between_name_and_title(
+        self,
+    ) -> None:
+        # Held-out 0059-photo: "wy 2078", far right, between the name and the title.
+        page = page_of(*LABELLED[:7], "my fr", BLOCK[0], "wy 2078", *BLOCK[1:])
+        beside = page.lines[9]
+        page.lines[9] = Line(tuple(
+            Word(w.text, Box(1, w.box.x + 700, w.box.y, w.box.width, w.box.height), 40.0)
+            for w in beside.words
+        ))  # fmt: skip
+
+        fields = extract_fields([page])
+
+        assert fields.executive_name is not None
+        assert fields.executive_name.value == BLOCK[0]
+        assert fields.executive_title is not None
+        assert fields.executive_title.value == BLOCK[1]
+
     def test_a_closing_read_with_the_signature_as_one_tall_line_is_not_the_band_s_top(
         self,
     ) -> None:

@@ -275,10 +275,19 @@ def name_from_below(lines: list[Line], height: dict[int, float]) -> int | None:
     address, telephone, a footer) may follow it."""
     usable = _usable(lines, height)
     for n in range(len(usable) - 2, max(-1, len(usable) - 2 - BLOCK_LINES), -1):
-        below = usable[n + 1][1].text
+        name = usable[n][1]
+        if not looks_like_name(name.text):
+            continue
+        # What the signature left beside the block ("wy 2078" far right, between
+        # the name and the title of a photo) is not the line under the name.
+        reach = COLUMN_GAP * height.get(name.box.page, name.box.height)
+        below = next(
+            (line.text for _, line in usable[n + 1 :] if abs(line.box.x - name.box.x) <= reach),
+            "",
+        )
         if ":" in below and "@" not in below:  # "Re: Administrator access"
             continue
-        if looks_like_name(usable[n][1].text) and _title_or_email(below, alone=True):
+        if _title_or_email(below, alone=True):
             return usable[n][0]
     return None
 
