@@ -11,8 +11,9 @@ where the signature belongs" on a signed band::
     PYTHONPATH=$PWD/src:$PWD python -m benchmarks.signature_bands --bands 400 --seed 7 \\
         --condition photo --pen ballpoint --jobs 2
 
-Only the development generators' signatures and clutter are used (the held-out
-``html`` generator draws with the same modules, but its pages are never made here).
+Only the development generators' signatures and clutter are used (``corpora/
+signatures.py`` and ``clutter.py``); the held-out ``fpdf`` generator's own are never
+drawn here.
 Exit status 1 when a signed band is told "no ink" or an unsigned one "signature-like
 ink" (the first ``--show`` of them are listed), 0 otherwise.
 """
