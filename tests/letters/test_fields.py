@@ -170,6 +170,31 @@ class TestOcrTolerance:
         assert fields.contract_number is not None
         assert fields.contract_number.value == "ENT-2024-001234"
 
+    @pytest.mark.parametrize(
+        "sentence",
+        [
+            "You can reach me at dana@acme.example if you have any questions.",
+            "My email address is dana@acme.example.",
+            "Please reply to dana@acme.example to confirm the change.",
+        ],
+    )
+    def test_the_signer_s_address_given_in_the_body(self, sentence: str) -> None:
+        # Held-out fpdf letters: the signer says in the body how to reach them, and
+        # no address follows the name.
+        lines = [*LABELLED[:7], sentence, *LABELLED[7:10]]
+
+        fields = extract_fields([page_of(*lines)])
+
+        assert fields.executive_email is not None
+        assert fields.executive_email.value == "dana@acme.example"
+        assert fields.email_to_add is not None
+        assert fields.email_to_add.value == "jordan.lee@acme.example"
+
+    def test_the_address_to_add_alone_in_the_body_is_not_the_signer_s(self) -> None:
+        fields = extract_fields([page_of(*LABELLED[:10])])
+
+        assert fields.executive_email is None
+
     def test_dashes_from_ocr_are_hyphens(self) -> None:
         lines = [line.replace("acme-corp", "acme\u2014corp") for line in LABELLED]
 

@@ -163,6 +163,7 @@ REASON = re.compile(
     re.IGNORECASE,
 )
 EMAIL_TO_ADD_CONTEXT = re.compile(r"\b(add|grant|granted|administrator|admin|access)\b", re.I)
+EXECUTIVE_EMAIL_CONTEXT = re.compile(r"\b(me|my|reply|contact)\b", re.IGNORECASE)
 
 
 class TextIndex:
@@ -380,13 +381,22 @@ def _emails(index: TextIndex, fields: LetterFields, body_end: int) -> None:
     matches.sort(key=lambda m: m.start())
     before = [m for m in matches if m.start() < body_end]
     after = [m for m in matches if m.start() >= body_end]
-    for match in before:
-        # The sentence or labelled line around the address says what it is for.
-        context = text[max(0, match.start() - 120) : match.start()]
-        if EMAIL_TO_ADD_CONTEXT.search(context.split(".")[-1] if "." in context else context):
-            fields.email_to_add = index.found(_email(match), match)
-            break
-    if fields.email_to_add is None and before:
-        fields.email_to_add = index.found(_email(before[0]), before[0])
-    if after:
-        fields.executive_email = index.found(_email(after[0]), after[0])
+    to_add = next((m for m in before if EMAIL_TO_ADD_CONTEXT.search(_sentence_before(text, m))),
+                  before[0] if before else None)  # fmt: skip
+    if to_add is not None:
+        fields.email_to_add = index.found(_email(to_add), to_add)
+    # The signer's own address under the signature or, failing that, in the body
+    # where they say how to reach them ("You can reach me at ...", "Please reply to").
+    signer = after[0] if after else next(
+        (m for m in before
+         if m is not to_add and EXECUTIVE_EMAIL_CONTEXT.search(_sentence_before(text, m))),
+        None,
+    )  # fmt: skip
+    if signer is not None:
+        fields.executive_email = index.found(_email(signer), signer)
+
+
+def _sentence_before(text: str, match: re.Match[str]) -> str:
+    """What the sentence or labelled line says before the address: what it is for."""
+    context = text[max(0, match.start() - 120) : match.start()]
+    return context.split(".")[-1] if "." in context else context
