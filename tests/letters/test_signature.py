@@ -471,3 +471,35 @@ class TestBandsOfTheHarness:
 
         assert outcome.clutter == "seal"
         assert outcome.level != SignatureLevel.INK.value, outcome.evidence
+
+    # fpdf's seals (stop 29): the outer ring about 1.8 times the inner one, cut by
+    # the band's edges; the inner was blanked, the outer's arcs scored as a pen's.
+    @pytest.mark.parametrize(
+        ("inner_mm", "ratio", "centre_mm"), [(6.0, 1.9, 11.0), (8.0, 1.8, 0.0), (5.5, 1.8, 11.0)]
+    )
+    def test_a_seal_with_a_wide_outer_ring_is_not_signature_like(
+        self, inner_mm: float, ratio: float, centre_mm: float
+    ) -> None:
+        px = drawing.DPI / 25.4
+        inner, outer = inner_mm * px, inner_mm * ratio * px
+        size = round(2 * outer + 8)
+        seal = Image.new("L", (size, size), 0)
+        draw = ImageDraw.Draw(seal)
+        middle = size / 2
+        for radius, width in ((outer, 5), (outer - 7, 2), (inner, 3)):
+            box = [middle - radius, middle - radius, middle + radius, middle + radius]
+            draw.ellipse(box, outline=255, width=width)
+        font = drawing.load_font("sans", 3.0 * px, bold=True)
+        for n, letter in enumerate("ACME CORPORATION * "):
+            angle, reach = np.deg2rad(200 + n * 19), (inner + outer) / 2
+            at = (middle + reach * np.cos(angle), middle + reach * np.sin(angle))
+            draw.text(at, letter, fill=255, font=font, anchor="mm")
+        draw.text((middle, middle), "AC", fill=255, font=font, anchor="mm")
+        layer = InkLayer(
+            np.asarray(seal, dtype=np.float32) / 255 * 0.85, (110, 70, 170), drawing.DPI,
+            x_mm=60.0, y_mm=centre_mm - size / 2 / px,
+        )  # fmt: skip
+
+        finding = find_signature(*band_page([layer]))
+
+        assert finding.level is not SignatureLevel.INK, finding.evidence
