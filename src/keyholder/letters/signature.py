@@ -61,9 +61,10 @@ THIN_BAND = 2.0
 # A closing or typed name read as a line this many line heights high or more holds
 # more than print: a signature written over it, which OCR took into the line.
 TALL_LINE = 1.6
-# Printed words as OCR reads them: lower or Title Case, "/s/", or a number.
-# Scribbles come out as short capitals ("WAN") or punctuation, so they stay.
-_PRINTED_WORD = re.compile(r"^(?:[A-Z]?[a-z][a-z'.,-]+|[/|]s[/|]|[0-9][0-9.,/-]*)$")
+# Printed words as OCR reads them: lower or Title Case ("Signature:" ending a
+# label), "/s/", or a number. Scribbles come out as short capitals ("WAN") or
+# punctuation, so they stay.
+_PRINTED_WORD = re.compile(r"^(?:[A-Z]?[a-z][a-z'.,-]+:?|[/|]s[/|]|[0-9][0-9.,/-]*)$")
 PRINTED_CONFIDENCE = 80.0
 # A signature has one stroke at least LETTER_SIZED line heights long; a stamp's
 # capitals, fused by grainy ink, measured up to 1.7 (pillow letters, seed 1401).
