@@ -21,6 +21,10 @@ BODY = [
     "We would like a new administrator.",
     "Account tailspin-toys",
     "Contract # ENT2026430644",
+    "This is needed because our IT manager",
+    "retired and nobody else was ever",
+    "given admin rights.",
+    "Regards,",
 ]
 
 
@@ -38,7 +42,8 @@ def two_columns(*, sidebar_first: bool) -> list[Word]:
     right = [words_of(text, 700, 100 + 40 * row) for row, text in enumerate(BODY)]
     if sidebar_first:
         return [w for line in left + right for w in line]
-    return [w for pair in zip(left, right, strict=True) for line in pair for w in line]
+    rows = [[*a, *b] for a, b in zip(left + [[]] * len(right), right, strict=False)]
+    return [w for row in rows for w in row]
 
 
 def texts(words: list[Word]) -> list[str]:
@@ -49,10 +54,21 @@ def test_a_sidebar_written_before_the_body_is_read_column_by_column() -> None:
     assert texts(two_columns(sidebar_first=True)) == SIDEBAR + BODY
 
 
-def test_the_same_words_written_row_by_row_are_a_table_and_stay_rows() -> None:
+def test_the_same_words_written_row_by_row_stay_rows() -> None:
     rows = texts(two_columns(sidebar_first=False))
 
-    assert rows == [f"{left} {right}" for left, right in zip(SIDEBAR, BODY, strict=True)]
+    sides = zip(SIDEBAR + [""] * len(BODY), BODY, strict=False)
+    assert rows == [f"{left} {right}".strip() for left, right in sides]
+
+
+def test_a_form_whose_values_were_written_after_its_labels_stays_in_rows() -> None:
+    # A filled-in PDF form: the page's labels first, the values after them.
+    labels = ["Account name:", "Contract number:", "Email to add:", "Reason:"]
+    values = ["tailspin-toys", "ENT2026430644", "aoife@tailspintoys.example", "retired"]
+    words = [w for row, text in enumerate(labels) for w in words_of(text, 100, 100 + 40 * row)]
+    words += [w for row, text in enumerate(values) for w in words_of(text, 600, 100 + 40 * row)]
+
+    assert texts(words) == [f"{label} {value}" for label, value in zip(labels, values, strict=True)]
 
 
 @settings(deadline=None, max_examples=200)

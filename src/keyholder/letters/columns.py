@@ -4,8 +4,9 @@ Grouping words into lines by height alone reads a letter with a sidebar (the
 sender's address beside the body) across both columns: "www.tailspintoys.example
 Account tailspin-toys", and the account's row no longer starts its line (issue
 14). A table's rows ("Account name    Proseware GmbH") look the same on the page
-but must stay whole. The PDF's own order of the words tells them apart: a writer
-emits a column whole before the next, and a table row by row.
+but must stay whole. Two things tell them apart: columns of text seldom have their
+lines side by side, a table's or a form's rows always do; and a writer emits a
+column whole before the next, a table row by row.
 """
 
 from __future__ import annotations
@@ -94,6 +95,12 @@ def _columns(region: _Region, order: dict[int, int]) -> list[Line]:
     row by row (a table) otherwise."""
     left = [[w for w in row.words if w.box.right <= region.gutter] for row in region.rows]
     right = [[w for w in row.words if w.box.x >= region.gutter] for row in region.rows]
+    split = sum(bool(a and b) for a, b in zip(left, right, strict=True))
+    if split > len(region.rows) - split:
+        # Nearly every row has words on both sides: a form's labels and values
+        # (a filled-in form writes its values after the page), not two columns of
+        # text, whose lines seldom pair up.
+        return region.rows
     left_order = [order[id(w)] for words in left for w in words]
     right_order = [order[id(w)] for words in right for w in words]
     if not left_order or not right_order:
