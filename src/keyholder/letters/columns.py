@@ -97,7 +97,7 @@ def _columns(region: _Region, order: dict[int, int]) -> list[Line]:
     right = [[w for w in row.words if w.box.x >= region.gutter] for row in region.rows]
     split = sum(bool(a and b) for a, b in zip(left, right, strict=True))
     if split > len(region.rows) - split:
-        # Nearly every row has words on both sides: a form's labels and values
+        # Most rows have words on both sides: a form's labels and values
         # (a filled-in form writes its values after the page), not two columns of
         # text, whose lines seldom pair up.
         return region.rows
