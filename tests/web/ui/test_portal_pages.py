@@ -133,7 +133,8 @@ class TestSubmit:
         assert count_requests(runtime) == 0
 
     def test_s33_a_letter_over_the_size_limit_is_refused(self, browser, story, runtime, settings):
-        big = [("letter", ("letter.png", b"\x89PNG" + b"0" * (11 * 1024 * 1024), "image/png"))]
+        over = b"0" * settings.attachment_max_bytes  # with the header, one past the limit
+        big = [("letter", ("letter.png", b"\x89PNG" + over, "image/png"))]
         response = upload(browser, PAGE, PAGE, FIELDS, big)
         assert response.status_code == 413
         assert count_requests(runtime) == 0
