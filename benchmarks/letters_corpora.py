@@ -15,7 +15,8 @@ a time, and scores it against the manifest (``letters_score.py``)::
     nice -n 5 python -m benchmarks.letters_corpora --generate pillow --letters 30 --seed 1401 \\
         --conditions clean,scan,photo --jobs 2
 
-The held-out generator (``fpdf``, see corpora/README.md) is refused unless
+The held-out generator (``typst``, ``corpora.build.HELD_OUT``; see corpora/README.md), and
+any corpus whose manifest marks its rows held out, is refused unless
 ``--held-out-final`` is given: it is scored once, at the very end, and its misses
 are looked at only after its numbers are reported.
 

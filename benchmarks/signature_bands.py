@@ -12,7 +12,7 @@ where the signature belongs" on a signed band::
         --condition photo --pen ballpoint --jobs 2
 
 Only the development generators' signatures and clutter are used (``corpora/
-signatures.py`` and ``clutter.py``); the held-out ``fpdf`` generator's own are never
+signatures.py`` and ``clutter.py``); the held-out generator's own (``typst``) are never
 drawn here.
 Exit status 1 when a signed band is told "no ink" or an unsigned one "signature-like
 ink" (the first ``--show`` of them are listed), 0 otherwise.

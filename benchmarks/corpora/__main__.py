@@ -1,4 +1,4 @@
-"""python -m benchmarks.corpora --generator fpdf|html|reportlab|pillow --letters N --seed S
+"""python -m benchmarks.corpora --generator fpdf|html|reportlab|pillow|typst --letters N --seed S
 --out DIR"""
 
 from __future__ import annotations

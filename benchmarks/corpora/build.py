@@ -25,6 +25,8 @@ from benchmarks.corpora import (
     html_letters,
     pillow_letters,
     reportlab_letters,
+    typst_degrade,
+    typst_letters,
 )
 from benchmarks.corpora.base import DPI, Rendering, png_of  # noqa: F401 - png_of re-exported for tests
 from benchmarks.corpora.degrade import CONDITIONS, DEGRADE, encode, pages_pdf
@@ -35,14 +37,16 @@ GENERATORS: dict[str, Callable[[LetterSpec], Rendering]] = {
     "reportlab": reportlab_letters.render,
     "pillow": pillow_letters.render,
     "fpdf": fpdf_letters.render,
+    "typst": typst_letters.render,
 }
-HELD_OUT = "fpdf"  # see README.md: kept out of all tuning, reported once at the end
+HELD_OUT = "typst"  # see README.md: kept out of all tuning, reported once at the end
 # Generators that bring their own damage for some conditions: each function takes all
 # the clean pages and returns one file (the others use degrade.py page by page).
 OWN_DEGRADE: dict[
     str, dict[str, Callable[[list[Image.Image], int, np.random.Generator], tuple[bytes, str]]]
 ] = {
     "fpdf": fpdf_degrade.DEGRADE,
+    "typst": typst_degrade.DEGRADE,
 }
 SIGNATURE_LEVEL = {True: "signature-like ink", False: "no handwriting"}
 

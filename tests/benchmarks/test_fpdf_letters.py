@@ -1,5 +1,6 @@
-"""The held-out ``fpdf`` letter generator: its manifest details match the others', its
-ink is where the spec says, its PDFs carry a text layer, and it is deterministic."""
+"""The ``fpdf`` letter generator (held out until the stop-29 report): its manifest
+details match the others', its ink is where the spec says, its PDFs carry a text layer,
+and it is deterministic."""
 
 from __future__ import annotations
 
@@ -67,12 +68,12 @@ def test_signed_and_unsigned_letters() -> None:
 
 
 def test_same_seed_same_bytes(tmp_path: Path) -> None:
-    assert HELD_OUT == "fpdf"
+    assert HELD_OUT != "fpdf"  # a tuning generator since the stop-29 report
     conditions = ["clean", "text-pdf", "scan"]
     first = build("fpdf", 1, 31, tmp_path / "a", conditions=conditions)
     again = build("fpdf", 1, 31, tmp_path / "b", conditions=conditions)
     assert first == again
-    assert all(row["held_out"] for row in first)
+    assert not any(row["held_out"] for row in first)
     for row in first:
         a, b = ((tmp_path / d / row["file"]).read_bytes() for d in ("a", "b"))
         assert hashlib.sha256(a).digest() == hashlib.sha256(b).digest(), row["file"]
