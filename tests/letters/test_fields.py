@@ -190,6 +190,56 @@ class TestOcrTolerance:
         assert fields.email_to_add is not None
         assert fields.email_to_add.value == "jordan.lee@acme.example"
 
+    @pytest.mark.parametrize(
+        "request_lines",
+        [
+            (
+                "On behalf of Acme Corp I request that",
+                "jordan.lee@acme.example be made an administrator of our account",
+                "acme-corp, contract ENT-2024-001234.",
+            ),
+            (
+                "I, Dana M. Whitfield, Chief Executive Officer of Acme Corp, ask that",
+                'administrator access to our enterprise account "Acme Corp"',
+                "(acme-corp) (contract number ENT-2024-001234) be given to",
+                "jordan.lee@acme.example.",
+            ),
+        ],
+    )
+    def test_a_memo_s_from_line_is_the_sender_not_the_address_to_add(
+        self, request_lines: tuple[str, ...]
+    ) -> None:
+        # fpdf memos (stop 30): the sender's address in the header came first, and
+        # the request's sentence named its address only after it, or too far back.
+        lines = [
+            "FROM THE DESK OF",
+            "Dana M. Whitfield",
+            "To: Keyholder Support",
+            "From: Dana M. Whitfield <dana@acme.example>",
+            "Re: Administrator access for Acme Corp",
+            "To whom it may concern,",
+            *request_lines,
+            "The reason: our only administrator left the company in February.",
+            "Yours faithfully,",
+            "Dana M. Whitfield",
+            "Chief Executive Officer",
+        ]
+
+        fields = extract_fields([page_of(*lines)])
+
+        assert fields.email_to_add is not None
+        assert fields.email_to_add.value == "jordan.lee@acme.example"
+        assert fields.executive_email is not None
+        assert fields.executive_email.value == "dana@acme.example"
+
+    def test_a_contact_line_above_the_address_to_add_is_not_it(self) -> None:
+        lines = [*LABELLED[:5], "Contact: dana@acme.example", *LABELLED[5:]]
+
+        fields = extract_fields([page_of(*lines)])
+
+        assert fields.email_to_add is not None
+        assert fields.email_to_add.value == "jordan.lee@acme.example"
+
     def test_the_address_to_add_alone_in_the_body_is_not_the_signer_s(self) -> None:
         fields = extract_fields([page_of(*LABELLED[:10])])
 

@@ -379,21 +379,50 @@ def _emails(index: TextIndex, fields: LetterFields, body_end: int) -> None:
         if not any(m.start() < e.end() and e.start() < m.end() for e in matches)
     ]
     matches.sort(key=lambda m: m.start())
-    before = [m for m in matches if m.start() < body_end]
+    before = [m for m in matches if m.start() < body_end and not _sender_header(text, m)]
     after = [m for m in matches if m.start() >= body_end]
-    to_add = next((m for m in before if EMAIL_TO_ADD_CONTEXT.search(_sentence_before(text, m))),
+    # The address to add is the one the request's sentence is about: "... be given
+    # to x@y", "x@y be made an administrator". A memo's "From: Name <x@y>" line is
+    # the sender's (held-out fpdf memos: the signer's address read as the one to add).
+    to_add = next((m for m in before if EMAIL_TO_ADD_CONTEXT.search(_sentence_around(text, m))),
                   before[0] if before else None)  # fmt: skip
     if to_add is not None:
         fields.email_to_add = index.found(_email(to_add), to_add)
     # The signer's own address under the signature or, failing that, in the body
-    # where they say how to reach them ("You can reach me at ...", "Please reply to").
+    # where they say how to reach them ("You can reach me at ...", "Please reply
+    # to"), or in a memo's "From:" line.
     signer = after[0] if after else next(
         (m for m in before
          if m is not to_add and EXECUTIVE_EMAIL_CONTEXT.search(_sentence_before(text, m))),
-        None,
+        next((m for m in matches if _sender_header(text, m)), None),
     )  # fmt: skip
     if signer is not None:
         fields.executive_email = index.found(_email(signer), signer)
+
+
+# A header line naming the sender ("From: Dana Lee <dana@acme.example>").
+SENDER_HEADER = re.compile(r"^\s*(?:from|sender|von|de)\s*:", re.IGNORECASE)
+# Where a sentence ends: a full stop, question or exclamation mark before a space (an
+# address's own dots have none), a line ending in a colon or comma (the greeting
+# above the first sentence, "Dear Support,"), a blank line, or a labelled line
+# starting ("Contact: ...", "Email to add: ...": each label is a sentence of its own).
+SENTENCE_END = re.compile(r"[.!?](?=\s)|[:,]\n|\n\s*\n|\n(?=[^\n:]{1,40}:\s)")
+SENTENCE_REACH = 300
+
+
+def _sender_header(text: str, match: re.Match[str]) -> bool:
+    line_start = text.rfind("\n", 0, match.start()) + 1
+    return bool(SENDER_HEADER.match(text[line_start : match.start()]))
+
+
+def _sentence_around(text: str, match: re.Match[str]) -> str:
+    """The whole sentence the address stands in, the address left out: what it is for."""
+    before = text[max(0, match.start() - SENTENCE_REACH) : match.start()]
+    ends = list(SENTENCE_END.finditer(before))
+    before = before[ends[-1].end() :] if ends else before
+    after = text[match.end() : match.end() + SENTENCE_REACH]
+    end = SENTENCE_END.search(after)
+    return before + " " + (after[: end.start()] if end else after)
 
 
 def _sentence_before(text: str, match: re.Match[str]) -> str:
