@@ -461,6 +461,16 @@ class TestBandsOfTheHarness:
         assert outcome.pen == "felt"
         assert outcome.level == SignatureLevel.INK.value, outcome.evidence
 
+    # A felt tip's loops covered most of a circle and were blanked as a seal, with
+    # everything inside it: "a seal or stamp ..., no pen strokes beyond it" (stop 30;
+    # fpdf letters, synthetic photos). A seal's ring is inked all round.
+    @pytest.mark.parametrize("number", [5, 57])
+    def test_a_felt_tip_s_loops_are_not_a_seal(self, number: int) -> None:
+        outcome = one_band(112, number, "photo", "felt", signed=True)
+
+        assert outcome.clutter in {"none", "rule"}
+        assert outcome.level == SignatureLevel.INK.value, outcome.evidence
+
     # A seal larger than the band, cut by its top and bottom: the ring was found but
     # its outer edge not, and the lettering between the rings scored as a pen's.
     @pytest.mark.parametrize(("number", "condition"), [(180, "clean"), (129, "photo")])
