@@ -37,6 +37,7 @@ from keyholder.letters.ocr import (
     reading_quality,
     reread_doubtful_lines,
 )
+from keyholder.letters.pen_ink import read_name_without_pen
 from keyholder.letters.reconcile import reconcile_emails
 from keyholder.letters.report import SCHEMA, LetterReport, annotate
 from keyholder.letters.signature import SignatureFinding, find_signature
@@ -201,7 +202,8 @@ def read_signature_block_again(pages: list[Page], fields: LetterFields) -> Lette
         page = pages[fields.closing.box.page - 1] if fields.closing else pages[-1]
         if read_name_above_title(page, fields.closing, ready=ready):
             fields = extract_fields(pages)
-    return fields
+    # A signature in coloured ink over the typed name: read without the ink.
+    return read_name_without_pen(pages, fields)
 
 
 # Pages made ready for OCR (``ocr_ready``), by page number, within one pre-screen.

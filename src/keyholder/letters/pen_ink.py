@@ -1,0 +1,127 @@
+"""The typed name read again with the pen's coloured ink taken off the page.
+
+A signature written over the typed name is read into it ("Yuki Adeyoti YN" for
+"Yuki Adeyemi") or makes Tesseract skip the line (issue 14, fpdf letters at stop
+30). Print is black or grey; a pen is mostly blue, violet or another colour: where
+the ink is coloured, the block under the closing is read once more from a picture
+without it, and that reading is kept when its typed name reads more surely.
+Black ink over black print cannot be told apart this way, and is left as read.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from keyholder.letters.clean import ocr_ready
+from keyholder.letters.document import Box, Image, Line, Page, TextSource
+from keyholder.letters.fields import LetterFields, extract_fields
+from keyholder.letters.ocr import BAND_CONFIG, read_region
+from keyholder.letters.signature_block import typical_height
+
+# Colour that marks a pen's ink: the spread between the strongest and the weakest
+# channel once the paper is made white (print, even a photo's, stays under ~25;
+# blue ballpoint over 60, fpdf and the development corpora's inks alike).
+PEN_CHROMA = 40
+# At least this many coloured pixels (in line heights squared) in the block, or
+# there is no coloured pen to take off.
+PEN_INK_AREA = 0.5
+# The typed name is doubtful: read taller than this many line heights (ink read
+# into it), or with a word read at under NAME_SURE confidence.
+TALL_NAME = 1.6
+NAME_SURE = 60.0
+# The block read again: from the closing (or this many line heights above the name)
+# down to this many line heights under the name.
+ABOVE_NAME, UNDER_NAME = 3, 5
+OCR_TIMEOUT_SECONDS = 30
+
+
+def without_pen(image: Image) -> Image:
+    """The page with coloured ink made paper: black and grey print stays."""
+    pixels = image.astype(np.float32)
+    paper = np.percentile(pixels.reshape(-1, 3), 90, axis=0)
+    balanced = np.clip(pixels / np.maximum(paper, 1.0) * 255.0, 0, 255)
+    chroma = balanced.max(axis=2) - balanced.min(axis=2)
+    out = image.copy()
+    out[chroma >= PEN_CHROMA] = 255
+    return out
+
+
+def read_name_without_pen(pages: list[Page], fields: LetterFields) -> LetterFields:
+    """The fields, with the block under the closing read again without the pen's
+    coloured ink where the typed name is doubtful; the old reading where the new
+    one reads the name no more surely or loses an item of the block."""
+    anchor = fields.closing or fields.name_line
+    if anchor is None or not _name_doubtful(pages, fields):
+        return fields
+    page = pages[anchor.box.page - 1]
+    if page.text_source is not TextSource.OCR:
+        return fields
+    height = round(typical_height(page.lines).get(page.number, anchor.box.height))
+    region = _block(page, fields, height)
+    crop = page.image[region.y : region.bottom, region.x : region.right]
+    if _coloured_pixels(crop) < PEN_INK_AREA * height**2:
+        return fields
+    grey = np.full(page.image.shape[:2], 255, dtype=np.uint8)
+    grey[region.y : region.bottom, region.x : region.right] = ocr_ready(without_pen(crop))
+    lines = read_region(grey, region, config=BAND_CONFIG, timeout=OCR_TIMEOUT_SECONDS)
+    if not lines:
+        return fields
+    before = page.lines
+    page.lines = [
+        *(line for line in before if not _centre_inside(line, region)),
+        *lines,
+    ]
+    page.lines.sort(key=lambda line: (line.box.y, line.box.x))
+    again = extract_fields(pages)
+    surer = _name_sureness(again.name_line, height) > _name_sureness(fields.name_line, height)
+    lost = any(
+        getattr(fields, item) is not None and getattr(again, item) is None
+        for item in ("executive_title", "executive_email")
+    )
+    if surer and not lost:
+        return again
+    page.lines = before
+    return fields
+
+
+def _name_doubtful(pages: list[Page], fields: LetterFields) -> bool:
+    line = fields.name_line
+    if fields.executive_name is None or line is None:
+        return True
+    page = pages[line.box.page - 1]
+    height = typical_height(page.lines).get(page.number, float(line.box.height))
+    return line.box.height > TALL_NAME * height or any(w.confidence < NAME_SURE for w in line.words)
+
+
+def _name_sureness(line: Line | None, height: int) -> float:
+    """How surely the typed name was read: its least sure word; a line taller than
+    print (ink read into it) less than any other."""
+    if line is None or not line.words:
+        return -2.0
+    if line.box.height > TALL_NAME * height:
+        return -1.0
+    return min(w.confidence for w in line.words)
+
+
+def _block(page: Page, fields: LetterFields, height: int) -> Box:
+    name, closing = fields.name_line, fields.closing
+    if closing is not None and closing.box.page == page.number:
+        top = closing.box.bottom + 1
+    else:
+        assert name is not None
+        top = max(0, name.box.y - ABOVE_NAME * height)
+    anchor = name if name is not None and name.box.page == page.number else closing
+    assert anchor is not None
+    bottom = min(page.height, anchor.box.bottom + UNDER_NAME * height)
+    return Box(page.number, 0, top, page.width, max(1, bottom - top))
+
+
+def _coloured_pixels(crop: Image) -> int:
+    if crop.size == 0:
+        return 0
+    return int(np.count_nonzero(np.any(without_pen(crop) != crop, axis=2)))
+
+
+def _centre_inside(line: Line, region: Box) -> bool:
+    middle = line.box.y + line.box.height / 2
+    return region.y <= middle <= region.bottom

@@ -1,0 +1,45 @@
+"""The typed name read again without the pen's coloured ink (``pen_ink``)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pytest
+
+from benchmarks.corpora.build import letter_files
+from benchmarks.corpora.fpdf_letters import render
+from benchmarks.corpora.spec import random_spec
+from keyholder.letters import prescreen_letter
+from keyholder.letters.pen_ink import without_pen
+from tests.letters.conftest import needs_tesseract
+
+
+def test_coloured_ink_goes_and_print_stays() -> None:
+    page = np.full((40, 60, 3), 236, dtype=np.uint8)  # greyish paper, as scanned
+    page[5:10, :] = (30, 30, 30)  # print
+    page[15:20, :] = (40, 60, 150)  # blue ballpoint
+    page[25:30, :] = (120, 120, 120)  # grey print
+    page[32:36, :] = (8, 8, 30)  # blue ink over black print: dark, kept
+
+    out = without_pen(page)
+
+    assert (out[15:20] == 255).all()
+    assert (out[5:10] == page[5:10]).all()
+    assert (out[25:30] == page[25:30]).all()
+    assert (out[32:36] == page[32:36]).all()
+
+
+# fpdf letters (stop 30): signatures in coloured ink written over the typed name,
+# read into it as "Yuki Adeyoti YN" and "Grace Haent".
+@needs_tesseract
+@pytest.mark.parametrize(("number", "name"), [(36, "Yuki Adeyemi"), (3, "Grace Hargreaves")])
+def test_a_name_under_a_coloured_signature_is_read_without_it(number: int, name: str) -> None:
+    spec = random_spec(3001, number, today=date(2026, 12, 6))
+    data, extension = letter_files(render(spec), "clean", 3001, "fpdf")
+
+    report = prescreen_letter(data, filename=f"letter.{extension}")
+
+    found = report.json["items"]["executive_name"]
+    assert found is not None
+    assert found["value"] == name
