@@ -12,8 +12,9 @@ where the signature belongs" on a signed band::
         --condition photo --pen ballpoint --jobs 2
 
 Only the development generators' signatures and clutter are used (``corpora/
-signatures.py`` and ``clutter.py``); the held-out generator's own (``typst``) are never
-drawn here.
+signatures.py`` and ``clutter.py``, or with ``--maker fpdf`` the fpdf generator's
+Hershey-letter signatures and its stamps and seals); the held-out generator's own
+(``typst``) are never drawn here.
 Exit status 1 when a signed band is told "no ink" or an unsigned one "signature-like
 ink" (the first ``--show`` of them are listed), 0 otherwise.
 """
@@ -21,6 +22,7 @@ ink" (the first ``--show`` of them are listed), 0 otherwise.
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
@@ -34,9 +36,10 @@ from PIL import Image, ImageDraw, ImageFont
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.corpora import fpdf_clutter, fpdf_signatures  # noqa: E402
 from benchmarks.corpora.base import DPI, band_marks, lay_marks  # noqa: E402
-from benchmarks.corpora.signatures import Band  # noqa: E402
-from benchmarks.corpora.spec import PENS, random_spec  # noqa: E402
+from benchmarks.corpora.signatures import Band, InkLayer  # noqa: E402
+from benchmarks.corpora.spec import PENS, LetterSpec, random_spec  # noqa: E402
 from keyholder.letters.document import Box, Line, Page, TextSource, Word  # noqa: E402
 from keyholder.letters.found import LetterFields  # noqa: E402
 from keyholder.letters.signature import SignatureLevel, find_signature  # noqa: E402
@@ -44,6 +47,10 @@ from keyholder.letters.signature import SignatureLevel, find_signature  # noqa: 
 PX = DPI / 25.4
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 CONDITIONS = ("clean", "scan", "photo")
+# Whose signatures and stamps are drawn: the corpora's shared ones (``signatures.py``,
+# ``clutter.py``) or the fpdf generator's own (Hershey letters, its stamps and seals).
+# Both are tuning material; the held-out generator's never are.
+MAKERS = ("corpora", "fpdf")
 
 
 @dataclass(frozen=True)
@@ -117,7 +124,27 @@ def _scaled(line: list[Word], scale: float) -> Line:
     ))  # fmt: skip
 
 
-def one_band(seed: int, number: int, condition: str, pen: str | None, signed: bool) -> Outcome:
+def _fpdf_marks(spec: LetterSpec, gap: float, cap: float) -> list[InkLayer]:
+    """The fpdf generator's stamp or seal and signature for the band, as ink layers."""
+    room = 140.0
+    ink = (
+        fpdf_signatures.signature(spec.executive_name, spec.signature, gap, cap, room)
+        if spec.signature
+        else None
+    )
+    marks = []
+    if spec.clutter in ("stamp", "seal"):
+        right = ink.x_mm + ink.alpha.shape[1] * 25.4 / ink.dpi if ink else 15.0
+        rng = np.random.default_rng([spec.seed, spec.number, 9])
+        marks.append(fpdf_clutter.band_stamp(spec, gap=gap, room=room, sig_right=right, rng=rng))
+    if ink is not None:
+        marks.append(ink)
+    return [InkLayer(m.alpha, m.rgb, m.dpi, m.x_mm, m.y_mm) for m in marks]
+
+
+def one_band(
+    seed: int, number: int, condition: str, pen: str | None, signed: bool, *, maker: str = "corpora"
+) -> Outcome:
     spec = random_spec(seed, number, signed=signed)
     if pen is not None and spec.signature is not None:
         spec = replace(spec, signature=replace(spec.signature, pen=pen))
@@ -133,7 +160,10 @@ def one_band(seed: int, number: int, condition: str, pen: str | None, signed: bo
     closing = _words(draw, spec.closing, left, closing_y, font)
     name = _words(draw, spec.executive_name, left, name_y, font)
     title = _words(draw, spec.executive_title, left, name_y + size_pt * 1.4 / 72 * DPI, font)
-    layers, _ = band_marks(spec, Band(gap, cap, 140.0))
+    if maker == "fpdf":
+        layers = _fpdf_marks(spec, gap, cap)
+    else:
+        layers, _ = band_marks(spec, Band(gap, cap, 140.0))
     inked = np.asarray(lay_marks(page, layers, (left, closing_y)))
     damaged, scale = _damage(inked, condition, rng)
     if damaged.ndim == 2:
@@ -156,13 +186,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--condition", choices=CONDITIONS, default="photo")
     parser.add_argument("--pen", choices=PENS)
+    parser.add_argument("--maker", choices=MAKERS, default="corpora",
+                        help="whose signatures and stamps are drawn")  # fmt: skip
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--show", type=int, default=10, help="how many wrong answers to list")
     args = parser.parse_args(argv)
     tasks = [(args.seed, n, args.condition, args.pen, signed)
              for n in range(args.bands) for signed in (True, False)]  # fmt: skip
     with ProcessPoolExecutor(args.jobs) as pool:
-        outcomes = list(pool.map(one_band, *zip(*tasks, strict=True), chunksize=8))
+        judge = functools.partial(one_band, maker=args.maker)
+        outcomes = list(pool.map(judge, *zip(*tasks, strict=True), chunksize=8))
     for signed in (True, False):
         levels = Counter(o.level for o in outcomes if o.signed is signed)
         print(f"{'signed' if signed else 'unsigned'}: " + ", ".join(

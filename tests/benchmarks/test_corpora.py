@@ -170,3 +170,14 @@ def test_signature_bands_judge_signed_and_unsigned_bands(condition: str) -> None
     assert signed.level != "no handwriting", signed.evidence
     assert (unsigned.signed, unsigned.pen) == (False, "-")
     assert unsigned.level != "signature-like ink", unsigned.evidence
+
+
+def test_signature_bands_draw_the_fpdf_generator_s_signatures_and_seals() -> None:
+    signed = one_band(5, 0, "clean", "ballpoint", True, maker="fpdf")
+    unsigned = [one_band(5, n, "clean", None, False, maker="fpdf") for n in range(6)]
+
+    assert (signed.signed, signed.pen) == (True, "ballpoint")
+    assert signed.level == "signature-like ink", signed.evidence
+    assert signed.evidence != one_band(5, 0, "clean", "ballpoint", True).evidence
+    assert {"stamp", "seal"} & {o.clutter for o in unsigned}
+    assert all(o.level != "signature-like ink" for o in unsigned), [o.evidence for o in unsigned]
