@@ -4,18 +4,28 @@ A seal's rings and the lettering round them, a stamp's frame and its lettering, 
 logo's solid block and ruled lines all leave ink in the band that is no pen's.
 ``strokes`` erases them and keeps the long strokes handwriting leaves, and says
 what drawn marks went, so that the band is "unclear" rather than "signature-like
-ink" or "no ink" where they may have hidden a signature (issue 14). Thresholds were
-set on the reportlab and Pillow letters of benchmarks/corpora and the corpora's
-seals and stamps, never on its held-out generator.
+ink" or "no ink" where they may have hidden a signature (issue 14). A wide pen's
+stroke holds straight runs as long as a rule's; where they are a small part of a
+mark as wide as the pen, the mark is a pen's and stays whole. Thresholds were set
+on the reportlab, Pillow and fpdf letters of benchmarks/corpora and their seals
+and stamps, never on its held-out generator.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from enum import StrEnum
 
 import cv2
 import numpy as np
+
+from keyholder.letters.seals import (
+    ARC_SPREAD,
+    SEAL_MAX_RADIUS,
+    Circle,
+    circle,
+    erase_seals,
+    seal_ring_pieces,
+)
 
 # Rules and stamp frames are looked for at these tilts (degrees).
 RULE_TILTS = (0, -2, 2, -4, 4, -6, 6, -8, 8, -10, 10, -12, 12, -14, 14)
@@ -34,7 +44,6 @@ VERY_LONG = 6.0
 # them is a ring (ARC_SPREAD, tighter, for a piece of one).
 SOLID_FILL = 0.45
 RING_SPREAD = 0.12
-ARC_SPREAD = 0.04
 # Arcs of a circle at most this many line heights in radius are pieces of a seal;
 # a signature's flourish, when it is an arc, is a much flatter one.
 SEAL_RADIUS = 4.0
@@ -42,46 +51,21 @@ SEAL_RADIUS = 4.0
 # fitted through them, at most SEAL_MAX_RADIUS line heights; a filled star or
 # badge fills more than SOLID_HULL of its convex outline (a pen's loops, far less).
 RING_BAND = 0.3
-SEAL_MAX_RADIUS = 8.0
-# A seal found as a circle (Hough; the SEAL_CANDIDATES strongest) at least
-# SEAL_MIN_RADIUS line heights in radius, SEAL_IN_BAND of its ring inside the band
-# and SEAL_RING_COVER of that inked. Its edge is the widest ring about it inked for
-# SEAL_EDGE_COVER of its length; failing that, SEAL_MARGIN times the circle found.
-# Set on the reportlab and Pillow letters (seed 1401) and the corpora's seals.
-SEAL_MIN_RADIUS = 1.5
-SEAL_IN_BAND = 0.35
-SEAL_RING_COVER = 0.75
-SMALL_SEAL = 2.5
-SMALL_SEAL_COVER = 0.85
-# ... and one of them, or a circle within SEAL_RING_SEARCH of its centre and radius
-# (a share of the radius), inked SEAL_RING_INKED of its length: the corpora's seals
-# measured 0.91-1.0 on synthetic photos and scans, a felt tip's loops 0.75-0.92
-# (seeds 112-114).
-SEAL_RING_SEARCH = 0.2
-SEAL_RING_INKED = 0.9
-SEAL_CANDIDATES = 8
-SEAL_EDGE_COVER = 0.85
-# A seal the band cuts through (larger than the band) shows less of its ring: a
-# quarter of it (SEAL_CUT_IN_BAND) counts when it is inked nearly all along, and
-# its outer edge is looked for with SEAL_EDGE_IN_BAND of the ring in the band.
-# (Synthetic bands, seed 61: a seal's ring 28% in the band and inked all along; its
-# outer ring, 19%, was missed and the lettering inside it scored as a pen's.)
-SEAL_CUT_IN_BAND = 0.2
-SEAL_CUT_COVER = 0.95
-SEAL_EDGE_IN_BAND = 0.15
-# Its edge is looked for out to SEAL_EDGE_REACH times the circle found (a seal's
-# outer ring 1.8 times its inner one, fpdf's seals), and ink SEAL_RIM_SHARE on a
-# rim SEAL_RIM line heights wide round what was blanked goes with it.
-SEAL_EDGE_REACH = 2.0
-SEAL_RIM = 0.5
-SEAL_RIM_SHARE = 0.85
-SEAL_MARGIN = 1.3
 SOLID_HULL = 0.6
 # ... and thicker than a pen's line: its widest inscribed circle has a radius of
 # THICKEST_PEN pixels (a 1 mm felt tip at 200 dpi: 4) and THICK_SHAPE of its
 # box's shorter side; a felt tip's dense scribble fills as much, thinly.
 THICKEST_PEN = 5.0
 THICK_SHAPE = 0.1
+# A mark taller than print whose straight runs (rules, frames' sides) are less than
+# this share of it is a pen's stroke and stays whole. Set on the fpdf letters (seed
+# 3001: its felt-tip signatures 0.46-0.73, its stamps' frames with their lettering
+# 0.76-1.0) and synthetic bands (seeds 721-726), never on the held-out generator.
+PEN_RULE_SHARE = 0.8
+# ... and whose straight runs are a wide pen's line: half of it at least WIDE_PEN
+# line heights along its middle (fpdf's felt and gel signatures 0.17-0.55, the
+# corpora's stamp frames 0.13).
+WIDE_PEN = 0.15
 
 
 class Drawn(StrEnum):
@@ -101,9 +85,9 @@ def strokes(
     left are seals' discs and stamps' boxes blanked whole (grainy stamp ink breaks
     rings and lettering into stroke-like pieces, issue 14); what that blanked makes
     the band "unclear" at most, since a signature inside the seal went too."""
-    kept, marks, framed, _ = _erased(ink, line_height, min_area, blank=False)
+    kept, marks, framed, rings = _erased(ink, line_height, min_area, blank=False)
     if not kept:
-        return kept, marks, Drawn.FRAME if framed else None
+        return kept, marks, Drawn.BLANKED if rings else Drawn.FRAME if framed else None
     kept, marks, framed, blanked = _erased(ink, line_height, min_area, blank=True)
     return kept, marks, Drawn.BLANKED if blanked else Drawn.FRAME if framed else None
 
@@ -116,120 +100,26 @@ def _erased(
     # ______") and what is left of a frame, touching handwriting or not; then
     # the shapes those lines had joined.
     before = int(np.count_nonzero(ink))
+    seals: list[Circle] = []
     if blank:
-        ink = _erase_seals(ink, line_height)
+        ink, seals = erase_seals(ink, line_height)
     seal = int(np.count_nonzero(ink)) < before
     ink, box = _erase_printed_shapes(ink, line_height, min_area, blank=blank)
     ink, framed = _erase_rules(ink, line_height)
     ink, box_left = _erase_printed_shapes(ink, line_height, min_area, blank=blank)
-    count, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     marks = [i for i in range(1, count) if stats[i][cv2.CC_STAT_AREA] >= min_area]
     # Handwriting has at least one long stroke; printed lettering (a stamp's
     # "RECEIVED", a logo's name) and a seal's letters are letter-sized marks.
-    long = [stats[i] for i in marks if _long_stroke(stats[i], line_height)]
-    return long, [stats[i] for i in marks], framed, seal or box or box_left
-
-
-def _erase_seals(ink: np.ndarray, line_height: int) -> np.ndarray:
-    """A seal's disc, blanked whole: its ring drawn round most of a circle, its
-    lettering and star inside. Grainy stamp ink breaks the ring and the lettering
-    into pieces that one by one look like a pen's arcs (issue 14: unsigned letters
-    with a seal called "signature-like ink"). A pen's loop seldom runs round most of
-    a circle this large; a signature crossing the seal keeps what lies outside it."""
-    h, w = ink.shape
-    low, high = int(SEAL_MIN_RADIUS * line_height), int(SEAL_MAX_RADIUS * line_height)
-    if min(h, w) < low or not ink.any():
-        return ink
-    smooth = cv2.GaussianBlur(ink * 255, (5, 5), 1.5)
-    found = cv2.HoughCircles(
-        smooth, cv2.HOUGH_GRADIENT, dp=2, minDist=max(1, low),
-        param1=100, param2=20, minRadius=low, maxRadius=high,
-    )  # fmt: skip
-    if found is None:
-        return ink
-    near = cv2.dilate(ink, np.ones((5, 5), np.uint8))
-    angles = np.linspace(0, 2 * np.pi, 180, endpoint=False)
-    out = ink.copy()
-
-    def cover(cx: float, cy: float, radius: float, in_band: float = SEAL_IN_BAND) -> float:
-        xs = np.round(cx + radius * np.cos(angles)).astype(int)
-        ys = np.round(cy + radius * np.sin(angles)).astype(int)
-        inside = (xs >= 0) & (xs < w) & (ys >= 0) & (ys < h)
-        if np.mean(inside) < in_band:
-            return 0.0
-        return float(np.mean(near[ys[inside], xs[inside]] > 0))
-
-    seals = []
-    for cx, cy, radius in found[0][:SEAL_CANDIDATES]:
-        # A pen's "W" with its underline covered 76% of a circle 1.8 line heights
-        # across; the corpora's seals are 3 or more, their rings inked 86% or more.
-        small = radius < SMALL_SEAL * line_height
-        ringed = cover(cx, cy, radius) >= (SMALL_SEAL_COVER if small else SEAL_RING_COVER)
-        # A seal larger than the band shows less of its ring, inked all along.
-        cut = not small and cover(cx, cy, radius, SEAL_CUT_IN_BAND) >= SEAL_CUT_COVER
-        if ringed or cut:
-            seals.append((cx, cy, radius, cut))
-    # A seal's ring is one line, inked all round at one radius; a thick pen's tangle
-    # of loops covers most of a circle but leaves gaps at every radius near it
-    # (felt-tip signatures blanked as seals: synthetic bands, fpdf letters, stop 30).
-    # Once one ring is that, every circle found counts: Hough finds a seal's rings
-    # a few pixels off.
-    if not any(cut or _inked_all_round(cover, cx, cy, radius) for cx, cy, radius, cut in seals):
-        return ink
-    for cx, cy, radius, _ in seals:
-        # Hough's centre is a few pixels off, and it finds the inner ring as often
-        # as the outer: the seal's edge is the widest well-inked ring near there.
-        step = max(2.0, radius / 20)
-        shifts = np.arange(-0.2 * radius, 0.2 * radius + 1, step)
-        edge = max(
-            (
-                (r, x, y)
-                for r in np.arange(radius, SEAL_EDGE_REACH * radius, step)
-                for x in cx + shifts
-                for y in cy + shifts
-                if cover(x, y, r, SEAL_EDGE_IN_BAND) >= SEAL_EDGE_COVER
-            ),
-            default=(radius * SEAL_MARGIN, cx, cy),
-        )
-        centre, blank = (int(edge[1]), int(edge[2])), int(edge[0]) + 5
-        cv2.circle(out, centre, blank, 0, thickness=-1)
-        out = _without_rim(out, centre, blank, line_height)
-    return out
-
-
-def _inked_all_round(
-    cover: Callable[[float, float, float], float], cx: float, cy: float, radius: float
-) -> bool:
-    """Some circle near this one (Hough's centre and radius a few pixels off) inked
-    SEAL_RING_INKED of its length."""
-    step = max(2.0, radius / 20)
-    shifts = np.arange(-SEAL_RING_SEARCH * radius, SEAL_RING_SEARCH * radius + 1, step)
-    radii = np.arange((1 - SEAL_RING_SEARCH) * radius, (1 + SEAL_RING_SEARCH) * radius + 1, step)
-    return any(
-        cover(cx + dx, cy + dy, r) >= SEAL_RING_INKED
-        for r in radii
-        for dx in shifts
-        for dy in shifts
+    long = [i for i in marks if _long_stroke(stats[i], line_height)]
+    rings = seal_ring_pieces(labels, stats, long, seals, line_height)
+    long = [i for i in long if i not in rings]
+    return (
+        [stats[i] for i in long],
+        [stats[i] for i in marks],
+        framed,
+        seal or box or box_left or bool(rings),
     )
-
-
-def _without_rim(
-    ink: np.ndarray, centre: tuple[int, int], radius: int, line_height: int
-) -> np.ndarray:
-    """Ink left just outside a blanked seal that lies nearly all along its rim: the
-    outer edge of a thick ring whose centre was found a few pixels off (held-out
-    fpdf seals, stop 29). A stroke crossing the seal runs out of the rim and stays."""
-    rim = np.zeros_like(ink)
-    cv2.circle(rim, centre, radius + max(4, int(SEAL_RIM * line_height)), 1, thickness=-1)
-    cv2.circle(rim, centre, radius, 0, thickness=-1)
-    count, labels = cv2.connectedComponents(ink, connectivity=8)
-    if count <= 1:
-        return ink
-    total = np.bincount(labels.ravel(), minlength=count)
-    on_rim = np.bincount(labels[rim > 0], minlength=count)
-    rim_only = np.flatnonzero(on_rim >= SEAL_RIM_SHARE * np.maximum(total, 1))
-    rim_only = rim_only[rim_only > 0]
-    return np.where(np.isin(labels, rim_only), 0, ink).astype(np.uint8) if rim_only.size else ink
 
 
 def _erase_rules(ink: np.ndarray, line_height: int) -> tuple[np.ndarray, bool]:
@@ -249,7 +139,7 @@ def _erase_rules(ink: np.ndarray, line_height: int) -> tuple[np.ndarray, bool]:
         dtype=np.uint8,
     )
     lines = np.zeros_like(ink)
-    framed = False
+    sides = np.zeros_like(ink)  # tilted or upright: a frame's, not a signature line's
     h, w = ink.shape
     for angle in RULE_TILTS:
         if angle:
@@ -268,15 +158,72 @@ def _erase_rules(ink: np.ndarray, line_height: int) -> tuple[np.ndarray, bool]:
         ):
             kernel = cv2.getStructuringElement(cv2.MORPH_RECT, size)
             opened = np.asarray(cv2.morphologyEx(turned, cv2.MORPH_OPEN, kernel))
-            framed = framed or bool((angle or size[0] == 1) and opened.any())
             found |= opened
+            if not angle and size[0] == 1:
+                sides |= opened
         if angle:
             back = cv2.invertAffineTransform(turn)
             found = cv2.warpAffine(found, back, (w, h), flags=cv2.INTER_NEAREST)
             found = cv2.dilate(found, np.ones((3, 3), np.uint8))  # rounding on the way back
+            sides |= found
         lines |= found
+    band = (slice(pad_y, pad_y + height), slice(pad_x, pad_x + width))
+    ink, lines, sides = ink[band], lines[band], sides[band]
+    lines, sides = _pen_strokes_spared(ink, lines, sides, line_height)
     left = np.asarray(cv2.subtract(ink, lines))
-    return np.ascontiguousarray(left[pad_y : pad_y + height, pad_x : pad_x + width]), framed
+    return np.ascontiguousarray(left), bool(np.any(sides & ink))
+
+
+def _pen_strokes_spared(
+    ink: np.ndarray, lines: np.ndarray, sides: np.ndarray, line_height: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The straight runs found, less those inside a pen's stroke: a mark taller than
+    print (LONG_STROKE by TALLER_THAN_PRINT line heights) that straight runs make up
+    less than PEN_RULE_SHARE of. A felt tip's or marker's line is wide enough to hold
+    straight runs of a rule's length along its downstrokes and its underline, and
+    cutting them out left the signature as letter-sized pieces (issue 14: fpdf
+    letters, stop 31); a rule, a frame's side or a logo's bar is nearly all run."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    if count <= 1 or not lines.any():
+        return lines, sides
+    total = np.bincount(labels.ravel(), minlength=count)
+    straight = np.bincount(labels[(lines > 0) & (ink > 0)], minlength=count)
+    # Within a quarter of a line height of the band's sides: the sheet's edge on a
+    # photo (ragged, and straight enough to be a frame's side), not a pen's stroke.
+    margin, width = line_height // 4, ink.shape[1]
+    spared = [
+        i
+        for i in range(1, count)
+        if 0 < straight[i] < PEN_RULE_SHARE * total[i]
+        and stats[i][cv2.CC_STAT_LEFT] > margin
+        and stats[i][cv2.CC_STAT_LEFT] + stats[i][cv2.CC_STAT_WIDTH] < width - margin
+        and max(stats[i][cv2.CC_STAT_WIDTH], stats[i][cv2.CC_STAT_HEIGHT])
+        >= LONG_STROKE * line_height
+        and stats[i][cv2.CC_STAT_HEIGHT] >= TALLER_THAN_PRINT * line_height
+    ]
+    if spared:
+        # Along the middle of its straight runs, the mark is as wide as a wide pen's
+        # line: a stamp's frame is a thin line, however bold the lettering joined
+        # to it (the corpora's stamps on synthetic photos, stop 31).
+        middle = _middle_width(ink)
+        straight_middle = (lines > 0) & (middle > 0)
+        spared = [
+            i
+            for i in spared
+            if (widths := middle[straight_middle & (labels == i)]).size
+            and float(np.median(widths)) >= WIDE_PEN * line_height
+        ]
+    if not spared:
+        return lines, sides
+    pen = np.isin(labels, spared)
+    return np.where(pen, 0, lines).astype(np.uint8), np.where(pen, 0, sides).astype(np.uint8)
+
+
+def _middle_width(ink: np.ndarray) -> np.ndarray:
+    """Half the line's width along the middle of each line of ink (0 elsewhere)."""
+    distance = cv2.distanceTransform(ink, cv2.DIST_L2, 3)
+    ridge = (distance >= cv2.dilate(distance, np.ones((3, 3), np.uint8))) & (ink > 0)
+    return np.where(ridge, distance, 0.0)
 
 
 def _erase_printed_shapes(
@@ -384,7 +331,7 @@ def _in_rectangle(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _ring_of_lettering(xs: np.ndarray, ys: np.ndarray, line_height: int) -> bool:
     """A seal's rings with the lettering round them, joined into one mark: nearly
     all of it within RING_BAND of a circle's radius, round at least half of it."""
-    cx, cy, radius = _circle(xs, ys)
+    cx, cy, radius = circle(xs, ys)
     if not line_height <= radius <= SEAL_MAX_RADIUS * line_height:
         return False
     distance = np.hypot(xs - cx, ys - cy)
@@ -392,14 +339,6 @@ def _ring_of_lettering(xs: np.ndarray, ys: np.ndarray, line_height: int) -> bool
         return False
     sectors = np.histogram(np.arctan2(ys - cy, xs - cx), bins=16, range=(-np.pi, np.pi))[0]
     return bool(np.count_nonzero(sectors) >= 9)
-
-
-def _circle(xs: np.ndarray, ys: np.ndarray) -> tuple[float, float, float]:
-    """Centre and radius of the least-squares circle through the points (Kasa's fit)."""
-    matrix = np.column_stack([xs, ys, np.ones_like(xs)])
-    (a, b, c), *_ = np.linalg.lstsq(matrix, xs * xs + ys * ys, rcond=None)
-    cx, cy = a / 2, b / 2
-    return float(cx), float(cy), float(np.sqrt(max(c + cx * cx + cy * cy, 0.0)))
 
 
 def _circle_fit(xs: np.ndarray, ys: np.ndarray) -> tuple[float, float]:
