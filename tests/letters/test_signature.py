@@ -513,3 +513,13 @@ class TestBandsOfTheHarness:
         finding = find_signature(*band_page([layer]))
 
         assert finding.level is not SignatureLevel.INK, finding.evidence
+
+    # Signed under the typed name, over the title: the band between the closing and
+    # the name is empty, and the letter was told "no ink where the signature belongs".
+    @pytest.mark.parametrize("number", [53, 171])
+    def test_a_signature_under_the_typed_name_is_not_no_ink(self, number: int) -> None:
+        outcome = one_band(723, number, "clean", None, signed=True, maker="fpdf")
+
+        assert outcome.overlap == "name"
+        assert outcome.level == SignatureLevel.UNCERTAIN.value, outcome.evidence
+        assert "under the typed name" in outcome.evidence

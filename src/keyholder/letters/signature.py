@@ -79,6 +79,9 @@ INITIALS_BESIDE = 1.5
 # heights wide and high, larger than any stamp letter or seal's ring piece that
 # reached into those rows on synthetic photos (up to 3.5 x 4.6).
 PEN_SIZED = (4.0, 2.0)
+# A band with no ink is looked under too, this many line heights below the typed
+# name: a signature written under the name, over the title, is still a signature.
+BELOW_NAME = 4
 
 # A word read in the signature's ink this similar to a word of the typed name
 # (rapidfuzz ratio, 0-100; one letter wrong in five is 80) means the "signature"
@@ -189,6 +192,15 @@ def find_signature(pages: list[Page], fields: LetterFields) -> SignatureFinding:
         # faxes of the development corpora were told "no ink").
         finding.level = SignatureLevel.UNCERTAIN
         finding.evidence += "; but the page is black and white only, which loses faint strokes"
+    if (
+        finding.level is SignatureLevel.NONE
+        and name is not None
+        and _signed_below(page, band, name.box, line_height, fields)
+    ):
+        # Signed under the typed name, over the title: the band is empty, the letter
+        # is not (fpdf signatures on synthetic bands, stop 31: three in two hundred).
+        finding.level = SignatureLevel.UNCERTAIN
+        finding.evidence += "; but there is handwriting-like ink under the typed name"
     if fields.typed_signature is not None and not finding.flags:
         # Usually reported already as typed text in the band; said once.
         finding.flags.append(f"typed signature {fields.typed_signature.text!r}")
@@ -223,6 +235,16 @@ def _into_the_lines(
     if again.level is SignatureLevel.INK and again.drawn is not Drawn.BLANKED and again.pen_sized:
         return again
     return finding
+
+
+def _signed_below(page: Page, band: Box, name: Box, line_height: int, fields: LetterFields) -> bool:
+    """Signature-like ink from the typed name's row to BELOW_NAME line heights under
+    it, its printed words (the name, the title) blanked."""
+    if name.page != band.page:
+        return False
+    bottom = min(page.height, name.bottom + BELOW_NAME * line_height)
+    below = Box(band.page, band.x, name.y, band.width, bottom - name.y)
+    return _measure_ink(page, below, line_height, fields).level is SignatureLevel.INK
 
 
 def _line_height(page: Page) -> int:
