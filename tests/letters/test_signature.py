@@ -523,3 +523,12 @@ class TestBandsOfTheHarness:
         assert outcome.overlap == "name"
         assert outcome.level == SignatureLevel.UNCERTAIN.value, outcome.evidence
         assert "under the typed name" in outcome.evidence
+
+    # A stamp's bold capitals run together by grainy ink ("ORI" of "ORIGINAL"),
+    # with no frame found beside them: one short, dense stroke was "signature-like".
+    @pytest.mark.parametrize("number", [12, 37])
+    def test_a_stamp_s_bold_lettering_alone_is_not_signature_like(self, number: int) -> None:
+        outcome = one_band(723, number, "clean", None, signed=False, maker="fpdf")
+
+        assert outcome.clutter == "stamp"
+        assert outcome.level == SignatureLevel.UNCERTAIN.value, outcome.evidence

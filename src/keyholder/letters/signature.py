@@ -69,6 +69,11 @@ PRINTED_CONFIDENCE = 80.0
 # A signature has one stroke at least LETTER_SIZED line heights long; a stamp's
 # capitals, fused by grainy ink, measured up to 1.7 (pillow letters, seed 1401).
 LETTER_SIZED = 2.0
+# A stamp's bold capitals run together by grainy ink: long strokes under 1.6 line
+# heights high filling 0.4 of their box or more (fpdf's stamps on synthetic bands,
+# seed 723: 1.2-1.4 high, filling 0.44-0.60; its signatures' strokes filled
+# 0.12-0.33) are "unclear" at most.
+BOLD_LETTERING = (1.6, 0.4)
 # Initials (``band_marks.written_initials``) count as signature-like ink only where
 # the drawn-mark rules erased less than this beside them, in line heights squared:
 # a piece of the initials taken for a seal's arc (1.1 on a development photo), not
@@ -244,7 +249,8 @@ def _signed_below(page: Page, band: Box, name: Box, line_height: int, fields: Le
         return False
     bottom = min(page.height, name.bottom + BELOW_NAME * line_height)
     below = Box(band.page, band.x, name.y, band.width, bottom - name.y)
-    return _measure_ink(page, below, line_height, fields).level is SignatureLevel.INK
+    finding = _measure_ink(page, below, line_height, fields, every_word=True)
+    return finding.level is SignatureLevel.INK
 
 
 def _line_height(page: Page) -> int:
@@ -273,7 +279,9 @@ def _band(page: Page, fields: LetterFields, line_height: int) -> Box:
     return Box(page.number, left, top, right - left, bottom - top)
 
 
-def _measure_ink(page: Page, band: Box, line_height: int, fields: LetterFields) -> SignatureFinding:
+def _measure_ink(
+    page: Page, band: Box, line_height: int, fields: LetterFields, *, every_word: bool = False
+) -> SignatureFinding:
     crop = page.image[band.y : band.bottom, band.x : band.right]
     if crop.size == 0:
         return SignatureFinding(None, band=band, evidence="the signature band is empty")
@@ -283,7 +291,7 @@ def _measure_ink(page: Page, band: Box, line_height: int, fields: LetterFields) 
     # to be sure of still keeps the band from being called empty.
     faint = (dark >= faint_level(dark)).astype(np.uint8)
     flags: list[str] = []
-    typed = _mask_printed_words(page, band, [ink, faint], fields)
+    typed = _mask_printed_words(page, band, [ink, faint], fields, every_word=every_word)
     if typed:
         flags.append(f"typed text where the signature belongs: {' '.join(typed)!r}")
     if page.text_source is TextSource.TEXT_LAYER and any(
@@ -338,7 +346,9 @@ def _judge(
     # shapes, are the stamp's lettering as often as a signature's pieces: a person
     # looks (issue 14).
     longest = max(max(s[cv2.CC_STAT_WIDTH], s[cv2.CC_STAT_HEIGHT]) for s in kept)
-    letter_sized = drawn is not None and longest < LETTER_SIZED * line_height
+    letter_sized = (drawn is not None and longest < LETTER_SIZED * line_height) or _bold_lettering(
+        kept, line_height
+    )
     level = (
         SignatureLevel.INK
         if score >= SIGNATURE_SCORE and not letter_sized
@@ -437,6 +447,19 @@ def _without_strokes(
 _EDGE_LINES = {"bottom": "typed name", "top": "closing"}
 
 
+def _bold_lettering(kept: list[np.ndarray], line_height: int) -> bool:
+    """Every long stroke is short and dense: no taller than BOLD_LETTERING[0] line
+    heights and filling BOLD_LETTERING[1] of its box, as a stamp's bold capitals
+    that grainy ink ran together. A pen's strokes, even initials, are taller or
+    leave most of their box empty."""
+    tall, fill = BOLD_LETTERING
+    return all(
+        s[cv2.CC_STAT_HEIGHT] < tall * line_height
+        and s[cv2.CC_STAT_AREA] >= fill * s[cv2.CC_STAT_WIDTH] * s[cv2.CC_STAT_HEIGHT]
+        for s in kept
+    )
+
+
 def _initials_alone(
     ink: np.ndarray, kept: list[np.ndarray], marks: list[np.ndarray], line_height: int
 ) -> bool:
@@ -448,9 +471,11 @@ def _initials_alone(
 
 
 def _mask_printed_words(
-    page: Page, band: Box, masks: list[np.ndarray], fields: LetterFields
+    page: Page, band: Box, masks: list[np.ndarray], fields: LetterFields, *, every_word: bool
 ) -> list[str]:
-    """Blank the printed words in the band; return those that are not the closing or name."""
+    """Blank the printed words in the band; return those that are not the closing or name.
+    With ``every_word``, every word OCR read with confidence is printed, whatever its
+    shape (under the typed name: an email address, "(UK)", "Co-Founder")."""
     skip = {id(line) for line in (fields.closing, fields.name_line) if line is not None}
     typed: list[str] = []
     for line in page.lines:
@@ -458,7 +483,8 @@ def _mask_printed_words(
             if not _overlaps(word.box, band):
                 continue
             trusted = page.text_source is TextSource.TEXT_LAYER or (
-                word.confidence >= PRINTED_CONFIDENCE and _PRINTED_WORD.match(word.text)
+                word.confidence >= PRINTED_CONFIDENCE
+                and (every_word or _PRINTED_WORD.match(word.text))
             )
             if not trusted:
                 continue
