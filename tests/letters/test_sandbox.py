@@ -128,6 +128,8 @@ class ProcessWatcher:
                 for item in (proc / "environ").read_text().split("\0")
                 if "=" in item
             )
+            if not environ:
+                return  # it exited between our reads: an ended process shows no environment
             files = frozenset(str(fd.readlink()) for fd in (proc / "fd").iterdir())
             self.sightings.append(
                 Sighting(
