@@ -65,9 +65,10 @@ class Outcome:
     score: float
     drawn: str  # what drawn marks the check erased ("" for none)
     evidence: str
+    flags: str = ""  # the finding's flags, joined
 
 
-def _words(
+def typeset_words(
     draw: ImageDraw.ImageDraw, text: str, x: float, baseline: float, font: ImageFont.FreeTypeFont
 ) -> list[Word]:
     words = []
@@ -157,9 +158,9 @@ def one_band(
     name_y = closing_y + (gap + cap) * PX
     page = Image.new("RGB", (round(190 * PX), round(name_y + 25 * PX)), (255, 255, 255))
     draw = ImageDraw.Draw(page)
-    closing = _words(draw, spec.closing, left, closing_y, font)
-    name = _words(draw, spec.executive_name, left, name_y, font)
-    title = _words(draw, spec.executive_title, left, name_y + size_pt * 1.4 / 72 * DPI, font)
+    closing = typeset_words(draw, spec.closing, left, closing_y, font)
+    name = typeset_words(draw, spec.executive_name, left, name_y, font)
+    title = typeset_words(draw, spec.executive_title, left, name_y + size_pt * 1.4 / 72 * DPI, font)
     if maker == "fpdf":
         layers = _fpdf_marks(spec, gap, cap)
     else:
@@ -176,7 +177,7 @@ def one_band(
         number, signed, signature.pen if signature else "-", signature.kind if signature else "-",
         signature.overlap if signature else "-", spec.clutter,
         finding.level.value if finding.level else "unknown", finding.score,
-        finding.drawn.value if finding.drawn else "", finding.evidence,
+        finding.drawn.value if finding.drawn else "", finding.evidence, "; ".join(finding.flags),
     )  # fmt: skip
 
 

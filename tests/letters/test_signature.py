@@ -8,16 +8,17 @@ from dataclasses import replace
 import cv2
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 from benchmarks.corpora.clutter import MAKERS
 from benchmarks.corpora.signatures import Band, InkLayer, multiply, signature_ink
 from benchmarks.corpora.spec import SignatureSpec, random_spec
-from benchmarks.signature_bands import one_band
+from benchmarks.signature_bands import FONT, one_band, typeset_words
 from keyholder.letters import PRESENCE_NOTE, SignatureLevel, prescreen_letter
 from keyholder.letters.clean import TWO_TONE, two_tone
 from keyholder.letters.document import Box, Line, Page, TextSource, Word
 from keyholder.letters.fields import LetterFields
+from keyholder.letters.found import Found
 from keyholder.letters.report import LetterReport
 from keyholder.letters.signature import find_signature
 from tests.letters import corpus, drawing
@@ -435,6 +436,33 @@ class TestPhotographedStrokes:
         assert finding.level is not SignatureLevel.INK, finding.evidence
 
 
+def test_an_email_address_read_unsure_under_the_name_is_not_ink_like() -> None:
+    # A phone photo of an unsigned pillow letter (stop 32): the executive's email
+    # address under the title was read at 59% confidence, so not blanked, and blur
+    # ran its letters together into "drawn" shapes: the empty band became unclear.
+    font = ImageFont.truetype(FONT, 31)
+    page = Image.new("RGB", (1400, 700), (235, 228, 225))
+    draw = ImageDraw.Draw(page)
+    closing = typeset_words(draw, "Sincerely,", 200, 120, font)
+    name = typeset_words(draw, "Ibrahim Sato", 200, 330, font)
+    title = typeset_words(draw, "Chief Executive Officer", 200, 378, font)
+    email = [
+        replace(w, confidence=59.0)
+        for w in typeset_words(draw, "i.sato@mail.example.net", 200, 426, font)
+    ]
+    lines = [Line(tuple(words)) for words in (closing, name, title, email)]
+    fields = LetterFields(
+        closing=lines[0],
+        name_line=lines[1],
+        executive_email=Found(email[0].text, email[0].text, email[0].box),
+    )
+    blurred = cv2.GaussianBlur(np.asarray(page), (0, 0), 1.2)
+
+    finding = find_signature([Page(1, blurred, "image", TextSource.OCR, lines=lines)], fields)
+
+    assert finding.level is SignatureLevel.NONE, finding.evidence
+
+
 class TestBandsOfTheHarness:
     """Bands of ``benchmarks/signature_bands.py`` that were once judged wrongly; each
     test says how."""
@@ -523,6 +551,48 @@ class TestBandsOfTheHarness:
         assert outcome.overlap == "name"
         assert outcome.level == SignatureLevel.UNCERTAIN.value, outcome.evidence
         assert "under the typed name" in outcome.evidence
+
+    # Written across the typed name and on over the title, with nothing but the
+    # ink's head, or nothing at all, between the closing and the name: "no ink"
+    # (stop 32, seed 761, in every condition), or "unclear". Seed 771's ballpoint
+    # strokes under the name came with a straight run erased as a frame's side, and
+    # were "no ink" until any ink-like mark there counted, drawn marks or not.
+    @pytest.mark.parametrize(
+        ("seed", "number", "condition", "pen"),
+        [(761, 121, "clean", "felt"), (761, 159, "clean", "fountain"),
+         (771, 84, "photo", "ballpoint"), (771, 152, "photo", "ballpoint")],
+    )  # fmt: skip
+    def test_a_signature_under_the_name_over_the_title_is_not_no_ink(
+        self, seed: int, number: int, condition: str, pen: str
+    ) -> None:
+        outcome = one_band(seed, number, condition, None, signed=True, maker="fpdf")
+
+        assert (outcome.pen, outcome.overlap) == (pen, "name")
+        assert outcome.level == SignatureLevel.UNCERTAIN.value, outcome.evidence
+        assert "under the typed name" in outcome.evidence
+
+    @pytest.mark.parametrize(
+        ("number", "condition"), [(22, "clean"), (156, "clean"), (27, "photo")]
+    )
+    def test_a_signature_across_the_name_is_signature_like(
+        self, number: int, condition: str
+    ) -> None:
+        outcome = one_band(761, number, condition, None, signed=True, maker="fpdf")
+
+        assert outcome.overlap == "name"
+        assert outcome.level == SignatureLevel.INK.value, outcome.evidence
+        assert "across the typed name" in outcome.evidence
+        assert outcome.flags == ""  # the title is no typed text in the band
+
+    # Measured from the typed name down only, the lower half of a seal cut by the
+    # band's bottom edge was "signature-like": the seal is whole only when the band
+    # is measured with it.
+    @pytest.mark.parametrize("number", [98, 121, 168])
+    def test_a_seal_across_the_name_is_not_signature_like(self, number: int) -> None:
+        outcome = one_band(762, number, "photo", None, signed=False)
+
+        assert outcome.clutter == "seal"
+        assert outcome.level == SignatureLevel.UNCERTAIN.value, outcome.evidence
 
     # A stamp's bold capitals run together by grainy ink ("ORI" of "ORIGINAL"),
     # with no frame found beside them: one short, dense stroke was "signature-like".

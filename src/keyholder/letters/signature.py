@@ -11,21 +11,21 @@ the typed name is a name set in a script font, not handwriting: flagged.
 Ink is judged against the paper around it (``ink.ink_mask``), so thin, faint and
 blurred pen strokes stay strokes; a stroke a photo broke into pieces is joined
 again where the pieces' ends point at each other (``broken_strokes``), and the
-pieces near a long stroke are judged with it. "No ink where the signature
-belongs" is only said of a band with nothing ink-like left in it; faint or
-ambiguous marks are "unclear". Thresholds were calibrated on the reportlab and Pillow letters of
-benchmarks/corpora, never on its held-out generator.
+pieces near a long stroke are judged with it. A signature the band shows only
+the edge of is measured again with the closing's or the typed name's row taken in,
+or down over the title. "No ink where the signature belongs" is only said of a band
+with nothing ink-like left in it, nor under the typed name; faint or ambiguous
+marks are "unclear". Thresholds were calibrated on the reportlab, Pillow and fpdf
+letters of benchmarks/corpora, never on its held-out generator.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 import cv2
 import numpy as np
-from rapidfuzz import fuzz
 
 from keyholder.letters.band_marks import (
     ink_beside_level_rules,
@@ -41,7 +41,11 @@ from keyholder.letters.document import Box, Image, Page, TextSource
 from keyholder.letters.drawn_marks import Drawn, strokes
 from keyholder.letters.found import LetterFields
 from keyholder.letters.ink import closed, darkness, faint_level, ink_colour, ink_mask
-from keyholder.letters.ocr import REREAD_CONFIG, OcrUnavailable, read_region
+from keyholder.letters.printed_words import (
+    mask_printed_words,
+    overlaps,
+    reads_as_the_name,
+)
 
 # Thresholds on the ink score (see ``_score``). With ink judged against the paper
 # (issue 14), stamps', seals' and logos' lettering joins up more: on reportlab
@@ -61,11 +65,6 @@ THIN_BAND = 2.0
 # A closing or typed name read as a line this many line heights high or more holds
 # more than print: a signature written over it, which OCR took into the line.
 TALL_LINE = 1.6
-# Printed words as OCR reads them: lower or Title Case ("Signature:" ending a
-# label), "/s/", or a number. Scribbles come out as short capitals ("WAN") or
-# punctuation, so they stay.
-_PRINTED_WORD = re.compile(r"^(?:[A-Z]?[a-z][a-z'.,-]+:?|[/|]s[/|]|[0-9][0-9.,/-]*)$")
-PRINTED_CONFIDENCE = 80.0
 # A signature has one stroke at least LETTER_SIZED line heights long; a stamp's
 # capitals, fused by grainy ink, measured up to 1.7 (pillow letters, seed 1401).
 LETTER_SIZED = 2.0
@@ -87,14 +86,9 @@ PEN_SIZED = (4.0, 2.0)
 # A band with no ink is looked under too, this many line heights below the typed
 # name: a signature written under the name, over the title, is still a signature.
 BELOW_NAME = 4
-
-# A word read in the signature's ink this similar to a word of the typed name
-# (rapidfuzz ratio, 0-100; one letter wrong in five is 80) means the "signature"
-# is lettering, not a pen's strokes.
-NAME_LIKE = 80.0
-# Tesseract as one word (psm 8) reads a short script-font name that it skips as a
-# line (psm 7), and the other way round for a long one.
-SIGNATURE_READINGS = ("--oem 1 --psm 8 -c tessedit_do_invert=0", REREAD_CONFIG)
+# ... and a mark there larger than a printed letter's (after every word read is
+# blanked; synthetic photos' print left specks up to 0.06) is ink-like.
+SIGNED_BELOW_MARK = 0.2
 
 PRESENCE_NOTE = (
     "This detects whether handwriting-like ink is present where the signature "
@@ -138,6 +132,10 @@ class SignatureFinding:
     reaches: frozenset[str] = field(default=frozenset(), compare=False)
     drawn: Drawn | None = field(default=None, compare=False)
     pen_sized: bool = field(default=False, compare=False)  # see PEN_SIZED
+    # "Unclear" only for marks left over, neither written nor printed nor drawn
+    # (``_without_strokes``): the largest of them, or all the drawn shapes erased,
+    # in line heights squared. None for any other reason.
+    largest_mark: float | None = field(default=None, compare=False)
 
     @property
     def verdict(self) -> str:
@@ -168,6 +166,7 @@ def find_signature(pages: list[Page], fields: LetterFields) -> SignatureFinding:
     finding = _measure_ink(page, band, line_height, fields)
     closing, name = fields.closing, fields.name_line
     finding = _into_the_lines(page, band, line_height, fields, finding)
+    finding = _down_over_the_title(page, band, line_height, fields, finding)
     if finding.level is SignatureLevel.NONE and (
         closing is None or name is None or closing.box.page != name.box.page
     ):
@@ -197,15 +196,6 @@ def find_signature(pages: list[Page], fields: LetterFields) -> SignatureFinding:
         # faxes of the development corpora were told "no ink").
         finding.level = SignatureLevel.UNCERTAIN
         finding.evidence += "; but the page is black and white only, which loses faint strokes"
-    if (
-        finding.level is SignatureLevel.NONE
-        and name is not None
-        and _signed_below(page, band, name.box, line_height, fields)
-    ):
-        # Signed under the typed name, over the title: the band is empty, the letter
-        # is not (fpdf signatures on synthetic bands, stop 31: three in two hundred).
-        finding.level = SignatureLevel.UNCERTAIN
-        finding.evidence += "; but there is handwriting-like ink under the typed name"
     if fields.typed_signature is not None and not finding.flags:
         # Usually reported already as typed text in the band; said once.
         finding.flags.append(f"typed signature {fields.typed_signature.text!r}")
@@ -242,15 +232,44 @@ def _into_the_lines(
     return finding
 
 
-def _signed_below(page: Page, band: Box, name: Box, line_height: int, fields: LetterFields) -> bool:
-    """Signature-like ink from the typed name's row to BELOW_NAME line heights under
-    it, its printed words (the name, the title) blanked."""
-    if name.page != band.page:
-        return False
-    bottom = min(page.height, name.bottom + BELOW_NAME * line_height)
-    below = Box(band.page, band.x, name.y, band.width, bottom - name.y)
-    finding = _measure_ink(page, below, line_height, fields, every_word=True)
-    return finding.level is SignatureLevel.INK
+def _down_over_the_title(
+    page: Page, band: Box, line_height: int, fields: LetterFields, finding: SignatureFinding
+) -> SignatureFinding:
+    """A signature written across the typed name and on over the title, that the band
+    shows the head of or nothing: measured again from the band's top to BELOW_NAME
+    line heights under the name, every word read with confidence and every item read
+    there blanked (issue 14: fpdf signatures on synthetic bands told "no ink" and
+    "unclear", stops 31 and 32).
+
+    Ink in the band, no seal or stamp in it, and signature-like ink with no drawn
+    marks in the taller region: the signature. An empty band over ink-like marks
+    under the name: unclear, never "no ink"; into an empty band those could be
+    anything printed under the title (a logo, a stamp)."""
+    name = fields.name_line
+    if (
+        finding.level not in (SignatureLevel.UNCERTAIN, SignatureLevel.NONE)
+        or (finding.level is SignatureLevel.UNCERTAIN and finding.drawn is not None)
+        or name is None
+        or name.box.page != band.page
+    ):
+        return finding
+    bottom = min(page.height, name.box.bottom + BELOW_NAME * line_height)
+    taller = Box(band.page, band.x, band.y, band.width, bottom - band.y)
+    again = _measure_ink(page, taller, line_height, fields, every_word=True)
+    if finding.level is SignatureLevel.UNCERTAIN:
+        if again.level is not SignatureLevel.INK or again.drawn is not None:
+            return finding
+        # Reported in the band, the signature's place, with its flags: the title
+        # under the name is no typed text in the band.
+        evidence = again.evidence + ", written across the typed name and under it"
+        return replace(again, band=band, flags=finding.flags, evidence=evidence)
+    if again.level is SignatureLevel.INK or (
+        again.level is SignatureLevel.UNCERTAIN
+        and (again.largest_mark is None or again.largest_mark >= SIGNED_BELOW_MARK)
+    ):
+        finding.level = SignatureLevel.UNCERTAIN
+        finding.evidence += "; but there is handwriting-like ink under the typed name"
+    return finding
 
 
 def _line_height(page: Page) -> int:
@@ -291,11 +310,11 @@ def _measure_ink(
     # to be sure of still keeps the band from being called empty.
     faint = (dark >= faint_level(dark)).astype(np.uint8)
     flags: list[str] = []
-    typed = _mask_printed_words(page, band, [ink, faint], fields, every_word=every_word)
+    typed = mask_printed_words(page, band, [ink, faint], fields, every_word=every_word)
     if typed:
         flags.append(f"typed text where the signature belongs: {' '.join(typed)!r}")
     if page.text_source is TextSource.TEXT_LAYER and any(
-        _overlaps(box, band) and box.width * box.height < 0.5 * page.width * page.height
+        overlaps(box, band) and box.width * box.height < 0.5 * page.width * page.height
         for box in page.image_boxes
     ):  # a small image in a text PDF; a scanned PDF is one page-sized image
         flags.append("the signature is an image pasted into the PDF")
@@ -362,7 +381,7 @@ def _judge(
     if initials:
         level = SignatureLevel.INK
     if page.text_source is TextSource.OCR:
-        reading = _reads_as_the_name(page, ink_box, fields, line_height)
+        reading = reads_as_the_name(page, ink_box, fields, line_height)
         if reading is not None:
             flags.append(
                 f"the signature reads as printed text ({reading!r}) like the typed name: "
@@ -414,7 +433,10 @@ def _without_strokes(
             f"handwriting nor clearly printed ({len(measured)} marks, "
             f"{residue:.1f} line heights squared of ink)"
         )
-        return SignatureFinding(SignatureLevel.UNCERTAIN, 0.0, band, None, flags, evidence)
+        largest = max(int(m[cv2.CC_STAT_AREA]) for m in measured) / line_height**2
+        return SignatureFinding(
+            SignatureLevel.UNCERTAIN, 0.0, band, None, flags, evidence, largest_mark=largest
+        )
     shapes = max(
         ink_beside_level_rules(ink, line_height, min_mark_area(line_height)),
         ink_beside_level_rules(closed(faint), line_height, FAINT_SPECK),
@@ -428,7 +450,9 @@ def _without_strokes(
             f"written ({shapes:.1f} line heights squared of ink, none of it a pen's "
             "clear strokes)"
         )
-        return SignatureFinding(SignatureLevel.UNCERTAIN, 0.0, band, None, flags, evidence)
+        return SignatureFinding(
+            SignatureLevel.UNCERTAIN, 0.0, band, None, flags, evidence, largest_mark=shapes
+        )
     if edges := touching_edges(marks, band.height):
         # The band starts below the closing's descenders and ends above the name's
         # capitals, so no print reaches its edges: ink that does comes from a pen
@@ -468,85 +492,3 @@ def _initials_alone(
     left = sum(int(m[cv2.CC_STAT_AREA]) for m in marks) / line_height**2
     erased = ink_beside_level_rules(ink, line_height, min_mark_area(line_height)) - left
     return erased < INITIALS_BESIDE and written_initials(kept, ink, line_height)
-
-
-def _mask_printed_words(
-    page: Page, band: Box, masks: list[np.ndarray], fields: LetterFields, *, every_word: bool
-) -> list[str]:
-    """Blank the printed words in the band; return those that are not the closing or name.
-    With ``every_word``, every word OCR read with confidence is printed, whatever its
-    shape (under the typed name: an email address, "(UK)", "Co-Founder")."""
-    skip = {id(line) for line in (fields.closing, fields.name_line) if line is not None}
-    typed: list[str] = []
-    for line in page.lines:
-        for word in line.words:
-            if not _overlaps(word.box, band):
-                continue
-            trusted = page.text_source is TextSource.TEXT_LAYER or (
-                word.confidence >= PRINTED_CONFIDENCE
-                and (every_word or _PRINTED_WORD.match(word.text))
-            )
-            if not trusted:
-                continue
-            x0, y0 = max(0, word.box.x - band.x - 2), max(0, word.box.y - band.y - 2)
-            x1, y1 = word.box.right - band.x + 2, word.box.bottom - band.y + 2
-            for mask in masks:
-                mask[y0:y1, x0:x1] = 0
-            if id(line) not in skip and _inside(word.box, band):
-                typed.append(word.text)
-    return typed
-
-
-def _reads_as_the_name(
-    page: Page, ink_box: Box, fields: LetterFields, line_height: int
-) -> str | None:
-    """What OCR reads in the signature's ink, when that is a word of the typed name.
-
-    Tesseract reads a script font's letters (the name set in a cursive font)
-    but makes little of a pen's strokes. On the benchmark's letters (four
-    development and three held-out seeds, about 1,700 handwritten signatures)
-    one scribble read as 75% like a word of the name ("WINS" for "Ines"), none
-    as 80%.
-    """
-    if fields.name_line is None:
-        return None
-    name_words = [_letters(w) for w in fields.name_line.text.split() if len(_letters(w)) >= 3]
-    pad = line_height // 2
-    region = Box(
-        ink_box.page, ink_box.x - 2 * pad, ink_box.y - pad,
-        ink_box.width + 4 * pad, ink_box.height + 2 * pad,
-    )  # fmt: skip
-    grey = np.asarray(cv2.cvtColor(page.image, cv2.COLOR_RGB2GRAY), dtype=np.uint8)
-    readings = [[w.text for line in page.lines for w in line.words if _overlaps(w.box, ink_box)]]
-    for config in SIGNATURE_READINGS:
-        if readings[-1] and _like_the_name(readings[-1], name_words):
-            return " ".join(readings[-1])
-        try:
-            lines = read_region(grey, region, config=config, timeout=10)
-        except OcrUnavailable:
-            return None
-        readings.append([w.text for line in lines for w in line.words])
-    return " ".join(readings[-1]) if _like_the_name(readings[-1], name_words) else None
-
-
-def _like_the_name(words: list[str], name_words: list[str]) -> bool:
-    return any(
-        len(_letters(word)) >= 4 and fuzz.ratio(_letters(word), name) >= NAME_LIKE
-        for word in words
-        for name in name_words
-    )
-
-
-def _letters(text: str) -> str:
-    return "".join(c for c in text.lower() if c.isalpha())
-
-
-def _overlaps(a: Box, b: Box) -> bool:
-    return (
-        a.page == b.page and a.x < b.right and b.x < a.right and a.y < b.bottom and b.y < a.bottom
-    )
-
-
-def _inside(a: Box, b: Box) -> bool:
-    middle_y = a.y + a.height / 2
-    return b.y <= middle_y <= b.bottom
