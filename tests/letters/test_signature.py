@@ -582,7 +582,7 @@ class TestBandsOfTheHarness:
         assert outcome.overlap == "name"
         assert outcome.level == SignatureLevel.INK.value, outcome.evidence
         assert "across the typed name" in outcome.evidence
-        assert outcome.flags == ""  # the title is no typed text in the band
+        assert outcome.flags == ""  # neither the title as typed text nor the name as a font
 
     # Measured from the typed name down only, the lower half of a seal cut by the
     # band's bottom edge was "signature-like": the seal is whole only when the band

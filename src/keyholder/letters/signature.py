@@ -259,8 +259,9 @@ def _down_over_the_title(
     if finding.level is SignatureLevel.UNCERTAIN:
         if again.level is not SignatureLevel.INK or again.drawn is not None:
             return finding
-        # Reported in the band, the signature's place, with its flags: the title
-        # under the name is no typed text in the band.
+        # Reported in the band, the signature's place, with the band's flags: in
+        # the taller region the title is no typed text in the band, and the typed
+        # name inside the ink's box is no script font (both were flagged).
         evidence = again.evidence + ", written across the typed name and under it"
         return replace(again, band=band, flags=finding.flags, evidence=evidence)
     if again.level is SignatureLevel.INK or (
