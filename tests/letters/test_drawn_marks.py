@@ -6,13 +6,20 @@ signatures and seals (a tuning generator): each case is one the erasers got wron
 
 from __future__ import annotations
 
+import random
+from datetime import date
+
 import numpy as np
 import pytest
 
+from benchmarks.corpora.build import letter_files
+from benchmarks.corpora.fpdf_letters import render
+from benchmarks.corpora.spec import random_spec
 from benchmarks.signature_bands import one_band
-from keyholder.letters import SignatureLevel
+from keyholder.letters import SignatureLevel, prescreen_letter
 from keyholder.letters.band_marks import min_mark_area
 from keyholder.letters.drawn_marks import Drawn, strokes
+from tests.letters.conftest import needs_tesseract
 
 
 # A marker's or felt tip's line is wide enough to hold straight runs of a rule's
@@ -35,6 +42,24 @@ def test_a_stamp_s_thin_frame_joined_to_its_lettering_is_not_spared(number: int)
 
     assert outcome.clutter == "stamp"
     assert outcome.level == SignatureLevel.UNCERTAIN.value, outcome.evidence
+
+
+# A thick stamp frame that the band's edges cut to a corner or three sides, as
+# wide as a felt tip's line and found straight in less than four fifths of it
+# (grainy ink): it was spared whole as a pen's stroke, and these unsigned fpdf
+# letters were "signature-like ink" (stop 33). A frame's ink lies along the edges
+# of its rectangle; a pen's fills the middle of its box.
+@needs_tesseract
+@pytest.mark.parametrize(("number", "condition"), [(21, "clean"), (12, "scan")])
+def test_a_thick_stamp_frame_s_corner_is_not_a_pen_s_stroke(number: int, condition: str) -> None:
+    spec = random_spec(3101, number, today=date(2026, 12, 6))
+    file_seed = random.Random(f"file/fpdf/3101/{number}/{condition}").randint(0, 2**63)
+    data, extension = letter_files(render(spec), condition, file_seed, "fpdf")
+
+    report = prescreen_letter(data, filename=f"letter.{extension}")
+
+    assert (spec.signed, spec.clutter) == (False, "stamp")
+    assert report.json["signature"]["level"] == SignatureLevel.UNCERTAIN.value
 
 
 # A seal larger than the band, cut by its edges to arcs of its inner and outer

@@ -602,3 +602,24 @@ class TestBandsOfTheHarness:
 
         assert outcome.clutter == "stamp"
         assert outcome.level == SignatureLevel.UNCERTAIN.value, outcome.evidence
+
+    # A tilted stamp's capitals, run together into word-long marks: the tilt made
+    # them taller than print in the band and longer than a letter, and with no
+    # frame found beside them (69) or with a frame's sides erased (8, 150) they
+    # scored as a pen's strokes (stop 33).
+    @pytest.mark.parametrize("number", [8, 69, 150])
+    def test_a_tilted_stamp_s_lettering_is_not_signature_like(self, number: int) -> None:
+        outcome = one_band(761, number, "clean", None, signed=False, maker="fpdf")
+
+        assert outcome.clutter == "stamp"
+        assert outcome.level == SignatureLevel.UNCERTAIN.value, outcome.evidence
+
+    # The band's bottom cut a tilted stamp's frame: its upright sides were left too
+    # short to be taken for rules, and with a row of its capitals they scored as a
+    # pen's strokes, although a side of the frame was erased beside them (stop 33).
+    @pytest.mark.parametrize("number", [17, 84])
+    def test_a_stamp_frame_s_cut_sides_are_not_signature_like(self, number: int) -> None:
+        outcome = one_band(781, number, "clean", None, signed=False, maker="fpdf")
+
+        assert (outcome.clutter, outcome.drawn) == ("stamp", "frame")
+        assert outcome.level == SignatureLevel.UNCERTAIN.value, outcome.evidence

@@ -6,7 +6,8 @@ logo's solid block and ruled lines all leave ink in the band that is no pen's.
 what drawn marks went, so that the band is "unclear" rather than "signature-like
 ink" or "no ink" where they may have hidden a signature (issue 14). A wide pen's
 stroke holds straight runs as long as a rule's; where they are a small part of a
-mark as wide as the pen, the mark is a pen's and stays whole. Thresholds were set
+mark as wide as the pen, the mark is a pen's and stays whole, unless its ink lies
+along the edges of its rectangle, as a thick frame's does. Thresholds were set
 on the reportlab, Pillow and fpdf letters of benchmarks/corpora and their seals
 and stamps, never on its held-out generator.
 """
@@ -66,6 +67,13 @@ PEN_RULE_SHARE = 0.8
 # line heights along its middle (fpdf's felt and gel signatures 0.17-0.55, the
 # corpora's stamp frames 0.13).
 WIDE_PEN = 0.15
+# ... unless it is a hollow frame (``_hollow_frame``): fpdf's thick stamp frames cut
+# to a corner or three sides had all their pixels within 1.5 line widths of their
+# rectangle's edges, a rectangle 7-8 line widths across (letters 3101-0006 and
+# -0021).
+HOLLOW_SHARE = 0.9
+FRAME_LINE = 1.5
+FRAME_SPAN = 5.0
 
 
 class Drawn(StrEnum):
@@ -206,17 +214,42 @@ def _pen_strokes_spared(
         # line: a stamp's frame is a thin line, however bold the lettering joined
         # to it (the corpora's stamps on synthetic photos, stop 31).
         middle = _middle_width(ink)
-        straight_middle = (lines > 0) & (middle > 0)
+        ridge = middle > 0
+        straight_middle = (lines > 0) & ridge
         spared = [
             i
             for i in spared
             if (widths := middle[straight_middle & (labels == i)]).size
             and float(np.median(widths)) >= WIDE_PEN * line_height
+            and not _hollow_frame(
+                labels, stats[i], i, float(np.median(middle[ridge & (labels == i)]))
+            )
         ]
     if not spared:
         return lines, sides
     pen = np.isin(labels, spared)
     return np.where(pen, 0, lines).astype(np.uint8), np.where(pen, 0, sides).astype(np.uint8)
+
+
+def _hollow_frame(labels: np.ndarray, stat: np.ndarray, label: int, half_width: float) -> bool:
+    """The mark lies along the edges of its smallest rotated rectangle, its middle
+    empty: a thick stamp frame's corner or three sides, cut by the band's edges
+    (fpdf letters, stop 33: as wide as a felt tip's line, and with less than
+    PEN_RULE_SHARE of it found straight, a frame's corner was spared whole and
+    scored as a pen's stroke). HOLLOW_SHARE of its pixels within FRAME_LINE line
+    widths of the rectangle's edges, in a rectangle FRAME_SPAN line widths across
+    or more; a pen's loops and crossings fill the middle of theirs."""
+    x, y = stat[cv2.CC_STAT_LEFT], stat[cv2.CC_STAT_TOP]
+    w, h = stat[cv2.CC_STAT_WIDTH], stat[cv2.CC_STAT_HEIGHT]
+    ys, xs = np.nonzero(labels[y : y + h, x : x + w] == label)
+    points = np.column_stack([xs, ys]).astype(np.float32)
+    u, v = _in_rectangle(points)
+    a, b = _rectangle_size(points)
+    line = max(2.0, 2 * half_width)
+    if min(a, b) < FRAME_SPAN * line:
+        return False
+    border = np.minimum(np.minimum(u, a - u), np.minimum(v, b - v))
+    return bool(np.mean(border <= FRAME_LINE * line) >= HOLLOW_SHARE)
 
 
 def _middle_width(ink: np.ndarray) -> np.ndarray:

@@ -31,6 +31,8 @@ from keyholder.letters.band_marks import (
     ink_beside_level_rules,
     min_mark_area,
     near_marks,
+    printed_row,
+    straight_bar,
     stroke_score,
     touching_edges,
     written_initials,
@@ -363,11 +365,19 @@ def _judge(
     # Long strokes that score low are too little to call a signature and too
     # much to call the band empty: "no signature" is only said of an empty band.
     # Strokes that are all letter-sized, next to a stamp's frame or other drawn
-    # shapes, are the stamp's lettering as often as a signature's pieces: a person
-    # looks (issue 14).
+    # shapes, are the stamp's lettering as often as a signature's pieces, and so
+    # are strokes that are all rows of print (a tilted stamp's capitals run
+    # together) or, beside drawn marks erased, straight bars (what the band's
+    # edges left of a stamp frame's sides): a person looks (issue 14).
     longest = max(max(s[cv2.CC_STAT_WIDTH], s[cv2.CC_STAT_HEIGHT]) for s in kept)
-    letter_sized = (drawn is not None and longest < LETTER_SIZED * line_height) or _bold_lettering(
-        kept, line_height
+    letter_sized = (
+        (drawn is not None and longest < LETTER_SIZED * line_height)
+        or _bold_lettering(kept, line_height)
+        or all(
+            printed_row(s, ink, line_height)
+            or (drawn is not None and straight_bar(s, ink, line_height))
+            for s in kept
+        )
     )
     level = (
         SignatureLevel.INK
