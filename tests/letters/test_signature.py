@@ -623,3 +623,12 @@ class TestBandsOfTheHarness:
 
         assert (outcome.clutter, outcome.drawn) == ("stamp", "frame")
         assert outcome.level == SignatureLevel.UNCERTAIN.value, outcome.evidence
+
+    # The typed name "Mei-Ling Whitmore-Price" was not blanked as print (a capital
+    # after the hyphen): taken in with the name's row, it joined a stamp's frame
+    # into one mark that scored as a pen's strokes (stop 33).
+    def test_a_hyphenated_typed_name_joined_to_a_stamp_is_not_signature_like(self) -> None:
+        outcome = one_band(786, 15, "photo", None, signed=False, maker="fpdf")
+
+        assert outcome.clutter == "stamp"
+        assert outcome.level == SignatureLevel.UNCERTAIN.value, outcome.evidence

@@ -14,9 +14,16 @@ from keyholder.letters.found import LetterFields
 from keyholder.letters.ocr import REREAD_CONFIG, OcrUnavailable, read_region
 
 # Printed words as OCR reads them: lower or Title Case ("Signature:" ending a
-# label), "/s/", or a number. Scribbles come out as short capitals ("WAN") or
-# punctuation, so they stay.
-PRINTED_WORD = re.compile(r"^(?:[A-Z]?[a-z][a-z'.,-]+:?|[/|]s[/|]|[0-9][0-9.,/-]*)$")
+# label), names with capitals inside and two lower-case letters or more
+# ("Whitmore-Price", "O'Brien", "McDonald"), "/s/", or a number. Scribbles come
+# out as short capitals ("WAN") or punctuation, so they stay. (A hyphenated typed
+# name was left in the band, joined to a stamp's frame, and scored as a pen's
+# strokes: stop 33.)
+PRINTED_WORD = re.compile(
+    r"^(?:[A-Z]?[a-z][a-z'.,-]+:?"
+    r"|(?=(?:.*[a-z]){2})(?:[A-Z]'?)?(?:[a-z][a-z'.,-]*)?(?:[A-Z][a-z'.,-]*)+"
+    r"|[/|]s[/|]|[0-9][0-9.,/-]*)$"
+)
 PRINTED_CONFIDENCE = 80.0
 # A word read in the signature's ink this similar to a word of the typed name
 # (rapidfuzz ratio, 0-100; one letter wrong in five is 80) means the "signature"
