@@ -1,7 +1,8 @@
 """Drawn marks (rules, frames, seals) erased from a signature band, and pen strokes kept.
 
 Bands from ``benchmarks/signature_bands.py`` drawn with the fpdf generator's own
-signatures and seals (a tuning generator): each case is one the erasers got wrong.
+signatures and seals, and whole fpdf letters (a tuning generator): each case is one
+the erasers got wrong.
 """
 
 from __future__ import annotations
