@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from datetime import date
 
+import cv2
 import numpy as np
 import pytest
 
@@ -20,6 +21,7 @@ from benchmarks.signature_bands import one_band
 from keyholder.letters import SignatureLevel, prescreen_letter
 from keyholder.letters.band_marks import min_mark_area
 from keyholder.letters.drawn_marks import Drawn, strokes
+from keyholder.letters.seals import Surroundings, erase_cut_seals, erase_seals
 from tests.letters.conftest import needs_tesseract
 
 
@@ -90,3 +92,43 @@ def test_the_sheet_s_edge_at_the_band_s_side_stays_a_drawn_mark() -> None:
     _, _, drawn = strokes(ink, line_height, min_mark_area(line_height))
 
     assert drawn is Drawn.FRAME
+
+
+# A seal centred beyond the band's right side shows the band two short arcs, too
+# little of its rings to find it by; seen with the rows above and below the band,
+# out to the page's edge, it is found, and blanked where it reaches into the band.
+# A pen's line beside it stays (stop 34).
+def test_a_seal_the_band_cuts_is_found_round_the_band() -> None:
+    line_height, band_top, height, width = 22, 44, 120, 400
+    around = np.zeros((height + 2 * band_top, 700), np.uint8)
+    centre = (460, band_top + height // 2)
+    for radius in (150, 110):
+        cv2.circle(around, centre, radius, 1, thickness=5)
+    xs = np.arange(50, 260)
+    ys = band_top + height // 2 + (30 * np.sin(xs / 25)).astype(int)
+    for x, y in zip(xs, ys, strict=True):
+        around[y - 1 : y + 2, x] = 1
+    ink = around[band_top : band_top + height, :width].copy()
+
+    assert erase_seals(ink, line_height)[1] == []
+    out, seals = erase_cut_seals(ink, Surroundings(around, band_top), line_height)
+
+    assert seals
+    assert not out[:, 300:].any()
+    assert np.array_equal(out[:, :260], ink[:, :260])
+
+
+# Round the band a pen's closed loop is whole and inked all round, as a seal's ring:
+# a felt "B" 3.7 line heights in radius, written beside the closing, was blanked as a
+# seal with the initials in it, and the signed letter was "unclear" (stop 34). Only
+# seals too large for the band are looked for round it.
+@needs_tesseract
+def test_a_felt_tip_s_closed_loop_is_not_a_seal_the_band_cuts() -> None:
+    spec = random_spec(3101, 7, today=date(2026, 12, 6))
+    file_seed = random.Random("file/fpdf/3101/7/photo").randint(0, 2**63)
+    data, extension = letter_files(render(spec), "photo", file_seed, "fpdf")
+
+    report = prescreen_letter(data, filename=f"letter.{extension}")
+
+    assert spec.signed
+    assert report.json["signature"]["level"] == SignatureLevel.INK.value

@@ -227,11 +227,27 @@ class TestInkAgainstThePaper:
 
         assert find_signature(*band_page(layers)).level is SignatureLevel.INK
 
-    def test_signature_inside_a_seal_is_unclear_never_none(self) -> None:
+    @pytest.mark.parametrize(("number", "seed"), [(11, 13), (3, 14)])
+    def test_signature_inside_a_seal_is_unclear_never_none(self, number: int, seed: int) -> None:
         # Its strokes go with the seal's disc; what is left says "a person looks".
+        seal = clutter_layer("seal", number)
+        initials = ballpoint(seed, strength=0.8, kind="initials")
+        (seal_h, seal_w), (h, w) = seal.alpha.shape, initials.alpha.shape
+        inside = replace(
+            initials,
+            x_mm=seal.x_mm + (seal_w - w) / 2 / MM_PX,
+            y_mm=seal.y_mm + (seal_h - h) / 2 / MM_PX,
+        )
+
+        assert find_signature(*band_page([seal, inside])).level is SignatureLevel.UNCERTAIN
+
+    def test_signature_running_under_a_seal_is_found(self) -> None:
+        # Its end lies under the seal, the rest beside it. Once the seal's ring was
+        # found, circles Hough found through the pen's strokes, away from the seal's
+        # centre, were blanked too, and the signature with them: "unclear" (stop 34).
         layers = [clutter_layer("seal", 11), ballpoint(13, strength=0.8)]
 
-        assert find_signature(*band_page(layers)).level is SignatureLevel.UNCERTAIN
+        assert find_signature(*band_page(layers)).level is SignatureLevel.INK
 
     # A stamp the band cuts (its lower half over the typed name, or hanging off the
     # band's left end): the side left near the band's corner is a tilted rule.
@@ -632,3 +648,37 @@ class TestBandsOfTheHarness:
 
         assert outcome.clutter == "stamp"
         assert outcome.level == SignatureLevel.UNCERTAIN.value, outcome.evidence
+
+    # A seal the band cut, by its right side (783, 782) or above and below (789): a
+    # third of its ring or less was in the band, too little to find it by, and its
+    # lettering and arcs scored as a pen's strokes (stop 34). Seals are looked for
+    # round the band, out to the page's right edge.
+    @pytest.mark.parametrize(
+        ("seed", "number", "condition"),
+        [(783, 36, "photo"), (783, 158, "photo"), (782, 22, "scan"), (789, 46, "scan")],
+    )
+    def test_a_seal_the_band_cuts_is_not_signature_like(
+        self, seed: int, number: int, condition: str
+    ) -> None:
+        outcome = one_band(seed, number, condition, None, signed=False, maker="fpdf")
+
+        assert (outcome.clutter, outcome.drawn) == ("seal", "blanked")
+        assert outcome.level == SignatureLevel.UNCERTAIN.value, outcome.evidence
+
+    # Looked for round the band, a "seal" can be a pen's: a felt tip's loops the band
+    # cut (782, 125: in the band's rows alone they passed for a ring inked all round),
+    # a loop beside a real seal, taken with it (789, 139), or a felt "D" whole round
+    # the band, inked all round, 2.2 line heights in radius (783, 5: written across
+    # the typed name, found below it). Each was blanked with the signature in it
+    # while the search was being built.
+    @pytest.mark.parametrize(
+        ("seed", "number", "condition", "clutter"),
+        [(782, 125, "scan", "none"), (789, 139, "scan", "seal"), (783, 5, "photo", "none")],
+    )
+    def test_a_pen_s_loops_round_the_band_are_not_a_seal(
+        self, seed: int, number: int, condition: str, clutter: str
+    ) -> None:
+        outcome = one_band(seed, number, condition, None, signed=True, maker="fpdf")
+
+        assert outcome.clutter == clutter
+        assert outcome.level == SignatureLevel.INK.value, outcome.evidence

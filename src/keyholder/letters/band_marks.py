@@ -37,6 +37,11 @@ ROW_TILT = 15.0
 # (fpdf's stamps on synthetic bands, seed 781: 0.16-0.32 wide, 2.0-2.8 long).
 BAR_WIDTH = 0.35
 BAR_LENGTH = 4.0
+# A stamp's bold capitals run together by grainy ink: long strokes under 1.6 line
+# heights high filling 0.4 of their box or more (fpdf's stamps on synthetic bands,
+# seed 723: 1.2-1.4 high, filling 0.44-0.60; its signatures' strokes filled
+# 0.12-0.33) are "unclear" at most.
+BOLD_LETTERING = (1.6, 0.4)
 
 
 def touching_edges(marks: list[np.ndarray], height: int) -> frozenset[str]:
@@ -132,6 +137,19 @@ def _score(ink_pixels: int, width: int, height: int, largest: int, line_height: 
     tall = height / (0.8 * line_height)
     product = min(amount, 3.0) * min(spread, 2.0) * min(stroke, 2.0) * min(tall, 1.5)
     return float(product**0.5)
+
+
+def bold_lettering(kept: list[np.ndarray], line_height: int) -> bool:
+    """Every long stroke is short and dense: no taller than BOLD_LETTERING[0] line
+    heights and filling BOLD_LETTERING[1] of its box, as a stamp's bold capitals
+    that grainy ink ran together. A pen's strokes, even initials, are taller or
+    leave most of their box empty."""
+    tall, fill = BOLD_LETTERING
+    return all(
+        s[cv2.CC_STAT_HEIGHT] < tall * line_height
+        and s[cv2.CC_STAT_AREA] >= fill * s[cv2.CC_STAT_WIDTH] * s[cv2.CC_STAT_HEIGHT]
+        for s in kept
+    )
 
 
 def printed_row(stat: np.ndarray, ink: np.ndarray, line_height: int) -> bool:

@@ -14,6 +14,7 @@ and stamps, never on its held-out generator.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
 
 import cv2
@@ -23,7 +24,9 @@ from keyholder.letters.seals import (
     ARC_SPREAD,
     SEAL_MAX_RADIUS,
     Circle,
+    Surroundings,
     circle,
+    erase_cut_seals,
     erase_seals,
     seal_ring_pieces,
 )
@@ -86,22 +89,32 @@ class Drawn(StrEnum):
 
 
 def strokes(
-    ink: np.ndarray, line_height: int, min_area: int
+    ink: np.ndarray,
+    line_height: int,
+    min_area: int,
+    *,
+    around: Callable[[], Surroundings] | None = None,
 ) -> tuple[list[np.ndarray], list[np.ndarray], Drawn | None]:
     """The long strokes left once printed shapes and rules are erased, the marks of
     any shape left, and what drawn marks were erased. Only where long strokes are
     left are seals' discs and stamps' boxes blanked whole (grainy stamp ink breaks
     rings and lettering into stroke-like pieces, issue 14); what that blanked makes
-    the band "unclear" at most, since a signature inside the seal went too."""
+    the band "unclear" at most, since a signature inside the seal went too. Seals the
+    band cuts are looked for ``around`` it (built only when it is needed)."""
     kept, marks, framed, rings = _erased(ink, line_height, min_area, blank=False)
     if not kept:
         return kept, marks, Drawn.BLANKED if rings else Drawn.FRAME if framed else None
-    kept, marks, framed, blanked = _erased(ink, line_height, min_area, blank=True)
+    kept, marks, framed, blanked = _erased(ink, line_height, min_area, blank=True, around=around)
     return kept, marks, Drawn.BLANKED if blanked else Drawn.FRAME if framed else None
 
 
 def _erased(
-    ink: np.ndarray, line_height: int, min_area: int, *, blank: bool
+    ink: np.ndarray,
+    line_height: int,
+    min_area: int,
+    *,
+    blank: bool,
+    around: Callable[[], Surroundings] | None = None,
 ) -> tuple[list[np.ndarray], list[np.ndarray], bool, bool]:
     # Drawn shapes go whole, before the rules are cut out of them (which would
     # leave a logo's block as odd fragments); then ruled lines ("signature:
@@ -111,6 +124,9 @@ def _erased(
     seals: list[Circle] = []
     if blank:
         ink, seals = erase_seals(ink, line_height)
+        if around is not None:
+            ink, cut = erase_cut_seals(ink, around(), line_height)
+            seals += cut
     seal = int(np.count_nonzero(ink)) < before
     ink, box = _erase_printed_shapes(ink, line_height, min_area, blank=blank)
     ink, framed = _erase_rules(ink, line_height)

@@ -21,13 +21,16 @@ letters of benchmarks/corpora, never on its held-out generator.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 import cv2
 import numpy as np
 
+from keyholder.letters.band import band_line_height, signature_band, surroundings
 from keyholder.letters.band_marks import (
+    bold_lettering,
     ink_beside_level_rules,
     min_mark_area,
     near_marks,
@@ -62,19 +65,12 @@ UNCERTAIN_SCORE = 0.4
 # belongs" is only said of a band with less (the dot of an "i" is about 0.02).
 EMPTY_BAND = 0.05
 FAINT_SPECK = 4
-# A band less than this many line heights high takes in the closing and the name.
-THIN_BAND = 2.0
 # A closing or typed name read as a line this many line heights high or more holds
 # more than print: a signature written over it, which OCR took into the line.
 TALL_LINE = 1.6
 # A signature has one stroke at least LETTER_SIZED line heights long; a stamp's
 # capitals, fused by grainy ink, measured up to 1.7 (pillow letters, seed 1401).
 LETTER_SIZED = 2.0
-# A stamp's bold capitals run together by grainy ink: long strokes under 1.6 line
-# heights high filling 0.4 of their box or more (fpdf's stamps on synthetic bands,
-# seed 723: 1.2-1.4 high, filling 0.44-0.60; its signatures' strokes filled
-# 0.12-0.33) are "unclear" at most.
-BOLD_LETTERING = (1.6, 0.4)
 # Initials (``band_marks.written_initials``) count as signature-like ink only where
 # the drawn-mark rules erased less than this beside them, in line heights squared:
 # a piece of the initials taken for a seal's arc (1.1 on a development photo), not
@@ -163,8 +159,8 @@ def find_signature(pages: list[Page], fields: LetterFields) -> SignatureFinding:
             None, evidence="no closing line or typed name found: the signature band is unknown"
         )
     page = pages[anchor.box.page - 1]
-    line_height = _line_height(page)
-    band = _band(page, fields, line_height)
+    line_height = band_line_height(page)
+    band = signature_band(page, fields, line_height)
     finding = _measure_ink(page, band, line_height, fields)
     closing, name = fields.closing, fields.name_line
     finding = _into_the_lines(page, band, line_height, fields, finding)
@@ -275,32 +271,6 @@ def _down_over_the_title(
     return finding
 
 
-def _line_height(page: Page) -> int:
-    heights = [w.box.height for line in page.lines for w in line.words if w.text.isalpha()]
-    return int(np.median(heights)) if heights else max(20, page.height // 80)
-
-
-def _band(page: Page, fields: LetterFields, line_height: int) -> Box:
-    closing, name = fields.closing, fields.name_line
-    if name is not None and closing is not None and name.box.page != closing.box.page:
-        name = None  # the name went onto the next page: use a fixed-height band
-    top = closing.box.bottom + line_height // 4 if closing else None
-    bottom = name.box.y - line_height // 6 if name else None
-    if top is None:
-        assert bottom is not None
-        top = max(0, bottom - 5 * line_height)
-    if bottom is None or bottom - top < line_height:
-        bottom = min(page.height, top + 5 * line_height)
-    elif closing is not None and name is not None and bottom - top < THIN_BAND * line_height:
-        # Closing and name close together: the signature's strokes reach into their
-        # lines, so those rows are taken in too (their printed words are blanked).
-        top, bottom = closing.box.y, name.box.bottom
-    anchors = [line.box.x for line in (closing, name) if line is not None]
-    left = max(0, min(anchors) - 2 * line_height)
-    right = min(page.width, left + int(page.width * 0.6))
-    return Box(page.number, left, top, right - left, bottom - top)
-
-
 def _measure_ink(
     page: Page, band: Box, line_height: int, fields: LetterFields, *, every_word: bool = False
 ) -> SignatureFinding:
@@ -323,7 +293,8 @@ def _measure_ink(
         flags.append("the signature is an image pasted into the PDF")
     # A photo breaks a thin stroke into pieces that one by one look printed.
     ink = join_broken(ink, dark, line_height)
-    kept, marks, drawn = strokes(ink, line_height, min_mark_area(line_height))
+    around = functools.partial(surroundings, page, band, line_height, fields, every_word=every_word)
+    kept, marks, drawn = strokes(ink, line_height, min_mark_area(line_height), around=around)
     finding = _judge(page, band, line_height, fields, crop=crop, ink=ink, faint=faint,
                      flags=flags, kept=kept, marks=marks, drawn=drawn)  # fmt: skip
     finding.drawn = drawn
@@ -372,7 +343,7 @@ def _judge(
     longest = max(max(s[cv2.CC_STAT_WIDTH], s[cv2.CC_STAT_HEIGHT]) for s in kept)
     letter_sized = (
         (drawn is not None and longest < LETTER_SIZED * line_height)
-        or _bold_lettering(kept, line_height)
+        or bold_lettering(kept, line_height)
         or all(
             printed_row(s, ink, line_height)
             or (drawn is not None and straight_bar(s, ink, line_height))
@@ -480,19 +451,6 @@ def _without_strokes(
 
 
 _EDGE_LINES = {"bottom": "typed name", "top": "closing"}
-
-
-def _bold_lettering(kept: list[np.ndarray], line_height: int) -> bool:
-    """Every long stroke is short and dense: no taller than BOLD_LETTERING[0] line
-    heights and filling BOLD_LETTERING[1] of its box, as a stamp's bold capitals
-    that grainy ink ran together. A pen's strokes, even initials, are taller or
-    leave most of their box empty."""
-    tall, fill = BOLD_LETTERING
-    return all(
-        s[cv2.CC_STAT_HEIGHT] < tall * line_height
-        and s[cv2.CC_STAT_AREA] >= fill * s[cv2.CC_STAT_WIDTH] * s[cv2.CC_STAT_HEIGHT]
-        for s in kept
-    )
 
 
 def _initials_alone(
