@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from keyholder.letters.band_marks import printed_row, straight_bar
+from keyholder.letters.band_marks import largest_beside_level_rules, printed_row, straight_bar
 from tests.letters import drawing
 
 LINE_HEIGHT = 24
@@ -76,3 +76,19 @@ def test_a_pen_s_curved_downstroke_is_not_a_straight_bar() -> None:
     cv2.polylines(ink, [np.column_stack([xs, ys]).round().astype(np.int32)], False, 1, 4)
 
     assert not straight_bar(_one_mark(ink), ink, LINE_HEIGHT)
+
+
+# A felt tip's strokes erased as drawn shapes still count as ink-like under the
+# typed name (``signature._without_strokes``): the largest mark is measured before
+# anything but a printed signature line is taken out.
+def test_the_largest_mark_beside_a_signature_line_is_measured_without_the_line() -> None:
+    line_height = 20
+    ink = np.zeros((100, 400), np.uint8)
+    ink[80:83, 10:390] = 1  # the signature line, longer than any mark
+    ink[20:60, 100:140] = 1  # a solid mark, 40 by 40
+    ink[30:34, 200:204] = 1  # a speck
+
+    largest = largest_beside_level_rules(ink, line_height, min_area=10)
+
+    assert largest == pytest.approx(40 * 40 / line_height**2)
+    assert largest_beside_level_rules(ink[70:], line_height, min_area=10) == 0

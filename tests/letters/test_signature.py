@@ -572,11 +572,14 @@ class TestBandsOfTheHarness:
     # ink's head, or nothing at all, between the closing and the name: "no ink"
     # (stop 32, seed 761, in every condition), or "unclear". Seed 771's ballpoint
     # strokes under the name came with a straight run erased as a frame's side, and
-    # were "no ink" until any ink-like mark there counted, drawn marks or not.
+    # were "no ink" until any ink-like mark there counted, drawn marks or not. Seed
+    # 791's felt strokes under the name were erased as solid shapes, leaving specks,
+    # and were "no ink" until the marks erased as drawn counted too (stop 34).
     @pytest.mark.parametrize(
         ("seed", "number", "condition", "pen"),
         [(761, 121, "clean", "felt"), (761, 159, "clean", "fountain"),
-         (771, 84, "photo", "ballpoint"), (771, 152, "photo", "ballpoint")],
+         (771, 84, "photo", "ballpoint"), (771, 152, "photo", "ballpoint"),
+         (791, 197, "photo", "felt")],
     )  # fmt: skip
     def test_a_signature_under_the_name_over_the_title_is_not_no_ink(
         self, seed: int, number: int, condition: str, pen: str

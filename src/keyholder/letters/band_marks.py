@@ -67,11 +67,21 @@ def min_mark_area(line_height: int) -> int:
 def ink_beside_level_rules(ink: np.ndarray, line_height: int, min_area: int) -> float:
     """The ink in marks of at least ``min_area`` pixels, in line heights squared, once
     only level rules (a printed signature line) are taken out: nothing erased as drawn."""
+    return float(_areas_beside_level_rules(ink, line_height, min_area).sum()) / line_height**2
+
+
+def largest_beside_level_rules(ink: np.ndarray, line_height: int, min_area: int) -> float:
+    """The largest of those marks, in line heights squared (0 for none)."""
+    areas = _areas_beside_level_rules(ink, line_height, min_area)
+    return float(areas.max(initial=0)) / line_height**2
+
+
+def _areas_beside_level_rules(ink: np.ndarray, line_height: int, min_area: int) -> np.ndarray:
     run = cv2.getStructuringElement(cv2.MORPH_RECT, (max(15, 3 * line_height), 1))
     left = cv2.subtract(ink, cv2.morphologyEx(ink, cv2.MORPH_OPEN, run))
     _, _, stats, _ = cv2.connectedComponentsWithStats(left, connectivity=8)
     areas = stats[1:, cv2.CC_STAT_AREA]
-    return float(areas[areas >= min_area].sum()) / line_height**2
+    return np.asarray(areas[areas >= min_area])
 
 
 def near_marks(

@@ -32,6 +32,7 @@ from keyholder.letters.band import band_line_height, signature_band, surrounding
 from keyholder.letters.band_marks import (
     bold_lettering,
     ink_beside_level_rules,
+    largest_beside_level_rules,
     min_mark_area,
     near_marks,
     printed_row,
@@ -131,8 +132,9 @@ class SignatureFinding:
     drawn: Drawn | None = field(default=None, compare=False)
     pen_sized: bool = field(default=False, compare=False)  # see PEN_SIZED
     # "Unclear" only for marks left over, neither written nor printed nor drawn
-    # (``_without_strokes``): the largest of them, or all the drawn shapes erased,
-    # in line heights squared. None for any other reason.
+    # (``_without_strokes``): the largest of them or of the marks erased as drawn,
+    # or all the drawn shapes erased, in line heights squared. None for any other
+    # reason.
     largest_mark: float | None = field(default=None, compare=False)
 
     @property
@@ -415,7 +417,13 @@ def _without_strokes(
             f"handwriting nor clearly printed ({len(measured)} marks, "
             f"{residue:.1f} line heights squared of ink)"
         )
-        largest = max(int(m[cv2.CC_STAT_AREA]) for m in measured) / line_height**2
+        # With the marks the drawn-mark rules erased: a felt tip's strokes erased
+        # as solid shapes left only specks under the typed name, and a signed
+        # band was told "no ink" (issue 14: seed 791, band 197, stop 34).
+        largest = max(
+            max(int(m[cv2.CC_STAT_AREA]) for m in measured) / line_height**2,
+            largest_beside_level_rules(ink, line_height, min_mark_area(line_height)),
+        )
         return SignatureFinding(
             SignatureLevel.UNCERTAIN, 0.0, band, None, flags, evidence, largest_mark=largest
         )
