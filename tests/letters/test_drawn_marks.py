@@ -132,3 +132,59 @@ def test_a_felt_tip_s_closed_loop_is_not_a_seal_the_band_cuts() -> None:
 
     assert spec.signed
     assert report.json["signature"]["level"] == SignatureLevel.INK.value
+
+
+# A felt tip's letters, their loops run full, fill their box as a logo's block does
+# and are thicker than a thin pen's line: they were erased as a logo, and felt
+# initials alone in the band were "drawn rather than written" (stop 35). Taller than
+# any printed lettering and a felt tip's width along their middle, they stay.
+def test_a_felt_tip_s_tall_letter_is_a_pen_s_stroke_a_block_is_not() -> None:
+    line_height = 22
+    letter = np.zeros((130, 300), np.uint8)
+    cv2.line(letter, (60, 15), (55, 110), 1, 14)  # a "B" five line heights high
+    cv2.ellipse(letter, (75, 38), (26, 22), 0, -120, 150, 1, 14)
+    cv2.ellipse(letter, (78, 85), (30, 24), 0, -150, 150, 1, 14)
+    block = np.zeros((130, 300), np.uint8)
+    cv2.rectangle(block, (40, 20), (130, 110), 1, thickness=-1)
+
+    kept, _, _ = strokes(letter, line_height, min_mark_area(line_height))
+    assert len(kept) == 1
+    kept, marks, _ = strokes(block, line_height, min_mark_area(line_height))
+    assert (kept, marks) == ([], [])
+
+
+@pytest.mark.parametrize(
+    ("seed", "number", "condition"), [(787, 15, "clean"), (787, 71, "clean"), (786, 24, "photo")]
+)
+def test_felt_initials_that_fill_their_box_are_signature_like(
+    seed: int, number: int, condition: str
+) -> None:
+    outcome = one_band(seed, number, condition, "felt", signed=True, maker="fpdf")
+
+    assert outcome.clutter == "none"
+    assert outcome.level == SignatureLevel.INK.value, outcome.evidence
+
+
+# A felt signature that the band's edge cuts through its letters, where they run
+# together: the pieces in the band were as solid as a logo's block and went as one,
+# and the band was "unclear" (stop 35). A piece the band's top or bottom cuts is
+# judged with the rest of its stroke, round the band.
+@pytest.mark.parametrize(("seed", "number", "condition"), [(793, 120, "clean"), (789, 141, "scan")])
+def test_a_felt_signature_the_band_cuts_is_judged_whole(
+    seed: int, number: int, condition: str
+) -> None:
+    outcome = one_band(seed, number, condition, None, signed=True, maker="fpdf")
+
+    assert (outcome.pen, outcome.clutter) == ("felt", "none")
+    assert outcome.level == SignatureLevel.INK.value, outcome.evidence
+
+
+# ... but a stamp's stays drawn: its bold word cut to a solid piece by the band's
+# right side (31), or its frame and lettering cut by the band's bottom (44). Judged
+# whole by shape alone, each was "signature-like ink" while this was built.
+@pytest.mark.parametrize("number", [31, 44])
+def test_a_stamp_the_band_cuts_is_not_judged_a_pen_s_stroke(number: int) -> None:
+    outcome = one_band(784, number, "photo", None, signed=False)
+
+    assert outcome.clutter == "stamp"
+    assert outcome.level == SignatureLevel.UNCERTAIN.value, outcome.evidence

@@ -7,6 +7,14 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+# A long stroke (in line heights): at least LONG_STROKE long and TALLER_THAN_PRINT
+# tall (printed words that blur merges stay a line high), or VERY_LONG wide.
+# Set on calibration seed 7 with clutter in the band (--unsigned 300): stamp
+# lettering and logo names measured up to ~1.0 line high, generated signatures'
+# strokes 1.2 or more.
+LONG_STROKE = 1.5
+TALLER_THAN_PRINT = 1.1
+VERY_LONG = 6.0
 # A photo breaks a thin stroke into letter-sized pieces (issue 14): the marks
 # within NEAR line heights of a long stroke (or of a mark near one) are judged
 # with it, as one signature; not where drawn marks were erased, whose lettering
@@ -147,6 +155,15 @@ def _score(ink_pixels: int, width: int, height: int, largest: int, line_height: 
     tall = height / (0.8 * line_height)
     product = min(amount, 3.0) * min(spread, 2.0) * min(stroke, 2.0) * min(tall, 1.5)
     return float(product**0.5)
+
+
+def long_stroke(stat: np.ndarray, line_height: int) -> bool:
+    """Longer than a few letters and taller than a line of print (blur merges printed
+    letters into word-sized marks, but not taller ones), or very long."""
+    w, h = int(stat[cv2.CC_STAT_WIDTH]), int(stat[cv2.CC_STAT_HEIGHT])
+    return (
+        max(w, h) >= LONG_STROKE * line_height and h >= TALLER_THAN_PRINT * line_height
+    ) or w >= VERY_LONG * line_height
 
 
 def bold_lettering(kept: list[np.ndarray], line_height: int) -> bool:

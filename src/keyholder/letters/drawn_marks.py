@@ -4,22 +4,26 @@ A seal's rings and the lettering round them, a stamp's frame and its lettering, 
 logo's solid block and ruled lines all leave ink in the band that is no pen's.
 ``strokes`` erases them and keeps the long strokes handwriting leaves, and says
 what drawn marks went, so that the band is "unclear" rather than "signature-like
-ink" or "no ink" where they may have hidden a signature (issue 14). A wide pen's
-stroke holds straight runs as long as a rule's; where they are a small part of a
-mark as wide as the pen, the mark is a pen's and stays whole, unless its ink lies
-along the edges of its rectangle, as a thick frame's does. Thresholds were set
-on the reportlab, Pillow and fpdf letters of benchmarks/corpora and their seals
-and stamps, never on its held-out generator.
+ink" or "no ink" where they may have hidden a signature (issue 14). Rules go as in
+``ruled_lines``, which spares a wide pen's straight runs. A felt tip's letters can
+fill their box as a logo's block does: taller than print and a pen's width along
+their middle, they stay, and a piece the band's edge cuts is judged with the rest
+of its stroke round the band. Thresholds were set on the reportlab, Pillow and fpdf
+letters of benchmarks/corpora and their seals and stamps, never on its held-out
+generator.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from enum import StrEnum
 
 import cv2
 import numpy as np
 
+from keyholder.letters.band_marks import bold_lettering, long_stroke, printed_row
+from keyholder.letters.ruled_lines import erase_rules, in_rectangle, middle_width, rectangle_size
 from keyholder.letters.seals import (
     ARC_SPREAD,
     SEAL_MAX_RADIUS,
@@ -31,18 +35,6 @@ from keyholder.letters.seals import (
     seal_ring_pieces,
 )
 
-# Rules and stamp frames are looked for at these tilts (degrees).
-RULE_TILTS = (0, -2, 2, -4, 4, -6, 6, -8, 8, -10, 10, -12, 12, -14, 14)
-TILTED_RULE = (4.0, 4.0)  # line heights: horizontal, vertical
-
-# A long stroke (in line heights): at least LONG_STROKE long and TALLER_THAN_PRINT
-# tall (printed words that blur merges stay a line high), or VERY_LONG wide.
-# Set on calibration seed 7 with clutter in the band (--unsigned 300): stamp
-# lettering and logo names measured up to ~1.0 line high, generated signatures'
-# strokes 1.2 or more.
-LONG_STROKE = 1.5
-TALLER_THAN_PRINT = 1.1
-VERY_LONG = 6.0
 # Drawn shapes: a mark filling more than SOLID_FILL of its box is a block; one
 # whose pixels lie within RING_SPREAD of the radius of the circle fitted through
 # them is a ring (ARC_SPREAD, tighter, for a piece of one).
@@ -61,22 +53,21 @@ SOLID_HULL = 0.6
 # box's shorter side; a felt tip's dense scribble fills as much, thinly.
 THICKEST_PEN = 5.0
 THICK_SHAPE = 0.1
-# A mark taller than print whose straight runs (rules, frames' sides) are less than
-# this share of it is a pen's stroke and stays whole. Set on the fpdf letters (seed
-# 3001: its felt-tip signatures 0.46-0.73, its stamps' frames with their lettering
-# 0.76-1.0) and synthetic bands (seeds 721-726), never on the held-out generator.
-PEN_RULE_SHARE = 0.8
-# ... and whose straight runs are a wide pen's line: half of it at least WIDE_PEN
-# line heights along its middle (fpdf's felt and gel signatures 0.17-0.55, the
-# corpora's stamp frames 0.13).
-WIDE_PEN = 0.15
-# ... unless it is a hollow frame (``_hollow_frame``): fpdf's thick stamp frames cut
-# to a corner or three sides had all their pixels within 1.5 line widths of their
-# rectangle's edges, a rectangle 7-8 line widths across (letters 3101-0006 and
-# -0021).
-HOLLOW_SHARE = 0.9
-FRAME_LINE = 1.5
-FRAME_SPAN = 5.0
+# A solid, thick mark PEN_TALL line heights high or more is a pen's if its line is
+# PEN_HALF_WIDTH line heights wide to either side of its middle (the median along
+# it). fpdf's felt tips' long marks measured 0.29-0.39 (quartiles), its gel and
+# fountain pens' filled loops 0.15-0.17, logos' blocks 0.6 and more; the floor is
+# set under those and over a seal's lettering, ring and star run together (0.125,
+# seed 762, band 98). Seals' tall pieces measure 0.14-0.45 too (seed 784): the seal
+# search takes them. Stamps' lettering is 1.2-1.7 high (quartiles).
+PEN_TALL = 3.0
+PEN_HALF_WIDTH = (0.14, 0.45)
+# A drawn shape the band's top or bottom cuts is a pen's if WRITTEN_SHARE of it
+# lies on a pen's stroke round the band (``_RoundTheBand``) at least WRITTEN_WHOLE
+# line heights high: the band cut felt signatures 4-7 high; a stamp's bold word
+# measured 2.3 (seed 784, band 31).
+WRITTEN_SHARE = 0.5
+WRITTEN_WHOLE = 3.0
 
 
 class Drawn(StrEnum):
@@ -101,10 +92,17 @@ def strokes(
     rings and lettering into stroke-like pieces, issue 14); what that blanked makes
     the band "unclear" at most, since a signature inside the seal went too. Seals the
     band cuts are looked for ``around`` it (built only when it is needed)."""
-    kept, marks, framed, rings = _erased(ink, line_height, min_area, blank=False)
+    round_band = (
+        _RoundTheBand(around, line_height, min_area, ink.shape[1]) if around is not None else None
+    )
+    kept, marks, framed, rings = _erased(
+        ink, line_height, min_area, blank=False, round_band=round_band
+    )
     if not kept:
         return kept, marks, Drawn.BLANKED if rings else Drawn.FRAME if framed else None
-    kept, marks, framed, blanked = _erased(ink, line_height, min_area, blank=True, around=around)
+    kept, marks, framed, blanked = _erased(
+        ink, line_height, min_area, blank=True, round_band=round_band
+    )
     return kept, marks, Drawn.BLANKED if blanked else Drawn.FRAME if framed else None
 
 
@@ -114,7 +112,7 @@ def _erased(
     min_area: int,
     *,
     blank: bool,
-    around: Callable[[], Surroundings] | None = None,
+    round_band: _RoundTheBand | None = None,
 ) -> tuple[list[np.ndarray], list[np.ndarray], bool, bool]:
     # Drawn shapes go whole, before the rules are cut out of them (which would
     # leave a logo's block as odd fragments); then ruled lines ("signature:
@@ -124,18 +122,20 @@ def _erased(
     seals: list[Circle] = []
     if blank:
         ink, seals = erase_seals(ink, line_height)
-        if around is not None:
-            ink, cut = erase_cut_seals(ink, around(), line_height)
+        if round_band is not None:
+            ink, cut = erase_cut_seals(ink, round_band.surroundings, line_height)
             seals += cut
     seal = int(np.count_nonzero(ink)) < before
-    ink, box = _erase_printed_shapes(ink, line_height, min_area, blank=blank)
-    ink, framed = _erase_rules(ink, line_height)
-    ink, box_left = _erase_printed_shapes(ink, line_height, min_area, blank=blank)
+    ink, box = _erase_printed_shapes(ink, line_height, min_area, blank=blank, round_band=round_band)
+    ink, framed = erase_rules(ink, line_height)
+    ink, box_left = _erase_printed_shapes(
+        ink, line_height, min_area, blank=blank, round_band=round_band
+    )
     count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     marks = [i for i in range(1, count) if stats[i][cv2.CC_STAT_AREA] >= min_area]
     # Handwriting has at least one long stroke; printed lettering (a stamp's
     # "RECEIVED", a logo's name) and a seal's letters are letter-sized marks.
-    long = [i for i in marks if _long_stroke(stats[i], line_height)]
+    long = [i for i in marks if long_stroke(stats[i], line_height)]
     rings = seal_ring_pieces(labels, stats, long, seals, line_height)
     long = [i for i in long if i not in rings]
     return (
@@ -146,140 +146,17 @@ def _erased(
     )
 
 
-def _erase_rules(ink: np.ndarray, line_height: int) -> tuple[np.ndarray, bool]:
-    """Straight lines, level or tilted as a rubber stamp is (RULE_TILTS): level and
-    upright runs of three line heights, tilted ones of TILTED_RULE. Faint ink joins
-    a stamp's frame to its lettering; the frame's sides go, the letters stay letters.
-    Also whether anything but a level rule went: a frame's side, tilted or upright."""
-    # Turned about the band's middle, a wide band's ends swing out of it: a stamp's
-    # side near a corner would leave the picture and never be seen as a rule (a
-    # stamp cut by the band's edge stayed "signature-like ink", issue 14). Padded
-    # so that every turn keeps the whole band.
-    height, width = ink.shape
-    reach = np.sin(np.deg2rad(max(abs(a) for a in RULE_TILTS)))
-    pad_y, pad_x = int(reach * width / 2) + 2, int(reach * height / 2) + 2
-    ink = np.asarray(
-        cv2.copyMakeBorder(ink, pad_y, pad_y, pad_x, pad_x, cv2.BORDER_CONSTANT, value=0),
-        dtype=np.uint8,
-    )
-    lines = np.zeros_like(ink)
-    sides = np.zeros_like(ink)  # tilted or upright: a frame's, not a signature line's
-    h, w = ink.shape
-    for angle in RULE_TILTS:
-        if angle:
-            turn = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
-            turned = cv2.warpAffine(ink, turn, (w, h), flags=cv2.INTER_NEAREST)
-        else:
-            turned = ink
-        found = np.zeros_like(ink)
-        # Tilted, only longer lines: a pen's straight downstroke is two or three
-        # line heights long, a stamp's frame four or more. Upright, three: at two
-        # a felt tip's downstroke went as a frame's side (synthetic photos, seed 61).
-        long = TILTED_RULE if angle else (3.0, 3.0)
-        for size in (
-            (max(15, int(long[0] * line_height)), 1),
-            (1, max(15, int(long[1] * line_height))),
-        ):
-            kernel = cv2.getStructuringElement(cv2.MORPH_RECT, size)
-            opened = np.asarray(cv2.morphologyEx(turned, cv2.MORPH_OPEN, kernel))
-            found |= opened
-            if not angle and size[0] == 1:
-                sides |= opened
-        if angle:
-            back = cv2.invertAffineTransform(turn)
-            found = cv2.warpAffine(found, back, (w, h), flags=cv2.INTER_NEAREST)
-            found = cv2.dilate(found, np.ones((3, 3), np.uint8))  # rounding on the way back
-            sides |= found
-        lines |= found
-    band = (slice(pad_y, pad_y + height), slice(pad_x, pad_x + width))
-    ink, lines, sides = ink[band], lines[band], sides[band]
-    lines, sides = _pen_strokes_spared(ink, lines, sides, line_height)
-    left = np.asarray(cv2.subtract(ink, lines))
-    return np.ascontiguousarray(left), bool(np.any(sides & ink))
-
-
-def _pen_strokes_spared(
-    ink: np.ndarray, lines: np.ndarray, sides: np.ndarray, line_height: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """The straight runs found, less those inside a pen's stroke: a mark taller than
-    print (LONG_STROKE by TALLER_THAN_PRINT line heights) that straight runs make up
-    less than PEN_RULE_SHARE of. A felt tip's or marker's line is wide enough to hold
-    straight runs of a rule's length along its downstrokes and its underline, and
-    cutting them out left the signature as letter-sized pieces (issue 14: fpdf
-    letters, stop 31); a rule, a frame's side or a logo's bar is nearly all run."""
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
-    if count <= 1 or not lines.any():
-        return lines, sides
-    total = np.bincount(labels.ravel(), minlength=count)
-    straight = np.bincount(labels[(lines > 0) & (ink > 0)], minlength=count)
-    # Within a quarter of a line height of the band's sides: the sheet's edge on a
-    # photo (ragged, and straight enough to be a frame's side), not a pen's stroke.
-    margin, width = line_height // 4, ink.shape[1]
-    spared = [
-        i
-        for i in range(1, count)
-        if 0 < straight[i] < PEN_RULE_SHARE * total[i]
-        and stats[i][cv2.CC_STAT_LEFT] > margin
-        and stats[i][cv2.CC_STAT_LEFT] + stats[i][cv2.CC_STAT_WIDTH] < width - margin
-        and max(stats[i][cv2.CC_STAT_WIDTH], stats[i][cv2.CC_STAT_HEIGHT])
-        >= LONG_STROKE * line_height
-        and stats[i][cv2.CC_STAT_HEIGHT] >= TALLER_THAN_PRINT * line_height
-    ]
-    if spared:
-        # Along the middle of its straight runs, the mark is as wide as a wide pen's
-        # line: a stamp's frame is a thin line, however bold the lettering joined
-        # to it (the corpora's stamps on synthetic photos, stop 31).
-        middle = _middle_width(ink)
-        ridge = middle > 0
-        straight_middle = (lines > 0) & ridge
-        spared = [
-            i
-            for i in spared
-            if (widths := middle[straight_middle & (labels == i)]).size
-            and float(np.median(widths)) >= WIDE_PEN * line_height
-            and not _hollow_frame(
-                labels, stats[i], i, float(np.median(middle[ridge & (labels == i)]))
-            )
-        ]
-    if not spared:
-        return lines, sides
-    pen = np.isin(labels, spared)
-    return np.where(pen, 0, lines).astype(np.uint8), np.where(pen, 0, sides).astype(np.uint8)
-
-
-def _hollow_frame(labels: np.ndarray, stat: np.ndarray, label: int, half_width: float) -> bool:
-    """The mark lies along the edges of its smallest rotated rectangle, its middle
-    empty: a thick stamp frame's corner or three sides, cut by the band's edges
-    (fpdf letters, stop 33: as wide as a felt tip's line, and with less than
-    PEN_RULE_SHARE of it found straight, a frame's corner was spared whole and
-    scored as a pen's stroke). HOLLOW_SHARE of its pixels within FRAME_LINE line
-    widths of the rectangle's edges, in a rectangle FRAME_SPAN line widths across
-    or more; a pen's loops and crossings fill the middle of theirs."""
-    x, y = stat[cv2.CC_STAT_LEFT], stat[cv2.CC_STAT_TOP]
-    w, h = stat[cv2.CC_STAT_WIDTH], stat[cv2.CC_STAT_HEIGHT]
-    ys, xs = np.nonzero(labels[y : y + h, x : x + w] == label)
-    points = np.column_stack([xs, ys]).astype(np.float32)
-    u, v = _in_rectangle(points)
-    a, b = _rectangle_size(points)
-    line = max(2.0, 2 * half_width)
-    if min(a, b) < FRAME_SPAN * line:
-        return False
-    border = np.minimum(np.minimum(u, a - u), np.minimum(v, b - v))
-    return bool(np.mean(border <= FRAME_LINE * line) >= HOLLOW_SHARE)
-
-
-def _middle_width(ink: np.ndarray) -> np.ndarray:
-    """Half the line's width along the middle of each line of ink (0 elsewhere)."""
-    distance = cv2.distanceTransform(ink, cv2.DIST_L2, 3)
-    ridge = (distance >= cv2.dilate(distance, np.ones((3, 3), np.uint8))) & (ink > 0)
-    return np.where(ridge, distance, 0.0)
-
-
 def _erase_printed_shapes(
-    ink: np.ndarray, line_height: int, min_area: int, *, blank: bool = False
+    ink: np.ndarray,
+    line_height: int,
+    min_area: int,
+    *,
+    blank: bool = False,
+    round_band: _RoundTheBand | None = None,
 ) -> tuple[np.ndarray, bool]:
     """The drawn shapes erased, and (``blank``) stamps' boxes with what is in them;
-    whether a box was blanked."""
+    whether a box was blanked. A shape the band's top or bottom edge cuts stays if
+    it is part of a pen's stroke ``round_band``."""
     count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     printed = [
         i
@@ -287,6 +164,12 @@ def _erase_printed_shapes(
         if stats[i][cv2.CC_STAT_AREA] >= min_area
         and _printed_shape(labels, stats[i], i, line_height)
     ]
+    if round_band is not None:
+        printed = [
+            i
+            for i in printed
+            if not (_cut_by_the_band(stats[i], ink.shape) and round_band.written(labels == i))
+        ]
     if printed:
         ink = np.where(np.isin(labels, printed), 0, ink).astype(np.uint8)
     boxed = False
@@ -294,8 +177,8 @@ def _erase_printed_shapes(
         ys, xs = np.nonzero(labels == i)
         points = np.column_stack([xs, ys]).astype(np.float32)
         corners = cv2.boxPoints(cv2.minAreaRect(points))
-        a, b = _rectangle_size(points)
-        if min(a, b) >= line_height and _frame(*_in_rectangle(points), a, b):
+        a, b = rectangle_size(points)
+        if min(a, b) >= line_height and _frame(*in_rectangle(points), a, b):
             # A stamp's frame: its lettering goes with it; a signature crossing
             # the stamp keeps what lies outside the frame.
             inside = np.zeros_like(ink)
@@ -305,20 +188,64 @@ def _erase_printed_shapes(
     return ink, boxed
 
 
-def _long_stroke(stat: np.ndarray, line_height: int) -> bool:
-    """Longer than a few letters and taller than a line of print (blur merges printed
-    letters into word-sized marks, but not taller ones), or very long."""
-    w, h = int(stat[cv2.CC_STAT_WIDTH]), int(stat[cv2.CC_STAT_HEIGHT])
-    return (
-        max(w, h) >= LONG_STROKE * line_height and h >= TALLER_THAN_PRINT * line_height
-    ) or w >= VERY_LONG * line_height
+def _cut_by_the_band(stat: np.ndarray, shape: tuple[int, ...]) -> bool:
+    """Reaching the band's top or bottom edge."""
+    y, h = stat[cv2.CC_STAT_TOP], stat[cv2.CC_STAT_HEIGHT]
+    return bool(y == 0 or y + h == shape[0])
+
+
+class _RoundTheBand:
+    """The ink round the band (built only when it is asked for) and the pen's strokes
+    in it: what is left, long, once drawn shapes and rules are erased, and no
+    stamp's lettering. A felt tip's signature that the band cuts through its letters
+    leaves pieces as solid as a logo's block, and the band was called "drawn rather
+    than written" (issue 14: fpdf felt signatures on synthetic bands, stop 35);
+    whole, the signature is a pen's stroke, while a logo's block, a seal's ring or
+    a stamp's frame and lettering are as drawn whole as cut."""
+
+    def __init__(
+        self, build: Callable[[], Surroundings], line_height: int, min_area: int, width: int
+    ):
+        self._build = build
+        self._line_height = line_height
+        self._min_area = min_area
+        self._width = width  # the band's: its pen strokes are looked for in its columns
+
+    @functools.cached_property
+    def surroundings(self) -> Surroundings:
+        return self._build()
+
+    @functools.cached_property
+    def _pen_strokes(self) -> np.ndarray:
+        lh, min_area = self._line_height, self._min_area
+        columns = np.ascontiguousarray(self.surroundings.ink[:, : self._width])
+        ink, _ = _erase_printed_shapes(columns, lh, min_area)
+        ink, _ = erase_rules(ink, lh)
+        ink, _ = _erase_printed_shapes(ink, lh, min_area)
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+        pen = [
+            i
+            for i in range(1, count)
+            if stats[i][cv2.CC_STAT_AREA] >= min_area
+            and long_stroke(stats[i], lh)
+            and stats[i][cv2.CC_STAT_HEIGHT] >= WRITTEN_WHOLE * lh
+            and not bold_lettering([stats[i]], lh)
+            and not printed_row(stats[i], ink, lh)
+        ]
+        return np.isin(labels, pen)
+
+    def written(self, mark: np.ndarray) -> bool:
+        """Most of the mark (a mask of the band) lies on a pen's stroke round it."""
+        top = self.surroundings.band_top
+        pen = self._pen_strokes[top : top + mark.shape[0], : mark.shape[1]]
+        return bool(np.count_nonzero(pen & mark) >= WRITTEN_SHARE * np.count_nonzero(mark))
 
 
 def _printed_shape(labels: np.ndarray, stat: np.ndarray, label: int, line_height: int) -> bool:
     """A solid block (a logo), a ring or arc of one (a seal), a frame (a stamp) or a
     straight rule left over from a tilted line: drawn, not written."""
     x, y = stat[cv2.CC_STAT_LEFT], stat[cv2.CC_STAT_TOP]
-    w, h, area = stat[cv2.CC_STAT_WIDTH], stat[cv2.CC_STAT_HEIGHT], stat[cv2.CC_STAT_AREA]
+    w, h = stat[cv2.CC_STAT_WIDTH], stat[cv2.CC_STAT_HEIGHT]
     ys, xs = np.nonzero(labels[y : y + h, x : x + w] == label)
     points = np.column_stack([xs, ys]).astype(np.float32)
     (_, _), (side_a, side_b), _ = cv2.minAreaRect(points)
@@ -326,14 +253,44 @@ def _printed_shape(labels: np.ndarray, stat: np.ndarray, label: int, line_height
         return True  # a straight line, however tilted
     if min(w, h) < 12:
         return False
-    # Solid: filling its box (a logo's block) or its outline (a star, a badge). A felt
-    # tip's dense scribble can fill as much: what is left of it keeps the band from
-    # being called empty (see ``signature._measure_ink``).
+    return _solid_shape(labels, stat, label, line_height) or _drawn_outline(
+        labels, stat, label, line_height
+    )
+
+
+def _solid_shape(labels: np.ndarray, stat: np.ndarray, label: int, line_height: int) -> bool:
+    """Filling its box (a logo's block) or its outline (a star, a badge), and thicker
+    than a pen's line. A felt tip's dense scribble can fill as much: what is left of
+    it keeps the band from being called empty (see ``signature._measure_ink``)."""
+    x, y = stat[cv2.CC_STAT_LEFT], stat[cv2.CC_STAT_TOP]
+    w, h, area = stat[cv2.CC_STAT_WIDTH], stat[cv2.CC_STAT_HEIGHT], stat[cv2.CC_STAT_AREA]
+    mask = labels[y : y + h, x : x + w] == label
+    ys, xs = np.nonzero(mask)
+    points = np.column_stack([xs, ys]).astype(np.float32)
     hull = float(cv2.contourArea(cv2.convexHull(points)))
     solid = area > SOLID_FILL * w * h or area > SOLID_HULL * max(hull, 1.0)
-    if (solid and _thick(labels[y : y + h, x : x + w] == label, min(w, h))) or _ring_of_lettering(
-        xs.astype(np.float64), ys.astype(np.float64), line_height
-    ):
+    return solid and _thick(mask, min(w, h)) and not _tall_pen_line(mask, line_height)
+
+
+def _tall_pen_line(mask: np.ndarray, line_height: int) -> bool:
+    """Taller than any printed lettering in a band and drawn with a felt tip's line: its
+    letters, their loops run full, fill their box as a logo's block does, but along
+    their middle they are a pen's width (issue 14: fpdf felt initials, stop 35). Thin
+    lines packed solid are print's or a seal's."""
+    if mask.shape[0] < PEN_TALL * line_height:
+        return False
+    middle = middle_width(mask.astype(np.uint8))
+    least, most = PEN_HALF_WIDTH
+    return bool(least * line_height <= np.median(middle[middle > 0]) <= most * line_height)
+
+
+def _drawn_outline(labels: np.ndarray, stat: np.ndarray, label: int, line_height: int) -> bool:
+    """A seal's rings with their lettering, a circle or a piece of one, or a frame."""
+    x, y = stat[cv2.CC_STAT_LEFT], stat[cv2.CC_STAT_TOP]
+    w, h = stat[cv2.CC_STAT_WIDTH], stat[cv2.CC_STAT_HEIGHT]
+    ys, xs = np.nonzero(labels[y : y + h, x : x + w] == label)
+    points = np.column_stack([xs, ys]).astype(np.float32)
+    if _ring_of_lettering(xs.astype(np.float64), ys.astype(np.float64), line_height):
         return True
     radius, residual = _circle_fit(xs.astype(np.float64), ys.astype(np.float64))
     if residual < RING_SPREAD * radius and 1.2 * radius <= min(w, h) <= max(w, h) <= 2.6 * radius:
@@ -345,7 +302,7 @@ def _printed_shape(labels: np.ndarray, stat: np.ndarray, label: int, line_height
         and max(w, h) >= 0.6 * radius
     ):
         return True  # a piece of a seal's ring that blur or a rule broke up
-    return _frame(xs, ys, w, h) or _frame(*_in_rectangle(points), *_rectangle_size(points))
+    return _frame(xs, ys, w, h) or _frame(*in_rectangle(points), *rectangle_size(points))
 
 
 def _thick(mask: np.ndarray, side: int) -> bool:
@@ -359,22 +316,6 @@ def _frame(xs: np.ndarray, ys: np.ndarray, w: float, h: float) -> bool:
     edge left of one (three sides)."""
     border = np.minimum(np.minimum(xs, w - 1 - xs), np.minimum(ys, h - 1 - ys))
     return bool(np.mean(border <= max(3.0, 0.08 * min(w, h))) > 0.85)
-
-
-def _rectangle_size(points: np.ndarray) -> tuple[float, float]:
-    (_, _), (w, h), _ = cv2.minAreaRect(points)
-    return float(w), float(h)
-
-
-def _in_rectangle(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The points in the frame of their smallest rotated rectangle (a tilted stamp's
-    box, upright), origin at its corner."""
-    (cx, cy), (w, h), angle = cv2.minAreaRect(points)
-    theta = np.deg2rad(angle)
-    dx, dy = points[:, 0] - cx, points[:, 1] - cy
-    u = dx * np.cos(theta) + dy * np.sin(theta) + w / 2
-    v = -dx * np.sin(theta) + dy * np.cos(theta) + h / 2
-    return u, v
 
 
 def _ring_of_lettering(xs: np.ndarray, ys: np.ndarray, line_height: int) -> bool:

@@ -136,6 +136,8 @@ class SignatureFinding:
     # or all the drawn shapes erased, in line heights squared. None for any other
     # reason.
     largest_mark: float | None = field(default=None, compare=False)
+    # Signature-like only as initials: a small mark (see ``_initials_alone``).
+    initials: bool = field(default=False, compare=False)
 
     @property
     def verdict(self) -> str:
@@ -246,8 +248,12 @@ def _down_over_the_title(
     under the name: unclear, never "no ink"; into an empty band those could be
     anything printed under the title (a logo, a stamp)."""
     name = fields.name_line
+    # The head of a signature in the band, found only as initials: the whole, under
+    # it, is reported if it is signature-like (issue 14: a ballpoint "A" whose apex
+    # alone reached the band, stop 35).
+    head = finding.level is SignatureLevel.INK and finding.initials and "bottom" in finding.reaches
     if (
-        finding.level not in (SignatureLevel.UNCERTAIN, SignatureLevel.NONE)
+        (finding.level not in (SignatureLevel.UNCERTAIN, SignatureLevel.NONE) and not head)
         or (finding.level is SignatureLevel.UNCERTAIN and finding.drawn is not None)
         or name is None
         or name.box.page != band.page
@@ -256,7 +262,7 @@ def _down_over_the_title(
     bottom = min(page.height, name.box.bottom + BELOW_NAME * line_height)
     taller = Box(band.page, band.x, band.y, band.width, bottom - band.y)
     again = _measure_ink(page, taller, line_height, fields, every_word=True)
-    if finding.level is SignatureLevel.UNCERTAIN:
+    if finding.level is SignatureLevel.UNCERTAIN or head:
         if again.level is not SignatureLevel.INK or again.drawn is not None:
             return finding
         # Reported in the band, the signature's place, with the band's flags: in
@@ -378,7 +384,7 @@ def _judge(
         + (f", {colour} ink" if colour else "")
         + (", shaped as initials" if initials else "")
     )
-    return SignatureFinding(level, score, band, ink_box, flags, evidence)
+    return SignatureFinding(level, score, band, ink_box, flags, evidence, initials=initials)
 
 
 def _without_strokes(
