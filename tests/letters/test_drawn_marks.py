@@ -188,3 +188,14 @@ def test_a_stamp_the_band_cuts_is_not_judged_a_pen_s_stroke(number: int) -> None
 
     assert outcome.clutter == "stamp"
     assert outcome.level == SignatureLevel.UNCERTAIN.value, outcome.evidence
+
+
+# A stamp's tilted row of capitals, run together with bits of its frame: three line
+# heights high by its tilt, as solid as felt letters and as wide along its middle,
+# it was spared as a pen's and the band was "signature-like ink" (stop 35, fresh
+# seed 795). Along its own tilt it is a row of print, 1.6 line heights high.
+def test_a_stamp_s_tilted_row_is_not_a_felt_tip_s_letters() -> None:
+    outcome = one_band(795, 127, "photo", None, signed=False, maker="fpdf")
+
+    assert outcome.clutter == "stamp"
+    assert outcome.level == SignatureLevel.UNCERTAIN.value, outcome.evidence

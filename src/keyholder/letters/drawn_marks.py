@@ -62,6 +62,10 @@ THICK_SHAPE = 0.1
 # search takes them. Stamps' lettering is 1.2-1.7 high (quartiles).
 PEN_TALL = 3.0
 PEN_HALF_WIDTH = (0.14, 0.45)
+# ... and PEN_ACROSS high along its own tilt: a stamp's tilted row of capitals, run
+# together with bits of its frame, was 3.0 high but 1.57 along its tilt (seed 795,
+# band 127); fpdf's felt letters measured 1.85-4.0 (seed 787).
+PEN_ACROSS = 1.75
 # A drawn shape the band's top or bottom cuts is a pen's if WRITTEN_SHARE of it
 # lies on a pen's stroke round the band (``_RoundTheBand``) at least WRITTEN_WHOLE
 # line heights high: the band cut felt signatures 4-7 high; a stamp's bold word
@@ -279,6 +283,10 @@ def _tall_pen_line(mask: np.ndarray, line_height: int) -> bool:
     lines packed solid are print's or a seal's."""
     if mask.shape[0] < PEN_TALL * line_height:
         return False
+    ys, xs = np.nonzero(mask)
+    (_, _), (side_a, side_b), _ = cv2.minAreaRect(np.column_stack([xs, ys]).astype(np.float32))
+    if min(side_a, side_b) < PEN_ACROSS * line_height:
+        return False  # a row of print, tall only by its tilt
     middle = middle_width(mask.astype(np.uint8))
     least, most = PEN_HALF_WIDTH
     return bool(least * line_height <= np.median(middle[middle > 0]) <= most * line_height)
