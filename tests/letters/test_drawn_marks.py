@@ -199,3 +199,33 @@ def test_a_stamp_s_tilted_row_is_not_a_felt_tip_s_letters() -> None:
 
     assert outcome.clutter == "stamp"
     assert outcome.level == SignatureLevel.UNCERTAIN.value, outcome.evidence
+
+
+# A felt tip's signature, its loops and flourish a line thicker than a seal's ring:
+# a circle Hough found through them was inked all round at every radius near it,
+# and the signature was blanked as a seal: "unclear" (stop 36). A seal's ring is a
+# thin line along the circle; a felt tip's is not.
+@pytest.mark.parametrize(
+    ("seed", "number", "condition"), [(787, 34, "clean"), (787, 89, "clean"), (786, 68, "photo")]
+)
+def test_a_felt_tip_s_loops_are_not_a_seal_s_ring(seed: int, number: int, condition: str) -> None:
+    outcome = one_band(seed, number, condition, "felt", signed=True, maker="fpdf")
+
+    assert outcome.clutter == "none"
+    assert outcome.level == SignatureLevel.INK.value, outcome.evidence
+
+
+@pytest.mark.parametrize("pen", [16, 20])
+def test_a_seal_s_rings_are_blanked_a_felt_tip_s_round_loop_is_not(pen: int) -> None:
+    line_height = 22
+    seal = np.zeros((130, 500), np.uint8)
+    for radius in (58, 44):  # rings 1 mm thick at 200 dpi, as thick as seals' go
+        cv2.circle(seal, (250, 65), radius, 1, thickness=8)
+    loop = np.zeros((130, 500), np.uint8)
+    cv2.circle(loop, (250, 65), 52, 1, thickness=pen)  # a felt tip's 2 or 2.5 mm line
+
+    out, found = erase_seals(seal, line_height)
+    assert found
+    assert not out.any()
+    out, found = erase_seals(loop, line_height)
+    assert (found, int(out.sum())) == ([], int(loop.sum()))

@@ -1,6 +1,7 @@
 """Seals in a signature band: found as circles and blanked whole, in the band or, when
 the band cuts them, round it; and what is left of one larger than the band, its
-rings cut to arcs by the band's edges.
+rings cut to arcs by the band's edges. A circle run through a felt tip's loops, a
+line far wider than a seal's ring, is not one.
 
 Grainy stamp ink breaks a seal's ring and lettering into pieces that one by one
 look like a pen's arcs (issue 14: unsigned letters with a seal called "signature-
@@ -39,6 +40,14 @@ SMALL_SEAL_COVER = 0.85
 # (seeds 112-114).
 SEAL_RING_SEARCH = 0.2
 SEAL_RING_INKED = 0.9
+# ... and its line at most SEAL_RING_LINE line heights wide across the circle
+# (``ring_line_width``): a circle through a thick pen's tangle of loops is inked all
+# round at every radius near it. On synthetic bands (seeds 784, 786, 787) seals'
+# rings measured 0.12-0.64 (photos blur two rings into one), seals drawn with rings
+# 1.3 mm thick 0.48-0.73 and one 1.0, fpdf felt tips' loops 0.64-1.43 (median 0.9).
+SEAL_RING_LINE = 0.75
+RING_REACH = 1.5  # line heights either side of the circle: the widest line measured
+RING_SLACK = 3  # pixels: how far off the circle its line is looked for
 SEAL_CANDIDATES = 8
 # Circles found within SEAL_SAME_CENTRE of a ring's radius from its centre are that
 # seal's other rings (fpdf's seals: found up to 0.25 of it apart, seed 789).
@@ -113,14 +122,17 @@ def erase_seals(ink: np.ndarray, line_height: int) -> tuple[np.ndarray, list[Cir
             seals.append((cx, cy, radius, cut))
     # A seal's ring is one line, inked all round at one radius; a thick pen's tangle
     # of loops covers most of a circle but leaves gaps at every radius near it
-    # (felt-tip signatures blanked as seals: synthetic bands, fpdf letters, stop 30).
+    # (felt-tip signatures blanked as seals: synthetic bands, fpdf letters, stop 30),
+    # and its line is a stamp's, not a felt tip's, however round the tip's loops run
+    # (stop 36).
     # Once one ring is that, every circle found about its centre counts: Hough finds
     # a seal's rings a few pixels off. A circle far from it is a pen's loops beside
     # the seal (seen round the band, a seal and a signature are often both there).
     rings = [
         (cx, cy, radius)
         for cx, cy, radius, cut in seals
-        if cut or _inked_all_round(cover, cx, cy, radius)
+        if (cut or _inked_all_round(cover, cx, cy, radius))
+        and ring_line_width(ink, cx, cy, radius, line_height) <= SEAL_RING_LINE * line_height
     ]
     seals = [
         seal
@@ -205,6 +217,35 @@ def _inked_all_round(
         for dx in shifts
         for dy in shifts
     )
+
+
+def ring_line_width(
+    ink: np.ndarray, cx: float, cy: float, radius: float, line_height: int
+) -> float:
+    """How wide the ink is across the circle, the median over the circle's inked
+    points in the band: at each, the run of ink along the radius through it (or
+    through the ink within RING_SLACK pixels of it: Hough's circle runs a few pixels
+    off a seal's ring, or along a thick line's edge)."""
+    h, w = ink.shape
+    angles = np.linspace(0, 2 * np.pi, 180, endpoint=False)
+    reach = int(RING_REACH * line_height) + RING_SLACK
+    offsets = np.arange(-reach, reach + 1)
+    xs = np.round(cx + (radius + offsets[None, :]) * np.cos(angles)[:, None]).astype(int)
+    ys = np.round(cy + (radius + offsets[None, :]) * np.sin(angles)[:, None]).astype(int)
+    inside = (xs >= 0) & (xs < w) & (ys >= 0) & (ys < h)
+    profile = np.zeros(xs.shape, dtype=bool)
+    profile[inside] = ink[ys[inside], xs[inside]] > 0
+    # Each inked point's run: counted forward and backward along the radius.
+    forward, backward = np.zeros(profile.shape, int), np.zeros(profile.shape, int)
+    for k in range(offsets.size):
+        forward[:, k] = (forward[:, k - 1] + 1 if k else 1) * profile[:, k]
+        j = offsets.size - 1 - k
+        backward[:, j] = (backward[:, j + 1] + 1 if k else 1) * profile[:, j]
+    runs = np.where(profile, forward + backward - 1, 0)
+    middle = runs[:, reach - RING_SLACK : reach + RING_SLACK + 1].max(axis=1)
+    in_band = inside[:, reach]
+    across = middle[in_band & (middle > 0)]
+    return float(np.median(across)) if across.size else 0.0
 
 
 def _without_rim(
