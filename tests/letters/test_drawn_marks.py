@@ -36,6 +36,22 @@ def test_a_wide_pen_s_straight_runs_are_not_rules(number: int, pen: str) -> None
     assert outcome.level == SignatureLevel.INK.value, outcome.evidence
 
 
+# ... and a felt tip's line a line height wide holds them across its letters too,
+# where they run together: 92-96% of the signature lay on runs of a rule's length
+# and it was cut to pieces (stop 36). Runs eight of its line's widths long are far
+# fewer.
+@pytest.mark.parametrize(
+    ("seed", "number", "condition", "pen"), [(789, 124, "scan", None), (786, 98, "photo", "felt")]
+)
+def test_a_felt_tip_s_letters_a_line_height_wide_are_not_rules(
+    seed: int, number: int, condition: str, pen: str | None
+) -> None:
+    outcome = one_band(seed, number, condition, pen, signed=True, maker="fpdf")
+
+    assert (outcome.pen, outcome.clutter) == ("felt", "none")
+    assert outcome.level == SignatureLevel.INK.value, outcome.evidence
+
+
 # A stamp's thin frame, its bold lettering joined to it by grainy ink: less than
 # four fifths of the mark is straight, as a wide pen's stroke, but the straight runs
 # are a thin line, and the frame's sides go as before.
