@@ -43,8 +43,9 @@ SEAL_RING_INKED = 0.9
 # ... and its line at most SEAL_RING_LINE line heights wide across the circle
 # (``ring_line_width``): a circle through a thick pen's tangle of loops is inked all
 # round at every radius near it. On synthetic bands (seeds 784, 786, 787) seals'
-# rings measured 0.12-0.64 (photos blur two rings into one), seals drawn with rings
-# 1.3 mm thick 0.48-0.73 and one 1.0, fpdf felt tips' loops 0.64-1.43 (median 0.9).
+# rings alone measured 0.14-0.64 (photos blur two rings into one; a signature across
+# a ring widens it), seals drawn with rings 1.3 mm thick 0.21-0.73 and one 1.0, fpdf
+# felt tips' loops 0.64-1.43 (median 0.9).
 SEAL_RING_LINE = 0.75
 RING_REACH = 1.5  # line heights either side of the circle: the widest line measured
 RING_SLACK = 3  # pixels: how far off the circle its line is looked for
