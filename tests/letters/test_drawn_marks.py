@@ -235,7 +235,7 @@ def test_a_felt_tip_s_loops_are_not_a_seal_s_ring(seed: int, number: int, condit
 def test_a_seal_s_rings_are_blanked_a_felt_tip_s_round_loop_is_not(pen: int) -> None:
     line_height = 22
     seal = np.zeros((130, 500), np.uint8)
-    for radius in (58, 44):  # rings 1 mm thick at 200 dpi, as thick as seals' go
+    for radius in (58, 44):  # rings 1 mm thick at 200 dpi
         cv2.circle(seal, (250, 65), radius, 1, thickness=8)
     loop = np.zeros((130, 500), np.uint8)
     cv2.circle(loop, (250, 65), 52, 1, thickness=pen)  # a felt tip's 2 or 2.5 mm line
