@@ -42,7 +42,8 @@ from benchmarks.corpora.signatures import Band, InkLayer  # noqa: E402
 from benchmarks.corpora.spec import PENS, LetterSpec, random_spec  # noqa: E402
 from keyholder.letters.document import Box, Line, Page, TextSource, Word  # noqa: E402
 from keyholder.letters.found import LetterFields  # noqa: E402
-from keyholder.letters.signature import SignatureLevel, find_signature  # noqa: E402
+from keyholder.letters.signature import find_signature  # noqa: E402
+from keyholder.letters.signature_finding import SignatureLevel  # noqa: E402
 
 PX = DPI / 25.4
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"

@@ -11,7 +11,7 @@ from keyholder.letters import AccountRecords, ExecutiveContact, Status, TypedFie
 from keyholder.letters.checks import Check, run_checks
 from keyholder.letters.document import Box
 from keyholder.letters.fields import Found, LetterFields
-from keyholder.letters.signature import SignatureFinding, SignatureLevel
+from keyholder.letters.signature_finding import SignatureFinding, SignatureLevel
 
 TODAY = date(2026, 3, 20)
 BOX = Box(1, 10, 20, 30, 40)

@@ -14,7 +14,7 @@ from keyholder.letters.checks import run_checks
 from keyholder.letters.document import Box, Line, Page, TextSource, Word
 from keyholder.letters.fields import Found, LetterFields, extract_fields
 from keyholder.letters.reconcile import explain_by_confusions, reconcile_emails
-from keyholder.letters.signature import SignatureFinding, SignatureLevel
+from keyholder.letters.signature_finding import SignatureFinding, SignatureLevel
 from tests.letters import drawing
 from tests.letters.conftest import needs_tesseract
 from tests.letters.corpus import TODAY

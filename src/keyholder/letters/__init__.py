@@ -35,7 +35,7 @@ from keyholder.letters.checks import AccountRecords, Check, ExecutiveContact, St
 from keyholder.letters.prescreen import prescreen_letter
 from keyholder.letters.report import SCHEMA, LetterReport
 from keyholder.letters.sandbox import prescreen_in_subprocess
-from keyholder.letters.signature import PRESENCE_NOTE, SignatureLevel
+from keyholder.letters.signature_finding import PRESENCE_NOTE, SignatureLevel
 
 __all__ = [
     "PRESENCE_NOTE",

@@ -18,7 +18,7 @@ from rapidfuzz import fuzz, utils
 from keyholder.domains import check_email_domain
 from keyholder.letters.document import Box
 from keyholder.letters.fields import Found, LetterFields, canonical_contract
-from keyholder.letters.signature import SignatureFinding, SignatureLevel
+from keyholder.letters.signature_finding import SignatureFinding, SignatureLevel
 
 # rapidfuzz ratio (0-100) of the name as read with the slug or display name,
 # case, spaces and punctuation folded: from PASS a match, below UNCLEAR a

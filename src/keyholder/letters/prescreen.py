@@ -40,7 +40,7 @@ from keyholder.letters.ocr import (
 from keyholder.letters.pen_ink import read_name_without_pen
 from keyholder.letters.reconcile import reconcile_emails
 from keyholder.letters.report import SCHEMA, LetterReport, annotate
-from keyholder.letters.signature import SignatureFinding, find_signature
+from keyholder.letters.signature import find_signature
 from keyholder.letters.signature_block import (
     BLOCK_LINES,
     first_column,
@@ -48,6 +48,7 @@ from keyholder.letters.signature_block import (
     title_without_name,
     typical_height,
 )
+from keyholder.letters.signature_finding import SignatureFinding
 
 OCR_TIMEOUT_SECONDS = 30
 # Ink on a page made ready for OCR (paper is 255), and how many dark pixels make

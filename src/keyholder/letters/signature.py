@@ -22,8 +22,7 @@ letters of benchmarks/corpora, never on its held-out generator.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field, replace
-from enum import StrEnum
+from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -52,6 +51,7 @@ from keyholder.letters.printed_words import (
     overlaps,
     reads_as_the_name,
 )
+from keyholder.letters.signature_finding import SignatureFinding, SignatureLevel
 
 # Thresholds on the ink score (see ``_score``). With ink judged against the paper
 # (issue 14), stamps', seals' and logos' lettering joins up more: on reportlab
@@ -88,72 +88,10 @@ BELOW_NAME = 4
 # ... and a mark there larger than a printed letter's (after every word read is
 # blanked; synthetic photos' print left specks up to 0.06) is ink-like.
 SIGNED_BELOW_MARK = 0.2
-
-PRESENCE_NOTE = (
-    "This detects whether handwriting-like ink is present where the signature "
-    "belongs. It does not verify who signed: it is not a check of authenticity."
-)
-
-
-class SignatureLevel(StrEnum):
-    """What the band holds. The values are the report's stable ``level`` keys; what
-    a reviewer reads is ``verdict``. NONE is only said of a band that was found and
-    holds nothing ink-like: faint or ambiguous ink is UNCERTAIN, and a band that was
-    not found has no level at all (``UNKNOWN_BAND``), never NONE."""
-
-    INK = "signature-like ink"
-    UNCERTAIN = "uncertain"
-    NONE = "no handwriting"
-
-    @property
-    def verdict(self) -> str:
-        return VERDICTS[self]
-
-
-VERDICTS = {
-    SignatureLevel.INK: "signature-like ink",
-    SignatureLevel.UNCERTAIN: "unclear \N{EM DASH} look at the letter",
-    SignatureLevel.NONE: "no ink where the signature belongs",
-}
-UNKNOWN_BAND = "unclear \N{EM DASH} the signature's place was not found; look at the letter"
-
-
-@dataclass
-class SignatureFinding:
-    level: SignatureLevel | None  # None: no band found, nothing measured
-    score: float = 0.0
-    band: Box | None = None
-    ink_box: Box | None = None
-    flags: list[str] = field(default_factory=list)
-    evidence: str = ""
-    # The band's edges ("top", "bottom") that ink left after the clean-up reaches:
-    # a signature running into the closing or the typed name (not reported).
-    reaches: frozenset[str] = field(default=frozenset(), compare=False)
-    drawn: Drawn | None = field(default=None, compare=False)
-    pen_sized: bool = field(default=False, compare=False)  # see PEN_SIZED
-    # "Unclear" only for marks left over, neither written nor printed nor drawn
-    # (``_without_strokes``): the largest of them or of the marks erased as drawn,
-    # or all the drawn shapes erased, in line heights squared. None for any other
-    # reason.
-    largest_mark: float | None = field(default=None, compare=False)
-    # Signature-like only as initials: a small mark (see ``_initials_alone``).
-    initials: bool = field(default=False, compare=False)
-
-    @property
-    def verdict(self) -> str:
-        return self.level.verdict if self.level else UNKNOWN_BAND
-
-    def as_json(self) -> dict[str, object]:
-        return {
-            "level": self.level.value if self.level else None,
-            "verdict": self.verdict,
-            "score": round(self.score, 3),
-            "band": self.band.as_json() if self.band else None,
-            "ink_box": self.ink_box.as_json() if self.ink_box else None,
-            "flags": self.flags,
-            "evidence": self.evidence,
-            "note": PRESENCE_NOTE,
-        }
+# ... and a pen-sized stroke there, reaching up to ACROSS_THE_TITLE line heights
+# under the typed name (into the title's row or over it), is the signature even in
+# an empty band.
+ACROSS_THE_TITLE = 1.5
 
 
 def find_signature(pages: list[Page], fields: LetterFields) -> SignatureFinding:
@@ -241,12 +179,7 @@ def _down_over_the_title(
     shows the head of or nothing: measured again from the band's top to BELOW_NAME
     line heights under the name, every word read with confidence and every item read
     there blanked (issue 14: fpdf signatures on synthetic bands told "no ink" and
-    "unclear", stops 31 and 32).
-
-    Ink in the band, no seal or stamp in it, and signature-like ink with no drawn
-    marks in the taller region: the signature. An empty band over ink-like marks
-    under the name: unclear, never "no ink"; into an empty band those could be
-    anything printed under the title (a logo, a stamp)."""
+    "unclear", stops 31 and 32). What that finds is judged in ``_under_the_name``."""
     name = fields.name_line
     # The head of a signature in the band, found only as initials: the whole, under
     # it, is reported if it is signature-like (issue 14: a ballpoint "A" whose apex
@@ -254,7 +187,11 @@ def _down_over_the_title(
     head = finding.level is SignatureLevel.INK and finding.initials and "bottom" in finding.reaches
     if (
         (finding.level not in (SignatureLevel.UNCERTAIN, SignatureLevel.NONE) and not head)
-        or (finding.level is SignatureLevel.UNCERTAIN and finding.drawn is not None)
+        or (
+            finding.level is SignatureLevel.UNCERTAIN
+            and finding.drawn is not None
+            and not _sealed(finding)
+        )
         or name is None
         or name.box.page != band.page
     ):
@@ -262,14 +199,57 @@ def _down_over_the_title(
     bottom = min(page.height, name.box.bottom + BELOW_NAME * line_height)
     taller = Box(band.page, band.x, band.y, band.width, bottom - band.y)
     again = _measure_ink(page, taller, line_height, fields, every_word=True)
+    return _under_the_name(finding, again, band, name.box, line_height, head=head)
+
+
+def _sealed(finding: SignatureFinding) -> bool:
+    """Nothing in the band but a seal or a stamp, blanked whole."""
+    return (
+        finding.level is SignatureLevel.UNCERTAIN
+        and finding.drawn is Drawn.BLANKED
+        and finding.ink_box is None
+    )
+
+
+def _under_the_name(
+    finding: SignatureFinding,
+    again: SignatureFinding,
+    band: Box,
+    name: Box,
+    line_height: int,
+    *,
+    head: bool,
+) -> SignatureFinding:
+    """The band's finding, judged again with the taller region's (``again``), which
+    is reported in the band, the signature's place, with the band's flags: in the
+    taller region the title is no typed text in the band, and the typed name inside
+    the ink's box is no script font (both were flagged).
+
+    - Ink in the band, no seal or stamp in it, and signature-like ink with no drawn
+      marks in the taller region: the signature.
+    - A seal or stamp alone in the band, blanked again in the taller region, and a
+      pen-sized stroke beside it across the typed name or the title: the signature
+      (issue 14: fpdf signatures beside seals on scans, stop 37). A seal that runs
+      on under the band and is not seen there as one is itself a tall, long stroke
+      (a corpora seal on a photo, 802-189): it must be blanked again.
+    - An empty band over a pen-sized stroke across the typed name or the title: the
+      signature, written low (stop 37: 4 of 200 fpdf scans "unclear", seed 801).
+    - An empty band over other ink-like marks under the name: unclear, never "no
+      ink"; those could be anything printed under the title (a logo, a stamp), and
+      print under the title, a logo or a footer, starts lower than ACROSS_THE_TITLE.
+    """
+    if _sealed(finding):
+        beside = again.drawn is Drawn.BLANKED and _across_the_name(again, name, line_height)
+        where = ", beside the seal or stamp, written across the typed name or the title under it"
+        return _in_the_band(again, finding, band, where) if beside else finding
     if finding.level is SignatureLevel.UNCERTAIN or head:
-        if again.level is not SignatureLevel.INK or again.drawn is not None:
-            return finding
-        # Reported in the band, the signature's place, with the band's flags: in
-        # the taller region the title is no typed text in the band, and the typed
-        # name inside the ink's box is no script font (both were flagged).
-        evidence = again.evidence + ", written across the typed name and under it"
-        return replace(again, band=band, flags=finding.flags, evidence=evidence)
+        whole = again.level is SignatureLevel.INK and again.drawn is None
+        where = ", written across the typed name and under it"
+        return _in_the_band(again, finding, band, where) if whole else finding
+    if again.drawn is None and _across_the_name(again, name, line_height):
+        return _in_the_band(
+            again, finding, band, ", written across the typed name or the title under it"
+        )
     if again.level is SignatureLevel.INK or (
         again.level is SignatureLevel.UNCERTAIN
         and (again.largest_mark is None or again.largest_mark >= SIGNED_BELOW_MARK)
@@ -277,6 +257,25 @@ def _down_over_the_title(
         finding.level = SignatureLevel.UNCERTAIN
         finding.evidence += "; but there is handwriting-like ink under the typed name"
     return finding
+
+
+def _in_the_band(
+    again: SignatureFinding, finding: SignatureFinding, band: Box, where: str
+) -> SignatureFinding:
+    return replace(again, band=band, flags=finding.flags, evidence=again.evidence + where)
+
+
+def _across_the_name(finding: SignatureFinding, name: Box, line_height: int) -> bool:
+    """Signature-like ink, a pen-sized stroke in it, reaching the typed name's row
+    and starting at most ACROSS_THE_TITLE line heights under it."""
+    box = finding.ink_box
+    return (
+        finding.level is SignatureLevel.INK
+        and finding.pen_sized
+        and box is not None
+        and box.bottom >= name.y
+        and box.y <= name.bottom + ACROSS_THE_TITLE * line_height
+    )
 
 
 def _measure_ink(
