@@ -238,6 +238,34 @@ class TestChecks:
             Status.FAIL
         )
 
+    # fpdf letters, stop 38: "Giace Schafer" for "Grace Schäfer" (85%) failed as
+    # "not on record", beside Grace's own address.
+    GRACE = replace(
+        RECORDS, executive_contacts=(ExecutiveContact("Grace Schäfer", "CEO", "dana@acme.example"),)
+    )
+
+    def test_a_misread_name_with_the_address_on_record_is_unclear(self) -> None:
+        fields = letter_fields(executive_name=found("Giace Schafer"))
+
+        checks = run_checks(
+            fields, SIGNED, typed=TYPED, records=self.GRACE, today=TODAY, max_age_days=30
+        )
+
+        on_record = next(c for c in checks if c.id == "executive_on_record")
+        assert on_record.status is Status.UNKNOWN
+        assert "a letter or two wrong" in on_record.evidence
+
+    @pytest.mark.parametrize(
+        ("read", "email"),
+        [("Giace Schafer", "grace@mail.example.net"), ("Gina Schafer", "dana@acme.example")],
+    )
+    def test_a_misread_name_with_another_address_or_another_name_fails(
+        self, read: str, email: str
+    ) -> None:
+        fields = letter_fields(executive_name=found(read), executive_email=found(email))
+
+        assert statuses(fields, records=self.GRACE)["executive_on_record"] is Status.FAIL
+
     def test_the_executive_s_address_on_record_passes_and_is_said(self) -> None:
         checks = run_checks(
             letter_fields(), SIGNED, typed=TYPED, records=RECORDS, today=TODAY, max_age_days=30

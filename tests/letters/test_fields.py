@@ -112,6 +112,20 @@ class TestOcrTolerance:
         assert fields.contract_number is not None
         assert fields.contract_number.value == expected
 
+    @pytest.mark.parametrize("initial", ["|", "!"])
+    def test_an_initial_read_as_a_mark_stays_in_the_address(self, initial: str) -> None:
+        # "l.schaefer" read "add_|.schaefer": without the mark the address is
+        # another's, "schaefer@"; with it, reconcile or the reviewer can tell.
+        lines = [
+            line.replace("jordan.lee@acme.example", f"{initial}.lee@acme.example")
+            for line in LABELLED
+        ]
+
+        fields = extract_fields([page_of(*lines)])
+
+        assert fields.email_to_add is not None
+        assert fields.email_to_add.value == f"{initial}.lee@acme.example"
+
     def test_email_with_spaces_around_the_at_sign(self) -> None:
         lines = [
             line.replace("jordan.lee@acme.example", "jordan. lee @ acme .example")
@@ -533,10 +547,35 @@ class TestAccountNameAsPeopleWriteIt:
              "Adventure Works Cycles - EMEA"),
             ("Company account northwind-traders", "northwind-traders"),
             ("Account contoso-eu", "contoso-eu"),  # a table's row
+            # OCR's readings of forms and tables on development letters (stop 38)
+            ("Account name .............++...: Wide-world-importers", "wide-world-importers"),
+            ('Company account .... \u00bb..: "Northwind Traders - Enterprise" (northwind-traders)',
+             "Northwind Traders - Enterprise"),
+            ('"Company account - | proseware-gmbh -', "proseware-gmbh"),
+            ('"Account _ wide-world-importers', "wide-world-importers"),
+            ("| Account i contoso-eu", "contoso-eu"),
+            ("Company account . proseware-gmbh", "proseware-gmbh"),
         ],
     )  # fmt: skip
     def test_read_whole(self, line: str, expected: str) -> None:
         assert account(line) == expected
+
+    def test_a_table_s_row_read_as_two_lines(self) -> None:
+        # The label's cell and the value's far apart: OCR read them as two lines.
+        lines = ("administrator access to our enterprise account:", "Account", "contoso-eu")
+
+        assert account(*lines, "Contract No. ENT-2021-323331") == "contoso-eu"
+
+    def test_a_border_read_as_a_quote_before_the_row_is_not_the_name(self) -> None:
+        lines = (
+            "administrator access to our enterprise account:",
+            '"Account \u201cWide World\u201d',
+        )
+
+        assert account(*lines, "Contract No. ENT-2021-323331") == "Wide World"
+
+    def test_a_capitalised_display_name_is_not_cut_to_a_slug(self) -> None:
+        assert account("Account name ......: Wide-World Importers") == "Wide-World Importers"
 
     def test_a_label_ending_its_line_does_not_take_the_next_label(self) -> None:
         lines = ("administrator access to our enterprise account:", "Company account litware")

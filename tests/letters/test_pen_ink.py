@@ -43,3 +43,23 @@ def test_a_name_under_a_coloured_signature_is_read_without_it(number: int, name:
     found = report.json["items"]["executive_name"]
     assert found is not None
     assert found["value"] == name
+
+
+# fpdf letters (stop 38): a felt-tip signature hid the typed name seven line heights
+# under the closing (no name read), or hid the name and title and the company's
+# line under them was taken for the name.
+@needs_tesseract
+@pytest.mark.parametrize(
+    ("number", "name", "title"), [(11, "Rafael Adeyemi", "CEO"), (26, "Laura Raghunathan", "Owner")]
+)
+def test_a_name_hidden_by_a_large_signature_is_read_without_it(
+    number: int, name: str, title: str
+) -> None:
+    spec = random_spec(5101, number, today=date(2026, 12, 7))
+    data, extension = letter_files(render(spec), "clean", 5101, "fpdf")
+
+    report = prescreen_letter(data, filename=f"letter.{extension}")
+
+    items = report.json["items"]
+    assert (items["executive_name"] or {}).get("value") == name
+    assert (items["executive_title"] or {}).get("value") == title

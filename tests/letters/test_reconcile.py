@@ -148,6 +148,21 @@ class TestReconcile:
         assert fields.email_to_add.corrected_from == "olivia okafor@acme.example"
         assert checks["email_to_add"].startswith("unknown:")
 
+    def test_an_initial_read_as_a_bar_glued_to_the_label_is_explained_not_passed(self) -> None:
+        # Development letters, stop 38: "Email address to add_|.schaefer@..." for
+        # "l.schaefer@...": the word holds the label's "add_" too.
+        typed = replace(TYPED, email_to_add="l.okafor@acme.example")
+        lines = letter("l.okafor@acme.example", "kenji@acme.example")
+        page = page_of(*(line.replace(": l.okafor", " add_|.okafor") for line in lines),
+                       confidence=79)  # fmt: skip
+
+        fields, checks = reconciled(page, typed)
+
+        assert fields.email_to_add is not None
+        assert fields.email_to_add.value == "l.okafor@acme.example"
+        assert fields.email_to_add.corrected_from == "|.okafor@acme.example"
+        assert checks["email_to_add"].startswith("unknown:")
+
     def test_a_confident_reading_with_other_confusions_is_still_taken_as_it_is(self) -> None:
         page = page_of(*letter("olivia.okafor@acme.example", "kenjl@acme.cxample"), confidence=96)
 

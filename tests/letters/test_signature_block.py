@@ -1,13 +1,24 @@
 """The signature block's closing when OCR put a speck between its words, and its
-name unreadable (issue 14: a phone photo whose band was never found)."""
+name unreadable (issue 14: a phone photo whose band was never found); the block
+when the signature ran into the closing."""
 
 from __future__ import annotations
 
+import random
+from datetime import date
+
 import pytest
 
+from benchmarks.corpora.build import letter_files
+from benchmarks.corpora.fpdf_letters import render
+from benchmarks.corpora.spec import random_spec
+from keyholder.letters import prescreen_letter
+from keyholder.letters.document import Line
 from keyholder.letters.fields import extract_fields
 from keyholder.letters.signature import find_signature
-from tests.letters.test_fields import LABELLED, page_of
+from keyholder.letters.signature_finding import SignatureLevel
+from tests.letters.conftest import needs_tesseract
+from tests.letters.test_fields import BLOCK, LABELLED, page_of, replace_height
 
 
 @pytest.mark.parametrize("closing", ["With,best regards,", "Yours.sincerely,", "Best.wishes,"])
@@ -27,3 +38,45 @@ def test_a_body_line_with_a_stray_mark_is_no_closing(line: str) -> None:
     fields = extract_fields([page_of(*LABELLED[:7], line, "Please call us.")])
 
     assert fields.closing is None
+
+
+def test_the_band_starts_at_a_closing_read_with_the_signature_over_it() -> None:
+    # OCR read "Sincerely," and the signature as one tall line, high over the name.
+    page = page_of(*LABELLED[:7], "Sincerely, WwW", "", "", "", "", *BLOCK)
+    tall = page.lines[7]
+    page.lines[7] = Line(tuple(replace_height(w, 90) for w in tall.words))
+
+    fields = extract_fields([page])
+    band = find_signature([page], fields).band
+
+    assert fields.closing is None
+    assert band is not None
+    assert band.y <= tall.box.y
+
+
+def test_a_speck_read_as_a_full_stop_does_not_end_the_block() -> None:
+    # OCR read a signature's foot as "y™." between the mangled closing and the name.
+    page = page_of(
+        *LABELLED[:7], "onan U [Li ervteath", "y™.", "Dana Whitfield", "Chief Executive Officer"
+    )
+
+    fields = extract_fields([page])
+
+    # Both are the block's: the signature's place starts at the first.
+    assert [line.text for line in fields.signature_lines] == ["onan U [Li ervteath", "y™."]
+
+
+# fpdf letters (stop 38) signed over the closing: OCR read the closing and the
+# signature as one tall line ("Regards, Werabim Frsmor pep"), or made neither out,
+# and the band, five line heights over the typed name, held only the signature's foot.
+@needs_tesseract
+@pytest.mark.parametrize(("number", "condition"), [(12, "clean"), (0, "clean"), (30, "scan")])
+def test_a_signature_over_the_closing_is_found(number: int, condition: str) -> None:
+    spec = random_spec(5101, number, today=date(2026, 12, 7))
+    # The corpus's own damage for the file (benchmarks/corpora/build.py).
+    file_seed = random.Random(f"file/fpdf/5101/{number}/{condition}").randint(0, 2**63)
+    data, extension = letter_files(render(spec), condition, file_seed, "fpdf")
+
+    report = prescreen_letter(data, filename=f"letter.{extension}")
+
+    assert report.json["signature"]["level"] == SignatureLevel.INK

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from keyholder.letters.broken_strokes import join_broken
-from keyholder.letters.document import Box, Page
+from keyholder.letters.document import Box, Line, Page
 from keyholder.letters.found import LetterFields
 from keyholder.letters.ink import darkness, ink_mask
 from keyholder.letters.printed_words import mask_printed_words
@@ -21,6 +21,9 @@ THIN_BAND = 2.0
 # looked at), and a felt tip's loops that the band's rows alone took for a ring
 # inked all round did not (782, band 125).
 SEAL_SEARCH = 2
+# With no closing read, the band reaches up over the lines between the body and the
+# typed name, at most this many line heights.
+BLOCK_REACH = 12
 
 
 def band_line_height(page: Page) -> int:
@@ -32,15 +35,17 @@ def band_line_height(page: Page) -> int:
 
 def signature_band(page: Page, fields: LetterFields, line_height: int) -> Box:
     """Between the closing and the typed name, from two line heights left of them
-    across 60% of the page; five line heights high where one of them is missing."""
+    across 60% of the page; five line heights high where one of them is missing,
+    or with no closing read, from the top of the lines above the name when higher."""
     closing, name = fields.closing, fields.name_line
     if name is not None and closing is not None and name.box.page != closing.box.page:
         name = None  # the name went onto the next page: use a fixed-height band
     top = closing.box.bottom + line_height // 4 if closing else None
     bottom = name.box.y - line_height // 6 if name else None
     if top is None:
+        assert name is not None
         assert bottom is not None
-        top = max(0, bottom - 5 * line_height)
+        top = max(0, min(bottom - 5 * line_height, _block_top(fields, name, line_height)))
     if bottom is None or bottom - top < line_height:
         bottom = min(page.height, top + 5 * line_height)
     elif closing is not None and name is not None and bottom - top < THIN_BAND * line_height:
@@ -51,6 +56,20 @@ def signature_band(page: Page, fields: LetterFields, line_height: int) -> Box:
     left = max(0, min(anchors) - 2 * line_height)
     right = min(page.width, left + int(page.width * 0.6))
     return Box(page.number, left, top, right - left, bottom - top)
+
+
+def _block_top(fields: LetterFields, name: Line, line_height: int) -> int:
+    """With no closing read, the top of what lies between the body and the typed
+    name: a closing read together with the signature over it, and the lines the
+    signature's strokes were read as. The signature starts there, often higher than
+    five line heights over the name (issue 14: whole fpdf letters signed over the
+    closing were "unclear", the band holding only the signature's foot)."""
+    above = [
+        line.box.y
+        for line in (fields.inked_closing, *fields.signature_lines)
+        if line is not None and line.box.page == name.box.page and line.box.y < name.box.y
+    ]
+    return max(min(above, default=name.box.y), name.box.y - BLOCK_REACH * line_height)
 
 
 def surroundings(

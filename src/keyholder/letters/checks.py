@@ -31,6 +31,11 @@ EXECUTIVE_NAME_PASS = 88.0
 # length is "unclear", never a pass.
 NAME_IN_PART = 90.0
 NAME_IN_PART_LENGTH = 0.5
+# A name read word for word like an executive's, each word at least this like
+# theirs (a letter or two wrong: "Giace Schafer" for "Grace Schäfer"; not "Dana
+# Whitmore" for "Dana Whitfield", 59, nor "Lina" for "Lena", 75), and given with that
+# executive's own address on record, is left to the reviewer: "unclear", never a pass.
+MISREAD_NAME_WORD = 80.0
 C_LEVEL_TITLE = re.compile(
     r"\b(chief\s+[a-z]+(?:\s+[a-z]+)?\s+officer|ceo|cfo|coo|cto|cio|ciso|cso|cmo|cro|"
     r"president|owner|co-?founder|founder|managing\s+director|managing\s+partner|"
@@ -280,7 +285,7 @@ def _executive_on_record(
     same_name = [c for s, c in scored if s >= EXECUTIVE_NAME_PASS]
     in_part = [c for _, c in scored if _read_in_part(found.value, c.name)]
     if not (same_name or in_part):
-        return _check("executive_on_record", Status.FAIL, signed, found, round(score, 1))
+        return _misread_or_someone_else(fields, typed, scored, signed, found)
     status, evidence = _executive_email_on_record(
         fields.executive_email, typed, same_name or in_part
     )
@@ -295,11 +300,46 @@ def _executive_on_record(
     return _check("executive_on_record", status, f"{signed}{evidence}", found, round(score, 1))
 
 
+def _misread_or_someone_else(
+    fields: LetterFields,
+    typed: TypedFields,
+    scored: list[tuple[float, ExecutiveContact]],
+    signed: str,
+    found: Found,
+) -> Check:
+    """A name unlike every executive's fails, and so does one misread from an
+    executive's given with another address; misread from one and given with that
+    executive's own address on record, it is left to the reviewer."""
+    score = max(s for s, _ in scored)
+    misread = [c for _, c in scored if _misread_name(found.value, c.name)]
+    stated = fields.executive_email is not None or bool(typed.executive_email)
+    if misread and stated:
+        status, evidence = _executive_email_on_record(fields.executive_email, typed, misread)
+        if status is not Status.FAIL:
+            evidence = (
+                "; the name reads like an executive's with a letter or two wrong, and the "
+                f"address beside it is theirs ({evidence.lstrip(',; ')}): OCR may have misread "
+                "the name, or it is someone else's: look at the letter"
+            )
+            return _check(
+                "executive_on_record", Status.UNKNOWN, f"{signed}{evidence}", found, round(score, 1)
+            )
+    return _check("executive_on_record", Status.FAIL, signed, found, round(score, 1))
+
+
 def _name_score(read: str, on_record: str) -> float:
     """Names compared word by word, in any order, with case, hyphens, dots and
     apostrophes (typographic or straight) folded: "Mei-Ling-van der Berg" is
     "Mei-Ling van der Berg"."""
     return float(fuzz.token_sort_ratio(read, on_record, processor=utils.default_process))
+
+
+def _misread_name(read: str, on_record: str) -> bool:
+    """As many words as the name on record, each nearly the same."""
+    words, recorded = (utils.default_process(n).split() for n in (read, on_record))
+    return len(words) == len(recorded) and all(
+        fuzz.ratio(a, b) >= MISREAD_NAME_WORD for a, b in zip(words, recorded, strict=True)
+    )
 
 
 def _read_in_part(read: str, on_record: str) -> bool:

@@ -57,7 +57,10 @@ DATE_PATTERNS = [
 # letter or two ("globe x.example"): those spaces are allowed (after a
 # domain's dot only before a last label in small letters that ends the line,
 # "acme. example": elsewhere that is the end of a sentence).
-_LOCAL_PART = r"[A-Za-z0-9_%+-]+(?: ?\. ?[A-Za-z0-9_%+-]+)*"
+# An initial before a dot ("l.schaefer") that OCR read as a bar or a "!" stays in
+# the address as read, for ``reconcile`` to explain or the checks to show; a letter
+# would drop it, and the address read would be another's ("schaefer@...").
+_LOCAL_PART = r"(?:(?<![A-Za-z0-9])[|!]\.)?[A-Za-z0-9_%+-]+(?: ?\. ?[A-Za-z0-9_%+-]+)*"
 # A domain wraps after a hyphen ("ibrahim@adventure-" / "works.example"): a
 # browser breaks lines there.
 _LABEL = r"[A-Za-z0-9-]+(?:(?<=-)[ \n][A-Za-z0-9-]+)*(?: [A-Za-z0-9]{1,2}(?=\.))?"
@@ -104,14 +107,20 @@ _QUOTED = (
     rf"[{_CLOSE_QUOTE}]"
 )
 _SLUG_VALUE = r"(?P<slug>[a-z0-9][a-z0-9-]*[a-z0-9])"
+# A slug whose first letter OCR read as a capital ("Wide-world-importers"), after a
+# form's dot leader; hyphenated, and whole, so that no display name ("Wide-World
+# Importers") is cut to its first word.
+_CAPITALISED_SLUG = r"(?P<slug>[A-Z][a-z0-9]*-[a-z0-9-]*[a-z0-9])(?![\w.@-])"
 # A display name written bare runs to the end of its line or of its phrase
 # ("..., contract ...", "(contract number ...)", "be given to").
 _DISPLAY = (
     r"(?P<display>[A-Z0-9][^\n]{1,80}?)"
     r"(?=\s*[,(]?\s*\(?(?:contract|agreement)\b|\s+be\s|;|\.\s+(?=[A-Z][a-z])|$)"
 )
-# A table's border before the value can read as a lone quote mark.
-_LEADER = r"\s*(?:\.{2,}\s*)?[:|]?\s*(?:[\"'\u201c](?=\s*[A-Z]))?\s*"
+# A form's or a table's row label, starting its line.
+_ROW_LABEL = r"^[ \t|\"]*(?:(?:enterprise|company)\s+)?account(?:\s*name)?"
+# A table's border before the value can read as a lone quote mark, or as "- |".
+_LEADER = r"\s*(?:\.{2,}\s*|-\s+(?=\|))?[:|]?\s*(?:[\"'\u201c](?=\s*[A-Z]))?\s*"
 _LABEL = (
     r"\b(?:(?:enterprise|company)\s+account|account\s*name|account\s*(?=\.{2}|[:|])"
     # "Account" and one short word before a dot leader: the label ("name" misread)
@@ -126,12 +135,21 @@ _DOT_LEADER = r"[ \t]*\.{2,}[^\n:|]{0,40}?[:|][ \t]*"
 ACCOUNT_LABELS = (
     re.compile(rf"{_LABEL}{_LEADER}{_QUOTED}", re.IGNORECASE | re.MULTILINE),
     re.compile(rf"{_LABEL}{_ANY_LEADER}{_QUOTED}", re.IGNORECASE | re.MULTILINE),
+    # A dot leader with a quote mark read in it (".... »..:").
+    re.compile(rf"{_LABEL}{_DOT_LEADER}{_QUOTED}", re.IGNORECASE | re.MULTILINE),
     # A row starting "Account" with a quoted name on it, whatever the leader read as.
     re.compile(rf"^[ \t|]*account\b{_ANY_LEADER}{_QUOTED}", re.IGNORECASE | re.MULTILINE),
     re.compile(rf"{_LABEL}{_LEADER}(?-i:{_SLUG_VALUE})(?![\w.@])", re.IGNORECASE | re.MULTILINE),
+    # A table's border or a form's leader read as a mark or a lone letter between
+    # the label and the slug ("| Account i contoso-eu", "Company account . x-y").
+    re.compile(
+        rf"{_ROW_LABEL}[ \t]+(?:[.:;|_!\u00bb-]+|[il])[ \t]+(?-i:{_SLUG_VALUE})(?![\w.@])",
+        re.IGNORECASE | re.MULTILINE,
+    ),
     re.compile(
         rf"{_LABEL}{_DOT_LEADER}(?-i:{_SLUG_VALUE})(?![\w.@])", re.IGNORECASE | re.MULTILINE
     ),
+    re.compile(rf"{_LABEL}{_DOT_LEADER}(?-i:{_CAPITALISED_SLUG})", re.IGNORECASE | re.MULTILINE),
     re.compile(rf"{_LABEL}{_LEADER}(?-i:{_DISPLAY})", re.IGNORECASE | re.MULTILINE),
     re.compile(rf"\baccount\s+{_QUOTED}", re.IGNORECASE | re.MULTILINE),
     re.compile(
@@ -140,11 +158,17 @@ ACCOUNT_LABELS = (
     ),
     re.compile(rf"\baccount\s+(?-i:{_DISPLAY})", re.IGNORECASE | re.MULTILINE),
     # A row of a table: "Account" and the value alone on their line (a cell's
-    # border read as "|" before them).
-    re.compile(rf"^[ \t|]*account[ \t]+(?-i:{_SLUG_VALUE})[ \t]*$", re.IGNORECASE | re.MULTILINE),
+    # border read as "|", '"' or "_" about them).
+    re.compile(
+        rf"^[ \t|\"]*account[ \t|_]+(?-i:{_SLUG_VALUE})[ \t|]*$", re.IGNORECASE | re.MULTILINE
+    ),
     # A form's label and its value read as two lines (the leader between them lost).
     re.compile(
         rf"{_LABEL}[ \t]*\.?[ \t]*\n[ \t]*(?-i:{_SLUG_VALUE})[ \t]*$", re.IGNORECASE | re.MULTILINE
+    ),
+    # A table's row read as two lines, its cells far apart: "Account", then the value.
+    re.compile(
+        rf"^[ \t|]*account[ \t|]*\n[ \t|]*(?-i:{_SLUG_VALUE})[ \t|]*$", re.IGNORECASE | re.MULTILINE
     ),
 )
 _NOT_ACCOUNT_NAMES = {
@@ -302,6 +326,8 @@ def _account_value(text: str, *, slug: bool) -> str:
     dot stays after an abbreviation: "Inc.", "B.V.")."""
     if slug:
         return text.lower()
+    # A table's border read as a quote before the label: '"Account “Wide World"'.
+    text = re.split(r"[\u201c\u201e\u00ab\"]", text)[-1]
     value = " ".join(text.split()).strip(" ,;:" + _OPEN_QUOTE + _CLOSE_QUOTE)
     last = value.rsplit(" ", 1)[-1]
     if value.endswith(".") and len(last) > 4 and "." not in last[:-1]:

@@ -42,6 +42,10 @@ class LetterFields:
     # For the signature check: the closing line and the typed name under the signature.
     closing: Line | None = None
     name_line: Line | None = None
+    # A closing read together with the signature over it as one tall line: not the
+    # band's top edge (that would be under the signature), but where the signature
+    # may start when no other closing was read.
+    inked_closing: Line | None = None
     typed_signature: Found | None = None  # "/s/ Name"
     signature_lines: list[Line] = field(default_factory=list)  # lines between the two
 

@@ -32,6 +32,8 @@ NAME_SURE = 60.0
 # The block read again: from the closing (or this many line heights above the name)
 # down to this many line heights under the name.
 ABOVE_NAME, UNDER_NAME = 3, 5
+# With no name read, from the closing down this many line heights.
+UNDER_CLOSING = 12
 OCR_TIMEOUT_SECONDS = 30
 
 
@@ -49,7 +51,8 @@ def without_pen(image: Image) -> Image:
 def read_name_without_pen(pages: list[Page], fields: LetterFields) -> LetterFields:
     """The fields, with the block under the closing read again without the pen's
     coloured ink where the typed name is doubtful; the old reading where the new
-    one reads the name no more surely or loses an item of the block."""
+    one reads the name no more surely (and finds no title the old one lacked) or
+    loses an item of the block."""
     anchor = fields.closing or fields.name_line
     if anchor is None or not _name_doubtful(pages, fields):
         return fields
@@ -78,7 +81,9 @@ def read_name_without_pen(pages: list[Page], fields: LetterFields) -> LetterFiel
         getattr(fields, item) is not None and getattr(again, item) is None
         for item in ("executive_title", "executive_email")
     )
-    if surer and not lost:
+    # A title read under the name, where none was, also says the block reads better.
+    gained = fields.executive_title is None and again.executive_title is not None
+    if (surer or (gained and again.executive_name is not None)) and not lost:
         return again
     page.lines = before
     return fields
@@ -86,7 +91,9 @@ def read_name_without_pen(pages: list[Page], fields: LetterFields) -> LetterFiel
 
 def _name_doubtful(pages: list[Page], fields: LetterFields) -> bool:
     line = fields.name_line
-    if fields.executive_name is None or line is None:
+    # With no title under it, the "name" may be the company's line under a title
+    # and a name that the pen's ink hid (issue 14, fpdf letters at stop 38).
+    if fields.executive_name is None or line is None or fields.executive_title is None:
         return True
     page = pages[line.box.page - 1]
     height = typical_height(page.lines).get(page.number, float(line.box.height))
@@ -110,9 +117,14 @@ def _block(page: Page, fields: LetterFields, height: int) -> Box:
     else:
         assert name is not None
         top = max(0, name.box.y - ABOVE_NAME * height)
-    anchor = name if name is not None and name.box.page == page.number else closing
-    assert anchor is not None
-    bottom = min(page.height, anchor.box.bottom + UNDER_NAME * height)
+    if name is not None and name.box.page == page.number:
+        bottom = name.box.bottom + UNDER_NAME * height
+    else:
+        # No name read: the signature over it can be as tall as the band (issue 14:
+        # a felt-tip signature with the name seven line heights under the closing).
+        assert closing is not None
+        bottom = closing.box.bottom + UNDER_CLOSING * height
+    bottom = min(page.height, bottom)
     return Box(page.number, 0, top, page.width, max(1, bottom - top))
 
 

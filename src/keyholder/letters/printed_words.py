@@ -41,7 +41,11 @@ def mask_printed_words(
     With ``every_word``, every word OCR read with confidence is printed, whatever its
     shape (under the typed name: an email address, "(UK)", "Co-Founder"), and so is
     every item read there, however unsure the reading (an email address at 59%)."""
-    skip = {id(line) for line in (fields.closing, fields.name_line) if line is not None}
+    skip = {
+        id(line)
+        for line in (fields.closing, fields.inked_closing, fields.name_line)
+        if line is not None
+    }
     typed: list[str] = []
     if every_word:
         for found in fields.items().values():

@@ -112,7 +112,9 @@ def _reconcile(pages: list[Page], found: Found, expected: list[str]) -> Found:
     line = _line_of(page, found.box)
     if page.text_source is not TextSource.OCR or line is None:
         return found
-    readings = _readings(line.text)
+    # The address as the letter's reading took it, too: its word can hold more than
+    # the address ("add_|.schaefer@..." for the label "to add" and "l.schaefer@...").
+    readings = [(found.text, found.value), *_readings(line.text)]
     exact = [(text, read) for text, read in readings if read in expected]
     if not exact:
         readings += _read_again(page, line.box)

@@ -34,6 +34,7 @@ _STRAY_MARK = re.compile(r"(?<=[A-Za-z])[,.](?=[A-Za-z])")
 TALL_LINE = 1.6
 FRAGMENT = 0.5
 BODY_CONFIDENCE = 80.0
+SENTENCE_LETTERS = 5  # a line ending in a full stop with fewer is no sentence of the body
 BLOCK_LINES = 6  # lines the typed name may have under it, when found from below
 # Words this many line heights to the right of the one before them are another
 # column: a stamp's date or a seal's lettering read into the typed name's line
@@ -79,12 +80,17 @@ def find_closing(
 
     A closing line as tall as two is the closing and the signature read as one
     line: it ends the body but is not given as ``fields.closing`` (the
-    signature band would start under the signature); the typed name places it.
+    signature band would start under the signature); the typed name places the
+    band's foot, and the line, given as ``fields.inked_closing``, its top.
     """
     like = _mangled_closing if mangled else _closing
     found = next((i for i in range(len(lines) - 1, start - 1, -1) if like(lines[i].text)), None)
-    typical = height.get(lines[found].box.page, 0.0) if found is not None else 0.0
-    if found is not None and not (typical and lines[found].box.height > TALL_LINE * typical):
+    if found is None:
+        return None
+    typical = height.get(lines[found].box.page, 0.0)
+    if typical and lines[found].box.height > TALL_LINE * typical:
+        fields.inked_closing = lines[found]
+    else:
         fields.closing = lines[found]
     return found
 
@@ -300,7 +306,9 @@ def block_top(lines: list[Line], name_at: int) -> int:
     while top > 0 and name_at - top < 3:
         text = lines[top - 1].text.strip()
         confident = lines[top - 1].confidence >= BODY_CONFIDENCE
-        if text.endswith((".", ":")) or (len(text.split()) >= 6 and confident):
+        # A speck read as a full stop ("y™.") ends no sentence.
+        sentence = text.endswith((".", ":")) and letters_in(text) >= SENTENCE_LETTERS
+        if sentence or (len(text.split()) >= 6 and confident):
             break
         top -= 1
     return top
