@@ -69,6 +69,24 @@ def test_a_piece_of_a_frame_s_side_is_a_straight_bar(tilt: float) -> None:
     assert straight_bar(_one_mark(ink), ink, LINE_HEIGHT)
 
 
+# ... its edges frayed by a scanner's grain: its box is wider than its line (fpdf
+# 5201 letter 6, scan: boxes 0.37 line heights across, lines 0.3).
+def test_a_frayed_piece_of_a_frame_s_side_is_a_straight_bar() -> None:
+    ink = np.zeros((120, 120), np.uint8)
+    tilt = np.deg2rad(84.0)
+    along, across = np.array([np.cos(tilt), np.sin(tilt)]), np.array([-np.sin(tilt), np.cos(tilt)])
+    start, end = (
+        np.array([60.0, 60.0]) - LINE_HEIGHT * along,
+        np.array([60.0, 60.0]) + LINE_HEIGHT * along,
+    )
+    cv2.line(ink, tuple(np.round(start).astype(int)), tuple(np.round(end).astype(int)), 1, 6)
+    for k, share in enumerate(np.linspace(0.05, 0.95, 9)):
+        grain = start + share * (end - start) + (3 if k % 2 else -3) * across
+        cv2.circle(ink, tuple(np.round(grain).astype(int)), 1, 1, -1)
+
+    assert straight_bar(_one_mark(ink), ink, LINE_HEIGHT)
+
+
 def test_a_pen_s_curved_downstroke_is_not_a_straight_bar() -> None:
     ink = np.zeros((120, 120), np.uint8)
     ys = np.arange(20, 80)

@@ -21,6 +21,7 @@ from benchmarks.signature_bands import one_band
 from keyholder.letters import SignatureLevel, prescreen_letter
 from keyholder.letters.band_marks import min_mark_area
 from keyholder.letters.drawn_marks import Drawn, strokes
+from keyholder.letters.ruled_lines import erase_rules
 from keyholder.letters.seals import Surroundings, erase_cut_seals, erase_seals
 from tests.letters.conftest import needs_tesseract
 
@@ -79,6 +80,57 @@ def test_a_thick_stamp_frame_s_corner_is_not_a_pen_s_stroke(number: int, conditi
 
     assert (spec.signed, spec.clutter) == (False, "stamp")
     assert report.json["signature"]["level"] == SignatureLevel.UNCERTAIN.value
+
+
+# Unsigned fpdf letters (fresh seed 5201, stop 39) that were "signature-like ink":
+# a logo's diamond in the band, its initials cut out of it, as thick along its
+# middle as a felt tip's letters (9, on every condition); a scanned stamp whose
+# frame's corner was spared as a pen's stroke, and whose whole frame, taken in with
+# the closing's row, was scored as one (6).
+@needs_tesseract
+@pytest.mark.parametrize(
+    ("number", "condition", "clutter"),
+    [(9, "clean", "logo"), (9, "photo", "logo"), (6, "scan", "stamp")],
+)
+def test_a_logo_or_a_scanned_stamp_in_the_band_is_not_a_signature(
+    number: int, condition: str, clutter: str
+) -> None:
+    spec = random_spec(5201, number, today=date(2026, 12, 7))
+    file_seed = random.Random(f"file/fpdf/5201/{number}/{condition}").randint(0, 2**63)
+    data, extension = letter_files(render(spec), condition, file_seed, "fpdf")
+
+    report = prescreen_letter(data, filename=f"letter.{extension}")
+
+    assert (spec.signed, spec.clutter) == (False, clutter)
+    assert report.json["signature"]["level"] == SignatureLevel.UNCERTAIN.value
+
+
+# ... while felt initials whose straight stem went as a frame's side, written down
+# into the typed name, are still found with the name's row taken in: nothing
+# printed-looking is left beside them (stop 39, fresh seed 910).
+def test_felt_initials_into_the_name_beside_an_erased_stem_are_signature_like() -> None:
+    outcome = one_band(910, 36, "photo", "felt", signed=True, maker="fpdf")
+
+    assert outcome.level == SignatureLevel.INK.value, outcome.evidence
+
+
+# A thick frame's corner, tilted as a stamp lands: the smallest rectangle round it
+# lies along its diagonal, where the corner is no hollow frame, and its straight
+# side was spared as a wide pen's (fpdf 5201 letter 6, scan).
+def test_a_tilted_frame_s_corner_is_erased_as_a_frame() -> None:
+    line_height = 24
+    ink = np.zeros((110, 220), np.uint8)
+    tilt = np.deg2rad(5.0)
+    along, down = np.array([np.cos(tilt), np.sin(tilt)]), np.array([-np.sin(tilt), np.cos(tilt)])
+    start = np.array([40.0, 8.0])
+    corner = start + 5.5 * line_height * along
+    end = corner + 2.9 * line_height * down
+    cv2.polylines(ink, [np.round([start, corner, end]).astype(np.int32)], False, 1, 8)
+
+    left, framed = erase_rules(ink, line_height)
+
+    assert framed
+    assert np.count_nonzero(left) < 0.3 * np.count_nonzero(ink)
 
 
 # A seal larger than the band, cut by its edges to arcs of its inner and outer

@@ -574,6 +574,36 @@ class TestAccountNameAsPeopleWriteIt:
 
         assert account(*lines, "Contract No. ENT-2021-323331") == "Wide World"
 
+    def test_the_recipient_s_team_is_not_the_account(self) -> None:
+        # fpdf 5201 letter 37 (stop 39): "Account Security Team" in the address, and
+        # the account's display name in the prose, broken over two lines.
+        lines = (
+            "Keyholder Support",
+            "Account Security Team",
+            "Dear Support Team,",
+            "be made an administrator of our account Adventure",
+            "Works Cycles - EMEA, contract ENT-2025-173280.",
+        )
+
+        assert account(*lines) == "Adventure Works Cycles - EMEA"
+
+    def test_a_clause_after_the_name_is_not_taken_into_it(self) -> None:
+        lines = (
+            "Dear Support Team,",
+            "please give jo@acme.example admin rights on our account Acme, which I",
+            "manage under contract ENT-2025-173280.",
+        )
+
+        found = account(*lines)
+
+        assert found is not None
+        assert "manage" not in found  # the next line's words are not the name's
+
+    def test_an_account_named_in_prose_without_a_salutation_is_read(self) -> None:
+        lines = ("Please make jo@acme.example an administrator of account Acme Corp,",)
+
+        assert account(*lines, "contract ENT-2025-173280.") == "Acme Corp"
+
     def test_a_capitalised_display_name_is_not_cut_to_a_slug(self) -> None:
         assert account("Account name ......: Wide-World Importers") == "Wide-World Importers"
 

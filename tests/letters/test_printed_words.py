@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import string
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from keyholder.letters.printed_words import PRINTED_WORD
+from keyholder.letters.document import Box
+from keyholder.letters.found import LetterFields
+from keyholder.letters.printed_words import PRINTED_WORD, mask_printed_words
+from tests.letters.test_fields import page_of
 
 
 # A typed name with a hyphen or a capital inside was left in the band as ink
@@ -26,3 +30,17 @@ def test_print_is_a_printed_word(word: str) -> None:
 @given(st.text(alphabet=string.ascii_uppercase + "~-_.,'|!()", min_size=1, max_size=10))
 def test_capitals_and_punctuation_are_not_printed_words(word: str) -> None:
     assert not PRINTED_WORD.match(word)
+
+
+# The closing's word read in pieces, the signature's loops over its first letters
+# ("rely," of "Sincerely,"; "With" of "With kind regards,"): the closing, not typed
+# text where the signature belongs. A typed name in the band still is.
+@pytest.mark.parametrize(
+    ("word", "typed"), [("rely,", []), ("With", []), ("Whitfield", ["Whitfield"])]
+)
+def test_a_piece_of_the_closing_is_not_typed_text(word: str, typed: list[str]) -> None:
+    page = page_of("Reason: our only administrator left.", word, "Dana Whitfield", "CEO")
+    band = Box(1, 50, 130, 600, 45)  # round the second line
+    ink = np.ones((band.height, band.width), np.uint8)
+
+    assert mask_printed_words(page, band, [ink], LetterFields(), every_word=False) == typed

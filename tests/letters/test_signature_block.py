@@ -5,6 +5,7 @@ when the signature ran into the closing."""
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -80,3 +81,63 @@ def test_a_signature_over_the_closing_is_found(number: int, condition: str) -> N
     report = prescreen_letter(data, filename=f"letter.{extension}")
 
     assert report.json["signature"]["level"] == SignatureLevel.INK
+
+
+def _unsure(line: Line) -> Line:
+    return Line(tuple(replace(word, confidence=5.0) for word in line.words))
+
+
+def test_a_title_under_an_unread_name_bounds_the_signature_s_place() -> None:
+    # The signature crossed the closing and the typed name: OCR made nothing of
+    # either, but read the title, the company and the address under them.
+    page = page_of(
+        *LABELLED[:7],
+        "Pfcerely,",
+        "| } 704 fy Yh",
+        "\\orindceun tnandes",
+        "President",
+        "Northwind Traders - Enterprise",
+        "ofernandes@northwind.example",
+    )
+    page.lines[7:10] = [_unsure(line) for line in page.lines[7:10]]
+
+    fields = extract_fields([page])
+    band = find_signature([page], fields).band
+
+    assert fields.executive_name is None  # nothing is taken from the unread row
+    assert fields.executive_title is not None
+    assert fields.executive_title.value == "President"
+    assert fields.name_line is page.lines[9]
+    assert band is not None
+    assert band.y <= page.lines[8].box.y
+    assert band.bottom <= page.lines[9].box.y
+
+
+@pytest.mark.parametrize("above", ["Thank you for your help.", "Please call me on Monday"])
+def test_a_title_under_the_body_s_last_line_makes_no_unread_name(above: str) -> None:
+    page = page_of(*LABELLED[:7], above, "President", "ofernandes@northwind.example")
+
+    fields = extract_fields([page])
+
+    assert fields.name_line is None
+
+
+# fpdf letter 0 of seed 5201 (stop 39): the signature's loops crossed "Sincerely,"
+# and the typed name; neither was read, and the band was unknown. On the scan OCR
+# read the closing's tail, "rely,", alone: the closing's, not typed text.
+@needs_tesseract
+@pytest.mark.parametrize("condition", ["clean", "scan"])
+def test_a_signature_over_the_closing_and_the_name_is_found_from_the_title(
+    condition: str,
+) -> None:
+    spec = random_spec(5201, 0, today=date(2026, 12, 7))
+    file_seed = random.Random(f"file/fpdf/5201/0/{condition}").randint(0, 2**63)
+    data, extension = letter_files(render(spec), condition, file_seed, "fpdf")
+
+    report = prescreen_letter(data, filename=f"letter.{extension}")
+
+    checks = {check["id"]: check["status"] for check in report.json["checks"]}
+    assert spec.signed
+    assert report.json["signature"]["level"] == SignatureLevel.INK
+    assert checks["signature"] == "pass"  # no typed text flagged
+    assert report.json["items"]["executive_title"]["value"] == spec.executive_title

@@ -45,6 +45,9 @@ ROW_TILT = 15.0
 # (fpdf's stamps on synthetic bands, seed 781: 0.16-0.32 wide, 2.0-2.8 long).
 BAR_WIDTH = 0.35
 BAR_LENGTH = 4.0
+# ... or a line that wide whose box is at most BAR_SPREAD times its line's width
+# across: straight, however frayed its edges (a pen's curve's box is far wider).
+BAR_SPREAD = 1.5
 # A stamp's bold capitals run together by grainy ink: long strokes under 1.6 line
 # heights high filling 0.4 of their box or more (fpdf's stamps on synthetic bands,
 # seed 723: 1.2-1.4 high, filling 0.44-0.60; its signatures' strokes filled
@@ -218,7 +221,17 @@ def straight_bar(stat: np.ndarray, ink: np.ndarray, line_height: int) -> bool:
     if points is None:
         return False
     _, (long, short), _ = _lengthwise(points)
-    return short <= BAR_WIDTH * line_height and long >= BAR_LENGTH * max(short, 1.0)
+    if short <= BAR_WIDTH * line_height and long >= BAR_LENGTH * max(short, 1.0):
+        return True
+    # A scanner's grain frays a thick side's edges, and its box grows wider than its
+    # line (fpdf 5201 letter 6, scan: boxes 0.37-0.38 line heights across, lines
+    # 0.29-0.32): the line's width is its area over its length.
+    width = len(points) / max(long, 1.0)
+    return (
+        width <= BAR_WIDTH * line_height
+        and short <= BAR_SPREAD * width
+        and long >= BAR_LENGTH * max(width, 1.0)
+    )
 
 
 def _largest_in_box(stat: np.ndarray, ink: np.ndarray) -> np.ndarray | None:

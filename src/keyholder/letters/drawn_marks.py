@@ -66,6 +66,14 @@ PEN_HALF_WIDTH = (0.14, 0.45)
 # together with bits of its frame, was 3.0 high but 1.57 along its tilt (seed 795,
 # band 127); fpdf's felt letters measured 1.85-4.0 (seed 787).
 PEN_ACROSS = 1.75
+# ... unless its outline, holes filled and thin lines joined to it (THIN_JOIN line
+# heights wide) opened away, fills CONVEX_OUTLINE of its convex hull: a logo. An
+# fpdf logo's diamond with its initials cut out measured 0.975-1.0 (letter 5201-0009,
+# clean, scan and photo); fpdf's felt tips' tall marks up to 0.89 (band harness, seed
+# 901, bands 0-27, clean and photo) and 0.94 (felt initials "JB", seed 910, band
+# 36), the corpora's up to 0.67. Set between the two.
+CONVEX_OUTLINE = 0.96
+THIN_JOIN = 0.25
 # A drawn shape the band's top or bottom cuts is a pen's if WRITTEN_SHARE of it
 # lies on a pen's stroke round the band (``_RoundTheBand``) at least WRITTEN_WHOLE
 # line heights high: the band cut felt signatures 4-7 high; a stamp's bold word
@@ -287,9 +295,27 @@ def _tall_pen_line(mask: np.ndarray, line_height: int) -> bool:
     (_, _), (side_a, side_b), _ = cv2.minAreaRect(np.column_stack([xs, ys]).astype(np.float32))
     if min(side_a, side_b) < PEN_ACROSS * line_height:
         return False  # a row of print, tall only by its tilt
+    if _outline_fill(mask, line_height) >= CONVEX_OUTLINE:
+        return False  # a logo's block with its letters cut out of it
     middle = middle_width(mask.astype(np.uint8))
     least, most = PEN_HALF_WIDTH
     return bool(least * line_height <= np.median(middle[middle > 0]) <= most * line_height)
+
+
+def _outline_fill(mask: np.ndarray, line_height: int) -> float:
+    """How much of its convex outline the mark fills with its holes filled, once
+    thin lines joined to it (a rule's end, blur's tails) are opened away: 1.0 for a
+    printed shape (a logo's disc, square or diamond, its letters cut out of it); a
+    pen's letters, however full their loops, leave bays between their strokes."""
+    size = max(3, round(THIN_JOIN * line_height)) | 1
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+    body = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, kernel)
+    contours, _ = cv2.findContours(body, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    if not contours:
+        return 0.0
+    outline = max(contours, key=cv2.contourArea)
+    hull = float(cv2.contourArea(cv2.convexHull(outline)))
+    return float(cv2.contourArea(outline)) / hull if hull > 0 else 0.0
 
 
 def _drawn_outline(labels: np.ndarray, stat: np.ndarray, label: int, line_height: int) -> bool:

@@ -18,6 +18,7 @@ from keyholder.letters.signature_block import (
     name_from_below,
     read_block,
     typical_height,
+    unread_name_from_below,
 )
 
 __all__ = [
@@ -132,6 +133,18 @@ _LABELLED = re.compile(rf"{_LABEL}|\bcontract\b", re.IGNORECASE)
 # ending a dot leader, is passed over.
 _ANY_LEADER = rf"[^\n{_OPEN_QUOTE}{_CLOSE_QUOTE}]{{0,60}}?"
 _DOT_LEADER = r"[ \t]*\.{2,}[^\n:|]{0,40}?[:|][ \t]*"
+# "account Northwind Traders" in the letter's prose: looked for from the salutation
+# on, so that the recipient's address ("Account Security Team") is not taken.
+_PROSE_DISPLAY = re.compile(rf"\baccount\s+(?-i:{_DISPLAY})", re.IGNORECASE | re.MULTILINE)
+# ... and one the line breaks, whose phrase ends on the next line ("our account
+# Adventure" / "Works Cycles - EMEA, contract ..."), first; no punctuation in it, so
+# that a clause after the name ("Acme, which I" / "manage under contract") is not.
+_PROSE_DISPLAY_ACROSS = re.compile(
+    r"\baccount\s+(?-i:(?P<display>[A-Z0-9][^\n,.;]{0,60}\n[^\n,.;]{1,60}?))"
+    r"(?=\s*[,(]?\s*\(?(?:contract|agreement)\b|\s+be\s)",
+    re.IGNORECASE | re.MULTILINE,
+)
+_SALUTATION = re.compile(r"^[ \t]*(?:dear|to whom)\b.*$", re.IGNORECASE | re.MULTILINE)
 ACCOUNT_LABELS = (
     re.compile(rf"{_LABEL}{_LEADER}{_QUOTED}", re.IGNORECASE | re.MULTILINE),
     re.compile(rf"{_LABEL}{_ANY_LEADER}{_QUOTED}", re.IGNORECASE | re.MULTILINE),
@@ -156,7 +169,8 @@ ACCOUNT_LABELS = (
         rf"\baccount\s+[\"'\u201c\u2018]?(?-i:{_SLUG_VALUE})(?=[\"'\u201d\u2019]?\s*[(),.;])",
         re.IGNORECASE | re.MULTILINE,
     ),
-    re.compile(rf"\baccount\s+(?-i:{_DISPLAY})", re.IGNORECASE | re.MULTILINE),
+    _PROSE_DISPLAY_ACROSS,
+    _PROSE_DISPLAY,
     # A row of a table: "Account" and the value alone on their line (a cell's
     # border read as "|", '"' or "_" about them).
     re.compile(
@@ -265,10 +279,13 @@ def extract_fields(pages: list[Page]) -> LetterFields:
     height = typical_height(lines)
     closing_at = find_closing(lines, fields, height)
     block_at = closing_at + 1 if closing_at is not None else None
+    unread_at: int | None = None
     if closing_at is None:
         # No closing read (the signature ran into it, or OCR skipped it): the
         # block is found from the typed name up, and a mangled closing in it.
         name_at = name_from_below(lines, height)
+        if name_at is None:
+            name_at = unread_at = unread_name_from_below(lines, height)
         if name_at is not None:
             block_at = block_top(lines, name_at)
             closing_at = find_closing(lines[:name_at], fields, height, mangled=True, start=block_at)
@@ -280,13 +297,24 @@ def extract_fields(pages: list[Page]) -> LetterFields:
     fields.date = _date(index)
     _emails(index, fields, body_end)
     if block_at is not None:
-        read_block(lines[block_at:], fields, height)
+        # Found from an unread name, the block is read from that name's row: its title
+        # is the next line, however many lines the signature was read as above it.
+        read_block(lines[block_at if unread_at is None else unread_at :], fields, height)
+    if unread_at is not None and fields.name_line is None:
+        # The typed name's row, as read, bounds the signature's place; no name is
+        # taken from it.
+        assert block_at is not None
+        fields.name_line = lines[unread_at]
+        fields.signature_lines = lines[block_at:unread_at]
     return fields
 
 
 def _account_name(index: TextIndex, body_end: int) -> Found | None:
+    salutation = _SALUTATION.search(index.text, 0, body_end)
     for pattern in ACCOUNT_LABELS:
-        for match in _overlapping(pattern, index.text, body_end):
+        prose = pattern in (_PROSE_DISPLAY, _PROSE_DISPLAY_ACROSS)
+        start = salutation.end() if salutation and prose else 0
+        for match in _overlapping(pattern, index.text, body_end, start=start):
             group = next(g for g in ("quoted", "slug", "display") if match.groupdict().get(g))
             value = _account_value(match.group(group), slug=group == "slug")
             # A label with nothing after it on its line ("... as follows: account")
@@ -310,11 +338,13 @@ def _account_name(index: TextIndex, body_end: int) -> Found | None:
     return None
 
 
-def _overlapping(pattern: re.Pattern[str], text: str, end: int) -> Iterator[re.Match[str]]:
+def _overlapping(
+    pattern: re.Pattern[str], text: str, end: int, *, start: int = 0
+) -> Iterator[re.Match[str]]:
     """Every match, each from the next position on: a label refused for the words after
     it ("our enterprise account:" then "Account name Proseware GmbH" in a table) must
     not hide the label inside those words."""
-    at = 0
+    at = start
     while (match := pattern.search(text, at, end)) is not None:
         yield match
         at = match.start() + 1

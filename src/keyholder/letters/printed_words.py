@@ -12,6 +12,7 @@ from rapidfuzz import fuzz
 from keyholder.letters.document import Box, Page, TextSource
 from keyholder.letters.found import LetterFields
 from keyholder.letters.ocr import REREAD_CONFIG, OcrUnavailable, read_region
+from keyholder.letters.signature_block import CLOSING_WORDS
 
 # Printed words as OCR reads them: lower or Title Case ("Signature:" ending a
 # label), names with capitals inside and two lower-case letters or more
@@ -25,6 +26,8 @@ PRINTED_WORD = re.compile(
     r"|[/|]s[/|]|[0-9][0-9.,/-]*)$"
 )
 PRINTED_CONFIDENCE = 80.0
+# Letters of a closing's word read alone that say it is the closing's (``_closing_piece``).
+CLOSING_PIECE = 4
 # A word read in the signature's ink this similar to a word of the typed name
 # (rapidfuzz ratio, 0-100; one letter wrong in five is 80) means the "signature"
 # is lettering, not a pen's strokes.
@@ -62,9 +65,17 @@ def mask_printed_words(
             if not trusted:
                 continue
             _blank(masks, word.box, band)
-            if id(line) not in skip and _inside(word.box, band):
+            if id(line) not in skip and _inside(word.box, band) and not _closing_piece(word.text):
                 typed.append(word.text)
     return typed
+
+
+def _closing_piece(text: str) -> bool:
+    """Part of a closing's word ("rely," of "Sincerely," whose first letters the
+    signature's loops ran into): the closing, not typed text in the signature's
+    place."""
+    letters = _letters(text)
+    return len(letters) >= CLOSING_PIECE and any(letters in words for words in CLOSING_WORDS)
 
 
 def _blank(masks: list[np.ndarray], box: Box, band: Box) -> None:

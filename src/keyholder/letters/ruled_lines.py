@@ -182,24 +182,39 @@ def _straight_in_its_width(
 
 
 def _hollow_frame(labels: np.ndarray, stat: np.ndarray, label: int, half_width: float) -> bool:
-    """The mark lies along the edges of its smallest rotated rectangle, its middle
-    empty: a thick stamp frame's corner or three sides, cut by the band's edges
-    (fpdf letters, stop 33: as wide as a felt tip's line, and with less than
-    PEN_RULE_SHARE of it found straight, a frame's corner was spared whole and
-    scored as a pen's stroke). HOLLOW_SHARE of its pixels within FRAME_LINE line
-    widths of the rectangle's edges, in a rectangle FRAME_SPAN line widths across
-    or more; a pen's loops and crossings fill the middle of theirs."""
+    """The mark lies along the edges of a rectangle round it, its middle empty: a
+    thick stamp frame's corner or three sides, cut by the band's edges (fpdf letters,
+    stop 33: as wide as a felt tip's line, and with less than PEN_RULE_SHARE of it
+    found straight, a frame's corner was spared whole and scored as a pen's stroke).
+    HOLLOW_SHARE of its pixels within FRAME_LINE line widths of the rectangle's
+    edges, in a rectangle FRAME_SPAN line widths across or more; a pen's loops and
+    crossings fill the middle of theirs. The rectangle is the smallest rotated one,
+    or one tilted as a stamp is (RULE_TILTS): the smallest round a corner lies along
+    its diagonal, and a scanned frame's corner was spared (fpdf 5201 letter 6)."""
     x, y = stat[cv2.CC_STAT_LEFT], stat[cv2.CC_STAT_TOP]
     w, h = stat[cv2.CC_STAT_WIDTH], stat[cv2.CC_STAT_HEIGHT]
     ys, xs = np.nonzero(labels[y : y + h, x : x + w] == label)
     points = np.column_stack([xs, ys]).astype(np.float32)
-    u, v = in_rectangle(points)
-    a, b = rectangle_size(points)
     line = max(2.0, 2 * half_width)
-    if min(a, b) < FRAME_SPAN * line:
-        return False
-    border = np.minimum(np.minimum(u, a - u), np.minimum(v, b - v))
-    return bool(np.mean(border <= FRAME_LINE * line) >= HOLLOW_SHARE)
+    rectangles = [(*in_rectangle(points), *rectangle_size(points))]
+    rectangles += [_in_tilted_box(points, angle) for angle in RULE_TILTS]
+    for u, v, a, b in rectangles:
+        if min(a, b) < FRAME_SPAN * line:
+            continue
+        border = np.minimum(np.minimum(u, a - u), np.minimum(v, b - v))
+        if np.mean(border <= FRAME_LINE * line) >= HOLLOW_SHARE:
+            return True
+    return False
+
+
+def _in_tilted_box(points: np.ndarray, angle: float) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """The points turned by ``angle`` degrees, origin at the corner of the upright box
+    round them, and that box's width and height."""
+    theta = np.deg2rad(angle)
+    u = points[:, 0] * np.cos(theta) + points[:, 1] * np.sin(theta)
+    v = -points[:, 0] * np.sin(theta) + points[:, 1] * np.cos(theta)
+    u, v = u - u.min(), v - v.min()
+    return u, v, float(u.max()), float(v.max())
 
 
 def middle_width(ink: np.ndarray) -> np.ndarray:

@@ -148,11 +148,17 @@ def _into_the_lines(
     """A signature written into the closing or the typed name, that the band shows
     only the foot or the head of: the band measured again with that line's row
     taken in (its printed words blanked), kept only if that finds a pen-sized
-    stroke and no seal or stamp (issue 14: signatures over the closing on photos)."""
+    stroke and no seal or stamp (issue 14: signatures over the closing on photos).
+    Not where the band held a seal, nor a stamp's frame beside strokes too printed
+    to be a pen's (its lettering, what is left of its sides): taken in with the line,
+    the rest of the frame, joined to the line's letters, was scored as a pen's stroke
+    (fpdf 5201 letter 6, a stamp on a scan). A felt tip's straight stem erased as a
+    frame's side leaves no such strokes beside it (band harness, seed 910, band 36)."""
     if (
         finding.level is not SignatureLevel.UNCERTAIN
         or not finding.reaches
         or finding.drawn is Drawn.BLANKED
+        or (finding.drawn is Drawn.FRAME and finding.ink_box is not None)
     ):
         return finding
     closing, name = fields.closing, fields.name_line

@@ -298,6 +298,32 @@ def name_from_below(lines: list[Line], height: dict[int, float]) -> int | None:
     return None
 
 
+def unread_name_from_below(lines: list[Line], height: dict[int, float]) -> int | None:
+    """With no name-like line read: the line just above the letter's last title, where
+    the typed name was, when OCR made nothing of it (issue 14: a signature crossing
+    the name, read "\\orindceun tnandes" over a clean "President"). Only a title read
+    with confidence among the block's last lines, under a line read without it that
+    is no sentence of the body and starts in the title's column."""
+    usable = _usable(lines, height)
+    for n in range(len(usable) - 1, max(0, len(usable) - 1 - BLOCK_LINES), -1):
+        title = usable[n][1]
+        if "@" in title.text or not _title_or_email(title.text, alone=True):
+            continue
+        at, above = usable[n - 1]
+        text = above.text.strip()
+        sentence = text.endswith((".", ":")) and letters_in(text) >= SENTENCE_LETTERS
+        reach = COLUMN_GAP * height.get(title.box.page, title.box.height)
+        if (
+            title.confidence < BODY_CONFIDENCE
+            or above.confidence >= BODY_CONFIDENCE
+            or sentence
+            or abs(above.box.x - title.box.x) > reach
+        ):
+            return None
+        return at
+    return None
+
+
 def block_top(lines: list[Line], name_at: int) -> int:
     """The first line of the block whose typed name is ``lines[name_at]``: up to
     three lines above it that are not the body's (a mangled closing, the
