@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import date
 
 import numpy as np
@@ -63,3 +64,17 @@ def test_a_name_hidden_by_a_large_signature_is_read_without_it(
     items = report.json["items"]
     assert (items["executive_name"] or {}).get("value") == name
     assert (items["executive_title"] or {}).get("value") == title
+
+
+# ... but a reading without the pen whose name's row reads more surely and names no
+# one (no name-like words in it) does not replace one that read the name (fpdf 5101
+# letter 28, scan: "Kwaine Al-Mansouri" was lost at stop 39 while it was built).
+@needs_tesseract
+def test_a_reading_that_names_no_one_does_not_replace_the_name() -> None:
+    spec = random_spec(5101, 28, today=date(2026, 12, 7))
+    file_seed = random.Random("file/fpdf/5101/28/scan").randint(0, 2**63)
+    data, extension = letter_files(render(spec), "scan", file_seed, "fpdf")
+
+    report = prescreen_letter(data, filename=f"letter.{extension}")
+
+    assert report.json["items"]["executive_name"] is not None

@@ -14,7 +14,7 @@ from benchmarks.corpora.build import letter_files
 from benchmarks.corpora.fpdf_letters import render
 from benchmarks.corpora.spec import random_spec
 from keyholder.letters import prescreen_letter
-from keyholder.letters.document import Line
+from keyholder.letters.document import Line, Word
 from keyholder.letters.fields import extract_fields
 from keyholder.letters.signature import find_signature
 from keyholder.letters.signature_finding import SignatureLevel
@@ -111,6 +111,48 @@ def test_a_title_under_an_unread_name_bounds_the_signature_s_place() -> None:
     assert band is not None
     assert band.y <= page.lines[8].box.y
     assert band.bottom <= page.lines[9].box.y
+
+
+def test_a_name_read_in_part_over_the_title_is_the_name_s_row() -> None:
+    # The signature's underline ran through "Mei-Ling A. Sato": OCR read "Mei-Li",
+    # with confidence but no name; a stamp's date, right of the block, under it.
+    page = page_of(
+        *LABELLED[:7], "Yours singeTely/", "Mei-Li", "20 NOV", "CFO", "Northwind Traders"
+    )
+    stamp = page.lines[9]
+    page.lines[9] = Line(tuple(_moved(word, 400) for word in stamp.words))
+
+    fields = extract_fields([page])
+
+    assert fields.executive_name is None
+    assert fields.name_line is page.lines[8]
+    assert fields.executive_title is not None
+    assert fields.executive_title.value == "CFO"
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        # fpdf 5301 letter 34: the title's box took in a stamp's ink over it, so it
+        # starts higher than the name and was read first.
+        (
+            "President C7e 6",
+            "Rafael Mensah \u00a9 -",
+            "Proseware GmbH",
+            "rmensah@proseware.example",
+        ),
+        # The name not read at all.
+        ("President", "Proseware GmbH", "rmensah@proseware.example"),
+    ],
+)
+def test_the_company_over_the_address_is_not_the_name(block: tuple[str, ...]) -> None:
+    fields = extract_fields([page_of(*LABELLED[:7], "Yours faithfully,", *block)])
+
+    assert fields.executive_name is None or fields.executive_name.value != "Proseware GmbH"
+
+
+def _moved(word: Word, right: int) -> Word:
+    return replace(word, box=replace(word.box, x=word.box.x + right))
 
 
 @pytest.mark.parametrize("above", ["Thank you for your help.", "Please call me on Monday"])

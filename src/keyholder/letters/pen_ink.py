@@ -79,11 +79,13 @@ def read_name_without_pen(pages: list[Page], fields: LetterFields) -> LetterFiel
     surer = _name_sureness(again.name_line, height) > _name_sureness(fields.name_line, height)
     lost = any(
         getattr(fields, item) is not None and getattr(again, item) is None
-        for item in ("executive_title", "executive_email")
+        for item in ("executive_name", "executive_title", "executive_email")
     )
     # A title read under the name, where none was, also says the block reads better.
     gained = fields.executive_title is None and again.executive_title is not None
-    if (surer or (gained and again.executive_name is not None)) and not lost:
+    # A name's row read more surely names no one when no name was taken from it
+    # (``signature_block.unread_name_from_below``).
+    if (surer or gained) and again.executive_name is not None and not lost:
         return again
     page.lines = before
     return fields

@@ -256,6 +256,11 @@ def _title_or_email(text: str, *, alone: bool = False) -> bool:
 
 
 def _name_above_title_or_email(usable: list[tuple[int, Line]]) -> int | None:
+    if usable and _title_or_email(usable[0][1].text) and "@" not in usable[0][1].text:
+        # The block starts with its title: the name over it was not read, or was read
+        # after it (a title's box that took in a stamp's ink starts higher), and the
+        # name-like line over the address is the company's (issue 14, cause 3).
+        return None
     for n in range(1, len(usable)):
         if _title_or_email(usable[n][1].text):
             return n - 1 if looks_like_name(usable[n - 1][1].text) else None
@@ -300,28 +305,37 @@ def name_from_below(lines: list[Line], height: dict[int, float]) -> int | None:
 
 def unread_name_from_below(lines: list[Line], height: dict[int, float]) -> int | None:
     """With no name-like line read: the line just above the letter's last title, where
-    the typed name was, when OCR made nothing of it (issue 14: a signature crossing
-    the name, read "\\orindceun tnandes" over a clean "President"). Only a title read
-    with confidence among the block's last lines, under a line read without it that
-    is no sentence of the body and starts in the title's column."""
+    the typed name was, when OCR made little of it (issue 14: a signature crossing
+    the name, read "\\orindceun tnandes" or "Mei-Li" over a clean "President" or
+    "CFO"). Only a title read with confidence among the block's last lines, under a
+    line of the title's column (lines starting further right, a stamp's or the
+    signature's pieces, are passed over) that is no line of the body."""
     usable = _usable(lines, height)
     for n in range(len(usable) - 1, max(0, len(usable) - 1 - BLOCK_LINES), -1):
         title = usable[n][1]
         if "@" in title.text or not _title_or_email(title.text, alone=True):
             continue
-        at, above = usable[n - 1]
-        text = above.text.strip()
-        sentence = text.endswith((".", ":")) and letters_in(text) >= SENTENCE_LETTERS
+        if title.confidence < BODY_CONFIDENCE:
+            return None
         reach = COLUMN_GAP * height.get(title.box.page, title.box.height)
-        if (
-            title.confidence < BODY_CONFIDENCE
-            or above.confidence >= BODY_CONFIDENCE
-            or sentence
-            or abs(above.box.x - title.box.x) > reach
-        ):
+        column = [(at, line) for at, line in usable[:n] if line.box.x - title.box.x <= reach]
+        if not column:
+            return None
+        at, above = column[-1]
+        # A name read in part is a word or two; three or more read surely are prose.
+        prose = len(above.words) >= 3 and above.confidence >= BODY_CONFIDENCE
+        if abs(above.box.x - title.box.x) > reach or prose or _body_line(above):
             return None
         return at
     return None
+
+
+def _body_line(line: Line) -> bool:
+    """A sentence (a full stop or colon after SENTENCE_LETTERS letters; a speck read
+    as one, "y™.", is none) or a long line read with confidence: the body's."""
+    text = line.text.strip()
+    sentence = text.endswith((".", ":")) and letters_in(text) >= SENTENCE_LETTERS
+    return sentence or (len(text.split()) >= 6 and line.confidence >= BODY_CONFIDENCE)
 
 
 def block_top(lines: list[Line], name_at: int) -> int:
@@ -329,12 +343,6 @@ def block_top(lines: list[Line], name_at: int) -> int:
     three lines above it that are not the body's (a mangled closing, the
     signature read as text), stopping at a sentence or a long confident line."""
     top = name_at
-    while top > 0 and name_at - top < 3:
-        text = lines[top - 1].text.strip()
-        confident = lines[top - 1].confidence >= BODY_CONFIDENCE
-        # A speck read as a full stop ("y™.") ends no sentence.
-        sentence = text.endswith((".", ":")) and letters_in(text) >= SENTENCE_LETTERS
-        if sentence or (len(text.split()) >= 6 and confident):
-            break
+    while top > 0 and name_at - top < 3 and not _body_line(lines[top - 1]):
         top -= 1
     return top
