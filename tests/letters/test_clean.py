@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import random
+from datetime import date
+from io import BytesIO
+
 import cv2
 import numpy as np
 import pytest
 from PIL import Image as PilImage
 from PIL import ImageDraw
 
-from keyholder.letters.clean import _is_turned_sideways, find_page_quadrilateral
+from benchmarks.corpora.build import letter_files
+from benchmarks.corpora.fpdf_letters import render
+from benchmarks.corpora.spec import random_spec
+from keyholder.letters.clean import _is_turned_sideways, clean_page, find_page_quadrilateral
 from tests.letters import drawing
 
 PAGE_W, PAGE_H = 620, 860
@@ -61,6 +68,21 @@ class TestFindPage:
         scan[170:1030, 120:740] = page(header=False)[:, :]
 
         assert find_page_quadrilateral(scan) is None
+
+
+def test_a_scanned_sheet_on_a_grey_bed_is_not_cut_to_a_strip() -> None:
+    # fpdf 5201 letter 19, scanned: the bed's grey edges and the text's outline made
+    # a three-cornered "sheet"; the page was cut to a blank strip and nothing on it
+    # was read (issue 14).
+    spec = random_spec(5201, 19, today=date(2026, 12, 7))
+    file_seed = random.Random("file/fpdf/5201/19/scan").randint(0, 2**63)
+    data, _ = letter_files(render(spec), "scan", file_seed, "fpdf")
+    scan = np.asarray(PilImage.open(BytesIO(data)).convert("RGB"))
+
+    cleaned = clean_page(scan)
+
+    height, width = cleaned.image.shape[:2]
+    assert height / width == pytest.approx(scan.shape[0] / scan.shape[1], rel=0.05)
 
 
 @pytest.mark.parametrize("edge", [1, 3])

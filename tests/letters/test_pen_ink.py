@@ -78,3 +78,18 @@ def test_a_reading_that_names_no_one_does_not_replace_the_name() -> None:
     report = prescreen_letter(data, filename=f"letter.{extension}")
 
     assert report.json["items"]["executive_name"] is not None
+
+
+# A name read surely but cut short where the pen's coloured ink crosses its row
+# ("Laura Whitmo" at 90%): read again without the ink, and the fuller reading kept
+# (fpdf 5201 letter 22, issue 14).
+@needs_tesseract
+@pytest.mark.parametrize("condition", ["clean", "scan"])
+def test_a_name_cut_short_by_the_pen_is_read_in_full(condition: str) -> None:
+    spec = random_spec(5201, 22, today=date(2026, 12, 7))
+    file_seed = random.Random(f"file/fpdf/5201/22/{condition}").randint(0, 2**63)
+    data, extension = letter_files(render(spec), condition, file_seed, "fpdf")
+
+    report = prescreen_letter(data, filename=f"letter.{extension}")
+
+    assert (report.json["items"]["executive_name"] or {}).get("value") == "Laura Whitmore-Price"

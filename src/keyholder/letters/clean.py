@@ -32,6 +32,11 @@ MAX_PAGE_AREA = 0.97
 # one colour channel at least (0-255). Development photos: 45 or more; the outline
 # of a scan's or photocopy's text block: under 5.
 DESK_CONTRAST = 20.0
+# A photographed sheet's corners are near right angles: development photos 4-5
+# degrees off at most. An outline with a corner this far off is not a sheet (a
+# scan's grey bed along two sides with the text's edges made a three-cornered
+# "sheet", and the page was cut to a blank strip: issue 14, fpdf 5201 letter 19).
+SHEET_CORNER_TOLERANCE = 30.0
 DESKEW_RANGE_DEGREES = 8.0
 # Lighting evened out, paper is ~255 and ink well below; above this is paper (noise).
 PAPER_LEVEL = 200
@@ -141,7 +146,7 @@ def find_page_quadrilateral(image: Image) -> np.ndarray | None:
     scale = 800 / max(height, width)
     small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     edged = _edge_quadrilateral(np.asarray(small, dtype=np.uint8))
-    if edged is not None:
+    if edged is not None and _sheet_shaped(_order_corners(edged)):
         return _order_corners(edged / scale)
     grey = cv2.GaussianBlur(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY), (7, 7), 0)
     _, bright = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
@@ -172,7 +177,21 @@ def find_page_quadrilateral(image: Image) -> np.ndarray | None:
         and (y + h >= small.shape[0] - margin)
     ):
         return None
-    return _order_corners(corners / scale)
+    return _order_corners(corners / scale) if _sheet_shaped(_order_corners(corners)) else None
+
+
+def _sheet_shaped(corners: np.ndarray) -> bool:
+    """Ordered ``corners`` are four distinct points whose every corner is within
+    SHEET_CORNER_TOLERANCE of a right angle."""
+    for i in range(4):
+        before, after = corners[i - 1] - corners[i], corners[(i + 1) % 4] - corners[i]
+        lengths = float(np.linalg.norm(before) * np.linalg.norm(after))
+        if lengths < 1.0:
+            return False
+        angle = np.degrees(np.arccos(np.clip(float(before @ after) / lengths, -1.0, 1.0)))
+        if abs(angle - 90.0) > SHEET_CORNER_TOLERANCE:
+            return False
+    return True
 
 
 def _edge_quadrilateral(small: Image) -> np.ndarray | None:

@@ -34,6 +34,9 @@ NAME_SURE = 60.0
 ABOVE_NAME, UNDER_NAME = 3, 5
 # With no name read, from the closing down this many line heights.
 UNDER_CLOSING = 12
+# Coloured pixels in the typed name's row (line heights squared) that make it
+# doubtful however surely it was read: about a third of a line's square of stroke.
+PEN_ROW_AREA = 0.3
 OCR_TIMEOUT_SECONDS = 30
 
 
@@ -81,8 +84,11 @@ def read_name_without_pen(pages: list[Page], fields: LetterFields) -> LetterFiel
         getattr(fields, item) is not None and getattr(again, item) is None
         for item in ("executive_name", "executive_title", "executive_email")
     )
-    # A title read under the name, where none was, also says the block reads better.
-    gained = fields.executive_title is None and again.executive_title is not None
+    # A title read under the name, where none was, also says the block reads better;
+    # so does the name read further where the pen had cut it short.
+    gained = (
+        fields.executive_title is None and again.executive_title is not None
+    ) or _read_further(fields, again)
     # A name's row read more surely names no one when no name was taken from it
     # (``signature_block.unread_name_from_below``).
     if (surer or gained) and again.executive_name is not None and not lost:
@@ -99,7 +105,37 @@ def _name_doubtful(pages: list[Page], fields: LetterFields) -> bool:
         return True
     page = pages[line.box.page - 1]
     height = typical_height(page.lines).get(page.number, float(line.box.height))
-    return line.box.height > TALL_NAME * height or any(w.confidence < NAME_SURE for w in line.words)
+    return (
+        line.box.height > TALL_NAME * height
+        or any(w.confidence < NAME_SURE for w in line.words)
+        or _pen_across(page, line, height)
+    )
+
+
+def _pen_across(page: Page, line: Line, height: float) -> bool:
+    """The pen's coloured ink runs through the name's row: the name may be cut where
+    it does, and still read surely ("Laura Whitmo" at 90% for "Laura
+    Whitmore-Price", issue 14, fpdf 5201 letter 22)."""
+    row = page.image[line.box.y : line.box.bottom, :]
+    return _coloured_pixels(row) >= PEN_ROW_AREA * height**2
+
+
+def _read_further(before: LetterFields, after: LetterFields) -> bool:
+    """``after`` reads the name on as ``before`` read it, and more, its words all
+    surely: "Laura Whitmore-Price" where the pen's ink left "Laura Whitmo"."""
+    old, new = before.executive_name, after.executive_name
+    if old is None or new is None or after.name_line is None:
+        return False
+    old_letters, new_letters = _letters(old.value), _letters(new.value)
+    return (
+        len(new_letters) > len(old_letters)
+        and new_letters.startswith(old_letters)
+        and all(w.confidence >= NAME_SURE for w in after.name_line.words if _letters(w.text))
+    )
+
+
+def _letters(text: str) -> str:
+    return "".join(c for c in text.lower() if c.isalpha())
 
 
 def _name_sureness(line: Line | None, height: int) -> float:
