@@ -57,7 +57,10 @@ def read_name_without_pen(pages: list[Page], fields: LetterFields) -> LetterFiel
     one reads the name no more surely (and finds no title the old one lacked) or
     loses an item of the block."""
     anchor = fields.closing or fields.name_line
-    if anchor is None or not _name_doubtful(pages, fields):
+    if anchor is None:
+        return fields
+    doubtful = _name_doubtful(pages, fields)
+    if not doubtful and not _pen_across(pages, fields):
         return fields
     page = pages[anchor.box.page - 1]
     if page.text_source is not TextSource.OCR:
@@ -79,6 +82,14 @@ def read_name_without_pen(pages: list[Page], fields: LetterFields) -> LetterFiel
     ]
     page.lines.sort(key=lambda line: (line.box.y, line.box.x))
     again = extract_fields(pages)
+    if not doubtful:
+        # A name read surely is only read on, and nothing else read worse: taking
+        # the pen off also takes bits of the print it crosses ("Managing
+        # Director" read "M ing Di" under a reportlab photo's signature).
+        if _read_further(fields, again) and not _worse(fields, again):
+            return again
+        page.lines = before
+        return fields
     surer = _name_sureness(again.name_line, height) > _name_sureness(fields.name_line, height)
     lost = any(
         getattr(fields, item) is not None and getattr(again, item) is None
@@ -105,19 +116,31 @@ def _name_doubtful(pages: list[Page], fields: LetterFields) -> bool:
         return True
     page = pages[line.box.page - 1]
     height = typical_height(page.lines).get(page.number, float(line.box.height))
-    return (
-        line.box.height > TALL_NAME * height
-        or any(w.confidence < NAME_SURE for w in line.words)
-        or _pen_across(page, line, height)
-    )
+    return line.box.height > TALL_NAME * height or any(w.confidence < NAME_SURE for w in line.words)
 
 
-def _pen_across(page: Page, line: Line, height: float) -> bool:
-    """The pen's coloured ink runs through the name's row: the name may be cut where
-    it does, and still read surely ("Laura Whitmo" at 90% for "Laura
+def _pen_across(pages: list[Page], fields: LetterFields) -> bool:
+    """The pen's coloured ink runs through the typed name's row: the name may be
+    cut where it does, and still read surely ("Laura Whitmo" at 90% for "Laura
     Whitmore-Price", issue 14, fpdf 5201 letter 22)."""
+    line = fields.name_line
+    if line is None:
+        return False
+    page = pages[line.box.page - 1]
+    height = typical_height(page.lines).get(page.number, float(line.box.height))
     row = page.image[line.box.y : line.box.bottom, :]
     return _coloured_pixels(row) >= PEN_ROW_AREA * height**2
+
+
+def _worse(before: LetterFields, after: LetterFields) -> bool:
+    """An item of the block that ``after`` lost or reads otherwise than as
+    ``before`` did, letter for letter, other than the same and more ("l.schaefer@"
+    or "i.schaefer@" for "|.schaefer@")."""
+    for item in ("executive_title", "executive_email"):
+        old, new = getattr(before, item), getattr(after, item)
+        if old is not None and (new is None or not _letters(new.value).endswith(_letters(old.value))):
+            return True
+    return False
 
 
 def _read_further(before: LetterFields, after: LetterFields) -> bool:
