@@ -15,8 +15,15 @@ from PIL import ImageDraw
 from benchmarks.corpora.build import letter_files
 from benchmarks.corpora.fpdf_letters import render
 from benchmarks.corpora.spec import random_spec
-from keyholder.letters.clean import _is_turned_sideways, clean_page, find_page_quadrilateral
+from keyholder.letters.clean import (
+    CleanedPage,
+    _is_turned_sideways,
+    clean_page,
+    find_page_quadrilateral,
+)
+from keyholder.letters.ocr import read_words
 from tests.letters import drawing
+from tests.letters.conftest import needs_tesseract
 
 PAGE_W, PAGE_H = 620, 860
 CORNERS = np.array([[190, 150], [830, 120], [870, 1060], [150, 1090]], dtype=np.float32)
@@ -99,3 +106,23 @@ def test_a_dark_edge_down_one_side_does_not_make_an_upright_scan_sideways(edge: 
     scan[:, -edge:] = 30
 
     assert not _is_turned_sideways(scan)
+
+
+@needs_tesseract
+def test_an_address_running_past_its_table_s_side_is_read_whole() -> None:
+    # A table's right side crossing the address between "examp" and "le": Tesseract
+    # ended the line at the rule and the address was read "...@tailspintoys.examp"
+    # (Pillow letters, issue 14).
+    image = PilImage.new("RGB", (1650, 400), "white")
+    draw = ImageDraw.Draw(image)
+    font = drawing.load_font("sans", 30)
+    draw.text((80, 200), "Email to add as administrator", fill="black", font=font)
+    draw.text((620, 200), "oluwaseun_raghunathan@tailspintoys.example", fill="black", font=font)
+    side = 620 + draw.textlength("oluwaseun_raghunathan@tailspintoys.examp", font=font) + 2
+    draw.rectangle((50, 60, side, 300), outline=(140, 140, 140), width=2)
+    page = np.asarray(image)
+
+    cleaned = CleanedPage(page, cv2.cvtColor(page, cv2.COLOR_RGB2GRAY))
+    lines = read_words(cleaned.for_ocr, 1, timeout=60)
+
+    assert any("tailspintoys.example" in line.text for line in lines), [x.text for x in lines]

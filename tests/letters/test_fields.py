@@ -599,6 +599,23 @@ class TestAccountNameAsPeopleWriteIt:
         assert found is not None
         assert "manage" not in found  # the next line's words are not the name's
 
+    def test_a_quoted_name_with_its_slug_is_the_account_when_the_label_was_lost(
+        self,
+    ) -> None:
+        # Pillow 5102 letter 35: OCR skipped the form's "Account ......:" column.
+        lines = (
+            "I am writing to ask you to grant administrator access as set out below.",
+            '"Tailspin Toys (UK) Ltd" (tailspin-toys)',
+            ": ENT2026223725",
+        )
+
+        assert account(*lines) == "Tailspin Toys (UK) Ltd"
+
+    def test_a_quoted_phrase_with_a_bracketed_word_is_not_an_account(self) -> None:
+        lines = ('He said "hello there" (laughing) and left.', "Contract ENT-2025-173280.")
+
+        assert account(*lines) is None
+
     def test_an_account_named_in_prose_without_a_salutation_is_read(self) -> None:
         lines = ("Please make jo@acme.example an administrator of account Acme Corp,",)
 

@@ -8,8 +8,8 @@ from datetime import date
 import numpy as np
 import pytest
 
-from benchmarks.corpora.build import letter_files
 from benchmarks.corpora import reportlab_letters
+from benchmarks.corpora.build import letter_files
 from benchmarks.corpora.fpdf_letters import render
 from benchmarks.corpora.spec import random_spec
 from keyholder.letters import prescreen_letter
@@ -109,3 +109,18 @@ def test_the_title_is_not_read_worse_for_a_name_read_again() -> None:
     report = prescreen_letter(data, filename=f"letter.{extension}")
 
     assert (report.json["items"]["executive_title"] or {}).get("value") == "Managing Director"
+
+
+# ... and an address the pen hid under a name read surely is taken from the reading
+# without the pen, the name read the same (reportlab photo, seed 5102 letter 38).
+@needs_tesseract
+def test_an_address_the_pen_hid_is_read_without_it() -> None:
+    spec = random_spec(5102, 38, today=date(2026, 12, 7))
+    file_seed = random.Random("file/reportlab/5102/38/photo").randint(0, 2**63)
+    data, extension = letter_files(reportlab_letters.render(spec), "photo", file_seed, "reportlab")
+
+    report = prescreen_letter(data, filename=f"letter.{extension}")
+
+    items = report.json["items"]
+    assert (items["executive_email"] or {}).get("value") == "b.adeyemi@northwind.example"
+    assert (items["executive_name"] or {}).get("value") == "Beatriz Adeyemi"

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import random
 import string
+from datetime import date
 
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from keyholder.letters.document import Box
+from benchmarks.corpora.build import letter_files
+from benchmarks.corpora.fpdf_letters import render
+from benchmarks.corpora.spec import random_spec
+from keyholder.letters import prescreen_letter
+from keyholder.letters.document import Box, Line, Word
 from keyholder.letters.found import LetterFields
 from keyholder.letters.printed_words import PRINTED_WORD, mask_printed_words
+from tests.letters.conftest import needs_tesseract
 from tests.letters.test_fields import page_of
 
 
@@ -43,4 +50,34 @@ def test_a_piece_of_the_closing_is_not_typed_text(word: str, typed: list[str]) -
     band = Box(1, 50, 130, 600, 45)  # round the second line
     ink = np.ones((band.height, band.width), np.uint8)
 
-    assert mask_printed_words(page, band, [ink], LetterFields(), every_word=False) == typed
+    found = mask_printed_words(page, band, [ink], LetterFields(), every_word=False, line_height=24)
+
+    assert found == typed
+
+
+# Initials read as a word ("J. A." as "fd" at 81%, a box four line heights tall):
+# a pen's ink, not print; blanked, they had left the band empty and a signed
+# letter was told "no ink" (fpdf seed 5401 letter 23, scanned).
+def test_a_word_taller_than_print_is_not_blanked() -> None:
+    page = page_of("Yours faithfully,", "", "", "", "Jonas Adeyemi")
+    initials = Line((Word("fd", Box(1, 300, 145, 120, 100), 81.0),))
+    page.lines.insert(1, initials)
+    band = Box(1, 50, 135, 600, 120)
+    ink = np.ones((band.height, band.width), np.uint8)
+
+    typed = mask_printed_words(page, band, [ink], LetterFields(), every_word=False, line_height=24)
+
+    assert typed == []
+    assert ink.all()
+
+
+@needs_tesseract
+@pytest.mark.parametrize("condition", ["scan", "photo"])
+def test_initials_read_as_a_word_are_never_told_no_ink(condition: str) -> None:
+    spec = random_spec(5401, 23, today=date(2026, 12, 7))
+    file_seed = random.Random(f"file/fpdf/5401/23/{condition}").randint(0, 2**63)
+    data, extension = letter_files(render(spec), condition, file_seed, "fpdf")
+
+    report = prescreen_letter(data, filename=f"letter.{extension}")
+
+    assert report.json["signature"]["level"] != "no handwriting"

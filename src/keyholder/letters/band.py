@@ -83,5 +83,5 @@ def surroundings(
     around = Box(band.page, band.x, top, page.width - band.x, bottom - top)
     dark = darkness(page.image[around.y : around.bottom, around.x : around.right])
     ink = ink_mask(dark)
-    mask_printed_words(page, around, [ink], fields, every_word=every_word)
+    mask_printed_words(page, around, [ink], fields, every_word=every_word, line_height=line_height)
     return Surroundings(join_broken(ink, dark, line_height), band.y - top)

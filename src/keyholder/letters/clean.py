@@ -40,6 +40,12 @@ SHEET_CORNER_TOLERANCE = 30.0
 DESKEW_RANGE_DEGREES = 8.0
 # Lighting evened out, paper is ~255 and ink well below; above this is paper (noise).
 PAPER_LEVEL = 200
+# Darker than this is ink, for finding rules (a table's sides) to take out before OCR.
+INK_LEVEL = 160
+# An upright line this long (pixels, on a page TARGET_WIDTH wide: 1.9 cm) is a rule:
+# a 60-point heading's "l" is about 115 pixels tall.
+VERTICAL_RULE = 150
+RULE_WIDTH = 6
 DESKEW_STEP_DEGREES = 0.25
 # Ink this many pixels thick (a page 1000 pixels high) is a printed block, no text.
 SOLID_BLOCK = 9
@@ -64,7 +70,34 @@ class CleanedPage:
         binarisation would be as fast but loses dots and thin strokes of blurred
         photos ("a.b@c" read as "a b@c"), so the ink keeps its grey levels."""
         smooth = cv2.GaussianBlur(self.grey, (0, 0), 0.8)
-        return np.where(smooth > PAPER_LEVEL, 255, self.grey).astype(np.uint8)
+        ready = np.where(smooth > PAPER_LEVEL, 255, self.grey).astype(np.uint8)
+        return _without_vertical_rules(ready)
+
+
+def _without_vertical_rules(grey: Image) -> Image:
+    """``grey`` with its long upright lines made paper: a table's or a box's side.
+    Tesseract ends a line of text where one crosses it, and what runs on past it is
+    lost ("...@tailspintoys.examp|le" read to "examp": an address longer than its
+    table's column, issue 14, Pillow letters). Letters' stems, even a heading's, are
+    far shorter than VERTICAL_RULE."""
+    ink = (grey < INK_LEVEL).astype(np.uint8)
+    rules = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((VERTICAL_RULE, 1), np.uint8))
+    if not rules.any():
+        return grey
+    # Only lines crossing the page: a dark block (a photo's desk, a letterhead's
+    # sidebar) and the sheet's own edge stay as they were.
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(rules, connectivity=8)
+    margin = EDGE_MARGIN * grey.shape[1]
+    thin = [
+        i
+        for i in range(1, count)
+        if stats[i][cv2.CC_STAT_WIDTH] <= RULE_WIDTH
+        and margin <= stats[i][cv2.CC_STAT_LEFT] <= grey.shape[1] - margin
+    ]
+    rules = np.isin(labels, thin).astype(np.uint8)
+    # The rule's grey edges go with it.
+    rules = cv2.dilate(rules, np.ones((1, 3), np.uint8))
+    return np.where(rules > 0, 255, grey).astype(np.uint8)
 
 
 def two_tone(image: Image) -> bool:

@@ -145,6 +145,13 @@ _PROSE_DISPLAY_ACROSS = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 _SALUTATION = re.compile(r"^[ \t]*(?:dear|to whom)\b.*$", re.IGNORECASE | re.MULTILINE)
+# No label read at all (a form's label column with its dot leaders skipped by OCR,
+# Pillow letters): a display name in quotes with the account's slug after it in
+# brackets, the slug's first word the name's ("“Tailspin Toys (UK) Ltd”
+# (tailspin-toys)"), names nothing but an account.
+_QUOTED_WITH_SLUG = re.compile(
+    rf"{_QUOTED}[ \t]*\((?P<bracketed>[a-z0-9]+)(?:-[a-z0-9]+)*\)", re.MULTILINE
+)
 ACCOUNT_LABELS = (
     re.compile(rf"{_LABEL}{_LEADER}{_QUOTED}", re.IGNORECASE | re.MULTILINE),
     re.compile(rf"{_LABEL}{_ANY_LEADER}{_QUOTED}", re.IGNORECASE | re.MULTILINE),
@@ -184,6 +191,7 @@ ACCOUNT_LABELS = (
     re.compile(
         rf"^[ \t|]*account[ \t|]*\n[ \t|]*(?-i:{_SLUG_VALUE})[ \t|]*$", re.IGNORECASE | re.MULTILINE
     ),
+    _QUOTED_WITH_SLUG,
 )
 _NOT_ACCOUNT_NAMES = {
     "of", "is", "to", "the", "and", "for", "holder", "name", "number", "has", "was", "with",
@@ -316,6 +324,8 @@ def _account_name(index: TextIndex, body_end: int) -> Found | None:
         start = salutation.end() if salutation and prose else 0
         for match in _overlapping(pattern, index.text, body_end, start=start):
             group = next(g for g in ("quoted", "slug", "display") if match.groupdict().get(g))
+            if pattern is _QUOTED_WITH_SLUG and not _named_by_slug(match):
+                continue
             value = _account_value(match.group(group), slug=group == "slug")
             # A label with nothing after it on its line ("... as follows: account")
             # must not take the next line's label for a display name.
@@ -336,6 +346,12 @@ def _account_name(index: TextIndex, body_end: int) -> Found | None:
             ):
                 return index.found(value, match, group)
     return None
+
+
+def _named_by_slug(match: re.Match[str]) -> bool:
+    """The bracketed slug's first word starts a word of the quoted name."""
+    first = match.group("bracketed")
+    return any(word.lower().startswith(first) for word in re.findall(r"\w+", match["quoted"]))
 
 
 def _overlapping(

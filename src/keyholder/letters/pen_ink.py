@@ -53,17 +53,14 @@ def without_pen(image: Image) -> Image:
 
 def read_name_without_pen(pages: list[Page], fields: LetterFields) -> LetterFields:
     """The fields, with the block under the closing read again without the pen's
-    coloured ink where the typed name is doubtful; the old reading where the new
-    one reads the name no more surely (and finds no title the old one lacked) or
-    loses an item of the block."""
+    coloured ink where the typed name is doubtful or the ink crosses it; the old
+    reading unless the new one reads better (``_reads_better``)."""
     anchor = fields.closing or fields.name_line
     if anchor is None:
         return fields
     doubtful = _name_doubtful(pages, fields)
-    if not doubtful and not _pen_across(pages, fields):
-        return fields
     page = pages[anchor.box.page - 1]
-    if page.text_source is not TextSource.OCR:
+    if page.text_source is not TextSource.OCR or not (doubtful or _pen_across(pages, fields)):
         return fields
     height = round(typical_height(page.lines).get(page.number, anchor.box.height))
     region = _block(page, fields, height)
@@ -82,30 +79,43 @@ def read_name_without_pen(pages: list[Page], fields: LetterFields) -> LetterFiel
     ]
     page.lines.sort(key=lambda line: (line.box.y, line.box.x))
     again = extract_fields(pages)
-    if not doubtful:
-        # A name read surely is only read on, and nothing else read worse: taking
-        # the pen off also takes bits of the print it crosses ("Managing
-        # Director" read "M ing Di" under a reportlab photo's signature).
-        if _read_further(fields, again) and not _worse(fields, again):
-            return again
-        page.lines = before
-        return fields
-    surer = _name_sureness(again.name_line, height) > _name_sureness(fields.name_line, height)
-    lost = any(
-        getattr(fields, item) is not None and getattr(again, item) is None
-        for item in ("executive_name", "executive_title", "executive_email")
-    )
-    # A title read under the name, where none was, also says the block reads better;
-    # so does the name read further where the pen had cut it short.
-    gained = (
-        fields.executive_title is None and again.executive_title is not None
-    ) or _read_further(fields, again)
-    # A name's row read more surely names no one when no name was taken from it
-    # (``signature_block.unread_name_from_below``).
-    if (surer or gained) and again.executive_name is not None and not lost:
+    if _reads_better(fields, again, doubtful=doubtful, height=height):
         return again
     page.lines = before
     return fields
+
+
+def _reads_better(
+    before: LetterFields, after: LetterFields, *, doubtful: bool, height: int
+) -> bool:
+    """A doubtful name: ``after`` reads it more surely, or finds a title ``before``
+    lacked, or reads the name on, and loses no item. A name read surely: read on,
+    or read the same with a title or an address found that the pen had hidden, and
+    nothing else read worse, since taking the pen off also takes bits of the print
+    it crosses ("Managing Director" read "M ing Di" under a reportlab photo's
+    signature)."""
+    if not doubtful:
+        same_name = (
+            before.executive_name is not None
+            and after.executive_name is not None
+            and (_letters(before.executive_name.value) == _letters(after.executive_name.value))
+        )
+        found = any(
+            getattr(before, item) is None and getattr(after, item) is not None
+            for item in ("executive_title", "executive_email")
+        )
+        return (_read_further(before, after) or (same_name and found)) and not _worse(before, after)
+    surer = _name_sureness(after.name_line, height) > _name_sureness(before.name_line, height)
+    lost = any(
+        getattr(before, item) is not None and getattr(after, item) is None
+        for item in ("executive_name", "executive_title", "executive_email")
+    )
+    gained = (
+        before.executive_title is None and after.executive_title is not None
+    ) or _read_further(before, after)
+    # A name's row read more surely names no one when no name was taken from it
+    # (``signature_block.unread_name_from_below``).
+    return (surer or gained) and after.executive_name is not None and not lost
 
 
 def _name_doubtful(pages: list[Page], fields: LetterFields) -> bool:
@@ -138,7 +148,9 @@ def _worse(before: LetterFields, after: LetterFields) -> bool:
     or "i.schaefer@" for "|.schaefer@")."""
     for item in ("executive_title", "executive_email"):
         old, new = getattr(before, item), getattr(after, item)
-        if old is not None and (new is None or not _letters(new.value).endswith(_letters(old.value))):
+        if old is None:
+            continue
+        if new is None or not _letters(new.value).endswith(_letters(old.value)):
             return True
     return False
 

@@ -11,7 +11,7 @@ from rapidfuzz import fuzz
 
 from keyholder.letters.document import Box, Page, TextSource
 from keyholder.letters.found import LetterFields
-from keyholder.letters.ocr import REREAD_CONFIG, OcrUnavailable, read_region
+from keyholder.letters.ocr import OcrUnavailable, read_region
 from keyholder.letters.signature_block import CLOSING_WORDS
 
 # Printed words as OCR reads them: lower or Title Case ("Signature:" ending a
@@ -26,24 +26,39 @@ PRINTED_WORD = re.compile(
     r"|[/|]s[/|]|[0-9][0-9.,/-]*)$"
 )
 PRINTED_CONFIDENCE = 80.0
+# No printed word in a signature band is taller than this (line heights): a word's
+# box with ascenders and descenders is about 1.25, a larger type's under 2.
+PRINT_HEIGHT = 2.5
 # Letters of a closing's word read alone that say it is the closing's (``_closing_piece``).
 CLOSING_PIECE = 4
 # A word read in the signature's ink this similar to a word of the typed name
 # (rapidfuzz ratio, 0-100; one letter wrong in five is 80) means the "signature"
 # is lettering, not a pen's strokes.
 NAME_LIKE = 80.0
-# Tesseract as one word (psm 8) reads a short script-font name that it skips as a
-# line (psm 7), and the other way round for a long one.
-SIGNATURE_READINGS = ("--oem 1 --psm 8 -c tessedit_do_invert=0", REREAD_CONFIG)
+# The signature's ink is read once more, as one word (psm 8). A second reading as a
+# line (psm 7) was dropped at stop 40: it costs a Tesseract run (about 0.1 s) on
+# every handwritten signature, and on 84 script-font names in the tests' corpus
+# letters (60 of its short names, 24 long ones such as "Alexandra Papadopoulou";
+# clean, scan and photo) it was needed once and read nothing like the name then.
+SIGNATURE_READING = "--oem 1 --psm 8 -c tessedit_do_invert=0"
 
 
 def mask_printed_words(
-    page: Page, band: Box, masks: list[np.ndarray], fields: LetterFields, *, every_word: bool
+    page: Page,
+    band: Box,
+    masks: list[np.ndarray],
+    fields: LetterFields,
+    *,
+    every_word: bool,
+    line_height: int,
 ) -> list[str]:
     """Blank the printed words in the band; return those that are not the closing or name.
     With ``every_word``, every word OCR read with confidence is printed, whatever its
     shape (under the typed name: an email address, "(UK)", "Co-Founder"), and so is
-    every item read there, however unsure the reading (an email address at 59%)."""
+    every item read there, however unsure the reading (an email address at 59%).
+    A "word" read taller than PRINT_HEIGHT line heights is a pen's, however surely
+    read: initials "J. A." read "fd" at 81%, blanked, left the band empty and the
+    signed letter was told "no ink" (issue 14, fpdf seed 5401 letter 23)."""
     skip = {
         id(line)
         for line in (fields.closing, fields.inked_closing, fields.name_line)
@@ -61,6 +76,7 @@ def mask_printed_words(
             trusted = page.text_source is TextSource.TEXT_LAYER or (
                 word.confidence >= PRINTED_CONFIDENCE
                 and (every_word or PRINTED_WORD.match(word.text))
+                and word.box.height <= PRINT_HEIGHT * line_height
             )
             if not trusted:
                 continue
@@ -105,16 +121,15 @@ def reads_as_the_name(
         ink_box.width + 4 * pad, ink_box.height + 2 * pad,
     )  # fmt: skip
     grey = np.asarray(cv2.cvtColor(page.image, cv2.COLOR_RGB2GRAY), dtype=np.uint8)
-    readings = [[w.text for line in page.lines for w in line.words if overlaps(w.box, ink_box)]]
-    for config in SIGNATURE_READINGS:
-        if readings[-1] and _like_the_name(readings[-1], name_words):
-            return " ".join(readings[-1])
-        try:
-            lines = read_region(grey, region, config=config, timeout=10)
-        except OcrUnavailable:
-            return None
-        readings.append([w.text for line in lines for w in line.words])
-    return " ".join(readings[-1]) if _like_the_name(readings[-1], name_words) else None
+    read = [w.text for line in page.lines for w in line.words if overlaps(w.box, ink_box)]
+    if read and _like_the_name(read, name_words):
+        return " ".join(read)
+    try:
+        lines = read_region(grey, region, config=SIGNATURE_READING, timeout=10)
+    except OcrUnavailable:
+        return None
+    read = [w.text for line in lines for w in line.words]
+    return " ".join(read) if _like_the_name(read, name_words) else None
 
 
 def _like_the_name(words: list[str], name_words: list[str]) -> bool:

@@ -296,7 +296,9 @@ def _measure_ink(
     # to be sure of still keeps the band from being called empty.
     faint = (dark >= faint_level(dark)).astype(np.uint8)
     flags: list[str] = []
-    typed = mask_printed_words(page, band, [ink, faint], fields, every_word=every_word)
+    typed = mask_printed_words(
+        page, band, [ink, faint], fields, every_word=every_word, line_height=line_height
+    )
     if typed:
         flags.append(f"typed text where the signature belongs: {' '.join(typed)!r}")
     if page.text_source is TextSource.TEXT_LAYER and any(
