@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import random
-from datetime import date
 from io import BytesIO
 
 import cv2
@@ -12,9 +10,6 @@ import pytest
 from PIL import Image as PilImage
 from PIL import ImageDraw
 
-from benchmarks.corpora.build import letter_files
-from benchmarks.corpora.fpdf_letters import render
-from benchmarks.corpora.spec import random_spec
 from keyholder.letters.clean import (
     CleanedPage,
     _is_turned_sideways,
@@ -22,7 +17,7 @@ from keyholder.letters.clean import (
     find_page_quadrilateral,
 )
 from keyholder.letters.ocr import read_words
-from tests.letters import drawing
+from tests.letters import drawing, generated
 from tests.letters.conftest import needs_tesseract
 
 PAGE_W, PAGE_H = 620, 860
@@ -81,9 +76,7 @@ def test_a_scanned_sheet_on_a_grey_bed_is_not_cut_to_a_strip() -> None:
     # fpdf 5201 letter 19, scanned: the bed's grey edges and the text's outline made
     # a three-cornered "sheet"; the page was cut to a blank strip and nothing on it
     # was read (issue 14).
-    spec = random_spec(5201, 19, today=date(2026, 12, 7))
-    file_seed = random.Random("file/fpdf/5201/19/scan").randint(0, 2**63)
-    data, _ = letter_files(render(spec), "scan", file_seed, "fpdf")
+    data, _ = generated.letter_file("fpdf", 5201, 19, "scan")
     scan = np.asarray(PilImage.open(BytesIO(data)).convert("RGB"))
 
     cleaned = clean_page(scan)

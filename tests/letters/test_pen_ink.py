@@ -8,12 +8,12 @@ from datetime import date
 import numpy as np
 import pytest
 
-from benchmarks.corpora import reportlab_letters
 from benchmarks.corpora.build import letter_files
 from benchmarks.corpora.fpdf_letters import render
 from benchmarks.corpora.spec import random_spec
 from keyholder.letters import prescreen_letter
 from keyholder.letters.pen_ink import without_pen
+from tests.letters import generated
 from tests.letters.conftest import needs_tesseract
 
 
@@ -87,11 +87,7 @@ def test_a_reading_that_names_no_one_does_not_replace_the_name() -> None:
 @needs_tesseract
 @pytest.mark.parametrize("condition", ["clean", "scan"])
 def test_a_name_cut_short_by_the_pen_is_read_in_full(condition: str) -> None:
-    spec = random_spec(5201, 22, today=date(2026, 12, 7))
-    file_seed = random.Random(f"file/fpdf/5201/22/{condition}").randint(0, 2**63)
-    data, extension = letter_files(render(spec), condition, file_seed, "fpdf")
-
-    report = prescreen_letter(data, filename=f"letter.{extension}")
+    report = generated.screen("fpdf", 5201, 22, condition)
 
     assert (report.json["items"]["executive_name"] or {}).get("value") == "Laura Whitmore-Price"
 
@@ -101,12 +97,7 @@ def test_a_name_cut_short_by_the_pen_is_read_in_full(condition: str) -> None:
 # reportlab photo, seed 5102 letter 22).
 @needs_tesseract
 def test_the_title_is_not_read_worse_for_a_name_read_again() -> None:
-    spec = random_spec(5102, 22, today=date(2026, 12, 7))
-    file_seed = random.Random("file/reportlab/5102/22/photo").randint(0, 2**63)
-    rendering = reportlab_letters.render(spec)
-    data, extension = letter_files(rendering, "photo", file_seed, "reportlab")
-
-    report = prescreen_letter(data, filename=f"letter.{extension}")
+    report = generated.screen("reportlab", 5102, 22, "photo")
 
     assert (report.json["items"]["executive_title"] or {}).get("value") == "Managing Director"
 
@@ -115,12 +106,7 @@ def test_the_title_is_not_read_worse_for_a_name_read_again() -> None:
 # without the pen, the name read the same (reportlab photo, seed 5102 letter 38).
 @needs_tesseract
 def test_an_address_the_pen_hid_is_read_without_it() -> None:
-    spec = random_spec(5102, 38, today=date(2026, 12, 7))
-    file_seed = random.Random("file/reportlab/5102/38/photo").randint(0, 2**63)
-    data, extension = letter_files(reportlab_letters.render(spec), "photo", file_seed, "reportlab")
+    items = generated.screen("reportlab", 5102, 38, "photo").json["items"]
 
-    report = prescreen_letter(data, filename=f"letter.{extension}")
-
-    items = report.json["items"]
     assert (items["executive_email"] or {}).get("value") == "b.adeyemi@northwind.example"
     assert (items["executive_name"] or {}).get("value") == "Beatriz Adeyemi"

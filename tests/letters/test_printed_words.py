@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import random
 import string
-from datetime import date
 
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from benchmarks.corpora.build import letter_files
-from benchmarks.corpora.fpdf_letters import render
-from benchmarks.corpora.spec import random_spec
-from keyholder.letters import prescreen_letter
 from keyholder.letters.document import Box, Line, Word
 from keyholder.letters.found import LetterFields
 from keyholder.letters.printed_words import PRINTED_WORD, mask_printed_words
+from tests.letters import generated
 from tests.letters.conftest import needs_tesseract
 from tests.letters.test_fields import page_of
 
@@ -74,10 +69,6 @@ def test_a_word_taller_than_print_is_not_blanked() -> None:
 @needs_tesseract
 @pytest.mark.parametrize("condition", ["scan", "photo"])
 def test_initials_read_as_a_word_are_never_told_no_ink(condition: str) -> None:
-    spec = random_spec(5401, 23, today=date(2026, 12, 7))
-    file_seed = random.Random(f"file/fpdf/5401/23/{condition}").randint(0, 2**63)
-    data, extension = letter_files(render(spec), condition, file_seed, "fpdf")
-
-    report = prescreen_letter(data, filename=f"letter.{extension}")
+    report = generated.screen("fpdf", 5401, 23, condition)
 
     assert report.json["signature"]["level"] != "no handwriting"
