@@ -4,7 +4,10 @@ A signature written over the typed name is read into it ("Yuki Adeyoti YN" for
 "Yuki Adeyemi") or makes Tesseract skip the line (issue 14, fpdf letters at stop
 30). Print is black or grey; a pen is mostly blue, violet or another colour: where
 the ink is coloured, the block under the closing is read once more from a picture
-without it, and that reading is kept when its typed name reads more surely.
+without it, and that reading is kept when it reads the block better: the name
+more surely or further, or a title or address the ink had hidden (see
+``_reads_better``). A name read surely is read again too where coloured ink crosses
+its row, since the ink can cut it short ("Laura Whitmo", stop 40).
 Black ink over black print cannot be told apart this way, and is left as read.
 """
 
