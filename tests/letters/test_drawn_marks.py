@@ -23,6 +23,7 @@ from keyholder.letters.band_marks import min_mark_area
 from keyholder.letters.drawn_marks import Drawn, strokes
 from keyholder.letters.ruled_lines import erase_rules
 from keyholder.letters.seals import Surroundings, erase_cut_seals, erase_seals
+from tests.letters import generated
 from tests.letters.conftest import needs_tesseract
 
 
@@ -267,6 +268,17 @@ def test_a_stamp_s_tilted_row_is_not_a_felt_tip_s_letters() -> None:
 
     assert outcome.clutter == "stamp"
     assert outcome.level == SignatureLevel.UNCERTAIN.value, outcome.evidence
+
+
+# A gel pen's initials "J. A.", thick, narrow and upright: the "J" 4.3 line heights
+# high and 1.0 across along its tilt was taken for a tilted row of print, and both
+# letters were erased as a logo's blocks; the clean page was "unclear" (stop 40,
+# fpdf letter 5401-0023). A row of print lies near level; these lean 49-62 degrees.
+@needs_tesseract
+def test_upright_initials_are_not_a_tilted_row_of_print() -> None:
+    report = generated.screen("fpdf", 5401, 23, "clean")
+
+    assert report.json["signature"]["level"] == SignatureLevel.INK.value
 
 
 # A felt tip's signature, its loops and flourish a line thicker than a seal's ring:

@@ -59,13 +59,21 @@ THICK_SHAPE = 0.1
 # fountain pens' filled loops 0.15-0.17, logos' blocks 0.6 and more; the floor is
 # set under those and over a seal's lettering, ring and star run together (0.125,
 # seed 762, band 98). Seals' tall pieces measure 0.14-0.45 too (seed 784): the seal
-# search takes them. Stamps' lettering is 1.2-1.7 high (quartiles).
+# search takes them. Stamps' lettering is 1.2-1.7 high (quartiles). A seal's star,
+# left where its ring was not found, measured 2.6-2.7 high, 0.27 along its middle,
+# filling 0.69 of its outline (band harness, seed 925), as felt initials 2.8 high did
+# (fpdf letter 5101-0022): at 2.5, both were a pen's.
 PEN_TALL = 3.0
 PEN_HALF_WIDTH = (0.14, 0.45)
 # ... and PEN_ACROSS high along its own tilt: a stamp's tilted row of capitals, run
 # together with bits of its frame, was 3.0 high but 1.57 along its tilt (seed 795,
 # band 127); fpdf's felt letters measured 1.85-4.0 (seed 787).
 PEN_ACROSS = 1.75
+# ... a test for a row of print, which lies within TILTED_ROW degrees of level: the
+# corpora's stamps are set down at up to 12 degrees; fpdf's gel initials "J. A."
+# stood at 49-62 degrees, 3.0-4.3 high and 1.0-1.25 along their tilt (letter
+# 5401-0023), and were erased as a logo's blocks.
+TILTED_ROW = 35.0
 # ... unless its outline, holes filled and thin lines joined to it (THIN_JOIN line
 # heights wide) opened away, fills CONVEX_OUTLINE of its convex hull: a logo. An
 # fpdf logo's diamond with its initials cut out measured 0.975-1.0 (letter 5201-0009,
@@ -288,18 +296,28 @@ def _tall_pen_line(mask: np.ndarray, line_height: int) -> bool:
     """Taller than any printed lettering in a band and drawn with a felt tip's line: its
     letters, their loops run full, fill their box as a logo's block does, but along
     their middle they are a pen's width (issue 14: fpdf felt initials, stop 35). Thin
-    lines packed solid are print's or a seal's."""
+    lines packed solid are print's or a seal's. A row of print is tall only by its
+    tilt, and lies near level: a pen's upright letter, however narrow, is no row."""
     if mask.shape[0] < PEN_TALL * line_height:
         return False
     ys, xs = np.nonzero(mask)
-    (_, _), (side_a, side_b), _ = cv2.minAreaRect(np.column_stack([xs, ys]).astype(np.float32))
-    if min(side_a, side_b) < PEN_ACROSS * line_height:
+    rectangle = cv2.minAreaRect(np.column_stack([xs, ys]).astype(np.float32))
+    if min(rectangle[1]) < PEN_ACROSS * line_height and _tilt(rectangle) <= TILTED_ROW:
         return False  # a row of print, tall only by its tilt
     if _outline_fill(mask, line_height) >= CONVEX_OUTLINE:
         return False  # a logo's block with its letters cut out of it
     middle = middle_width(mask.astype(np.uint8))
     least, most = PEN_HALF_WIDTH
     return bool(least * line_height <= np.median(middle[middle > 0]) <= most * line_height)
+
+
+def _tilt(rectangle: cv2.typing.RotatedRect) -> float:
+    """Degrees from level of the rectangle's long side (whatever OpenCV's angle
+    convention)."""
+    corners = cv2.boxPoints(rectangle)
+    sides = [corners[1] - corners[0], corners[2] - corners[1]]
+    dx, dy = max(sides, key=lambda side: float(np.hypot(*side)))
+    return float(np.degrees(np.arctan2(abs(dy), abs(dx))))
 
 
 def _outline_fill(mask: np.ndarray, line_height: int) -> float:

@@ -148,7 +148,8 @@ def _into_the_lines(
     """A signature written into the closing or the typed name, that the band shows
     only the foot or the head of: the band measured again with that line's row
     taken in (its printed words blanked), kept only if that finds a pen-sized
-    stroke and no seal or stamp (issue 14: signatures over the closing on photos).
+    stroke and no seal or stamp (issue 14: signatures over the closing on photos),
+    or, with no drawn mark erased there or in the band, any signature-like ink.
     Not where the band held a seal, nor a stamp's frame beside strokes too printed
     to be a pen's (its lettering, what is left of its sides): taken in with the line,
     the rest of the frame, joined to the line's letters, was scored as a pen's stroke
@@ -174,6 +175,11 @@ def _into_the_lines(
     # Taking in the line can take in the rest of a seal or stamp the band cut; what
     # is left beside a blanked seal is the seal's as often as a pen's.
     if again.level is SignatureLevel.INK and again.drawn is not Drawn.BLANKED and again.pen_sized:
+        return again
+    # Small initials written over the closing are smaller than a pen-sized stroke;
+    # with no drawn mark in the band or the rows taken in, there is no stamp or seal
+    # they could be the rest of (Pillow 5402 letter 34: 5.1 x 3.1 line heights).
+    if again.level is SignatureLevel.INK and finding.drawn is None and again.drawn is None:
         return again
     return finding
 
