@@ -93,7 +93,9 @@ def item_correct(item: str, read: str | None, row: dict[str, Any]) -> bool:
     if item == "reason":
         return fuzz.partial_ratio(read.lower(), truth.lower()) >= 90
     if item in {"executive_name", "executive_title"}:
-        return fuzz.token_sort_ratio(read, truth) >= 90
+        # Case folded: "Chief Operating officer" (a monospace capital O read small)
+        # is the title; unfolded, the words sort apart and score 65.
+        return fuzz.token_sort_ratio(read.lower(), truth.lower()) >= 90
     return str(read).strip().lower() == str(truth).strip().lower()
 
 

@@ -94,6 +94,13 @@ def test_account_name_counts_as_read_only_when_a_whole_name_is_read() -> None:
     assert not item_correct("account_name", None, row)
 
 
+def test_a_title_read_in_another_case_counts_as_read() -> None:
+    row = _row()
+    row["truth"]["executive_title"] = "Chief Operating Officer"
+    assert item_correct("executive_title", "Chief Operating officer", row)
+    assert not item_correct("executive_title", "Chief Officer", row)
+
+
 def test_a_known_miss_is_counted_as_a_miss() -> None:
     row = _row()
     truth_email = row["truth"]["email_to_add"]

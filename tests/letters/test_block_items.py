@@ -10,10 +10,11 @@ import pytest
 from PIL import Image as PilImage
 from PIL import ImageDraw
 
-from keyholder.letters import prescreen
+from keyholder.letters import name_row
 from keyholder.letters.document import Box, Line, Page, TextSource, Word
 from keyholder.letters.fields import TextIndex, _account_name, extract_fields
-from keyholder.letters.prescreen import _tidy_name, read_name_above_title, read_skipped_ink
+from keyholder.letters.name_row import read_name_above_title, tidy_name
+from keyholder.letters.prescreen import read_skipped_ink
 from keyholder.letters.signature_block import first_column
 from tests.letters import drawing
 from tests.letters.conftest import needs_tesseract
@@ -44,6 +45,40 @@ def test_a_stamp_s_words_beside_the_name_and_title_are_another_column() -> None:
     assert fields.executive_title is not None
     assert fields.executive_title.value == "Chief Technology Officer"
     assert fields.name_line is name  # the line as read still bounds the signature band
+
+
+def _name_and_title(page: Page) -> tuple[str | None, str | None]:
+    fields = extract_fields([page])
+    name, title = fields.executive_name, fields.executive_title
+    return (name.value if name else None, title.value if title else None)
+
+
+# Pillow 5402 letter 19, photo: the title read "Chief Operating Oficer" (an "fi"
+# lost) was taken for the name, and the company's line under it for the title.
+def test_a_title_misspelt_by_ocr_is_still_a_title() -> None:
+    y = 100 + 40 * 8
+    page = _with_block(
+        _line(y + 80, ("Charlotte", 100), ("Whitmore-Price", 200)),
+        _line(y + 120, ("Chief", 100), ("Operating", 160), ("Oficer", 270)),
+        _line(y + 160, ("Northwind", 100), ("Traders", 200), ("-", 280), ("Enterprise", 300)),
+        _line(y + 200, ("c.whitmoreprice@northwind.example", 100)),
+    )
+
+    assert _name_and_title(page) == ("Charlotte Whitmore-Price", "Chief Operating Oficer")
+
+
+# Pillow and reportlab 5102 letter 7: a line over the name signing for an office.
+def test_an_office_named_over_the_name_is_no_title() -> None:
+    y = 100 + 40 * 8
+    page = _with_block(
+        _line(y + 40, ("p.p.", 100), ("Office", 150), ("of", 220), ("the", 250),
+              ("Chief", 290), ("Executive", 350)),
+        _line(y + 80, ("Laura", 100), ("A.", 160), ("Chen", 190)),
+        _line(y + 120, ("President", 100)),
+        _line(y + 160, ("laura@contoso.example", 100)),
+    )  # fmt: skip
+
+    assert _name_and_title(page) == ("Laura A. Chen", "President")
 
 
 def test_the_title_under_a_name_the_signature_crossed_is_still_read() -> None:
@@ -79,12 +114,7 @@ def test_a_stamp_s_line_between_the_name_and_the_title_is_not_the_title() -> Non
         _line(y + 160, ("cmensah@contoso.example", 100)),
     )
 
-    fields = extract_fields([page])
-
-    assert fields.executive_name is not None
-    assert fields.executive_name.value == "Charlotte Mensah"
-    assert fields.executive_title is not None
-    assert fields.executive_title.value == "Chief Technology Officer"
+    assert _name_and_title(page) == ("Charlotte Mensah", "Chief Technology Officer")
 
 
 def test_a_second_reading_of_the_name_s_row_is_not_the_title() -> None:
@@ -156,6 +186,11 @@ def _account(*lines: str) -> str | None:
             "Contoso Europe B.V.",
         ),
         (["Account name ...........5.e2+---: northwind-traders"], "northwind-traders"),
+        # ... and before a display name written bare (pillow 5402 letter 20, scan)
+        (
+            ["Account name ...............+...: Adventure Works Cycles - EMEA"],
+            "Adventure Works Cycles - EMEA",
+        ),
         (
             ['ACCOUNT wo cece eee ee eeeeees "Contoso Europe B.V." (contoso-eu)'],
             "Contoso Europe B.V.",
@@ -212,15 +247,15 @@ def test_with_no_closing_the_title_is_looked_for_after_the_body_only(
     ])  # fmt: skip
     # Whatever row is read again reads as a name.
     name = _line(0, ("Dana", 100), ("Whitfield", 150))
-    monkeypatch.setattr(prescreen, "read_crops", lambda crops, **_: [[name] for _ in crops])
+    monkeypatch.setattr(name_row, "read_crops", lambda crops, **_: [[name] for _ in crops])
 
     # The body's "administrator" (a title word, its address a column apart) is no title.
     assert not read_name_above_title(page, None)
 
 
 def test_a_name_row_tidied_of_a_stroke_s_marks() -> None:
-    joined = _tidy_name(_line(0, ("Kwame-Lindholm", 100)))
-    marked = _tidy_name(_line(0, ("\u201cLena", 100), ("Sato~", 160)))
+    joined = tidy_name(_line(0, ("Kwame-Lindholm", 100)))
+    marked = tidy_name(_line(0, ("\u201cLena", 100), ("Sato~", 160)))
 
     assert joined is not None
     assert joined.text == "Kwame Lindholm"

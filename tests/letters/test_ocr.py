@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 
 from keyholder.letters.document import Box, Line, Word
-from keyholder.letters.ocr import OcrUnavailable, best_reading, join_split_lines, read_words
+from keyholder.letters.ocr import (
+    OcrUnavailable,
+    best_reading,
+    join_form_rows,
+    join_split_lines,
+    read_words,
+)
 from tests.letters import corpus
 from tests.letters.conftest import needs_tesseract
 
@@ -42,6 +48,33 @@ class TestJoinSplitLines:
         first = line(("Kind", 100, 95.0))
 
         assert join_split_lines([first, second]) == [first, second]
+
+
+class TestJoinFormRows:
+    # Pillow 5402 letter 19, photo: the value, read two pixels higher, came first.
+    def test_a_label_with_its_leader_takes_the_value_on_its_row(self) -> None:
+        value = line(
+            ("..:", 617, 0.0), ("\u201cNorthwind", 650, 96.0), ("Traders\u201d", 760, 93.0), y=98
+        )
+        label = line(("Company", 167, 96.0), ("account", 240, 93.0), ("...", 320, 92.0))
+        under = line(("Contract", 167, 92.0), ("#", 250, 81.0), y=136)
+
+        joined, rest = join_form_rows([value, label, under])
+
+        assert joined.text == "Company account ... ..: \u201cNorthwind Traders\u201d"
+        assert rest == under
+
+    @pytest.mark.parametrize(
+        "first",
+        [
+            line(("We", 100, 95.0), ("agree", 130, 95.0), ("with", 190, 95.0)),  # no leader
+            line(("...", 100, 60.0)),  # a leader alone, no label
+        ],
+    )
+    def test_other_lines_on_a_row_stay_apart(self, first: Line) -> None:
+        second = line(("2026-12-05", 800, 95.0))
+
+        assert join_form_rows([first, second]) == [first, second]
 
 
 class TestBestReading:

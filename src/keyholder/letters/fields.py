@@ -171,6 +171,8 @@ ACCOUNT_LABELS = (
     ),
     re.compile(rf"{_LABEL}{_DOT_LEADER}(?-i:{_CAPITALISED_SLUG})", re.IGNORECASE | re.MULTILINE),
     re.compile(rf"{_LABEL}{_LEADER}(?-i:{_DISPLAY})", re.IGNORECASE | re.MULTILINE),
+    # ... and after a dot leader read as anything ("...........+..++...: Litware Labs").
+    re.compile(rf"{_LABEL}{_DOT_LEADER}(?-i:{_DISPLAY})", re.IGNORECASE | re.MULTILINE),
     re.compile(rf"\baccount\s+{_QUOTED}", re.IGNORECASE | re.MULTILINE),
     re.compile(
         rf"\baccount\s+[\"'\u201c\u2018]?(?-i:{_SLUG_VALUE})(?=[\"'\u201d\u2019]?\s*[(),.;])",

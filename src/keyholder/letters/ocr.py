@@ -45,6 +45,10 @@ REREAD_BELOW = 85.0
 REREADS = ((2.0, True), (2.0, False), (3.0, True))
 MAX_REREADS = 8
 _WORTH_REREADING = re.compile(r"@|\d")
+# A line of a label ("Email address to add", at most FORM_LABEL_WORDS words with
+# its leader) ending in this word (a form's dot leader, or its colon) wants its value.
+_LEADER_END = re.compile(r"[.:|\u2026]+")
+FORM_LABEL_WORDS = 5
 # Two lines on one row closer than this (in line heights) are one line that
 # Tesseract's layout analysis split; closer than SPLIT_WORD_GAP, one word.
 SPLIT_LINE_GAP = 0.6
@@ -139,7 +143,11 @@ def lines_by_image(data: dict[str, list[Any]], placements: list[Placement]) -> l
     result = []
     for lines in grouped:
         ordered = [Line(tuple(words)) for words in lines.values()]
-        result.append(join_split_lines(sorted(ordered, key=lambda line: (line.box.y, line.box.x))))
+        result.append(
+            join_form_rows(
+                join_split_lines(sorted(ordered, key=lambda line: (line.box.y, line.box.x)))
+            )
+        )
     return result
 
 
@@ -185,6 +193,37 @@ def join_split_lines(lines: list[Line]) -> list[Line]:
             )  # fmt: skip
         joined[-1] = Line((*words, first, *rest))
     return joined
+
+
+def join_form_rows(lines: list[Line]) -> list[Line]:
+    """A form's row that Tesseract read as two lines far apart, the label with its
+    dot leader ("Company account ...") and the value right of it on the same row
+    (read a pixel or two higher, it can come first), is one line."""
+    rows = list(lines)
+    for label in lines:
+        words = label.words
+        if (
+            label not in rows
+            or not 2 <= len(words) <= FORM_LABEL_WORDS
+            or not _LEADER_END.fullmatch(words[-1].text)
+            or not any(c.isalpha() for c in label.text)
+        ):
+            continue
+        a = label.box
+        beside = [
+            line
+            for line in rows
+            if line is not label
+            and line.box.page == a.page
+            and line.box.x >= a.right - 2
+            and min(a.bottom, line.box.bottom) - max(a.y, line.box.y)
+            >= 0.5 * min(a.height, line.box.height)
+        ]
+        if beside:
+            value = min(beside, key=lambda line: line.box.x)
+            rows.remove(value)
+            rows[rows.index(label)] = Line((*label.words, *value.words))
+    return sorted(rows, key=lambda line: (line.box.y, line.box.x))
 
 
 def reread_doubtful_lines(

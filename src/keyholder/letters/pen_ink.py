@@ -18,6 +18,7 @@ import numpy as np
 from keyholder.letters.clean import ocr_ready
 from keyholder.letters.document import Box, Image, Line, Page, TextSource
 from keyholder.letters.fields import LetterFields, extract_fields
+from keyholder.letters.name_row import NAME_SURE, name_doubtful, name_sureness
 from keyholder.letters.ocr import BAND_CONFIG, read_region
 from keyholder.letters.signature_block import typical_height
 
@@ -28,10 +29,6 @@ PEN_CHROMA = 40
 # At least this many coloured pixels (in line heights squared) in the block, or
 # there is no coloured pen to take off.
 PEN_INK_AREA = 0.5
-# The typed name is doubtful: read taller than this many line heights (ink read
-# into it), or with a word read at under NAME_SURE confidence.
-TALL_NAME = 1.6
-NAME_SURE = 60.0
 # The block read again: from the closing (or this many line heights above the name)
 # down to this many line heights under the name.
 ABOVE_NAME, UNDER_NAME = 3, 5
@@ -108,7 +105,7 @@ def _reads_better(
             for item in ("executive_title", "executive_email")
         )
         return (_read_further(before, after) or (same_name and found)) and not _worse(before, after)
-    surer = _name_sureness(after.name_line, height) > _name_sureness(before.name_line, height)
+    surer = name_sureness(after.name_line, height) > name_sureness(before.name_line, height)
     lost = any(
         getattr(before, item) is not None and getattr(after, item) is None
         for item in ("executive_name", "executive_title", "executive_email")
@@ -127,9 +124,7 @@ def _name_doubtful(pages: list[Page], fields: LetterFields) -> bool:
     # and a name that the pen's ink hid (issue 14, fpdf letters at stop 38).
     if fields.executive_name is None or line is None or fields.executive_title is None:
         return True
-    page = pages[line.box.page - 1]
-    height = typical_height(page.lines).get(page.number, float(line.box.height))
-    return line.box.height > TALL_NAME * height or any(w.confidence < NAME_SURE for w in line.words)
+    return name_doubtful(pages[line.box.page - 1], line)
 
 
 def _pen_across(pages: list[Page], fields: LetterFields) -> bool:
@@ -174,16 +169,6 @@ def _read_further(before: LetterFields, after: LetterFields) -> bool:
 
 def _letters(text: str) -> str:
     return "".join(c for c in text.lower() if c.isalpha())
-
-
-def _name_sureness(line: Line | None, height: int) -> float:
-    """How surely the typed name was read: its least sure word; a line taller than
-    print (ink read into it) less than any other."""
-    if line is None or not line.words:
-        return -2.0
-    if line.box.height > TALL_NAME * height:
-        return -1.0
-    return min(w.confidence for w in line.words)
 
 
 def _block(page: Page, fields: LetterFields, height: int) -> Box:

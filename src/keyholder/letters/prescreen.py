@@ -18,10 +18,16 @@ from keyholder.letters.checks import (
     run_checks,
     unreadable_checks,
 )
-from keyholder.letters.clean import TURNED_SIDEWAYS, clean_page, ocr_ready, row_runs
-from keyholder.letters.document import Box, Image, Line, Page, TextSource, Word
+from keyholder.letters.clean import TURNED_SIDEWAYS, clean_page, row_runs
+from keyholder.letters.document import Box, Line, Page, TextSource
 from keyholder.letters.fields import LetterFields, extract_fields
 from keyholder.letters.load import Limits, load_pages, sniff
+from keyholder.letters.name_row import (
+    Ready,
+    read_name_above_title,
+    ready_for_ocr,
+    reread_tall_name,
+)
 from keyholder.letters.ocr import (
     BAND_CONFIG,
     DOUBTFUL_CONFIDENCE,
@@ -29,8 +35,6 @@ from keyholder.letters.ocr import (
     OcrFailed,
     OcrUnavailable,
     best_quarter_turns,
-    crop_region,
-    read_crops,
     read_region,
     read_regions,
     read_words,
@@ -41,13 +45,6 @@ from keyholder.letters.pen_ink import read_name_without_pen
 from keyholder.letters.reconcile import reconcile_emails
 from keyholder.letters.report import SCHEMA, LetterReport, annotate
 from keyholder.letters.signature import find_signature
-from keyholder.letters.signature_block import (
-    BLOCK_LINES,
-    first_column,
-    looks_like_name,
-    title_without_name,
-    typical_height,
-)
 from keyholder.letters.signature_finding import SignatureFinding
 
 OCR_TIMEOUT_SECONDS = 30
@@ -204,19 +201,12 @@ def read_signature_block_again(pages: list[Page], fields: LetterFields) -> Lette
         if read_name_above_title(page, fields.closing, ready=ready):
             fields = extract_fields(pages)
     # A signature in coloured ink over the typed name: read without the ink.
-    return read_name_without_pen(pages, fields)
-
-
-# Pages made ready for OCR (``ocr_ready``), by page number, within one pre-screen.
-Ready = dict[int, Image]
-
-
-def _ocr_ready(page: Page, ready: Ready | None) -> Image:
-    if ready is None:
-        return ocr_ready(page.image)
-    if page.number not in ready:
-        ready[page.number] = ocr_ready(page.image)
-    return ready[page.number]
+    fields = read_name_without_pen(pages, fields)
+    # A name read as a line taller than print (the signature read into it): its
+    # row read alone.
+    if reread_tall_name(pages, fields, ready=ready):
+        fields = extract_fields(pages)
+    return fields
 
 
 def _line_above(pages: list[Page], line: Line | None) -> Line | None:
@@ -235,7 +225,7 @@ def read_under_closing(page: Page, closing: Line, *, ready: Ready | None = None)
         return False
     height = closing.box.height
     region = Box(page.number, 0, closing.box.bottom + 1, page.width, 14 * height)
-    grey = _ocr_ready(page, ready)
+    grey = ready_for_ocr(page, ready)
     lines = read_region(grey, region, config=BAND_CONFIG, timeout=OCR_TIMEOUT_SECONDS)
     if not lines:
         return False
@@ -255,7 +245,7 @@ def read_skipped_ink(page: Page, *, ready: Ready | None = None, above: int | Non
     """
     if page.text_source is not TextSource.OCR or not page.lines:
         return False
-    grey = _ocr_ready(page, ready)
+    grey = ready_for_ocr(page, ready)
     line_height = int(np.median([line.box.height for line in page.lines]))
     left = max(0, min(line.box.x for line in page.lines) - line_height)
     right = min(page.width, max(line.box.right for line in page.lines) + line_height)
@@ -290,86 +280,6 @@ def read_skipped_ink(page: Page, *, ready: Ready | None = None, above: int | Non
 
 # The items of the letter's body (above the closing).
 BODY_ITEMS = ("account_name", "contract_number", "email_to_add", "reason", "date")
-# The typed name's row above a title, read alone and enlarged two ways (one run).
-NAME_READINGS = ((2.0, False), (3.0, True))
-
-
-def read_name_above_title(page: Page, closing: Line | None, *, ready: Ready | None = None) -> bool:
-    """Read the row one line's pitch above the first title (or address) under
-    ``closing`` (or, with none, among the page's last lines) that has no name
-    above it; True when it reads as a name (it replaces the lines read across
-    that row)."""
-    if page.text_source is not TextSource.OCR:
-        return False
-    if closing is not None:
-        below = [line for line in page.lines if line.box.y > closing.box.bottom - 2]
-    else:
-        # The lines after the body's last sentence (a line ending in a full stop
-        # or holding six words or more).
-        sentences = [
-            n
-            for n, line in enumerate(page.lines)
-            if line.text.rstrip().endswith((".", ":")) or len(line.words) >= 6
-        ]
-        below = page.lines[sentences[-1] + 1 if sentences else 0 :][:BLOCK_LINES]
-    height = typical_height(page.lines)
-    at = title_without_name(below, height)
-    if at is None:
-        return False
-    title = first_column(below[at], height).box
-    after = [line.box.y for line in below[at + 1 :] if line.box.y > title.bottom]
-    pitch = min(after[0] - title.y, 2 * title.height) if after else title.height * 3 // 2
-    pitch = max(pitch, title.height)
-    top = max(closing.box.bottom + 1 if closing else 0, title.y - pitch - pitch // 4)
-    region = Box(page.number, title.x - pitch, top, page.width // 2 + pitch, title.y - 1 - top)
-    if region.height < title.height // 2:
-        return False
-    grey = _ocr_ready(page, ready)
-    crops = [
-        crop_region(grey, region, scale=scale, one_line=one_line)
-        for scale, one_line in NAME_READINGS
-    ]
-    for lines in read_crops(crops, config=REREAD_CONFIG, timeout=OCR_TIMEOUT_SECONDS):
-        words = tuple(word for line in lines for word in line.words)
-        if not words:
-            continue
-        name = _tidy_name(first_column(Line(words), height))
-        if name is not None and looks_like_name(name.text):
-            page.lines = sorted(
-                [
-                    line
-                    for line in page.lines
-                    if not region.y <= line.box.y + line.box.height // 2 < title.y
-                ]
-                + [name],
-                key=lambda line: (line.box.y, line.box.x),
-            )
-            return True
-    return False
-
-
-_EDGE_MARKS = re.compile(r"^[^\w]+|[^\w.]+$")
-
-
-def _tidy_name(line: Line) -> Line | None:
-    """A name row read alone, without the marks a signature's stroke leaves at
-    its words' ends ("“tena", "Sato~"), and a hyphen it drew between the two
-    words of a name read as one ("Kwame-Lindholm"): a name has two words or more."""
-    words = [
-        Word(_EDGE_MARKS.sub("", w.text), w.box, w.confidence)
-        for w in line.words
-        if _EDGE_MARKS.sub("", w.text)
-    ]
-    if len(words) == 1 and re.fullmatch(r"[A-Z][a-z]+-[A-Z][a-z]+", words[0].text):
-        first, last = words[0].text.split("-")
-        box = words[0].box
-        cut = box.width * len(first) // len(words[0].text)
-        words = [
-            Word(first, Box(box.page, box.x, box.y, cut, box.height), words[0].confidence),
-            Word(last, Box(box.page, box.x + cut, box.y, box.width - cut, box.height),
-                 words[0].confidence),
-        ]  # fmt: skip
-    return Line(tuple(words)) if words else None
 
 
 def read_tall_lines(page: Page, *, below: Line, ready: Ready | None = None) -> bool:
@@ -378,7 +288,7 @@ def read_tall_lines(page: Page, *, below: Line, ready: Ready | None = None) -> b
     if page.text_source is not TextSource.OCR or not page.lines:
         return False
     line_height = int(np.median([line.box.height for line in page.lines]))
-    grey = _ocr_ready(page, ready)
+    grey = ready_for_ocr(page, ready)
     replaced = False
     lines: list[Line] = []
     for line in page.lines:

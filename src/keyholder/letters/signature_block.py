@@ -48,8 +48,9 @@ NAME_PARTICLES = frozenset(
      "la", "ten", "ter", "bin", "ibn", "al", "el", "y"}
 )  # fmt: skip
 _NAME_WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|['\u2019.-])*")
+# "Oficer", "Offcer": an "fi" ligature's letters lost in a photo.
 TITLE_WORDS = re.compile(
-    r"\b(officer|director|manager|president|owner|founder|chair\w*|ceo|cfo|coo|cto|cio|"
+    r"\b(of{1,2}i?cer|director|manager|president|owner|founder|chair\w*|ceo|cfo|coo|cto|cio|"
     r"ciso|partner|head|vp|counsel|administrator|secretary|treasurer)\b",
     re.IGNORECASE,
 )
