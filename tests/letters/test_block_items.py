@@ -11,11 +11,13 @@ from PIL import Image as PilImage
 from PIL import ImageDraw
 
 from keyholder.letters import name_row
+from keyholder.letters.account_name import find_account_name
 from keyholder.letters.document import Box, Line, Page, TextSource, Word
-from keyholder.letters.fields import TextIndex, _account_name, extract_fields
+from keyholder.letters.fields import extract_fields
 from keyholder.letters.name_row import read_name_above_title, tidy_name
 from keyholder.letters.prescreen import read_skipped_ink
 from keyholder.letters.signature_block import first_column
+from keyholder.letters.text_index import TextIndex
 from tests.letters import drawing
 from tests.letters.conftest import needs_tesseract
 from tests.letters.test_fields import LABELLED, page_of
@@ -173,7 +175,7 @@ def test_a_space_after_a_dot_in_the_middle_of_a_line_ends_a_sentence() -> None:
 
 def _account(*lines: str) -> str | None:
     index = TextIndex(page_of(*lines).lines)
-    found = _account_name(index, len(index.text))
+    found = find_account_name(index, len(index.text))
     return found.value if found else None
 
 

@@ -97,6 +97,21 @@ class TestOcrTolerance:
         assert fields.contract_number is not None
         assert fields.contract_number.value == expected
 
+    def test_a_table_s_border_far_right_of_the_number_is_not_a_digit(self) -> None:
+        # Pillow 5602 letter 13: "| Contract # ENT-2025-356364 |", the right border
+        # 25 line heights away read as the bar a "1" can be read as.
+        page = page_of(*LABELLED)
+        row = next(i for i, line in enumerate(page.lines) if line.text.startswith("Contract"))
+        words = page.lines[row].words
+        far = words[-1].box
+        bar = Word("|", Box(far.page, far.right + 600, far.y, 2, 70), 95.0)
+        page.lines[row] = Line((*words, bar))
+
+        fields = extract_fields([page])
+
+        assert fields.contract_number is not None
+        assert fields.contract_number.value == "ENT-2024-001234"
+
     @pytest.mark.parametrize(
         ("read", "expected"),
         [
@@ -554,6 +569,21 @@ class TestAccountNameAsPeopleWriteIt:
             ('"Company account - | proseware-gmbh -', "proseware-gmbh"),
             ('"Account _ wide-world-importers', "wide-world-importers"),
             ("| Account i contoso-eu", "contoso-eu"),
+            # pillow 5502 letter 37 (stop 43): the leader's last dots read as a word
+            ("ACCOUNT .... ees: Wide-world-importers", "wide-world-importers"),
+            # pillow 5602 letters 10 and 32: a table's wide gap read as "_—_"
+            ("Enterprise account _\u2014_fabrikam", "fabrikam"),
+            ("Enterprise account \u2014_northwind-traders", "northwind-traders"),
+            ("Account name: Wide World Importers .. |", "Wide World Importers"),
+            # pillow 5602 letter 14, photo: the opening quote lost
+            ('Account ...........eceeeeeeeeee: Litware Labs" (lLitware)', "Litware Labs"),
+            # the label misread at a row's start (pillow 5502 letters 1 and 35, photos)
+            ("ACCOUNE .......0005 seeeeeeeeeees \u201cTailspin Toys (UK) Ltd\u201d",
+             "Tailspin Toys (UK) Ltd"),
+            ("ccount name proseware-gmbh", "proseware-gmbh"),
+            # pillow 5602 letter 1: the leader read as one dot
+            ("Enterprise account . Adventure Works Cycles \u2014 EMEA",
+             "Adventure Works Cycles - EMEA"),
             ("Company account . proseware-gmbh", "proseware-gmbh"),
         ],
     )  # fmt: skip
@@ -620,6 +650,42 @@ class TestAccountNameAsPeopleWriteIt:
         lines = ("Please make jo@acme.example an administrator of account Acme Corp,",)
 
         assert account(*lines, "contract ENT-2025-173280.") == "Acme Corp"
+
+    def test_a_dot_leader_read_as_letters_is_not_the_account(self) -> None:
+        # Pillow 5502 letter 37: the leader's dots read as "ee", "eee", each word's
+        # box a few pixels high on a line of text 30 high.
+        page = page_of(
+            "Dear Support Team,",
+            "ACCOUNT .... ee eee ee ees: Wide-world-importers",
+            "Contract ref. ENT2023722181",
+            "Sincerely,",
+            *BLOCK,
+        )
+        leader = page.lines[1].words[1:-1]
+        page.lines[1] = Line(
+            (
+                page.lines[1].words[0],
+                *(Word(w.text, w.box, 0.0) for w in leader[:-1]),
+                *(replace_height(Word(w.text, w.box, 0.0), 5) for w in leader[-1:]),
+                page.lines[1].words[-1],
+            )
+        )
+
+        found = extract_fields([page]).account_name
+
+        assert found is not None
+        assert found.value == "wide-world-importers"
+
+    def test_a_short_lower_case_slug_is_still_read(self) -> None:
+        # x-height letters stand over half a line tall: a word, not a dot leader.
+        page = page_of("Dear Support Team,", "Account: acme", "Sincerely,", *BLOCK)
+        row = page.lines[1]
+        page.lines[1] = Line((row.words[0], replace_height(row.words[1], 17)))
+
+        found = extract_fields([page]).account_name
+
+        assert found is not None
+        assert found.value == "acme"
 
     def test_a_capitalised_display_name_is_not_cut_to_a_slug(self) -> None:
         assert account("Account name ......: Wide-World Importers") == "Wide-World Importers"

@@ -105,6 +105,33 @@ class TestReconcile:
         assert checks["email_to_add"].startswith("unknown:")
         assert checks["executive_email_domain"].startswith("pass:")
 
+    @pytest.mark.parametrize("read", ["add_olivia_okafor@acme.example",
+                                      "_olivia_okafor@acme.example"])  # fmt: skip
+    def test_the_label_joined_to_the_address_by_an_underscore_is_not_the_address(
+        self, read: str
+    ) -> None:
+        # Pillow 5602 letter 10: "Email address to add_rafael_hargreaves@...", the
+        # space after "add" read as an underscore (and "add" lost, on the photo).
+        typed = replace(TYPED, email_to_add="olivia_okafor@acme.example")
+        lines = list(letter("x", "kenji@acme.example"))
+        lines[3] = f"Email address to {read}"
+        page = page_of(*lines, confidence=73)
+
+        fields, checks = reconciled(page, typed)
+
+        assert fields.email_to_add is not None
+        assert fields.email_to_add.value == "olivia_okafor@acme.example"
+        assert fields.email_to_add.corrected_from == read
+        assert checks["email_to_add"].startswith("unknown:")
+
+    def test_another_address_ending_in_the_one_typed_is_not_taken_for_it(self) -> None:
+        page = page_of(*letter("olivia_okafor@acme.example", "kenji@acme.example"), confidence=73)
+
+        _, checks = reconciled(page, replace(TYPED, email_to_add="okafor@acme.example"))
+
+        assert checks["email_to_add"].startswith("fail:")
+        assert "olivia_okafor@acme.example" in checks["email_to_add"]
+
     def test_a_corrected_name_before_the_at_sign_passes_the_domain_check_and_says_so(
         self,
     ) -> None:

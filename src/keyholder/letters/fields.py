@@ -7,10 +7,10 @@ match maps back to the words it came from and to their box on the page.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import date
 
-from keyholder.letters.document import Box, Line, Page, Word
+from keyholder.letters.account_name import find_account_name
+from keyholder.letters.document import Line, Page
 from keyholder.letters.found import Found, LetterFields
 from keyholder.letters.signature_block import (
     block_top,
@@ -20,6 +20,7 @@ from keyholder.letters.signature_block import (
     typical_height,
     unread_name_from_below,
 )
+from keyholder.letters.text_index import TextIndex
 
 __all__ = [
     "Found",
@@ -93,118 +94,6 @@ CONTRACT_LABEL = re.compile(
     r"\b(?:contract|agreement)\s*(?:number|no\.?|#)?\s*[:.]?\s*(?P<value>[A-Z0-9][A-Z0-9-]{5,})",
     re.IGNORECASE,
 )
-# The account's name follows "enterprise account", "company account", "account
-# name" or "account" (with or without a colon, dot leaders in a form:
-# "Company account ......: Fabrikam, Inc."). People write it as the slug
-# ("northwind-traders"), as the display name in quotes ("“Northwind Traders -
-# Enterprise”", spaces, dashes and all), or as the display name bare. After a
-# bare "account" a slug must end at punctuation and a display name start with a
-# capital, which keeps "our account retired and ..." from naming an account.
-_OPEN_QUOTE = "\"'\u201c\u2018\u201e\u00ab"
-_CLOSE_QUOTE = "\"'\u201d\u2019\u00bb"
-_QUOTED = (
-    rf"[{_OPEN_QUOTE}]"
-    rf"(?P<quoted>[^{_CLOSE_QUOTE}\n]{{2,80}}(?:\n[^{_CLOSE_QUOTE}\n]{{1,60}})?)"
-    rf"[{_CLOSE_QUOTE}]"
-)
-_SLUG_VALUE = r"(?P<slug>[a-z0-9][a-z0-9-]*[a-z0-9])"
-# A slug whose first letter OCR read as a capital ("Wide-world-importers"), after a
-# form's dot leader; hyphenated, and whole, so that no display name ("Wide-World
-# Importers") is cut to its first word.
-_CAPITALISED_SLUG = r"(?P<slug>[A-Z][a-z0-9]*-[a-z0-9-]*[a-z0-9])(?![\w.@-])"
-# A display name written bare runs to the end of its line or of its phrase
-# ("..., contract ...", "(contract number ...)", "be given to").
-_DISPLAY = (
-    r"(?P<display>[A-Z0-9][^\n]{1,80}?)"
-    r"(?=\s*[,(]?\s*\(?(?:contract|agreement)\b|\s+be\s|;|\.\s+(?=[A-Z][a-z])|$)"
-)
-# A form's or a table's row label, starting its line.
-_ROW_LABEL = r"^[ \t|\"]*(?:(?:enterprise|company)\s+)?account(?:\s*name)?"
-# A table's border before the value can read as a lone quote mark, or as "- |".
-_LEADER = r"\s*(?:\.{2,}\s*|-\s+(?=\|))?[:|]?\s*(?:[\"'\u201c](?=\s*[A-Z]))?\s*"
-_LABEL = (
-    r"\b(?:(?:enterprise|company)\s+account|account\s*name|account\s*(?=\.{2}|[:|])"
-    # "Account" and one short word before a dot leader: the label ("name" misread)
-    r"|account\s+[a-z]{3,6}(?=\s*\.{2}))"
-)
-_LABELLED = re.compile(rf"{_LABEL}|\bcontract\b", re.IGNORECASE)
-# A form's dot leader is read as anything ("..........+.2.++.+-.:2", "....5.e2+---:"):
-# after a label, what lies on its line before a quoted name, or before the colon
-# ending a dot leader, is passed over.
-_ANY_LEADER = rf"[^\n{_OPEN_QUOTE}{_CLOSE_QUOTE}]{{0,60}}?"
-_DOT_LEADER = r"[ \t]*\.{2,}[^\n:|]{0,40}?[:|][ \t]*"
-# "account Northwind Traders" in the letter's prose: looked for from the salutation
-# on, so that the recipient's address ("Account Security Team") is not taken.
-_PROSE_DISPLAY = re.compile(rf"\baccount\s+(?-i:{_DISPLAY})", re.IGNORECASE | re.MULTILINE)
-# ... and one the line breaks, whose phrase ends on the next line ("our account
-# Adventure" / "Works Cycles - EMEA, contract ..."), first; no punctuation in it, so
-# that a clause after the name ("Acme, which I" / "manage under contract") is not.
-_PROSE_DISPLAY_ACROSS = re.compile(
-    r"\baccount\s+(?-i:(?P<display>[A-Z0-9][^\n,.;]{0,60}\n[^\n,.;]{1,60}?))"
-    r"(?=\s*[,(]?\s*\(?(?:contract|agreement)\b|\s+be\s)",
-    re.IGNORECASE | re.MULTILINE,
-)
-_SALUTATION = re.compile(r"^[ \t]*(?:dear|to whom)\b.*$", re.IGNORECASE | re.MULTILINE)
-# No label read at all (a form's label column with its dot leaders skipped by OCR,
-# Pillow letters): a display name in quotes with the account's slug after it in
-# brackets, the slug's first word the name's ("“Tailspin Toys (UK) Ltd”
-# (tailspin-toys)"), names nothing but an account.
-_QUOTED_WITH_SLUG = re.compile(
-    rf"{_QUOTED}[ \t]*\((?P<bracketed>[a-z0-9]+)(?:-[a-z0-9]+)*\)", re.MULTILINE
-)
-ACCOUNT_LABELS = (
-    re.compile(rf"{_LABEL}{_LEADER}{_QUOTED}", re.IGNORECASE | re.MULTILINE),
-    re.compile(rf"{_LABEL}{_ANY_LEADER}{_QUOTED}", re.IGNORECASE | re.MULTILINE),
-    # A dot leader with a quote mark read in it (".... »..:").
-    re.compile(rf"{_LABEL}{_DOT_LEADER}{_QUOTED}", re.IGNORECASE | re.MULTILINE),
-    # A row starting "Account" with a quoted name on it, whatever the leader read as.
-    re.compile(rf"^[ \t|]*account\b{_ANY_LEADER}{_QUOTED}", re.IGNORECASE | re.MULTILINE),
-    re.compile(rf"{_LABEL}{_LEADER}(?-i:{_SLUG_VALUE})(?![\w.@])", re.IGNORECASE | re.MULTILINE),
-    # A table's border or a form's leader read as a mark or a lone letter between
-    # the label and the slug ("| Account i contoso-eu", "Company account . x-y").
-    re.compile(
-        rf"{_ROW_LABEL}[ \t]+(?:[.:;|_!\u00bb-]+|[il])[ \t]+(?-i:{_SLUG_VALUE})(?![\w.@])",
-        re.IGNORECASE | re.MULTILINE,
-    ),
-    re.compile(
-        rf"{_LABEL}{_DOT_LEADER}(?-i:{_SLUG_VALUE})(?![\w.@])", re.IGNORECASE | re.MULTILINE
-    ),
-    re.compile(rf"{_LABEL}{_DOT_LEADER}(?-i:{_CAPITALISED_SLUG})", re.IGNORECASE | re.MULTILINE),
-    re.compile(rf"{_LABEL}{_LEADER}(?-i:{_DISPLAY})", re.IGNORECASE | re.MULTILINE),
-    # ... and after a dot leader read as anything ("...........+..++...: Litware Labs").
-    re.compile(rf"{_LABEL}{_DOT_LEADER}(?-i:{_DISPLAY})", re.IGNORECASE | re.MULTILINE),
-    re.compile(rf"\baccount\s+{_QUOTED}", re.IGNORECASE | re.MULTILINE),
-    re.compile(
-        rf"\baccount\s+[\"'\u201c\u2018]?(?-i:{_SLUG_VALUE})(?=[\"'\u201d\u2019]?\s*[(),.;])",
-        re.IGNORECASE | re.MULTILINE,
-    ),
-    _PROSE_DISPLAY_ACROSS,
-    _PROSE_DISPLAY,
-    # A row of a table: "Account" and the value alone on their line (a cell's
-    # border read as "|", '"' or "_" about them).
-    re.compile(
-        rf"^[ \t|\"]*account[ \t|_]+(?-i:{_SLUG_VALUE})[ \t|]*$", re.IGNORECASE | re.MULTILINE
-    ),
-    # A form's label and its value read as two lines (the leader between them lost).
-    re.compile(
-        rf"{_LABEL}[ \t]*\.?[ \t]*\n[ \t]*(?-i:{_SLUG_VALUE})[ \t]*$", re.IGNORECASE | re.MULTILINE
-    ),
-    # A table's row read as two lines, its cells far apart: "Account", then the value.
-    re.compile(
-        rf"^[ \t|]*account[ \t|]*\n[ \t|]*(?-i:{_SLUG_VALUE})[ \t|]*$", re.IGNORECASE | re.MULTILINE
-    ),
-    _QUOTED_WITH_SLUG,
-)
-_NOT_ACCOUNT_NAMES = {
-    "of", "is", "to", "the", "and", "for", "holder", "name", "number", "has", "was", "with",
-    "on", "in", "at", "by", "we", "our", "as", "be", "it", "access", "administrator",
-    "admin", "that", "this", "which", "owner", "page", "contract", "team", "manager",
-}  # fmt: skip
-# A table's label read in quotes (cell borders): not a name.
-_LABEL_ONLY = re.compile(
-    r"(?:(?:enterprise|company)\s+)?account(?:\s*name)?|contract(?:\s+(?:number|no\.?|#))?",
-    re.IGNORECASE,
-)
 REASON = re.compile(
     r"\b(?:reason(?:\s+for\s+(?:the|this)\s+request)?(?:\s+is\s+that|\s+is)?\s*[:\-]?"
     r"|because)\s+(?P<value>[^\n]*(?:\n(?![A-Z][A-Za-z ]{2,30}:)[^\n]*){0,3})",
@@ -212,52 +101,6 @@ REASON = re.compile(
 )
 EMAIL_TO_ADD_CONTEXT = re.compile(r"\b(add|grant|granted|administrator|admin|access)\b", re.I)
 EXECUTIVE_EMAIL_CONTEXT = re.compile(r"\b(me|my|reply|contact)\b", re.IGNORECASE)
-
-
-class TextIndex:
-    """The pages' lines as one string, each character mapped back to its word."""
-
-    def __init__(self, lines: list[Line]) -> None:
-        parts: list[str] = []
-        self._spans: list[tuple[int, int, Word]] = []
-        self.line_offsets: list[tuple[int, int, Line]] = []
-        offset = 0
-        for line in lines:
-            start = offset
-            for i, word in enumerate(line.words):
-                if i:
-                    parts.append(" ")
-                    offset += 1
-                text = _normalise_dashes(word.text)
-                parts.append(text)
-                self._spans.append((offset, offset + len(text), word))
-                offset += len(text)
-            self.line_offsets.append((start, offset, line))
-            parts.append("\n")
-            offset += 1
-        self.text = "".join(parts)
-
-    def box(self, start: int, end: int) -> Box | None:
-        box: Box | None = None
-        for word_start, word_end, word in self._spans:
-            if word_start < end and start < word_end and (box is None or box.page == word.box.page):
-                box = word.box if box is None else box.union(word.box)
-        return box
-
-    def found(self, value: str, match: re.Match[str], group: str | int = 0) -> Found:
-        start, end = match.span(group)
-        return Found(value, self.text[start:end], self.box(start, end))
-
-    def line_index_at(self, offset: int) -> int:
-        for i, (start, end, _line) in enumerate(self.line_offsets):
-            if start <= offset <= end:
-                return i
-        return len(self.line_offsets) - 1
-
-
-def _normalise_dashes(text: str) -> str:
-    # Em and en dashes, Unicode hyphens and minus signs: OCR and fonts use them all.
-    return text.translate(str.maketrans("\u2014\u2013\u2010\u2011\u2212", "-----"))
 
 
 def canonical_contract(value: str) -> str:
@@ -284,9 +127,9 @@ def all_lines(pages: list[Page]) -> list[Line]:
 
 def extract_fields(pages: list[Page]) -> LetterFields:
     lines = all_lines(pages)
-    index = TextIndex(lines)
-    fields = LetterFields()
     height = typical_height(lines)
+    index = TextIndex(lines, line_height=height)
+    fields = LetterFields()
     closing_at = find_closing(lines, fields, height)
     block_at = closing_at + 1 if closing_at is not None else None
     unread_at: int | None = None
@@ -301,7 +144,7 @@ def extract_fields(pages: list[Page]) -> LetterFields:
             closing_at = find_closing(lines[:name_at], fields, height, mangled=True, start=block_at)
     body_ends_at = closing_at if closing_at is not None else block_at
     body_end = len(index.text) if body_ends_at is None else index.line_offsets[body_ends_at][0]
-    fields.account_name = _account_name(index, body_end)
+    fields.account_name = find_account_name(index, body_end)
     fields.contract_number = _contract_number(index)
     fields.reason = _reason(index, body_end)
     fields.date = _date(index)
@@ -319,70 +162,6 @@ def extract_fields(pages: list[Page]) -> LetterFields:
     return fields
 
 
-def _account_name(index: TextIndex, body_end: int) -> Found | None:
-    salutation = _SALUTATION.search(index.text, 0, body_end)
-    for pattern in ACCOUNT_LABELS:
-        prose = pattern in (_PROSE_DISPLAY, _PROSE_DISPLAY_ACROSS)
-        start = salutation.end() if salutation and prose else 0
-        for match in _overlapping(pattern, index.text, body_end, start=start):
-            group = next(g for g in ("quoted", "slug", "display") if match.groupdict().get(g))
-            if pattern is _QUOTED_WITH_SLUG and not _named_by_slug(match):
-                continue
-            value = _account_value(match.group(group), slug=group == "slug")
-            # A label with nothing after it on its line ("... as follows: account")
-            # must not take the next line's label for a display name.
-            # Quotes say where a name starts and ends; bare words need more care.
-            bare = group != "quoted"
-            if (
-                value
-                and not (
-                    bare
-                    and (
-                        value.lower() in _NOT_ACCOUNT_NAMES
-                        or _LABELLED.search(value)
-                        # the next line's own label ("...account:" then "Account Fabrikam")
-                        or re.match(r"account\b", value, re.IGNORECASE)
-                    )
-                )
-                and not _LABEL_ONLY.fullmatch(value)
-            ):
-                return index.found(value, match, group)
-    return None
-
-
-def _named_by_slug(match: re.Match[str]) -> bool:
-    """The bracketed slug's first word starts a word of the quoted name."""
-    first = match.group("bracketed")
-    return any(word.lower().startswith(first) for word in re.findall(r"\w+", match["quoted"]))
-
-
-def _overlapping(
-    pattern: re.Pattern[str], text: str, end: int, *, start: int = 0
-) -> Iterator[re.Match[str]]:
-    """Every match, each from the next position on: a label refused for the words after
-    it ("our enterprise account:" then "Account name Proseware GmbH" in a table) must
-    not hide the label inside those words."""
-    at = start
-    while (match := pattern.search(text, at, end)) is not None:
-        yield match
-        at = match.start() + 1
-
-
-def _account_value(text: str, *, slug: bool) -> str:
-    """The account name as written, tidied: a slug in lower case, a display name as
-    it reads with its spaces made single and punctuation after it dropped (a last
-    dot stays after an abbreviation: "Inc.", "B.V.")."""
-    if slug:
-        return text.lower()
-    # A table's border read as a quote before the label: '"Account “Wide World"'.
-    text = re.split(r"[\u201c\u201e\u00ab\"]", text)[-1]
-    value = " ".join(text.split()).strip(" ,;:" + _OPEN_QUOTE + _CLOSE_QUOTE)
-    last = value.rsplit(" ", 1)[-1]
-    if value.endswith(".") and len(last) > 4 and "." not in last[:-1]:
-        value = value[:-1]
-    return value
-
-
 def _contract_number(index: TextIndex) -> Found | None:
     for match in CONTRACT_LABEL.finditer(index.text):
         # The shape read from the label on, which takes in a last digit group OCR
@@ -391,11 +170,23 @@ def _contract_number(index: TextIndex) -> Found | None:
             index.text, match.start("value")
         )
         if shaped is not None:
-            return index.found(readable_contract(shaped.group(0)), shaped)
+            return _contract_found(index, shaped)
     loose = CONTRACT_SHAPE.search(index.text) or CONTRACT_COMPACT.search(index.text)
     if loose is None:
         return None
-    return index.found(readable_contract(loose.group(0)), loose)
+    return _contract_found(index, loose)
+
+
+def _contract_found(index: TextIndex, match: re.Match[str]) -> Found:
+    """The number matched, less a last "|" that stands far right of it: a table's
+    border, where a "1" read as a bar stands a letter's space away."""
+    start, end = match.span()
+    if index.text[end - 1] == "|" and index.text[start : end - 1].endswith(" "):
+        digits, bar = index.box(start, end - 2), index.box(end - 1, end)
+        if digits is not None and bar is not None and bar.x - digits.right > digits.height:
+            text = index.text[start : end - 2]
+            return Found(readable_contract(text), text, digits)
+    return index.found(readable_contract(match.group(0)), match)
 
 
 def _reason(index: TextIndex, body_end: int) -> Found | None:

@@ -34,6 +34,9 @@ NAME_READINGS = ((2.0, False), (3.0, True))
 TALL_NAME = 1.6
 NAME_SURE = 60.0
 _EDGE_MARKS = re.compile(r"^[^\w]+|[^\w.]+$")
+# Capitalised words of three letters or more and initials, run together: not
+# "McDonald", which is one name.
+_GLUED_NAME = r"(?:[A-Z][a-z]{2,}|[A-Z]\.)(?:[A-Z][a-z]{2,}|[A-Z]\.)+"
 
 # Pages made ready for OCR (``ocr_ready``), by page number, within one pre-screen.
 Ready = dict[int, Image]
@@ -174,7 +177,21 @@ def name_in_row(words: tuple[Word, ...], height: dict[int, float]) -> Line | Non
     first column is taken, so that the marks a stroke left between the name and
     the stroke's end ("Lena O'Donnell | — “eA") do not join them into one."""
     tidied = tidy_name(Line(words)) if words else None
-    return first_column(tidied, height) if tidied is not None else None
+    return _before_the_stroke(first_column(tidied, height)) if tidied is not None else None
+
+
+def _before_the_stroke(line: Line) -> Line:
+    """A row that does not read as a name, cut before its first unsure word after
+    which what is left does (the signature's stroke read on from the name's end:
+    "Mei-Ling C. Al-Mansouri S XEN i J", the "S" at 29%)."""
+    if looks_like_name(line.text):
+        return line
+    for n in range(2, len(line.words)):
+        if line.words[n].confidence < NAME_SURE:
+            name = Line(line.words[:n])
+            if looks_like_name(name.text):
+                return name
+    return line
 
 
 def tidy_name(line: Line) -> Line | None:
@@ -187,13 +204,27 @@ def tidy_name(line: Line) -> Line | None:
         for w in line.words
         if _EDGE_MARKS.sub("", w.text)
     ]
-    if len(words) == 1 and re.fullmatch(r"[A-Z][a-z]+-[A-Z][a-z]+", words[0].text):
-        first, last = words[0].text.split("-")
-        box = words[0].box
-        cut = box.width * len(first) // len(words[0].text)
-        words = [
-            Word(first, Box(box.page, box.x, box.y, cut, box.height), words[0].confidence),
-            Word(last, Box(box.page, box.x + cut, box.y, box.width - cut, box.height),
-                 words[0].confidence),
-        ]  # fmt: skip
+    if len(words) == 1:
+        words = _split_glued(words[0])
     return Line(tuple(words)) if words else None
+
+
+def _split_glued(word: Word) -> list[Word]:
+    """A name read as one word, split into its words: a hyphen the stroke drew
+    between them ("Kwame-Lindholm"), or the spaces of small bold print lost
+    ("CharlotteJ.Mensah"); each part's box its share of the word's."""
+    text = word.text
+    if re.fullmatch(r"[A-Z][a-z]+-[A-Z][a-z]+", text):
+        parts = text.split("-")
+    elif re.fullmatch(_GLUED_NAME, text):
+        parts = re.findall(r"[A-Z][a-z]+|[A-Z]\.", text)
+    else:
+        return [word]
+    box, at, split = word.box, 0, []
+    for part in parts:
+        start = box.width * text.index(part, at) // len(text)
+        at = text.index(part, at) + len(part)
+        end = box.width * at // len(text)
+        split.append(Word(part, Box(box.page, box.x + start, box.y, end - start, box.height),
+                          word.confidence))  # fmt: skip
+    return split

@@ -122,6 +122,14 @@ def _reconcile(pages: list[Page], found: Found, expected: list[str]) -> Found:
     if exact:
         text, read = exact[0]
         return Found(read, text, found.box)
+    for text, read in readings:
+        # The space after the label read as an underscore: "add_rafael_h@..." for
+        # "to add" and "rafael_h@...". Another address, as read: confirmed by eye.
+        label = _LABEL_JOINED.match(read)
+        if label and read[label.end() :] in expected:
+            joined = (f"the label's space read as {label.group(0)[-1]!r}",)
+            return Found(read[label.end() :], text, found.box, corrected_from=read,
+                         confusions=joined)  # fmt: skip
     confident = _confidence(line, found.box) >= CORRECTABLE_BELOW
     explained: list[tuple[int, str, str, str, tuple[str, ...]]] = []
     for text, read in readings:
@@ -142,6 +150,7 @@ def _line_of(page: Page, box: Box) -> Line | None:
     return None
 
 
+_LABEL_JOINED = re.compile(r"(?:to|add|email|address|admin(?:istrator)?)?_+")
 _AROUND_AT = re.compile(r"(?:[^\s:;]+ ){0,2}[^\s:;]*@[^\s:;]*(?: [^\s:;]+){0,2}")
 
 
