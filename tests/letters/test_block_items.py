@@ -100,9 +100,12 @@ def test_the_title_under_a_name_the_signature_crossed_is_still_read() -> None:
     assert fields.executive_title.value == "Chief Technology Officer"
 
 
+# With room above it for the signature and the name (three line heights or more
+# under the closing), the block's first line is the title: the name was not read at
+# all (fpdf 5701 letter 9, photo; see test_fields). Right under the closing, no.
 def test_a_title_as_the_block_s_first_line_is_not_taken_without_a_name_s_place() -> None:
     y = 100 + 40 * 8
-    page = _with_block(_line(y + 120, ("Chief", 100), ("Technology", 160), ("Officer", 270)))
+    page = _with_block(_line(y, ("Chief", 100), ("Technology", 160), ("Officer", 270)))
 
     assert extract_fields([page]).executive_title is None
 

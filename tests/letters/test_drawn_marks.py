@@ -87,17 +87,19 @@ def test_a_thick_stamp_frame_s_corner_is_not_a_pen_s_stroke(number: int, conditi
 # a logo's diamond in the band, its initials cut out of it, as thick along its
 # middle as a felt tip's letters (9, on every condition); a scanned stamp whose
 # frame's corner was spared as a pen's stroke, and whose whole frame, taken in with
-# the closing's row, was scored as one (6).
+# the closing's row, was scored as one (6). Fresh seed 5501 (stop 43): another
+# diamond, the band's top cutting it (26; see the next test but three).
 @needs_tesseract
 @pytest.mark.parametrize(
-    ("number", "condition", "clutter"),
-    [(9, "clean", "logo"), (9, "photo", "logo"), (6, "scan", "stamp")],
-)
+    ("seed", "number", "condition", "clutter"),
+    [(5201, 9, "clean", "logo"), (5201, 9, "photo", "logo"), (5201, 6, "scan", "stamp"),
+     (5501, 26, "clean", "logo")],
+)  # fmt: skip
 def test_a_logo_or_a_scanned_stamp_in_the_band_is_not_a_signature(
-    number: int, condition: str, clutter: str
+    seed: int, number: int, condition: str, clutter: str
 ) -> None:
-    spec = random_spec(5201, number, today=date(2026, 12, 7))
-    file_seed = random.Random(f"file/fpdf/5201/{number}/{condition}").randint(0, 2**63)
+    spec = random_spec(seed, number, today=date(2026, 12, 7))
+    file_seed = random.Random(f"file/fpdf/{seed}/{number}/{condition}").randint(0, 2**63)
     data, extension = letter_files(render(spec), condition, file_seed, "fpdf")
 
     report = prescreen_letter(data, filename=f"letter.{extension}")
@@ -220,6 +222,23 @@ def test_a_felt_tip_s_tall_letter_is_a_pen_s_stroke_a_block_is_not() -> None:
     assert len(kept) == 1
     kept, marks, _ = strokes(block, line_height, min_mark_area(line_height))
     assert (kept, marks) == ([], [])
+
+
+# A logo's diamond with its initials cut out close to its edges, four line heights
+# high: opened before its holes were filled, the thin ink between the letters and
+# the edge went, the letters became bays and the diamond filled 0.73 of its outline,
+# a felt tip's letter's share; it was "signature-like ink" (fpdf 5501 letter 26).
+def test_a_diamond_logo_with_its_initials_cut_out_near_its_edges_is_drawn() -> None:
+    line_height = 24
+    logo = np.zeros((110, 300), np.uint8)
+    corners = np.array([[150, 8], [197, 55], [150, 102], [103, 55]], np.int32)
+    cv2.fillPoly(logo, [corners], 1)
+    cv2.rectangle(logo, (121, 38), (146, 72), 0, thickness=-1)  # a "P", 3 px from the edge
+    cv2.rectangle(logo, (154, 38), (179, 72), 0, thickness=-1)  # a "G"
+
+    kept, _, _ = strokes(logo, line_height, min_mark_area(line_height))
+
+    assert kept == []
 
 
 @pytest.mark.parametrize(

@@ -327,7 +327,11 @@ def _outline_fill(mask: np.ndarray, line_height: int) -> float:
     pen's letters, however full their loops, leave bays between their strokes."""
     size = max(3, round(THIN_JOIN * line_height)) | 1
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
-    body = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, kernel)
+    # Holes filled first: opened first, the thin ink between a logo's cut-out letters
+    # and its edge goes, and the letters become bays (fpdf 5501 letter 26: 0.73).
+    outer, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    filled = cv2.drawContours(np.zeros(mask.shape, np.uint8), outer, -1, 1, thickness=-1)
+    body = cv2.morphologyEx(filled, cv2.MORPH_OPEN, kernel)
     contours, _ = cv2.findContours(body, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     if not contours:
         return 0.0

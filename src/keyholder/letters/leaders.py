@@ -23,9 +23,11 @@ NOT_A_ROW = 2.5
 # leader read on: the value is the line's last word(s), read surely or in capitals.
 LEADER_CONFIDENCE = 60
 _ENDS = ":|"
-# A value read unsurely is still a value: an address, a capitalised name, or a
-# slug ("northwind-traders"), whose hyphen joins runs of letters.
+# A value read unsurely, or in a box Tesseract got wrong ("“Tailspin" one pixel
+# high), is still a value: an address, a capitalised or quoted name, or a slug
+# ("northwind-traders"), whose hyphen joins runs of letters.
 _SLUG_LIKE = re.compile(r"[a-z]{2,}-[a-z]{2,}")
+_QUOTES = "\"'\u201c\u201d\u2018\u2019\u201e\u00ab\u00bb"
 
 
 def leader_texts(line: Line, line_height: float | None) -> list[str]:
@@ -38,7 +40,7 @@ def leader_texts(line: Line, line_height: float | None) -> list[str]:
         text = word.text
         alnum = any(c.isalnum() for c in text)
         leader = (
-            (alnum and word.box.height < dot_height)
+            (alnum and word.box.height < dot_height and _reads_like_dots(text))
             # the value can be read glued to the leader: "........acme-corp"
             or (text.startswith("..") and _reads_like_dots(text))
             or (
@@ -73,7 +75,10 @@ def _dot_height(line: Line, line_height: float | None) -> float:
 
 
 def _reads_like_dots(text: str) -> bool:
-    return "@" not in text and not any(c.isupper() for c in text) and not _SLUG_LIKE.search(text)
+    """No capital, quote mark, "@" or slug: what dots are read as ("ee", "0005")."""
+    return not (
+        any(c.isupper() or c in _QUOTES for c in text) or "@" in text or _SLUG_LIKE.search(text)
+    )
 
 
 def _as_dots(text: str) -> str:

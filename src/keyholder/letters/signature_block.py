@@ -14,8 +14,11 @@ from rapidfuzz import fuzz
 from keyholder.letters.document import Line
 from keyholder.letters.found import Found, LetterFields
 
+# "Yours" and the second word's first letters end a line where the signature's
+# ink hid the rest from OCR ("Yours sin", fpdf 5701 letter 9).
 CLOSING = re.compile(
-    r"^(?:yours\s+(?:sincerely|faithfully|truly)|sincerely(?:\s+yours)?|"
+    r"^(?:yours\s+(?:sincerely|faithfully|truly|(?:si|fa|tr)\w*[,.]?$)|"
+    r"sincerely(?:\s+yours)?|"
     r"(?:with\s+)?(?:kind|best|warm|warmest|kindest)\s+regards|regards|best\s+wishes|"
     r"respectfully(?:\s+yours)?|with\s+thanks|cordially)\b",
     re.IGNORECASE,
@@ -34,6 +37,9 @@ _STRAY_MARK = re.compile(r"(?<=[A-Za-z])[,.](?=[A-Za-z])")
 TALL_LINE = 1.6
 FRAGMENT = 0.5
 BODY_CONFIDENCE = 80.0
+# A signature's space and the typed name's row: line heights between the closing
+# and the block's first line read.
+ROOM_FOR_NAME = 3.0
 SENTENCE_LETTERS = 5  # a line ending in a full stop with fewer is no sentence of the body
 BLOCK_LINES = 6  # lines the typed name may have under it, when found from below
 # Words this many line heights to the right of the one before them are another
@@ -142,7 +148,7 @@ def read_block(following: list[Line], fields: LetterFields, height: dict[int, fl
             if looks_like_name(line.text) and line.confidence >= 50
         ]  # fmt: skip
         if not candidates:
-            _title_under_an_unread_name(usable, fields)
+            _title_under_an_unread_name(usable, fields, height)
             return
         _, chosen = max(candidates)  # ties: the later line, nearest the title
     position, line = usable[chosen]
@@ -163,17 +169,33 @@ def read_block(following: list[Line], fields: LetterFields, height: dict[int, fl
             fields.executive_title = Found(title, title_line.text.strip(), title_line.box)
 
 
-def _title_under_an_unread_name(usable: list[tuple[int, Line]], fields: LetterFields) -> None:
+def _title_under_an_unread_name(
+    usable: list[tuple[int, Line]], fields: LetterFields, height: dict[int, float]
+) -> None:
     """The title, when the line above it is no readable name: a signature crossing
     the typed name ("-tena Sato", issue 14) leaves the title under it clean. Only
-    a title with a line above it (the name's place) within the block's first lines."""
+    a title with a line above it (the name's place) within the block's first lines,
+    or with room for the signature and the name between it and the closing (the
+    name not read at all under a felt tip's initials, fpdf 5701 letter 9, photo)."""
     for n, (_, line) in enumerate(usable[: BLOCK_LINES // 2]):
         title = without_marks(line.text)
         if "@" in title:
             return
-        if n and _title_or_email(title) and line.confidence >= BODY_CONFIDENCE:
+        placed = n or _room_for_a_name(line, fields, height)
+        if placed and _title_or_email(title) and line.confidence >= BODY_CONFIDENCE:
             fields.executive_title = Found(title, line.text.strip(), line.box)
             return
+
+
+def _room_for_a_name(line: Line, fields: LetterFields, height: dict[int, float]) -> bool:
+    closing = fields.closing or fields.inked_closing
+    typical = height.get(line.box.page, 0.0)
+    return (
+        closing is not None
+        and closing.box.page == line.box.page
+        and typical > 0
+        and line.box.y - closing.box.bottom >= ROOM_FOR_NAME * typical
+    )
 
 
 def first_column(line: Line, height: dict[int, float]) -> Line:
