@@ -534,19 +534,23 @@ class TestSignatureBlockFromEitherSide:
         assert fields.closing is not None
         assert fields.closing.text == closing
 
-    @pytest.mark.parametrize(("gap", "title"), [(4, "Founder & CEO"), (0, None)])
+    @pytest.mark.parametrize(
+        ("closing", "gap", "title"),
+        [("Yours sin", 4, "Founder & CEO"), ("Yours sii,", 4, "Founder & CEO"),
+         ("Yours sin", 0, None)],
+    )  # fmt: skip
     def test_a_closing_cut_short_by_the_signature_and_the_title_under_it(
-        self, gap: int, title: str | None
+        self, closing: str, gap: int, title: str | None
     ) -> None:
         # fpdf 5701 letter 9: felt initials over "sincerely," and over the typed
         # name, which OCR did not read at all; "Yours sin", then the title. The
         # title is taken only with room above it for the signature and the name.
-        lines = [*LABELLED[:7], "Yours sin", *[""] * gap, *BLOCK[1:]]
+        lines = [*LABELLED[:7], closing, *[""] * gap, *BLOCK[1:]]
 
         fields = extract_fields([page_of(*lines)])
 
         assert fields.closing is not None
-        assert fields.closing.text == "Yours sin"
+        assert fields.closing.text == closing
         assert fields.executive_name is None
         assert (fields.executive_title.value if fields.executive_title else None) == title
 

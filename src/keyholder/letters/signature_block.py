@@ -17,7 +17,7 @@ from keyholder.letters.found import Found, LetterFields
 # "Yours" and the second word's first letters end a line where the signature's
 # ink hid the rest from OCR ("Yours sin", fpdf 5701 letter 9).
 CLOSING = re.compile(
-    r"^(?:yours\s+(?:sincerely|faithfully|truly|(?:si|fa|tr)\w*[,.]?$)|"
+    r"^(?:yours\s+(?:sincerely|faithfully|truly|(?:si|fa|tr)\w*(?=[,.]?$))|"
     r"sincerely(?:\s+yours)?|"
     r"(?:with\s+)?(?:kind|best|warm|warmest|kindest)\s+regards|regards|best\s+wishes|"
     r"respectfully(?:\s+yours)?|with\s+thanks|cordially)\b",
