@@ -605,6 +605,8 @@ class TestAccountNameAsPeopleWriteIt:
             ("Enterprise account . Adventure Works Cycles \u2014 EMEA",
              "Adventure Works Cycles - EMEA"),
             ("Company account . proseware-gmbh", "proseware-gmbh"),
+            # pillow 5502 letter 36, scan: an opening quote and no closing one
+            ("Enterprise account _ \u2018northwind-traders", "northwind-traders"),
         ],
     )  # fmt: skip
     def test_read_whole(self, line: str, expected: str) -> None:
@@ -624,18 +626,31 @@ class TestAccountNameAsPeopleWriteIt:
 
         assert account(*lines, "Contract No. ENT-2021-323331") == "Wide World"
 
-    def test_the_recipient_s_team_is_not_the_account(self) -> None:
-        # fpdf 5201 letter 37 (stop 39): "Account Security Team" in the address, and
-        # the account's display name in the prose, broken over two lines.
-        lines = (
-            "Keyholder Support",
-            "Account Security Team",
-            "Dear Support Team,",
-            "be made an administrator of our account Adventure",
-            "Works Cycles - EMEA, contract ENT-2025-173280.",
-        )
+    # "Account Security Team" in the address is not the account.
+    @pytest.mark.parametrize(
+        ("letter", "expected"),
+        [
+            # fpdf 5201 letter 37 (stop 39): the display name in the prose, broken
+            # over two lines.
+            (("Dear Support Team,", "be made an administrator of our account Adventure",
+              "Works Cycles - EMEA, contract ENT-2025-173280."),
+             "Adventure Works Cycles - EMEA"),
+            # fpdf 5701 letter 35 (stop 44): "Hello," is no salutation read, and a row
+            # "Account" with a name after it was taken before the quoted name.
+            (("Hello,", 'administrator of our account "Northwind Traders - Enterprise"'),
+             "Northwind Traders - Enterprise"),
+        ],
+    )  # fmt: skip
+    def test_the_recipient_s_team_is_not_the_account(
+        self, letter: tuple[str, ...], expected: str
+    ) -> None:
+        assert account("Keyholder Support", "Account Security Team", *letter) == expected
 
-        assert account(*lines) == "Adventure Works Cycles - EMEA"
+    def test_a_row_with_its_leader_lost_names_the_account_after_the_salutation(self) -> None:
+        # Pillow 5502 letter 4, scan: the leader lost, the border read as "|".
+        lines = ("Dear Sir or Madam,", "The details are below.", "| Aecoune Litware Labs")
+
+        assert account(*lines, "Contract # ENT2022019214") == "Litware Labs"
 
     def test_a_clause_after_the_name_is_not_taken_into_it(self) -> None:
         lines = (

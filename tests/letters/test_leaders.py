@@ -38,6 +38,21 @@ def test_unsure_words_after_a_leader_are_the_leader_read_on() -> None:
     ]  # fmt: skip
 
 
+def test_dots_read_as_symbols_are_dots_again() -> None:
+    # Pillow 5502 letter 32, photo: the leader's dots read as "©", one as "°".
+    line = line_of(("Account", 20, 95), ("re", 5, 0), ("©", 5, 63), ("©", 5, 80),
+                   ("°", 14, 56), ("litware", 21, 47))  # fmt: skip
+
+    assert leader_texts(line, LINE_HEIGHT) == ["Account", "..", "..", "..", "..", "litware"]
+
+
+def test_dashes_bars_and_quotes_are_not_dots() -> None:
+    line = line_of(("Account", 20, 95), ("....", 4, 80), ("|", 4, 50), ("-", 3, 50),
+                   ("“", 5, 40), ("Litware", 21, 90))  # fmt: skip
+
+    assert leader_texts(line, LINE_HEIGHT)[2:5] == ["|", "-", "“"]
+
+
 def test_the_value_after_a_leader_is_kept_however_unsure() -> None:
     # The line's last word: the value, even read at 40%.
     line = line_of(("Account", 20, 91), ("........", 4, 80), ("contoso-eu", 20, 40))

@@ -50,6 +50,19 @@ def test_a_piece_of_the_closing_is_not_typed_text(word: str, typed: list[str]) -
     assert found == typed
 
 
+# A line of print in brackets where the signature belongs: its first and last
+# words, "(original" and "file)", were no printed words, stayed as ink, and scored
+# as a pen's stroke: a false alarm (fpdf 5501 letter 39).
+def test_words_in_brackets_are_printed_words() -> None:
+    page = page_of("Sincerely,", "(original signed and held on file)", "Laura Adeyemi")
+    band = Box(1, 50, 130, 600, 45)  # round the second line
+    ink = np.ones((band.height, band.width), np.uint8)
+
+    typed = mask_printed_words(page, band, [ink], LetterFields(), every_word=False, line_height=24)
+
+    assert typed == ["(original", "signed", "and", "held", "on", "file)"]
+
+
 # Initials read as a word ("J. A." as "fd" at 81%, a box four line heights tall):
 # a pen's ink, not print; blanked, they had left the band empty and a signed
 # letter was told "no ink" (fpdf seed 5401 letter 23, scanned).

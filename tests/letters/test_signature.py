@@ -20,7 +20,7 @@ from keyholder.letters.document import Box, Line, Page, TextSource, Word
 from keyholder.letters.fields import LetterFields
 from keyholder.letters.found import Found
 from keyholder.letters.report import LetterReport
-from keyholder.letters.signature import find_signature
+from keyholder.letters.signature import SIGNATURE_SCORE, find_signature
 from tests.letters import corpus, drawing, generated
 from tests.letters.conftest import needs_tesseract
 
@@ -322,7 +322,10 @@ class TestInkAgainstThePaper:
         finding = find_signature(*band_page([layer], **damage))  # type: ignore[arg-type]
 
         assert finding.level is SignatureLevel.INK, finding.evidence
-        assert finding.evidence.endswith("shaped as initials")
+        # Seed 5's leaning straight stroke, erased as a rule until stop 44, now
+        # scores as a signature's with the rest.
+        if finding.score < SIGNATURE_SCORE:
+            assert finding.evidence.endswith("shaped as initials")
 
     @pytest.mark.parametrize("noise", [1.0, 6.0])
     def test_empty_band_is_no_ink(self, noise: float) -> None:
@@ -463,6 +466,21 @@ def test_small_initials_over_the_closing_are_signature_like(condition: str) -> N
     report = generated.screen("pillow", 5402, 34, condition)
 
     assert report.json["signature"]["level"] == SignatureLevel.INK.value
+
+
+# Small ballpoint initials beside the closing: their "/", a thin straight line
+# leaning at 64 degrees, was erased as a rule and the rest were letter-sized pieces
+# (stop 44, Pillow 5502 letter 12, scan). Gel initials over the typed name with a
+# seal at the band's other end: initials beside a drawn mark were never taken,
+# however far from it (letter 1). Both were "unclear".
+@needs_tesseract
+@pytest.mark.parametrize(("number", "condition"), [(12, "scan"), (1, "clean"), (1, "scan")])
+def test_small_initials_clear_of_drawn_marks_are_signature_like(
+    number: int, condition: str
+) -> None:
+    report = generated.screen("pillow", 5502, number, condition)
+
+    assert report.json["signature"]["level"] == SignatureLevel.INK.value, report.json["signature"]
 
 
 def test_an_email_address_read_unsure_under_the_name_is_not_ink_like() -> None:
@@ -634,13 +652,17 @@ class TestBandsOfTheHarness:
 
     # A seal in the band and nothing else, the signature beside it across the typed
     # name and the title: "a seal or stamp ..., no pen strokes beyond it" (stop 37).
-    @pytest.mark.parametrize("number", [0, 90, 176])
-    def test_a_signature_beside_a_seal_under_the_band_is_signature_like(self, number: int) -> None:
+    # Band 176's stroke in the band, a leaning straight line, was erased as a rule
+    # until stop 44; it is now judged in the band, clear of the seal.
+    @pytest.mark.parametrize(("number", "beside"), [(0, True), (90, True), (176, False)])
+    def test_a_signature_beside_a_seal_under_the_band_is_signature_like(
+        self, number: int, beside: bool
+    ) -> None:
         outcome = one_band(801, number, "scan", None, signed=True, maker="fpdf")
 
         assert (outcome.clutter, outcome.overlap) == ("seal", "name")
         assert outcome.level == SignatureLevel.INK.value, outcome.evidence
-        assert "beside the seal or stamp" in outcome.evidence
+        assert ("beside the seal or stamp" in outcome.evidence) is beside
 
     # ... but a seal that the band cuts and that runs on under it, not seen as one in
     # the taller region (its ring and lettering run together on a photo), is itself

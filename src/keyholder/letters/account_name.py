@@ -76,6 +76,11 @@ _PROSE_DISPLAY_ACROSS = re.compile(
     r"(?=\s*[,(]?\s*\(?(?:contract|agreement)\b|\s+be\s)",
     re.IGNORECASE | re.MULTILINE,
 )
+# A row labelled "Account" (however misread) and a display name after it, its leader
+# or border read as marks or lost ("| Aecoune Litware Labs"): the last resort, and
+# only after a salutation read, since an address's "Account Security Team" starts a
+# row too (fpdf 5701 letter 35, whose "Hello," is no salutation read).
+_ROW_DISPLAY = re.compile(rf"{_ROW_LABEL}[ \t|:]+(?-i:{_DISPLAY})", re.IGNORECASE | re.MULTILINE)
 _SALUTATION = re.compile(r"^[ \t]*(?:dear|to whom)\b.*$", re.IGNORECASE | re.MULTILINE)
 # No label read at all (a form's label column with its dot leaders skipped by OCR,
 # Pillow letters): a display name in quotes with the account's slug after it in
@@ -95,9 +100,10 @@ ACCOUNT_LABELS = (
     # A table's border or a form's leader read as a mark or a lone letter between
     # the label and the slug ("| Account i contoso-eu", "Company account . x-y"), or
     # a wide gap read as underscores and dashes glued to it ("account _—_fabrikam").
+    # An opening quote without its closing one before the slug: "account _ \u2018northwind-traders".
     re.compile(
         rf"{_ROW_LABEL}[ \t]+(?:(?:[.:;|_!\u00bb-]+|[il])[ \t]+|[_-]*_[_-]*)"
-        rf"(?-i:{_SLUG_VALUE}){_SLUG_END}",
+        rf"[{_OPEN_QUOTE}]?(?-i:{_SLUG_VALUE}){_SLUG_END}",
         re.IGNORECASE | re.MULTILINE,
     ),
     re.compile(
@@ -126,6 +132,7 @@ ACCOUNT_LABELS = (
         rf"^[ \t|]*account[ \t|]*\n[ \t|]*(?-i:{_SLUG_VALUE})[ \t|]*$", re.IGNORECASE | re.MULTILINE
     ),
     _QUOTED_WITH_SLUG,
+    _ROW_DISPLAY,
 )
 _NOT_ACCOUNT_NAMES = {
     "of", "is", "to", "the", "and", "for", "holder", "name", "number", "has", "was", "with",
@@ -144,7 +151,9 @@ def find_account_name(index: TextIndex, body_end: int) -> Found | None:
     prose; ``body_end`` is where the letter's body ends (its closing)."""
     salutation = _SALUTATION.search(index.text, 0, body_end)
     for pattern in ACCOUNT_LABELS:
-        prose = pattern in (_PROSE_DISPLAY, _PROSE_DISPLAY_ACROSS)
+        prose = pattern in (_PROSE_DISPLAY, _PROSE_DISPLAY_ACROSS, _ROW_DISPLAY)
+        if pattern is _ROW_DISPLAY and salutation is None:
+            continue
         start = salutation.end() if salutation and prose else 0
         for match in _overlapping(pattern, index.text, body_end, start=start):
             group = next(g for g in ("quoted", "slug", "display") if match.groupdict().get(g))

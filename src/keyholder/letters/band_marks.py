@@ -53,6 +53,15 @@ BAR_SPREAD = 1.5
 # seed 723: 1.2-1.4 high, filling 0.44-0.60; its signatures' strokes filled
 # 0.12-0.33) are "unclear" at most.
 BOLD_LETTERING = (1.6, 0.4)
+# Long strokes are clear of drawn marks (and initials among them count as
+# signature-like ink) where the drawn-mark rules erased less than INITIALS_BESIDE
+# beside them, in line heights squared: a piece of the initials taken for a seal's
+# arc (1.1 on a development photo), not a stamp's or a logo's worth (4-25 on
+# synthetic bands). Where a drawn mark was erased from the band, only what lies
+# within CLEAR_OF_DRAWN line heights of the strokes is counted: a logo's name lies
+# about a line height from its block.
+INITIALS_BESIDE = 1.5
+CLEAR_OF_DRAWN = 3.0
 
 
 def touching_edges(marks: list[np.ndarray], height: int) -> frozenset[str]:
@@ -274,3 +283,43 @@ def written_initials(kept: list[np.ndarray], ink: np.ndarray, line_height: int) 
         if 2 * area / max(outline, 1.0) <= INITIALS_LINE * line_height:
             return True
     return False
+
+
+def clear_of_drawn(
+    ink: np.ndarray,
+    kept: list[np.ndarray],
+    marks: list[np.ndarray],
+    line_height: int,
+    *,
+    anything_drawn: bool,
+) -> bool:
+    """No drawn mark erased near the long strokes ``kept``: no stamp, seal or logo
+    whose leftovers they could be. ``marks`` are what the drawn-mark rules left of
+    ``ink``; ``anything_drawn``, that they erased a drawn mark somewhere in the band
+    (issue 14: initials at one end of the band and a seal at the other were never
+    taken, Pillow 5502 letter 1)."""
+    if anything_drawn:
+        ink, marks = _round_the_strokes(ink, kept, marks, CLEAR_OF_DRAWN * line_height)
+    left = sum(int(m[cv2.CC_STAT_AREA]) for m in marks) / line_height**2
+    erased = ink_beside_level_rules(ink, line_height, min_mark_area(line_height)) - left
+    return erased < INITIALS_BESIDE
+
+
+def _round_the_strokes(
+    ink: np.ndarray, kept: list[np.ndarray], marks: list[np.ndarray], margin: float
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The ink and the marks within ``margin`` pixels of the long strokes' box, the
+    box grown over the whole of every mark it reaches (so that the ink counted and
+    the marks left are of the same place)."""
+    left = int(min(s[cv2.CC_STAT_LEFT] for s in kept) - margin)
+    top = int(min(s[cv2.CC_STAT_TOP] for s in kept) - margin)
+    right = int(max(s[cv2.CC_STAT_LEFT] + s[cv2.CC_STAT_WIDTH] for s in kept) + margin)
+    bottom = int(max(s[cv2.CC_STAT_TOP] + s[cv2.CC_STAT_HEIGHT] for s in kept) + margin)
+    reached = [m for m in marks if _gap(m, np.array([left, top, right - left, bottom - top])) == 0]
+    for m in reached:
+        x, y, w, h = (int(m[k]) for k in _BOX)
+        left, top, right, bottom = min(left, x), min(top, y), max(right, x + w), max(bottom, y + h)
+    left, top = max(0, left), max(0, top)
+    near = np.zeros_like(ink)
+    near[top:bottom, left:right] = ink[top:bottom, left:right]
+    return near, reached

@@ -65,6 +65,10 @@ THICK_SHAPE = 0.1
 # (fpdf letter 5101-0022): at 2.5, both were a pen's.
 PEN_TALL = 3.0
 PEN_HALF_WIDTH = (0.14, 0.45)
+# ... and so is one WORD_TALL high and WORD_WIDE wide: a word written with a felt
+# tip, its letters run together (fpdf 5701 letter 6: "Siddharth" 2.0 x 6.6 line
+# heights, filling 0.53 of its box), wider than a seal's star or a letter.
+WORD_TALL, WORD_WIDE = 2.0, 4.0
 # ... and PEN_ACROSS high along its own tilt: a stamp's tilted row of capitals, run
 # together with bits of its frame, was 3.0 high but 1.57 along its tilt (seed 795,
 # band 127); fpdf's felt letters measured 1.85-4.0 (seed 787).
@@ -88,6 +92,13 @@ THIN_JOIN = 0.25
 # measured 2.3 (seed 784, band 31).
 WRITTEN_SHARE = 0.5
 WRITTEN_WHOLE = 3.0
+
+# Rules and frames' sides are level or upright, tilted with the page or the stamp:
+# the corpora's stamps are set down at up to 12 degrees, a photo adds a few more.
+RULE_TILT = 20.0
+# ... and a frame, or what the band left of one, is at least NARROW line heights
+# across along its own tilt, or stands level or upright.
+NARROW = 0.5
 
 
 class Drawn(StrEnum):
@@ -268,9 +279,13 @@ def _printed_shape(labels: np.ndarray, stat: np.ndarray, label: int, line_height
     w, h = stat[cv2.CC_STAT_WIDTH], stat[cv2.CC_STAT_HEIGHT]
     ys, xs = np.nonzero(labels[y : y + h, x : x + w] == label)
     points = np.column_stack([xs, ys]).astype(np.float32)
-    (_, _), (side_a, side_b), _ = cv2.minAreaRect(points)
+    rectangle = cv2.minAreaRect(points)
+    side_a, side_b = rectangle[1]
     if max(side_a, side_b) >= line_height and min(side_a, side_b) <= max(3.0, 0.15 * line_height):
-        return True  # a straight line, however tilted
+        # A straight line: a rule or a frame's side, tilted with the page or the
+        # stamp, or else a pen's stroke (every thin line lies on its own rectangle's
+        # edge, so the frame test below would take it too).
+        return _near_level_or_upright(rectangle)
     if min(w, h) < 12:
         return False
     return _solid_shape(labels, stat, label, line_height) or _drawn_outline(
@@ -293,12 +308,16 @@ def _solid_shape(labels: np.ndarray, stat: np.ndarray, label: int, line_height: 
 
 
 def _tall_pen_line(mask: np.ndarray, line_height: int) -> bool:
-    """Taller than any printed lettering in a band and drawn with a felt tip's line: its
-    letters, their loops run full, fill their box as a logo's block does, but along
-    their middle they are a pen's width (issue 14: fpdf felt initials, stop 35). Thin
+    """Taller than any printed lettering in a band (or a written word's height and
+    width) and drawn with a felt tip's line: its letters, their loops run full, fill
+    their box as a logo's block does, but along their middle they are a pen's width
+    (issue 14: fpdf felt initials, stop 35; a felt word, stop 44). Thin
     lines packed solid are print's or a seal's. A row of print is tall only by its
     tilt, and lies near level: a pen's upright letter, however narrow, is no row."""
-    if mask.shape[0] < PEN_TALL * line_height:
+    height, width = mask.shape
+    if height < PEN_TALL * line_height and not (
+        height >= WORD_TALL * line_height and width >= WORD_WIDE * line_height
+    ):
         return False
     ys, xs = np.nonzero(mask)
     rectangle = cv2.minAreaRect(np.column_stack([xs, ys]).astype(np.float32))
@@ -309,6 +328,14 @@ def _tall_pen_line(mask: np.ndarray, line_height: int) -> bool:
     middle = middle_width(mask.astype(np.uint8))
     least, most = PEN_HALF_WIDTH
     return bool(least * line_height <= np.median(middle[middle > 0]) <= most * line_height)
+
+
+def _near_level_or_upright(rectangle: cv2.typing.RotatedRect) -> bool:
+    """Within RULE_TILT degrees of level or of upright, as rules and frames' sides
+    stand; a pen's straight stroke leans between (a thin ballpoint "/" at 64 degrees
+    was erased as a rule, and small initials with it: Pillow 5502 letter 12)."""
+    tilt = _tilt(rectangle)
+    return tilt <= RULE_TILT or tilt >= 90 - RULE_TILT
 
 
 def _tilt(rectangle: cv2.typing.RotatedRect) -> float:
@@ -358,6 +385,11 @@ def _drawn_outline(labels: np.ndarray, stat: np.ndarray, label: int, line_height
         and max(w, h) >= 0.6 * radius
     ):
         return True  # a piece of a seal's ring that blur or a rule broke up
+    rectangle = cv2.minAreaRect(points)
+    if min(rectangle[1]) < NARROW * line_height and not _near_level_or_upright(rectangle):
+        # Thin lines lie on the edges of their own narrow rectangle: a pen's leaning
+        # "/\\" is no frame's piece (reportlab 5102 letter 29, scan).
+        return _frame(xs, ys, w, h)
     return _frame(xs, ys, w, h) or _frame(*in_rectangle(points), *rectangle_size(points))
 
 

@@ -28,6 +28,9 @@ _ENDS = ":|"
 # ("northwind-traders"), whose hyphen joins runs of letters.
 _SLUG_LIKE = re.compile(r"[a-z]{2,}-[a-z]{2,}")
 _QUOTES = "\"'\u201c\u201d\u2018\u2019\u201e\u00ab\u00bb"
+# Dots read as symbols ("Account .. © © © ° litware", Pillow 5502 letter 32, photo);
+# a dash, a bar, a colon or a quote mark is read as what it is.
+_DOT_SYMBOLS = "\u00a9\u00ae\u00b0\u00b7\u2022*+~^"
 
 
 def leader_texts(line: Line, line_height: float | None) -> list[str]:
@@ -38,9 +41,9 @@ def leader_texts(line: Line, line_height: float | None) -> list[str]:
     dot_height = _dot_height(line, line_height)
     for i, word in enumerate(line.words):
         text = word.text
-        alnum = any(c.isalnum() for c in text)
+        letters = any(c.isalnum() or c in _DOT_SYMBOLS for c in text)
         leader = (
-            (alnum and word.box.height < dot_height and _reads_like_dots(text))
+            (letters and word.box.height < dot_height and _reads_like_dots(text))
             # the value can be read glued to the leader: "........acme-corp"
             or (text.startswith("..") and _reads_like_dots(text))
             or (
@@ -50,7 +53,7 @@ def leader_texts(line: Line, line_height: float | None) -> list[str]:
                 and _reads_like_dots(text)
             )
         )
-        texts.append(_as_dots(text) if leader and alnum else text)
+        texts.append(_as_dots(text) if leader and letters else text)
         # A colon or a bar ends the leader: the value comes next, however read.
         after_leader = leader and text[-1] not in _ENDS
     return texts

@@ -26,6 +26,10 @@ PRINTED_WORD = re.compile(
     r"|[/|]s[/|]|[0-9][0-9.,/-]*)$"
 )
 PRINTED_CONFIDENCE = 80.0
+# ... read inside brackets or quotes: "(original signed and held on file)" in the
+# band, its first and last words left as ink, scored as a pen's stroke (fpdf 5501
+# letter 39).
+BRACKETS = "()[]{}\"'\u201c\u201d\u2018\u2019"
 # No printed word in a signature band is taller than this (line heights): a word's
 # box with ascenders and descenders is about 1.25, a larger type's under 2.
 PRINT_HEIGHT = 2.5
@@ -75,7 +79,7 @@ def mask_printed_words(
                 continue
             trusted = page.text_source is TextSource.TEXT_LAYER or (
                 word.confidence >= PRINTED_CONFIDENCE
-                and (every_word or PRINTED_WORD.match(word.text))
+                and (every_word or PRINTED_WORD.match(word.text.strip(BRACKETS)))
                 and word.box.height <= PRINT_HEIGHT * line_height
             )
             if not trusted:

@@ -30,6 +30,7 @@ import numpy as np
 from keyholder.letters.band import band_line_height, signature_band, surroundings
 from keyholder.letters.band_marks import (
     bold_lettering,
+    clear_of_drawn,
     ink_beside_level_rules,
     largest_beside_level_rules,
     min_mark_area,
@@ -72,11 +73,6 @@ TALL_LINE = 1.6
 # A signature has one stroke at least LETTER_SIZED line heights long; a stamp's
 # capitals, fused by grainy ink, measured up to 1.7 (pillow letters, seed 1401).
 LETTER_SIZED = 2.0
-# Initials (``band_marks.written_initials``) count as signature-like ink only where
-# the drawn-mark rules erased less than this beside them, in line heights squared:
-# a piece of the initials taken for a seal's arc (1.1 on a development photo), not
-# a stamp's or a logo's worth (4-25 on synthetic bands).
-INITIALS_BESIDE = 1.5
 # A band that ink runs out of is measured again with the closing's or the typed
 # name's row taken in; what that finds counts only with a stroke PEN_SIZED line
 # heights wide and high, larger than any stamp letter or seal's ring piece that
@@ -158,7 +154,6 @@ def _into_the_lines(
     if (
         finding.level is not SignatureLevel.UNCERTAIN
         or not finding.reaches
-        or finding.drawn is Drawn.BLANKED
         or (finding.drawn is Drawn.FRAME and finding.ink_box is not None)
     ):
         return finding
@@ -172,8 +167,11 @@ def _into_the_lines(
         return finding
     wider = Box(band.page, band.x, top, band.width, bottom - top)
     again = _measure_ink(page, wider, line_height, fields)
-    # Taking in the line can take in the rest of a seal or stamp the band cut; what
-    # is left beside a blanked seal is the seal's as often as a pen's.
+    if finding.drawn is Drawn.BLANKED:
+        # Taking in the line can take in the rest of a seal or stamp the band cut;
+        # what is left beside a blanked seal is the seal's as often as a pen's. Not
+        # strokes clear of it (Pillow 5502 letter 1: a seal at the band's far end).
+        return again if again.level is SignatureLevel.INK and again.clear else finding
     if again.level is SignatureLevel.INK and again.drawn is not Drawn.BLANKED and again.pen_sized:
         return again
     # Small initials written over the closing are smaller than a pen-sized stroke;
@@ -376,10 +374,10 @@ def _judge(
         if score >= SIGNATURE_SCORE and not letter_sized
         else SignatureLevel.UNCERTAIN
     )
+    clear = clear_of_drawn(ink, kept, marks, line_height, anything_drawn=drawn is not None)
+    # Initials or a small signature, too small to score, clear of drawn marks.
     initials = (
-        level is SignatureLevel.UNCERTAIN
-        and drawn is None
-        and _initials_alone(ink, kept, marks, line_height)
+        level is SignatureLevel.UNCERTAIN and clear and written_initials(kept, ink, line_height)
     )
     if initials:
         level = SignatureLevel.INK
@@ -397,7 +395,9 @@ def _judge(
         + (f", {colour} ink" if colour else "")
         + (", shaped as initials" if initials else "")
     )
-    return SignatureFinding(level, score, band, ink_box, flags, evidence, initials=initials)
+    return SignatureFinding(
+        level, score, band, ink_box, flags, evidence, initials=initials, clear=clear
+    )
 
 
 def _without_strokes(
@@ -478,13 +478,3 @@ def _without_strokes(
 
 
 _EDGE_LINES = {"bottom": "typed name", "top": "closing"}
-
-
-def _initials_alone(
-    ink: np.ndarray, kept: list[np.ndarray], marks: list[np.ndarray], line_height: int
-) -> bool:
-    """Initials or a small signature (too small to score) in a band from which no
-    drawn mark was erased: no stamp, seal or logo whose leftovers they could be."""
-    left = sum(int(m[cv2.CC_STAT_AREA]) for m in marks) / line_height**2
-    erased = ink_beside_level_rules(ink, line_height, min_mark_area(line_height)) - left
-    return erased < INITIALS_BESIDE and written_initials(kept, ink, line_height)

@@ -56,8 +56,10 @@ class SignatureFinding:
     # or all the drawn shapes erased, in line heights squared. None for any other
     # reason.
     largest_mark: float | None = field(default=None, compare=False)
-    # Signature-like only as initials: a small mark (see ``signature._initials_alone``).
+    # Signature-like only as initials: a small mark (``band_marks.written_initials``).
     initials: bool = field(default=False, compare=False)
+    # No drawn mark was erased near the strokes (``band_marks.clear_of_drawn``).
+    clear: bool = field(default=False, compare=False)
 
     @property
     def verdict(self) -> str:
