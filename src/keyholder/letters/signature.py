@@ -146,8 +146,10 @@ def _into_the_lines(
     taken in (its printed words blanked), kept only if that finds a pen-sized
     stroke and no seal or stamp (issue 14: signatures over the closing on photos),
     or, with no drawn mark erased there or in the band, any signature-like ink.
-    Not where the band held a seal, nor a stamp's frame beside strokes too printed
-    to be a pen's (its lettering, what is left of its sides): taken in with the line,
+    Where the band held a seal, only signature-like ink clear of it (no drawn mark
+    erased within ``band_marks.CLEAR_OF_DRAWN`` of the strokes). Not where a stamp's
+    frame lies beside strokes too printed to be a pen's (its lettering, what is
+    left of its sides): taken in with the line,
     the rest of the frame, joined to the line's letters, was scored as a pen's stroke
     (fpdf 5201 letter 6, a stamp on a scan). A felt tip's straight stem erased as a
     frame's side leaves no such strokes beside it (band harness, seed 910, band 36)."""
