@@ -34,6 +34,12 @@ from keyholder.letters.seals import (
     erase_seals,
     seal_ring_pieces,
 )
+from keyholder.letters.stamp_frames import (
+    erase_cut_frames,
+    frame_shaped,
+    near_level_or_upright,
+    tilt,
+)
 
 # Drawn shapes: a mark filling more than SOLID_FILL of its box is a block; one
 # whose pixels lie within RING_SPREAD of the radius of the circle fitted through
@@ -93,9 +99,6 @@ THIN_JOIN = 0.25
 WRITTEN_SHARE = 0.5
 WRITTEN_WHOLE = 3.0
 
-# Rules and frames' sides are level or upright, tilted with the page or the stamp:
-# the corpora's stamps are set down at up to 12 degrees, a photo adds a few more.
-RULE_TILT = 20.0
 # ... and a frame, or what the band left of one, is at least NARROW line heights
 # across along its own tilt, or stands level or upright.
 NARROW = 0.5
@@ -156,6 +159,7 @@ def _erased(
         if round_band is not None:
             ink, cut = erase_cut_seals(ink, round_band.surroundings, line_height)
             seals += cut
+            ink, _ = erase_cut_frames(ink, round_band.surroundings, line_height)
     seal = int(np.count_nonzero(ink)) < before
     ink, box = _erase_printed_shapes(ink, line_height, min_area, blank=blank, round_band=round_band)
     ink, framed = erase_rules(ink, line_height)
@@ -209,7 +213,7 @@ def _erase_printed_shapes(
         points = np.column_stack([xs, ys]).astype(np.float32)
         corners = cv2.boxPoints(cv2.minAreaRect(points))
         a, b = rectangle_size(points)
-        if min(a, b) >= line_height and _frame(*in_rectangle(points), a, b):
+        if min(a, b) >= line_height and frame_shaped(*in_rectangle(points), a, b):
             # A stamp's frame: its lettering goes with it; a signature crossing
             # the stamp keeps what lies outside the frame.
             inside = np.zeros_like(ink)
@@ -285,7 +289,7 @@ def _printed_shape(labels: np.ndarray, stat: np.ndarray, label: int, line_height
         # A straight line: a rule or a frame's side, tilted with the page or the
         # stamp, or else a pen's stroke (every thin line lies on its own rectangle's
         # edge, so the frame test below would take it too).
-        return _near_level_or_upright(rectangle)
+        return near_level_or_upright(rectangle)
     if min(w, h) < 12:
         return False
     return _solid_shape(labels, stat, label, line_height) or _drawn_outline(
@@ -321,30 +325,13 @@ def _tall_pen_line(mask: np.ndarray, line_height: int) -> bool:
         return False
     ys, xs = np.nonzero(mask)
     rectangle = cv2.minAreaRect(np.column_stack([xs, ys]).astype(np.float32))
-    if min(rectangle[1]) < PEN_ACROSS * line_height and _tilt(rectangle) <= TILTED_ROW:
+    if min(rectangle[1]) < PEN_ACROSS * line_height and tilt(rectangle) <= TILTED_ROW:
         return False  # a row of print, tall only by its tilt
     if _outline_fill(mask, line_height) >= CONVEX_OUTLINE:
         return False  # a logo's block with its letters cut out of it
     middle = middle_width(mask.astype(np.uint8))
     least, most = PEN_HALF_WIDTH
     return bool(least * line_height <= np.median(middle[middle > 0]) <= most * line_height)
-
-
-def _near_level_or_upright(rectangle: cv2.typing.RotatedRect) -> bool:
-    """Within RULE_TILT degrees of level or of upright, as rules and frames' sides
-    stand; a pen's straight stroke leans between (a thin ballpoint "/" at 64 degrees
-    was erased as a rule, and small initials with it: Pillow 5502 letter 12)."""
-    tilt = _tilt(rectangle)
-    return tilt <= RULE_TILT or tilt >= 90 - RULE_TILT
-
-
-def _tilt(rectangle: cv2.typing.RotatedRect) -> float:
-    """Degrees from level of the rectangle's long side (whatever OpenCV's angle
-    convention)."""
-    corners = cv2.boxPoints(rectangle)
-    sides = [corners[1] - corners[0], corners[2] - corners[1]]
-    dx, dy = max(sides, key=lambda side: float(np.hypot(*side)))
-    return float(np.degrees(np.arctan2(abs(dy), abs(dx))))
 
 
 def _outline_fill(mask: np.ndarray, line_height: int) -> float:
@@ -386,24 +373,19 @@ def _drawn_outline(labels: np.ndarray, stat: np.ndarray, label: int, line_height
     ):
         return True  # a piece of a seal's ring that blur or a rule broke up
     rectangle = cv2.minAreaRect(points)
-    if min(rectangle[1]) < NARROW * line_height and not _near_level_or_upright(rectangle):
+    if min(rectangle[1]) < NARROW * line_height and not near_level_or_upright(rectangle):
         # Thin lines lie on the edges of their own narrow rectangle: a pen's leaning
         # "/\\" is no frame's piece (reportlab 5102 letter 29, scan).
-        return _frame(xs, ys, w, h)
-    return _frame(xs, ys, w, h) or _frame(*in_rectangle(points), *rectangle_size(points))
+        return frame_shaped(xs, ys, w, h)
+    return frame_shaped(xs, ys, w, h) or frame_shaped(
+        *in_rectangle(points), *rectangle_size(points)
+    )
 
 
 def _thick(mask: np.ndarray, side: int) -> bool:
     """The widest circle inside the mark is wider than a pen's line."""
     widest = float(cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 3).max())
     return widest >= max(THICKEST_PEN, THICK_SHAPE * side)
-
-
-def _frame(xs: np.ndarray, ys: np.ndarray, w: float, h: float) -> bool:
-    """Nearly all of the mark on the edge of its box: a frame, or what the band's
-    edge left of one (three sides)."""
-    border = np.minimum(np.minimum(xs, w - 1 - xs), np.minimum(ys, h - 1 - ys))
-    return bool(np.mean(border <= max(3.0, 0.08 * min(w, h))) > 0.85)
 
 
 def _ring_of_lettering(xs: np.ndarray, ys: np.ndarray, line_height: int) -> bool:
