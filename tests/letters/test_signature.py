@@ -485,12 +485,24 @@ def test_small_initials_clear_of_drawn_marks_are_signature_like(
 
 # A ballpoint flourish across the typed name hid the name from OCR: the band was
 # five line heights under the closing, above the strokes (stop 45, fpdf 5701
-# letter 14, scan). With the title read, it reaches down to the title.
+# letter 14, scan). With the title read, it is measured again down to the title.
 @needs_tesseract
-def test_a_signature_over_a_name_unread_is_found_above_the_title() -> None:
+def test_a_signature_over_a_name_unread_is_found_down_to_the_title() -> None:
     report = generated.screen("fpdf", 5701, 14, "scan")
 
     assert report.json["signature"]["level"] == SignatureLevel.INK.value, report.json["signature"]
+
+
+# ... but only where the band found none: taken down, the band holds the name's row
+# and the label beside it ("Authorised signature"), flagged as typed text where the
+# signature belongs, which left a signed letter's check "unknown" (stop 45's first
+# version, fpdf 5801 letter 9, scan: the name read "Yuki S. Whit! e-Price").
+@needs_tesseract
+def test_a_signature_in_the_band_is_not_measured_again_down_to_the_title() -> None:
+    report = generated.screen("fpdf", 5801, 9, "scan")
+
+    signature = report.json["signature"]
+    assert (signature["level"], signature["flags"]) == (SignatureLevel.INK.value, [])
 
 
 def test_an_email_address_read_unsure_under_the_name_is_not_ink_like() -> None:

@@ -37,8 +37,7 @@ def band_line_height(page: Page) -> int:
 def signature_band(page: Page, fields: LetterFields, line_height: int) -> Box:
     """Between the closing and the typed name, from two line heights left of them
     across 60% of the page; five line heights high where one of them is missing,
-    or with no closing read, from the top of the lines above the name when higher,
-    or with no name read, down to the title under the closing when lower."""
+    or with no closing read, from the top of the lines above the name when higher."""
     closing, name = fields.closing, fields.name_line
     if name is not None and closing is not None and name.box.page != closing.box.page:
         name = None  # the name went onto the next page: use a fixed-height band
@@ -49,7 +48,7 @@ def signature_band(page: Page, fields: LetterFields, line_height: int) -> Box:
         assert bottom is not None
         top = max(0, min(bottom - 5 * line_height, _block_top(fields, name, line_height)))
     if bottom is None or bottom - top < line_height:
-        bottom = min(page.height, max(top + 5 * line_height, _above_the_title(fields, line_height)))
+        bottom = min(page.height, top + 5 * line_height)
     elif closing is not None and name is not None and bottom - top < THIN_BAND * line_height:
         # Closing and name close together: the signature's strokes reach into their
         # lines, so those rows are taken in too (their printed words are blanked).
@@ -60,18 +59,24 @@ def signature_band(page: Page, fields: LetterFields, line_height: int) -> Box:
     return Box(page.number, left, top, right - left, bottom - top)
 
 
-def _above_the_title(fields: LetterFields, line_height: int) -> int:
-    """With no typed name read, the top of the title read under the closing, at most
-    BLOCK_REACH line heights under it (else 0): a signature across the typed name hid
-    the name from OCR, and its strokes lie lower than five line heights under the
+def down_to_the_title(band: Box, fields: LetterFields, line_height: int) -> Box | None:
+    """With no typed name read, the band taken down to the top of the title read
+    under the closing, at most BLOCK_REACH line heights under it; None when there is
+    no such title or it is no lower. A signature across the typed name can hide the
+    name from OCR, and its strokes lie lower than five line heights under the
     closing (fpdf 5701 letter 14, scan: a flourish over the name, "unclear")."""
     closing, title = fields.closing, fields.executive_title
     if closing is None or title is None or title.box is None or fields.name_line is not None:
-        return 0
+        return None
     below = title.box.y - closing.box.bottom
-    if title.box.page != closing.box.page or not 0 < below <= BLOCK_REACH * line_height:
-        return 0
-    return title.box.y - line_height // 6
+    if title.box.page != band.page or not 0 < below <= BLOCK_REACH * line_height:
+        return None
+    bottom = title.box.y - line_height // 6
+    return (
+        Box(band.page, band.x, band.y, band.width, bottom - band.y)
+        if bottom > band.bottom
+        else None
+    )
 
 
 def _block_top(fields: LetterFields, name: Line, line_height: int) -> int:

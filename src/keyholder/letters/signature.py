@@ -27,7 +27,12 @@ from dataclasses import replace
 import cv2
 import numpy as np
 
-from keyholder.letters.band import band_line_height, signature_band, surroundings
+from keyholder.letters.band import (
+    band_line_height,
+    down_to_the_title,
+    signature_band,
+    surroundings,
+)
 from keyholder.letters.band_marks import (
     bold_lettering,
     clear_of_drawn,
@@ -103,6 +108,7 @@ def find_signature(pages: list[Page], fields: LetterFields) -> SignatureFinding:
     closing, name = fields.closing, fields.name_line
     finding = _into_the_lines(page, band, line_height, fields, finding)
     finding = _down_over_the_title(page, band, line_height, fields, finding)
+    finding = _down_to_the_title(page, band, line_height, fields, finding)
     if finding.level is SignatureLevel.NONE and (
         closing is None or name is None or closing.box.page != name.box.page
     ):
@@ -212,6 +218,24 @@ def _down_over_the_title(
     taller = Box(band.page, band.x, band.y, band.width, bottom - band.y)
     again = _measure_ink(page, taller, line_height, fields, every_word=True)
     return _under_the_name(finding, again, band, name.box, line_height, head=head)
+
+
+def _down_to_the_title(
+    page: Page, band: Box, line_height: int, fields: LetterFields, finding: SignatureFinding
+) -> SignatureFinding:
+    """With no typed name read and no signature-like ink in the band, the band taken
+    down to the title under the closing (``band.down_to_the_title``); kept if that
+    finds a pen-sized stroke and no seal or stamp was blanked (fpdf 5701 letter 14,
+    scan: a flourish across the name hid it from OCR). Only then: taken down, the
+    band holds the typed name's row too, and a label beside it read as typed text
+    where the signature belongs (fpdf 5801 letter 9, scan)."""
+    lower = down_to_the_title(band, fields, line_height)
+    if finding.level is SignatureLevel.INK or lower is None:
+        return finding
+    again = _measure_ink(page, lower, line_height, fields)
+    if again.level is SignatureLevel.INK and again.drawn is not Drawn.BLANKED and again.pen_sized:
+        return again
+    return finding
 
 
 def _sealed(finding: SignatureFinding) -> bool:
