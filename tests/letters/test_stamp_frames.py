@@ -27,7 +27,7 @@ def _pen_line(around: np.ndarray) -> None:
 
 def _tilted_frame(around: np.ndarray, degrees: float, *, bottom: int) -> None:
     """A stamp's thick frame from above the band to ``bottom``, tilted as a stamp
-    lands, with a row of its bold lettering touching its right side."""
+    lands, with a row of bold lettering inside it."""
     corners = cv2.boxPoints(((560.0, (40 + bottom) / 2), (420.0, bottom - 40.0), degrees))
     cv2.polylines(around, [np.round(corners).astype(np.int32)], True, 1, thickness=9)
     cv2.putText(around, "RECEIVED LTD", (380, 100), cv2.FONT_HERSHEY_SIMPLEX, 1.4, 1, 5)
